@@ -1,0 +1,257 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"oidcctl/core"
+	"oidcctl/core/config"
+)
+
+// accountFlags are the flags of account add and edit.
+type accountFlags struct {
+	profile, grantType, username string
+	resourceParam, tokenType     string
+	scopes, resources            []string
+	password                     secretFlag
+}
+
+func (f *accountFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.profile, "profile", "", "profile the account obtains tokens from")
+	fs.StringVar(&f.grantType, "grant-type", string(core.GrantClientCredentials), "client_credentials, password or authorization_code")
+	fs.StringVar(&f.username, "username", "", "user name (password grant only)")
+	fs.StringArrayVar(&f.scopes, "scope", nil, "scopes to request, space-separated or repeated (often \"openid offline_access\")")
+	fs.StringArrayVar(&f.resources, "resource", nil, "RFC 8707 resource indicators, space-separated or repeated")
+	fs.StringVar(&f.resourceParam, "resource-param-name", core.DefaultResourceParam, "name of the resource parameter")
+	fs.StringVar(&f.tokenType, "token-type", string(core.TokenAccess), "token to hand out: access_token or id_token")
+	f.password = secretFlag{name: "password", what: "password"}
+	f.password.register(cmd)
+}
+
+// apply sets the fields whose flags were given on acc.
+func (f *accountFlags) apply(cmd *cobra.Command, e env, acc *core.Account) error {
+	set := cmd.Flags().Changed
+	var err error
+	if set("profile") {
+		acc.Profile = strings.TrimSpace(f.profile)
+	}
+	if set("grant-type") {
+		if acc.GrantType, err = core.ParseGrantType(f.grantType); err != nil {
+			return usageError{err}
+		}
+		if acc.GrantType != core.GrantPassword && !set("username") {
+			// Leaving the password grant drops what only it uses.
+			acc.Username, acc.Password = "", core.Secret{}
+		}
+	}
+	if set("username") {
+		acc.Username = strings.TrimSpace(f.username)
+	}
+	if set("scope") {
+		acc.Scopes = words(f.scopes)
+	}
+	if set("resource") {
+		acc.Resources = words(f.resources)
+	}
+	if set("resource-param-name") {
+		acc.ResourceParam = strings.TrimSpace(f.resourceParam)
+	}
+	if set("token-type") {
+		if acc.TokenType, err = core.ParseTokenType(f.tokenType); err != nil {
+			return usageError{err}
+		}
+	}
+	ask := acc.GrantType == core.GrantPassword && !acc.Password.IsSet()
+	if s, ok, err := f.password.read(cmd, e, ask); err != nil {
+		return err
+	} else if ok {
+		acc.Password = s
+	}
+	return nil
+}
+
+func (a *app) accountCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "account",
+		Aliases: []string{"accounts"},
+		Short:   "Manage functional accounts",
+		Long:    "A functional account is a named identity that obtains tokens from a profile with one grant type.",
+		Args:    noArgs,
+	}
+	cmd.AddCommand(a.accountAdd(), a.accountEdit(), a.accountShow(), a.accountList(), a.accountRemove())
+	return cmd
+}
+
+func (a *app) accountAdd() *cobra.Command {
+	var f accountFlags
+	cmd := &cobra.Command{
+		Use:   "add NAME --profile PROFILE [flags]",
+		Short: "Add a functional account",
+		Example: `  oidcctl account add billing --profile keycloak --grant-type client_credentials \
+      --scope "openid offline_access" --resource https://api.example --token-type access_token
+  oidcctl account add svc --profile keycloak --grant-type password --username svc --password-file ./pw
+  oidcctl account add support-bot --profile keycloak --grant-type authorization_code --scope "openid offline_access"`,
+		Args: exactArgs(1, "an account name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("profile") {
+				return usagef("account add %s: --profile is required", args[0])
+			}
+			acc := core.NewAccount(args[0], "")
+			if err := f.apply(cmd, a.env, &acc); err != nil {
+				return err
+			}
+			if err := reg.AddAccount(cmd.Context(), acc); err != nil {
+				return err
+			}
+			stored, err := reg.Account(cmd.Context(), acc.Name)
+			if err != nil {
+				return err
+			}
+			return a.printAccount(stored, "added")
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func (a *app) accountEdit() *cobra.Command {
+	var f accountFlags
+	cmd := &cobra.Command{
+		Use:   "edit NAME [flags]",
+		Short: "Change the given settings of an account, keeping the rest",
+		Example: `  oidcctl account edit billing --scope "openid offline_access api"
+  oidcctl account edit svc --password-file ./new-password`,
+		Args: exactArgs(1, "an account name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().NFlag() == 0 {
+				return usagef("account edit %s: nothing to change; give the flags of the settings to change (see --help)", args[0])
+			}
+			acc, err := reg.EditAccount(cmd.Context(), args[0], func(acc *core.Account) error {
+				return f.apply(cmd, a.env, acc)
+			})
+			if err != nil {
+				return err
+			}
+			return a.printAccount(acc, "changed")
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func (a *app) accountShow() *cobra.Command {
+	return &cobra.Command{
+		Use:     "show NAME",
+		Short:   "Show an account (the password only as set or not set)",
+		Example: "  oidcctl account show billing -o json",
+		Args:    exactArgs(1, "an account name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			acc, err := reg.Account(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.printAccount(acc, "")
+		},
+	}
+}
+
+func (a *app) accountList() *cobra.Command {
+	var profile string
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List functional accounts",
+		Example: "  oidcctl account list\n  oidcctl account list --profile keycloak -o json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if profile != "" {
+				if _, err := reg.Profile(cmd.Context(), profile); err != nil {
+					return err
+				}
+			}
+			accounts, err := reg.Accounts(cmd.Context(), profile)
+			if err != nil {
+				return err
+			}
+			if a.output == "json" {
+				docs := make([]config.Account, len(accounts))
+				for i, acc := range accounts {
+					docs[i] = config.FromAccount(acc, false)
+				}
+				return writeJSON(a.stdout, docs)
+			}
+			if len(accounts) == 0 {
+				fmt.Fprintln(a.stdout, "No accounts yet. Add one with: oidcctl account add NAME --profile PROFILE --grant-type client_credentials")
+				return nil
+			}
+			t := newTable(a.stdout, "NAME", "PROFILE", "GRANT TYPE", "SCOPES", "TOKEN TYPE")
+			for _, acc := range accounts {
+				t.row(acc.Name, acc.Profile, string(acc.GrantType), orNone(strings.Join(acc.Scopes, " ")), string(acc.TokenType))
+			}
+			return t.flush()
+		},
+	}
+	cmd.Flags().StringVar(&profile, "profile", "", "only the accounts of this profile")
+	return cmd
+}
+
+func (a *app) accountRemove() *cobra.Command {
+	return &cobra.Command{
+		Use:     "rm NAME",
+		Aliases: []string{"remove", "delete"},
+		Short:   "Remove an account and its tokens",
+		Example: "  oidcctl account rm billing",
+		Args:    exactArgs(1, "an account name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := reg.DeleteAccount(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			return a.printDone("removed", "account", args[0])
+		},
+	}
+}
+
+func (a *app) printAccount(acc core.Account, verb string) error {
+	if a.output == "json" {
+		return writeJSON(a.stdout, config.FromAccount(acc, false))
+	}
+	if verb != "" {
+		fmt.Fprintf(a.stdout, "Account %q %s.\n", acc.Name, verb)
+	}
+	kv := newTable(a.stdout)
+	kv.row("name:", acc.Name)
+	kv.row("profile:", acc.Profile)
+	kv.row("grant type:", string(acc.GrantType))
+	if acc.GrantType == core.GrantPassword {
+		kv.row("username:", acc.Username)
+		kv.row("password:", acc.Password.String())
+	}
+	kv.row("scopes:", orNone(strings.Join(acc.Scopes, " ")))
+	kv.row("resources:", orNone(strings.Join(acc.Resources, " ")))
+	kv.row("resource param:", acc.ResourceParam)
+	kv.row("token type:", string(acc.TokenType))
+	return kv.flush()
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"oidcctl/core"
+	"oidcctl/core/crypt"
+	"oidcctl/db"
+)
+
+// Exit codes that scripts can branch on.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// env is what a run of oidcctl gets from its process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// app is the state shared by the commands of one run.
+type app struct {
+	env
+	dbFlag   string
+	output   string
+	logLevel string
+	log      *slog.Logger
+	store    *db.DB
+}
+
+// usageError marks an error in how oidcctl was called: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// run runs oidcctl with args and returns its exit code.
+func run(ctx context.Context, args []string, e env) int {
+	a := &app{env: e}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	if a.store != nil {
+		if cerr := a.store.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		return exitOK
+	}
+	printError(e.stderr, err)
+	if isUsage(err) {
+		return exitUsage
+	}
+	var code exitCodeError
+	if errors.As(err, &code) {
+		return code.code
+	}
+	return exitFailure
+}
+
+// exitCodeError ends a run with a given exit code after printing err.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e exitCodeError) Error() string { return e.err.Error() }
+func (e exitCodeError) Unwrap() error { return e.err }
+
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u) || errors.Is(err, core.ErrInvalid)
+}
+
+// printError writes err for a person: a validation error one problem a line.
+func printError(w io.Writer, err error) {
+	var v *core.ValidationError
+	if errors.As(err, &v) && err.Error() == v.Error() {
+		fmt.Fprintf(w, "oidcctl: invalid %s %q:\n", v.Kind, v.Name)
+		for _, p := range v.Problems {
+			fmt.Fprintf(w, "  - %s %s\n", p.Field, p.Problem)
+		}
+		return
+	}
+	fmt.Fprintf(w, "oidcctl: %v\n", err)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "oidcctl",
+		Short: "OpenID Connect for API calls in both directions",
+		Long: `oidcctl manages OpenID Connect provider profiles and functional accounts,
+obtains and refreshes their tokens for outgoing API calls, and validates
+bearer tokens of incoming calls.
+
+Without a command it opens the console on the database.`,
+		Example: `  oidcctl profile add keycloak --discovery-url https://idp.example/realms/master/.well-known/openid-configuration \
+      --client-id someapi --client-secret-file ./secret
+  oidcctl profile test keycloak
+  oidcctl account add billing --profile keycloak --grant-type client_credentials --scope "openid offline_access"`,
+		Args:              noArgs,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: a.setup,
+		RunE:              a.runConsole,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.dbFlag, "db", "", "database file (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
+	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	root.AddCommand(a.profileCommand(), a.accountCommand(), a.configCommand())
+	return root
+}
+
+// setup checks the global flags and sets up logging.
+func (a *app) setup(cmd *cobra.Command, _ []string) error {
+	if a.output != "table" && a.output != "json" {
+		return usagef("--output %q: want table or json", a.output)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return usagef("--log-level %q: want debug, info, warn or error", a.logLevel)
+	}
+	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	return nil
+}
+
+// open opens the database, creating it and its key on first use.
+func (a *app) open(ctx context.Context) (core.Registry, error) {
+	if a.store != nil {
+		return core.Registry{Store: a.store}, nil
+	}
+	path, err := db.ResolvePath(a.dbFlag, a.getenv)
+	if err != nil {
+		return core.Registry{}, err
+	}
+	keyPath, create := crypt.KeyLocation(path, a.getenv)
+	key, err := crypt.LoadKey(keyPath, create)
+	if err != nil {
+		return core.Registry{}, err
+	}
+	store, err := db.Open(ctx, path, key)
+	if err != nil {
+		return core.Registry{}, err
+	}
+	a.log.Debug("database open", "path", path, "key", keyPath, "key_id", key.ID())
+	a.store = store
+	return core.Registry{Store: store}, nil
+}
+
+// noArgs, exactArgs: cobra's argument checks, as usage errors.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q (see %s --help)", cmd.CommandPath(), strings.Join(args, " "), cmd.CommandPath())
+	}
+	return nil
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s needs %s (see %s --help)", cmd.CommandPath(), what, cmd.CommandPath())
+		}
+		return nil
+	}
+}

@@ -1,0 +1,23 @@
+// Command oidcctl manages OpenID Connect provider profiles, functional
+// accounts and their tokens, and validates and attaches bearer tokens for
+// HTTP APIs. See the README for a tour.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+	})
+	stop()
+	os.Exit(code)
+}

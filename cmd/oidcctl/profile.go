@@ -1,0 +1,394 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"oidcctl/core"
+	"oidcctl/core/config"
+)
+
+// profileFlags are the flags of profile add and edit, named after the
+// fields of a profile.
+type profileFlags struct {
+	discoveryURL, clientID, flavour, uidClaim string
+	discoveryTTL, randTTL, leeway             string
+	scopes                                    []string
+	insecureHTTP                              bool
+	clientCert, clientKey, caFile, caDir      string
+	skipVerifyPeer, skipVerifyHostname        bool
+	useNonce                                  bool
+	randLength                                int
+	roleMapFile, userMapFile                  string
+	restrictUserLogin, restrictAZP            string
+	restrictScopes, restrictAudiences         []string
+	clientSecret, keyPassword                 secretFlag
+	prefillFrom                               string
+}
+
+func (f *profileFlags) register(cmd *cobra.Command, add bool) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.discoveryURL, "discovery-url", "", "the provider's .well-known/openid-configuration URL")
+	fs.StringVar(&f.discoveryTTL, "discovery-ttl", "30m", "how long a fetched discovery document is used (e.g. 30m, or seconds)")
+	fs.StringVar(&f.clientID, "client-id", "", "client id registered at the provider")
+	fs.StringArrayVar(&f.scopes, "scope", nil, "additional scopes, space-separated or repeated")
+	fs.StringVar(&f.flavour, "flavour", "generic", "provider flavour: generic, keycloak, entra or google")
+	fs.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow a plain http discovery URL on a host that is not loopback")
+	fs.StringVar(&f.clientCert, "client-cert", "", "TLS client certificate (PEM file)")
+	fs.StringVar(&f.clientKey, "client-key", "", "TLS client key (PEM file)")
+	fs.StringVar(&f.caFile, "ca-file", "", "CA certificates to trust (PEM file)")
+	fs.StringVar(&f.caDir, "ca-dir", "", "directory of CA certificates to trust")
+	fs.BoolVar(&f.skipVerifyPeer, "tls-skip-verify", false, "do not verify the provider's certificate at all (testing only)")
+	fs.BoolVar(&f.skipVerifyHostname, "tls-skip-verify-hostname", false, "accept a valid certificate issued for another host name")
+	fs.BoolVar(&f.useNonce, "use-nonce", false, "send a nonce with authorization requests and check it")
+	fs.IntVar(&f.randLength, "rand-length", core.DefaultRandLength, "length of state and nonce")
+	fs.StringVar(&f.randTTL, "rand-ttl", "300s", "how long state and nonce stay valid")
+	fs.StringVar(&f.leeway, "leeway", "2s", "allowed clock skew when checking token times")
+	fs.StringVar(&f.uidClaim, "uid-claim", core.DefaultUIDClaim, "claim that names the local user (sub, email, preferred_username, oid, ...)")
+	fs.StringVar(&f.roleMapFile, "role-map-file", "", "role map, JSON or YAML: claim path -> token role -> local role (- for stdin, empty to clear)")
+	fs.StringVar(&f.userMapFile, "user-map-file", "", "user map, JSON or YAML: claim -> Email|FirstName|LastName (empty to clear)")
+	fs.StringVar(&f.restrictUserLogin, "restrict-user-login", "", "accept incoming tokens of this user login only")
+	fs.StringArrayVar(&f.restrictScopes, "restrict-scope", nil, "scopes every incoming token must carry")
+	fs.StringArrayVar(&f.restrictAudiences, "restrict-audience", nil, "audiences every incoming token must name")
+	fs.StringVar(&f.restrictAZP, "restrict-azp", "", "authorized party (azp) incoming tokens must name")
+	f.clientSecret = secretFlag{name: "client-secret", what: "client secret"}
+	f.clientSecret.register(cmd)
+	f.keyPassword = secretFlag{name: "client-key-password", what: "client key password"}
+	f.keyPassword.register(cmd)
+	if add {
+		fs.StringVar(&f.prefillFrom, "prefill-from", "", "copy the settings of this profile, except client id and secrets")
+	}
+}
+
+// apply sets the fields whose flags were given on p.
+func (f *profileFlags) apply(cmd *cobra.Command, e env, p *core.Profile, askSecret bool) error {
+	set := cmd.Flags().Changed
+	var err error
+	str := func(flag string, dst *string, v string) {
+		if set(flag) {
+			*dst = strings.TrimSpace(v)
+		}
+	}
+	dur := func(flag string, dst *time.Duration, v string) {
+		if set(flag) && err == nil {
+			var d time.Duration
+			if d, err = config.ParseDuration(v); err != nil {
+				err = usagef("--%s %q: want a duration such as 30m, 2s or 1800", flag, v)
+			}
+			*dst = d
+		}
+	}
+	str("discovery-url", &p.DiscoveryURL, f.discoveryURL)
+	str("client-id", &p.ClientID, f.clientID)
+	str("uid-claim", &p.UIDClaim, f.uidClaim)
+	str("client-cert", &p.TLS.ClientCert, f.clientCert)
+	str("client-key", &p.TLS.ClientKey, f.clientKey)
+	str("ca-file", &p.TLS.CAFile, f.caFile)
+	str("ca-dir", &p.TLS.CADir, f.caDir)
+	str("restrict-user-login", &p.Restrictions.UserLogin, f.restrictUserLogin)
+	str("restrict-azp", &p.Restrictions.AuthorizedParty, f.restrictAZP)
+	dur("discovery-ttl", &p.DiscoveryTTL, f.discoveryTTL)
+	dur("rand-ttl", &p.Misc.RandTTL, f.randTTL)
+	dur("leeway", &p.Misc.Leeway, f.leeway)
+	if err != nil {
+		return err
+	}
+	if set("flavour") {
+		if p.Flavour, err = core.ParseFlavour(f.flavour); err != nil {
+			return usageError{err}
+		}
+	}
+	if set("scope") {
+		p.Scopes = words(f.scopes)
+	}
+	if set("restrict-scope") {
+		p.Restrictions.Scopes = words(f.restrictScopes)
+	}
+	if set("restrict-audience") {
+		p.Restrictions.Audiences = words(f.restrictAudiences)
+	}
+	if set("insecure-http") {
+		p.InsecureHTTP = f.insecureHTTP
+	}
+	if set("tls-skip-verify") {
+		p.TLS.SkipVerifyPeer = f.skipVerifyPeer
+	}
+	if set("tls-skip-verify-hostname") {
+		p.TLS.SkipVerifyHostname = f.skipVerifyHostname
+	}
+	if set("use-nonce") {
+		p.Misc.UseNonce = f.useNonce
+	}
+	if set("rand-length") {
+		p.Misc.RandLength = f.randLength
+	}
+	if set("role-map-file") {
+		p.RoleMap = nil
+		if f.roleMapFile != "" {
+			data, err := readInput(e, f.roleMapFile)
+			if err != nil {
+				return fmt.Errorf("--role-map-file: %w", err)
+			}
+			if p.RoleMap, err = core.ParseRoleMap(data); err != nil {
+				return usagef("--role-map-file %s: %w", f.roleMapFile, err)
+			}
+		}
+	}
+	if set("user-map-file") {
+		p.UserMap = nil
+		if f.userMapFile != "" {
+			data, err := readInput(e, f.userMapFile)
+			if err != nil {
+				return fmt.Errorf("--user-map-file: %w", err)
+			}
+			if p.UserMap, err = core.ParseUserMap(data); err != nil {
+				return usagef("--user-map-file %s: %w", f.userMapFile, err)
+			}
+		}
+	}
+	if s, ok, err := f.clientSecret.read(cmd, e, askSecret); err != nil {
+		return err
+	} else if ok {
+		p.ClientSecret = s
+	}
+	if s, ok, err := f.keyPassword.read(cmd, e, false); err != nil {
+		return err
+	} else if ok {
+		p.TLS.ClientKeyPassword = s
+	}
+	return nil
+}
+
+// readInput reads a file, or standard input for "-".
+func readInput(e env, name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(e.stdin)
+	}
+	return os.ReadFile(name)
+}
+
+func (a *app) profileCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "profile",
+		Aliases: []string{"profiles"},
+		Short:   "Manage OIDC provider profiles",
+		Long:    "A profile is one OpenID provider plus one client registration at it.",
+		Args:    noArgs,
+	}
+	cmd.AddCommand(a.profileAdd(), a.profileEdit(), a.profileShow(), a.profileList(), a.profileRemove(), a.profileTest())
+	return cmd
+}
+
+func (a *app) profileAdd() *cobra.Command {
+	var f profileFlags
+	cmd := &cobra.Command{
+		Use:   "add NAME --discovery-url URL --client-id ID [flags]",
+		Short: "Add a profile",
+		Example: `  oidcctl profile add keycloak \
+      --discovery-url https://idp.example/realms/master/.well-known/openid-configuration \
+      --client-id someapi --client-secret-file ./secret --uid-claim sub --scope openid
+  printf %s "$SECRET" | oidcctl profile add entra --flavour entra \
+      --discovery-url https://login.microsoftonline.com/TENANT/v2.0/.well-known/openid-configuration \
+      --client-id 1234 --client-secret-file -
+  oidcctl profile add keycloak-2 --prefill-from keycloak --client-id otherapi --client-secret-prompt`,
+		Args: exactArgs(1, "a profile name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			p := core.NewProfile(args[0])
+			if f.prefillFrom != "" {
+				src, err := reg.Profile(cmd.Context(), f.prefillFrom)
+				if err != nil {
+					return fmt.Errorf("--prefill-from: %w", err)
+				}
+				p.PrefillFrom(src)
+			}
+			if err := f.apply(cmd, a.env, &p, true); err != nil {
+				return err
+			}
+			if err := reg.AddProfile(cmd.Context(), p); err != nil {
+				return err
+			}
+			stored, err := reg.Profile(cmd.Context(), p.Name)
+			if err != nil {
+				return err
+			}
+			return a.printProfile(stored, nil, "added")
+		},
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func (a *app) profileEdit() *cobra.Command {
+	var f profileFlags
+	cmd := &cobra.Command{
+		Use:   "edit NAME [flags]",
+		Short: "Change the given settings of a profile, keeping the rest",
+		Example: `  oidcctl profile edit keycloak --leeway 5s --restrict-audience billing
+  oidcctl profile edit keycloak --client-secret-file ./new-secret
+  oidcctl profile edit keycloak --role-map-file roles.yaml`,
+		Args: exactArgs(1, "a profile name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().NFlag() == 0 {
+				return usagef("profile edit %s: nothing to change; give the flags of the settings to change (see --help)", args[0])
+			}
+			p, err := reg.EditProfile(cmd.Context(), args[0], func(p *core.Profile) error {
+				return f.apply(cmd, a.env, p, false)
+			})
+			if err != nil {
+				return err
+			}
+			return a.printProfile(p, nil, "changed")
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+func (a *app) profileShow() *cobra.Command {
+	return &cobra.Command{
+		Use:     "show NAME",
+		Short:   "Show a profile (secrets only as set or not set)",
+		Example: "  oidcctl profile show keycloak -o json",
+		Args:    exactArgs(1, "a profile name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			p, err := reg.Profile(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			accounts, err := reg.Accounts(cmd.Context(), p.Name)
+			if err != nil {
+				return err
+			}
+			return a.printProfile(p, accounts, "")
+		},
+	}
+}
+
+func (a *app) profileList() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List profiles",
+		Example: "  oidcctl profile list\n  oidcctl profile list -o json | jq -r '.[].name'",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			profiles, err := reg.Profiles(cmd.Context())
+			if err != nil {
+				return err
+			}
+			accounts, err := reg.Accounts(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			used := map[string][]string{}
+			for _, acc := range accounts {
+				used[acc.Profile] = append(used[acc.Profile], acc.Name)
+			}
+			if a.output == "json" {
+				docs := make([]config.Profile, len(profiles))
+				for i, p := range profiles {
+					docs[i] = config.FromProfile(p, false)
+					docs[i].Accounts = nonNil(used[p.Name])
+				}
+				return writeJSON(a.stdout, docs)
+			}
+			if len(profiles) == 0 {
+				fmt.Fprintln(a.stdout, "No profiles yet. Add one with: oidcctl profile add NAME --discovery-url URL --client-id ID")
+				return nil
+			}
+			t := newTable(a.stdout, "NAME", "FLAVOUR", "CLIENT ID", "SECRET", "ACCOUNTS", "DISCOVERY URL")
+			for _, p := range profiles {
+				t.row(p.Name, string(p.Flavour), p.ClientID, p.ClientSecret.String(), fmt.Sprint(len(used[p.Name])), p.DiscoveryURL)
+			}
+			return t.flush()
+		},
+	}
+}
+
+func (a *app) profileRemove() *cobra.Command {
+	return &cobra.Command{
+		Use:     "rm NAME",
+		Aliases: []string{"remove", "delete"},
+		Short:   "Remove a profile; refused while accounts use it",
+		Example: "  oidcctl profile rm keycloak",
+		Args:    exactArgs(1, "a profile name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := reg.DeleteProfile(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			return a.printDone("removed", "profile", args[0])
+		},
+	}
+}
+
+// printProfile prints one profile; verb says what was just done to it.
+func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string) error {
+	doc := config.FromProfile(p, false)
+	if accounts != nil {
+		doc.Accounts = []string{}
+		for _, acc := range accounts {
+			doc.Accounts = append(doc.Accounts, acc.Name)
+		}
+	}
+	if a.output == "json" {
+		return writeJSON(a.stdout, doc)
+	}
+	if verb != "" {
+		fmt.Fprintf(a.stdout, "Profile %q %s.\n", p.Name, verb)
+	}
+	kv := newTable(a.stdout)
+	kv.row("name:", p.Name)
+	kv.row("flavour:", string(p.Flavour))
+	kv.row("discovery URL:", p.DiscoveryURL)
+	kv.row("discovery TTL:", fmtDuration(p.DiscoveryTTL))
+	kv.row("client id:", p.ClientID)
+	kv.row("client secret:", p.ClientSecret.String())
+	kv.row("scopes:", orNone(strings.Join(p.Scopes, " ")))
+	kv.row("UID claim:", p.UIDClaim)
+	kv.row("TLS client cert:", orNone(p.TLS.ClientCert))
+	kv.row("TLS client key:", orNone(p.TLS.ClientKey))
+	kv.row("TLS key password:", p.TLS.ClientKeyPassword.String())
+	kv.row("TLS CA file:", orNone(p.TLS.CAFile))
+	kv.row("TLS CA dir:", orNone(p.TLS.CADir))
+	kv.row("verify peer:", onOff(!p.TLS.SkipVerifyPeer, "OFF: any certificate is accepted (testing only)"))
+	kv.row("verify hostname:", onOff(!p.TLS.SkipVerifyHostname, "OFF"))
+	kv.row("use nonce:", onOff(p.Misc.UseNonce, "off"))
+	kv.row("rand length:", fmt.Sprint(p.Misc.RandLength))
+	kv.row("rand TTL:", fmtDuration(p.Misc.RandTTL))
+	kv.row("leeway:", fmtDuration(p.Misc.Leeway))
+	kv.row("role map:", fmtRoleMap(p.RoleMap))
+	kv.row("user map:", fmtUserMap(p.UserMap))
+	kv.row("restrict user login:", orNone(p.Restrictions.UserLogin))
+	kv.row("restrict scope:", orNone(strings.Join(p.Restrictions.Scopes, " ")))
+	kv.row("restrict audience:", orNone(strings.Join(p.Restrictions.Audiences, " ")))
+	kv.row("restrict azp:", orNone(p.Restrictions.AuthorizedParty))
+	if doc.Accounts != nil {
+		kv.row("accounts:", orNone(strings.Join(doc.Accounts, ", ")))
+	}
+	return kv.flush()
+}

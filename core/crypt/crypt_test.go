@@ -1,0 +1,140 @@
+package crypt
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestSealOpen(t *testing.T) {
+	dir := t.TempDir()
+	k, err := LoadKey(filepath.Join(dir, KeyFileName), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := k.Seal([]byte("s3cr3t"), "profile/kc/client_secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("s3cr3t")) {
+		t.Fatal("plaintext in sealed bytes")
+	}
+	plain, err := k.Open(sealed, "profile/kc/client_secret")
+	if err != nil || string(plain) != "s3cr3t" {
+		t.Fatalf("Open = %q, %v", plain, err)
+	}
+	again, _ := k.Seal([]byte("s3cr3t"), "profile/kc/client_secret")
+	if bytes.Equal(again, sealed) {
+		t.Fatal("two seals of one plaintext are equal: nonce reused")
+	}
+
+	// Moved to another field: refused.
+	if _, err := k.Open(sealed, "profile/other/client_secret"); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("open under other associated data: %v", err)
+	}
+	// Changed: refused, and said to be damaged rather than a wrong key.
+	damaged := bytes.Clone(sealed)
+	damaged[len(damaged)/2] ^= 0x40
+	if _, err := k.Open(damaged, "profile/kc/client_secret"); err == nil || !strings.Contains(err.Error(), "changed or damaged") {
+		t.Fatalf("open damaged: %v", err)
+	}
+	if _, err := k.Open([]byte("short"), ""); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("open garbage: %v", err)
+	}
+}
+
+func TestWrongKeySaysWhichKey(t *testing.T) {
+	dir := t.TempDir()
+	k1, _ := LoadKey(filepath.Join(dir, "one.key"), true)
+	k2, _ := LoadKey(filepath.Join(dir, "two.key"), true)
+	sealed, _ := k1.Seal([]byte("x"), "a")
+	_, err := k2.Open(sealed, "a")
+	var ke *KeyError
+	if !errors.As(err, &ke) || !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("want *KeyError, got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{filepath.Join(dir, "two.key"), k2.ID(), k1.ID()} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not name %q", msg, want)
+		}
+	}
+}
+
+func TestLoadKey(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", KeyFileName)
+	k, err := LoadKey(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v", fi.Mode(), err)
+	}
+	again, err := LoadKey(path, false)
+	if err != nil || again.ID() != k.ID() {
+		t.Fatalf("reload gave another key: %v", err)
+	}
+	if _, err := LoadKey(filepath.Join(dir, "missing.key"), false); err == nil || !strings.Contains(err.Error(), "missing.key") {
+		t.Fatalf("missing key without create: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.key")
+	os.WriteFile(bad, []byte("too short"), 0o600)
+	if _, err := LoadKey(bad, false); err == nil || !strings.Contains(err.Error(), "bad.key") {
+		t.Fatalf("bad key: %v", err)
+	}
+	raw := filepath.Join(dir, "raw.key")
+	os.WriteFile(raw, bytes.Repeat([]byte{7}, 32), 0o600)
+	if _, err := LoadKey(raw, false); err != nil {
+		t.Fatalf("raw 32-byte key: %v", err)
+	}
+}
+
+func TestConcurrentCreateAgreesOnOneKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), KeyFileName)
+	ids := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			k, err := LoadKey(path, true)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = k.ID()
+		})
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("processes created different keys: %v", ids)
+		}
+	}
+}
+
+func TestKeyLocation(t *testing.T) {
+	creds := t.TempDir()
+	os.WriteFile(filepath.Join(creds, KeyFileName), []byte("x"), 0o600)
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	tests := []struct {
+		env        map[string]string
+		want       string
+		wantCreate bool
+	}{
+		{map[string]string{}, "/data/oidcctl.key", true},
+		{map[string]string{"OIDCCTL_KEY_FILE": "/etc/k"}, "/etc/k", false},
+		{map[string]string{"CREDENTIALS_DIRECTORY": creds, "OIDCCTL_KEY_FILE": "/etc/k"}, filepath.Join(creds, KeyFileName), false},
+		{map[string]string{"CREDENTIALS_DIRECTORY": t.TempDir()}, "/data/oidcctl.key", true},
+	}
+	for _, tt := range tests {
+		got, create := KeyLocation("/data/oidcctl.db", env(tt.env))
+		if got != tt.want || create != tt.wantCreate {
+			t.Errorf("%v: got %s %v, want %s %v", tt.env, got, create, tt.want, tt.wantCreate)
+		}
+	}
+}
