@@ -58,7 +58,7 @@ func (c *cli) file(name, content string) string {
 	return p
 }
 
-const discovery = "https://idp.example/realms/master/.well-known/openid-configuration"
+const exampleDiscoveryURL = "https://idp.example/realms/master/.well-known/openid-configuration"
 
 func TestTour(t *testing.T) {
 	c := newCLI(t)
@@ -66,7 +66,7 @@ func TestTour(t *testing.T) {
 		t.Fatalf("empty database shows:\n%s", out)
 	}
 	secret := c.file("secret", "tour-client-secret\n")
-	c.ok("profile", "add", "keycloak", "--discovery-url", discovery, "--client-id", "someapi",
+	c.ok("profile", "add", "keycloak", "--discovery-url", exampleDiscoveryURL, "--client-id", "someapi",
 		"--client-secret-file", secret, "--uid-claim", "sub", "--scope", "openid",
 		"--role-map-file", c.file("roles.yaml", "realm_access:\n  roles:\n    admin: Admin\n"),
 		"--user-map-file", c.file("users.json", `{"email":"Email"}`), "--restrict-audience", "api billing")
@@ -120,7 +120,7 @@ func TestTour(t *testing.T) {
 
 func TestEditChangesOnlyGivenFlags(t *testing.T) {
 	c := newCLI(t)
-	c.ok("profile", "add", "kc", "--discovery-url", discovery, "--client-id", "a", "--scope", "email profile",
+	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--scope", "email profile",
 		"--client-secret-file", c.file("s", "x"), "--leeway", "3s", "--flavour", "keycloak")
 	before := c.ok("profile", "show", "kc", "-o", "json")
 	c.ok("profile", "edit", "kc", "--client-id", "b")
@@ -145,7 +145,7 @@ func TestEditChangesOnlyGivenFlags(t *testing.T) {
 func TestSecretsFromStdinAndNeverPrinted(t *testing.T) {
 	c := newCLI(t)
 	const clientSecret, password, keyPassword = "stdin-client-secret", "account-password-xyz", "key-password-abc"
-	r := c.run(clientSecret+"\n", "profile", "add", "kc", "--discovery-url", discovery, "--client-id", "a", "--client-secret-file", "-")
+	r := c.run(clientSecret+"\n", "profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--client-secret-file", "-")
 	if r.code != 0 {
 		t.Fatalf("%+v", r)
 	}
@@ -190,7 +190,7 @@ func TestSecretsFromStdinAndNeverPrinted(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	c := newCLI(t)
 	secret := c.file("secret", "x")
-	c.ok("profile", "add", "kc", "--discovery-url", discovery, "--client-id", "a", "--client-secret-file", secret)
+	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--client-secret-file", secret)
 	c.ok("account", "add", "acc", "--profile", "kc")
 	tests := []struct {
 		args []string
@@ -201,22 +201,22 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-o", "xml", "profile", "list"}, exitUsage, "want table or json"},
 		{[]string{"--log-level", "loud", "profile", "list"}, exitUsage, "--log-level"},
 		{[]string{"profile", "add"}, exitUsage, "needs a profile name"},
-		{[]string{"profile", "add", "kc", "--discovery-url", discovery, "--client-id", "a"}, exitFailure, `profile "kc" already exists`},
+		{[]string{"profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a"}, exitFailure, `profile "kc" already exists`},
 		{[]string{"profile", "add", "p2", "--client-id", "a"}, exitUsage, "discovery URL is required"},
 		{[]string{"profile", "add", "p2", "--discovery-url", "http://idp.example/x", "--client-id", "a"}, exitUsage, "plain http"},
 		{[]string{"profile", "add", "p2", "--discovery-url", "file:///etc/passwd", "--client-id", "a"}, exitUsage, "must be an http(s) URL"},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery}, exitUsage, "client id is required"},
-		{[]string{"profile", "add", "bad name", "--discovery-url", discovery, "--client-id", "a"}, exitUsage, "name"},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery, "--client-id", "a", "--client-secret", "x"}, exitUsage, "not taken on the command line"},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery, "--client-id", "a", "--client-secret-file", "/nonexistent"}, exitFailure, "/nonexistent"},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery, "--client-id", "a", "--flavour", "okta"}, exitUsage, "unknown flavour"},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery, "--client-id", "a", "--leeway", "soon"}, exitUsage, "--leeway"},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery, "--client-id", "a", "--rand-length", "4"}, exitUsage, "rand length"},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery, "--client-id", "a", "--role-map-file", c.file("bad.json", "{")}, exitUsage, "not valid JSON or YAML"},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery, "--client-id", "a", "--user-map-file", c.file("um.json", `{"email":"Phone"}`)}, exitUsage, "user map"},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery, "--client-id", "a", "--client-cert", "c.pem"}, exitUsage, "needs both a certificate and a key"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL}, exitUsage, "client id is required"},
+		{[]string{"profile", "add", "bad name", "--discovery-url", exampleDiscoveryURL, "--client-id", "a"}, exitUsage, "name"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--client-secret", "x"}, exitUsage, "not taken on the command line"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--client-secret-file", "/nonexistent"}, exitFailure, "/nonexistent"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--flavour", "okta"}, exitUsage, "unknown flavour"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--leeway", "soon"}, exitUsage, "--leeway"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--rand-length", "4"}, exitUsage, "rand length"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--role-map-file", c.file("bad.json", "{")}, exitUsage, "not valid JSON or YAML"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--user-map-file", c.file("um.json", `{"email":"Phone"}`)}, exitUsage, "user map"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--client-cert", "c.pem"}, exitUsage, "needs both a certificate and a key"},
 		{[]string{"profile", "add", "p2", "--prefill-from", "nope", "--client-id", "a"}, exitFailure, `profile "nope" does not exist`},
-		{[]string{"profile", "add", "p2", "--discovery-url", discovery, "--client-id", "a", "--no-such-flag"}, exitUsage, "unknown flag"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--no-such-flag"}, exitUsage, "unknown flag"},
 		{[]string{"profile", "edit", "kc"}, exitUsage, "nothing to change"},
 		{[]string{"profile", "edit", "nope", "--client-id", "b"}, exitFailure, `profile "nope" does not exist`},
 		{[]string{"profile", "edit", "kc", "--discovery-url", "ftp://x"}, exitUsage, "discovery URL"},
@@ -262,7 +262,7 @@ func TestBadInput(t *testing.T) {
 
 func TestConfigExportImport(t *testing.T) {
 	src := newCLI(t)
-	src.ok("profile", "add", "kc", "--discovery-url", discovery, "--client-id", "a", "--client-secret-file", src.file("s", "export-secret"),
+	src.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--client-secret-file", src.file("s", "export-secret"),
 		"--role-map-file", src.file("r.json", `{"roles":{"admin":"Admin"}}`), "--restrict-scope", "api.read", "--discovery-ttl", "1h")
 	src.ok("account", "add", "svc", "--profile", "kc", "--grant-type", "password", "--username", "svc",
 		"--password-file", src.file("pw", "export-password"), "--scope", "openid offline_access", "--resource", "https://a.example https://b.example")

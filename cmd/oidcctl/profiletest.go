@@ -1,5 +1,106 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
 
-func (a *app) profileTest() *cobra.Command { return &cobra.Command{Use: "test NAME"} }
+	"github.com/spf13/cobra"
+
+	"oidcctl/core/discovery"
+)
+
+// discovery returns the discovery client of this run, sharing the
+// database's cache.
+func (a *app) discovery() *discovery.Client {
+	return &discovery.Client{Cache: a.store, Logger: a.log}
+}
+
+func (a *app) profileTest() *cobra.Command {
+	return &cobra.Command{
+		Use:   "test NAME",
+		Short: "Fetch the discovery document and JWKS and say what they hold",
+		Long: `Fetches the profile's discovery document and JWKS now, with the profile's
+TLS settings, checks the issuer (OpenID Discovery 1.0 §4.3) and prints the
+issuer, endpoints, grant types, signing algorithms and keys. The document is
+cached for the profile's discovery TTL. Exits 1 when the provider cannot be
+used.`,
+		Example: "  oidcctl profile test keycloak\n  oidcctl profile test keycloak -o json",
+		Args:    exactArgs(1, "a profile name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			p, err := reg.Profile(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			report, testErr := a.discovery().Test(cmd.Context(), p)
+			if a.output == "json" {
+				out := struct {
+					Profile string `json:"profile"`
+					OK      bool   `json:"ok"`
+					Error   string `json:"error,omitempty"`
+					*discovery.Report
+				}{Profile: p.Name, OK: testErr == nil, Report: report}
+				if testErr != nil {
+					out.Error = testErr.Error()
+				}
+				if err := writeJSON(a.stdout, out); err != nil {
+					return err
+				}
+				if testErr != nil {
+					return exitCodeError{exitFailure, fmt.Errorf("profile %s: %w", p.Name, testErr)}
+				}
+				return nil
+			}
+			printReport(a.stdout, report)
+			if testErr != nil {
+				return fmt.Errorf("profile %s: %w", p.Name, testErr)
+			}
+			fmt.Fprintf(a.stdout, "\nProfile %q works with this provider.\n", p.Name)
+			return nil
+		},
+	}
+}
+
+func printReport(w io.Writer, r *discovery.Report) {
+	kv := newTable(w)
+	kv.row("discovery URL:", r.URL)
+	if d := r.Document; d != nil {
+		kv.row("fetched in:", r.Duration.Round(time.Millisecond).String())
+		kv.row("issuer:", d.Issuer)
+		kv.row("authorization endpoint:", orNone(d.AuthorizationEndpoint))
+		kv.row("token endpoint:", orNone(d.TokenEndpoint))
+		kv.row("device endpoint:", orNone(d.DeviceAuthorizationEndpoint))
+		kv.row("userinfo endpoint:", orNone(d.UserinfoEndpoint))
+		kv.row("introspection endpoint:", orNone(d.IntrospectionEndpoint))
+		kv.row("revocation endpoint:", orNone(d.RevocationEndpoint))
+		kv.row("JWKS URI:", orNone(d.JWKSURI))
+		kv.row("grant types:", orNone(strings.Join(d.GrantTypesSupported, " ")))
+		kv.row("token auth methods:", orNone(strings.Join(d.TokenEndpointAuthMethodsSupported, " ")))
+		kv.row("id_token signing algs:", orNone(strings.Join(d.IDTokenSigningAlgValuesSupported, " ")))
+		kv.row("PKCE methods:", orNone(strings.Join(d.CodeChallengeMethodsSupported, " ")))
+	}
+	kv.flush()
+	if r.Document != nil && r.Document.JWKSURI != "" {
+		fmt.Fprintf(w, "\nJWKS: %d keys (fetched in %s)\n", len(r.Keys), r.JWKSDuration.Round(time.Millisecond))
+		t := newTable(w, "  KID", "KTY", "ALG", "USE", "SIZE", "NOTE")
+		for _, k := range r.Keys {
+			size := k.Curve
+			if k.Bits > 0 {
+				size = fmt.Sprintf("%d bits", k.Bits)
+			}
+			t.row("  "+orNone(k.ID), k.Type, orNone(k.Algorithm), orNone(k.Use), orNone(size), k.Problem)
+		}
+		t.flush()
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(w, "\nWarnings:")
+		for _, warn := range r.Warnings {
+			fmt.Fprintf(w, "  - %s\n", warn)
+		}
+	}
+}

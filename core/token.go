@@ -1,0 +1,106 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// TokenSet is the current tokens of one functional account, as the
+// provider last answered.
+type TokenSet struct {
+	AccessToken  Secret
+	TokenType    string // as the provider said, usually "Bearer"
+	RefreshToken Secret
+	IDToken      Secret
+	// Expiry is when the access token expires: from expires_in, or the
+	// JWT's exp when the provider gave no expires_in. Zero when unknown.
+	Expiry time.Time
+	// RefreshExpiry is when the refresh token expires, from
+	// refresh_expires_in; zero when the provider did not say.
+	RefreshExpiry time.Time
+	Scope         string // granted scope, space-separated
+	ObtainedAt    time.Time
+}
+
+// Token returns the token of the given type: the access token or the id
+// token.
+func (t TokenSet) Token(kind TokenType) Secret {
+	if kind == TokenID {
+		return t.IDToken
+	}
+	return t.AccessToken
+}
+
+// ValidFor reports whether the token of the given type is present and
+// does not expire within margin of now.
+func (t TokenSet) ValidFor(kind TokenType, now time.Time, margin time.Duration) bool {
+	if !t.Token(kind).IsSet() {
+		return false
+	}
+	return t.Expiry.IsZero() || now.Add(margin).Before(t.Expiry)
+}
+
+// TokenState is what the token store keeps for one account: its tokens and
+// how getting them went.
+type TokenState struct {
+	Account   string
+	Profile   string
+	GrantType GrantType
+	Tokens    TokenSet // zero when none were obtained yet
+	// LastSuccess is when tokens were last obtained or refreshed.
+	LastSuccess time.Time
+	// LastError is the last failure, cleared by the next success.
+	LastError   string
+	LastErrorAt time.Time
+	Failures    int       // failures since the last success
+	NextAttempt time.Time // no automatic attempt before this; zero when none is held back
+	// NeedsAuthorization is set when only a person can get new tokens: an
+	// authorization_code account whose refresh token is gone or refused.
+	NeedsAuthorization bool
+	// LeaseOwner holds the right to refresh until LeaseUntil.
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+// Failure is a failed attempt to obtain or refresh tokens.
+type Failure struct {
+	Err                string
+	At                 time.Time
+	NextAttempt        time.Time
+	NeedsAuthorization bool
+}
+
+// TokenStore keeps the token state of every account. A refresh is done by
+// at most one process at a time: the one holding the account's lease.
+type TokenStore interface {
+	// TokenState returns the state of one account (zero tokens when none
+	// were obtained yet); *NotFoundError when the account does not exist.
+	TokenState(ctx context.Context, account string) (TokenState, error)
+	// TokenStates returns the state of every account, ordered by name.
+	TokenStates(ctx context.Context) ([]TokenState, error)
+	// AcquireLease gives owner the refresh lease of an account until until,
+	// unless another owner holds a lease that has not expired at now. It
+	// returns the state read in the same transaction, and whether the lease
+	// was taken.
+	AcquireLease(ctx context.Context, account, owner string, now, until time.Time) (TokenState, bool, error)
+	// SaveTokens stores a new token set, clears the error and releases
+	// owner's lease, in one transaction, so that a rotated refresh token
+	// is kept before the new access token is handed to anyone.
+	SaveTokens(ctx context.Context, account, owner string, set TokenSet) error
+	// RecordFailure keeps a failure and releases owner's lease. The stored
+	// tokens stay as they are.
+	RecordFailure(ctx context.Context, account, owner string, f Failure) error
+	// ReleaseLease gives up owner's lease, if it still holds it.
+	ReleaseLease(ctx context.Context, account, owner string) error
+	// ClearTokens forgets the tokens of an account (after revoking them).
+	ClearTokens(ctx context.Context, account string) error
+}
+
+// SettingStore keeps settings that every process on a database shares,
+// such as the refresh schedule.
+type SettingStore interface {
+	// Setting returns a setting's value; ok is false when it is not set.
+	Setting(ctx context.Context, key string) (value string, ok bool, err error)
+	// SetSetting stores a setting; an empty value removes it.
+	SetSetting(ctx context.Context, key, value string) error
+}

@@ -1,0 +1,77 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"oidcctl/core"
+)
+
+// CachedDiscovery returns the cached discovery document of a profile;
+// *core.NotFoundError with Kind "profile" when there is no such profile,
+// Kind "discovery document" when none is cached for it.
+func (db *DB) CachedDiscovery(ctx context.Context, profile string) (core.CachedDocument, error) {
+	tx, err := db.begin(ctx, false)
+	if err != nil {
+		return core.CachedDocument{}, wrap("read discovery cache of profile", profile, err)
+	}
+	defer tx.Rollback()
+	doc, err := cachedDiscovery(ctx, tx, profile)
+	if err != nil {
+		return core.CachedDocument{}, wrap("read discovery cache of profile", profile, err)
+	}
+	return doc, nil
+}
+
+// CacheDiscovery replaces the cached discovery document of a profile;
+// *core.NotFoundError when there is no such profile. FetchedAt is kept with
+// millisecond precision.
+func (db *DB) CacheDiscovery(ctx context.Context, profile string, doc core.CachedDocument) error {
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return wrap("cache discovery document of profile", profile, err)
+	}
+	defer tx.Rollback()
+	if err := cacheDiscovery(ctx, tx, profile, doc); err != nil {
+		return wrap("cache discovery document of profile", profile, err)
+	}
+	return wrap("cache discovery document of profile", profile, tx.Commit())
+}
+
+func cachedDiscovery(ctx context.Context, tx *sql.Tx, profile string) (core.CachedDocument, error) {
+	id, err := profileID(ctx, tx, profile)
+	if err != nil {
+		return core.CachedDocument{}, err
+	}
+	var (
+		doc       core.CachedDocument
+		fetchedAt int64
+	)
+	err = tx.QueryRowContext(ctx, `SELECT url, body, fetched_at FROM discovery_cache WHERE profile_id = ?`, id).
+		Scan(&doc.URL, &doc.Body, &fetchedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.CachedDocument{}, &core.NotFoundError{Kind: "discovery document", Name: profile}
+	}
+	if err != nil {
+		return core.CachedDocument{}, err
+	}
+	doc.FetchedAt = fromMillis(fetchedAt)
+	return doc, nil
+}
+
+func cacheDiscovery(ctx context.Context, tx *sql.Tx, profile string, doc core.CachedDocument) error {
+	id, err := profileID(ctx, tx, profile)
+	if err != nil {
+		return err
+	}
+	body := doc.Body
+	if body == nil {
+		body = []byte{} // the column is NOT NULL; an empty body is still a body
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO discovery_cache (profile_id, url, body, fetched_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (profile_id) DO UPDATE SET url = excluded.url, body = excluded.body, fetched_at = excluded.fetched_at`,
+		id, doc.URL, body, doc.FetchedAt.UnixMilli())
+	return err
+}
