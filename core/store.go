@@ -5,13 +5,17 @@ import (
 	"time"
 )
 
-// Store keeps profiles, accounts and cached discovery documents. The db
-// package implements it; every method is safe for use by several processes
-// on one database at once.
+// Store keeps profiles, accounts, cached discovery documents, token
+// states, shared settings and local users. The db package implements it;
+// every method is safe for use by several processes on one database at
+// once.
 type Store interface {
 	ProfileStore
 	AccountStore
 	DiscoveryCache
+	TokenStore
+	SettingStore
+	UserStore
 }
 
 // ProfileStore keeps profiles. Secrets are sealed at rest by the

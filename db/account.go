@@ -83,7 +83,7 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, fn func(*core.Acco
 		return core.Account{}, err
 	}
 	if a.Name != name {
-		return core.Account{}, renameError("account", name, a.Name)
+		return core.Account{}, renameError("account", "name", name, a.Name)
 	}
 	a.CreatedAt = createdAt
 	if err := db.updateAccount(ctx, tx, id, &a); err != nil {

@@ -37,9 +37,10 @@ import (
 // FileName is the name of the database file in the default locations.
 const FileName = "oidcctl.db"
 
-// DB is a SQLite database holding profiles, accounts and cached discovery
-// documents. It is safe for concurrent use, also by several processes on
-// one file.
+// DB is a SQLite database holding profiles, accounts, cached discovery
+// documents, the token state of each account, shared settings and local
+// users. It is safe for concurrent use, also by several processes on one
+// file.
 type DB struct {
 	db   *sql.DB
 	key  *crypt.Key
@@ -196,6 +197,33 @@ func (db *DB) now() int64 { return db.Now().UnixMilli() }
 
 // fromMillis turns a stored time back into a time.Time in UTC.
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// nullMillis returns the stored form of a time in a nullable column: unix
+// milliseconds, or nil (NULL) for the zero time.
+func nullMillis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// asStored returns t as a nullable time column gives it back: in UTC,
+// truncated to the millisecond, zero for zero.
+func asStored(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return fromMillis(t.UnixMilli())
+}
+
+// fromNullMillis turns a nullable stored time back into a time.Time in
+// UTC; NULL is the zero time.
+func fromNullMillis(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return fromMillis(ms.Int64)
+}
 
 // typed reports whether err is one of core's typed errors, which already say
 // what and which, so that the callers return them without more context.

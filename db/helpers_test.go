@@ -153,6 +153,12 @@ func assertFilled(t *testing.T, v any, skip ...string) {
 			}
 			return
 		}
+		if tm, ok := rv.Interface().(time.Time); ok {
+			if tm.IsZero() {
+				t.Errorf("fixture leaves %s at its zero value", path)
+			}
+			return
+		}
 		if rv.Kind() == reflect.Struct {
 			for i := range rv.NumField() {
 				walk(path+"."+rv.Type().Field(i).Name, rv.Field(i))

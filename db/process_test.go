@@ -24,7 +24,7 @@ import (
 // The helper process is this test binary run again with -test.run=
 // TestHelperProcess and these variables set.
 const (
-	envHelper = "OIDCCTL_DB_TEST_HELPER" // "worker" or "open"
+	envHelper = "OIDCCTL_DB_TEST_HELPER" // "worker", "open" or "lease"
 	envPath   = "OIDCCTL_DB_TEST_PATH"
 	envKey    = "OIDCCTL_DB_TEST_KEY" // base64 key material
 	envWorker = "OIDCCTL_DB_TEST_WORKER"
@@ -35,7 +35,8 @@ const (
 const sharedProfile = "shared"
 
 // TestHelperProcess is not a test: it is the body of the processes that
-// TestTwoProcesses and TestConcurrentFreshOpen start. Run normally it
+// TestTwoProcesses, TestTwoProcessesLease and TestConcurrentFreshOpen
+// start. Run normally it
 // returns at once.
 func TestHelperProcess(t *testing.T) {
 	mode := os.Getenv(envHelper)
@@ -84,6 +85,10 @@ func helperMain(mode string) []error {
 		return []error{err}
 	}
 	defer d.Close()
+
+	if mode == "lease" {
+		return leaseWorker(ctx, d, worker, n)
+	}
 
 	// Both create the shared profile; exactly one succeeds, the other finds
 	// it there. Neither is an error.
@@ -328,5 +333,179 @@ func TestConcurrentFreshOpen(t *testing.T) {
 			t.Errorf("round %d: %d migration rows, %d key checks; want %d and 1", round, versions, checks, len(ms))
 		}
 		d.Close()
+	}
+}
+
+// leaseAccount is the account whose refresh lease the "lease" helpers
+// contend for. Its refresh token is a counter, "rt-<n>".
+const leaseAccount = "leased"
+
+// leaseWorker does n refreshes of leaseAccount as a token manager does:
+// take the lease (retrying while the other process holds it), read the
+// refresh token, "refresh" it to the next number and save it. It checks,
+// just before saving, that nobody changed the token or took the lease
+// since it was acquired. It prints how many leases it got, how often it
+// was refused, and the numbers it wrote.
+func leaseWorker(ctx context.Context, d *DB, worker string, n int) []error {
+	owner := fmt.Sprintf("w%s:%d", worker, os.Getpid())
+	var (
+		errs    []error
+		got     []string
+		refused int
+	)
+	defer func() {
+		fmt.Printf("leases=%d refused=%d got=%s\n", len(got), refused, strings.Join(got, ","))
+	}()
+	for len(got) < n && len(errs) < 10 {
+		now := time.Now()
+		st, ok, err := d.AcquireLease(ctx, leaseAccount, owner, now, now.Add(time.Minute))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("acquire: %w", err))
+			continue
+		}
+		if !ok {
+			refused++
+			if st.LeaseOwner == owner || st.LeaseOwner == "" {
+				errs = append(errs, fmt.Errorf("refused, but the state says the lease is held by %q", st.LeaseOwner))
+			}
+			time.Sleep(time.Duration(rand.IntN(1000)) * time.Microsecond)
+			continue
+		}
+		read := st.Tokens.RefreshToken.Reveal()
+		num, err := strconv.Atoi(strings.TrimPrefix(read, "rt-"))
+		if err != nil || !strings.HasPrefix(read, "rt-") {
+			errs = append(errs, fmt.Errorf("refresh token %q is not rt-<n>", read))
+			continue
+		}
+		// Hold the lease a moment, as a refresh at the provider does, so
+		// that a second holder, if there could be one, would overlap.
+		time.Sleep(time.Duration(rand.IntN(1000)) * time.Microsecond)
+		cur, err := d.TokenState(ctx, leaseAccount)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read before save: %w", err))
+			continue
+		}
+		if stored := cur.Tokens.RefreshToken.Reveal(); stored != read || cur.LeaseOwner != owner {
+			errs = append(errs, fmt.Errorf("under our lease: read %s at acquire time, now %s stored and the lease held by %q", read, stored, cur.LeaseOwner))
+		}
+		next := strconv.Itoa(num + 1)
+		set := core.TokenSet{
+			AccessToken:  core.NewSecret("at-" + next),
+			RefreshToken: core.NewSecret("rt-" + next),
+			ObtainedAt:   time.Now(),
+		}
+		if err := d.SaveTokens(ctx, leaseAccount, owner, set); err != nil {
+			errs = append(errs, fmt.Errorf("save rt-%s: %w", next, err))
+			continue
+		}
+		got = append(got, next)
+		// Pause between refreshes, as in helperMain.
+		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+	}
+	return errs
+}
+
+// TestTwoProcessesLease runs two real processes that each refresh one
+// account's tokens n times under its lease, the refresh token being a
+// counter. With at most one holder at a time and no lost update, the
+// counter ends at the number of leases both got, and every number from 1
+// to it was written exactly once.
+func TestTwoProcessesLease(t *testing.T) {
+	const n = 200
+	ctx := context.Background()
+	material, key := testKeyMaterial(t)
+	path := filepath.Join(t.TempDir(), "db", FileName)
+	d, err := Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CreateProfile(ctx, minimalProfile(sharedProfile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CreateAccount(ctx, core.NewAccount(leaseAccount, sharedProfile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SaveTokens(ctx, leaseAccount, "", core.TokenSet{AccessToken: core.NewSecret("at-0"), RefreshToken: core.NewSecret("rt-0")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	hs := runHelpers(t, "lease", path, material, n, "1", "2")
+	t.Logf("2 processes × %d leased refreshes: %v", n, time.Since(start))
+	if t.Failed() {
+		return
+	}
+
+	// Who wrote each number, from the helpers' reports.
+	writer := map[int]int{}
+	leases, refused := 0, 0
+	for i, h := range hs {
+		var l, r int
+		var list string
+		line := h.stdout.String()
+		if k := strings.Index(line, "leases="); k >= 0 {
+			line = line[k:]
+		}
+		if _, err := fmt.Sscanf(line, "leases=%d refused=%d got=%s", &l, &r, &list); err != nil {
+			t.Fatalf("process %d: report %q: %v", i+1, h.stdout.String(), err)
+		}
+		t.Logf("process %d: %d leases, refused %d times", i+1, l, r)
+		leases, refused = leases+l, refused+r
+		prev := 0
+		for _, s := range strings.Split(list, ",") {
+			num, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("process %d: number %q", i+1, s)
+			}
+			if num <= prev {
+				t.Errorf("process %d wrote %d after %d", i+1, num, prev)
+			}
+			prev = num
+			if w, dup := writer[num]; dup {
+				t.Errorf("rt-%d written by process %d and process %d: two holders at once", num, w, i+1)
+			}
+			writer[num] = i + 1
+		}
+		if l != n {
+			t.Errorf("process %d: %d leases, want %d", i+1, l, n)
+		}
+	}
+
+	d, err = Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	st, err := d.TokenState(ctx, leaseAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Tokens.RefreshToken.Reveal(), fmt.Sprintf("rt-%d", leases); got != want {
+		t.Errorf("counter: %s after %d leases, want %s: updates lost", got, leases, want)
+	}
+	if got, want := st.Tokens.AccessToken.Reveal(), fmt.Sprintf("at-%d", leases); got != want {
+		t.Errorf("access token: %s, want %s", got, want)
+	}
+	if st.LeaseOwner != "" || !st.LeaseUntil.IsZero() || st.Failures != 0 {
+		t.Errorf("at the end: lease %q until %v, %d failures; want released, none", st.LeaseOwner, st.LeaseUntil, st.Failures)
+	}
+	for num := 1; num <= leases; num++ {
+		if _, ok := writer[num]; !ok {
+			t.Errorf("rt-%d was never written", num)
+		}
+	}
+	// Both processes contended and took turns, or the test proves little.
+	switches := 0
+	for num := 2; num <= leases; num++ {
+		if writer[num] != writer[num-1] {
+			switches++
+		}
+	}
+	t.Logf("the processes took turns %d times; %d acquires were refused", switches, refused)
+	if switches < 10 || refused == 0 {
+		t.Errorf("took turns %d times, %d refusals: the processes did not contend for the lease", switches, refused)
 	}
 }

@@ -188,7 +188,7 @@ func (db *DB) UpdateProfile(ctx context.Context, name string, fn func(*core.Prof
 		return core.Profile{}, err
 	}
 	if p.Name != name {
-		return core.Profile{}, renameError("profile", name, p.Name)
+		return core.Profile{}, renameError("profile", "name", name, p.Name)
 	}
 	p.CreatedAt = createdAt
 	if err := db.updateProfile(ctx, tx, id, &p); err != nil {
@@ -215,10 +215,11 @@ func (db *DB) DeleteProfile(ctx context.Context, name string) error {
 	return wrap("delete profile", name, tx.Commit())
 }
 
-// renameError refuses a rename inside an Update function.
-func renameError(kind, name, to string) error {
+// renameError refuses a rename inside an Update function; field is what
+// names the thing ("name", or "login" for a user).
+func renameError(kind, field, name, to string) error {
 	return &core.ValidationError{Kind: kind, Name: name, Problems: []core.FieldError{{
-		Field:   "name",
+		Field:   field,
 		Problem: fmt.Sprintf("cannot be changed (to %q): create a new %s instead", to, kind),
 	}}}
 }

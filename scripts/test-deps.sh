@@ -3,9 +3,11 @@
 # they are missing. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-# package → a command it provides; the tests so far need only Go. Later
-# suites add chromium, nginx, tmux and wrk here.
-declare -A needs=()
+# package → a command it provides. chromium: the authorization code login
+# is tested in a real headless browser.
+declare -A needs=(
+  [chromium]=chromium
+)
 
 missing=()
 for pkg in "${!needs[@]}"; do

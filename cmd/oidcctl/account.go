@@ -81,7 +81,7 @@ func (a *app) accountCommand() *cobra.Command {
 		Long:    "A functional account is a named identity that obtains tokens from a profile with one grant type.",
 		Args:    noArgs,
 	}
-	cmd.AddCommand(a.accountAdd(), a.accountEdit(), a.accountShow(), a.accountList(), a.accountRemove())
+	cmd.AddCommand(a.accountAdd(), a.accountEdit(), a.accountShow(), a.accountList(), a.accountRemove(), a.accountAuthorize())
 	return cmd
 }
 

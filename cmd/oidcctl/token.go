@@ -1,0 +1,400 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"oidcctl/core"
+	"oidcctl/core/grant"
+	"oidcctl/core/tokens"
+)
+
+// tokenManager returns the token manager of this run, on the open store.
+func (a *app) tokenManager() *tokens.Manager {
+	return &tokens.Manager{
+		Store:     a.store,
+		Discovery: a.discovery(),
+		Grants:    a.grants(),
+		Owner:     tokens.NewOwner(),
+		Logger:    a.log,
+	}
+}
+
+func (a *app) grants() *grant.Client { return &grant.Client{Logger: a.log} }
+
+func (a *app) tokenCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "token",
+		Aliases: []string{"tokens"},
+		Short:   "Get, list, refresh and revoke the tokens of functional accounts",
+		Args:    noArgs,
+	}
+	cmd.AddCommand(a.tokenGet(), a.tokenList(), a.tokenRefresh(), a.tokenRevoke())
+	return cmd
+}
+
+// tokenJSON is the -o json form of a token set: only the token asked for.
+type tokenJSON struct {
+	Account   string     `json:"account"`
+	TokenType string     `json:"token_type"` // access_token or id_token
+	Token     string     `json:"token"`
+	Type      string     `json:"type,omitempty"` // as the provider said, usually Bearer
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	ExpiresIn int64      `json:"expires_in,omitempty"` // seconds
+	Scope     string     `json:"scope"`
+}
+
+func (a *app) tokenGet() *cobra.Command {
+	return &cobra.Command{
+		Use:   "get ACCOUNT",
+		Short: "Print a valid token of an account, obtaining or refreshing it first when needed",
+		Long: `Prints the account's access token (or id token, if the account hands out
+id tokens) on standard output, for scripts. A stored token is used while it
+is valid for at least another minute; otherwise it is refreshed or obtained
+first, by one process at a time.`,
+		Example: `  curl -H "Authorization: Bearer $(oidcctl token get billing)" https://api.example/
+  oidcctl token get billing -o json`,
+		Args: exactArgs(1, "an account name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := a.open(cmd.Context()); err != nil {
+				return err
+			}
+			acc, err := a.store.Account(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			set, err := a.tokenManager().Token(cmd.Context(), acc.Name)
+			if err != nil {
+				return err
+			}
+			tok := set.Token(acc.TokenType)
+			if a.output != "json" {
+				fmt.Fprintln(a.stdout, tok.Reveal())
+				return nil
+			}
+			out := tokenJSON{Account: acc.Name, TokenType: string(acc.TokenType), Token: tok.Reveal(), Type: set.TokenType, Scope: set.Scope}
+			if !set.Expiry.IsZero() {
+				exp := set.Expiry.UTC()
+				out.ExpiresAt, out.ExpiresIn = &exp, int64(time.Until(exp).Seconds())
+			}
+			return writeJSON(a.stdout, out)
+		},
+	}
+}
+
+// tokenState is the -o json form of an account's token state: no token.
+type tokenState struct {
+	Account            string     `json:"account"`
+	Profile            string     `json:"profile"`
+	GrantType          string     `json:"grant_type"`
+	State              string     `json:"state"`
+	HasAccessToken     bool       `json:"has_access_token"`
+	HasRefreshToken    bool       `json:"has_refresh_token"`
+	HasIDToken         bool       `json:"has_id_token"`
+	ExpiresAt          *time.Time `json:"expires_at,omitempty"`
+	RefreshExpiresAt   *time.Time `json:"refresh_expires_at,omitempty"`
+	Scope              string     `json:"scope"`
+	LastSuccess        *time.Time `json:"last_success,omitempty"`
+	LastError          string     `json:"last_error,omitempty"`
+	LastErrorAt        *time.Time `json:"last_error_at,omitempty"`
+	Failures           int        `json:"failures"`
+	NextAttempt        *time.Time `json:"next_attempt,omitempty"`
+	NeedsAuthorization bool       `json:"needs_authorization"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// stateWord says in one word how an account stands.
+func stateWord(st core.TokenState, now time.Time) string {
+	switch {
+	case st.NeedsAuthorization:
+		return "needs authorization"
+	case st.LastError != "":
+		return "failing"
+	case !st.Tokens.AccessToken.IsSet():
+		return "none"
+	case !st.Tokens.Expiry.IsZero() && !now.Before(st.Tokens.Expiry):
+		return "expired"
+	}
+	return "valid"
+}
+
+// relative says when t is from now: "in 4m12s", "3h ago", "-".
+func relative(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := t.Sub(now).Round(time.Second)
+	switch {
+	case d >= 0 && d < 48*time.Hour:
+		return "in " + d.String()
+	case d >= 0:
+		return fmt.Sprintf("in %dd", int(d.Hours()/24))
+	case -d < 48*time.Hour:
+		return (-d).String() + " ago"
+	}
+	return fmt.Sprintf("%dd ago", int(-d.Hours()/24))
+}
+
+func (a *app) tokenList() *cobra.Command {
+	var check bool
+	var warn string
+	cmd := &cobra.Command{
+		Use:   "list [--check]",
+		Short: "Show the token state of every account",
+		Long: `Shows, for every account: state, when the access token and the refresh token
+expire, the last refresh and the last error. Tokens themselves are never shown.
+
+With --check it exits 1 when any account is failing, needs authorization, or
+has a refresh token that expires within the warning window, so that a
+monitoring system can call it.`,
+		Example: "  oidcctl token list\n  oidcctl token list --check --warn 7d",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			window, err := parseDays(warn)
+			if err != nil {
+				return usagef("--warn %q: %v", warn, err)
+			}
+			if _, err := a.open(cmd.Context()); err != nil {
+				return err
+			}
+			states, err := a.store.TokenStates(cmd.Context())
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			var problems []string
+			for _, st := range states {
+				if p := healthProblem(st, now, window); p != "" {
+					problems = append(problems, st.Account+": "+p)
+				}
+			}
+			if a.output == "json" {
+				out := make([]tokenState, len(states))
+				for i, st := range states {
+					out[i] = tokenState{
+						Account: st.Account, Profile: st.Profile, GrantType: string(st.GrantType), State: stateWord(st, now),
+						HasAccessToken: st.Tokens.AccessToken.IsSet(), HasRefreshToken: st.Tokens.RefreshToken.IsSet(), HasIDToken: st.Tokens.IDToken.IsSet(),
+						ExpiresAt: optTime(st.Tokens.Expiry), RefreshExpiresAt: optTime(st.Tokens.RefreshExpiry), Scope: st.Tokens.Scope,
+						LastSuccess: optTime(st.LastSuccess), LastError: st.LastError, LastErrorAt: optTime(st.LastErrorAt),
+						Failures: st.Failures, NextAttempt: optTime(st.NextAttempt), NeedsAuthorization: st.NeedsAuthorization,
+					}
+				}
+				if err := writeJSON(a.stdout, out); err != nil {
+					return err
+				}
+			} else if len(states) == 0 {
+				fmt.Fprintln(a.stdout, "No accounts yet. Add one with: oidcctl account add NAME --profile PROFILE")
+			} else {
+				t := newTable(a.stdout, "ACCOUNT", "PROFILE", "GRANT", "STATE", "EXPIRES", "REFRESH EXPIRES", "LAST REFRESH", "LAST ERROR")
+				for _, st := range states {
+					refresh := relative(st.Tokens.RefreshExpiry, now)
+					if st.Tokens.RefreshToken.IsSet() && st.Tokens.RefreshExpiry.IsZero() {
+						refresh = "unknown"
+					}
+					t.row(st.Account, st.Profile, string(st.GrantType), stateWord(st, now), relative(st.Tokens.Expiry, now),
+						refresh, relative(st.LastSuccess, now), orNone(truncate(st.LastError, 60)))
+				}
+				t.flush()
+			}
+			if check && len(problems) > 0 {
+				return exitCodeError{exitFailure, fmt.Errorf("%d accounts need attention:\n  %s", len(problems), strings.Join(problems, "\n  "))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&check, "check", false, "exit 1 when any account is failing or will need authorization soon")
+	cmd.Flags().StringVar(&warn, "warn", "7d", "warning window before a refresh token expires (e.g. 7d, 36h)")
+	return cmd
+}
+
+// healthProblem says why an account needs attention, or "".
+func healthProblem(st core.TokenState, now time.Time, window time.Duration) string {
+	switch {
+	case st.NeedsAuthorization:
+		return "needs authorization: run oidcctl account authorize " + st.Account
+	case st.LastError != "":
+		return "failing: " + st.LastError
+	case st.GrantType == core.GrantAuthorizationCode && !st.Tokens.RefreshToken.IsSet() && !st.Tokens.AccessToken.IsSet():
+		return "never authorized: run oidcctl account authorize " + st.Account
+	case st.GrantType == core.GrantAuthorizationCode && !st.Tokens.RefreshExpiry.IsZero() && st.Tokens.RefreshExpiry.Before(now.Add(window)):
+		return "refresh token expires " + relative(st.Tokens.RefreshExpiry, now) + ": authorize again before then"
+	}
+	return ""
+}
+
+// parseDays reads a duration that may be given in days ("7d").
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var days int
+		if _, err := fmt.Sscanf(n, "%d", &days); err != nil || days < 0 {
+			return 0, errors.New("want a duration such as 7d or 36h")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("want a duration such as 7d or 36h")
+	}
+	return d, nil
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func (a *app) tokenRefresh() *cobra.Command {
+	var due bool
+	var concurrency int
+	cmd := &cobra.Command{
+		Use:   "refresh ACCOUNT | --due",
+		Short: "Refresh an account's tokens now, or every account the scheduler would refresh now",
+		Example: `  oidcctl token refresh billing
+  oidcctl token refresh --due`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if due == (len(args) == 1) && len(args) <= 1 {
+				return usagef("token refresh needs an account name or --due, not both")
+			}
+			if len(args) > 1 {
+				return usagef("token refresh takes one account name")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := a.open(cmd.Context()); err != nil {
+				return err
+			}
+			m := a.tokenManager()
+			if !due {
+				set, err := m.Refresh(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return a.printDone("refreshed (expires "+relative(set.Expiry, time.Now())+")", "account", args[0])
+			}
+			sched, err := tokens.LoadSchedule(cmd.Context(), a.store)
+			if err != nil {
+				return err
+			}
+			outcomes, err := m.RunDue(cmd.Context(), sched.Horizon(time.Now()), concurrency)
+			if err != nil {
+				return err
+			}
+			return a.printOutcomes(outcomes)
+		},
+	}
+	cmd.Flags().BoolVar(&due, "due", false, "refresh every account whose token expires before the next scheduled run")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "accounts refreshed at once with --due")
+	return cmd
+}
+
+func (a *app) printOutcomes(outcomes []tokens.Outcome) error {
+	failed := 0
+	type row struct {
+		Account string     `json:"account"`
+		Verdict string     `json:"verdict"`
+		Error   string     `json:"error,omitempty"`
+		Expiry  *time.Time `json:"expires_at,omitempty"`
+	}
+	rows := make([]row, len(outcomes))
+	for i, o := range outcomes {
+		rows[i] = row{Account: o.Account, Verdict: string(o.Verdict), Expiry: optTime(o.Expiry)}
+		if o.Err != nil {
+			rows[i].Error = o.Err.Error()
+			failed++
+		}
+	}
+	if a.output == "json" {
+		if err := writeJSON(a.stdout, rows); err != nil {
+			return err
+		}
+	} else {
+		t := newTable(a.stdout, "ACCOUNT", "VERDICT", "RESULT")
+		for _, r := range rows {
+			result := "-"
+			switch {
+			case r.Error != "":
+				result = "failed: " + r.Error
+			case r.Verdict == string(tokens.Due):
+				result = "refreshed"
+			}
+			t.row(r.Account, r.Verdict, result)
+		}
+		t.flush()
+	}
+	if failed > 0 {
+		return exitCodeError{exitFailure, fmt.Errorf("%d of the due accounts could not be refreshed", failed)}
+	}
+	return nil
+}
+
+func (a *app) tokenRevoke() *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke ACCOUNT",
+		Short: "Revoke an account's tokens at the provider (RFC 7009) and forget them",
+		Long: `Revokes the refresh token and the access token at the provider's
+revocation endpoint, where it has one, then removes them from the store. The
+tokens are forgotten even when the provider offers no revocation; a failed
+revocation is reported and the tokens are kept.`,
+		Example: "  oidcctl token revoke billing",
+		Args:    exactArgs(1, "an account name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if _, err := a.open(ctx); err != nil {
+				return err
+			}
+			acc, err := a.store.Account(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			st, err := a.store.TokenState(ctx, acc.Name)
+			if err != nil {
+				return err
+			}
+			p, err := a.store.Profile(ctx, acc.Profile)
+			if err != nil {
+				return err
+			}
+			d, err := a.discovery().Get(ctx, p)
+			if err != nil {
+				return err
+			}
+			g := a.grants()
+			revoked := 0
+			for _, t := range []struct {
+				tok  core.Secret
+				hint string
+			}{{st.Tokens.RefreshToken, "refresh_token"}, {st.Tokens.AccessToken, "access_token"}} {
+				if !t.tok.IsSet() {
+					continue
+				}
+				err := g.Revoke(ctx, p, d, t.tok, t.hint)
+				if errors.Is(err, grant.ErrUnsupported) {
+					fmt.Fprintf(a.stderr, "The provider offers no token revocation; the tokens are only forgotten here.\n")
+					break
+				}
+				if err != nil {
+					return fmt.Errorf("revoke %s of %s: %w", t.hint, acc.Name, err)
+				}
+				revoked++
+			}
+			if err := a.store.ClearTokens(ctx, acc.Name); err != nil {
+				return err
+			}
+			return a.printDone(fmt.Sprintf("revoked (%d tokens at the provider) and forgotten", revoked), "tokens of account", acc.Name)
+		},
+	}
+}

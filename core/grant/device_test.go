@@ -1,0 +1,216 @@
+package grant_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/grant"
+	"oidcctl/core/oidctest"
+)
+
+// recorder is an HTTP transport that records the requests to one URL.
+type recorder struct {
+	url string
+
+	mu    sync.Mutex
+	forms []url.Values
+	basic []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.String() == r.url && req.Body != nil {
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		user, _, _ := req.BasicAuth()
+		r.mu.Lock()
+		r.forms = append(r.forms, form)
+		r.basic = append(r.basic, user)
+		r.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestDeviceFlow(t *testing.T) {
+	t.Parallel()
+	e := setup(t, oidctest.WithDevicePollInterval(time.Second))
+	rec := &recorder{url: e.doc.DeviceAuthorizationEndpoint}
+	e.c.HTTPClient = func(core.Profile) (*http.Client, error) { return &http.Client{Transport: rec}, nil }
+
+	for _, tc := range []struct {
+		name      string
+		profile   core.Profile
+		wantBasic string
+	}{
+		{"confidential client (HTTP Basic)", e.web(), oidctest.WebClientID},
+		{"public client", e.native(), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := account("support-bot", core.GrantAuthorizationCode, "openid", "offline_access")
+			a.Resources, a.ResourceParam = []string{"https://api.example/", "https://billing.example/"}, "audience"
+			f, err := e.c.StartDevice(ctxT(t), tc.profile, e.doc, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.UserCode == "" || f.VerificationURI == "" || f.Interval != time.Second || f.ExpiresAt.IsZero() {
+				t.Fatalf("flow = %+v", f)
+			}
+			rec.mu.Lock()
+			form, basic := rec.forms[len(rec.forms)-1], rec.basic[len(rec.basic)-1]
+			rec.mu.Unlock()
+			if !slices.Equal(form["audience"], a.Resources) || form.Get("scope") != "openid offline_access" ||
+				form.Get("client_id") != tc.profile.ClientID || basic != tc.wantBasic {
+				t.Errorf("device authorization request: form %v, basic user %q", form, basic)
+			}
+
+			approved := make(chan error, 1)
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				approved <- e.op.ApproveDevice(f.UserCode, e.op.Username())
+			}()
+			e.op.ResetTokenRequests()
+			set, err := f.Wait(ctxT(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := <-approved; err != nil {
+				t.Fatal(err)
+			}
+			if !set.AccessToken.IsSet() || !set.RefreshToken.IsSet() || !set.IDToken.IsSet() {
+				t.Fatalf("tokens: %+v", set)
+			}
+			reqs := e.op.TokenRequests()
+			last := reqs[len(reqs)-1]
+			if last.Get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code" || !slices.Equal(last["audience"], a.Resources) {
+				t.Errorf("device token request = %v", last)
+			}
+		})
+	}
+}
+
+func TestDeviceFlowEnds(t *testing.T) {
+	t.Parallel()
+	e := setup(t, oidctest.WithDevicePollInterval(time.Second))
+	a := account("support-bot", core.GrantAuthorizationCode, "openid")
+
+	t.Run("denied", func(t *testing.T) {
+		f, err := e.c.StartDevice(ctxT(t), e.web(), e.doc, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.op.DenyDevice(f.UserCode); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Wait(ctxT(t))
+		if !errors.Is(err, grant.ErrAccessDenied) || !strings.Contains(err.Error(), "denied") {
+			t.Fatalf("err = %v, want ErrAccessDenied", err)
+		}
+		t.Log(err)
+	})
+	t.Run("expired_token from the provider", func(t *testing.T) {
+		f, err := e.c.StartDevice(ctxT(t), e.web(), e.doc, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.op.SetTokenMiddleware(func(http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"error":"expired_token"}`))
+			})
+		})
+		defer e.op.SetTokenMiddleware(nil)
+		_, err = f.Wait(ctxT(t))
+		if !errors.Is(err, grant.ErrExpired) {
+			t.Fatalf("err = %v, want ErrExpired", err)
+		}
+		t.Log(err)
+	})
+	t.Run("expired by the clock", func(t *testing.T) {
+		now, clk := fixedClock()
+		c := *e.c
+		c.Now = now
+		f, err := c.StartDevice(ctxT(t), e.web(), e.doc, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.op.ResetTokenRequests()
+		clk.Add(f.ExpiresAt.Sub(now()))
+		_, err = f.Wait(ctxT(t))
+		if !errors.Is(err, grant.ErrExpired) {
+			t.Fatalf("err = %v, want ErrExpired", err)
+		}
+		t.Log(err)
+		if n := len(e.op.TokenRequests()); n != 0 {
+			t.Errorf("%d polls after the code expired", n)
+		}
+	})
+	t.Run("no device endpoint", func(t *testing.T) {
+		d := *e.doc
+		d.DeviceAuthorizationEndpoint = ""
+		if _, err := e.c.StartDevice(ctxT(t), e.web(), &d, a); !errors.Is(err, grant.ErrUnsupported) {
+			t.Errorf("err = %v, want ErrUnsupported", err)
+		}
+	})
+	t.Run("bad client secret", func(t *testing.T) {
+		p := e.web()
+		p.ClientSecret = core.NewSecret("not-the-secret-42")
+		_, err := e.c.StartDevice(ctxT(t), p, e.doc, a)
+		if err == nil {
+			t.Fatal("accepted")
+		}
+		t.Log(err)
+		assertNoSecrets(t, "error", err.Error(), "not-the-secret-42")
+	})
+}
+
+// TestDeviceSlowDown: a slow_down answer lengthens the interval by 5 s
+// (RFC 8628 §3.5) for this and every later poll.
+func TestDeviceSlowDown(t *testing.T) {
+	t.Parallel()
+	e := setup(t, oidctest.WithDevicePollInterval(time.Second))
+	a := account("support-bot", core.GrantAuthorizationCode, "openid")
+	f, err := e.c.StartDevice(ctxT(t), e.web(), e.doc, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var polls []time.Time
+	e.op.SetTokenMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			polls = append(polls, time.Now())
+			n := len(polls)
+			mu.Unlock()
+			if n == 1 {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"error":"slow_down"}`))
+				_ = e.op.ApproveDevice(f.UserCode, e.op.Username())
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	defer e.op.SetTokenMiddleware(nil)
+	if _, err := f.Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(polls) != 2 || polls[1].Sub(polls[0]) < 6*time.Second {
+		t.Errorf("polls at %v: want the second 6s (1s + 5s) after the first", polls)
+	}
+	if f.Interval != 6*time.Second {
+		t.Errorf("Interval = %s, want 6s", f.Interval)
+	}
+}

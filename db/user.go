@@ -1,0 +1,300 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"oidcctl/core"
+)
+
+// CreateUser stores a new user; *core.ExistsError (Kind "user") when the
+// login is taken, *core.ValidationError when the login or a role is empty.
+// Its roles are stored sorted and without duplicates; CreatedAt and
+// UpdatedAt are set from db.Now, whatever u says.
+func (db *DB) CreateUser(ctx context.Context, u core.User) error {
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return wrap("create user", u.Login, err)
+	}
+	defer tx.Rollback()
+	if err := db.createUser(ctx, tx, &u); err != nil {
+		return wrap("create user", u.Login, err)
+	}
+	return wrap("create user", u.Login, tx.Commit())
+}
+
+// User returns one user, its roles sorted; *core.NotFoundError (Kind
+// "user") when there is none.
+func (db *DB) User(ctx context.Context, login string) (core.User, error) {
+	tx, err := db.begin(ctx, false)
+	if err != nil {
+		return core.User{}, wrap("read user", login, err)
+	}
+	defer tx.Rollback()
+	u, _, err := findUser(ctx, tx, login)
+	if err != nil {
+		return core.User{}, wrap("read user", login, err)
+	}
+	return u, nil
+}
+
+// Users returns every user, ordered by login (byte order).
+func (db *DB) Users(ctx context.Context) ([]core.User, error) {
+	tx, err := db.begin(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer tx.Rollback()
+	us, err := listUsers(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return us, nil
+}
+
+// UpdateUser reads a user, lets fn change it and writes it back, in one
+// IMMEDIATE transaction, so that no other process writes in between.
+// When fn returns an error nothing is written and that error is returned
+// as it is. A changed login is refused with a *core.ValidationError, as
+// is an empty role; the roles are stored sorted and without duplicates;
+// the timestamps fn sets are ignored (CreatedAt stays, UpdatedAt is
+// db.Now). *core.NotFoundError when there is no such user.
+func (db *DB) UpdateUser(ctx context.Context, login string, fn func(*core.User) error) (core.User, error) {
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return core.User{}, wrap("update user", login, err)
+	}
+	defer tx.Rollback()
+	u, id, err := findUser(ctx, tx, login)
+	if err != nil {
+		return core.User{}, wrap("update user", login, err)
+	}
+	createdAt := u.CreatedAt
+	if err := fn(&u); err != nil {
+		return core.User{}, err
+	}
+	if u.Login != login {
+		return core.User{}, renameError("user", "login", login, u.Login)
+	}
+	u.CreatedAt = createdAt
+	if err := db.updateUser(ctx, tx, id, &u); err != nil {
+		return core.User{}, wrap("update user", login, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return core.User{}, wrap("update user", login, err)
+	}
+	return u, nil
+}
+
+// DeleteUser removes a user and its roles; *core.NotFoundError when there
+// is none.
+func (db *DB) DeleteUser(ctx context.Context, login string) error {
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return wrap("delete user", login, err)
+	}
+	defer tx.Rollback()
+	if err := deleteUser(ctx, tx, login); err != nil {
+		return wrap("delete user", login, err)
+	}
+	return wrap("delete user", login, tx.Commit())
+}
+
+// checkUser returns what the store cannot keep: an empty login or role.
+// Everything else about a user is core's to judge.
+func checkUser(u *core.User) error {
+	v := &core.ValidationError{Kind: "user", Name: u.Login}
+	if u.Login == "" {
+		v.Problems = append(v.Problems, core.FieldError{Field: "login", Problem: "is required"})
+	}
+	if slices.Contains(u.Roles, "") {
+		v.Problems = append(v.Problems, core.FieldError{Field: "roles", Problem: "must not contain an empty role"})
+	}
+	if len(v.Problems) > 0 {
+		return v
+	}
+	return nil
+}
+
+// normalRoles returns roles sorted and without duplicates, nil when there
+// are none, as User and Users give them back.
+func normalRoles(roles []string) []string {
+	if len(roles) == 0 {
+		return nil
+	}
+	return slices.Compact(slices.Sorted(slices.Values(roles)))
+}
+
+const userColumns = `id, login, email, first_name, last_name, profile, created_at, updated_at`
+
+func scanUser(row scanner) (core.User, int64, error) {
+	var (
+		u                    core.User
+		id                   int64
+		createdAt, updatedAt int64
+	)
+	if err := row.Scan(&id, &u.Login, &u.Email, &u.FirstName, &u.LastName, &u.Profile, &createdAt, &updatedAt); err != nil {
+		return core.User{}, 0, err
+	}
+	u.CreatedAt, u.UpdatedAt = fromMillis(createdAt), fromMillis(updatedAt)
+	return u, id, nil
+}
+
+// findUser returns a user with its roles, and its id; *core.NotFoundError
+// when there is none.
+func findUser(ctx context.Context, tx *sql.Tx, login string) (core.User, int64, error) {
+	u, id, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE login = ?`, login))
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.User{}, 0, &core.NotFoundError{Kind: "user", Name: login}
+	}
+	if err != nil {
+		return core.User{}, 0, err
+	}
+	roles, err := userRoles(ctx, tx, `WHERE user_id = ?`, id)
+	if err != nil {
+		return core.User{}, 0, err
+	}
+	u.Roles = roles[id]
+	return u, id, nil
+}
+
+// userRoles returns the roles of the users that where selects, by user
+// id, each sorted.
+func userRoles(ctx context.Context, tx *sql.Tx, where string, args ...any) (map[int64][]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT user_id, role FROM user_roles `+where+` ORDER BY user_id, role`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	roles := make(map[int64][]string)
+	for rows.Next() {
+		var (
+			id   int64
+			role string
+		)
+		if err := rows.Scan(&id, &role); err != nil {
+			return nil, err
+		}
+		roles[id] = append(roles[id], role)
+	}
+	return roles, rows.Err()
+}
+
+func listUsers(ctx context.Context, tx *sql.Tx) ([]core.User, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY login`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var (
+		out []core.User
+		ids []int64
+	)
+	for rows.Next() {
+		u, id, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out, ids = append(out, u), append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	roles, err := userRoles(ctx, tx, "")
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		out[i].Roles = roles[id]
+	}
+	return out, nil
+}
+
+// userID returns the id of a user; *core.NotFoundError when there is none.
+func userID(ctx context.Context, tx *sql.Tx, login string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE login = ?`, login).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, &core.NotFoundError{Kind: "user", Name: login}
+	}
+	return id, err
+}
+
+// createUser inserts u with its roles, normalizes u.Roles and sets its
+// timestamps.
+func (db *DB) createUser(ctx context.Context, tx *sql.Tx, u *core.User) error {
+	if err := checkUser(u); err != nil {
+		return err
+	}
+	if _, err := userID(ctx, tx, u.Login); err == nil {
+		return &core.ExistsError{Kind: "user", Name: u.Login}
+	} else if !errors.Is(err, core.ErrNotFound) {
+		return err
+	}
+	now := db.now()
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO users (login, email, first_name, last_name, profile, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.Login, u.Email, u.FirstName, u.LastName, u.Profile, now, now)
+	if err != nil {
+		return err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	u.Roles = normalRoles(u.Roles)
+	if err := setRoles(ctx, tx, id, u.Roles); err != nil {
+		return err
+	}
+	u.CreatedAt, u.UpdatedAt = fromMillis(now), fromMillis(now)
+	return nil
+}
+
+// updateUser writes u over the row id and its roles, normalizes u.Roles
+// and sets u.UpdatedAt.
+func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, id int64, u *core.User) error {
+	if err := checkUser(u); err != nil {
+		return err
+	}
+	now := db.now()
+	_, err := tx.ExecContext(ctx, `
+		UPDATE users SET email = ?, first_name = ?, last_name = ?, profile = ?, updated_at = ?
+		WHERE id = ?`,
+		u.Email, u.FirstName, u.LastName, u.Profile, now, id)
+	if err != nil {
+		return err
+	}
+	u.Roles = normalRoles(u.Roles)
+	if err := setRoles(ctx, tx, id, u.Roles); err != nil {
+		return err
+	}
+	u.UpdatedAt = fromMillis(now)
+	return nil
+}
+
+// setRoles replaces the roles of user id with roles, which are normal.
+func setRoles(ctx context.Context, tx *sql.Tx, id int64, roles []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id = ?`, id); err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role) VALUES (?, ?)`, id, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteUser removes a user; its roles go with it (ON DELETE CASCADE).
+func deleteUser(ctx context.Context, tx *sql.Tx, login string) error {
+	id, err := userID(ctx, tx, login)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	return err
+}
