@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"oidcctl/assets"
 	"oidcctl/core/config"
 )
 
@@ -16,8 +17,21 @@ func (a *app) configCommand() *cobra.Command {
 		Short: "Export and import profiles and accounts as YAML",
 		Args:  noArgs,
 	}
-	cmd.AddCommand(a.configExport(), a.configImport())
+	cmd.AddCommand(a.configExport(), a.configImport(), a.configExample())
 	return cmd
+}
+
+func (a *app) configExample() *cobra.Command {
+	return &cobra.Command{
+		Use:     "example",
+		Short:   "Print an example setup to start from",
+		Example: "  oidcctl config example > oidcctl.yaml && $EDITOR oidcctl.yaml && oidcctl config import oidcctl.yaml",
+		Args:    noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := a.stdout.Write(assets.ExampleConfig)
+			return err
+		},
+	}
 }
 
 func (a *app) configExport() *cobra.Command {

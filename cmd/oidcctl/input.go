@@ -34,11 +34,6 @@ func (s *secretFlag) register(cmd *cobra.Command) {
 	_ = f.MarkHidden(s.name)
 }
 
-// given reports whether the user asked to set the secret.
-func (s *secretFlag) given(cmd *cobra.Command) bool {
-	return cmd.Flags().Changed(s.name+"-file") || s.prompt
-}
-
 // read returns the secret. When it was not given and ask is set and
 // standard input is a terminal, it prompts. ok is false when there is
 // nothing to set.

@@ -303,3 +303,15 @@ func TestConfigExportImport(t *testing.T) {
 		t.Fatalf("change not imported: %s", out)
 	}
 }
+
+func TestConfigExampleImports(t *testing.T) {
+	c := newCLI(t)
+	example := c.file("example.yaml", c.ok("config", "example"))
+	out := c.ok("config", "import", example)
+	if strings.Count(out, "create") != 4 {
+		t.Fatalf("import of the example:\n%s", out)
+	}
+	if out := c.ok("profile", "show", "keycloak"); !strings.Contains(out, "realm_access.roles: ticket-admin→admin") {
+		t.Fatalf("example role map not imported:\n%s", out)
+	}
+}
