@@ -24,6 +24,10 @@ const (
 	FlavourGoogle   Flavour = "google"
 )
 
+// TokenAuthMethods are the values of Profile.TokenAuthMethod; "" picks
+// from the discovery document.
+var TokenAuthMethods = []string{"", "client_secret_basic", "client_secret_post"}
+
 // Flavours lists every known flavour, in the order they are offered.
 var Flavours = []Flavour{FlavourGeneric, FlavourKeycloak, FlavourEntra, FlavourGoogle}
 
@@ -48,9 +52,16 @@ type Profile struct {
 	Scopes []string
 	// InsecureHTTP allows a plain-http discovery URL on a non-loopback host.
 	InsecureHTTP bool
-	Flavour      Flavour
-	TLS          TLSOptions
-	Misc         Misc
+	// TokenAuthMethod is how the client authenticates at the token
+	// endpoint: client_secret_basic or client_secret_post; "" picks from
+	// the discovery document.
+	TokenAuthMethod string
+	// Introspect checks opaque (non-JWT) incoming tokens at the provider's
+	// introspection endpoint (RFC 7662); without it they are refused.
+	Introspect bool
+	Flavour    Flavour
+	TLS        TLSOptions
+	Misc       Misc
 	// UIDClaim is the claim that names the local user (default "sub").
 	UIDClaim     string
 	RoleMap      RoleMap
@@ -144,6 +155,9 @@ func (p *Profile) Validate() error {
 	}
 	if !slices.Contains(Flavours, p.Flavour) {
 		v.add("flavour", fmt.Sprintf("%q is not one of %s", p.Flavour, joinFlavours()))
+	}
+	if !slices.Contains(TokenAuthMethods, p.TokenAuthMethod) {
+		v.add("token auth method", fmt.Sprintf("%q: want client_secret_basic, client_secret_post or empty (from discovery)", p.TokenAuthMethod))
 	}
 	if (p.TLS.ClientCert == "") != (p.TLS.ClientKey == "") {
 		v.add("client certificate", "needs both a certificate and a key file")

@@ -6,9 +6,10 @@ import (
 )
 
 // Store keeps profiles, accounts, cached discovery documents, token
-// states, shared settings and local users. The db package implements it;
-// every method is safe for use by several processes on one database at
-// once.
+// states, shared settings, local users, webservices and the debugger's
+// log, and tells when the configuration changed. The db package
+// implements it; every method is safe for use by several processes on one
+// database at once.
 type Store interface {
 	ProfileStore
 	AccountStore
@@ -16,6 +17,9 @@ type Store interface {
 	TokenStore
 	SettingStore
 	UserStore
+	WebserviceStore
+	DebugStore
+	ChangeCounter
 }
 
 // ProfileStore keeps profiles. Secrets are sealed at rest by the
@@ -32,7 +36,8 @@ type ProfileStore interface {
 	// an error nothing is written and that error is returned.
 	UpdateProfile(ctx context.Context, name string, fn func(*Profile) error) (Profile, error)
 	// DeleteProfile removes a profile and its cached discovery document;
-	// *InUseError naming the accounts while accounts use it.
+	// *InUseError naming the accounts or webservices that use it (both
+	// joined with errors.Join when both do).
 	DeleteProfile(ctx context.Context, name string) error
 }
 

@@ -2,6 +2,9 @@ package core
 
 import (
 	"context"
+	"fmt"
+	"net/mail"
+	"strings"
 	"time"
 )
 
@@ -33,4 +36,24 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, login string, fn func(*User) error) (User, error)
 	// DeleteUser removes a user; *NotFoundError when there is none.
 	DeleteUser(ctx context.Context, login string) error
+}
+
+// Validate reports every problem with the user as a *ValidationError.
+func (u *User) Validate() error {
+	var v ValidationError
+	v.Kind, v.Name = "user", u.Login
+	if strings.TrimSpace(u.Login) == "" || strings.ContainsAny(u.Login, "\t\n\r") {
+		v.add("login", "is required and must be one line")
+	}
+	if u.Email != "" {
+		if _, err := mail.ParseAddress(u.Email); err != nil || strings.ContainsAny(u.Email, "<> ") {
+			v.add("email", fmt.Sprintf("%q is not an email address", u.Email))
+		}
+	}
+	for _, r := range u.Roles {
+		if strings.TrimSpace(r) == "" || strings.ContainsAny(r, ",\t\n") {
+			v.add("role", fmt.Sprintf("%q is not a role name", r))
+		}
+	}
+	return v.err()
 }

@@ -97,7 +97,8 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, fn func(*core.Acco
 
 // DeleteAccount removes an account and everything kept for it (later
 // tables refer to it ON DELETE CASCADE); *core.NotFoundError when there is
-// none.
+// none, *core.InUseError naming the webservices (sorted) while requester
+// webservices use it.
 func (db *DB) DeleteAccount(ctx context.Context, name string) error {
 	tx, err := db.begin(ctx, true)
 	if err != nil {
@@ -255,9 +256,18 @@ func (db *DB) updateAccount(ctx context.Context, tx *sql.Tx, id int64, a *core.A
 	return nil
 }
 
+// deleteAccount removes an account unless webservices use it; its token
+// state goes with it (ON DELETE CASCADE).
 func deleteAccount(ctx context.Context, tx *sql.Tx, name string) error {
 	id, err := accountID(ctx, tx, name)
 	if err != nil {
+		return err
+	}
+	webservices, err := webserviceNames(ctx, tx, "account_id", id)
+	if err != nil {
+		return err
+	}
+	if err := inUse("account", name, usage{"webservice", webservices}); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id)

@@ -38,9 +38,9 @@ import (
 const FileName = "oidcctl.db"
 
 // DB is a SQLite database holding profiles, accounts, cached discovery
-// documents, the token state of each account, shared settings and local
-// users. It is safe for concurrent use, also by several processes on one
-// file.
+// documents, the token state of each account, shared settings, local
+// users, webservices, the debugger's log and the configuration version.
+// It is safe for concurrent use, also by several processes on one file.
 type DB struct {
 	db   *sql.DB
 	key  *crypt.Key

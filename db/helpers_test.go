@@ -77,7 +77,11 @@ func fullProfile(name string) core.Profile {
 		ClientSecret: core.NewSecret("client-secret-" + name),
 		Scopes:       []string{"email", "profile", "api://billing/read"},
 		InsecureHTTP: true,
-		Flavour:      core.FlavourKeycloak,
+		// Not the first of core.TokenAuthMethods after "", so that a
+		// stored index or a default would show.
+		TokenAuthMethod: "client_secret_post",
+		Introspect:      true,
+		Flavour:         core.FlavourKeycloak,
 		TLS: core.TLSOptions{
 			ClientCert:         "/etc/oidcctl/" + name + ".crt",
 			ClientKey:          "/etc/oidcctl/" + name + ".key",

@@ -24,7 +24,7 @@ import (
 // The helper process is this test binary run again with -test.run=
 // TestHelperProcess and these variables set.
 const (
-	envHelper = "OIDCCTL_DB_TEST_HELPER" // "worker", "open" or "lease"
+	envHelper = "OIDCCTL_DB_TEST_HELPER" // "worker", "open", "lease", "config" or "watch"
 	envPath   = "OIDCCTL_DB_TEST_PATH"
 	envKey    = "OIDCCTL_DB_TEST_KEY" // base64 key material
 	envWorker = "OIDCCTL_DB_TEST_WORKER"
@@ -36,7 +36,7 @@ const sharedProfile = "shared"
 
 // TestHelperProcess is not a test: it is the body of the processes that
 // TestTwoProcesses, TestTwoProcessesLease and TestConcurrentFreshOpen
-// start. Run normally it
+// start, and of those of TestTwoProcessesConfigVersion. Run normally it
 // returns at once.
 func TestHelperProcess(t *testing.T) {
 	mode := os.Getenv(envHelper)
@@ -86,8 +86,13 @@ func helperMain(mode string) []error {
 	}
 	defer d.Close()
 
-	if mode == "lease" {
+	switch mode {
+	case "lease":
 		return leaseWorker(ctx, d, worker, n)
+	case "config":
+		return configWorker(ctx, d, worker)
+	case "watch":
+		return watchWorker(ctx, d, os.Getenv(envGo)+"-ready-"+worker)
 	}
 
 	// Both create the shared profile; exactly one succeeds, the other finds
@@ -145,6 +150,18 @@ type helper struct {
 // go at once and waits for them.
 func runHelpers(t *testing.T, mode, path string, key []byte, n int, workers ...string) []*helper {
 	t.Helper()
+	hs, goFile := startHelpers(t, mode, path, key, n, workers...)
+	if err := os.WriteFile(goFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitHelpers(t, hs, workers...)
+	return hs
+}
+
+// startHelpers starts one helper process per worker name on path; they
+// wait until the returned file exists.
+func startHelpers(t *testing.T, mode, path string, key []byte, n int, workers ...string) ([]*helper, string) {
+	t.Helper()
 	goFile := filepath.Join(t.TempDir(), "go")
 	var hs []*helper
 	for _, w := range workers {
@@ -161,18 +178,27 @@ func runHelpers(t *testing.T, mode, path string, key []byte, n int, workers ...s
 		if err := h.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() {
+			if h.cmd.ProcessState == nil { // not waited for: the test failed early
+				h.cmd.Process.Kill()
+				h.cmd.Wait()
+			}
+		})
 		hs = append(hs, h)
 	}
-	if err := os.WriteFile(goFile, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	return hs, goFile
+}
+
+// waitHelpers waits for helper processes and fails the test for each that
+// did not report errors=0.
+func waitHelpers(t *testing.T, hs []*helper, workers ...string) {
+	t.Helper()
 	for i, h := range hs {
 		err := h.cmd.Wait()
 		if err != nil || !strings.Contains(h.stdout.String(), "errors=0") {
 			t.Errorf("helper %s: %v\nstdout:\n%s\nstderr:\n%s", workers[i], err, h.stdout.String(), h.stderr.String())
 		}
 	}
-	return hs
 }
 
 func testKeyMaterial(t *testing.T) ([]byte, *crypt.Key) {
@@ -508,4 +534,148 @@ func TestTwoProcessesLease(t *testing.T) {
 	if switches < 10 || refused == 0 {
 		t.Errorf("took turns %d times, %d refusals: the processes did not contend for the lease", switches, refused)
 	}
+}
+
+// configHelperWebservice is the webservice a "config" helper creates.
+func configHelperWebservice(worker string) string { return "from-helper-" + worker }
+
+// parentWebservice is the webservice TestTwoProcessesConfigVersion creates
+// while a "watch" helper waits for it.
+const parentWebservice = "from-parent"
+
+// configWorker makes writes that are not configuration (tokens, a debug
+// entry, a discovery document) and checks that they leave the version
+// alone, then creates a webservice and prints the version it reads after.
+func configWorker(ctx context.Context, d *DB, worker string) []error {
+	v0, err := d.ConfigVersion(ctx)
+	if err != nil {
+		return []error{err}
+	}
+	if err := d.SaveTokens(ctx, leaseAccount, "", core.TokenSet{AccessToken: core.NewSecret("at-helper")}); err != nil {
+		return []error{err}
+	}
+	if err := d.AddDebugEntries(ctx, []core.DebugEntry{{Direction: core.DirectionForwardAuth, Path: "/helper"}}); err != nil {
+		return []error{err}
+	}
+	if err := d.CacheDiscovery(ctx, sharedProfile, core.CachedDocument{URL: "https://idp/", Body: []byte("{}"), FetchedAt: time.Now()}); err != nil {
+		return []error{err}
+	}
+	var errs []error
+	if v, err := d.ConfigVersion(ctx); err != nil || v != v0 {
+		errs = append(errs, fmt.Errorf("after writes that are not configuration: version %d (%v), was %d", v, err, v0))
+	}
+	if err := d.CreateWebservice(ctx, providerWebservice(configHelperWebservice(worker), sharedProfile)); err != nil {
+		return append(errs, err)
+	}
+	v, err := d.ConfigVersion(ctx)
+	if err != nil {
+		return append(errs, err)
+	}
+	if v <= v0 {
+		errs = append(errs, fmt.Errorf("after creating a webservice: version %d, was %d", v, v0))
+	}
+	fmt.Printf("before=%d version=%d\n", v0, v)
+	return errs
+}
+
+// watchWorker reads the version, says so by creating the file ready, and
+// polls the version, on the handle it opened before, until it rises; the
+// change must then be there to read.
+func watchWorker(ctx context.Context, d *DB, ready string) []error {
+	v0, err := d.ConfigVersion(ctx)
+	if err != nil {
+		return []error{err}
+	}
+	if err := os.WriteFile(ready, nil, 0o600); err != nil {
+		return []error{err}
+	}
+	begin := time.Now()
+	for polls := 1; ; polls++ {
+		v, err := d.ConfigVersion(ctx)
+		if err != nil {
+			return []error{err}
+		}
+		if v > v0 {
+			if _, err := d.Webservice(ctx, parentWebservice); err != nil {
+				return []error{fmt.Errorf("version rose to %d, but: %w", v, err)}
+			}
+			fmt.Printf("before=%d seen=%d polls=%d after=%v\n", v0, v, polls, time.Since(begin).Round(time.Millisecond))
+			return nil
+		}
+		if time.Since(begin) > 20*time.Second {
+			return []error{fmt.Errorf("version still %d after %v", v, time.Since(begin))}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestTwoProcessesConfigVersion checks that a configuration change made by
+// one process shows in another's ConfigVersion, each on a handle opened
+// before the change, both ways: a helper process writes while this one
+// has the database open, then this one writes while a helper polls.
+func TestTwoProcessesConfigVersion(t *testing.T) {
+	ctx := context.Background()
+	material, key := testKeyMaterial(t)
+	path := filepath.Join(t.TempDir(), "db", FileName)
+	d, err := Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.CreateProfile(ctx, minimalProfile(sharedProfile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CreateAccount(ctx, core.NewAccount(leaseAccount, sharedProfile)); err != nil {
+		t.Fatal(err)
+	}
+	v0 := mustVersion(t, d)
+
+	// Another process changes the configuration.
+	hs := runHelpers(t, "config", path, material, 0, "1")
+	if t.Failed() {
+		return
+	}
+	var before, reported int64
+	if _, err := fmt.Sscanf(hs[0].stdout.String(), "before=%d version=%d", &before, &reported); err != nil {
+		t.Fatalf("helper report %q: %v", hs[0].stdout.String(), err)
+	}
+	if before != v0 {
+		t.Errorf("the helper read version %d before its writes, this process %d", before, v0)
+	}
+	if v := mustVersion(t, d); v != reported || v <= v0 {
+		t.Errorf("version here after the helper's change: %d; it read %d, and before it was %d", v, reported, v0)
+	}
+	if _, err := d.Webservice(ctx, configHelperWebservice("1")); err != nil {
+		t.Errorf("the helper's webservice: %v", err)
+	}
+	if es, err := d.DebugEntries(ctx, core.DebugFilter{}); err != nil || len(es) != 1 || es[0].Path != "/helper" {
+		t.Errorf("the helper's debug entry: %+v, %v", es, err)
+	}
+
+	// This process changes it while another watches.
+	hs, goFile := startHelpers(t, "watch", path, material, 0, "w")
+	if err := os.WriteFile(goFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ready := goFile + "-ready-w"
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			waitHelpers(t, hs, "w")
+			t.Fatal("the watching helper never got ready")
+		}
+	}
+	// A non-configuration write first: the watcher must not stop on it
+	// (it would then not find the webservice and fail).
+	if err := d.SaveTokens(ctx, leaseAccount, "", core.TokenSet{AccessToken: core.NewSecret("at-parent")}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := d.CreateWebservice(ctx, providerWebservice(parentWebservice, sharedProfile)); err != nil {
+		t.Fatal(err)
+	}
+	waitHelpers(t, hs, "w")
+	t.Logf("watcher: %s", strings.TrimSpace(hs[0].stdout.String()))
 }

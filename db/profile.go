@@ -13,18 +13,21 @@ import (
 
 // profileSettings is the JSON kept in profiles.settings: everything of a
 // profile that has no column of its own. It is ours, not core's, so that
-// renaming a core field does not change the stored form.
+// renaming a core field does not change the stored form. A new key needs
+// a new migration (token_auth_method and introspect came with 0003).
 type profileSettings struct {
-	DiscoveryTTLNS int64                        `json:"discovery_ttl_ns"`
-	Scopes         []string                     `json:"scopes,omitempty"`
-	InsecureHTTP   bool                         `json:"insecure_http,omitempty"`
-	Flavour        string                       `json:"flavour"`
-	TLS            tlsSettings                  `json:"tls"`
-	Misc           miscSettings                 `json:"misc"`
-	UIDClaim       string                       `json:"uid_claim"`
-	RoleMap        map[string]map[string]string `json:"role_map,omitempty"`
-	UserMap        map[string]string            `json:"user_map,omitempty"`
-	Restrictions   restrictionSettings          `json:"restrictions"`
+	DiscoveryTTLNS  int64                        `json:"discovery_ttl_ns"`
+	Scopes          []string                     `json:"scopes,omitempty"`
+	InsecureHTTP    bool                         `json:"insecure_http,omitempty"`
+	TokenAuthMethod string                       `json:"token_auth_method,omitempty"`
+	Introspect      bool                         `json:"introspect,omitempty"`
+	Flavour         string                       `json:"flavour"`
+	TLS             tlsSettings                  `json:"tls"`
+	Misc            miscSettings                 `json:"misc"`
+	UIDClaim        string                       `json:"uid_claim"`
+	RoleMap         map[string]map[string]string `json:"role_map,omitempty"`
+	UserMap         map[string]string            `json:"user_map,omitempty"`
+	Restrictions    restrictionSettings          `json:"restrictions"`
 }
 
 // tlsSettings are core.TLSOptions without the key password, which is a
@@ -54,10 +57,12 @@ type restrictionSettings struct {
 
 func newProfileSettings(p *core.Profile) profileSettings {
 	s := profileSettings{
-		DiscoveryTTLNS: int64(p.DiscoveryTTL),
-		Scopes:         p.Scopes,
-		InsecureHTTP:   p.InsecureHTTP,
-		Flavour:        string(p.Flavour),
+		DiscoveryTTLNS:  int64(p.DiscoveryTTL),
+		Scopes:          p.Scopes,
+		InsecureHTTP:    p.InsecureHTTP,
+		TokenAuthMethod: p.TokenAuthMethod,
+		Introspect:      p.Introspect,
+		Flavour:         string(p.Flavour),
 		TLS: tlsSettings{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
@@ -95,6 +100,8 @@ func (s *profileSettings) apply(p *core.Profile) {
 	p.DiscoveryTTL = time.Duration(s.DiscoveryTTLNS)
 	p.Scopes = s.Scopes
 	p.InsecureHTTP = s.InsecureHTTP
+	p.TokenAuthMethod = s.TokenAuthMethod
+	p.Introspect = s.Introspect
 	p.Flavour = core.Flavour(s.Flavour)
 	p.TLS.ClientCert = s.TLS.ClientCert
 	p.TLS.ClientKey = s.TLS.ClientKey
@@ -201,8 +208,11 @@ func (db *DB) UpdateProfile(ctx context.Context, name string, fn func(*core.Prof
 }
 
 // DeleteProfile removes a profile and its cached discovery document;
-// *core.InUseError naming the accounts (sorted) while accounts use it,
-// *core.NotFoundError when there is no such profile.
+// *core.NotFoundError when there is no such profile. While accounts or
+// webservices use it, it is refused with a *core.InUseError naming them
+// (sorted); when both do, the error is errors.Join of the one naming the
+// accounts and the one naming the webservices, so that errors.As finds
+// the accounts' and the message lists both.
 func (db *DB) DeleteProfile(ctx context.Context, name string) error {
 	tx, err := db.begin(ctx, true)
 	if err != nil {
@@ -353,22 +363,52 @@ func (db *DB) updateProfile(ctx context.Context, tx *sql.Tx, id int64, p *core.P
 	return nil
 }
 
-// deleteProfile removes a profile unless accounts use it; its discovery
-// cache goes with it (ON DELETE CASCADE).
+// deleteProfile removes a profile unless accounts or webservices use it;
+// its discovery cache goes with it (ON DELETE CASCADE).
 func deleteProfile(ctx context.Context, tx *sql.Tx, name string) error {
 	id, err := profileID(ctx, tx, name)
 	if err != nil {
 		return err
 	}
-	users, err := accountNames(ctx, tx, id)
+	accounts, err := accountNames(ctx, tx, id)
 	if err != nil {
 		return err
 	}
-	if len(users) > 0 {
-		return &core.InUseError{Kind: "profile", Name: name, UsedBy: "account", Users: users}
+	webservices, err := webserviceNames(ctx, tx, "profile_id", id)
+	if err != nil {
+		return err
+	}
+	if err := inUse("profile", name, usage{"account", accounts}, usage{"webservice", webservices}); err != nil {
+		return err
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM profiles WHERE id = ?`, id)
 	return err
+}
+
+// usage is what uses a row: the kind of the users and their names.
+type usage struct {
+	by    string
+	names []string
+}
+
+// inUse refuses to delete kind name while anything in uses exists: one
+// *core.InUseError when one kind of user uses it, else errors.Join of one
+// per kind in the order given, so that errors.As finds the first kind and
+// the message names them all. nil when nothing uses it.
+func inUse(kind, name string, uses ...usage) error {
+	var errs []error
+	for _, u := range uses {
+		if len(u.names) > 0 {
+			errs = append(errs, &core.InUseError{Kind: kind, Name: name, UsedBy: u.by, Users: u.names})
+		}
+	}
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // accountNames returns the names of the accounts of a profile, sorted.

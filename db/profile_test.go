@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"reflect"
 	"slices"
@@ -54,6 +55,24 @@ func TestProfileRoundTrip(t *testing.T) {
 			}
 			if secretNull != !tc.profile.ClientSecret.IsSet() || passwordNull != !tc.profile.TLS.ClientKeyPassword.IsSet() {
 				t.Errorf("client_secret NULL = %v, client_key_password NULL = %v; want NULL exactly when not set", secretNull, passwordNull)
+			}
+
+			// The keys of migration 0003, as its comment names them;
+			// absent when at their defaults.
+			var method sql.NullString
+			var introspect sql.NullInt64
+			err = d.db.QueryRow(`SELECT json_extract(settings, '$.token_auth_method'), json_extract(settings, '$.introspect') FROM profiles WHERE name = ?`, tc.profile.Name).
+				Scan(&method, &introspect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantMethod := sql.NullString{String: tc.profile.TokenAuthMethod, Valid: tc.profile.TokenAuthMethod != ""}
+			wantIntrospect := sql.NullInt64{}
+			if tc.profile.Introspect {
+				wantIntrospect = sql.NullInt64{Int64: 1, Valid: true} // JSON true
+			}
+			if method != wantMethod || introspect != wantIntrospect {
+				t.Errorf("settings token_auth_method = %+v, introspect = %+v; want %+v, %+v", method, introspect, wantMethod, wantIntrospect)
 			}
 		})
 	}
@@ -184,6 +203,8 @@ func TestUpdateProfile(t *testing.T) {
 			p.Restrictions.Audiences = append(p.Restrictions.Audiences, "third")
 			p.RoleMap = nil
 			p.Misc.Leeway = 0
+			p.TokenAuthMethod = "client_secret_basic"
+			p.Introspect = false
 			p.CreatedAt = time.Unix(1, 0) // ignored
 			return nil
 		})
@@ -197,6 +218,8 @@ func TestUpdateProfile(t *testing.T) {
 		want.Restrictions.Audiences = []string{"billing", "tickets", "third"}
 		want.RoleMap = nil
 		want.Misc.Leeway = 0
+		want.TokenAuthMethod = "client_secret_basic"
+		want.Introspect = false
 		want.UpdatedAt = t1
 		equalProfile(t, got, want)
 		read, err := d.Profile(ctx, "idp")

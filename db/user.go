@@ -276,14 +276,26 @@ func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, id int64, u *core.User
 	return nil
 }
 
-// setRoles replaces the roles of user id with roles, which are normal.
+// setRoles makes roles, which are normal, the roles of user id. It
+// touches only the rows that change, so that writing a user's roles
+// unchanged does not raise the configuration version (see ConfigVersion).
 func setRoles(ctx context.Context, tx *sql.Tx, id int64, roles []string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id = ?`, id); err != nil {
+	stored, err := userRoles(ctx, tx, `WHERE user_id = ?`, id)
+	if err != nil {
 		return err
 	}
+	for _, r := range stored[id] {
+		if !slices.Contains(roles, r) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id = ? AND role = ?`, id, r); err != nil {
+				return err
+			}
+		}
+	}
 	for _, r := range roles {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role) VALUES (?, ?)`, id, r); err != nil {
-			return err
+		if !slices.Contains(stored[id], r) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role) VALUES (?, ?)`, id, r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

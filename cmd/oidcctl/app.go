@@ -12,6 +12,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/crypt"
+	"oidcctl/core/jwks"
 	"oidcctl/db"
 )
 
@@ -37,6 +38,7 @@ type app struct {
 	logLevel string
 	log      *slog.Logger
 	store    *db.DB
+	keyCache *jwks.Cache
 }
 
 // usageError marks an error in how oidcctl was called: exit code 2.
@@ -64,7 +66,9 @@ func run(ctx context.Context, args []string, e env) int {
 	if err == nil {
 		return exitOK
 	}
-	printError(e.stderr, err)
+	if err.Error() != "" {
+		printError(e.stderr, err)
+	}
 	if isUsage(err) {
 		return exitUsage
 	}
@@ -128,7 +132,7 @@ Without a command it opens the console on the database.`,
 	pf.StringVar(&a.dbFlag, "db", "", "database file (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	root.AddCommand(a.profileCommand(), a.accountCommand(), a.tokenCommand(), a.configCommand())
+	root.AddCommand(a.profileCommand(), a.accountCommand(), a.tokenCommand(), a.userCommand(), a.importUser(), a.configCommand())
 	return root
 }
 

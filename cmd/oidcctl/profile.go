@@ -19,7 +19,8 @@ type profileFlags struct {
 	discoveryURL, clientID, flavour, uidClaim string
 	discoveryTTL, randTTL, leeway             string
 	scopes                                    []string
-	insecureHTTP                              bool
+	insecureHTTP, introspect                  bool
+	tokenAuthMethod                           string
 	clientCert, clientKey, caFile, caDir      string
 	skipVerifyPeer, skipVerifyHostname        bool
 	useNonce                                  bool
@@ -39,6 +40,8 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	fs.StringArrayVar(&f.scopes, "scope", nil, "additional scopes, space-separated or repeated")
 	fs.StringVar(&f.flavour, "flavour", "generic", "provider flavour: generic, keycloak, entra or google")
 	fs.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow a plain http discovery URL on a host that is not loopback")
+	fs.StringVar(&f.tokenAuthMethod, "token-auth-method", "", "client_secret_basic or client_secret_post (default: from the discovery document)")
+	fs.BoolVar(&f.introspect, "introspect", false, "check opaque incoming tokens at the provider's introspection endpoint (RFC 7662)")
 	fs.StringVar(&f.clientCert, "client-cert", "", "TLS client certificate (PEM file)")
 	fs.StringVar(&f.clientKey, "client-key", "", "TLS client key (PEM file)")
 	fs.StringVar(&f.caFile, "ca-file", "", "CA certificates to trust (PEM file)")
@@ -92,6 +95,7 @@ func (f *profileFlags) apply(cmd *cobra.Command, e env, p *core.Profile, askSecr
 	str("ca-dir", &p.TLS.CADir, f.caDir)
 	str("restrict-user-login", &p.Restrictions.UserLogin, f.restrictUserLogin)
 	str("restrict-azp", &p.Restrictions.AuthorizedParty, f.restrictAZP)
+	str("token-auth-method", &p.TokenAuthMethod, f.tokenAuthMethod)
 	dur("discovery-ttl", &p.DiscoveryTTL, f.discoveryTTL)
 	dur("rand-ttl", &p.Misc.RandTTL, f.randTTL)
 	dur("leeway", &p.Misc.Leeway, f.leeway)
@@ -114,6 +118,9 @@ func (f *profileFlags) apply(cmd *cobra.Command, e env, p *core.Profile, askSecr
 	}
 	if set("insecure-http") {
 		p.InsecureHTTP = f.insecureHTTP
+	}
+	if set("introspect") {
+		p.Introspect = f.introspect
 	}
 	if set("tls-skip-verify") {
 		p.TLS.SkipVerifyPeer = f.skipVerifyPeer
@@ -180,7 +187,7 @@ func (a *app) profileCommand() *cobra.Command {
 		Long:    "A profile is one OpenID provider plus one client registration at it.",
 		Args:    noArgs,
 	}
-	cmd.AddCommand(a.profileAdd(), a.profileEdit(), a.profileShow(), a.profileList(), a.profileRemove(), a.profileTest())
+	cmd.AddCommand(a.profileAdd(), a.profileEdit(), a.profileShow(), a.profileList(), a.profileRemove(), a.profileTest(), a.profileKeys())
 	return cmd
 }
 
@@ -368,6 +375,8 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 	kv.row("discovery TTL:", fmtDuration(p.DiscoveryTTL))
 	kv.row("client id:", p.ClientID)
 	kv.row("client secret:", p.ClientSecret.String())
+	kv.row("token auth method:", orNone(p.TokenAuthMethod))
+	kv.row("introspect opaque:", onOff(p.Introspect, "off"))
 	kv.row("scopes:", orNone(strings.Join(p.Scopes, " ")))
 	kv.row("UID claim:", p.UIDClaim)
 	kv.row("TLS client cert:", orNone(p.TLS.ClientCert))

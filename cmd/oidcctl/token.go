@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/spf13/cobra"
 
 	"oidcctl/core"
+	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
 	"oidcctl/core/tokens"
 )
@@ -24,7 +27,17 @@ func (a *app) tokenManager() *tokens.Manager {
 	}
 }
 
-func (a *app) grants() *grant.Client { return &grant.Client{Logger: a.log} }
+// grants returns the grant client of this run; id_tokens are verified
+// with the run's key cache.
+func (a *app) grants() *grant.Client {
+	return &grant.Client{
+		Logger: a.log,
+		Keys: func(ctx context.Context, p core.Profile, d *discovery.Document) (jwk.Set, error) {
+			set, _, err := a.keys().Set(ctx, p, d.JWKSURI)
+			return set, err
+		},
+	}
+}
 
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -33,7 +46,7 @@ func (a *app) tokenCommand() *cobra.Command {
 		Short:   "Get, list, refresh and revoke the tokens of functional accounts",
 		Args:    noArgs,
 	}
-	cmd.AddCommand(a.tokenGet(), a.tokenList(), a.tokenRefresh(), a.tokenRevoke())
+	cmd.AddCommand(a.tokenGet(), a.tokenList(), a.tokenRefresh(), a.tokenRevoke(), a.tokenInspect())
 	return cmd
 }
 

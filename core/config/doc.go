@@ -35,9 +35,13 @@ type Profile struct {
 	Scopes       []string `json:"scopes" yaml:"scopes,flow"`
 	Flavour      string   `json:"flavour" yaml:"flavour"`
 	InsecureHTTP bool     `json:"insecure_http" yaml:"insecure_http,omitempty"`
-	TLS          TLS      `json:"tls" yaml:"tls"`
-	Misc         Misc     `json:"misc" yaml:"misc"`
-	UIDClaim     string   `json:"uid_claim" yaml:"uid_claim"`
+	// TokenAuthMethod is client_secret_basic, client_secret_post or ""
+	// (from discovery).
+	TokenAuthMethod string `json:"token_auth_method" yaml:"token_auth_method,omitempty"`
+	Introspect      bool   `json:"introspect" yaml:"introspect,omitempty"`
+	TLS             TLS    `json:"tls" yaml:"tls"`
+	Misc            Misc   `json:"misc" yaml:"misc"`
+	UIDClaim        string `json:"uid_claim" yaml:"uid_claim"`
 	// RoleMap is claim path → token role → local role.
 	RoleMap map[string]map[string]string `json:"role_map" yaml:"role_map"`
 	// UserMap is claim → Email, FirstName or LastName.
@@ -164,14 +168,16 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 		um[claim] = string(f)
 	}
 	return Profile{
-		Name:         p.Name,
-		DiscoveryURL: p.DiscoveryURL,
-		DiscoveryTTL: Duration(p.DiscoveryTTL),
-		ClientID:     p.ClientID,
-		ClientSecret: secretDoc(p.ClientSecret, withSecrets),
-		Scopes:       nonNil(p.Scopes),
-		Flavour:      string(p.Flavour),
-		InsecureHTTP: p.InsecureHTTP,
+		Name:            p.Name,
+		DiscoveryURL:    p.DiscoveryURL,
+		DiscoveryTTL:    Duration(p.DiscoveryTTL),
+		ClientID:        p.ClientID,
+		ClientSecret:    secretDoc(p.ClientSecret, withSecrets),
+		Scopes:          nonNil(p.Scopes),
+		Flavour:         string(p.Flavour),
+		InsecureHTTP:    p.InsecureHTTP,
+		TokenAuthMethod: p.TokenAuthMethod,
+		Introspect:      p.Introspect,
 		TLS: TLS{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
@@ -216,6 +222,8 @@ func (d Profile) ToProfile() core.Profile {
 		p.Flavour = core.Flavour(d.Flavour)
 	}
 	p.InsecureHTTP = d.InsecureHTTP
+	p.TokenAuthMethod = d.TokenAuthMethod
+	p.Introspect = d.Introspect
 	p.TLS = core.TLSOptions{
 		ClientCert:         d.TLS.ClientCert,
 		ClientKey:          d.TLS.ClientKey,

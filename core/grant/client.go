@@ -182,13 +182,18 @@ func addResources(v url.Values, a core.Account) error {
 }
 
 // authStyle picks how the client authenticates at the token endpoint: a
-// public client (no secret) sends its id in the body; otherwise
-// client_secret_basic when the provider lists it or lists nothing (the
+// public client (no secret) sends its id in the body; a profile that names
+// its method gets that; otherwise client_secret_basic when the provider lists it or lists nothing (the
 // RFC 8414 default), else client_secret_post. Never x/oauth2's
 // auto-detection, which repeats a failed request the other way and so
 // would send a rotating refresh token twice.
 func authStyle(p core.Profile, d *discovery.Document) (oauth2.AuthStyle, error) {
-	if !p.ClientSecret.IsSet() {
+	switch {
+	case !p.ClientSecret.IsSet():
+		return oauth2.AuthStyleInParams, nil
+	case p.TokenAuthMethod == "client_secret_basic":
+		return oauth2.AuthStyleInHeader, nil
+	case p.TokenAuthMethod == "client_secret_post":
 		return oauth2.AuthStyleInParams, nil
 	}
 	methods := d.TokenEndpointAuthMethodsSupported

@@ -219,14 +219,17 @@ func TestClientAuthentication(t *testing.T) {
 		name    string
 		methods []string
 		public  bool
+		profile string // the profile's TokenAuthMethod
 		want    seen
 		wantErr string
 	}{
-		{"absent list: basic (RFC 8414 default)", nil, false, seen{basicUser: "web", basicPass: "secret"}, ""},
-		{"both listed: basic", []string{"client_secret_post", "client_secret_basic"}, false, seen{basicUser: "web", basicPass: "secret"}, ""},
-		{"post only", []string{"client_secret_post"}, false, seen{formSecret: "secret", formID: "web"}, ""},
-		{"neither", []string{"private_key_jwt"}, false, seen{}, "accepts only private_key_jwt"},
-		{"public client", []string{"none"}, true, seen{formID: "native"}, ""},
+		{"absent list: basic (RFC 8414 default)", nil, false, "", seen{basicUser: "web", basicPass: "secret"}, ""},
+		{"both listed: basic", []string{"client_secret_post", "client_secret_basic"}, false, "", seen{basicUser: "web", basicPass: "secret"}, ""},
+		{"post only", []string{"client_secret_post"}, false, "", seen{formSecret: "secret", formID: "web"}, ""},
+		{"neither", []string{"private_key_jwt"}, false, "", seen{}, "accepts only private_key_jwt"},
+		{"public client", []string{"none"}, true, "", seen{formID: "native"}, ""},
+		{"profile says post", []string{"client_secret_basic", "client_secret_post"}, false, "client_secret_post", seen{formSecret: "secret", formID: "web"}, ""},
+		{"profile says basic", []string{"private_key_jwt"}, false, "client_secret_basic", seen{basicUser: "web", basicPass: "secret"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := *e.doc
@@ -235,6 +238,7 @@ func TestClientAuthentication(t *testing.T) {
 			if tc.public {
 				p = e.native()
 			}
+			p.TokenAuthMethod = tc.profile
 			capture()
 			_, err := e.c.Obtain(ctxT(t), p, &d, e.passwordAccount("openid"))
 			if tc.wantErr != "" {

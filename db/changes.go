@@ -1,0 +1,26 @@
+package db
+
+import (
+	"context"
+	"fmt"
+)
+
+// ConfigVersion returns the configuration version: a number that SQLite
+// triggers raise on every write to profiles, accounts, users and their
+// roles, webservices and shared settings, whichever process makes it, and
+// not on writes of tokens, cached discovery documents or debugger entries.
+// Only whether it changed means something: one write may raise it by more
+// than one. An update that changes nothing of a user or a setting but its
+// updated_at leaves it alone; see migrations/0003_webservices_debug.sql.
+func (db *DB) ConfigVersion(ctx context.Context) (int64, error) {
+	tx, err := db.begin(ctx, false)
+	if err != nil {
+		return 0, fmt.Errorf("read configuration version: %w", err)
+	}
+	defer tx.Rollback()
+	var v int64
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read configuration version: %w", err)
+	}
+	return v, nil
+}

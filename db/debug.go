@@ -1,0 +1,350 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"oidcctl/core"
+)
+
+// The debugger's log keeps each entry as serve gives it: headers and
+// bodies are already redacted, so they are stored as they are, not sealed.
+// Times are kept in whole milliseconds and come back in UTC; a header
+// without fields and an empty body come back nil.
+
+// DefaultDebugLimit is how many entries DebugEntries returns when the
+// filter sets no limit.
+const DefaultDebugLimit = 100
+
+// AddDebugEntries appends entries in one IMMEDIATE transaction: all or
+// none. Their IDs are ignored (each gets a new one); a zero Time is
+// db.Now. An entry names its webservice by name, "" for a forward-auth
+// call without one; an entry of a webservice that no longer exists is
+// dropped, as deleting the webservice would have dropped it.
+func (db *DB) AddDebugEntries(ctx context.Context, entries []core.DebugEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return fmt.Errorf("add debug entries: %w", err)
+	}
+	defer tx.Rollback()
+	if err := db.addDebugEntries(ctx, tx, entries); err != nil {
+		return fmt.Errorf("add debug entries: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("add debug entries: %w", err)
+	}
+	return nil
+}
+
+// DebugEntries returns the entries f selects, newest first (by time, then
+// by id), at most f.Limit of them (DefaultDebugLimit when f.Limit is not
+// positive). f.Since selects entries at or after it. A webservice that
+// does not exist gives *core.NotFoundError, so that a mistyped name does
+// not look like a quiet webservice.
+func (db *DB) DebugEntries(ctx context.Context, f core.DebugFilter) ([]core.DebugEntry, error) {
+	tx, err := db.begin(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("list debug entries: %w", err)
+	}
+	defer tx.Rollback()
+	es, err := listDebugEntries(ctx, tx, f)
+	if err != nil {
+		return nil, wrapDebug("list debug entries", f.Webservice, err)
+	}
+	return es, nil
+}
+
+// DebugEntry returns one entry; *core.NotFoundError (Kind "debug entry",
+// Name the id) when there is none.
+func (db *DB) DebugEntry(ctx context.Context, id int64) (core.DebugEntry, error) {
+	name := strconv.FormatInt(id, 10)
+	tx, err := db.begin(ctx, false)
+	if err != nil {
+		return core.DebugEntry{}, wrap("read debug entry", name, err)
+	}
+	defer tx.Rollback()
+	e, err := scanDebugEntry(tx.QueryRowContext(ctx, `SELECT `+debugColumns+` FROM debug_log WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.DebugEntry{}, &core.NotFoundError{Kind: "debug entry", Name: name}
+	}
+	if err != nil {
+		return core.DebugEntry{}, wrap("read debug entry", name, err)
+	}
+	return e, nil
+}
+
+// ClearDebug removes the entries of a webservice, or every entry when
+// webservice is "", and returns how many it removed; *core.NotFoundError
+// when the webservice does not exist.
+func (db *DB) ClearDebug(ctx context.Context, webservice string) (int, error) {
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return 0, wrapDebug("clear debug entries", webservice, err)
+	}
+	defer tx.Rollback()
+	n, err := clearDebug(ctx, tx, webservice)
+	if err != nil {
+		return 0, wrapDebug("clear debug entries", webservice, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, wrapDebug("clear debug entries", webservice, err)
+	}
+	return n, nil
+}
+
+// PruneDebug removes the entries of a webservice that are older than
+// before or beyond its newest keep (by time, then id), and returns how
+// many it removed. webservice "" prunes the entries without a webservice
+// (forward-auth), not every entry: each webservice has limits of its own.
+// A zero before sets no bound on the age, a keep of zero or less none on
+// the count. A webservice that does not exist has nothing to prune:
+// 0 and no error, since serve prunes from a list the console may have
+// just changed.
+func (db *DB) PruneDebug(ctx context.Context, webservice string, before time.Time, keep int) (int, error) {
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return 0, wrapDebug("prune debug entries", webservice, err)
+	}
+	defer tx.Rollback()
+	n, err := pruneDebug(ctx, tx, webservice, before, keep)
+	if err != nil {
+		return 0, wrapDebug("prune debug entries", webservice, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, wrapDebug("prune debug entries", webservice, err)
+	}
+	return n, nil
+}
+
+// wrapDebug is wrap for the debugger's log, where webservice may be "".
+func wrapDebug(op, webservice string, err error) error {
+	if webservice != "" {
+		return wrap(op+" of webservice", webservice, err)
+	}
+	if err == nil || typed(err) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+const debugColumns = `id, time, request_id, webservice, direction, method, path, status, duration_ns,
+	user, verdict, reason, request_header, request_body, response_header, response_body, bodies_truncated`
+
+func scanDebugEntry(row scanner) (core.DebugEntry, error) {
+	var (
+		e                       core.DebugEntry
+		at, duration, truncated int64
+		reqHeader, respHeader   string
+	)
+	if err := row.Scan(&e.ID, &at, &e.RequestID, &e.Webservice, &e.Direction, &e.Method, &e.Path, &e.Status, &duration,
+		&e.User, &e.Verdict, &e.Reason, &reqHeader, &e.RequestBody, &respHeader, &e.ResponseBody, &truncated); err != nil {
+		return core.DebugEntry{}, err
+	}
+	e.Time, e.Duration, e.BodiesTruncated = fromMillis(at), time.Duration(duration), truncated != 0
+	var err error
+	if e.RequestHeader, err = parseHeader(reqHeader); err != nil {
+		return core.DebugEntry{}, fmt.Errorf("debug entry %d: request header: %w", e.ID, err)
+	}
+	if e.ResponseHeader, err = parseHeader(respHeader); err != nil {
+		return core.DebugEntry{}, fmt.Errorf("debug entry %d: response header: %w", e.ID, err)
+	}
+	e.RequestBody, e.ResponseBody = nilIfEmpty(e.RequestBody), nilIfEmpty(e.ResponseBody)
+	return e, nil
+}
+
+// headerJSON returns the stored form of a header: a JSON object of arrays,
+// "{}" when it has no fields.
+func headerJSON(h http.Header) (string, error) {
+	if len(h) == 0 {
+		return "{}", nil
+	}
+	js, err := json.Marshal(h)
+	if err != nil {
+		return "", err
+	}
+	return string(js), nil
+}
+
+// parseHeader turns a stored header back into an http.Header; nil when it
+// has no fields.
+func parseHeader(js string) (http.Header, error) {
+	var h http.Header
+	if err := json.Unmarshal([]byte(js), &h); err != nil {
+		return nil, err
+	}
+	if len(h) == 0 {
+		return nil, nil
+	}
+	return h, nil
+}
+
+// nilIfEmpty is the stored form of a body: nil (NULL) when empty.
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func (db *DB) addDebugEntries(ctx context.Context, tx *sql.Tx, entries []core.DebugEntry) error {
+	stmt, err := tx.PrepareContext(ctx, `
+		INSERT INTO debug_log (time, request_id, webservice_id, webservice, direction, method, path, status,
+			duration_ns, user, verdict, reason, request_header, request_body, response_header, response_body,
+			bodies_truncated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	// The id of each webservice named in the batch; 0 when it is gone.
+	ids := map[string]int64{}
+	for i := range entries {
+		e := &entries[i]
+		var wsID any // NULL for an entry without a webservice
+		if e.Webservice != "" {
+			id, ok := ids[e.Webservice]
+			if !ok {
+				id, err = webserviceID(ctx, tx, e.Webservice)
+				if errors.Is(err, core.ErrNotFound) {
+					id, err = 0, nil
+				}
+				if err != nil {
+					return err
+				}
+				ids[e.Webservice] = id
+			}
+			if id == 0 {
+				continue // its webservice was deleted
+			}
+			wsID = id
+		}
+		at := e.Time
+		if at.IsZero() {
+			at = db.Now()
+		}
+		reqHeader, err := headerJSON(e.RequestHeader)
+		if err != nil {
+			return fmt.Errorf("request header: %w", err)
+		}
+		respHeader, err := headerJSON(e.ResponseHeader)
+		if err != nil {
+			return fmt.Errorf("response header: %w", err)
+		}
+		_, err = stmt.ExecContext(ctx, at.UnixMilli(), e.RequestID, wsID, e.Webservice, e.Direction, e.Method, e.Path,
+			e.Status, int64(e.Duration), e.User, e.Verdict, e.Reason,
+			reqHeader, nilIfEmpty(e.RequestBody), respHeader, nilIfEmpty(e.ResponseBody), boolInt(e.BodiesTruncated))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func listDebugEntries(ctx context.Context, tx *sql.Tx, f core.DebugFilter) ([]core.DebugEntry, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Webservice != "" {
+		id, err := webserviceID(ctx, tx, f.Webservice)
+		if err != nil {
+			return nil, err
+		}
+		where, args = append(where, `webservice_id = ?`), append(args, id)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, `time >= ?`), append(args, f.Since.UnixMilli())
+	}
+	if f.Status != 0 {
+		where, args = append(where, `status = ?`), append(args, f.Status)
+	}
+	if f.Verdict != "" {
+		where, args = append(where, `verdict = ?`), append(args, f.Verdict)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultDebugLimit
+	}
+	query := `SELECT ` + debugColumns + ` FROM debug_log`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY time DESC, id DESC LIMIT ?`
+	rows, err := tx.QueryContext(ctx, query, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []core.DebugEntry
+	for rows.Next() {
+		e, err := scanDebugEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func clearDebug(ctx context.Context, tx *sql.Tx, webservice string) (int, error) {
+	query, args := `DELETE FROM debug_log`, []any{}
+	if webservice != "" {
+		id, err := webserviceID(ctx, tx, webservice)
+		if err != nil {
+			return 0, err
+		}
+		query, args = `DELETE FROM debug_log WHERE webservice_id = ?`, []any{id}
+	}
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func pruneDebug(ctx context.Context, tx *sql.Tx, webservice string, before time.Time, keep int) (int, error) {
+	var wsID any // NULL: the entries without a webservice
+	if webservice != "" {
+		id, err := webserviceID(ctx, tx, webservice)
+		if errors.Is(err, core.ErrNotFound) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		wsID = id
+	}
+	var (
+		bounds []string
+		args   = []any{wsID}
+	)
+	if !before.IsZero() {
+		bounds, args = append(bounds, `time < ?`), append(args, before.UnixMilli())
+	}
+	if keep > 0 {
+		bounds = append(bounds, `id IN (SELECT id FROM debug_log WHERE webservice_id IS ?
+			ORDER BY time DESC, id DESC LIMIT -1 OFFSET ?)`)
+		args = append(args, wsID, keep)
+	}
+	if len(bounds) == 0 {
+		return 0, nil
+	}
+	res, err := tx.ExecContext(ctx,
+		`DELETE FROM debug_log WHERE webservice_id IS ? AND (`+strings.Join(bounds, ` OR `)+`)`, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
