@@ -9,7 +9,7 @@
 //     base64url parts, a JSON object header and payload); a JWE is refused
 //     (encrypted tokens are not supported), and a token without dots is
 //     opaque: it is checked by introspection (RFC 7662) when
-//     Validator.Introspect is on;
+//     Validator.Introspect or the profile's Introspect is on;
 //   - its alg is asymmetric (RS*, PS*, ES*, EdDSA): never none, never HMAC
 //     (a profile cannot hold a shared secret for tokens), and its header
 //     brings no key of its own (jwk, jku, x5u, x5c) and no crit;
@@ -40,14 +40,16 @@
 // header and claims, see json.go) rather than by jws.Parse, the key comes
 // by kid from the jwks cache already exported from jwx to its crypto form,
 // and the signature is checked with jwx's dsig functions: one decoding of
-// the token, no key set search. A first validation so costs about 1.35
-// times the bare RSA verification (1.15 for ES256), against 1.65 to 2
-// for jws.Verify.
+// the token, no key set search. A first validation so costs about 1.3
+// times the bare RSA verification (1.15 for ES256) in CPU time, against
+// 1.65 to 2 for jws.Verify (see BenchmarkValidate).
 //
 // Results of Validate are cached in memory, keyed by the SHA-256 of the
 // token (never the token) with the profile's name and UpdatedAt, until the
 // token expires or ResultTTL passes, whichever is first, so that a
-// repeated token costs well under a microsecond. Accepted results and
+// repeated token costs about 0.15 µs plus the SHA-256 of the token
+// (about 1 ns a byte here): under a microsecond up to some 800 bytes.
+// Accepted results and
 // refusals that depend only on the token and the profile are cached; a
 // refusal that time, a key refetch or an administrator may cure (unknown
 // kid, not yet valid, unknown user, provider unreachable …) is not. A
