@@ -176,7 +176,26 @@ type Scheduler struct {
 	Ran func([]Outcome)
 }
 
-// Run renews what is due now, then at every run of the schedule.
+// nextWake is the next run of the schedule, or earlier when a failed
+// account's back-off ends before it, so that a retry does not wait for the
+// next scheduled run.
+func (s *Scheduler) nextWake(ctx context.Context, sched Schedule) time.Time {
+	now := s.Manager.now()
+	next := sched.Cron.Next(now)
+	states, err := s.Manager.Store.TokenStates(ctx)
+	if err != nil {
+		return next
+	}
+	for _, st := range states {
+		if st.LastError != "" && !st.NeedsAuthorization && st.NextAttempt.After(now) && st.NextAttempt.Before(next) {
+			next = st.NextAttempt
+		}
+	}
+	return next
+}
+
+// Run renews what is due now, then at every run of the schedule, and
+// when the back-off of a failed account ends.
 func (s *Scheduler) Run(ctx context.Context) error {
 	after := s.After
 	if after == nil {
@@ -195,7 +214,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if s.Ran != nil {
 			s.Ran(outcomes)
 		}
-		next := sched.Cron.Next(s.Manager.now())
+		next := s.nextWake(ctx, sched)
 		select {
 		case <-ctx.Done():
 			return nil

@@ -412,6 +412,16 @@ func TestSchedulerFollowsTheStoredSchedule(t *testing.T) {
 	if d := <-waits; d != 20*time.Minute {
 		t.Fatalf("waits %s, want 20m (to 10:30)", d)
 	}
+	// A failure is retried when its back-off ends, before the next run.
+	e.op.FailTokenRequests(http.StatusServiceUnavailable)
+	e.clock.Set(time.Date(2026, 11, 27, 12, 10, 0, 0, time.Local), true) // the token has expired
+	fire <- e.clock.Now()
+	if o := <-runs; o[0].Err == nil {
+		t.Fatalf("run against a failing provider: %+v", o)
+	}
+	if d := <-waits; d <= 0 || d > 2*e.m.RetryBase {
+		t.Fatalf("waits %s after a failure, want the back-off (at most %s), not the next run at 12:30", d, 2*e.m.RetryBase)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
