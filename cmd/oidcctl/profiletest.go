@@ -84,6 +84,9 @@ func printReport(w io.Writer, r *discovery.Report) {
 		kv.row("id_token signing algs:", orNone(strings.Join(d.IDTokenSigningAlgValuesSupported, " ")))
 		kv.row("PKCE methods:", orNone(strings.Join(d.CodeChallengeMethodsSupported, " ")))
 	}
+	if r.ClockOffset != nil {
+		kv.row("clock offset:", fmt.Sprintf("%s (the provider's clock minus ours, from its HTTP Date)", r.ClockOffset.Round(time.Second)))
+	}
 	kv.flush()
 	if r.Document != nil && r.Document.JWKSURI != "" {
 		fmt.Fprintf(w, "\nJWKS: %d keys (fetched in %s)\n", len(r.Keys), r.JWKSDuration.Round(time.Millisecond))

@@ -159,7 +159,8 @@ func (c *Client) Fetch(ctx context.Context, p core.Profile) (*Document, error) {
 // fetch downloads, parses and checks the discovery document. On a check
 // failure it returns the parsed document too.
 func (c *Client) fetch(ctx context.Context, hc *http.Client, p core.Profile) (*Document, string, error) {
-	body, ct, err := download(ctx, hc, p.DiscoveryURL)
+	body, h, err := download(ctx, hc, p.DiscoveryURL)
+	ct := h.Get("Content-Type")
 	if err != nil {
 		return nil, ct, err
 	}
@@ -328,31 +329,33 @@ func (c *Client) httpClient(p core.Profile) (*http.Client, func(), error) {
 
 // download GETs a JSON resource and returns its body (at most MaxBodySize
 // bytes) and Content-Type. Any status but 200 is an error.
-func download(ctx context.Context, hc *http.Client, rawURL string) ([]byte, string, error) {
+// download GETs a JSON document and returns its body and the response's
+// header.
+func download(ctx context.Context, hc *http.Client, rawURL string) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, "", &Error{URL: rawURL, Stage: StageConnect, Err: explain(err, "is not a valid URL: %v", err)}
+		return nil, http.Header{}, &Error{URL: rawURL, Stage: StageConnect, Err: explain(err, "is not a valid URL: %v", err)}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, "", transportError(rawURL, err)
+		return nil, http.Header{}, transportError(rawURL, err)
 	}
 	defer resp.Body.Close()
-	ct := resp.Header.Get("Content-Type")
+	h, ct := resp.Header, resp.Header.Get("Content-Type")
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodySize+1))
 	if err != nil {
 		e := transportError(rawURL, err)
 		e.Err = explain(err, "reading the response failed: %v", e.Err)
-		return nil, ct, e
+		return nil, h, e
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, ct, &Error{URL: rawURL, Stage: StageHTTP, Err: &StatusError{
+		return nil, h, &Error{URL: rawURL, Stage: StageHTTP, Err: &StatusError{
 			StatusCode: resp.StatusCode, Status: resp.Status, ContentType: ct, Body: snippet(body, 200)}}
 	}
 	if len(body) > MaxBodySize {
-		return nil, ct, &Error{URL: rawURL, Stage: StageHTTP, Err: errors.New("the response is larger than 1 MiB")}
+		return nil, h, &Error{URL: rawURL, Stage: StageHTTP, Err: errors.New("the response is larger than 1 MiB")}
 	}
-	return body, ct, nil
+	return body, h, nil
 }

@@ -97,6 +97,7 @@ func TestFetchRealProvider(t *testing.T) {
 func TestTestRealProvider(t *testing.T) {
 	prov, c, tr, cache, clk := providerClient(t)
 	clk.tick = time.Millisecond
+	clk.t = time.Now() // the provider's clock is the real one
 	p := profile("real", prov.DiscoveryURL)
 
 	r, err := c.Test(t.Context(), p)
@@ -133,6 +134,19 @@ func TestTestRealProvider(t *testing.T) {
 	if _, ok := cache.get("real"); !ok {
 		t.Error("Test did not cache the document it fetched")
 	}
+	if r.ClockOffset == nil || r.ClockOffset.Abs() > 2*time.Second {
+		t.Errorf("clock offset %v, want about 0", r.ClockOffset)
+	}
+	// Our clock an hour behind: the provider's is an hour ahead.
+	clk.t = time.Now().Add(-time.Hour)
+	r, err = c.Test(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ClockOffset == nil || (*r.ClockOffset-time.Hour).Abs() > 2*time.Second ||
+		!slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, "clock is 1h0m0s ahead of this machine's") }) {
+		t.Errorf("an hour of skew: offset %v, warnings %q", r.ClockOffset, r.Warnings)
+	}
 	if b, err := json.Marshal(r); err != nil || !strings.Contains(string(b), `"kid":"`+prov.KeyID()+`"`) {
 		t.Errorf("report JSON %s, %v", b, err)
 	}
@@ -141,8 +155,8 @@ func TestTestRealProvider(t *testing.T) {
 	if _, err := c.Test(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
-	if n := tr.count(discoveryPath); n != 2 {
-		t.Errorf("two Tests fetched the document %d times, want 2", n)
+	if n := tr.count(discoveryPath); n != 3 {
+		t.Errorf("three Tests fetched the document %d times, want 3", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -31,6 +32,9 @@ type Report struct {
 	JWKSDuration time.Duration `json:"jwks_duration,omitempty"`
 	// Keys summarises the JWKS.
 	Keys []Key `json:"keys"`
+	// ClockOffset is how far the provider's clock (its HTTP Date header,
+	// to the second) is ahead of ours; nil when it sent no Date.
+	ClockOffset *time.Duration `json:"clock_offset,omitempty"`
 	// Warnings are problems that do not stop oidcctl from working with
 	// the provider, in words for a person.
 	Warnings []string `json:"warnings"`
@@ -84,10 +88,15 @@ func (c *Client) Test(ctx context.Context, p core.Profile) (*Report, error) {
 	r.Warnings = append(r.Warnings, documentWarnings(d, ct)...)
 
 	start = c.now()
-	body, jct, err := download(ctx, hc, d.JWKSURI)
-	r.JWKSDuration = c.now().Sub(start)
+	body, h, err := download(ctx, hc, d.JWKSURI)
+	end := c.now()
+	r.JWKSDuration = end.Sub(start)
 	if err != nil {
 		return r, err
+	}
+	jct := h.Get("Content-Type")
+	if w := r.clockOffset(h.Get("Date"), start, end, p.Misc.Leeway); w != "" {
+		r.Warnings = append(r.Warnings, w)
 	}
 	if !json.Valid(body) {
 		return r, &Error{URL: d.JWKSURI, Stage: StageJSON, Err: fmt.Errorf(
@@ -110,6 +119,30 @@ func (c *Client) Test(ctx context.Context, p core.Profile) (*Report, error) {
 }
 
 // summarize describes one JWK.
+// clockOffset sets ClockOffset from an HTTP Date header against the
+// middle of the request, and returns a warning when the clocks differ by
+// more than the leeway: tokens would then be refused as not yet valid or
+// expired. The Date header has whole seconds, so a second of offset is
+// always tolerated.
+func (r *Report) clockOffset(date string, start, end time.Time, leeway time.Duration) string {
+	at, err := http.ParseTime(date)
+	if err != nil {
+		return ""
+	}
+	mid := start.Add(end.Sub(start) / 2)
+	off := at.Sub(mid.Truncate(time.Second))
+	r.ClockOffset = &off
+	if off.Abs() <= max(leeway, time.Second) {
+		return ""
+	}
+	dir := "ahead of"
+	if off < 0 {
+		dir = "behind"
+	}
+	return fmt.Sprintf("the provider's clock is %s %s this machine's, more than the leeway of %s: tokens will be refused as not yet valid or expired; sync the clocks (NTP) or raise --leeway",
+		off.Abs().Round(time.Second), dir, leeway)
+}
+
 func summarize(raw json.RawMessage) Key {
 	k, err := jwk.ParseKey(raw)
 	if err != nil {
