@@ -104,3 +104,28 @@ type SettingStore interface {
 	// SetSetting stores a setting; an empty value removes it.
 	SetSetting(ctx context.Context, key, value string) error
 }
+
+// Token states, as Status says them.
+const (
+	StateNeedsAuthorization = "needs authorization"
+	StateFailing            = "failing"
+	StateNone               = "none"
+	StateExpired            = "expired"
+	StateValid              = "valid"
+)
+
+// Status says in a word or two how an account's tokens stand at now: one
+// of the State constants. The command line and the console both show it.
+func (st TokenState) Status(now time.Time) string {
+	switch {
+	case st.NeedsAuthorization:
+		return StateNeedsAuthorization
+	case st.LastError != "":
+		return StateFailing
+	case !st.Tokens.AccessToken.IsSet():
+		return StateNone
+	case !st.Tokens.Expiry.IsZero() && !now.Before(st.Tokens.Expiry):
+		return StateExpired
+	}
+	return StateValid
+}

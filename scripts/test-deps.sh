@@ -4,9 +4,15 @@
 set -euo pipefail
 
 # package → a command it provides. chromium: the authorization code login
-# is tested in a real headless browser.
+# is tested in a real headless browser. nginx: serve's forward-auth is
+# tested behind a real nginx auth_request (in /usr/sbin, which a user's
+# PATH may lack). wrk: bench/forward-auth.sh. tmux: the console end to end
+# in a terminal.
 declare -A needs=(
   [chromium]=chromium
+  [tmux]=tmux
+  [nginx]=/usr/sbin/nginx
+  [wrk]=wrk
 )
 
 missing=()

@@ -136,8 +136,8 @@ func (a *app) authorizeRemote(ctx context.Context, p core.Profile, d *discovery.
 		fmt.Fprintf(a.stderr, "(copied to your terminal's clipboard where it supports OSC 52)\n\n")
 	}
 	fmt.Fprintf(a.stderr, "The provider then redirects to %s. Either make that reachable from your\n"+
-		"browser by connecting to this machine with\n\n  ssh -L %d:127.0.0.1:%d %s\n\n"+
-		"or paste the address the browser ends on (it fails to load) here:\n", cb.RedirectURI, cb.Port, cb.Port, sshTarget(a.getenv))
+		"browser by connecting to this machine with\n\n  %s\n\n"+
+		"or paste the address the browser ends on (it fails to load) here:\n", cb.RedirectURI, grant.ForwardCommand(cb.Port, a.getenv))
 
 	type result struct {
 		set core.TokenSet
@@ -180,12 +180,4 @@ func copyToClipboard(w io.Writer, getenv func(string) string, text string) bool 
 	}
 	_, err := seq.WriteTo(w)
 	return err == nil
-}
-
-// sshTarget guesses the host an admin connected to, for the ssh -L line.
-func sshTarget(getenv func(string) string) string {
-	if f := strings.Fields(getenv("SSH_CONNECTION")); len(f) == 4 {
-		return f[2]
-	}
-	return "THIS-HOST"
 }

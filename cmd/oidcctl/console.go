@@ -1,23 +1,92 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
 
+	"github.com/cli/browser"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"oidcctl/core"
+	"oidcctl/screens"
+	"oidcctl/screens/accounts"
+	"oidcctl/screens/home"
+	"oidcctl/screens/profiles"
+	"oidcctl/screens/tokenstore"
+	"oidcctl/tui"
 )
 
-// runConsole is what oidcctl does without a command. Until the console
-// exists it shows what the database holds and the next step to take.
+// runConsole is what oidcctl does without a command: the console when
+// standard input and output are a terminal; otherwise (a pipe, CI, cron) a
+// short text summary of what the database holds and the next step to take.
 func (a *app) runConsole(cmd *cobra.Command, _ []string) error {
 	reg, err := a.open(cmd.Context())
 	if err != nil {
 		return err
 	}
-	profiles, err := reg.Profiles(cmd.Context())
+	if !isTerminal(a.stdin) || !isTerminal(a.stdout) {
+		return a.summary(cmd.Context(), reg)
+	}
+	return a.console(cmd.Context(), reg)
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
+}
+
+// console runs the console on the open store until the person quits.
+func (a *app) console(ctx context.Context, reg core.Registry) error {
+	// Log lines on standard error would tear the screen; what goes wrong
+	// is shown on the screen instead.
+	a.log = slog.New(slog.DiscardHandler)
+	browser.Stdout, browser.Stderr = io.Discard, io.Discard
+	d := a.consoleDeps(reg)
+	return tui.Run(ctx, a.stdin, a.stdout, tui.Options{Getenv: a.getenv, Styles: &d.Styles}, consoleScreens(d)...)
+}
+
+// consoleDeps builds what the screens are made with, sharing one
+// discovery client (and its cache) between them.
+func (a *app) consoleDeps(reg core.Registry) screens.Deps {
+	disc := a.discovery()
+	grants := a.grants()
+	m := a.tokenManager()
+	m.Discovery, m.Grants = disc, grants
+	return screens.Deps{
+		Registry:    reg,
+		Discovery:   disc,
+		Tokens:      m,
+		Grants:      grants,
+		Styles:      tui.StylesFromEnv(a.getenv),
+		Getenv:      a.getenv,
+		OpenBrowser: browser.OpenURL,
+	}
+}
+
+// consoleScreens are the console's tabs, in order: the digits 1-4 choose
+// them.
+func consoleScreens(d screens.Deps) []tui.Screen {
+	return []tui.Screen{
+		home.New(d),
+		profiles.New(d),
+		accounts.New(d),
+		tokenstore.New(d),
+	}
+}
+
+// summary shows what the database holds and the next step to take, for
+// scripts and for a person at a pipe.
+func (a *app) summary(ctx context.Context, reg core.Registry) error {
+	profiles, err := reg.Profiles(ctx)
 	if err != nil {
 		return err
 	}
-	accounts, err := reg.Accounts(cmd.Context(), "")
+	accounts, err := reg.Accounts(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -54,6 +123,6 @@ func (a *app) runConsole(cmd *cobra.Command, _ []string) error {
 		t.flush()
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "See oidcctl --help for every command.")
+	fmt.Fprintln(w, "Run oidcctl in a terminal for the console; see oidcctl --help for every command.")
 	return nil
 }

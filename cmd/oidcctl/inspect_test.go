@@ -22,7 +22,7 @@ func TestTokenInspect(t *testing.T) {
 	}
 	c.ok("user", "add", oidctest.ServiceClientID, "--email", "svc@example.test", "--role", "ticket-reader")
 	out := c.ok("token", "inspect", tok, "--profile", "service")
-	for _, want := range []string{"Header:", "alg", "RS256", "Claims:", "iss", op.Issuer, "exp", "(in 4m", "pass  signature", "Verdict: ACCEPTED", "ticket-reader"} {
+	for _, want := range []string{"Header:", "alg", "RS256", "Claims:", "iss", op.Issuer, "exp", "(in ", "pass  signature", "Verdict: ACCEPTED", "ticket-reader"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect lacks %q:\n%s", want, out)
 		}

@@ -127,21 +127,6 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-// stateWord says in one word how an account stands.
-func stateWord(st core.TokenState, now time.Time) string {
-	switch {
-	case st.NeedsAuthorization:
-		return "needs authorization"
-	case st.LastError != "":
-		return "failing"
-	case !st.Tokens.AccessToken.IsSet():
-		return "none"
-	case !st.Tokens.Expiry.IsZero() && !now.Before(st.Tokens.Expiry):
-		return "expired"
-	}
-	return "valid"
-}
-
 // relative says when t is from now: "in 4m12s", "3h ago", "-".
 func relative(t, now time.Time) string {
 	if t.IsZero() {
@@ -196,7 +181,7 @@ monitoring system can call it.`,
 				out := make([]tokenState, len(states))
 				for i, st := range states {
 					out[i] = tokenState{
-						Account: st.Account, Profile: st.Profile, GrantType: string(st.GrantType), State: stateWord(st, now),
+						Account: st.Account, Profile: st.Profile, GrantType: string(st.GrantType), State: st.Status(now),
 						HasAccessToken: st.Tokens.AccessToken.IsSet(), HasRefreshToken: st.Tokens.RefreshToken.IsSet(), HasIDToken: st.Tokens.IDToken.IsSet(),
 						ExpiresAt: optTime(st.Tokens.Expiry), RefreshExpiresAt: optTime(st.Tokens.RefreshExpiry), Scope: st.Tokens.Scope,
 						LastSuccess: optTime(st.LastSuccess), LastError: st.LastError, LastErrorAt: optTime(st.LastErrorAt),
@@ -215,7 +200,7 @@ monitoring system can call it.`,
 					if st.Tokens.RefreshToken.IsSet() && st.Tokens.RefreshExpiry.IsZero() {
 						refresh = "unknown"
 					}
-					t.row(st.Account, st.Profile, string(st.GrantType), stateWord(st, now), relative(st.Tokens.Expiry, now),
+					t.row(st.Account, st.Profile, string(st.GrantType), st.Status(now), relative(st.Tokens.Expiry, now),
 						refresh, relative(st.LastSuccess, now), orNone(truncate(st.LastError, 60)))
 				}
 				t.flush()
@@ -365,49 +350,17 @@ revocation is reported and the tokens are kept.`,
 		Example: "  oidcctl token revoke billing",
 		Args:    exactArgs(1, "an account name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := a.open(ctx); err != nil {
+			if _, err := a.open(cmd.Context()); err != nil {
 				return err
 			}
-			acc, err := a.store.Account(ctx, args[0])
+			r, err := a.tokenManager().Revoke(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			st, err := a.store.TokenState(ctx, acc.Name)
-			if err != nil {
-				return err
+			if r.Unsupported {
+				fmt.Fprintf(a.stderr, "The provider offers no token revocation; the tokens are only forgotten here.\n")
 			}
-			p, err := a.store.Profile(ctx, acc.Profile)
-			if err != nil {
-				return err
-			}
-			d, err := a.discovery().Get(ctx, p)
-			if err != nil {
-				return err
-			}
-			g := a.grants()
-			revoked := 0
-			for _, t := range []struct {
-				tok  core.Secret
-				hint string
-			}{{st.Tokens.RefreshToken, "refresh_token"}, {st.Tokens.AccessToken, "access_token"}} {
-				if !t.tok.IsSet() {
-					continue
-				}
-				err := g.Revoke(ctx, p, d, t.tok, t.hint)
-				if errors.Is(err, grant.ErrUnsupported) {
-					fmt.Fprintf(a.stderr, "The provider offers no token revocation; the tokens are only forgotten here.\n")
-					break
-				}
-				if err != nil {
-					return fmt.Errorf("revoke %s of %s: %w", t.hint, acc.Name, err)
-				}
-				revoked++
-			}
-			if err := a.store.ClearTokens(ctx, acc.Name); err != nil {
-				return err
-			}
-			return a.printDone(fmt.Sprintf("revoked (%d tokens at the provider) and forgotten", revoked), "tokens of account", acc.Name)
+			return a.printDone(fmt.Sprintf("revoked (%d tokens at the provider) and forgotten", r.AtProvider), "tokens of account", args[0])
 		},
 	}
 }

@@ -1,9 +1,11 @@
 package grant
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 
 	"oidcctl/core/discovery"
 )
@@ -85,4 +87,17 @@ func SupportsDevice(d *discovery.Document) bool {
 		return false
 	}
 	return d.GrantTypesSupported == nil || slices.Contains(d.GrantTypesSupported, deviceGrant)
+}
+
+// ForwardCommand is the ssh command line that makes a loopback callback
+// port on this machine reachable from the admin's own browser: the host is
+// the address the admin's SSH connection reached ($SSH_CONNECTION).
+func ForwardCommand(port int, getenv func(string) string) string {
+	host := "THIS-HOST"
+	if getenv != nil {
+		if f := strings.Fields(getenv("SSH_CONNECTION")); len(f) == 4 {
+			host = f[2]
+		}
+	}
+	return fmt.Sprintf("ssh -L %d:127.0.0.1:%d %s", port, port, host)
 }

@@ -28,11 +28,12 @@ type Store interface {
 	core.TokenStore
 }
 
-// Grants obtains and refreshes tokens at the provider; *grant.Client is
-// the real one.
+// Grants obtains, refreshes and revokes tokens at the provider;
+// *grant.Client is the real one.
 type Grants interface {
 	Obtain(ctx context.Context, p core.Profile, d *discovery.Document, a core.Account) (core.TokenSet, error)
 	Refresh(ctx context.Context, p core.Profile, d *discovery.Document, a core.Account, refreshToken core.Secret) (core.TokenSet, error)
+	Revoke(ctx context.Context, p core.Profile, d *discovery.Document, token core.Secret, hint string) error
 }
 
 // Documents gives a profile's discovery document; *discovery.Client is

@@ -1,0 +1,143 @@
+package accounts_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/oidctest"
+	"oidcctl/screens/accounts"
+	"oidcctl/screens/internal/screentest"
+	"oidcctl/tui/tuitest"
+)
+
+func focus(term *tuitest.Term, title string) string {
+	return term.WaitUntil("focus on "+title, func(f string) bool {
+		for _, l := range strings.Split(f, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "┃ "+title) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func account(t *testing.T, e *screentest.Env, name string) core.Account {
+	t.Helper()
+	a, err := e.DB.Account(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestAddAndEditWithAdvanced(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e.AddProfile(t, screentest.Profile("other", "https://other.example/.well-known/openid-configuration", "x", "s"))
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	tuitest.Golden(t, "empty", term.WaitFor("No functional account yet"))
+
+	term.Type("a")
+	tuitest.Golden(t, "add", focus(term, "Name"))
+	term.Type("billing")
+	term.Press("enter")
+	focus(term, "Profile")
+	term.Press("enter") // idp, the first
+	focus(term, "Grant type")
+	term.Press("enter") // client_credentials
+	focus(term, "Scopes")
+	term.Type("openid api")
+	term.Press("enter")
+	f := focus(term, "Show advanced settings")
+	if strings.Contains(f, "Resources") {
+		t.Fatalf("the advanced page shows before it is asked for:\n%s", f)
+	}
+	term.Press("enter") // no
+	f = term.WaitFor("Account billing added.", "billing", "client_credentials", "none")
+	tuitest.Golden(t, "list", f)
+	a := account(t, e, "billing")
+	if a.Profile != "idp" || a.GrantType != core.GrantClientCredentials || !slices.Equal(a.Scopes, []string{"openid", "api"}) ||
+		a.ResourceParam != "resource" || a.TokenType != core.TokenAccess {
+		t.Fatalf("stored: %+v", a)
+	}
+
+	// Edit: move to the password grant and open the advanced page.
+	term.Type("e")
+	focus(term, "Profile")
+	term.Press("down", "enter") // other
+	focus(term, "Grant type")
+	term.Press("right", "enter") // password
+	focus(term, "Scopes")
+	term.Press("enter")
+	focus(term, "Show advanced settings")
+	term.Press("left", "enter") // yes
+	focus(term, "Username")
+	term.Type("svc")
+	term.Press("enter")
+	focus(term, "Password")
+	term.Type("pw")
+	term.Press("enter")
+	tuitest.Golden(t, "advanced", focus(term, "Resources"))
+	term.Type("https://api.example")
+	term.Press("enter")
+	focus(term, "Resource parameter name")
+	term.Press("enter")
+	focus(term, "Token to hand out")
+	term.Press("right", "enter") // id_token
+	term.WaitFor("Account billing saved.")
+	a = account(t, e, "billing")
+	if a.Profile != "other" || a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" ||
+		!slices.Equal(a.Resources, []string{"https://api.example"}) || a.TokenType != core.TokenID {
+		t.Fatalf("after edit: %+v (password %q)", a, a.Password.Reveal())
+	}
+
+	// Edit again: the password is not shown and is kept when left empty.
+	term.Type("e")
+	focus(term, "Profile")
+	term.Press("ctrl+s")
+	term.WaitTitle("Accounts")
+	if a = account(t, e, "billing"); a.Password.Reveal() != "pw" {
+		t.Fatalf("password after an edit that left it empty: %q", a.Password.Reveal())
+	}
+
+	// Delete asks first.
+	term.Type("d")
+	term.WaitFor("Delete account billing?")
+	term.Type("y")
+	term.WaitFor("Account billing deleted.", "No functional account yet")
+}
+
+func TestAddNeedsProfile(t *testing.T) {
+	e := screentest.New(t)
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("No functional account yet")
+	term.Type("a")
+	term.WaitFor("✗ an account obtains tokens from a profile: add a profile first")
+}
+
+func TestGetTokenNow(t *testing.T) {
+	prov := oidctest.Start(t)
+	e := screentest.New(t)
+	e.Clock.Set(time.Now())
+	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	e.AddProfile(t, screentest.Profile("bad", prov.DiscoveryURL, oidctest.ServiceClientID, "wrong"))
+	e.AddAccount(t, core.NewAccount("broken", "bad"))
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("billing", "broken")
+	term.Type("g") // billing, the first
+	term.WaitFor("billing: token obtained, expires in 4m", "valid")
+	st, err := e.DB.TokenState(context.Background(), "billing")
+	if err != nil || !st.Tokens.AccessToken.IsSet() {
+		t.Fatalf("token state: %+v, %v", st, err)
+	}
+
+	// A failure is shown on the screen and kept in the store.
+	term.Press("down")
+	term.Type("g")
+	term.WaitFor("✗ renew tokens of broken", "failing", "last error: client_credentials for broken")
+}

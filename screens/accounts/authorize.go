@@ -1,0 +1,527 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"oidcctl/core"
+	"oidcctl/core/grant"
+	"oidcctl/screens"
+	"oidcctl/tui"
+)
+
+// authScreen runs the login of an authorization_code account, by the
+// method grant.ChooseMethod picks (or the one asked for with d, u, b):
+//
+//   - browser: a local browser opens the login page, the loopback
+//     callback receives the code;
+//   - device: the code and URL to enter on any device (RFC 8628), with a
+//     QR code of the URL where the terminal has room;
+//   - remote: the URL for a browser on another machine, copied by OSC 52,
+//     with a QR code where there is room and the ssh -L line that makes the
+//     loopback callback reachable; the address the browser ends on can be
+//     pasted instead.
+//
+// It waits with a spinner; esc cancels the login (the callback server
+// closes with it). The tokens are stored as `oidcctl account authorize`
+// stores them.
+type authScreen struct {
+	id      tui.ID
+	deps    screens.Deps
+	st      tui.Styles
+	account core.Account
+	busy    tui.Busy
+
+	seq    int
+	cancel context.CancelFunc
+	ctx    context.Context
+	events chan any
+
+	method     grant.Method
+	url        string // the login URL (browser, remote) or verification URL (device)
+	qrText     string
+	device     *grant.DeviceFlow
+	flow       *grant.AuthCodeFlow
+	port       int
+	redirect   string
+	browserErr error
+	deadline   time.Time
+
+	paste    textinput.Model
+	pasting  bool
+	pasteErr error
+
+	done bool
+	set  core.TokenSet
+	err  error
+
+	width, height int
+}
+
+var authKeys = struct {
+	Copy, Paste, Device, Remote, Browser, Again, Submit, Leave key.Binding
+}{
+	Copy:    tui.Keys("c", "copy URL", "c"),
+	Paste:   tui.Keys("p", "paste redirect", "p"),
+	Device:  tui.Keys("d", "device code", "d"),
+	Remote:  tui.Keys("u", "URL for elsewhere", "u"),
+	Browser: tui.Keys("b", "local browser", "b"),
+	Again:   tui.Keys("r", "try again", "r"),
+	Submit:  tui.Keys("enter", "use it", "enter"),
+	Leave:   tui.Keys("esc", "cancel", "esc"),
+}
+
+func newAuthScreen(d screens.Deps, a core.Account) *authScreen {
+	ti := textinput.New()
+	ti.Prompt = "> "
+	ti.Placeholder = "http://127.0.0.1:…/callback?code=…&state=…"
+	return &authScreen{id: tui.NewID(), deps: d, st: d.Styles, account: a, busy: tui.NewBusy(d.Styles), paste: ti}
+}
+
+func (s *authScreen) ID() tui.ID    { return s.id }
+func (s *authScreen) Title() string { return "Authorize " + s.account.Name }
+func (s *authScreen) Init() tea.Cmd { return s.start(methodAuto) }
+
+// Capturing: the pasted address takes every key, and while the login runs
+// esc must cancel it here rather than leave it running.
+func (s *authScreen) Capturing() bool { return s.pasting }
+
+func (s *authScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	s.paste.SetWidth(max(10, w-4))
+}
+
+// Close cancels a login in flight.
+func (s *authScreen) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+}
+
+func (s *authScreen) KeyMap() help.KeyMap {
+	if s.pasting {
+		return tui.KeyMap{Short: []key.Binding{authKeys.Submit, authKeys.Leave}}
+	}
+	if s.done {
+		if s.err != nil {
+			return tui.KeyMap{Short: []key.Binding{authKeys.Again}}
+		}
+		return tui.KeyMap{}
+	}
+	var b []key.Binding
+	if s.url != "" {
+		b = append(b, authKeys.Copy)
+	}
+	if s.method == grant.MethodRemote && s.flow != nil {
+		b = append(b, authKeys.Paste)
+	}
+	if s.method != grant.MethodDevice {
+		b = append(b, authKeys.Device)
+	}
+	if s.method != grant.MethodRemote {
+		b = append(b, authKeys.Remote)
+	}
+	if s.method != grant.MethodBrowser && s.deps.OpenBrowser != nil {
+		b = append(b, authKeys.Browser)
+	}
+	return tui.KeyMap{Short: b}
+}
+
+// methodAuto lets grant.ChooseMethod decide.
+const methodAuto grant.Method = -1
+
+// Events of a login, sent from its goroutine.
+type (
+	urlEvent struct {
+		method   grant.Method
+		url      string
+		flow     *grant.AuthCodeFlow
+		redirect string
+		port     int
+		deadline time.Time
+	}
+	deviceEvent struct{ flow *grant.DeviceFlow }
+	browserErr  struct{ err error }
+	doneEvent   struct {
+		set core.TokenSet
+		err error
+	}
+)
+
+// authMsg carries one event of login seq to the screen.
+type authMsg struct {
+	tui.To
+	seq int
+	ev  any
+}
+
+// pastedMsg is the result of exchanging a pasted redirect.
+type pastedMsg struct {
+	tui.To
+	seq int
+	set core.TokenSet
+	err error
+}
+
+func (s *authScreen) start(method grant.Method) tea.Cmd {
+	s.Close()
+	s.seq++
+	ctx, cancel := context.WithCancel(context.Background())
+	s.ctx, s.cancel = ctx, cancel
+	s.events = make(chan any, 8)
+	s.url, s.qrText, s.device, s.flow, s.browserErr, s.deadline = "", "", nil, nil, nil, time.Time{}
+	s.done, s.err, s.pasting, s.pasteErr = false, nil, false, nil
+	if method != methodAuto {
+		s.method = method
+	}
+	// The login runs in a goroutine that the command starts; its steps come
+	// back one command at a time (next).
+	events, d, name, wait := s.events, s.deps, s.account.Name, s.next()
+	run := func() tea.Msg {
+		go login(ctx, d, name, method, events)
+		return wait()
+	}
+	return tea.Batch(s.busy.Start("Reading the provider's discovery document…"), run)
+}
+
+// next waits for the next event of the current login.
+func (s *authScreen) next() tea.Cmd {
+	ch, to, seq := s.events, tui.To(s.id), s.seq
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return authMsg{To: to, seq: seq, ev: ev}
+	}
+}
+
+// login runs a whole login and reports each step on events; it stores the
+// tokens before saying done. All I/O of the screen happens here.
+func login(ctx context.Context, d screens.Deps, name string, method grant.Method, events chan<- any) {
+	defer close(events)
+	send := func(ev any) {
+		select {
+		case events <- ev:
+		case <-ctx.Done():
+		}
+	}
+	set, err := runLogin(ctx, d, name, method, send)
+	if err == nil {
+		err = d.Registry.SaveTokens(context.WithoutCancel(ctx), name, "", set)
+	}
+	send(doneEvent{set: set, err: err})
+}
+
+func runLogin(ctx context.Context, d screens.Deps, name string, method grant.Method, send func(any)) (core.TokenSet, error) {
+	store := d.Registry.Store
+	acc, err := store.Account(ctx, name)
+	if err != nil {
+		return core.TokenSet{}, err
+	}
+	p, err := store.Profile(ctx, acc.Profile)
+	if err != nil {
+		return core.TokenSet{}, err
+	}
+	doc, err := d.Discovery.Get(ctx, p)
+	if err != nil {
+		return core.TokenSet{}, err
+	}
+	timeout := p.Misc.RandTTL
+	if timeout <= 0 {
+		timeout = core.DefaultRandTTL
+	}
+	if method == methodAuto {
+		method = grant.ChooseMethod(doc, d.Getenv, false, false)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no login within %s (the profile's rand TTL): %w", timeout, context.DeadlineExceeded))
+	defer cancel()
+	deadline := d.Clock().Add(timeout)
+	var set core.TokenSet
+	switch method {
+	case grant.MethodDevice:
+		f, err := d.Grants.StartDevice(ctx, p, doc, acc)
+		if err != nil {
+			return core.TokenSet{}, err
+		}
+		send(deviceEvent{f})
+		set, err = f.Wait(ctx)
+		if err != nil {
+			return core.TokenSet{}, withCause(ctx, err)
+		}
+	case grant.MethodBrowser:
+		set, err = d.Grants.AuthorizeLoopback(ctx, p, doc, acc, func(u string) error {
+			send(urlEvent{method: grant.MethodBrowser, url: u, deadline: deadline})
+			if d.OpenBrowser == nil {
+				send(browserErr{errors.New("no local browser")})
+				return nil
+			}
+			go func() {
+				if err := d.OpenBrowser(u); err != nil {
+					send(browserErr{err})
+				}
+			}()
+			return nil
+		}, timeout)
+		if err != nil {
+			return core.TokenSet{}, withCause(ctx, err)
+		}
+	default:
+		cb, err := grant.Listen(ctx, grant.ListenOptions{})
+		if err != nil {
+			return core.TokenSet{}, err
+		}
+		defer cb.Close()
+		f, err := d.Grants.StartAuthCode(p, doc, acc, cb.RedirectURI)
+		if err != nil {
+			return core.TokenSet{}, err
+		}
+		send(urlEvent{method: grant.MethodRemote, url: f.URL, flow: f, redirect: cb.RedirectURI, port: cb.Port, deadline: deadline})
+		set, err = cb.Wait(ctx, f)
+		if err != nil {
+			return core.TokenSet{}, withCause(ctx, err)
+		}
+	}
+	return set, nil
+}
+
+// withCause says why a wait ended when the timeout ended it.
+func withCause(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil && errors.Is(cause, context.DeadlineExceeded) && !strings.Contains(err.Error(), cause.Error()) {
+		return fmt.Errorf("%w (%v)", err, cause)
+	}
+	return err
+}
+
+func (s *authScreen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case authMsg:
+		if msg.seq != s.seq {
+			return s, nil
+		}
+		return s, tea.Batch(s.handle(msg.ev), s.next())
+	case pastedMsg:
+		if msg.seq != s.seq || s.done {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.pasteErr = msg.err
+			s.pasting = true
+			return s, s.paste.Focus()
+		}
+		s.cancel() // the callback server is no longer needed
+		return s, s.finish(msg.set, nil)
+	case tui.ActivatedMsg:
+		return s, s.busy.Resume()
+	case tea.KeyPressMsg:
+		return s, s.handleKey(msg)
+	}
+	if s.pasting {
+		var cmd tea.Cmd
+		s.paste, cmd = s.paste.Update(msg)
+		return s, cmd
+	}
+	return s, s.busy.Update(msg)
+}
+
+func (s *authScreen) handle(ev any) tea.Cmd {
+	switch ev := ev.(type) {
+	case urlEvent:
+		s.method, s.url, s.flow, s.redirect, s.port, s.deadline = ev.method, ev.url, ev.flow, ev.redirect, ev.port, ev.deadline
+		if ev.method == grant.MethodBrowser {
+			// The browser is here: no QR code, no clipboard.
+			s.busy.Start("Waiting for the login in your browser…")
+			return nil
+		}
+		// Over SSH the URL goes to the clipboard of the admin's own terminal.
+		s.qrText = ev.url
+		return tea.Batch(s.busy.Start("Waiting for the login…"), tui.Copy(ev.url))
+	case deviceEvent:
+		s.method, s.device = grant.MethodDevice, ev.flow
+		s.url, s.qrText, s.deadline = ev.flow.VerificationURI, ev.flow.VerificationURI, ev.flow.ExpiresAt
+		if ev.flow.VerificationURIComplete != "" {
+			s.qrText = ev.flow.VerificationURIComplete
+		}
+		s.busy.Start("Waiting for the code to be entered…")
+	case browserErr:
+		s.browserErr = ev.err
+	case doneEvent:
+		if s.done {
+			return nil
+		}
+		return s.finish(ev.set, ev.err)
+	}
+	return nil
+}
+
+func (s *authScreen) finish(set core.TokenSet, err error) tea.Cmd {
+	s.busy.Stop()
+	s.done, s.set, s.err, s.pasting = true, set, err, false
+	if err != nil {
+		return nil
+	}
+	return tui.Toast(fmt.Sprintf("%s authorized: %s.", s.account.Name, stored(set, s.deps.Clock())))
+}
+
+// stored says what a login stored.
+func stored(set core.TokenSet, now time.Time) string {
+	what := "access token"
+	if set.RefreshToken.IsSet() {
+		what += " and refresh token"
+	}
+	return what + " stored, expires " + tui.Relative(set.Expiry, now)
+}
+
+func (s *authScreen) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	if s.pasting {
+		switch {
+		case key.Matches(k, authKeys.Leave):
+			s.pasting = false
+			s.paste.Blur()
+			return nil
+		case key.Matches(k, authKeys.Submit):
+			text := s.paste.Value()
+			s.pasting = false
+			s.paste.Blur()
+			s.paste.SetValue("")
+			f, ctx, to, seq, save := s.flow, s.ctx, tui.To(s.id), s.seq, s.deps.Registry
+			name := s.account.Name
+			return func() tea.Msg {
+				set, err := f.ExchangeRedirect(ctx, text)
+				if err == nil {
+					err = save.SaveTokens(context.WithoutCancel(ctx), name, "", set)
+				}
+				return pastedMsg{To: to, seq: seq, set: set, err: err}
+			}
+		}
+		var cmd tea.Cmd
+		s.paste, cmd = s.paste.Update(k)
+		return cmd
+	}
+	switch {
+	case s.done && s.err != nil && key.Matches(k, authKeys.Again):
+		return s.start(s.method)
+	case s.done:
+		return nil
+	case key.Matches(k, authKeys.Copy) && s.url != "":
+		return tea.Batch(tui.Copy(s.url), tui.Toast("URL copied to your terminal's clipboard (OSC 52), where it supports that."))
+	case key.Matches(k, authKeys.Paste) && s.method == grant.MethodRemote && s.flow != nil:
+		s.pasting, s.pasteErr = true, nil
+		return s.paste.Focus()
+	case key.Matches(k, authKeys.Device) && s.method != grant.MethodDevice:
+		return s.start(grant.MethodDevice)
+	case key.Matches(k, authKeys.Remote) && s.method != grant.MethodRemote:
+		return s.start(grant.MethodRemote)
+	case key.Matches(k, authKeys.Browser) && s.method != grant.MethodBrowser && s.deps.OpenBrowser != nil:
+		return s.start(grant.MethodBrowser)
+	}
+	return nil
+}
+
+func (s *authScreen) View() string {
+	st := s.st
+	if s.done {
+		if s.err != nil {
+			return st.Error.Render(lipgloss.Wrap("✗ The login failed: "+s.err.Error(), s.width, " ")) + "\n\n" + st.Muted.Render("r tries again, esc goes back.")
+		}
+		return st.Success.Render("✓ "+s.account.Name+" is authorized: "+stored(s.set, s.deps.Clock())+".") + "\n\n" + st.Muted.Render("esc goes back.")
+	}
+	footer := s.busy.View()
+	if !s.deadline.IsZero() && s.busy.Active() {
+		footer += st.Muted.Render(" (gives up " + tui.Relative(s.deadline, s.deps.Clock()) + "; esc cancels)")
+	}
+	if s.pasting || s.pasteErr != nil {
+		footer += "\n" + st.Bold.Render("Paste the address the browser ended on:") + "\n" + s.paste.View()
+		if s.pasteErr != nil {
+			footer += "\n" + st.Error.Render(lipgloss.Wrap("✗ "+s.pasteErr.Error(), s.width, " "))
+		}
+	}
+	if s.device == nil && s.url == "" {
+		return footer
+	}
+	return s.withQR(footer)
+}
+
+// text is what to do, for a text column width wide.
+func (s *authScreen) text(width int) string {
+	if s.device != nil {
+		return strings.Join(s.deviceText(), "\n")
+	}
+	return strings.Join(s.urlText(width), "\n")
+}
+
+func (s *authScreen) deviceText() []string {
+	f, st := s.device, s.st
+	lines := []string{
+		"On any device, open",
+		"",
+		"  " + st.Primary.Render(f.VerificationURI),
+		"",
+		"and enter the code",
+		"",
+		"  " + st.Bold.Render(f.UserCode),
+	}
+	if f.VerificationURIComplete != "" {
+		lines = append(lines, "", st.Muted.Render("(the QR code has the code in it)"))
+	}
+	return lines
+}
+
+func (s *authScreen) urlText(width int) []string {
+	st := s.st
+	var lines []string
+	if s.method == grant.MethodBrowser {
+		if s.browserErr != nil {
+			lines = append(lines, st.Warning.Render("! Could not open a browser ("+s.browserErr.Error()+"): open this URL yourself:"))
+		} else {
+			lines = append(lines, "Your browser shows the login page. If it did not open, visit:")
+		}
+	} else {
+		lines = append(lines, "Open this URL in a browser and log in (copied to your terminal's clipboard):")
+	}
+	// The URL is hard-wrapped without indent, so that a mouse selection
+	// across its lines still yields it whole.
+	lines = append(lines, "", st.Primary.Render(ansi.Hardwrap(s.url, max(20, width), false)), "")
+	if s.method == grant.MethodRemote {
+		lines = append(lines,
+			lipgloss.Wrap("The provider then redirects to "+s.redirect+". Make that reach this machine by connecting with", width, " "),
+			"",
+			"  "+st.Bold.Render(grant.ForwardCommand(s.port, s.deps.Getenv)),
+			"",
+			lipgloss.Wrap("or press p and paste the address the browser ends on (it fails to load).", width, " "),
+		)
+	}
+	return lines
+}
+
+// withQR puts a QR code of the URL beside the text, or under it, where
+// the terminal has room; otherwise it says that a larger one would show it.
+func (s *authScreen) withQR(footer string) string {
+	footH := lipgloss.Height(footer) + 1
+	if s.qrText == "" || s.pasting {
+		return s.text(s.width) + "\n\n" + footer
+	}
+	// Beside: the text keeps at least 44 columns.
+	if qr := tui.QR(s.st, s.qrText, s.width-46, s.height-footH); qr != "" {
+		body := s.text(s.width - lipgloss.Width(qr) - 2)
+		if lipgloss.Height(body) <= s.height-footH && lipgloss.Width(body)+2+lipgloss.Width(qr) <= s.width {
+			return lipgloss.JoinHorizontal(lipgloss.Top, body, "  ", qr) + "\n\n" + footer
+		}
+	}
+	// Under: the QR code gets what the text leaves.
+	body := s.text(s.width)
+	if qr := tui.QR(s.st, s.qrText, s.width, s.height-lipgloss.Height(body)-footH-1); qr != "" {
+		return body + "\n" + qr + "\n\n" + footer
+	}
+	return body + "\n" + s.st.Muted.Render("(a larger terminal shows a QR code of this URL)") + "\n\n" + footer
+}

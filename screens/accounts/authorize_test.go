@@ -1,0 +1,160 @@
+package accounts_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/oidctest"
+	"oidcctl/screens/accounts"
+	"oidcctl/screens/internal/screentest"
+	"oidcctl/tui/tuitest"
+)
+
+// loginSetup is a provider, a profile with its web client and an
+// authorization_code account that asks for a refresh token.
+func loginSetup(t *testing.T) (*oidctest.Provider, *screentest.Env) {
+	t.Helper()
+	prov := oidctest.Start(t, oidctest.WithDevicePollInterval(time.Second))
+	e := screentest.New(t)
+	e.Clock.Set(time.Now())
+	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.WebClientID, oidctest.WebClientSecret))
+	a := core.NewAccount("support", "idp")
+	a.GrantType = core.GrantAuthorizationCode
+	a.Scopes = []string{"openid", "offline_access"}
+	e.AddAccount(t, a)
+	return prov, e
+}
+
+func authorized(t *testing.T, e *screentest.Env) {
+	t.Helper()
+	st, err := e.DB.TokenState(context.Background(), "support")
+	if err != nil || !st.Tokens.AccessToken.IsSet() || !st.Tokens.RefreshToken.IsSet() {
+		t.Fatalf("after the login: %+v, %v", st, err)
+	}
+}
+
+// userCode is a device flow user code as the provider makes them.
+var userCode = regexp.MustCompile(`[A-Z]{4}-[A-Z]{4}`)
+
+func TestAuthorizeDeviceFlow(t *testing.T) {
+	prov, e := loginSetup(t)
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("support", "authorization_code")
+	term.Type("o")
+	f := term.WaitFor("On any device, open", prov.Issuer+"/device", "and enter the code", "Waiting for the code to be entered…")
+	code := userCode.FindString(f)
+	if code == "" {
+		t.Fatalf("no code on screen:\n%s", f)
+	}
+	if err := prov.ApproveDevice(code, prov.Username()); err != nil {
+		t.Fatal(err)
+	}
+	term.WaitFor("✓ support is authorized: access token and refresh token stored, expires in ")
+	authorized(t, e)
+	term.Press("esc")
+	term.WaitFor("valid")
+}
+
+func TestAuthorizeDeviceFlowShowsQRWhenLarge(t *testing.T) {
+	prov, e := loginSetup(t)
+	term := e.Shell(t, 200, 50, accounts.New(e.Deps))
+	term.WaitFor("support")
+	term.Type("o")
+	f := term.WaitFor("and enter the code", "█", prov.Issuer+"/device")
+	if strings.Contains(f, "a larger terminal shows a QR code") {
+		t.Fatalf("no QR code at 200×50:\n%s", f)
+	}
+	term.Resize(60, 20)
+	term.WaitFor("a larger terminal shows a QR code")
+	term.Press("esc") // cancels the login
+	term.WaitTitle("Accounts")
+}
+
+func TestAuthorizeRemoteByPastedRedirect(t *testing.T) {
+	prov, e := loginSetup(t)
+	e.Vars["SSH_CONNECTION"] = "10.0.0.1 50000 10.0.0.2 22"
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("support")
+	term.Type("o")
+	term.WaitFor("and enter the code") // the device flow first: the provider has it
+	term.Type("u")
+	f := term.WaitFor("Open this URL in a browser", "ssh -L ", "10.0.0.2", "press p and paste")
+	// The URL is hard-wrapped without indent: its lines joined give it back.
+	var parts []string
+	for _, l := range strings.Split(f, "\n") {
+		if strings.HasPrefix(l, prov.Issuer+"/auth?") || (len(parts) > 0 && l != "") {
+			parts = append(parts, l)
+			continue
+		}
+		if len(parts) > 0 {
+			break
+		}
+	}
+	authURL := strings.Join(parts, "")
+	if _, err := url.Parse(authURL); err != nil || !strings.Contains(authURL, "code_challenge=") {
+		t.Fatalf("no authorization URL on screen (%q):\n%s", authURL, f)
+	}
+	loc, err := prov.Authorize(context.Background(), authURL, prov.Username(), oidctest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A wrong paste is refused and the wait goes on.
+	term.Type("p")
+	term.WaitFor("Paste the address the browser ended on:")
+	term.Paste("http://127.0.0.1:1/elsewhere?code=x")
+	term.Press("enter")
+	term.WaitFor("✗ authorization_code for support: the pasted URL is not the redirect")
+	term.Press("ctrl+a") // textinput: start of line
+	term.Press("ctrl+k") // textinput: delete to the end
+	term.Paste(loc.String())
+	term.Press("enter")
+	term.WaitFor("✓ support is authorized: access token and refresh token stored")
+	authorized(t, e)
+}
+
+func TestAuthorizeInLocalBrowser(t *testing.T) {
+	prov, e := loginSetup(t)
+	e.Vars["BROWSER"] = "firefox"
+	e.Deps.OpenBrowser = prov.BrowserFunc(prov.Username(), oidctest.Password)
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("support")
+	term.Type("o")
+	term.WaitFor("✓ support is authorized: access token and refresh token stored")
+	authorized(t, e)
+}
+
+func TestAuthorizeCancelAndRefusals(t *testing.T) {
+	_, e := loginSetup(t)
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("support", "billing")
+	term.Type("o") // billing: client_credentials
+	term.WaitFor("✗ account billing uses the client_credentials grant, which needs no login")
+	term.Press("down")
+	term.Type("g") // support cannot get a token without a login
+	term.WaitFor("✗ support needs a person to log in: press o to authorize it")
+	term.Type("o")
+	f := term.WaitFor("and enter the code", "esc cancels")
+	tuitest.Golden(t, "device", redact(f))
+	term.Press("esc")
+	term.WaitTitle("Accounts")
+	st, err := e.DB.TokenState(context.Background(), "support")
+	if err != nil || st.Tokens.AccessToken.IsSet() {
+		t.Fatalf("after a cancelled login: %+v, %v", st, err)
+	}
+}
+
+// redact replaces what changes from run to run (port, code, countdown)
+// so that a frame can be a golden file.
+func redact(f string) string {
+	f = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(f, "127.0.0.1:PORT ")
+	f = userCode.ReplaceAllString(f, "CODE-CODE")
+	f = regexp.MustCompile(`gives up in [0-9ms]+;`).ReplaceAllString(f, "gives up in …;")
+	// The QR code holds the port and the code too.
+	return regexp.MustCompile(`[█▀▄][█▀▄ ]*`).ReplaceAllString(f, "[QR]")
+}

@@ -1,0 +1,145 @@
+package accounts
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/huh/v2"
+
+	"oidcctl/core"
+	"oidcctl/screens"
+	"oidcctl/tui"
+)
+
+// values are the form's fields as text. The password starts empty and is
+// never filled from the store: empty keeps the stored one.
+type values struct {
+	edit bool
+
+	name, profile string
+	grant         core.GrantType
+	scopes        string
+	advanced      bool
+
+	username, password string
+	passwordSet        bool
+
+	resources, resourceParam string
+	tokenType                core.TokenType
+}
+
+func valuesOf(a core.Account) *values {
+	v := &values{
+		name: a.Name, profile: a.Profile, grant: a.GrantType, scopes: strings.Join(a.Scopes, " "),
+		username: a.Username, passwordSet: a.Password.IsSet(),
+		resources: strings.Join(a.Resources, " "), resourceParam: a.ResourceParam, tokenType: a.TokenType,
+	}
+	if v.resourceParam == "" {
+		v.resourceParam = core.DefaultResourceParam
+	}
+	if v.tokenType == "" {
+		v.tokenType = core.TokenAccess
+	}
+	// Show the advanced page when something on it is not the default.
+	v.advanced = v.resources != "" || v.resourceParam != core.DefaultResourceParam || v.tokenType != core.TokenAccess
+	return v
+}
+
+// apply writes the form onto a; an empty password keeps a's.
+func (v *values) apply(a *core.Account) error {
+	if !v.edit {
+		a.Name = strings.TrimSpace(v.name)
+	}
+	a.Profile = v.profile
+	a.GrantType = v.grant
+	a.Scopes = strings.Fields(v.scopes)
+	if v.grant == core.GrantPassword {
+		a.Username = strings.TrimSpace(v.username)
+		if v.password != "" {
+			a.Password = core.NewSecret(v.password)
+		}
+	} else {
+		// Only the password grant uses them; keeping them would be refused.
+		a.Username, a.Password = "", core.Secret{}
+	}
+	a.Resources = strings.Fields(v.resources)
+	a.ResourceParam = strings.TrimSpace(v.resourceParam)
+	a.TokenType = v.tokenType
+	return nil
+}
+
+func (v *values) build(profiles []string) *huh.Form {
+	opts := make([]huh.Option[string], len(profiles))
+	for i, p := range profiles {
+		opts[i] = huh.NewOption(p, p)
+	}
+	grants := make([]huh.Option[core.GrantType], len(core.GrantTypes))
+	for i, g := range core.GrantTypes {
+		grants[i] = huh.NewOption(string(g), g)
+	}
+	first := []huh.Field{}
+	if !v.edit {
+		first = append(first, tui.Input("Name", &v.name).Placeholder("(e.g. billing)").Validate(func(s string) error {
+			if strings.TrimSpace(s) == "" {
+				return fmt.Errorf("a name is required")
+			}
+			return nil
+		}))
+	}
+	first = append(first,
+		huh.NewSelect[string]().Title("Profile").Options(opts...).Value(&v.profile).Height(min(len(opts)+2, 6)),
+		huh.NewSelect[core.GrantType]().Title("Grant type").Inline(true).Options(grants...).Value(&v.grant),
+		tui.Input("Scopes", &v.scopes).Placeholder("(space-separated, e.g. openid offline_access)"),
+		tui.YesNo("Show advanced settings (resources, token type)", &v.advanced),
+	)
+	pwHint := "(required)"
+	if v.edit && v.passwordSet {
+		pwHint = "(set: leave empty to keep)"
+	}
+	return huh.NewForm(
+		huh.NewGroup(first...).Title("Account"),
+		huh.NewGroup(
+			tui.Input("Username", &v.username),
+			tui.Input("Password", &v.password).EchoMode(huh.EchoModePassword).Placeholder(pwHint),
+		).Title("Password grant").WithHideFunc(func() bool { return v.grant != core.GrantPassword }),
+		huh.NewGroup(
+			tui.Input("Resources", &v.resources).Placeholder("(RFC 8707 URIs, space-separated)"),
+			tui.Input("Resource parameter name", &v.resourceParam),
+			huh.NewSelect[core.TokenType]().Title("Token to hand out").Inline(true).
+				Options(huh.NewOption("access_token", core.TokenAccess), huh.NewOption("id_token", core.TokenID)).Value(&v.tokenType),
+		).Title("Advanced").WithHideFunc(func() bool { return !v.advanced }),
+	)
+}
+
+func addForm(d screens.Deps, profiles []string, preferred string) *tui.Form {
+	v := valuesOf(core.NewAccount("", preferred))
+	if preferred == "" && len(profiles) > 0 {
+		v.profile = profiles[0]
+	}
+	return tui.NewForm(d.Styles, "Add account", func() *huh.Form { return v.build(profiles) }, func(ctx context.Context) (string, error) {
+		a := core.NewAccount("", "")
+		if err := v.apply(&a); err != nil {
+			return "", err
+		}
+		if err := d.Registry.AddAccount(ctx, a); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Account %s added.", a.Name), nil
+	})
+}
+
+func editForm(d screens.Deps, profiles []string, a core.Account) *tui.Form {
+	v := valuesOf(a)
+	v.edit = true
+	if !slices.Contains(profiles, a.Profile) {
+		profiles = append([]string{a.Profile}, profiles...)
+	}
+	return tui.NewForm(d.Styles, "Edit "+a.Name, func() *huh.Form { return v.build(profiles) }, func(ctx context.Context) (string, error) {
+		if _, err := d.Registry.EditAccount(ctx, a.Name, v.apply); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Account %s saved.", a.Name), nil
+	})
+}

@@ -1,0 +1,247 @@
+// Package home is the console's first screen: every profile with its
+// accounts and the state of their tokens, at a glance. An empty database
+// says how to add the first profile.
+package home
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"oidcctl/core"
+	"oidcctl/screens"
+	"oidcctl/tui"
+)
+
+// Screen is the home screen.
+type Screen struct {
+	id     tui.ID
+	deps   screens.Deps
+	st     tui.Styles
+	table  tui.Table
+	seq    int
+	loaded bool
+	err    error
+
+	profiles, accounts int
+	counts             map[string]int // state word → accounts
+
+	width, height int
+}
+
+type keyMap struct {
+	Profiles, Accounts, Tokens, Reload key.Binding
+}
+
+var keys = keyMap{
+	Profiles: tui.Keys("p", "profiles", "p"),
+	Accounts: tui.Keys("a", "accounts", "a"),
+	Tokens:   tui.Keys("t", "tokens", "t"),
+	Reload:   tui.Keys("r", "reload", "r"),
+}
+
+// New returns the home screen.
+func New(d screens.Deps) *Screen {
+	t := tui.NewTable(d.Styles,
+		tui.Column{Title: "PROFILE / ACCOUNT", Width: 18, Flex: 2},
+		tui.Column{Title: "CLIENT ID / GRANT", Width: 18, Flex: 1},
+		tui.Column{Title: "STATE", Width: 12},
+		tui.Column{Title: "PROVIDER / EXPIRES", Width: 16, Flex: 2},
+	)
+	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t}
+}
+
+func (s *Screen) ID() tui.ID      { return s.id }
+func (s *Screen) Title() string   { return "Home" }
+func (s *Screen) Init() tea.Cmd   { return s.load() }
+func (s *Screen) Capturing() bool { return s.table.Filtering() }
+
+func (s *Screen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	s.table.SetSize(w, max(3, h-2))
+}
+
+func (s *Screen) KeyMap() help.KeyMap {
+	if s.table.Filtering() {
+		return tui.KeyMap{Short: s.table.Bindings()}
+	}
+	short := slices.Concat(s.table.Bindings(), []key.Binding{keys.Profiles, keys.Accounts, keys.Tokens, keys.Reload})
+	return tui.KeyMap{Short: short, Full: [][]key.Binding{s.table.FullBindings(), {keys.Profiles, keys.Accounts, keys.Tokens, keys.Reload}}}
+}
+
+// loadedMsg is the result of a load.
+type loadedMsg struct {
+	tui.To
+	seq      int
+	profiles []core.Profile
+	states   []core.TokenState // one per account: its name, profile and grant too
+	err      error
+}
+
+// load reads the profiles and the token state of every account, which
+// names the account's profile and grant: all the screen shows. The two
+// reads run side by side (SQLite in WAL mode lets readers share the file).
+func (s *Screen) load() tea.Cmd {
+	s.seq++
+	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
+	return func() tea.Msg {
+		ctx := context.Background()
+		msg := loadedMsg{To: to, seq: seq}
+		var stateErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			msg.states, stateErr = store.TokenStates(ctx)
+		}()
+		msg.profiles, msg.err = store.Profiles(ctx)
+		<-done
+		msg.err = errors.Join(msg.err, stateErr)
+		return msg
+	}
+}
+
+func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case loadedMsg:
+		if msg.seq != s.seq {
+			return s, nil // an older load
+		}
+		s.loaded, s.err = true, msg.err
+		if msg.err != nil {
+			return s, tui.ShowError(fmt.Errorf("reading the database: %w", msg.err))
+		}
+		s.fill(msg.profiles, msg.states)
+		return s, nil
+	case tui.ActivatedMsg:
+		return s, s.load()
+	case tea.KeyPressMsg:
+		if used, cmd := s.table.Update(msg); used {
+			return s, cmd
+		}
+		switch {
+		case key.Matches(msg, keys.Profiles):
+			return s, tui.SwitchTab("Profiles")
+		case key.Matches(msg, keys.Accounts):
+			return s, tui.SwitchTab("Accounts")
+		case key.Matches(msg, keys.Tokens):
+			return s, tui.SwitchTab("Tokens")
+		case key.Matches(msg, keys.Reload):
+			return s, s.load()
+		}
+	default:
+		if s.table.Filtering() {
+			_, cmd := s.table.Update(msg)
+			return s, cmd
+		}
+	}
+	return s, nil
+}
+
+// fill builds the rows: each profile, then its accounts indented.
+func (s *Screen) fill(profiles []core.Profile, states []core.TokenState) {
+	now := s.deps.Clock()
+	byProfile := make(map[string][]core.TokenState, len(profiles))
+	for _, st := range states {
+		byProfile[st.Profile] = append(byProfile[st.Profile], st)
+	}
+	s.profiles, s.accounts = len(profiles), len(states)
+	s.counts = map[string]int{}
+	rows := make([]tui.Row, 0, len(profiles)+len(states))
+	for _, p := range profiles {
+		accs := byProfile[p.Name]
+		rows = append(rows, tui.Row{
+			Key:   "p/" + p.Name,
+			Cells: []string{p.Name, p.ClientID, plural(len(accs), "account"), host(p.DiscoveryURL)},
+			Tone:  tui.TonePrimary,
+		})
+		for _, st := range accs {
+			word, tone := screens.TokenState(st, now)
+			s.counts[word]++
+			exp := ""
+			if st.Tokens.AccessToken.IsSet() {
+				exp = "expires " + tui.Relative(st.Tokens.Expiry, now)
+				if st.Tokens.Expiry.IsZero() {
+					exp = "no expiry given"
+				}
+			}
+			rows = append(rows, tui.Row{
+				Key:   "a/" + st.Account,
+				Cells: []string{"  " + st.Account, string(st.GrantType), word, exp},
+				Tones: []tui.Tone{tui.ToneNormal, tui.ToneMuted, tone, tui.ToneMuted},
+			})
+		}
+	}
+	s.table.SetRows(rows)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// host is the provider's host in a discovery URL.
+func host(discoveryURL string) string {
+	u, err := url.Parse(discoveryURL)
+	if err != nil || u.Host == "" {
+		return discoveryURL
+	}
+	return u.Host
+}
+
+func (s *Screen) summary() string {
+	parts := []string{plural(s.profiles, "profile"), plural(s.accounts, "functional account")}
+	for _, w := range []string{"valid", "expired", "failing", "needs authorization", "none"} {
+		if n := s.counts[w]; n > 0 {
+			label := w
+			if w == "none" {
+				label = "without tokens"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, label))
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+func (s *Screen) View() string {
+	switch {
+	case !s.loaded:
+		return s.st.Muted.Render("Reading the database…")
+	case s.err != nil:
+		return s.st.Error.Render("✗ Cannot read the database: " + s.err.Error())
+	case s.profiles == 0:
+		return s.empty()
+	}
+	head := s.st.Bold.Render(s.summary())
+	if s.accounts == 0 {
+		head += "\n" + s.st.Muted.Render("No functional account yet: press a for Accounts, then a to add one.")
+	} else {
+		head += "\n"
+	}
+	return head + "\n" + s.table.View()
+}
+
+func (s *Screen) empty() string {
+	b := s.st.Bold.Render("No profile yet.") + `
+
+A profile is one OpenID provider plus one client registration: the
+provider's discovery URL, your client id and its secret. Functional
+accounts then obtain tokens from it.
+
+Add the first profile: press ` + s.st.Primary.Render("p") + ` for Profiles, then ` + s.st.Primary.Render("a") + ` to add one.
+
+Or from a shell:
+
+  oidcctl profile add keycloak --client-id someapi \
+      --discovery-url https://idp.example/.well-known/openid-configuration \
+      --client-secret-file ./secret`
+	return b
+}

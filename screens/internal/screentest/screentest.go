@@ -1,0 +1,147 @@
+// Package screentest sets up what screen tests need: a real database in a
+// temporary directory, the dependencies the command line would build, a
+// fixed clock, and the shell running the screens in a test terminal.
+package screentest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/crypt"
+	"oidcctl/core/discovery"
+	"oidcctl/core/grant"
+	"oidcctl/core/tokens"
+	"oidcctl/db"
+	"oidcctl/screens"
+	"oidcctl/tui"
+	"oidcctl/tui/tuitest"
+)
+
+func init() {
+	// Screens show local times: golden files need one time zone.
+	time.Local = time.UTC
+}
+
+// T0 is the fixed time of Clock: golden files show times relative to it.
+var T0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+
+// Clock is a clock that tests set by hand.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set sets the clock.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// Add moves the clock on.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Env is a test setup: a database and the dependencies built on it.
+type Env struct {
+	DB    *db.DB
+	Deps  screens.Deps
+	Clock *Clock
+	Dir   string
+	Vars  map[string]string
+}
+
+// OpenDB opens a new database with a new key in a temporary directory.
+func OpenDB(t testing.TB) (*db.DB, string) {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := crypt.LoadKey(filepath.Join(dir, "oidcctl.key"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), filepath.Join(dir, "oidcctl.db"), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store, dir
+}
+
+// New sets up a database and the dependencies of the screens, with colour
+// off and the clock at T0 for the screens, the database and discovery.
+// The token manager and grant client use the real clock, since the
+// provider does: tests that obtain tokens set the clock to the real time.
+func New(t testing.TB) *Env {
+	t.Helper()
+	store, dir := OpenDB(t)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clock := &Clock{now: T0}
+	disc := &discovery.Client{Cache: store, Logger: quiet, Now: clock.Now}
+	g := &grant.Client{Logger: quiet}
+	store.Now = clock.Now
+	e := &Env{DB: store, Clock: clock, Dir: dir, Vars: map[string]string{}}
+	e.Deps = screens.Deps{
+		Registry:  core.Registry{Store: store},
+		Discovery: disc,
+		Tokens:    &tokens.Manager{Store: store, Discovery: disc, Grants: g, Owner: tokens.NewOwner(), Logger: quiet},
+		Grants:    g,
+		Styles:    tui.NewStyles(false),
+		Now:       clock.Now,
+		Getenv:    func(k string) string { return e.Vars[k] },
+	}
+	return e
+}
+
+// Reg is the registry.
+func (e *Env) Reg() core.Registry { return e.Deps.Registry }
+
+// AddProfile stores a profile, failing the test on error.
+func (e *Env) AddProfile(t testing.TB, p core.Profile) {
+	t.Helper()
+	if err := e.Reg().AddProfile(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// AddAccount stores an account, failing the test on error.
+func (e *Env) AddAccount(t testing.TB, a core.Account) {
+	t.Helper()
+	if err := e.Reg().AddAccount(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Profile returns a valid profile named name at discoveryURL.
+func Profile(name, discoveryURL, clientID, secret string) core.Profile {
+	p := core.NewProfile(name)
+	p.DiscoveryURL = discoveryURL
+	p.ClientID = clientID
+	p.ClientSecret = core.NewSecret(secret)
+	return p
+}
+
+// Shell runs the screens as tabs of the shell in a width×height terminal.
+func (e *Env) Shell(t testing.TB, width, height int, tabs ...tui.Screen) *tuitest.Term {
+	t.Helper()
+	st := e.Deps.Styles
+	// Toasts stay until the next one, so that golden frames do not depend
+	// on how fast the test runs.
+	m := tui.New(tui.Options{Getenv: e.Deps.Getenv, Styles: &st, ToastFor: time.Hour}, tabs...)
+	return tuitest.Start(t, m, width, height)
+}

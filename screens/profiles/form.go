@@ -1,0 +1,312 @@
+package profiles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/huh/v2"
+	"go.yaml.in/yaml/v3"
+
+	"oidcctl/core"
+	"oidcctl/core/config"
+	"oidcctl/screens"
+	"oidcctl/tui"
+)
+
+// values are the form's fields as text, bound to the huh fields. Secrets
+// start empty and are never filled from the store: empty keeps the stored
+// one.
+type values struct {
+	edit bool
+
+	name, discoveryURL, clientID, secret, scopes string
+	flavour                                      core.Flavour
+	ttl                                          string
+
+	clientCert, clientKey, keyPassword, caFile, caDir string
+	verifyHostname, verifyPeer, insecureHTTP          bool
+
+	useNonce                    bool
+	randLength, randTTL, leeway string
+
+	uidClaim, roleMap, userMap string
+
+	userLogin, rScopes, audiences, azp string
+
+	secretSet, keyPasswordSet bool
+}
+
+// valuesOf fills the form from a profile, without its secrets.
+func valuesOf(p core.Profile) *values {
+	return &values{
+		name: p.Name, discoveryURL: p.DiscoveryURL, clientID: p.ClientID,
+		scopes: strings.Join(p.Scopes, " "), flavour: p.Flavour, ttl: duration(p.DiscoveryTTL),
+		clientCert: p.TLS.ClientCert, clientKey: p.TLS.ClientKey, caFile: p.TLS.CAFile, caDir: p.TLS.CADir,
+		verifyHostname: !p.TLS.SkipVerifyHostname, verifyPeer: !p.TLS.SkipVerifyPeer, insecureHTTP: p.InsecureHTTP,
+		useNonce: p.Misc.UseNonce, randLength: strconv.Itoa(p.Misc.RandLength),
+		randTTL: duration(p.Misc.RandTTL), leeway: duration(p.Misc.Leeway),
+		uidClaim: p.UIDClaim, roleMap: roleMapText(p.RoleMap), userMap: userMapText(p.UserMap),
+		userLogin: p.Restrictions.UserLogin, rScopes: strings.Join(p.Restrictions.Scopes, " "),
+		audiences: strings.Join(p.Restrictions.Audiences, " "), azp: p.Restrictions.AuthorizedParty,
+		secretSet: p.ClientSecret.IsSet(), keyPasswordSet: p.TLS.ClientKeyPassword.IsSet(),
+	}
+}
+
+// duration writes d as config does: "30m", not "30m0s".
+func duration(d time.Duration) string {
+	b, _ := config.Duration(d).MarshalText()
+	return string(b)
+}
+
+func roleMapText(rm core.RoleMap) string {
+	if len(rm) == 0 {
+		return ""
+	}
+	b, err := yaml.Marshal(map[string]map[string]string(rm))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func userMapText(um core.UserMap) string {
+	if len(um) == 0 {
+		return ""
+	}
+	m := make(map[string]string, len(um))
+	for k, v := range um {
+		m[k] = string(v)
+	}
+	b, err := yaml.Marshal(m)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// apply writes the form onto p. Fields that do not parse are reported all
+// at once; secrets left empty keep p's.
+func (v *values) apply(p *core.Profile) error {
+	var problems []core.FieldError
+	bad := func(field string, err error) {
+		problems = append(problems, core.FieldError{Field: field, Problem: err.Error()})
+	}
+	if !v.edit {
+		p.Name = strings.TrimSpace(v.name)
+	}
+	p.DiscoveryURL = strings.TrimSpace(v.discoveryURL)
+	p.ClientID = strings.TrimSpace(v.clientID)
+	if v.secret != "" {
+		p.ClientSecret = core.NewSecret(v.secret)
+	}
+	p.Scopes = strings.Fields(v.scopes)
+	p.Flavour = v.flavour
+	if d, err := config.ParseDuration(v.ttl); err != nil {
+		bad("discovery TTL", err)
+	} else {
+		p.DiscoveryTTL = d
+	}
+	p.TLS.ClientCert = strings.TrimSpace(v.clientCert)
+	p.TLS.ClientKey = strings.TrimSpace(v.clientKey)
+	if v.keyPassword != "" {
+		p.TLS.ClientKeyPassword = core.NewSecret(v.keyPassword)
+	}
+	if p.TLS.ClientKey == "" {
+		p.TLS.ClientKeyPassword = core.Secret{} // it would protect nothing
+	}
+	p.TLS.CAFile = strings.TrimSpace(v.caFile)
+	p.TLS.CADir = strings.TrimSpace(v.caDir)
+	p.TLS.SkipVerifyHostname = !v.verifyHostname
+	p.TLS.SkipVerifyPeer = !v.verifyPeer
+	p.InsecureHTTP = v.insecureHTTP
+	p.Misc.UseNonce = v.useNonce
+	if n, err := strconv.Atoi(strings.TrimSpace(v.randLength)); err != nil {
+		bad("rand length", errors.New("must be a whole number"))
+	} else {
+		p.Misc.RandLength = n
+	}
+	if d, err := config.ParseDuration(v.randTTL); err != nil {
+		bad("rand TTL", err)
+	} else {
+		p.Misc.RandTTL = d
+	}
+	if d, err := config.ParseDuration(v.leeway); err != nil {
+		bad("leeway", err)
+	} else {
+		p.Misc.Leeway = d
+	}
+	p.UIDClaim = strings.TrimSpace(v.uidClaim)
+	p.RoleMap = nil
+	if strings.TrimSpace(v.roleMap) != "" {
+		rm, err := core.ParseRoleMap([]byte(v.roleMap))
+		if err != nil {
+			bad("role map", err)
+		}
+		p.RoleMap = rm
+	}
+	p.UserMap = nil
+	if strings.TrimSpace(v.userMap) != "" {
+		um, err := core.ParseUserMap([]byte(v.userMap))
+		if err != nil {
+			bad("user map", err)
+		}
+		p.UserMap = um
+	}
+	p.Restrictions = core.Restrictions{
+		UserLogin:       strings.TrimSpace(v.userLogin),
+		Scopes:          strings.Fields(v.rScopes),
+		Audiences:       strings.Fields(v.audiences),
+		AuthorizedParty: strings.TrimSpace(v.azp),
+	}
+	if len(problems) > 0 {
+		return &core.ValidationError{Kind: "profile", Name: p.Name, Problems: problems}
+	}
+	return nil
+}
+
+// check* validate single fields as they are typed.
+func checkDuration(s string) error {
+	if _, err := config.ParseDuration(s); err != nil {
+		return errors.New("want a duration such as 30m or 2s, or seconds")
+	}
+	return nil
+}
+
+func checkInt(s string) error {
+	if _, err := strconv.Atoi(strings.TrimSpace(s)); err != nil {
+		return errors.New("want a whole number")
+	}
+	return nil
+}
+
+func checkRoleMap(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	_, err := core.ParseRoleMap([]byte(s))
+	return err
+}
+
+func checkUserMap(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	_, err := core.ParseUserMap([]byte(s))
+	return err
+}
+
+func required(what string) func(string) error {
+	return func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return fmt.Errorf("%s is required", what)
+		}
+		return nil
+	}
+}
+
+// build makes the form: one page a section of DESIGN.md.
+func (v *values) build(st tui.Styles) *huh.Form {
+	secretHint := "(leave empty for a public client)"
+	if v.edit {
+		secretHint = "(not set: leave empty for a public client)"
+		if v.secretSet {
+			secretHint = "(set: leave empty to keep)"
+		}
+	}
+	keyHint := "(leave empty when the key is not encrypted)"
+	if v.edit && v.keyPasswordSet {
+		keyHint = "(set: leave empty to keep)"
+	}
+	flavours := make([]huh.Option[core.Flavour], len(core.Flavours))
+	for i, f := range core.Flavours {
+		flavours[i] = huh.NewOption(string(f), f)
+	}
+
+	basic := []huh.Field{}
+	if !v.edit {
+		basic = append(basic, tui.Input("Name", &v.name).Placeholder("(e.g. keycloak)").Validate(required("a name")))
+	}
+	basic = append(basic,
+		tui.Input("Discovery URL", &v.discoveryURL).Placeholder("(https://…/.well-known/openid-configuration)").Validate(required("the discovery URL")),
+		tui.Input("Client ID", &v.clientID).Validate(required("the client id")),
+		tui.Input("Client secret", &v.secret).EchoMode(huh.EchoModePassword).Placeholder(secretHint),
+		tui.Input("Additional scopes", &v.scopes).Placeholder("(space-separated, besides openid)"),
+		huh.NewSelect[core.Flavour]().Title("Provider flavour").Inline(true).Options(flavours...).Value(&v.flavour),
+		tui.Input("Discovery cache TTL", &v.ttl).Validate(checkDuration),
+	)
+	verifyPeerTitle := "Verify the certificate"
+	return huh.NewForm(
+		huh.NewGroup(basic...).Title("Basic (1/5)"),
+		huh.NewGroup(
+			tui.Input("Client certificate (PEM file)", &v.clientCert),
+			tui.Input("Client key (PEM file)", &v.clientKey),
+			tui.Input("Client key password", &v.keyPassword).EchoMode(huh.EchoModePassword).Placeholder(keyHint),
+			tui.Input("CA file", &v.caFile).Placeholder("(trusted besides the system's)"),
+			tui.Input("CA directory", &v.caDir),
+			tui.YesNo("Verify the host name", &v.verifyHostname),
+			tui.YesNo(verifyPeerTitle, &v.verifyPeer).Description(st.Error.Render("no is for tests only: any certificate is then accepted")),
+			tui.YesNo("Allow plain http on a non-loopback host", &v.insecureHTTP),
+		).Title("TLS (2/5)"),
+		huh.NewGroup(
+			tui.YesNo("Use a nonce", &v.useNonce),
+			tui.Input("Rand length (state and nonce)", &v.randLength).Validate(checkInt),
+			tui.Input("Rand TTL", &v.randTTL).Validate(checkDuration),
+			tui.Input("Leeway (clock skew)", &v.leeway).Validate(checkDuration),
+		).Title("Misc (3/5)"),
+		huh.NewGroup(
+			tui.Input("UID claim", &v.uidClaim).Placeholder("(sub, email, preferred_username, oid …)"),
+			huh.NewText().Title("Role map").Description("YAML: claim path → token role → local role, e.g.\nrealm_access.roles: {admin: Admin}").
+				Lines(3).Value(&v.roleMap).Validate(checkRoleMap),
+			huh.NewText().Title("User map").Description("YAML: claim → Email, FirstName or LastName, e.g. email: Email").
+				Lines(3).Value(&v.userMap).Validate(checkUserMap),
+		).Title("Mapping (4/5)"),
+		huh.NewGroup(
+			tui.Input("User login", &v.userLogin).Placeholder("(accept only this user)"),
+			tui.Input("Scopes", &v.rScopes).Placeholder("(every one must be granted)"),
+			tui.Input("Audiences", &v.audiences).Placeholder("(every one must be in aud)"),
+			tui.Input("Authorized party (azp)", &v.azp),
+		).Title("Restrictions for incoming tokens (5/5)"),
+	)
+}
+
+// addForm is the form that adds a profile from v.
+func addForm(d screens.Deps, v *values) *tui.Form {
+	return tui.NewForm(d.Styles, "Add profile", func() *huh.Form { return v.build(d.Styles) }, func(ctx context.Context) (string, error) {
+		p := core.NewProfile("")
+		if err := v.apply(&p); err != nil {
+			return "", err
+		}
+		if err := d.Registry.AddProfile(ctx, p); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Profile %s added. Press t to test it.", p.Name), nil
+	})
+}
+
+// editForm is the form that edits the stored profile p.
+func editForm(d screens.Deps, p core.Profile) *tui.Form {
+	v := valuesOf(p)
+	v.edit = true
+	return tui.NewForm(d.Styles, "Edit "+p.Name, func() *huh.Form { return v.build(d.Styles) }, func(ctx context.Context) (string, error) {
+		if _, err := d.Registry.EditProfile(ctx, p.Name, v.apply); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Profile %s saved.", p.Name), nil
+	})
+}
+
+// newValues are the values of a new profile, prefilled from src (nil:
+// the defaults) except its name, client id and secrets.
+func newValues(src *core.Profile) *values {
+	p := core.NewProfile("")
+	if src != nil {
+		p.PrefillFrom(*src)
+	}
+	v := valuesOf(p)
+	v.secretSet, v.keyPasswordSet = false, false
+	return v
+}

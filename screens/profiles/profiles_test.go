@@ -1,0 +1,203 @@
+package profiles_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"oidcctl/core"
+	"oidcctl/core/oidctest"
+	"oidcctl/screens/internal/screentest"
+	"oidcctl/screens/profiles"
+	"oidcctl/tui/tuitest"
+)
+
+// focus waits until the form's focused field (marked ┃) is title.
+func focus(term *tuitest.Term, title string) string {
+	return term.WaitUntil("focus on "+title, func(f string) bool {
+		for _, l := range strings.Split(f, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "┃ "+title) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// step is one field of a form: wait for it, type, press enter.
+type step struct{ field, text string }
+
+func fill(term *tuitest.Term, steps ...step) {
+	for _, s := range steps {
+		focus(term, s.field)
+		term.Type(s.text)
+		term.Press("enter")
+	}
+}
+
+func profile(t *testing.T, e *screentest.Env, name string) core.Profile {
+	t.Helper()
+	p, err := e.DB.Profile(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestAddWalkingEveryPage(t *testing.T) {
+	prov := oidctest.Start(t)
+	e := screentest.New(t)
+	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
+	tuitest.Golden(t, "empty", term.WaitFor("No profile yet: press a to add one."))
+
+	term.Type("a")
+	tuitest.Golden(t, "add-basic", focus(term, "Name"))
+	fill(term,
+		step{"Name", "idp"},
+		step{"Discovery URL", prov.DiscoveryURL},
+		step{"Client ID", oidctest.ServiceClientID},
+		step{"Client secret", oidctest.ServiceClientSecret},
+	)
+	f := focus(term, "Additional scopes")
+	if strings.Contains(f, oidctest.ServiceClientSecret) || !strings.Contains(f, "Client secret: **********") {
+		t.Fatalf("the secret is not masked:\n%s", f)
+	}
+	fill(term,
+		step{"Additional scopes", "api offline_access"},
+		step{"Provider flavour", ""},
+		step{"Discovery cache TTL", ""},
+	)
+	tuitest.Golden(t, "add-tls", focus(term, "Client certificate"))
+	fill(term,
+		step{"Client certificate", ""}, step{"Client key (PEM", ""}, step{"Client key password", ""},
+		step{"CA file", ""}, step{"CA directory", ""}, step{"Verify the host name", ""},
+		step{"Verify the certificate", ""}, step{"Allow plain http", ""},
+		step{"Use a nonce", "y"}, // the select takes no letters: stays no
+	)
+	focus(term, "Rand length")
+	term.Press("backspace", "backspace")
+	term.Type("32")
+	term.Press("enter")
+	fill(term, step{"Rand TTL", ""}, step{"Leeway", ""})
+	tuitest.Golden(t, "add-mapping", focus(term, "UID claim"))
+	fill(term, step{"UID claim", ""})
+	focus(term, "Role map")
+	term.Paste("realm_access.roles:\n  admin: Admin")
+	term.Press("enter")
+	focus(term, "User map")
+	term.Paste("email: Email")
+	term.Press("enter")
+	fill(term, step{"User login", ""}, step{"Scopes", ""}, step{"Audiences", "billing"}, step{"Authorized party", ""})
+
+	f = term.WaitFor("Profile idp added.", "not fetched")
+	if !strings.Contains(f, "secret set") || !strings.Contains(f, "scopes: api offline_access") {
+		t.Fatalf("list after add:\n%s", f)
+	}
+	p := profile(t, e, "idp")
+	if p.ClientSecret.Reveal() != oidctest.ServiceClientSecret || p.Misc.RandLength != 32 ||
+		!slices.Equal(p.Scopes, []string{"api", "offline_access"}) || !slices.Equal(p.Restrictions.Audiences, []string{"billing"}) ||
+		p.RoleMap["realm_access.roles"]["admin"] != "Admin" || p.UserMap["email"] != core.UserEmail {
+		t.Fatalf("stored profile: %+v", p)
+	}
+
+	// Test: discovery and the JWKS of the real provider.
+	term.Type("t")
+	term.WaitFor("✓ Profile idp works with this provider.", "issuer", prov.Issuer, "client_credentials")
+	term.Press("pgdown")
+	term.WaitFor("JWKS: 1 keys", prov.KeyID(), "RSA", "2048 bits")
+	term.Press("esc")
+	term.WaitFor("ok 0s")
+}
+
+func TestEditKeepsSecretAndPrefillSkipsIt(t *testing.T) {
+	e := screentest.New(t)
+	src := screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s3cret")
+	src.Scopes = []string{"openid"}
+	src.TLS.SkipVerifyHostname = true
+	e.AddProfile(t, src)
+	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
+	tuitest.Golden(t, "list", term.WaitFor("idp.example", "someapi"))
+
+	// Edit: the secret field is empty and says the secret is kept.
+	term.Type("e")
+	f := focus(term, "Discovery URL")
+	tuitest.Golden(t, "edit", f)
+	if !strings.Contains(f, "(set: leave empty to keep)") || strings.Contains(f, "s3cret") {
+		t.Fatalf("edit form:\n%s", f)
+	}
+	fill(term, step{"Discovery URL", ""}, step{"Client ID", ""}, step{"Client secret", ""})
+	focus(term, "Additional scopes")
+	term.Type(" api")
+	term.Press("ctrl+s")
+	term.WaitFor("Profile idp saved.")
+	p := profile(t, e, "idp")
+	if p.ClientSecret.Reveal() != "s3cret" || !slices.Equal(p.Scopes, []string{"openid", "api"}) || !p.TLS.SkipVerifyHostname {
+		t.Fatalf("after edit: secret %q scopes %v skip hostname %v", p.ClientSecret.Reveal(), p.Scopes, p.TLS.SkipVerifyHostname)
+	}
+
+	// Add, prefilled from idp: its URL and settings, not its client or secret.
+	term.Type("a")
+	term.WaitFor("a blank profile", "settings of idp")
+	term.Press("down", "enter")
+	f = focus(term, "Name")
+	if !strings.Contains(f, "Discovery URL: https://idp.example/") || !strings.Contains(f, "Client secret: (leave empty") {
+		t.Fatalf("prefilled form:\n%s", f)
+	}
+	fill(term, step{"Name", "idp2"}, step{"Discovery URL", ""}, step{"Client ID", "other"})
+	term.Press("ctrl+s")
+	term.WaitFor("Profile idp2 added.")
+	p2 := profile(t, e, "idp2")
+	if p2.DiscoveryURL != src.DiscoveryURL || p2.ClientSecret.IsSet() || p2.ClientID != "other" || !p2.TLS.SkipVerifyHostname {
+		t.Fatalf("prefilled profile: %+v", p2)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", ""))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
+	term.WaitFor("someapi")
+
+	// Delete is refused while an account uses the profile: core says why.
+	term.Type("d")
+	f := term.WaitFor("Delete profile idp?", "used by billing")
+	tuitest.Golden(t, "delete-confirm", f)
+	term.Type("y")
+	term.WaitFor(`✗ profile "idp" is used by account billing; remove it or move it to another`, "profile first")
+	if _, err := e.DB.Profile(context.Background(), "idp"); err != nil {
+		t.Fatal(err)
+	}
+	// n and esc answer no.
+	term.Type("d")
+	term.WaitFor("Delete profile idp?")
+	term.Press("esc")
+	term.WaitGone("Delete profile idp?")
+
+	// An invalid profile is refused with every problem, and the form stays.
+	term.Type("a")
+	term.WaitFor("a blank profile")
+	term.Press("enter")
+	fill(term, step{"Name", "bad name!"}, step{"Discovery URL", "ftp://x"}, step{"Client ID", "c"})
+	focus(term, "Client secret")
+	term.Press("ctrl+s")
+	f = term.WaitFor("✗ name", "✗ discovery URL")
+	tuitest.Golden(t, "invalid", f)
+	term.Press("esc")
+	term.WaitFor("someapi")
+	if ps, _ := e.DB.Profiles(context.Background()); len(ps) != 1 {
+		t.Fatalf("profiles after refusal: %v", ps)
+	}
+
+	// Delete works once the account is gone.
+	if err := e.DB.DeleteAccount(context.Background(), "billing"); err != nil {
+		t.Fatal(err)
+	}
+	term.Type("r")
+	term.WaitFor("  0 ")
+	term.Type("d")
+	term.WaitFor("Delete profile idp?", "cached discovery document goes with it")
+	term.Type("y")
+	term.WaitFor("Profile idp deleted.", "No profile yet")
+}

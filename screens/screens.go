@@ -1,0 +1,69 @@
+// Package screens holds what the console's screens share: the dependencies
+// the command line builds for them, and a few words for token states. Each
+// screen is a package below this one (home, profiles, accounts, tokenstore)
+// that talks to core only, never to the database or the network directly.
+package screens
+
+import (
+	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/discovery"
+	"oidcctl/core/grant"
+	"oidcctl/core/tokens"
+	"oidcctl/tui"
+)
+
+// Deps are what screens are built with.
+type Deps struct {
+	// Registry changes profiles and accounts and, through its Store, reads
+	// them, the discovery cache and the token store.
+	Registry core.Registry
+	// Discovery fetches and tests discovery documents; it shares the
+	// database's cache.
+	Discovery *discovery.Client
+	// Tokens hands out, obtains and refreshes tokens.
+	Tokens *tokens.Manager
+	// Grants runs logins and revocations.
+	Grants *grant.Client
+	// Styles are the console's styles.
+	Styles tui.Styles
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Getenv reads the environment (SSH_CONNECTION, BROWSER, DISPLAY …);
+	// nil means nothing is set.
+	Getenv func(string) string
+	// OpenBrowser opens a URL in a local browser; nil means there is none.
+	OpenBrowser func(url string) error
+}
+
+// Clock returns the current time by Now.
+func (d Deps) Clock() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// Env reads an environment variable by Getenv.
+func (d Deps) Env(key string) string {
+	if d.Getenv == nil {
+		return ""
+	}
+	return d.Getenv(key)
+}
+
+// TokenState says in one word how an account's tokens stand (as `oidcctl
+// token list` says it: core.TokenState.Status), and the tone to show it in.
+func TokenState(st core.TokenState, now time.Time) (string, tui.Tone) {
+	word := st.Status(now)
+	switch word {
+	case core.StateNeedsAuthorization, core.StateExpired:
+		return word, tui.ToneWarning
+	case core.StateFailing:
+		return word, tui.ToneError
+	case core.StateNone:
+		return word, tui.ToneMuted
+	}
+	return word, tui.ToneSuccess
+}

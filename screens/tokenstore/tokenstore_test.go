@@ -1,0 +1,107 @@
+package tokenstore_test
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/oidctest"
+	"oidcctl/screens/internal/screentest"
+	"oidcctl/screens/tokenstore"
+	"oidcctl/tui/tuitest"
+)
+
+func TestStatesAndCountdown(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	code := core.NewAccount("support", "idp")
+	code.GrantType = core.GrantAuthorizationCode
+	code.Scopes = []string{"openid", "offline_access"}
+	for _, a := range []core.Account{core.NewAccount("billing", "idp"), core.NewAccount("old", "idp"), core.NewAccount("reports", "idp"), code, core.NewAccount("zero", "idp")} {
+		e.AddAccount(t, a)
+	}
+	ctx, t0 := context.Background(), screentest.T0
+	save := func(name string, set core.TokenSet) {
+		t.Helper()
+		if err := e.DB.SaveTokens(ctx, name, "", set); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Clock.Set(t0.Add(-time.Hour))
+	save("billing", core.TokenSet{AccessToken: core.NewSecret("at-billing"), Expiry: t0.Add(4*time.Minute + 12*time.Second), Scope: "api"})
+	save("old", core.TokenSet{AccessToken: core.NewSecret("at-old"), Expiry: t0.Add(-10 * time.Minute)})
+	save("support", core.TokenSet{AccessToken: core.NewSecret("at"), RefreshToken: core.NewSecret("rt"), IDToken: core.NewSecret("id"),
+		Expiry: t0.Add(3 * time.Minute), RefreshExpiry: t0.Add(30 * time.Hour), Scope: "openid offline_access"})
+	if err := e.DB.RecordFailure(ctx, "reports", "", core.Failure{Err: "client_credentials for reports: the provider refused: invalid_client (HTTP 401)",
+		At: t0.Add(-2 * time.Minute), NextAttempt: t0.Add(28 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Set(t0)
+
+	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
+	f := term.WaitFor("billing", "in 4m12s")
+	tuitest.Golden(t, "states", f)
+	for _, want := range []string{"expired", "failing", "valid", "none", "in 30h0m", "client_cred"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("no %q in\n%s", want, f)
+		}
+	}
+	// The countdown moves with the clock, once a second.
+	e.Clock.Add(time.Second)
+	term.WaitFor("in 4m11s")
+
+	// The detail of the failing account says when it is tried again.
+	term.Press("down", "down")
+	term.WaitFor("error (1 failure, next try in 27s): client_credentials for reports", "refused: invalid_client (HTTP 401)")
+
+	// Copying needs a token and a yes.
+	term.Press("down", "down")
+	term.Type("c")
+	term.WaitFor("✗ zero has no access_token to copy")
+	term.Press("home")
+	term.Type("c")
+	f = term.WaitFor("Copy the access_token of billing to the clipboard?", "live credential")
+	tuitest.Golden(t, "copy-warning", f)
+	term.Type("y")
+	term.WaitFor("The access_token of billing is on your clipboard.")
+	term.WaitOutput("\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte("at-billing")))
+}
+
+func TestRefreshAndRevoke(t *testing.T) {
+	prov := oidctest.Start(t)
+	e := screentest.New(t)
+	e.Clock.Set(time.Now())
+	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
+	term.WaitFor("billing", "none")
+
+	term.Type("r")
+	term.WaitFor("billing refreshed: expires in ", "valid")
+	st, err := e.DB.TokenState(context.Background(), "billing")
+	if err != nil || !st.Tokens.AccessToken.IsSet() {
+		t.Fatalf("after refresh: %+v, %v", st, err)
+	}
+	n := len(prov.TokenRequests())
+
+	term.Type("x")
+	term.WaitFor("Revoke the tokens of billing?")
+	term.Type("n")
+	term.WaitGone("Revoke the tokens of billing?")
+	term.Type("x")
+	term.WaitFor("Revoke the tokens of billing?")
+	term.Type("y")
+	term.WaitFor("Tokens of billing revoked (1 at the provider) and forgotten.", "none")
+	if st, err = e.DB.TokenState(context.Background(), "billing"); err != nil || st.Tokens.AccessToken.IsSet() {
+		t.Fatalf("after revoke: %+v, %v", st, err)
+	}
+	if len(prov.TokenRequests()) != n {
+		t.Fatalf("revoking asked for tokens")
+	}
+	// Nothing left to revoke.
+	term.Type("x")
+	term.WaitFor("✗ billing has no tokens to revoke")
+}

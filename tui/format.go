@@ -1,0 +1,44 @@
+package tui
+
+import (
+	"fmt"
+	"time"
+)
+
+// Relative says when t is from now for a person: "in 4m12s", "3h5m ago",
+// "in 12d", "-" for the zero time. Under an hour it counts seconds, so
+// that a countdown redrawn every second moves.
+func Relative(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := t.Sub(now)
+	past := d < 0
+	if past {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Second:
+		return "now"
+	case d < time.Hour:
+		s = d.Truncate(time.Second).String()
+	case d < 48*time.Hour:
+		s = d.Truncate(time.Minute).String()
+		s = s[:len(s)-2] // "3h5m0s" → "3h5m"
+	default:
+		s = fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+	if past {
+		return s + " ago"
+	}
+	return "in " + s
+}
+
+// Stamp shows a time as local date and time to the second, "-" for zero.
+func Stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
