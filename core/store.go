@@ -20,6 +20,7 @@ type Store interface {
 	WebserviceStore
 	DebugStore
 	ChangeCounter
+	ServeStatusStore
 }
 
 // ProfileStore keeps profiles. Secrets are sealed at rest by the
