@@ -8,3 +8,16 @@ import _ "embed"
 //
 //go:embed example.yaml
 var ExampleConfig []byte
+
+// SystemdUnit is the systemd unit of `oidcctl serve` (Type=notify,
+// DynamicUser, the key by LoadCredential), printed by `oidcctl serve
+// --print-unit`.
+//
+//go:embed oidcctl.service
+var SystemdUnit []byte
+
+// NginxExample is an nginx site that asks `oidcctl serve` about every
+// request with auth_request.
+//
+//go:embed nginx-oidcctl.conf
+var NginxExample []byte

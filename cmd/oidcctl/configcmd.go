@@ -14,10 +14,10 @@ import (
 func (a *app) configCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
-		Short: "Export and import profiles and accounts as YAML",
+		Short: "Export and import profiles and accounts as YAML; get and set shared settings",
 		Args:  noArgs,
 	}
-	cmd.AddCommand(a.configExport(), a.configImport(), a.configExample())
+	cmd.AddCommand(a.configExport(), a.configImport(), a.configExample(), a.configSet(), a.configGet())
 	return cmd
 }
 

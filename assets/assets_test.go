@@ -1,0 +1,84 @@
+package assets_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"oidcctl/assets"
+)
+
+// The example nginx site passes nginx -t, with a throwaway certificate in
+// place of the example's.
+func TestNginxExampleIsValid(t *testing.T) {
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		bin = "/usr/sbin/nginx"
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatal("nginx is not installed: run `make test-deps` (it installs the Debian package nginx)")
+		}
+	}
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	site := strings.NewReplacer(
+		"/etc/ssl/certs/api.example.com.pem", cert,
+		"/etc/ssl/private/api.example.com.key", key,
+	).Replace(string(assets.NginxExample))
+	if site == string(assets.NginxExample) {
+		t.Fatal("the example's certificate paths changed; update this test")
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "site.conf"), []byte(site), 0o600))
+	main := "pid " + dir + "/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n" +
+		"client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy; fastcgi_temp_path " + dir + "/fcgi;\n" +
+		"uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir + "/scgi;\n" +
+		"include " + dir + "/site.conf;\n}\n"
+	must(t, os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o600))
+	out, err := exec.Command(bin, "-t", "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "test is successful") {
+		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+}
+
+func TestSystemdUnit(t *testing.T) {
+	unit := string(assets.SystemdUnit)
+	for _, want := range []string{"\nType=notify\n", "\nDynamicUser=yes\n", "\nStateDirectory=oidcctl\n", "\nRuntimeDirectory=oidcctl\n",
+		"\nLoadCredential=oidcctl.key:/etc/oidcctl/oidcctl.key\n", "\nNoNewPrivileges=yes\n", "\nProtectSystem=strict\n",
+		"\nPrivateTmp=yes\n", "\nWatchdogSec=30s\n", "\nExecStart=/usr/local/bin/oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock\n",
+		"\nExecReload=/bin/kill -HUP $MAINPID\n"} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("the unit lacks %q", strings.TrimSpace(want))
+		}
+	}
+}
+
+func selfSigned(t *testing.T, dir string) (certPath, keyPath string) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "api.example.com"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"api.example.com"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	must(t, err)
+	kd, err := x509.MarshalPKCS8PrivateKey(k)
+	must(t, err)
+	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	must(t, os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	must(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600))
+	return certPath, keyPath
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

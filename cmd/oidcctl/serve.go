@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"oidcctl/assets"
+	"oidcctl/core"
+	"oidcctl/core/serve"
+)
+
+// serveFlags are the flags of oidcctl serve.
+type serveFlags struct {
+	listen, socket, authProfile, authDebug string
+	userHeader, rolesHeader, subjectHeader string
+	maxBody, maxInvokeBody                 string
+	debugRate                              int
+	readHeaderTimeout, upstreamTimeout     time.Duration
+	shutdownTimeout, reloadInterval        time.Duration
+	noScheduler, printUnit                 bool
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve [--listen ADDR] [--socket PATH] [--auth-profile PROFILE] [--print-unit]",
+		Short: "Run the daemon: forward-auth, provider and requester webservices, token socket, refresh",
+		Long: `Runs until SIGTERM or SIGINT (then it finishes the calls in flight, for up
+to --shutdown-timeout), under systemd as a Type=notify service:
+--print-unit prints the unit.
+
+On --listen it serves:
+
+  /auth                forward-auth for nginx auth_request, Traefik
+                       ForwardAuth, Caddy forward_auth, Envoy ext_authz:
+                       200 with X-Auth-User, X-Auth-Roles, X-Auth-Subject,
+                       or 401/403 with an RFC 6750 WWW-Authenticate.
+                       The profile is ?profile=NAME in the proxy's auth
+                       URL, or --auth-profile.
+  /ws/NAME/ROUTE       provider webservices: the token is validated, the
+                       call proxied to the upstream with the user.
+  /invoke/NAME         requester webservices: the call goes to the
+                       endpoint with the account's bearer token.
+  /healthz /readyz     liveness; readiness (database, provider keys)
+  /metrics             Prometheus metrics
+
+and on --socket, a unix socket only its owner can use (0600):
+GET /token/ACCOUNT prints the account's token, for local scripts.
+
+The refresh scheduler runs inside (oidcctl config set refresh.schedule,
+refresh.interval). Changes made with the console or the command line are
+picked up within a few seconds, or at once on SIGHUP. Logs are JSON when
+standard error is not a terminal.`,
+		Example: `  oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock --auth-profile keycloak
+  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8085/ws/tickets/GetTicket/1
+  curl --unix-socket /run/oidcctl/token.sock http://x/token/billing
+  oidcctl serve --print-unit > /etc/systemd/system/oidcctl.service`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.printUnit {
+				_, err := a.stdout.Write(assets.SystemdUnit)
+				return err
+			}
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
+			return a.serve(cmd, f, cfg)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8085", "address of the HTTP server (host:port)")
+	fs.StringVar(&f.socket, "socket", "", "path of the token socket (none when empty); its directory must exist")
+	fs.StringVar(&f.authProfile, "auth-profile", "", "profile of forward-auth calls that name none")
+	fs.StringVar(&f.authDebug, "auth-debug", serve.DebugRefused, "what the debugger keeps of forward-auth calls: refused, all or off")
+	fs.StringVar(&f.userHeader, "user-header", "X-Auth-User", "header that carries the user of an accepted token")
+	fs.StringVar(&f.rolesHeader, "roles-header", "X-Auth-Roles", "header that carries the user's roles, comma-separated")
+	fs.StringVar(&f.subjectHeader, "subject-header", "X-Auth-Subject", "header that carries the token's subject")
+	fs.StringVar(&f.maxBody, "max-body", "10MiB", "largest body of a call to a provider webservice (413 beyond)")
+	fs.StringVar(&f.maxInvokeBody, "max-invoke-body", "1MiB", "largest body of a call to a requester webservice (kept for a retry)")
+	fs.IntVar(&f.debugRate, "debug-rate", serve.DefaultDebugRate, "calls per second per webservice the debugger records at most (0: no bound)")
+	fs.DurationVar(&f.readHeaderTimeout, "read-header-timeout", serve.DefaultReadHeaderTimeout, "time a client has to send its request headers")
+	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", serve.DefaultUpstreamTimeout, "time an upstream or endpoint has to start its answer")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", serve.DefaultShutdownTimeout, "time the calls in flight have to finish on SIGTERM")
+	fs.DurationVar(&f.reloadInterval, "reload-interval", serve.DefaultReloadInterval, "how often the database is asked for configuration changes")
+	fs.BoolVar(&f.noScheduler, "no-scheduler", false, "do not refresh tokens on the schedule (another process does)")
+	fs.BoolVar(&f.printUnit, "print-unit", false, "print the systemd unit and exit")
+	cmd.AddCommand(a.serveStatus())
+	return cmd
+}
+
+// serveStatusJSON is the -o json form of a serve instance's status.
+type serveStatusJSON struct {
+	Instance       string     `json:"instance"`
+	Running        bool       `json:"running"`
+	Listen         string     `json:"listen"`
+	Socket         string     `json:"socket,omitempty"`
+	Version        string     `json:"version,omitempty"`
+	StartedAt      time.Time  `json:"started_at"`
+	Heartbeat      time.Time  `json:"heartbeat"`
+	LastRefreshRun *time.Time `json:"last_refresh_run,omitempty"`
+	Renewed        int        `json:"last_refresh_renewed"`
+	Failed         int        `json:"last_refresh_failed"`
+	Stopped        bool       `json:"stopped"`
+}
+
+func (a *app) serveStatus() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the oidcctl serve processes on this database and whether they run",
+		Long: `Every oidcctl serve reports itself in the database every few seconds: where
+it listens, since when, and how its last token refresh run went. A process
+that has not reported for half a minute is shown as gone. Exits 1 when none
+runs.`,
+		Example: "  oidcctl serve status\n  oidcctl serve status -o json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := a.open(cmd.Context()); err != nil {
+				return err
+			}
+			all, err := a.store.ServeStatuses(cmd.Context())
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			running := 0
+			out := make([]serveStatusJSON, len(all))
+			for i, s := range all {
+				out[i] = serveStatusJSON{Instance: s.Instance, Running: s.Alive(now), Listen: s.Listen, Socket: s.Socket, Version: s.Version,
+					StartedAt: s.StartedAt.UTC(), Heartbeat: s.Heartbeat.UTC(), LastRefreshRun: optTime(s.LastRefreshRun),
+					Renewed: s.LastRefreshRenewed, Failed: s.LastRefreshFailed, Stopped: s.Stopped}
+				if out[i].Running {
+					running++
+				}
+			}
+			if a.output == "json" {
+				if err := writeJSON(a.stdout, out); err != nil {
+					return err
+				}
+			} else if len(out) > 0 {
+				t := newTable(a.stdout, "INSTANCE", "STATE", "LISTEN", "SOCKET", "STARTED", "LAST HEARTBEAT", "LAST REFRESH RUN")
+				for i, s := range all {
+					state := "gone"
+					switch {
+					case out[i].Running:
+						state = "running"
+					case s.Stopped:
+						state = "stopped"
+					}
+					run := relative(s.LastRefreshRun, now)
+					if !s.LastRefreshRun.IsZero() {
+						run += fmt.Sprintf(" (%d renewed, %d failed)", s.LastRefreshRenewed, s.LastRefreshFailed)
+					}
+					t.row(s.Instance, state, s.Listen, orNone(s.Socket), relative(s.StartedAt, now), relative(s.Heartbeat, now), run)
+				}
+				t.flush()
+			}
+			if running == 0 {
+				return exitCodeError{exitFailure, errors.New("no oidcctl serve runs on this database")}
+			}
+			return nil
+		},
+	}
+}
+
+// version says which build this is, for the serve status.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	v, rev, dirty := bi.Main.Version, "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " " + rev
+		if dirty {
+			v += "-dirty"
+		}
+	}
+	return v
+}
+
+// config checks the flags and turns them into a serve.Config (without
+// the store and what hangs on it).
+func (f *serveFlags) config() (serve.Config, error) {
+	var cfg serve.Config
+	if _, port, err := net.SplitHostPort(f.listen); err != nil || port == "" {
+		return cfg, usagef("--listen %q: want host:port, such as 127.0.0.1:8085", f.listen)
+	}
+	switch f.authDebug {
+	case serve.DebugRefused, serve.DebugAll, serve.DebugOff:
+	default:
+		return cfg, usagef("--auth-debug %q: want refused, all or off", f.authDebug)
+	}
+	for name, v := range map[string]string{"--user-header": f.userHeader, "--roles-header": f.rolesHeader, "--subject-header": f.subjectHeader} {
+		if !validHeaderName(v) {
+			return cfg, usagef("%s %q is not a header name", name, v)
+		}
+	}
+	maxBody, err := parseSize(f.maxBody)
+	if err != nil {
+		return cfg, usagef("--max-body %q: %v", f.maxBody, err)
+	}
+	maxInvoke, err := parseSize(f.maxInvokeBody)
+	if err != nil {
+		return cfg, usagef("--max-invoke-body %q: %v", f.maxInvokeBody, err)
+	}
+	for name, d := range map[string]time.Duration{"--read-header-timeout": f.readHeaderTimeout, "--upstream-timeout": f.upstreamTimeout,
+		"--shutdown-timeout": f.shutdownTimeout, "--reload-interval": f.reloadInterval} {
+		if d <= 0 {
+			return cfg, usagef("%s %v: want a positive duration", name, d)
+		}
+	}
+	if f.debugRate < 0 {
+		return cfg, usagef("--debug-rate %d: want 0 (no bound) or more", f.debugRate)
+	}
+	cfg.DebugRate = f.debugRate
+	if f.debugRate == 0 {
+		cfg.DebugRate = -1
+	}
+	cfg.DefaultProfile = f.authProfile
+	cfg.ForwardAuthDebug.Mode = f.authDebug
+	cfg.ForwardAuthDebug.DebugSettings = core.NewWebservice("", core.Provider).Debug
+	cfg.Headers = serve.HeaderNames{User: f.userHeader, Roles: f.rolesHeader, Subject: f.subjectHeader}
+	cfg.MaxBodySize, cfg.MaxInvokeBodySize = maxBody, maxInvoke
+	cfg.Timeouts = serve.Timeouts{ReadHeader: f.readHeaderTimeout, Upstream: f.upstreamTimeout, Shutdown: f.shutdownTimeout}
+	cfg.ReloadInterval = f.reloadInterval
+	cfg.NoScheduler = f.noScheduler
+	return cfg, nil
+}
+
+// serve opens everything and runs the server until the context ends.
+func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
+	ctx := cmd.Context()
+	a.log = serveLogger(a.stderr, a.logLevel, cmd.Flags().Changed("log-level"))
+	if _, err := a.open(ctx); err != nil {
+		return err
+	}
+	if cfg.DefaultProfile != "" {
+		if _, err := a.store.Profile(ctx, cfg.DefaultProfile); err != nil {
+			return fmt.Errorf("--auth-profile: %w", err)
+		}
+	}
+	cfg.Store = a.store
+	cfg.Validator = a.validator()
+	cfg.Tokens = a.tokenManager()
+	cfg.Logger = a.log
+	cfg.Version = version()
+	srv, err := serve.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	var sock net.Listener
+	if f.socket != "" {
+		if sock, err = serve.ListenUnix(f.socket); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-hup:
+				a.log.Info("SIGHUP: reloading the configuration")
+				if err := srv.Reload(runCtx); err != nil {
+					a.log.Error("reload failed", "err", err)
+				}
+			}
+		}
+	}()
+	return srv.Run(ctx, ln, sock)
+}
+
+// serveLogger logs as JSON when w is not a terminal (journald, files),
+// as text when it is; at info unless --log-level says otherwise.
+func serveLogger(w io.Writer, level string, levelGiven bool) *slog.Logger {
+	var l slog.Level = slog.LevelInfo
+	if levelGiven {
+		_ = l.UnmarshalText([]byte(level)) // checked by setup
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseSize reads a positive size in bytes: 1048576, 512KiB, 10MiB, 1GiB
+// (K, KB and KiB all mean 1024).
+func parseSize(s string) (int64, error) {
+	num := strings.TrimRight(s, "KMGiBkmgb")
+	unit := strings.ToUpper(strings.TrimSpace(s[len(num):]))
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errors.New("want a positive size such as 1048576, 512KiB or 10MiB")
+	}
+	switch strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I") {
+	case "":
+		return n, nil
+	case "K":
+		return n << 10, nil
+	case "M":
+		return n << 20, nil
+	case "G":
+		return n << 30, nil
+	}
+	return 0, errors.New("want a positive size such as 1048576, 512KiB or 10MiB")
+}

@@ -1,0 +1,103 @@
+// Package serve is `oidcctl serve`: the daemon that validates incoming
+// bearer tokens for APIs (the manual's Provider side), attaches fresh tokens
+// to outgoing calls (the Invoker side), keeps the token store refreshed and
+// records every call in the debugger.
+//
+// # Routes
+//
+//	/auth[/…]            forward-auth for reverse proxies (nginx auth_request,
+//	                     Traefik ForwardAuth, Caddy forward_auth, Envoy
+//	                     ext_authz HTTP); the profile is ?profile=P, else
+//	                     Config.DefaultProfile (never a header: proxies pass
+//	                     the caller's headers on, and a caller must not pick
+//	                     its profile)
+//	/ws/NAME/ROUTE       provider webservice NAME: validated, then proxied to
+//	                     its upstream with the user passed on
+//	/invoke/NAME[/…]     requester webservice NAME: forwarded to its endpoint
+//	                     with the functional account's bearer token
+//	/healthz             200 while the process serves
+//	/readyz              200 once the database answers and the JWKS of every
+//	                     profile in use was fetched; 503 with the reasons
+//	/metrics             Prometheus metrics (a registry of the server's own)
+//
+// and, on the unix socket of Server.TokenHandler (mode 0600, ListenUnix):
+//
+//	GET /token/ACCOUNT   the account's token as text, or as JSON with
+//	                     ?format=json or Accept: application/json
+//
+// Anything else is 404 with a JSON error.
+//
+// # Forward-auth
+//
+// An accepted token gets 200 and the user in response headers
+// (HeaderNames: X-Auth-User, X-Auth-Roles as a comma-separated list,
+// X-Auth-Subject), for the proxy to pass on. A refused one gets 401
+// (invalid_token, or no token) or 403 (insufficient_scope) with the RFC 6750
+// WWW-Authenticate challenge of validate.Result.WWWAuthenticate, and 503
+// when the provider could not be reached to judge it. The original method
+// and URI are taken from X-Forwarded-Method / X-Original-Method and
+// X-Forwarded-Uri / X-Original-URI (or, for Envoy, the path after /auth)
+// for the debugger.
+//
+// # Provider webservices
+//
+// The rest of the path after /ws/NAME must match the webservice's route
+// exactly, segment by segment, where ":name" matches any one non-empty
+// segment; "." and ".." segments never match. The method must be one of the
+// webservice's (405 with Allow otherwise), the body at most MaxBodySize
+// (413). Then the token is validated with the webservice's profile, and an
+// accepted call is proxied to Upstream + path (query kept) with the user
+// headers set (and any the caller sent removed, so they cannot be forged),
+// X-Forwarded-For/-Host/-Proto, X-Request-Id, and without the caller's
+// Authorization unless the webservice passes it on. An upstream that
+// cannot be reached gives 502 with the reason, in the body and in the
+// debugger.
+//
+// # Requester webservices
+//
+// A local caller's request to /invoke/NAME (the webservice's method only)
+// is sent to Endpoint + Path (+ whatever followed NAME, query kept) with
+// Authorization: Bearer and the account's token from tokens.Manager.Token
+// (the id token when the account hands out id tokens). The body is
+// buffered, at most MaxInvokeBodySize (413 beyond), so that a call the
+// endpoint answers with 401 can be sent again once, after
+// tokens.Manager.Refresh. When no valid token can be had the caller gets
+// 502 with a JSON error: a call is never sent without a token. Redirects
+// are passed back to the caller, not followed (the token must not follow
+// them elsewhere).
+//
+// # Debugger
+//
+// Every call, unless its webservice switched the debugger off, becomes a
+// core.DebugEntry: headers and up to MaxBody bytes of each body, redacted
+// by package debuglog. Entries go through a bounded queue to a goroutine
+// that writes them in batches, so that requests never wait on SQLite;
+// when the queue is full entries are dropped and counted
+// (oidcctl_debug_dropped_total). At most Config.DebugRate calls a second
+// of each webservice are recorded (50, in bursts of 200): beyond that
+// calls come faster than a person can read them, and writing them all
+// would take the CPU and the database from the calls themselves; the
+// calls skipped are counted (oidcctl_debug_skipped_total). Forward-auth calls have no webservice;
+// they use Config.ForwardAuthDebug, which by default records refusals
+// only: a reverse proxy asks for every request it serves, and accepted
+// forward-auth calls carry nothing to debug that the metrics do not show.
+//
+// # Reloading and stopping
+//
+// The route table (profiles, accounts, webservices) is an immutable value
+// behind an atomic pointer: a reload, when the store's ConfigVersion
+// changes (polled every ReloadInterval) or Reload is called (SIGHUP),
+// builds a new table and swaps it in; requests in flight finish with the
+// table they started with. Run stops on the cancellation of its context:
+// it tells systemd STOPPING=1, stops accepting connections, waits up to
+// ShutdownTimeout for requests in flight, then writes the debugger's queue.
+//
+// # Status
+//
+// When the store is a core.ServeStatusStore, Run reports the server there
+// (instance, addresses, version, the last refresh run) every
+// core.ServeHeartbeat, and that it stopped, for the console and `oidcctl
+// serve status`. The refresh scheduler runs under a lease owner of its
+// own, and requests renew an account one at a time (see serialTokens), so
+// that a rotating refresh token is never used twice.
+package serve

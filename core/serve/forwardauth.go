@@ -1,0 +1,158 @@
+package serve
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"oidcctl/core"
+	"oidcctl/core/validate"
+)
+
+// Verdicts in the debugger.
+const (
+	verdictAccepted = "accepted"
+	verdictRefused  = "refused"
+	verdictError    = "error"
+)
+
+// forwardAuth answers a reverse proxy's question: may this request pass?
+func (s *Server) forwardAuth(c *call) {
+	c.direction = core.DirectionForwardAuth
+	r := c.r
+	if m := firstHeader(r, "X-Forwarded-Method", "X-Original-Method"); m != "" {
+		c.method = m
+	}
+	if u := firstHeader(r, "X-Forwarded-Uri", "X-Original-URI", "X-Original-URL"); u != "" {
+		c.path = u
+	} else if rest := strings.TrimPrefix(r.URL.Path, "/auth"); rest != "" {
+		// Envoy's ext_authz puts the original path after its prefix.
+		c.path = rest
+	}
+	if fad := s.cfg.ForwardAuthDebug; fad.Mode != DebugOff {
+		settings := fad.DebugSettings
+		settings.Enabled = true
+		c.startCapture(settings)
+		c.capture.onlyRefused = fad.Mode == DebugRefused
+	}
+	// The profile comes from the proxy's configuration (the auth URL),
+	// never from a header: Traefik and Envoy pass the caller's headers on
+	// to the auth endpoint, and a caller must not pick its profile.
+	name := ""
+	if r.URL.RawQuery != "" {
+		name = r.URL.Query().Get("profile")
+	}
+	if name == "" {
+		name = s.cfg.DefaultProfile
+	}
+	p, ok := c.table.profiles[name]
+	if !ok {
+		msg := fmt.Sprintf("forward-auth: profile %q does not exist", name)
+		if name == "" {
+			msg = "forward-auth: no profile: call /auth?profile=NAME, or start serve with --auth-profile"
+		}
+		c.outcome, c.verdict = outcomeError, verdictError
+		c.logError("forward-auth misconfigured", fmt.Errorf("%s", msg))
+		c.fail(http.StatusInternalServerError, "server_error", msg)
+		return
+	}
+	token := bearerToken(r)
+	res := s.validate(c, p, token)
+	if !res.Accepted() {
+		s.refuse(c, res)
+		return
+	}
+	h := c.w.Header()
+	s.setUserHeaders(h, res)
+	h.Set("Cache-Control", "no-store")
+	c.outcome = outcomeAccepted
+	c.w.WriteHeader(http.StatusOK)
+}
+
+// validate validates the call's token with a profile, timing it, and
+// notes the verdict on the call.
+func (s *Server) validate(c *call, p core.Profile, token string) *validate.Result {
+	if token != "" {
+		c.secrets = append(c.secrets, token)
+	}
+	start := s.now()
+	res := s.validator.Validate(c.r.Context(), p, token)
+	s.metrics.validation.WithLabelValues(p.Name).Observe(s.now().Sub(start).Seconds())
+	c.user = login(res)
+	switch {
+	case res.Accepted():
+		c.verdict = verdictAccepted
+		c.reason = ""
+	case res.Status() >= 500:
+		c.verdict, c.reason = verdictError, string(res.Reason)+": "+res.Message
+	default:
+		c.verdict, c.reason = verdictRefused, string(res.Reason)+": "+res.Message
+	}
+	return res
+}
+
+// refuse answers a refused (or unjudged) token: 401/403 with the RFC 6750
+// challenge, or 503/500 when oidcctl could not judge it.
+func (s *Server) refuse(c *call, res *validate.Result) {
+	status := res.Status()
+	code := res.Reason.ErrorCode()
+	switch {
+	case status >= 500:
+		c.outcome = outcomeUnavailable
+		if code == "" {
+			code = "temporarily_unavailable"
+			if status == http.StatusInternalServerError {
+				code = "server_error"
+			}
+		}
+		c.logError("cannot judge a token", fmt.Errorf("%s: %s", res.Reason, res.Message))
+	default:
+		c.outcome = outcomeRefused
+		if code == "" {
+			code = "invalid_request"
+		}
+		c.w.Header().Set("WWW-Authenticate", res.WWWAuthenticate())
+	}
+	c.w.Header().Set("Cache-Control", "no-store")
+	writeJSON(c.w, status, map[string]string{
+		"error":             code,
+		"error_description": res.Message,
+		"reason":            string(res.Reason),
+		"request_id":        c.id,
+	})
+}
+
+// setUserHeaders sets the user of an accepted token on h.
+func (s *Server) setUserHeaders(h http.Header, res *validate.Result) {
+	h.Set(s.headers.User, login(res))
+	h.Set(s.headers.Roles, strings.Join(res.Roles, ","))
+	h.Set(s.headers.Subject, res.Subject)
+}
+
+// login is the local user of a result.
+func login(res *validate.Result) string {
+	if res.User != nil && res.User.Login != "" {
+		return res.User.Login
+	}
+	return res.Login
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header, or
+// "" when there is none.
+func bearerToken(r *http.Request) string {
+	v := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(strings.TrimSpace(v), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+func firstHeader(r *http.Request, names ...string) string {
+	for _, n := range names {
+		if v := r.Header.Get(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}

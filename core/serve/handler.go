@@ -1,0 +1,343 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/serve/debuglog"
+)
+
+// Outcomes of a call, the outcome label of oidcctl_requests_total.
+const (
+	outcomeAccepted         = "accepted"           // token accepted (forward-auth, provider)
+	outcomeRefused          = "refused"            // 401/403
+	outcomeUnavailable      = "unavailable"        // the token could not be judged (provider down, store error)
+	outcomeForwarded        = "forwarded"          // requester: the endpoint answered
+	outcomeNoToken          = "no_token"           // requester: no valid token
+	outcomeUpstreamError    = "upstream_error"     // upstream or endpoint unreachable
+	outcomeNotFound         = "not_found"          // no such route or webservice
+	outcomeMethodNotAllowed = "method_not_allowed" // 405
+	outcomeTooLarge         = "too_large"          // 413
+	outcomeBadRequest       = "bad_request"        // unreadable request
+	outcomeClientGone       = "client_gone"        // the caller went away
+	outcomeError            = "error"              // oidcctl failed (misconfiguration, panic)
+)
+
+// ServeHTTP serves every route but the token socket's.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		s.healthz(w, r)
+		return
+	case "/readyz":
+		s.readyz(w, r)
+		return
+	case "/metrics":
+		s.metrics.handler.ServeHTTP(w, r)
+		return
+	}
+	s.protect(w, r, s.dispatch)
+}
+
+func (s *Server) dispatch(c *call) {
+	p := c.r.URL.Path
+	switch {
+	case p == "/auth" || strings.HasPrefix(p, "/auth/"):
+		s.forwardAuth(c)
+	case strings.HasPrefix(p, "/ws/"):
+		s.provider(c)
+	case strings.HasPrefix(p, "/invoke/"):
+		s.requester(c)
+	default:
+		c.outcome = outcomeNotFound
+		c.fail(http.StatusNotFound, "not_found", fmt.Sprintf("no route %s: oidcctl serves /auth, /ws/WEBSERVICE/…, /invoke/WEBSERVICE, /healthz, /readyz and /metrics", quotePath(p)))
+	}
+}
+
+// call is one request as it goes through the server.
+type call struct {
+	s     *Server
+	w     *responseWriter
+	r     *http.Request
+	id    string
+	start time.Time
+	table *routeTable
+
+	webservice string // "" for forward-auth and unknown routes
+	direction  string
+	outcome    string
+	user       string
+	verdict    string
+	reason     string
+
+	// The debugger's view; capture is nil when it is off for this call.
+	capture   *capture
+	method    string
+	path      string
+	reqHeader http.Header // recorded request headers, when not r.Header
+	secrets   []string    // exact strings to redact
+}
+
+// capture holds what the debugger keeps of a call's bodies.
+type capture struct {
+	settings core.DebugSettings
+	req      *bodyBuffer
+	resp     *bodyBuffer
+	// onlyRefused: a forward-auth call in the default mode, recorded
+	// only when not accepted.
+	onlyRefused bool
+}
+
+// protect runs h for the request with the call bookkeeping around it:
+// the request id, the in-flight gauge, metrics and the debugger entry
+// when it returns, and a recover that answers 500 and logs the panic
+// once, with the webservice and request id.
+func (s *Server) protect(w http.ResponseWriter, r *http.Request, h func(*call)) {
+	c := &call{
+		s:      s,
+		w:      &responseWriter{ResponseWriter: w},
+		r:      r,
+		id:     requestID(r),
+		start:  s.now(),
+		table:  s.routes(),
+		method: r.Method,
+		path:   r.URL.RequestURI(),
+	}
+	w.Header().Set("X-Request-Id", c.id)
+	s.metrics.inFlight.Inc()
+	defer s.metrics.inFlight.Dec()
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				// The proxy aborts a response it cannot finish; net/http
+				// closes the connection quietly.
+				c.outcome = outcomeUpstreamError
+				c.finish()
+				panic(v)
+			}
+			s.log.Error("panic while serving a request", "webservice", c.webservice, "request_id", c.id,
+				"method", r.Method, "path", quotePath(r.URL.Path), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			c.outcome, c.verdict = outcomeError, "error"
+			c.reason = fmt.Sprintf("internal error: %v", v)
+			if c.w.status == 0 {
+				c.fail(http.StatusInternalServerError, "server_error", "oidcctl failed to serve this request; the log has the details under request id "+c.id)
+			}
+			c.finish()
+		}
+	}()
+	h(c)
+	c.finish()
+}
+
+// startCapture switches the debugger on for this call with a
+// webservice's settings.
+func (c *call) startCapture(settings core.DebugSettings) {
+	if !settings.Enabled {
+		return
+	}
+	limit := settings.MaxBody
+	if limit <= 0 {
+		limit = core.DefaultDebugMaxBody
+	}
+	c.capture = &capture{settings: settings, req: &bodyBuffer{limit: limit}, resp: &bodyBuffer{limit: limit}}
+	c.w.body = c.capture.resp
+}
+
+// finish counts the call and hands its debugger entry to the recorder.
+func (c *call) finish() {
+	s := c.s
+	if c.outcome == "" {
+		c.outcome = outcomeError
+	}
+	dur := s.now().Sub(c.start)
+	label := c.webservice
+	if c.direction == core.DirectionForwardAuth {
+		label = "forward-auth"
+	}
+	s.metrics.requests.WithLabelValues(label, c.outcome).Inc()
+	s.metrics.duration.WithLabelValues(label).Observe(dur.Seconds())
+	cp := c.capture
+	if cp == nil || (cp.onlyRefused && c.verdict == verdictAccepted) {
+		return
+	}
+	if !s.debugRate.allow(c.webservice, c.start) {
+		s.metrics.debugSkipped.WithLabelValues(label).Inc()
+		return
+	}
+	status := c.w.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	reqHeader := c.reqHeader
+	if reqHeader == nil {
+		reqHeader = c.r.Header
+	}
+	reqBody, reqCut := cp.req.bytes()
+	respBody, respCut := cp.resp.bytes()
+	e := core.DebugEntry{
+		Time:            c.start.UTC(),
+		RequestID:       c.id,
+		Webservice:      c.webservice,
+		Direction:       c.direction,
+		Method:          c.method,
+		Path:            debuglog.RedactPath(c.path, c.secrets...),
+		Status:          status,
+		Duration:        dur,
+		User:            c.user,
+		Verdict:         c.verdict,
+		Reason:          c.reason,
+		RequestHeader:   debuglog.RedactHeader(reqHeader, c.secrets...),
+		RequestBody:     debuglog.RedactBody(reqHeader.Get("Content-Type"), reqBody, !reqCut, c.secrets...),
+		ResponseHeader:  debuglog.RedactHeader(c.w.Header(), c.secrets...),
+		ResponseBody:    debuglog.RedactBody(c.w.Header().Get("Content-Type"), respBody, !respCut, c.secrets...),
+		BodiesTruncated: reqCut || respCut,
+	}
+	s.recorder.Record(e)
+}
+
+// fail answers with a JSON error: {"error", "error_description",
+// "request_id"}. The description becomes the call's reason unless one
+// is set.
+func (c *call) fail(status int, code, description string) {
+	if c.reason == "" {
+		c.reason = description
+	}
+	writeJSON(c.w, status, map[string]string{"error": code, "error_description": description, "request_id": c.id})
+}
+
+// logError logs a failure of the call once, with its webservice and
+// request id.
+func (c *call) logError(msg string, err error) {
+	c.s.log.Warn(msg, "webservice", c.webservice, "request_id", c.id, "method", c.r.Method,
+		"path", quotePath(c.r.URL.Path), "err", err)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{"error":"server_error"}`)
+	}
+	b = append(b, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// requestID returns the caller's X-Request-Id when it is a sane one, else
+// a new one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 {
+		ok := true
+		for _, c := range id {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return id
+		}
+	}
+	return fmt.Sprintf("%016x", rand.Uint64())
+}
+
+// quotePath makes a path safe for logs and messages.
+func quotePath(p string) string {
+	if len(p) > 200 {
+		p = p[:200] + "…"
+	}
+	return strconv.Quote(p)
+}
+
+// responseWriter remembers the status and, while the debugger is on, the
+// start of the body.
+type responseWriter struct {
+	http.ResponseWriter
+	status  int
+	written int64
+	body    *bodyBuffer
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if w.body != nil {
+		w.body.Write(b)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
+}
+
+// Flush lets the reverse proxy stream.
+func (w *responseWriter) Flush() {
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// bodyBuffer keeps the first limit bytes written to it. The proxy's
+// transport may still write the request body while the call finishes, so
+// it locks.
+type bodyBuffer struct {
+	mu        sync.Mutex
+	limit     int
+	buf       []byte
+	truncated bool
+}
+
+func (b *bodyBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(p)
+	if room := b.limit - len(b.buf); n > room {
+		b.truncated = true
+		p = p[:max(room, 0)]
+	}
+	b.buf = append(b.buf, p...)
+	return n, nil
+}
+
+func (b *bodyBuffer) bytes() ([]byte, bool) {
+	if b == nil {
+		return nil, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf...), b.truncated
+}
+
+// teeBody copies what is read from a request body into a bodyBuffer.
+type teeBody struct {
+	io.ReadCloser
+	buf *bodyBuffer
+}
+
+func (t teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if n > 0 {
+		t.buf.Write(p[:n])
+	}
+	return n, err
+}

@@ -1,0 +1,190 @@
+package serve
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"oidcctl/core"
+)
+
+// hopHeaders are not passed on by a proxy (RFC 9110 §7.6.1).
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// requester serves /invoke/NAME[/…]: the caller's request goes to the
+// webservice's endpoint with the account's bearer token.
+func (s *Server) requester(c *call) {
+	c.direction = core.DirectionOutgoing
+	r := c.r
+	name, rest, hasRest := strings.Cut(strings.TrimPrefix(r.URL.Path, "/invoke/"), "/")
+	rt, ok := c.table.webservices[name]
+	if !ok || rt.Kind != core.Requester {
+		c.outcome = outcomeNotFound
+		c.fail(http.StatusNotFound, "not_found", fmt.Sprintf("no requester webservice %s", quotePath(name)))
+		return
+	}
+	c.webservice = name
+	c.startCapture(rt.Debug)
+	if hasRest && (strings.Contains("/"+rest+"/", "/../") || strings.Contains("/"+rest+"/", "/./")) {
+		c.outcome = outcomeNotFound
+		c.fail(http.StatusNotFound, "not_found", "the path after the webservice must not contain . or .. segments")
+		return
+	}
+	if r.Method != rt.Method {
+		c.outcome = outcomeMethodNotAllowed
+		c.w.Header().Set("Allow", rt.Method)
+		c.fail(http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("webservice %q sends %s, not %s", name, rt.Method, r.Method))
+		return
+	}
+	limit := orDefault(s.cfg.MaxInvokeBodySize, DefaultMaxInvokeBodySize)
+	if r.ContentLength > limit {
+		c.outcome = outcomeTooLarge
+		c.fail(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is %d bytes, more than the limit of %d", r.ContentLength, limit))
+		return
+	}
+	// The body is kept whole, for a second attempt after a refresh.
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(http.MaxBytesReader(c.w, r.Body, limit))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			c.outcome = outcomeTooLarge
+			c.fail(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is more than the limit of %d bytes", limit))
+			return
+		case err != nil:
+			c.outcome = outcomeBadRequest
+			c.fail(http.StatusBadRequest, "invalid_request", "cannot read the request body: "+err.Error())
+			return
+		}
+	}
+	if c.capture != nil {
+		c.capture.req.Write(body)
+	}
+	target := *rt.endpoint
+	if hasRest {
+		target.Path = strings.TrimSuffix(target.Path, "/") + "/" + rest
+		target.RawPath = ""
+	}
+	target.RawQuery = r.URL.RawQuery
+	c.method, c.path = rt.Method, target.String()
+
+	acc, ok := c.table.accounts[rt.Account]
+	if !ok {
+		c.outcome, c.verdict = outcomeNoToken, verdictError
+		err := fmt.Errorf("account %q of webservice %q does not exist", rt.Account, name)
+		c.logError("webservice misconfigured", err)
+		c.fail(http.StatusBadGateway, "no_token", err.Error())
+		return
+	}
+	set, err := s.tokens.Token(r.Context(), acc.Name)
+	token := set.Token(acc.TokenType)
+	if err != nil || !token.IsSet() {
+		if err == nil {
+			err = fmt.Errorf("the provider gave no %s", acc.TokenType)
+		}
+		s.noToken(c, acc, err)
+		return
+	}
+	resp, err := s.send(c, rt, &target, body, token.Reveal())
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		// The endpoint does not take the token (revoked, or the provider
+		// rotated its keys): a fresh one, and one more try.
+		drain(resp)
+		set, rerr := s.tokens.RefreshUnless(r.Context(), acc.Name, acc.TokenType, token.Reveal())
+		token = set.Token(acc.TokenType)
+		if rerr != nil || !token.IsSet() {
+			if rerr == nil {
+				rerr = fmt.Errorf("the provider gave no %s", acc.TokenType)
+			}
+			s.noToken(c, acc, fmt.Errorf("the endpoint answered 401 to the token, and refreshing it failed: %w", rerr))
+			return
+		}
+		c.reason = "the endpoint answered 401; the token was refreshed and the call sent again"
+		resp, err = s.send(c, rt, &target, body, token.Reveal())
+	}
+	if err != nil {
+		if r.Context().Err() != nil {
+			c.outcome = outcomeClientGone
+			c.reason = "the caller went away: " + err.Error()
+			c.w.WriteHeader(499)
+			return
+		}
+		c.outcome, c.verdict = outcomeUpstreamError, verdictError
+		c.reason = fmt.Sprintf("endpoint %s: %v", rt.Endpoint, err)
+		c.logError("endpoint failed", err)
+		c.fail(http.StatusBadGateway, "bad_gateway", c.reason)
+		return
+	}
+	defer resp.Body.Close()
+	c.outcome = outcomeForwarded
+	if c.verdict == "" {
+		c.verdict = verdictAccepted
+	}
+	h := c.w.Header()
+	for k, vs := range resp.Header {
+		h[k] = append([]string(nil), vs...)
+	}
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+	c.w.WriteHeader(resp.StatusCode)
+	if _, err := io.Copy(c.w, resp.Body); err != nil && r.Context().Err() == nil {
+		c.reason = "copying the answer failed: " + err.Error()
+		c.logError("copying the endpoint's answer failed", err)
+	}
+}
+
+// noToken answers a requester call that has no token to go with: 502,
+// and the call is not sent.
+func (s *Server) noToken(c *call, acc core.Account, err error) {
+	c.outcome, c.verdict = outcomeNoToken, verdictError
+	c.reason = fmt.Sprintf("no valid token for account %q: %v", acc.Name, err)
+	c.logError("no token for a requester call; not sent", err)
+	writeJSON(c.w, http.StatusBadGateway, map[string]string{
+		"error":             "no_token",
+		"error_description": c.reason + "; the call was not sent",
+		"account":           acc.Name,
+		"request_id":        c.id,
+	})
+}
+
+// send sends the caller's request to the endpoint with a token.
+func (s *Server) send(c *call, rt *route, target *url.URL, body []byte, token string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(c.r.Context(), rt.Method, target.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range c.r.Header {
+		req.Header[k] = append([]string(nil), vs...)
+	}
+	for _, k := range hopHeaders {
+		req.Header.Del(k)
+	}
+	for _, k := range strings.Split(c.r.Header.Get("Connection"), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			req.Header.Del(k)
+		}
+	}
+	req.Header.Del("Cookie")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("X-Request-Id", c.id)
+	c.reqHeader = req.Header
+	c.secrets = append(c.secrets, token)
+	return s.client.Do(req)
+}
+
+// drain reads a little of a response body, so that the connection can be
+// used again, and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	resp.Body.Close()
+}

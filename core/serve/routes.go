@@ -1,0 +1,224 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"time"
+
+	"oidcctl/core"
+)
+
+// routeTable is the configuration one request is served with: built by
+// Reload, never changed afterwards.
+type routeTable struct {
+	version     int64
+	loadedAt    time.Time
+	profiles    map[string]core.Profile
+	accounts    map[string]core.Account
+	webservices map[string]*route
+}
+
+// route is a webservice ready to serve.
+type route struct {
+	core.Webservice
+	segments []string // provider: the route split at "/"
+	upstream *url.URL // provider
+	proxy    *httputil.ReverseProxy
+	endpoint *url.URL // requester: Endpoint + Path
+}
+
+func (s *Server) routes() *routeTable { return s.table.Load() }
+
+// Reload reads profiles, accounts and webservices and swaps in a new
+// route table; requests in flight keep the table they started with. A
+// webservice that cannot be served (a bad upstream URL) is left out and
+// logged; a failure to read the store keeps the current table.
+func (s *Server) Reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	t, err := s.load(ctx)
+	if err != nil {
+		s.metrics.reloads.WithLabelValues("failure").Inc()
+		return fmt.Errorf("serve: load configuration: %w", err)
+	}
+	old := s.table.Swap(t)
+	s.metrics.reloads.WithLabelValues("success").Inc()
+	s.metrics.configVersion.Set(float64(t.version))
+	if old != nil {
+		// A user may have changed: results cached by the validator must
+		// not outlive that.
+		s.validator.Purge()
+		s.log.Info("configuration reloaded", "version", t.version, "webservices", len(t.webservices))
+		notify(s.log, "STATUS="+s.status())
+	}
+	s.warm.update(t)
+	return nil
+}
+
+func (s *Server) load(ctx context.Context) (*routeTable, error) {
+	// The version first: a change made while loading shows as a newer
+	// version at the next poll, never as a missed one.
+	version, err := s.store.ConfigVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := s.store.Profiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := s.store.Accounts(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	webservices, err := s.store.Webservices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &routeTable{
+		version:     version,
+		loadedAt:    s.now(),
+		profiles:    make(map[string]core.Profile, len(profiles)),
+		accounts:    make(map[string]core.Account, len(accounts)),
+		webservices: make(map[string]*route, len(webservices)),
+	}
+	for _, p := range profiles {
+		t.profiles[p.Name] = p
+	}
+	for _, a := range accounts {
+		t.accounts[a.Name] = a
+	}
+	for _, w := range webservices {
+		r, err := s.newRoute(w)
+		if err != nil {
+			s.log.Error("webservice left out", "webservice", w.Name, "err", err)
+			continue
+		}
+		t.webservices[w.Name] = r
+	}
+	return t, nil
+}
+
+func (s *Server) newRoute(w core.Webservice) (*route, error) {
+	r := &route{Webservice: w}
+	switch w.Kind {
+	case core.Provider:
+		u, err := url.Parse(w.Upstream)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("upstream %q is not an http(s) URL", w.Upstream)
+		}
+		r.upstream = u
+		r.segments = splitPath(w.Route)
+		r.proxy = s.newProxy(r)
+	case core.Requester:
+		u, err := url.Parse(strings.TrimRight(w.Endpoint, "/") + w.Path)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("endpoint %q with path %q is not an http(s) URL", w.Endpoint, w.Path)
+		}
+		r.endpoint = u
+	default:
+		return nil, fmt.Errorf("unknown kind %q", w.Kind)
+	}
+	return r, nil
+}
+
+// splitPath splits "/a/b" into ["a", "b"]; "/" gives none.
+func splitPath(p string) []string {
+	p = strings.TrimPrefix(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// match matches the path after /ws/NAME against the route and returns
+// its parameters.
+func (r *route) match(rest string) (map[string]string, bool) {
+	segs := splitPath(rest)
+	if len(segs) != len(r.segments) || (rest != "" && !strings.HasPrefix(rest, "/")) {
+		return nil, false
+	}
+	var params map[string]string
+	for i, want := range r.segments {
+		got := segs[i]
+		if got == "" || got == "." || got == ".." {
+			return nil, false
+		}
+		if name, ok := strings.CutPrefix(want, ":"); ok {
+			if params == nil {
+				params = make(map[string]string)
+			}
+			params[name] = got
+			continue
+		}
+		if got != want {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// allows reports whether the provider webservice takes a method.
+func (r *route) allows(method string) bool {
+	for _, m := range r.Methods {
+		if m == method {
+			return true
+		}
+	}
+	return false
+}
+
+// debugSettings returns the debugger's settings by webservice, for the
+// recorder's pruning.
+func (s *Server) debugSettings() map[string]core.DebugSettings {
+	t := s.routes()
+	out := make(map[string]core.DebugSettings, len(t.webservices)+1)
+	for name, r := range t.webservices {
+		out[name] = r.Debug
+	}
+	out[""] = s.cfg.ForwardAuthDebug.DebugSettings
+	return out
+}
+
+// pollReload reloads when the store's configuration version changes.
+func (s *Server) pollReload(ctx context.Context) {
+	every := orDefault(s.cfg.ReloadInterval, DefaultReloadInterval)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		v, err := s.store.ConfigVersion(ctx)
+		if err != nil {
+			if !failing && ctx.Err() == nil {
+				s.log.Warn("cannot read the configuration version; serving the configuration loaded before", "err", err)
+			}
+			failing = true
+			continue
+		}
+		failing = false
+		if v == s.routes().version {
+			continue
+		}
+		if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("reload failed; serving the configuration loaded before", "err", err)
+		}
+	}
+}
+
+// newProxy builds the reverse proxy of a provider webservice.
+func (s *Server) newProxy(r *route) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:      func(pr *httputil.ProxyRequest) { s.rewrite(r, pr) },
+		Transport:    s.transport,
+		ErrorHandler: s.proxyError,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}

@@ -1,0 +1,405 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/discovery"
+	"oidcctl/core/jwks"
+	"oidcctl/core/serve/debuglog"
+	"oidcctl/core/tokens"
+	"oidcctl/core/validate"
+)
+
+// Store is what serve needs of the database; *db.DB is one.
+type Store interface {
+	core.ProfileStore
+	core.AccountStore
+	core.DiscoveryCache
+	core.TokenStore
+	core.SettingStore
+	core.WebserviceStore
+	core.DebugStore
+	core.ChangeCounter
+}
+
+// HeaderNames name the headers that carry the user of an accepted token:
+// in forward-auth answers, and to provider upstreams.
+type HeaderNames struct {
+	User    string // default X-Auth-User
+	Roles   string // default X-Auth-Roles (comma-separated)
+	Subject string // default X-Auth-Subject
+}
+
+// Timeouts of the HTTP server and of calls to upstreams and endpoints.
+type Timeouts struct {
+	ReadHeader time.Duration // default 10s: a client that sends its headers slower is cut
+	Read       time.Duration // default 2m: the whole request, body included
+	Write      time.Duration // default 5m: from the end of the request headers to the end of the answer
+	Idle       time.Duration // default 2m: keep-alive
+	// Upstream bounds the wait for the response headers of an upstream or
+	// endpoint; default 60s.
+	Upstream time.Duration
+	// Shutdown bounds the wait for requests in flight when Run stops;
+	// default 30s.
+	Shutdown time.Duration
+}
+
+// Defaults of a Config.
+const (
+	DefaultMaxBodySize       = 10 << 20
+	DefaultMaxInvokeBodySize = 1 << 20
+	DefaultReloadInterval    = 3 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 2 * time.Minute
+	DefaultWriteTimeout      = 5 * time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultUpstreamTimeout   = 60 * time.Second
+	DefaultShutdownTimeout   = 30 * time.Second
+)
+
+// Config is what a Server is built from. Store and Validator are required.
+type Config struct {
+	Store Store
+	// Validator validates incoming tokens. New gives it a discovery.Client
+	// on Store and a jwks.Cache when it has none, and uses them to fetch
+	// the keys of the profiles in use ahead of the first call (/readyz).
+	Validator *validate.Validator
+	// Tokens hands out the tokens of requester webservices and the token
+	// socket, and is what the refresh scheduler runs. Nil: no requester
+	// webservices, no token socket, no scheduler. New wraps its Grants to
+	// count refreshes for /metrics.
+	Tokens *tokens.Manager
+	// NoScheduler leaves refreshing to another process.
+	NoScheduler bool
+	// SchedulerConcurrency bounds the accounts refreshed at once; 0 means 4.
+	SchedulerConcurrency int
+
+	// DefaultProfile is the profile of forward-auth calls that name none.
+	DefaultProfile string
+	// Headers names the user headers; zero fields mean the defaults.
+	Headers HeaderNames
+	// ForwardAuthDebug is the debugger's setting for forward-auth calls;
+	// the zero value records refusals only, with the default limits.
+	ForwardAuthDebug ForwardAuthDebug
+
+	// MaxBodySize bounds the body of a call to a provider webservice (413
+	// beyond); 0 means DefaultMaxBodySize.
+	MaxBodySize int64
+	// MaxInvokeBodySize bounds the body of a call to a requester
+	// webservice, which is buffered for a retry; 0 means
+	// DefaultMaxInvokeBodySize.
+	MaxInvokeBodySize int64
+	Timeouts          Timeouts
+	// ReloadInterval is how often the store's ConfigVersion is polled; 0
+	// means DefaultReloadInterval.
+	ReloadInterval time.Duration
+	// Transport carries calls to upstreams and endpoints; nil means a
+	// clone of http.DefaultTransport with the Upstream timeout.
+	Transport http.RoundTripper
+
+	// DebugWriter tunes the debugger's writer; zero fields mean the
+	// defaults of package debuglog.
+	DebugWriter DebugWriter
+	// DebugRate bounds the calls the debugger records per second, per
+	// webservice and for forward-auth (bursts of four times as many); 0
+	// means DefaultDebugRate, negative no bound.
+	DebugRate int
+
+	// Version is reported in the serve status (core.ServeStatus).
+	Version string
+
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// DebugWriter tunes how debugger entries are written (see
+// debuglog.Recorder).
+type DebugWriter struct {
+	QueueSize     int
+	BatchSize     int
+	FlushInterval time.Duration
+	PruneInterval time.Duration
+}
+
+// ForwardAuthDebug says what the debugger keeps of forward-auth calls.
+type ForwardAuthDebug struct {
+	// Mode is "refused" (the default: refusals and errors), "all" or
+	// "off".
+	Mode string
+	core.DebugSettings
+}
+
+// Forward-auth debugger modes.
+const (
+	DebugRefused = "refused"
+	DebugAll     = "all"
+	DebugOff     = "off"
+)
+
+// Server is `oidcctl serve`. It is an http.Handler; Run serves it.
+type Server struct {
+	cfg       Config
+	store     Store
+	validator *validate.Validator
+	docs      validate.Discoverer
+	keys      *jwks.Cache
+	log       *slog.Logger
+	headers   HeaderNames
+	transport http.RoundTripper
+	client    *http.Client
+	metrics   *metrics
+	tokens    tokenSource
+	debugRate *debugLimiter
+	recorder  *debuglog.Recorder
+
+	table    atomic.Pointer[routeTable]
+	reloadMu sync.Mutex
+	warm     warmer
+	reporter *statusReporter
+	stopping atomic.Bool // Run is stopping: /readyz says no
+}
+
+// New builds a server and loads its routes from the store.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("serve: no store")
+	}
+	if cfg.Validator == nil {
+		return nil, errors.New("serve: no validator")
+	}
+	switch cfg.ForwardAuthDebug.Mode {
+	case "":
+		cfg.ForwardAuthDebug.Mode = DebugRefused
+	case DebugRefused, DebugAll, DebugOff:
+	default:
+		return nil, fmt.Errorf("serve: forward-auth debug mode %q: want refused, all or off", cfg.ForwardAuthDebug.Mode)
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, validator: cfg.Validator, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	v := cfg.Validator
+	if v.Discovery == nil {
+		v.Discovery = &discovery.Client{Cache: cfg.Store, Now: cfg.Now, Logger: s.log}
+	}
+	if v.Keys == nil {
+		v.Keys = &jwks.Cache{Now: cfg.Now, Logger: s.log}
+	}
+	s.docs, s.keys = v.Discovery, v.Keys
+	// Purge (on every reload) does not initialize the validator the way
+	// Validate does, so that it could race with the first Validate: an
+	// empty token initializes it without any I/O.
+	v.ValidateWith(ctx, core.Profile{}, "", validate.Options{NoCache: true})
+	s.headers = HeaderNames{User: "X-Auth-User", Roles: "X-Auth-Roles", Subject: "X-Auth-Subject"}
+	if h := cfg.Headers; h.User != "" {
+		s.headers.User = h.User
+	}
+	if h := cfg.Headers; h.Roles != "" {
+		s.headers.Roles = h.Roles
+	}
+	if h := cfg.Headers; h.Subject != "" {
+		s.headers.Subject = h.Subject
+	}
+	s.transport = cfg.Transport
+	if s.transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = orDefault(cfg.Timeouts.Upstream, DefaultUpstreamTimeout)
+		t.MaxIdleConnsPerHost = 64
+		s.transport = t
+	}
+	s.client = &http.Client{
+		Transport: s.transport,
+		// The token must not follow a redirect elsewhere: the caller
+		// gets the redirect.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	s.metrics = newMetrics(cfg.Store, s.log)
+	switch {
+	case cfg.DebugRate == 0:
+		s.debugRate = newDebugLimiter(DefaultDebugRate)
+	case cfg.DebugRate < 0:
+		s.debugRate = newDebugLimiter(0)
+	default:
+		s.debugRate = newDebugLimiter(cfg.DebugRate)
+	}
+	s.tokens = noTokens{}
+	if cfg.Tokens != nil {
+		if cfg.Tokens.Grants != nil {
+			cfg.Tokens.Grants = countingGrants{Grants: cfg.Tokens.Grants, m: s.metrics}
+		}
+		if cfg.Tokens.Owner == "" {
+			cfg.Tokens.Owner = tokens.NewOwner()
+		}
+		s.tokens = newSerialTokens(cfg.Tokens)
+	}
+	rec := cfg.DebugWriter
+	s.recorder = &debuglog.Recorder{
+		Store:         cfg.Store,
+		Settings:      s.debugSettings,
+		Now:           cfg.Now,
+		Logger:        s.log,
+		QueueSize:     rec.QueueSize,
+		BatchSize:     rec.BatchSize,
+		FlushInterval: rec.FlushInterval,
+		PruneInterval: rec.PruneInterval,
+		Written:       func(n int) { s.metrics.debugWritten.Add(float64(n)) },
+		Dropped:       func(n int) { s.metrics.debugDropped.Add(float64(n)) },
+	}
+	s.warm.s = s
+	if err := s.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Recorder returns the server's debugger writer (tests Sync it).
+func (s *Server) Recorder() *debuglog.Recorder { return s.recorder }
+
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
+}
+
+func orDefault[T ~int64 | ~int](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// httpServer returns an http.Server for h with the configured timeouts.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	t := s.cfg.Timeouts
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: orDefault(t.ReadHeader, DefaultReadHeaderTimeout),
+		ReadTimeout:       orDefault(t.Read, DefaultReadTimeout),
+		WriteTimeout:      orDefault(t.Write, DefaultWriteTimeout),
+		IdleTimeout:       orDefault(t.Idle, DefaultIdleTimeout),
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// Requests do not inherit Run's context: a SIGTERM must let the
+		// calls in flight finish, not cancel them.
+		BaseContext: func(net.Listener) context.Context { return context.Background() },
+	}
+}
+
+// Run serves ln (and the token socket sock, when not nil) until ctx ends:
+// it starts the debugger's writer, the reload poller, the refresh
+// scheduler, the key prefetch and the systemd watchdog, tells systemd
+// READY=1, and, when ctx ends, STOPPING=1; then it drains requests in
+// flight for up to Timeouts.Shutdown and writes what the debugger still
+// holds. It returns nil after a clean stop.
+func (s *Server) Run(ctx context.Context, ln net.Listener, sock net.Listener) error {
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	var wg sync.WaitGroup
+	recCtx, stopRec := context.WithCancel(context.WithoutCancel(ctx))
+	recDone := make(chan struct{})
+	go func() { defer close(recDone); s.recorder.Run(recCtx) }()
+	wg.Go(func() { s.pollReload(bg) })
+	s.reporter = s.newStatusReporter(ln, sock)
+	wg.Go(func() { s.reporter.run(bg) })
+	if s.cfg.Tokens != nil && !s.cfg.NoScheduler {
+		wg.Go(func() { s.runScheduler(bg) })
+	}
+	wg.Go(func() { s.warm.run(bg) })
+
+	srv := s.httpServer(s)
+	errc := make(chan error, 2)
+	go func() { errc <- serveErr("http", srv.Serve(ln)) }()
+	var sockSrv *http.Server
+	if sock != nil {
+		sockSrv = s.httpServer(s.TokenHandler())
+		go func() { errc <- serveErr("token socket", sockSrv.Serve(sock)) }()
+	}
+	s.log.Info("serving", "listen", ln.Addr().String(), "socket", sockAddr(sock), "webservices", len(s.routes().webservices))
+	notify(s.log, "READY=1\nSTATUS="+s.status())
+	wg.Go(func() { s.watchdog(bg) })
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		s.log.Error("serving failed", "err", err)
+	}
+	s.stopping.Store(true)
+	notify(s.log, "STOPPING=1")
+	s.log.Info("stopping: draining requests in flight", "timeout", orDefault(s.cfg.Timeouts.Shutdown, DefaultShutdownTimeout).String())
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), orDefault(s.cfg.Timeouts.Shutdown, DefaultShutdownTimeout))
+	defer cancel()
+	if serr := srv.Shutdown(shutdown); serr != nil {
+		s.log.Warn("requests still in flight after the shutdown timeout were cut", "err", serr)
+		srv.Close()
+	}
+	if sockSrv != nil {
+		if serr := sockSrv.Shutdown(shutdown); serr != nil {
+			sockSrv.Close()
+		}
+	}
+	stopBG()
+	wg.Wait()
+	stopRec()
+	<-recDone
+	s.reporter.stopped(ctx)
+	s.log.Info("stopped")
+	return err
+}
+
+func serveErr(what string, err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func sockAddr(l net.Listener) string {
+	if l == nil {
+		return ""
+	}
+	return l.Addr().String()
+}
+
+func (s *Server) status() string {
+	t := s.routes()
+	return fmt.Sprintf("serving %d webservices, configuration version %d", len(t.webservices), t.version)
+}
+
+// runScheduler runs the refresh scheduler, starting it again after a
+// minute when it fails (the schedule could not be read).
+func (s *Server) runScheduler(ctx context.Context) {
+	// A manager of its own, with an owner of its own, so that the lease
+	// in the store keeps its renewals apart from those of requests.
+	m := *s.cfg.Tokens
+	m.Owner += "/scheduler"
+	sch := &tokens.Scheduler{
+		Manager:     &m,
+		Settings:    s.store,
+		Concurrency: orDefault(s.cfg.SchedulerConcurrency, 4),
+		Ran:         s.reporter.ran,
+	}
+	for {
+		err := sch.Run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Error("refresh scheduler stopped; starting it again in a minute", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Minute):
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"oidcctl/core"
+)
+
+// TokenHandler serves the token socket: GET /token/{account} answers the
+// account's token (obtained or refreshed first when needed) as text, or
+// as JSON with ?format=json or Accept: application/json; GET /healthz
+// answers ok. Only the socket's owner can connect (ListenUnix), so it
+// needs no authentication of its own.
+func (s *Server) TokenHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /token/{account}", s.serveToken)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found",
+			"error_description": "the token socket serves GET /token/ACCOUNT and GET /healthz"})
+	})
+	return mux
+}
+
+// tokenAnswer is the JSON answer of the token socket.
+type tokenAnswer struct {
+	Account   string     `json:"account"`
+	TokenType string     `json:"token_type"`
+	Token     string     `json:"token"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	ExpiresIn int64      `json:"expires_in,omitempty"`
+	Scope     string     `json:"scope,omitempty"`
+}
+
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("account")
+	acc, ok := s.routes().accounts[name]
+	if !ok {
+		// Added since the last reload, maybe.
+		var err error
+		if acc, err = s.store.Account(r.Context(), name); err != nil {
+			status, code := http.StatusInternalServerError, "server_error"
+			if errors.Is(err, core.ErrNotFound) {
+				status, code = http.StatusNotFound, "not_found"
+			}
+			writeJSON(w, status, map[string]string{"error": code, "error_description": err.Error()})
+			return
+		}
+	}
+	set, err := s.tokens.Token(r.Context(), acc.Name)
+	tok := set.Token(acc.TokenType)
+	if err != nil || !tok.IsSet() {
+		if err == nil {
+			err = fmt.Errorf("the provider gave no %s", acc.TokenType)
+		}
+		s.log.Warn("token socket: no token", "account", acc.Name, "err", err)
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "no_token",
+			"error_description": fmt.Sprintf("no valid token for account %q: %v", acc.Name, err), "account": acc.Name})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), "application/json") {
+		out := tokenAnswer{Account: acc.Name, TokenType: string(acc.TokenType), Token: tok.Reveal(), Scope: set.Scope}
+		if !set.Expiry.IsZero() {
+			exp := set.Expiry.UTC()
+			out.ExpiresAt, out.ExpiresIn = &exp, int64(exp.Sub(s.now()).Seconds())
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte(tok.Reveal() + "\n"))
+}
+
+var umaskMu sync.Mutex
+
+// ListenUnix listens on a unix socket at path that only the owner (and
+// root) can connect to: the socket is created with mode 0600 (under a
+// umask of 0177, so there is no moment with a wider mode) in a directory
+// that must exist. A stale socket left by a process that died is
+// replaced; a live one, or any other file at path, is an error.
+func ListenUnix(path string) (net.Listener, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != fs.ModeSocket {
+			return nil, fmt.Errorf("token socket %s: a file that is not a socket is in the way", path)
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("token socket %s: another process is listening on it", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("token socket %s: remove the stale socket: %w", path, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("token socket %s: %w", path, err)
+	}
+	umaskMu.Lock()
+	old := syscall.Umask(0o177)
+	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	umaskMu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("token socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("token socket %s: %w", path, err)
+	}
+	return ln, nil
+}
+
+// tokenExpiry is the metric view of one account.
+func tokenExpiry(st core.TokenState) (time.Time, bool) {
+	if !st.Tokens.AccessToken.IsSet() || st.Tokens.Expiry.IsZero() {
+		return time.Time{}, false
+	}
+	return st.Tokens.Expiry, true
+}
