@@ -97,7 +97,8 @@
 // When the store is a core.ServeStatusStore, Run reports the server there
 // (instance, addresses, version, the last refresh run) every
 // core.ServeHeartbeat, and that it stopped, for the console and `oidcctl
-// serve status`. The refresh scheduler runs under a lease owner of its
-// own, and requests renew an account one at a time (see serialTokens), so
-// that a rotating refresh token is never used twice.
+// serve status`. Requests and the refresh scheduler share one
+// tokens.Manager, which renews an account one at a time in the process and
+// under a lease across processes, so that a rotating refresh token is
+// never used twice.
 package serve

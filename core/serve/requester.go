@@ -99,7 +99,7 @@ func (s *Server) requester(c *call) {
 		// The endpoint does not take the token (revoked, or the provider
 		// rotated its keys): a fresh one, and one more try.
 		drain(resp)
-		set, rerr := s.tokens.RefreshUnless(r.Context(), acc.Name, acc.TokenType, token.Reveal())
+		set, rerr := s.tokens.RefreshUnless(r.Context(), acc.Name, token.Reveal())
 		token = set.Token(acc.TokenType)
 		if rerr != nil || !token.IsSet() {
 			if rerr == nil {

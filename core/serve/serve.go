@@ -196,10 +196,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		v.Keys = &jwks.Cache{Now: cfg.Now, Logger: s.log}
 	}
 	s.docs, s.keys = v.Discovery, v.Keys
-	// Purge (on every reload) does not initialize the validator the way
-	// Validate does, so that it could race with the first Validate: an
-	// empty token initializes it without any I/O.
-	v.ValidateWith(ctx, core.Profile{}, "", validate.Options{NoCache: true})
 	s.headers = HeaderNames{User: "X-Auth-User", Roles: "X-Auth-Roles", Subject: "X-Auth-Subject"}
 	if h := cfg.Headers; h.User != "" {
 		s.headers.User = h.User
@@ -240,7 +236,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if cfg.Tokens.Owner == "" {
 			cfg.Tokens.Owner = tokens.NewOwner()
 		}
-		s.tokens = newSerialTokens(cfg.Tokens)
+		s.tokens = cfg.Tokens
 	}
 	rec := cfg.DebugWriter
 	s.recorder = &debuglog.Recorder{
@@ -380,12 +376,10 @@ func (s *Server) status() string {
 // runScheduler runs the refresh scheduler, starting it again after a
 // minute when it fails (the schedule could not be read).
 func (s *Server) runScheduler(ctx context.Context) {
-	// A manager of its own, with an owner of its own, so that the lease
-	// in the store keeps its renewals apart from those of requests.
-	m := *s.cfg.Tokens
-	m.Owner += "/scheduler"
+	// The requests' manager: its per-account locks keep the scheduler's
+	// renewals and those of requests apart, its lease other processes.
 	sch := &tokens.Scheduler{
-		Manager:     &m,
+		Manager:     s.cfg.Tokens,
 		Settings:    s.store,
 		Concurrency: orDefault(s.cfg.SchedulerConcurrency, 4),
 		Ran:         s.reporter.ran,

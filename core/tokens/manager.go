@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"time"
 
 	"oidcctl/core"
@@ -70,6 +71,32 @@ type Manager struct {
 	// wait doubles from RetryBase up to RetryLimit, with jitter.
 	RetryBase, RetryLimit time.Duration
 	Logger                *slog.Logger
+
+	// locks serialize the renewals of one account within this process;
+	// the lease in the store keeps processes apart but lets its owner in
+	// again, so without them two goroutines could spend one refresh token.
+	locksMu sync.Mutex
+	locks   map[string]chan struct{}
+}
+
+// lock waits until no other goroutine of this Manager renews the account.
+func (m *Manager) lock(ctx context.Context, account string) (unlock func(), err error) {
+	m.locksMu.Lock()
+	if m.locks == nil {
+		m.locks = map[string]chan struct{}{}
+	}
+	l, ok := m.locks[account]
+	if !ok {
+		l = make(chan struct{}, 1)
+		m.locks[account] = l
+	}
+	m.locksMu.Unlock()
+	select {
+	case l <- struct{}{}:
+		return func() { <-l }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait to renew %s: %w", account, ctx.Err())
+	}
 }
 
 // NewOwner returns a lease owner name unique to this process: host, pid
@@ -119,6 +146,11 @@ func (m *Manager) Token(ctx context.Context, account string) (core.TokenSet, err
 	if st.Tokens.ValidFor(acc.TokenType, now, orDefault(m.Margin, DefaultMargin)) {
 		return st.Tokens, nil
 	}
+	unlock, err := m.lock(ctx, account)
+	if err != nil {
+		return core.TokenSet{}, err
+	}
+	defer unlock()
 	set, err := m.renew(ctx, acc, false)
 	if err == nil {
 		return set, nil
@@ -133,15 +165,39 @@ func (m *Manager) Token(ctx context.Context, account string) (core.TokenSet, err
 
 // Refresh renews an account's tokens now, whether due or not.
 func (m *Manager) Refresh(ctx context.Context, account string) (core.TokenSet, error) {
+	return m.RefreshUnless(ctx, account, "")
+}
+
+// RefreshUnless renews an account's tokens now, unless the token it hands
+// out is no longer refused: a caller whose token an API refused (401)
+// passes that token, and when another caller renewed it meanwhile, the
+// new one is returned without a second refresh. An empty refused always
+// renews.
+func (m *Manager) RefreshUnless(ctx context.Context, account, refused string) (core.TokenSet, error) {
 	acc, err := m.Store.Account(ctx, account)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
+	unlock, err := m.lock(ctx, account)
+	if err != nil {
+		return core.TokenSet{}, err
+	}
+	defer unlock()
+	if refused != "" {
+		st, err := m.Store.TokenState(ctx, account)
+		if err != nil {
+			return core.TokenSet{}, err
+		}
+		if tok := st.Tokens.Token(acc.TokenType); tok.IsSet() && tok.Reveal() != refused && st.Tokens.ValidFor(acc.TokenType, m.now(), 0) {
+			return st.Tokens, nil
+		}
+	}
 	return m.renew(ctx, acc, true)
 }
 
-// renew takes the account's lease and renews its tokens. Without force it
-// first checks whether another process renewed them a moment ago.
+// renew takes the account's lease and renews its tokens; the caller holds
+// the account's lock. Without force it first checks whether another
+// process renewed them a moment ago.
 func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core.TokenSet, error) {
 	st, err := m.lease(ctx, acc.Name)
 	if err != nil {

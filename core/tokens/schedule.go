@@ -153,6 +153,11 @@ func (m *Manager) RunDue(ctx context.Context, horizon time.Time, concurrency int
 
 // renewDue renews an account unless another process did so meanwhile.
 func (m *Manager) renewDue(ctx context.Context, acc core.Account, horizon time.Time) (core.TokenSet, error) {
+	unlock, err := m.lock(ctx, acc.Name)
+	if err != nil {
+		return core.TokenSet{}, err
+	}
+	defer unlock()
 	st, err := m.Store.TokenState(ctx, acc.Name)
 	if err != nil {
 		return core.TokenSet{}, err

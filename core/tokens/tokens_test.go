@@ -444,3 +444,44 @@ func TestParseSchedule(t *testing.T) {
 		t.Fatalf("horizon %v: the interval is longer than the wait for the next run", h)
 	}
 }
+
+// TestConcurrentCallsRenewOnce: many goroutines of one process asking for
+// the token of one account at once obtain it once, and a burst of 401s
+// refreshes it once.
+func TestConcurrentCallsRenewOnce(t *testing.T) {
+	e := newEnv(t, "")
+	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	sets := make([]core.TokenSet, 10)
+	for i := range sets {
+		wg.Go(func() {
+			var err error
+			if sets[i], err = e.m.Token(ctx, "svc"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n, _ := e.grants("password"); n != 1 {
+		t.Fatalf("%d password grants for 10 concurrent calls, want 1", n)
+	}
+	refused := sets[0].AccessToken.Reveal()
+	for i := range sets {
+		wg.Go(func() {
+			var err error
+			if sets[i], err = e.m.RefreshUnless(ctx, "svc", refused); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n, _ := e.grants("refresh_token"); n != 1 {
+		t.Fatalf("%d refreshes for 10 callers refused the same token, want 1", n)
+	}
+	for _, s := range sets {
+		if s.AccessToken.Reveal() == refused {
+			t.Fatal("a caller got the refused token back")
+		}
+	}
+}

@@ -170,11 +170,13 @@ type Result struct {
 	// Kind is "jwt" or "opaque" (checked by introspection); "" when the
 	// token could not be read.
 	Kind string `json:"kind,omitempty"`
-	// Header is the JOSE header of a JWT that could be decoded.
+	// Header is the JOSE header of a JWT that could be decoded (with
+	// Options.Detail only).
 	Header map[string]any `json:"header,omitempty"`
-	// Claims are the token's claims, or the introspection response. They
-	// are filled whenever the token could be decoded, also when it was
-	// refused.
+	// Claims are the token's claims, or the introspection response. With
+	// Options.Detail (Inspect) they are filled whenever the token could be
+	// decoded, also when it was refused; Validate leaves them and Header
+	// out, to keep cached results small.
 	Claims map[string]any `json:"claims,omitempty"`
 	// Alg and KID are from the header.
 	Alg string `json:"alg,omitempty"`

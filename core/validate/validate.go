@@ -151,7 +151,9 @@ type Options struct {
 
 // Validate validates a bearer token (without "Bearer ") for a profile,
 // creating or updating its user as needed: what serve does for every
-// request. The Result may be shared with other callers.
+// request. The Result may be shared with other callers; it holds the
+// verdict, the user and roles, but not the token's header and claims
+// (Inspect has them).
 func (v *Validator) Validate(ctx context.Context, p core.Profile, token string) *Result {
 	return v.ValidateWith(ctx, p, token, Options{})
 }
@@ -201,10 +203,16 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 
 // Forget drops the cached results of one profile, for instance after it
 // was edited.
-func (v *Validator) Forget(profile string) { v.cache.forget(profile) }
+func (v *Validator) Forget(profile string) {
+	v.once.Do(v.init)
+	v.cache.forget(profile)
+}
 
 // Purge drops every cached result, for instance after users changed.
-func (v *Validator) Purge() { v.cache.purge() }
+func (v *Validator) Purge() {
+	v.once.Do(v.init)
+	v.cache.purge()
+}
 
 func (v *Validator) init() {
 	v.discovery = v.Discovery
