@@ -77,6 +77,10 @@ func Open(ctx context.Context, path string, key *crypt.Key) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
+	// Writers take turns anyway (immediate transactions); a few
+	// connections serve the readers, and each one costs a page cache.
+	sqldb.SetMaxOpenConns(maxConns)
+	sqldb.SetMaxIdleConns(maxConns)
 	db := &DB{db: sqldb, key: key, path: abs, Now: time.Now}
 	if err := db.init(ctx); err != nil {
 		sqldb.Close()
@@ -84,6 +88,9 @@ func Open(ctx context.Context, path string, key *crypt.Key) (*DB, error) {
 	}
 	return db, nil
 }
+
+// maxConns bounds the connections of one process to the database file.
+const maxConns = 8
 
 // Close closes the database. The last process to close it folds the
 // write-ahead log back into the database file.
