@@ -1,7 +1,8 @@
 // Package screens holds what the console's screens share: the dependencies
 // the command line builds for them, and a few words for token states. Each
-// screen is a package below this one (home, profiles, accounts, tokenstore)
-// that talks to core only, never to the database or the network directly.
+// screen is a package below this one (home, profiles, accounts, tokenstore,
+// inspector, users, webservices, debugger, servestatus) that talks to core
+// only, never to the database or the network directly.
 package screens
 
 import (
@@ -11,6 +12,7 @@ import (
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
 	"oidcctl/core/tokens"
+	"oidcctl/core/validate"
 	"oidcctl/tui"
 )
 
@@ -26,6 +28,9 @@ type Deps struct {
 	Tokens *tokens.Manager
 	// Grants runs logins and revocations.
 	Grants *grant.Client
+	// Validator inspects tokens as serve would validate them. The
+	// inspector uses only Inspect, which writes nothing.
+	Validator *validate.Validator
 	// Styles are the console's styles.
 	Styles tui.Styles
 	// Now is the clock; nil means time.Now.

@@ -1,8 +1,8 @@
 // Package tui is the shell of oidcctl's console: the Screen contract, the
 // root model that navigates between screens, the global key map, the
 // semantic styles and the widgets that screens share (a filterable table, a
-// confirmation dialog, a spinner status line, toasts, QR codes, OSC 52
-// copy).
+// confirmation dialog, a spinner status line, a pager and a text builder
+// for pages longer than the screen, toasts, QR codes, OSC 52 copy).
 //
 // tui never imports the screens: the command line builds them and hands
 // them to New or Run, one per top-level tab.

@@ -14,9 +14,14 @@ import (
 	"oidcctl/core"
 	"oidcctl/screens"
 	"oidcctl/screens/accounts"
+	"oidcctl/screens/debugger"
 	"oidcctl/screens/home"
+	"oidcctl/screens/inspector"
 	"oidcctl/screens/profiles"
+	"oidcctl/screens/servestatus"
 	"oidcctl/screens/tokenstore"
+	"oidcctl/screens/users"
+	"oidcctl/screens/webservices"
 	"oidcctl/tui"
 )
 
@@ -51,24 +56,27 @@ func (a *app) console(ctx context.Context, reg core.Registry) error {
 }
 
 // consoleDeps builds what the screens are made with, sharing one
-// discovery client (and its cache) between them.
+// discovery client (and its cache) and one key cache between them.
 func (a *app) consoleDeps(reg core.Registry) screens.Deps {
 	disc := a.discovery()
 	grants := a.grants()
 	m := a.tokenManager()
 	m.Discovery, m.Grants = disc, grants
+	v := a.validator()
+	v.Discovery = disc
 	return screens.Deps{
 		Registry:    reg,
 		Discovery:   disc,
 		Tokens:      m,
 		Grants:      grants,
+		Validator:   v,
 		Styles:      tui.StylesFromEnv(a.getenv),
 		Getenv:      a.getenv,
 		OpenBrowser: browser.OpenURL,
 	}
 }
 
-// consoleScreens are the console's tabs, in order: the digits 1-4 choose
+// consoleScreens are the console's tabs, in order: the digits 1-9 choose
 // them.
 func consoleScreens(d screens.Deps) []tui.Screen {
 	return []tui.Screen{
@@ -76,6 +84,11 @@ func consoleScreens(d screens.Deps) []tui.Screen {
 		profiles.New(d),
 		accounts.New(d),
 		tokenstore.New(d),
+		inspector.New(d),
+		users.New(d),
+		webservices.New(d),
+		debugger.New(d),
+		servestatus.New(d),
 	}
 }
 

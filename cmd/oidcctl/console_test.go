@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/crypt"
+	"oidcctl/db"
 )
 
 var updateDocs = flag.Bool("update-docs", false, "rewrite the console captures in docs/console from the tmux test at 80×24")
@@ -282,7 +288,8 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 	if noColor {
 		env = append(env, "NO_COLOR=1")
 	}
-	p := startPane(t, width, height, env, oidcctl, "--db", dbPath)
+	exitFile := filepath.Join(dir, "exit-status")
+	p := startPane(t, width, height, env, "sh", "-c", `f=$1; shift; "$@"; echo $? >"$f.tmp" && mv "$f.tmp" "$f"`, "sh", exitFile, oidcctl, "--db", dbPath)
 
 	doc(t, width, "home-empty", p.waitFor("No profile yet.", "press p for Profiles"))
 	styled := p.tmux("capture-pane", "-p", "-e", "-t", "console")
@@ -367,6 +374,8 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 	p.title("Home")
 	doc(t, width, "home", p.waitFor("1 profile · 1 functional account · 1 valid", "billing"))
 
+	inspectAndServe(t, p, dbPath, discoveryURL, width)
+
 	// An authorization_code account at the same provider, added from the
 	// command line while the console runs: over SSH the login is the
 	// device flow, and esc cancels it.
@@ -400,11 +409,20 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 	// as alt+key.
 	p.waitUntil("the help to close", func(s string) bool { return !strings.Contains(s, "Keys  (? or esc closes)") })
 	p.keys("q")
-	p.waitUntil("oidcctl to exit", func(string) bool {
-		return strings.TrimSpace(p.tmux("display-message", "-p", "-t", "console", "#{pane_dead}")) == "1"
-	})
-	if status := strings.TrimSpace(p.tmux("display-message", "-p", "-t", "console", "#{pane_dead_status}")); status != "0" {
-		t.Fatalf("oidcctl exited with %s:\n%s", status, p.capture())
+	// The shell around oidcctl writes its exit status: tmux, under load,
+	// at times leaves its exited pane process a zombie for long, with the
+	// pane dead and no #{pane_dead_status}.
+	var status []byte
+	deadline := time.Now().Add(30 * time.Second)
+	for len(status) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30s for oidcctl to exit; the pane shows:\n%s", p.capture())
+		}
+		time.Sleep(40 * time.Millisecond)
+		status, _ = os.ReadFile(exitFile)
+	}
+	if s := strings.TrimSpace(string(status)); s != "0" {
+		t.Fatalf("oidcctl exited with %s:\n%s", s, p.capture())
 	}
 }
 
@@ -415,4 +433,135 @@ func writeFile(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// inspectAndServe is the second half of the tour: the token of billing in
+// the inspector (refused: no local user sid1 yet), the user added in Users,
+// the token inspected again (accepted), a provider webservice added, and
+// the debugger and serve status with what a serve process records.
+func inspectAndServe(t *testing.T, p *pane, dbPath, discoveryURL string, width int) {
+	issuer := strings.TrimSuffix(discoveryURL, "/.well-known/openid-configuration")
+	p.keys("5")
+	p.title("Inspector")
+	doc(t, width, "inspector", p.waitFor("press v and paste one", "billing", "valid"))
+	p.keys("Enter")
+	s := p.waitFor("✗ REFUSED by profile idp: user_unknown (HTTP 403)", "Header", "RS256", "Claims", "iss", issuer)
+	exp := regexp.MustCompile(`exp +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d · in 4m\d+s`)
+	if !exp.MatchString(s) {
+		t.Fatalf("no expiry in 4m as a date and a countdown:\n%s", s)
+	}
+	doc(t, width, "inspector-refused", s)
+	if width == 80 {
+		p.keys("NPage")
+	}
+	p.waitFor("sub", "sid1", "Checks against profile idp", "✓ signature")
+	if width == 80 {
+		p.keys("End")
+	}
+	p.waitFor("✗ user", "no local user")
+
+	// The user the token maps to, by hand.
+	p.keys("6")
+	p.title("Users")
+	p.waitFor("No user yet")
+	p.keys("a")
+	p.field("Login", "sid1")
+	p.field("Email", "svc@example.test")
+	p.field("First name", "Billing")
+	p.field("Last name", "Service")
+	p.focus("Roles")
+	p.text("ticket-reader ticket-writer")
+	doc(t, width, "user-form", p.waitFor("Roles: ticket-reader ticket-writer"))
+	p.keys("Enter")
+	doc(t, width, "users", p.waitFor("User sid1 added.", "svc@example.test", "by hand"))
+
+	// The inspection is still open on its tab: again, now accepted.
+	p.keys("5")
+	p.title("Inspector › billing")
+	p.keys("r")
+	s = p.waitFor("✓ ACCEPTED by profile idp", "Accepted as", "ticket-reader")
+	doc(t, width, "inspector-accepted", s)
+	p.keys("End")
+	s = p.waitFor("found, unchanged", "ticket-reader, ticket-writer")
+	doc(t, width, "inspector-checks", s)
+	p.keys("Escape")
+	p.title("Inspector")
+
+	// A provider webservice for serve.
+	p.keys("7")
+	p.title("Webservices")
+	p.waitFor("No webservice yet")
+	p.keys("a")
+	p.field("Name", "tickets")
+	p.field("Kind", "")
+	p.field("Profile", "")
+	p.focus("Route")
+	p.text("/GetTicket/:TicketID")
+	doc(t, width, "webservice-form", p.waitFor("Route: /GetTicket/:TicketID"))
+	p.keys("Enter")
+	p.field("Methods", "")
+	p.field("Upstream URL", "http://127.0.0.1:8080/otobo/nph-genericinterface.pl/Webservice/Test")
+	p.keys("C-s")
+	doc(t, width, "webservices", p.waitFor("Webservice tickets added (/ws/tickets/GetTicket/:TicketID).", "provider", "idp"))
+
+	// What a serve process writes: its calls and its status. The console
+	// reads them again on its own.
+	p.keys("8")
+	p.title("Debugger")
+	p.waitFor("No call recorded yet")
+	recordServe(t, dbPath)
+	s = p.waitFor("/GetTicket/42", "accepted", "refused", "sid1")
+	doc(t, width, "debugger", s)
+	p.keys("End", "Enter") // the older call, accepted
+	s = p.waitFor("Call #1", "Request headers", "Bearer [REDACTED]")
+	if width == 200 && !strings.Contains(s, `"Title": "Printer on fire"`) {
+		t.Fatalf("the JSON body is not indented:\n%s", s)
+	}
+	doc(t, width, "debugger-call", s)
+	p.keys("Escape")
+	p.title("Debugger")
+
+	p.keys("9")
+	p.title("Serve")
+	s = p.waitFor("running", "127.0.0.1:8085", "2 renewed, 0 failed", "0 * * * * (default)")
+	doc(t, width, "serve", s)
+}
+
+// recordServe writes to the database what a serve process records: two
+// calls of the webservice tickets, and its status.
+func recordServe(t *testing.T, dbPath string) {
+	t.Helper()
+	key, err := crypt.LoadKey(filepath.Join(filepath.Dir(dbPath), crypt.KeyFileName), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	store, err := db.Open(ctx, dbPath, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now()
+	jsonHeader := http.Header{"Content-Type": {"application/json"}}
+	if err := store.AddDebugEntries(ctx, []core.DebugEntry{
+		{Time: now.Add(-90 * time.Second), RequestID: "7f3a9c", Webservice: "tickets", Direction: core.DirectionIncoming,
+			Method: "GET", Path: "/ws/tickets/GetTicket/42", Status: 200, Duration: 4200 * time.Microsecond, User: "sid1", Verdict: "accepted",
+			RequestHeader:  http.Header{"Authorization": {"Bearer [REDACTED]"}, "Accept": {"application/json"}},
+			ResponseHeader: jsonHeader,
+			ResponseBody:   []byte(`{"Ticket":{"TicketID":42,"Title":"Printer on fire","State":"open"}}`)},
+		{Time: now.Add(-30 * time.Second), RequestID: "7f3aa0", Webservice: "tickets", Direction: core.DirectionIncoming,
+			Method: "GET", Path: "/ws/tickets/GetTicket/43", Status: 401, Duration: 310 * time.Microsecond, Verdict: "refused",
+			Reason:         "bad_signature: the signature does not verify with key of the provider's JWKS",
+			RequestHeader:  http.Header{"Authorization": {"Bearer [REDACTED]"}},
+			ResponseHeader: http.Header{"Www-Authenticate": {`Bearer error="invalid_token", error_description="the signature does not verify"`}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if err := store.PutServeStatus(ctx, core.ServeStatus{
+		Instance: fmt.Sprintf("%s:%d", host, os.Getpid()), Listen: "127.0.0.1:8085", Socket: "/run/oidcctl/token.sock",
+		StartedAt: now.Add(-time.Hour), Heartbeat: now, LastRefreshRun: now.Add(-20 * time.Minute), LastRefreshRenewed: 2,
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

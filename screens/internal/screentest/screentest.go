@@ -17,6 +17,7 @@ import (
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
 	"oidcctl/core/tokens"
+	"oidcctl/core/validate"
 	"oidcctl/db"
 	"oidcctl/screens"
 	"oidcctl/tui"
@@ -101,6 +102,9 @@ func New(t testing.TB) *Env {
 		Discovery: disc,
 		Tokens:    &tokens.Manager{Store: store, Discovery: disc, Grants: g, Owner: tokens.NewOwner(), Logger: quiet},
 		Grants:    g,
+		// The validator judges times by the screens' clock: tests that
+		// inspect tokens from the provider set it to the real time.
+		Validator: &validate.Validator{Discovery: disc, Users: store, Now: clock.Now, Logger: quiet},
 		Styles:    tui.NewStyles(false),
 		Now:       clock.Now,
 		Getenv:    func(k string) string { return e.Vars[k] },

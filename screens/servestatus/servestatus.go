@@ -1,0 +1,353 @@
+// Package servestatus is the console's serve status screen: every
+// `oidcctl serve` process that reported to this database, whether it is
+// running (its heartbeat is recent), stopped or gone without a word, its
+// listen address and token socket, when it started, and its last refresh
+// run with the accounts it renewed and those that failed; and the refresh
+// schedule every serve process follows (the refresh.schedule and
+// refresh.interval settings, or their defaults). It only reads: the
+// schedule is changed with `oidcctl config set`.
+package servestatus
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"oidcctl/core"
+	"oidcctl/core/tokens"
+	"oidcctl/screens"
+	"oidcctl/tui"
+)
+
+// ReloadEvery is how often the statuses are read again while shown; the
+// ages move every second.
+const ReloadEvery = 5 * time.Second
+
+// Screen is the serve status.
+type Screen struct {
+	id      tui.ID
+	deps    screens.Deps
+	st      tui.Styles
+	table   tui.Table
+	seq     int
+	ticks   int
+	ticking bool
+	visible bool
+	loaded  bool
+
+	statuses []core.ServeStatus
+	byName   map[string]core.ServeStatus
+	sched    schedule
+
+	width, height int
+}
+
+// schedule is the refresh schedule as stored, and as parsed.
+type schedule struct {
+	spec, interval       string // "" when not set
+	specSet, intervalSet bool
+	parsed               tokens.Schedule
+	err                  error
+}
+
+var reloadKey = tui.Keys("r", "reload", "r")
+
+// New returns the serve status screen.
+func New(d screens.Deps) *Screen {
+	t := tui.NewTable(d.Styles,
+		tui.Column{Title: "INSTANCE", Width: 10, Flex: 1},
+		tui.Column{Title: "STATE", Width: 12},
+		tui.Column{Title: "LISTEN", Width: 15},
+		tui.Column{Title: "SOCKET", Width: 8, Flex: 1},
+		tui.Column{Title: "STARTED", Width: 8},
+		tui.Column{Title: "HEARTBEAT", Width: 9},
+	)
+	t.SetEmpty("No serve process has run on this database.")
+	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t}
+}
+
+func (s *Screen) ID() tui.ID      { return s.id }
+func (s *Screen) Title() string   { return "Serve" }
+func (s *Screen) Capturing() bool { return s.table.Filtering() }
+
+func (s *Screen) Init() tea.Cmd {
+	s.visible = true
+	return tea.Batch(s.load(), s.startTick())
+}
+
+// bottomRows are the rows under the table: the selected process (3), a
+// gap, and the schedule (3).
+const bottomRows = 7
+
+func (s *Screen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	s.table.SetSize(w, max(3, h-bottomRows-1))
+}
+
+func (s *Screen) KeyMap() help.KeyMap {
+	if s.table.Filtering() {
+		return tui.KeyMap{Short: s.table.Bindings()}
+	}
+	return tui.KeyMap{Short: append([]key.Binding{reloadKey}, s.table.Bindings()...), Full: [][]key.Binding{{reloadKey}, s.table.FullBindings()}}
+}
+
+type (
+	loadedMsg struct {
+		tui.To
+		seq      int
+		statuses []core.ServeStatus
+		sched    schedule
+		err      error
+	}
+	tickMsg struct{ tui.To }
+)
+
+func (s *Screen) load() tea.Cmd {
+	s.seq++
+	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
+	return func() tea.Msg {
+		ctx := context.Background()
+		m := loadedMsg{To: to, seq: seq}
+		if m.statuses, m.err = store.ServeStatuses(ctx); m.err != nil {
+			return m
+		}
+		sc := &m.sched
+		if sc.spec, sc.specSet, m.err = store.Setting(ctx, tokens.SettingSchedule); m.err != nil {
+			return m
+		}
+		if sc.interval, sc.intervalSet, m.err = store.Setting(ctx, tokens.SettingInterval); m.err != nil {
+			return m
+		}
+		sc.parsed, sc.err = tokens.ParseSchedule(sc.spec, sc.interval)
+		return m
+	}
+}
+
+func (s *Screen) startTick() tea.Cmd {
+	if s.ticking {
+		return nil
+	}
+	s.ticking = true
+	return s.tick()
+}
+
+func (s *Screen) tick() tea.Cmd {
+	to := tui.To(s.id)
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{to} })
+}
+
+func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case loadedMsg:
+		if msg.seq != s.seq {
+			return s, nil
+		}
+		s.loaded = true
+		if msg.err != nil {
+			return s, tui.ShowError(fmt.Errorf("reading the serve status: %w", msg.err))
+		}
+		s.statuses, s.sched = msg.statuses, msg.sched
+		s.fill()
+		return s, nil
+	case tickMsg:
+		if !s.visible {
+			s.ticking = false
+			return s, nil
+		}
+		s.ticks++
+		s.fill()
+		cmd := s.tick()
+		if s.ticks%int(ReloadEvery/time.Second) == 0 {
+			cmd = tea.Batch(cmd, s.load())
+		}
+		return s, cmd
+	case tui.ActivatedMsg:
+		s.visible = true
+		return s, tea.Batch(s.load(), s.startTick())
+	case tui.DeactivatedMsg:
+		s.visible = false
+		return s, nil
+	case tea.KeyPressMsg:
+		if used, cmd := s.table.Update(msg); used {
+			return s, cmd
+		}
+		if key.Matches(msg, reloadKey) {
+			return s, s.load()
+		}
+		return s, nil
+	}
+	if s.table.Filtering() {
+		_, cmd := s.table.Update(msg)
+		return s, cmd
+	}
+	return s, nil
+}
+
+// state says in a word whether a serve process runs, and the tone to
+// show it in: running (a recent heartbeat), stopped (it shut down
+// cleanly), or no heartbeat (it went without a word: killed, crashed, or
+// its host is down).
+func state(st core.ServeStatus, now time.Time) (string, tui.Tone) {
+	switch {
+	case st.Alive(now):
+		return "running", tui.ToneSuccess
+	case st.Stopped:
+		return "stopped", tui.ToneMuted
+	}
+	return "no heartbeat", tui.ToneWarning
+}
+
+func (s *Screen) fill() {
+	if !s.loaded {
+		return
+	}
+	now := s.deps.Clock()
+	s.byName = make(map[string]core.ServeStatus, len(s.statuses))
+	rows := make([]tui.Row, len(s.statuses))
+	for i, st := range s.statuses {
+		s.byName[st.Instance] = st
+		word, tone := state(st, now)
+		rows[i] = tui.Row{
+			Key:   st.Instance,
+			Cells: []string{st.Instance, word, orDash(st.Listen), orDash(st.Socket), age(st.StartedAt, now), age(st.Heartbeat, now)},
+			Tones: []tui.Tone{tui.TonePrimary, tone, 0, 0, tui.ToneMuted, tui.ToneMuted},
+		}
+	}
+	s.table.SetRows(rows)
+}
+
+func (s *Screen) selected() (core.ServeStatus, bool) {
+	r, ok := s.table.Selected()
+	if !ok {
+		return core.ServeStatus{}, false
+	}
+	st, ok := s.byName[r.Key]
+	return st, ok
+}
+
+func (s *Screen) View() string {
+	if !s.loaded {
+		return s.st.Muted.Render("Reading the serve status…")
+	}
+	return s.table.View() + "\n" + s.process() + "\n\n" + s.schedule()
+}
+
+// process describes the selected serve process in three rows.
+func (s *Screen) process() string {
+	label := s.st.Muted.Render
+	st, ok := s.selected()
+	if !ok {
+		lines := []string{
+			"Start one with oidcctl serve (under systemd: assets/oidcctl.service);",
+			"it reports here every " + core.ServeHeartbeat.String() + ", and the console and serve may share the database.",
+			"",
+		}
+		for i, l := range lines {
+			lines[i] = label(tui.Truncate(l, s.width))
+		}
+		return strings.Join(lines, "\n")
+	}
+	now := s.deps.Clock()
+	version := ""
+	if st.Version != "" {
+		version = label(" · version ") + st.Version
+	}
+	refresh := label("no refresh run yet")
+	if !st.LastRefreshRun.IsZero() {
+		failed := fmt.Sprintf("%d failed", st.LastRefreshFailed)
+		if st.LastRefreshFailed > 0 {
+			failed = s.st.Error.Render(failed + " (see Tokens)")
+		}
+		refresh = tui.Stamp(st.LastRefreshRun) + label(" ("+tui.Relative(st.LastRefreshRun, now)+")") + ": " +
+			fmt.Sprintf("%d renewed, ", st.LastRefreshRenewed) + failed
+	}
+	lines := []string{
+		label("process  ") + st.Instance + version + label(" · started ") + tui.Stamp(st.StartedAt),
+		label("refresh  ") + refresh,
+		label("serves   ") + orText(st.Listen, "no listen address") + label(" · token socket ") + orDash(st.Socket),
+	}
+	for i, l := range lines {
+		lines[i] = tui.Truncate(l, s.width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// schedule is the refresh schedule every serve process follows.
+func (s *Screen) schedule() string {
+	label := s.st.Muted.Render
+	sc := s.sched
+	def := func(set bool) string {
+		if set {
+			return ""
+		}
+		return label(" (default)")
+	}
+	spec := orText(sc.spec, tokens.DefaultSchedule)
+	interval := sc.interval
+	if interval == "" {
+		interval = strconv.Itoa(int(tokens.DefaultInterval.Seconds()))
+	}
+	var when, ahead string
+	if sc.err != nil {
+		when = s.st.Error.Render("✗ " + sc.err.Error())
+	} else {
+		next := sc.parsed.Cron.Next(s.deps.Clock())
+		when = label("next run ") + tui.Stamp(next) + label(" ("+tui.Relative(next, s.deps.Clock())+")")
+		ahead = label(" · each run looks ahead at least ") + short(sc.parsed.Interval)
+	}
+	lines := []string{
+		s.st.Bold.Render("Refresh schedule") + label(" (oidcctl config set refresh.schedule / refresh.interval)"),
+		label("schedule ") + spec + def(sc.specSet) + label(" · ") + when,
+		label("interval ") + interval + " s" + def(sc.intervalSet) + ahead,
+	}
+	for i, l := range lines {
+		lines[i] = tui.Truncate(l, s.width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// age is how long ago t was, short: "12s", "3m", "5h", "2d".
+func age(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Second:
+		return "now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+// short writes a duration without its zero units: "1h", "10m", "1h30m".
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func orDash(s string) string { return orText(s, "-") }
+
+func orText(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}

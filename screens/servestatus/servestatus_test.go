@@ -1,0 +1,74 @@
+package servestatus_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"oidcctl/core"
+	"oidcctl/core/tokens"
+	"oidcctl/screens/internal/screentest"
+	"oidcctl/screens/servestatus"
+	"oidcctl/tui/tuitest"
+)
+
+func TestNoServeYet(t *testing.T) {
+	e := screentest.New(t)
+	term := e.Shell(t, 80, 24, servestatus.New(e.Deps))
+	f := term.WaitFor("No serve process has run on this database.", "0 * * * * (default)", "3600 s (default)")
+	tuitest.Golden(t, "empty", f)
+	if !strings.Contains(f, "next run 2026-03-04 11:00:00 (in 1h0m)") {
+		t.Errorf("next run:\n%s", f)
+	}
+}
+
+func TestProcessesAndSchedule(t *testing.T) {
+	e := screentest.New(t)
+	ctx, t0 := context.Background(), screentest.T0
+	for _, st := range []core.ServeStatus{
+		{Instance: "api-1:4242", Listen: "127.0.0.1:8080", Socket: "/run/oidcctl/token.sock", Version: "v1.2.0",
+			StartedAt: t0.Add(-3 * time.Hour), Heartbeat: t0.Add(-4 * time.Second),
+			LastRefreshRun: t0.Add(-10 * time.Minute), LastRefreshRenewed: 3, LastRefreshFailed: 1},
+		{Instance: "api-2:977", Listen: "127.0.0.1:8081", StartedAt: t0.Add(-26 * time.Hour), Heartbeat: t0.Add(-2 * time.Hour), Stopped: true},
+		{Instance: "old:13", Listen: "127.0.0.1:8082", StartedAt: t0.Add(-5 * time.Hour), Heartbeat: t0.Add(-5 * time.Minute)},
+	} {
+		if err := e.DB.PutServeStatus(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, v := range map[string]string{tokens.SettingSchedule: "*/10 * * * *", tokens.SettingInterval: "600"} {
+		if err := e.DB.SetSetting(ctx, k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	term := e.Shell(t, 80, 24, servestatus.New(e.Deps))
+	f := term.WaitFor("api-1:4242", "running", "stopped", "no heartbeat", "4s ago")
+	tuitest.Golden(t, "processes", f)
+	for _, want := range []string{"3 renewed, 1 failed (see Tokens)", "*/10 * * * * · next run 2026-03-04 10:10:00 (in 10m0s)", "600 s · each run looks ahead at least 10m"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("no %q in\n%s", want, f)
+		}
+	}
+
+	// The heartbeat ages with the clock; without one for 30 s the process
+	// is taken for gone.
+	e.Clock.Add(time.Second)
+	term.WaitFor("5s ago")
+	e.Clock.Add(time.Minute)
+	term.WaitUntil("api-1 without a heartbeat", func(f string) bool {
+		for _, l := range strings.Split(f, "\n") {
+			if strings.Contains(l, "api-1:4242") && strings.Contains(l, "no heartbeat") {
+				return true
+			}
+		}
+		return false
+	})
+
+	// A schedule that does not parse is shown as stored, with why.
+	if err := e.DB.SetSetting(ctx, tokens.SettingSchedule, "every tuesday"); err != nil {
+		t.Fatal(err)
+	}
+	term.Type("r")
+	term.WaitFor("every tuesday · ✗ refresh schedule")
+}

@@ -1,0 +1,91 @@
+package users
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/huh/v2"
+
+	"oidcctl/core"
+	"oidcctl/screens"
+	"oidcctl/tui"
+)
+
+// values are the form's fields as text.
+type values struct {
+	edit bool
+
+	login, email, firstName, lastName, roles string
+}
+
+func valuesOf(u core.User) *values {
+	return &values{login: u.Login, email: u.Email, firstName: u.FirstName, lastName: u.LastName, roles: strings.Join(u.Roles, " ")}
+}
+
+// apply writes the form onto u and validates it. Roles are separated by
+// spaces (or commas), sorted and kept once each.
+func (v *values) apply(u *core.User) error {
+	if !v.edit {
+		u.Login = strings.TrimSpace(v.login)
+	}
+	u.Email = strings.TrimSpace(v.email)
+	u.FirstName = strings.TrimSpace(v.firstName)
+	u.LastName = strings.TrimSpace(v.lastName)
+	u.Roles = strings.FieldsFunc(v.roles, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	slices.Sort(u.Roles)
+	u.Roles = slices.Compact(u.Roles)
+	return u.Validate()
+}
+
+func (v *values) build() *huh.Form {
+	var fields []huh.Field
+	if !v.edit {
+		fields = append(fields, tui.Input("Login", &v.login).
+			Placeholder("(the token's UID claim, e.g. its sub)").
+			Validate(func(s string) error {
+				if strings.TrimSpace(s) == "" {
+					return fmt.Errorf("a login is required")
+				}
+				return nil
+			}))
+	}
+	fields = append(fields,
+		tui.Input("Email", &v.email),
+		tui.Input("First name", &v.firstName),
+		tui.Input("Last name", &v.lastName),
+		tui.Input("Roles", &v.roles).Placeholder("(space-separated, e.g. ticket-reader ticket-writer)"),
+	)
+	title := "User"
+	if v.edit {
+		title = "User " + v.login
+	}
+	return huh.NewForm(huh.NewGroup(fields...).Title(title).
+		Description("A token whose UID claim equals the login is this user; its roles go to the API."))
+}
+
+func addForm(d screens.Deps) *tui.Form {
+	v := &values{}
+	return tui.NewForm(d.Styles, "Add user", v.build, func(ctx context.Context) (string, error) {
+		var u core.User
+		if err := v.apply(&u); err != nil {
+			return "", err
+		}
+		if err := d.Registry.Store.CreateUser(ctx, u); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("User %s added.", u.Login), nil
+	})
+}
+
+func editForm(d screens.Deps, u core.User) *tui.Form {
+	v := valuesOf(u)
+	v.edit = true
+	return tui.NewForm(d.Styles, "Edit "+u.Login, v.build, func(ctx context.Context) (string, error) {
+		if _, err := d.Registry.Store.UpdateUser(ctx, u.Login, v.apply); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("User %s saved.", u.Login), nil
+	})
+}

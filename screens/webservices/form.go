@@ -1,0 +1,305 @@
+package webservices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/huh/v2"
+
+	"oidcctl/core"
+	"oidcctl/screens"
+	"oidcctl/tui"
+)
+
+// methods are the HTTP methods a webservice may use.
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead, http.MethodOptions}
+
+// values are the form's fields as text.
+type values struct {
+	edit bool
+
+	name string
+	kind core.WebserviceKind
+
+	profile, route, methods, upstream string
+	passAuthorization                 bool
+
+	account, endpoint, path, method string
+
+	debug                       bool
+	maxBody, maxAge, maxEntries string
+}
+
+func valuesOf(w core.Webservice) *values {
+	v := &values{
+		name: w.Name, kind: w.Kind,
+		profile: w.Profile, route: w.Route, methods: strings.Join(w.Methods, " "), upstream: w.Upstream, passAuthorization: w.PassAuthorization,
+		account: w.Account, endpoint: w.Endpoint, path: w.Path, method: w.Method,
+		debug: w.Debug.Enabled, maxBody: size(w.Debug.MaxBody), maxAge: age(w.Debug.MaxAge),
+	}
+	if w.Debug.MaxEntries > 0 {
+		v.maxEntries = strconv.Itoa(w.Debug.MaxEntries)
+	}
+	if w.Debug.MaxBody == 0 {
+		v.maxBody = ""
+	}
+	if v.method == "" {
+		v.method = http.MethodPost
+	}
+	if v.methods == "" {
+		v.methods = http.MethodGet
+	}
+	return v
+}
+
+// apply writes the form onto w and validates it (core.Webservice.Validate);
+// whether its profile or account exists is the store's to check.
+func (v *values) apply(w *core.Webservice) error {
+	var problems []core.FieldError
+	bad := func(field, problem string) {
+		problems = append(problems, core.FieldError{Field: field, Problem: problem})
+	}
+	if !v.edit {
+		w.Name = strings.TrimSpace(v.name)
+		w.Kind = v.kind
+	}
+	// The fields of the other kind are cleared: Validate refuses them.
+	w.Profile, w.Route, w.Methods, w.Upstream, w.PassAuthorization = "", "", nil, "", false
+	w.Account, w.Endpoint, w.Path, w.Method = "", "", "", ""
+	switch w.Kind {
+	case core.Provider:
+		w.Profile = v.profile
+		w.Route = strings.TrimSpace(v.route)
+		for _, m := range strings.FieldsFunc(v.methods, func(r rune) bool { return r == ',' || r == ' ' }) {
+			w.Methods = append(w.Methods, strings.ToUpper(m))
+		}
+		w.Upstream = strings.TrimSpace(v.upstream)
+		w.PassAuthorization = v.passAuthorization
+	case core.Requester:
+		w.Account = v.account
+		w.Endpoint = strings.TrimRight(strings.TrimSpace(v.endpoint), "/")
+		w.Path = strings.TrimSpace(v.path)
+		w.Method = v.method
+	}
+	w.Debug.Enabled = v.debug
+	if n, err := parseSize(v.maxBody); err != nil {
+		bad("debug max body", err.Error())
+	} else {
+		w.Debug.MaxBody = n
+	}
+	if d, err := parseAge(v.maxAge); err != nil {
+		bad("debug max age", err.Error())
+	} else {
+		w.Debug.MaxAge = d
+	}
+	if n, err := parseCount(v.maxEntries); err != nil {
+		bad("debug max entries", err.Error())
+	} else {
+		w.Debug.MaxEntries = n
+	}
+	err := w.Validate()
+	if len(problems) == 0 {
+		return err
+	}
+	var ve *core.ValidationError
+	if errors.As(err, &ve) {
+		problems = append(ve.Problems, problems...)
+	}
+	return &core.ValidationError{Kind: "webservice", Name: w.Name, Problems: problems}
+}
+
+func options(names []string) []huh.Option[string] {
+	opts := make([]huh.Option[string], len(names))
+	for i, n := range names {
+		opts[i] = huh.NewOption(n, n)
+	}
+	return opts
+}
+
+// choose is a select of names, or a text field when there is none to
+// choose from (the store then says that it does not exist).
+func choose(title string, names []string, v *string) huh.Field {
+	if len(names) == 0 {
+		return tui.Input(title, v).Placeholder("(none yet)")
+	}
+	return huh.NewSelect[string]().Title(title).Options(options(names)...).Value(v).Height(min(len(names)+2, 6))
+}
+
+func (v *values) build(profiles, accounts []string) *huh.Form {
+	first := []huh.Field{}
+	if !v.edit {
+		first = append(first,
+			tui.Input("Name", &v.name).Placeholder("(e.g. tickets; part of the path serve takes calls at)").Validate(func(s string) error {
+				if strings.TrimSpace(s) == "" {
+					return errors.New("a name is required")
+				}
+				return nil
+			}),
+			huh.NewSelect[core.WebserviceKind]().Title("Kind").Inline(true).
+				Options(huh.NewOption("provider (incoming)", core.Provider), huh.NewOption("requester (outgoing)", core.Requester)).
+				Value(&v.kind),
+		)
+	}
+	methodOpts := make([]huh.Option[string], len(methods))
+	for i, m := range methods {
+		methodOpts[i] = huh.NewOption(m, m)
+	}
+	groups := []*huh.Group{}
+	if len(first) > 0 {
+		groups = append(groups, huh.NewGroup(first...).Title("Webservice"))
+	}
+	groups = append(groups,
+		huh.NewGroup(
+			choose("Profile (validates the tokens)", profiles, &v.profile),
+			tui.Input("Route", &v.route).Placeholder("(after /ws/<name>, e.g. /GetTicket/:TicketID)"),
+			tui.Input("Methods", &v.methods).Placeholder("(space-separated, e.g. GET POST)"),
+			tui.Input("Upstream URL", &v.upstream).Placeholder("(calls are proxied here, the route appended)"),
+			tui.YesNo("Pass the caller's Authorization header on", &v.passAuthorization),
+		).Title("Provider: incoming calls at /ws/"+v.nameOr()).WithHideFunc(func() bool { return v.kind != core.Provider }),
+		huh.NewGroup(
+			choose("Account (its token is attached)", accounts, &v.account),
+			tui.Input("Endpoint", &v.endpoint).Placeholder("(the remote system, e.g. https://echo.example)"),
+			tui.Input("Path", &v.path).Placeholder("(e.g. /rest/api/endpoint)"),
+			huh.NewSelect[string]().Title("Method").Inline(true).Options(methodOpts...).Value(&v.method),
+		).Title("Requester: outgoing calls from /invoke/"+v.nameOr()).WithHideFunc(func() bool { return v.kind != core.Requester }),
+		huh.NewGroup(
+			tui.YesNo("Record calls in the debugger", &v.debug),
+			tui.Input("Keep of each body", &v.maxBody).Placeholder(fmt.Sprintf("(default %s; e.g. 64KiB)", size(core.DefaultDebugMaxBody))),
+			tui.Input("Keep calls for", &v.maxAge).Placeholder(fmt.Sprintf("(default %s; e.g. 36h, 30d)", age(core.DefaultDebugMaxAge))),
+			tui.Input("Keep at most (calls)", &v.maxEntries).Placeholder(fmt.Sprintf("(default %d)", core.DefaultDebugMaxEntries)),
+		).Title("Debugger"),
+	)
+	return huh.NewForm(groups...)
+}
+
+func (v *values) nameOr() string {
+	if n := strings.TrimSpace(v.name); n != "" && v.edit {
+		return n
+	}
+	return "<name>"
+}
+
+func addForm(d screens.Deps, profiles, accounts []string) *tui.Form {
+	v := valuesOf(core.NewWebservice("", core.Provider))
+	if len(profiles) == 0 {
+		v.kind = core.Requester
+	}
+	if len(profiles) > 0 {
+		v.profile = profiles[0]
+	}
+	if len(accounts) > 0 {
+		v.account = accounts[0]
+	}
+	return tui.NewForm(d.Styles, "Add webservice", func() *huh.Form { return v.build(profiles, accounts) }, func(ctx context.Context) (string, error) {
+		w := core.NewWebservice("", v.kind)
+		if err := v.apply(&w); err != nil {
+			return "", err
+		}
+		if err := d.Registry.Store.CreateWebservice(ctx, w); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Webservice %s added (%s).", w.Name, servedAt(w)), nil
+	})
+}
+
+func editForm(d screens.Deps, profiles, accounts []string, w core.Webservice) *tui.Form {
+	v := valuesOf(w)
+	v.edit = true
+	if w.Kind == core.Provider && !slices.Contains(profiles, w.Profile) {
+		profiles = append([]string{w.Profile}, profiles...)
+	}
+	if w.Kind == core.Requester && !slices.Contains(accounts, w.Account) {
+		accounts = append([]string{w.Account}, accounts...)
+	}
+	return tui.NewForm(d.Styles, "Edit "+w.Name, func() *huh.Form { return v.build(profiles, accounts) }, func(ctx context.Context) (string, error) {
+		if _, err := d.Registry.Store.UpdateWebservice(ctx, w.Name, v.apply); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Webservice %s saved.", w.Name), nil
+	})
+}
+
+// size writes a byte count as 16KiB, 1MiB or 100 (bytes).
+func size(n int) string {
+	switch {
+	case n > 0 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n > 0 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return strconv.Itoa(n)
+}
+
+// parseSize reads a byte count: a number, or one with KiB, MiB (or K, M,
+// KB, MB, all as powers of two); "" is the default.
+func parseSize(s string) (int, error) {
+	s = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+	if s == "" {
+		return 0, nil
+	}
+	mult := 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"MIB", 1 << 20}, {"KIB", 1 << 10}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > (1<<30)/mult {
+		return 0, errors.New("want a size such as 16KiB or 1MiB, at most 1GiB")
+	}
+	return n * mult, nil
+}
+
+// age writes a retention: 7d, 36h, or a Go duration.
+func age(d time.Duration) string {
+	switch {
+	case d == 0:
+		return ""
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
+}
+
+// parseAge reads a retention: whole days (7d) or a Go duration (36h);
+// "" is the default.
+func parseAge(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, errors.New("want a duration such as 7d or 36h")
+	}
+	return d, nil
+}
+
+func parseCount(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, errors.New("want a positive number")
+	}
+	return n, nil
+}

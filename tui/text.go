@@ -1,0 +1,92 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Text collects the lines of a page of text for a width, such as an
+// inspected token or a recorded call, for a Pager: headings, plain lines,
+// and keys with values that wrap under themselves.
+type Text struct {
+	st    Styles
+	width int
+	lines []string
+}
+
+// NewText returns an empty text for width columns.
+func NewText(st Styles, width int) *Text { return &Text{st: st, width: max(1, width)} }
+
+// Width is the width the text is written for.
+func (t *Text) Width() int { return t.width }
+
+// String is the text, one line a row.
+func (t *Text) String() string { return strings.Join(t.lines, "\n") }
+
+// Line adds a line as it is; the caller keeps it within the width.
+func (t *Text) Line(s string) { t.lines = append(t.lines, s) }
+
+// Blank adds an empty line.
+func (t *Text) Blank() { t.lines = append(t.lines, "") }
+
+// Heading adds a heading in the primary tone.
+func (t *Text) Heading(s string) { t.Line(t.st.Primary.Render(Truncate(s, t.width))) }
+
+// Muted adds text in the muted tone, wrapped.
+func (t *Text) Muted(s string) {
+	for _, l := range Wrap(s, t.width) {
+		t.Line(t.st.Muted.Render(l))
+	}
+}
+
+// KV adds a key (muted, padded to keyWidth) and its value in style, after
+// indent spaces; the value wraps under itself.
+func (t *Text) KV(indent int, k string, keyWidth int, v string, style lipgloss.Style) {
+	lead := strings.Repeat(" ", indent)
+	t.Hang(lead+t.st.Muted.Render(PadRight(k, keyWidth))+"  ", indent+max(keyWidth, ansi.StringWidth(k))+2, v, style)
+}
+
+// Hang adds prefix (prefixWidth columns wide) and v wrapped into the rest
+// of the line, continued at the same column; when the rest is too narrow
+// the value goes under the prefix instead.
+func (t *Text) Hang(prefix string, prefixWidth int, v string, style lipgloss.Style) {
+	room := t.width - prefixWidth
+	if room < 16 {
+		t.Line(prefix)
+		prefixWidth = min(prefixWidth, 4)
+		prefix = strings.Repeat(" ", prefixWidth)
+		room = t.width - prefixWidth
+	}
+	pad := strings.Repeat(" ", prefixWidth)
+	for i, l := range Wrap(v, room) {
+		if i == 0 {
+			t.Line(prefix + style.Render(l))
+			continue
+		}
+		t.Line(pad + style.Render(l))
+	}
+}
+
+// Wrap breaks plain text into lines of at most width columns, at spaces
+// where it can and inside words where it must; line breaks in s stay.
+func Wrap(s string, width int) []string {
+	width = max(1, width)
+	lines := strings.Split(ansi.Wrap(s, width, " "), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return lines
+}
+
+// Truncate cuts s to w columns, marking the cut with "…".
+func Truncate(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w <= 1 {
+		return s
+	}
+	return ansi.Truncate(s, w-1, "") + "…"
+}
+
+// PadRight fills s with spaces to w columns.
+func PadRight(s string, w int) string { return padTo(s, w) }
