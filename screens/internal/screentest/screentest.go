@@ -7,18 +7,16 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/crypt"
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
 	"oidcctl/core/tokens"
 	"oidcctl/core/validate"
-	"oidcctl/db"
+	"oidcctl/db/dbtest"
 	"oidcctl/screens"
 	"oidcctl/tui"
 	"oidcctl/tui/tuitest"
@@ -61,27 +59,11 @@ func (c *Clock) Add(d time.Duration) {
 
 // Env is a test setup: a database and the dependencies built on it.
 type Env struct {
-	DB    *db.DB
+	DB    dbtest.Store
 	Deps  screens.Deps
 	Clock *Clock
 	Dir   string
 	Vars  map[string]string
-}
-
-// OpenDB opens a new database with a new key in a temporary directory.
-func OpenDB(t testing.TB) (*db.DB, string) {
-	t.Helper()
-	dir := t.TempDir()
-	key, err := crypt.LoadKey(filepath.Join(dir, "oidcctl.key"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(context.Background(), filepath.Join(dir, "oidcctl.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	return store, dir
 }
 
 // New sets up a database and the dependencies of the screens, with colour
@@ -90,12 +72,12 @@ func OpenDB(t testing.TB) (*db.DB, string) {
 // provider does: tests that obtain tokens set the clock to the real time.
 func New(t testing.TB) *Env {
 	t.Helper()
-	store, dir := OpenDB(t)
+	store, dir := dbtest.Open(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := &Clock{now: T0}
 	disc := &discovery.Client{Cache: store, Logger: quiet, Now: clock.Now}
 	g := &grant.Client{Logger: quiet}
-	store.Now = clock.Now
+	store.SetNow(clock.Now)
 	e := &Env{DB: store, Clock: clock, Dir: dir, Vars: map[string]string{}}
 	e.Deps = screens.Deps{
 		Registry:  core.Registry{Store: store},
