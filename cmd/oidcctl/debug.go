@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"oidcctl/core"
+	"oidcctl/core/config"
 )
 
 func (a *app) debugCommand() *cobra.Command {
@@ -59,7 +60,7 @@ func (a *app) debugList() *cobra.Command {
 				return usagef("--verdict %q: want accepted, refused or error", verdict)
 			}
 			if since != "" {
-				d, err := parseDays(since)
+				d, err := config.ParseDuration(since)
 				if err != nil || d <= 0 {
 					return usagef("--since %q: want a duration such as 1h or 2d", since)
 				}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +19,7 @@ import (
 
 	"oidcctl/assets"
 	"oidcctl/core"
+	"oidcctl/core/config"
 	"oidcctl/core/serve"
 )
 
@@ -221,11 +221,11 @@ func (f *serveFlags) config() (serve.Config, error) {
 			return cfg, usagef("%s %q is not a header name", name, v)
 		}
 	}
-	maxBody, err := parseSize(f.maxBody)
+	maxBody, err := positiveSize(f.maxBody)
 	if err != nil {
 		return cfg, usagef("--max-body %q: %v", f.maxBody, err)
 	}
-	maxInvoke, err := parseSize(f.maxInvokeBody)
+	maxInvoke, err := positiveSize(f.maxInvokeBody)
 	if err != nil {
 		return cfg, usagef("--max-invoke-body %q: %v", f.maxInvokeBody, err)
 	}
@@ -332,24 +332,11 @@ func validHeaderName(s string) bool {
 	return true
 }
 
-// parseSize reads a positive size in bytes: 1048576, 512KiB, 10MiB, 1GiB
-// (K, KB and KiB all mean 1024).
-func parseSize(s string) (int64, error) {
-	num := strings.TrimRight(s, "KMGiBkmgb")
-	unit := strings.ToUpper(strings.TrimSpace(s[len(num):]))
-	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, errors.New("want a positive size such as 1048576, 512KiB or 10MiB")
+// positiveSize reads a size that must be more than zero.
+func positiveSize(s string) (int64, error) {
+	n, err := config.ParseSize(s)
+	if err == nil && n == 0 {
+		err = errors.New("want a positive size such as 1048576, 512KiB or 10MiB")
 	}
-	switch strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I") {
-	case "":
-		return n, nil
-	case "K":
-		return n << 10, nil
-	case "M":
-		return n << 20, nil
-	case "G":
-		return n << 30, nil
-	}
-	return 0, errors.New("want a positive size such as 1048576, 512KiB or 10MiB")
+	return n, err
 }

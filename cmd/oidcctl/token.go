@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"oidcctl/core"
+	"oidcctl/core/config"
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
 	"oidcctl/core/tokens"
@@ -159,7 +159,7 @@ monitoring system can call it.`,
 		Example: "  oidcctl token list\n  oidcctl token list --check --warn 7d",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			window, err := parseDays(warn)
+			window, err := config.ParseDuration(warn)
 			if err != nil {
 				return usagef("--warn %q: %v", warn, err)
 			}
@@ -229,22 +229,6 @@ func healthProblem(st core.TokenState, now time.Time, window time.Duration) stri
 		return "refresh token expires " + relative(st.Tokens.RefreshExpiry, now) + ": authorize again before then"
 	}
 	return ""
-}
-
-// parseDays reads a duration that may be given in days ("7d").
-func parseDays(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		if _, err := fmt.Sscanf(n, "%d", &days); err != nil || days < 0 {
-			return 0, errors.New("want a duration such as 7d or 36h")
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, errors.New("want a duration such as 7d or 36h")
-	}
-	return d, nil
 }
 
 func truncate(s string, n int) string {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"oidcctl/core"
+	"oidcctl/core/config"
 )
 
 // webserviceFlags are the flags of webservice add and edit.
@@ -92,14 +93,14 @@ func (f *webserviceFlags) apply(cmd *cobra.Command, w *core.Webservice) error {
 		w.Debug.Enabled = f.debug
 	}
 	if set("debug-max-body") {
-		n, err := parseSize(f.debugMaxBody)
+		n, err := config.ParseSize(f.debugMaxBody)
 		if err != nil || n > 1<<30 {
 			return usagef("--debug-max-body %q: want a size such as 16KiB, at most 1GiB", f.debugMaxBody)
 		}
 		w.Debug.MaxBody = int(n)
 	}
 	if set("debug-max-age") {
-		d, err := parseDays(f.debugMaxAge)
+		d, err := config.ParseDuration(f.debugMaxAge)
 		if err != nil || d <= 0 {
 			return usagef("--debug-max-age %q: want a duration such as 7d or 36h", f.debugMaxAge)
 		}

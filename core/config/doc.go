@@ -134,21 +134,11 @@ func (d Duration) MarshalText() ([]byte, error) {
 	return []byte(s), nil
 }
 
-// UnmarshalText reads a Go duration ("30m") or whole seconds ("1800").
+// UnmarshalText reads what ParseDuration reads.
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := ParseDuration(string(b))
 	*d = Duration(v)
 	return err
-}
-
-// ParseDuration reads a Go duration ("30m", "2s") or a plain number of
-// seconds ("1800"), as the manual gives its TTLs in seconds.
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s != "" && strings.Trim(s, "0123456789") == "" {
-		s += "s"
-	}
-	return time.ParseDuration(s)
 }
 
 // secretDoc returns the document form of a secret, with the plaintext only

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"charm.land/huh/v2"
 
 	"oidcctl/core"
+	"oidcctl/core/config"
 	"oidcctl/screens"
 	"oidcctl/tui"
 )
@@ -41,7 +41,7 @@ func valuesOf(w core.Webservice) *values {
 		name: w.Name, kind: w.Kind,
 		profile: w.Profile, route: w.Route, methods: strings.Join(w.Methods, " "), upstream: w.Upstream, passAuthorization: w.PassAuthorization,
 		account: w.Account, endpoint: w.Endpoint, path: w.Path, method: w.Method,
-		debug: w.Debug.Enabled, maxBody: size(w.Debug.MaxBody), maxAge: age(w.Debug.MaxAge),
+		debug: w.Debug.Enabled, maxBody: config.FormatSize(int64(w.Debug.MaxBody)), maxAge: config.FormatDays(w.Debug.MaxAge),
 	}
 	if w.Debug.MaxEntries > 0 {
 		v.maxEntries = strconv.Itoa(w.Debug.MaxEntries)
@@ -88,13 +88,13 @@ func (v *values) apply(w *core.Webservice) error {
 		w.Method = v.method
 	}
 	w.Debug.Enabled = v.debug
-	if n, err := parseSize(v.maxBody); err != nil {
-		bad("debug max body", err.Error())
+	if n, err := optional(v.maxBody, config.ParseSize); err != nil || n > 1<<30 {
+		bad("debug max body", "want a size such as 16KiB or 1MiB, at most 1GiB")
 	} else {
-		w.Debug.MaxBody = n
+		w.Debug.MaxBody = int(n)
 	}
-	if d, err := parseAge(v.maxAge); err != nil {
-		bad("debug max age", err.Error())
+	if d, err := optional(v.maxAge, config.ParseDuration); err != nil || d < 0 {
+		bad("debug max age", "want a duration such as 7d or 36h")
 	} else {
 		w.Debug.MaxAge = d
 	}
@@ -170,8 +170,8 @@ func (v *values) build(profiles, accounts []string) *huh.Form {
 		).Title("Requester: outgoing calls from /invoke/"+v.nameOr()).WithHideFunc(func() bool { return v.kind != core.Requester }),
 		huh.NewGroup(
 			tui.YesNo("Record calls in the debugger", &v.debug),
-			tui.Input("Keep of each body", &v.maxBody).Placeholder(fmt.Sprintf("(default %s; e.g. 64KiB)", size(core.DefaultDebugMaxBody))),
-			tui.Input("Keep calls for", &v.maxAge).Placeholder(fmt.Sprintf("(default %s; e.g. 36h, 30d)", age(core.DefaultDebugMaxAge))),
+			tui.Input("Keep of each body", &v.maxBody).Placeholder(fmt.Sprintf("(default %s; e.g. 64KiB)", config.FormatSize(core.DefaultDebugMaxBody))),
+			tui.Input("Keep calls for", &v.maxAge).Placeholder(fmt.Sprintf("(default %s; e.g. 36h, 30d)", config.FormatDays(core.DefaultDebugMaxAge))),
 			tui.Input("Keep at most (calls)", &v.maxEntries).Placeholder(fmt.Sprintf("(default %d)", core.DefaultDebugMaxEntries)),
 		).Title("Debugger"),
 	)
@@ -225,71 +225,13 @@ func editForm(d screens.Deps, profiles, accounts []string, w core.Webservice) *t
 	})
 }
 
-// size writes a byte count as 16KiB, 1MiB or 100 (bytes).
-func size(n int) string {
-	switch {
-	case n > 0 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", n>>20)
-	case n > 0 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dKiB", n>>10)
+// optional parses s, or gives the zero value (the default) for "".
+func optional[T any](s string, parse func(string) (T, error)) (T, error) {
+	var zero T
+	if strings.TrimSpace(s) == "" {
+		return zero, nil
 	}
-	return strconv.Itoa(n)
-}
-
-// parseSize reads a byte count: a number, or one with KiB, MiB (or K, M,
-// KB, MB, all as powers of two); "" is the default.
-func parseSize(s string) (int, error) {
-	s = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
-	if s == "" {
-		return 0, nil
-	}
-	mult := 1
-	for _, u := range []struct {
-		suffix string
-		mult   int
-	}{{"MIB", 1 << 20}, {"KIB", 1 << 10}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > (1<<30)/mult {
-		return 0, errors.New("want a size such as 16KiB or 1MiB, at most 1GiB")
-	}
-	return n * mult, nil
-}
-
-// age writes a retention: 7d, 36h, or a Go duration.
-func age(d time.Duration) string {
-	switch {
-	case d == 0:
-		return ""
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	}
-	return d.String()
-}
-
-// parseAge reads a retention: whole days (7d) or a Go duration (36h);
-// "" is the default.
-func parseAge(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n > 0 {
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, errors.New("want a duration such as 7d or 36h")
-	}
-	return d, nil
+	return parse(s)
 }
 
 func parseCount(s string) (int, error) {

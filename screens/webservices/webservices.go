@@ -18,6 +18,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"oidcctl/core"
+	"oidcctl/core/config"
 	"oidcctl/screens"
 	"oidcctl/tui"
 )
@@ -283,7 +284,7 @@ func (s *Screen) detail() string {
 	debug := label("off")
 	if w.Debug.Enabled {
 		debug = fmt.Sprintf("on · keeps %s of each body, %s, at most %d calls",
-			size(w.Debug.MaxBody), age(orDefault(w.Debug.MaxAge, core.DefaultDebugMaxAge)), orDefault(w.Debug.MaxEntries, core.DefaultDebugMaxEntries))
+			config.FormatSize(int64(w.Debug.MaxBody)), config.FormatDays(orDefault(w.Debug.MaxAge, core.DefaultDebugMaxAge)), orDefault(w.Debug.MaxEntries, core.DefaultDebugMaxEntries))
 	}
 	lines := []string{
 		label("call     ") + call,
