@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -205,7 +206,7 @@ func (a *app) accountList() *cobra.Command {
 			}
 			t := newTable(a.stdout, "NAME", "PROFILE", "GRANT TYPE", "SCOPES", "TOKEN TYPE")
 			for _, acc := range accounts {
-				t.row(acc.Name, acc.Profile, string(acc.GrantType), orNone(strings.Join(acc.Scopes, " ")), string(acc.TokenType))
+				t.row(acc.Name, acc.Profile, string(acc.GrantType), cmp.Or(strings.Join(acc.Scopes, " "), "-"), string(acc.TokenType))
 			}
 			return t.flush()
 		},
@@ -249,8 +250,8 @@ func (a *app) printAccount(acc core.Account, verb string) error {
 		kv.row("username:", acc.Username)
 		kv.row("password:", acc.Password.String())
 	}
-	kv.row("scopes:", orNone(strings.Join(acc.Scopes, " ")))
-	kv.row("resources:", orNone(strings.Join(acc.Resources, " ")))
+	kv.row("scopes:", cmp.Or(strings.Join(acc.Scopes, " "), "-"))
+	kv.row("resources:", cmp.Or(strings.Join(acc.Resources, " "), "-"))
 	kv.row("resource param:", acc.ResourceParam)
 	kv.row("token type:", string(acc.TokenType))
 	return kv.flush()

@@ -18,6 +18,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
+	"oidcctl/tui"
 )
 
 func (a *app) accountAuthorize() *cobra.Command {
@@ -96,7 +97,7 @@ pasted back.`,
 			if set.RefreshToken.IsSet() {
 				what += " and refresh token"
 			}
-			return a.printDone(fmt.Sprintf("authorized: %s stored, expires %s", what, relative(set.Expiry, time.Now())), "account", acc.Name)
+			return a.printDone(fmt.Sprintf("authorized: %s stored, expires %s", what, tui.Relative(set.Expiry, time.Now())), "account", acc.Name)
 		},
 	}
 	cmd.Flags().BoolVar(&device, "device", false, "use the device flow (RFC 8628): a code to enter on any device")

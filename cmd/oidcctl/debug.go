@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
@@ -86,9 +87,9 @@ func (a *app) debugList() *cobra.Command {
 			}
 			t := newTable(a.stdout, "ID", "TIME", "WEBSERVICE", "DIRECTION", "METHOD", "PATH", "STATUS", "DURATION", "USER", "VERDICT", "REASON")
 			for _, e := range es {
-				t.row(strconv.FormatInt(e.ID, 10), e.Time.Local().Format("2006-01-02 15:04:05"), orNone(e.Webservice), e.Direction,
+				t.row(strconv.FormatInt(e.ID, 10), e.Time.Local().Format("2006-01-02 15:04:05"), cmp.Or(e.Webservice, "-"), e.Direction,
 					e.Method, truncate(e.Path, 40), strconv.Itoa(e.Status), e.Duration.Round(time.Microsecond).String(),
-					orNone(e.User), orNone(e.Verdict), orNone(truncate(e.Reason, 50)))
+					cmp.Or(e.User, "-"), cmp.Or(e.Verdict, "-"), cmp.Or(truncate(e.Reason, 50), "-"))
 			}
 			return t.flush()
 		},
@@ -125,15 +126,15 @@ func (a *app) debugShow() *cobra.Command {
 			kv := newTable(a.stdout)
 			kv.row("id:", strconv.FormatInt(e.ID, 10))
 			kv.row("time:", e.Time.Local().Format(time.RFC3339Nano))
-			kv.row("request id:", orNone(e.RequestID))
-			kv.row("webservice:", orNone(e.Webservice))
+			kv.row("request id:", cmp.Or(e.RequestID, "-"))
+			kv.row("webservice:", cmp.Or(e.Webservice, "-"))
 			kv.row("direction:", e.Direction)
 			kv.row("call:", e.Method+" "+e.Path)
 			kv.row("status:", strconv.Itoa(e.Status)+" "+http.StatusText(e.Status))
 			kv.row("duration:", e.Duration.String())
-			kv.row("user:", orNone(e.User))
-			kv.row("verdict:", orNone(e.Verdict))
-			kv.row("reason:", orNone(e.Reason))
+			kv.row("user:", cmp.Or(e.User, "-"))
+			kv.row("verdict:", cmp.Or(e.Verdict, "-"))
+			kv.row("reason:", cmp.Or(e.Reason, "-"))
 			if e.BodiesTruncated {
 				kv.row("bodies:", "cut at the webservice's debug max body")
 			}

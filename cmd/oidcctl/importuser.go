@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -118,7 +119,7 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 				return inspectionExit([]*validate.Result{r})
 			}
 			if !quiet && a.output != "json" && r.User != nil {
-				fmt.Fprintf(a.stdout, "\nUser %q %s with roles %s.\n", r.User.Login, userActionWords(r.UserAction), orNone(strings.Join(r.User.Roles, ", ")))
+				fmt.Fprintf(a.stdout, "\nUser %q %s with roles %s.\n", r.User.Login, userActionWords(r.UserAction), cmp.Or(strings.Join(r.User.Roles, ", "), "-"))
 			}
 			return nil
 		},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/jwks"
 	"oidcctl/core/validate"
+	"oidcctl/tui"
 )
 
 // exitRefused is the exit code of token inspect for a token that would be
@@ -174,7 +176,7 @@ func (a *app) printInspection(results []*validate.Result, one bool) error {
 		fmt.Fprintln(w, "\nVerdicts:")
 		t := newTable(w, "  PROFILE", "VERDICT", "REASON", "")
 		for _, r := range results {
-			t.row("  "+r.Profile, verdictWord(r), orNone(string(r.Reason)), truncate(r.Message, 90))
+			t.row("  "+r.Profile, verdictWord(r), cmp.Or(string(r.Reason), "-"), truncate(r.Message, 90))
 		}
 		return t.flush()
 	}
@@ -191,8 +193,8 @@ func (a *app) printInspection(results []*validate.Result, one bool) error {
 	if r.Login != "" || r.User != nil {
 		fmt.Fprintln(w)
 		kv := newTable(w)
-		kv.row("login:", orNone(r.Login))
-		kv.row("roles:", orNone(strings.Join(r.Roles, ", ")))
+		kv.row("login:", cmp.Or(r.Login, "-"))
+		kv.row("roles:", cmp.Or(strings.Join(r.Roles, ", "), "-"))
 		if r.UserAction != validate.UserNone {
 			kv.row("user:", string(r.UserAction))
 		}
@@ -224,7 +226,7 @@ func printClaims(w io.Writer, claims map[string]any, now time.Time) {
 		text := claimText(v)
 		if n, ok := v.(float64); ok && timeClaims[k] {
 			at := time.Unix(int64(n), 0).UTC()
-			text = fmt.Sprintf("%s (%s)", at.Format("2006-01-02 15:04:05 MST"), relative(at, now))
+			text = fmt.Sprintf("%s (%s)", at.Format("2006-01-02 15:04:05 MST"), tui.Relative(at, now))
 		}
 		t.row("  "+k, text)
 	}
@@ -280,11 +282,11 @@ was last fetched.`,
 				if k.Bits > 0 {
 					size = fmt.Sprintf("%d bits", k.Bits)
 				}
-				t.row(orNone(k.KID), k.Kty, orNone(k.Alg), orNone(k.Use), orNone(size), orNone(k.X5T), k.Problem)
+				t.row(cmp.Or(k.KID, "-"), k.Kty, cmp.Or(k.Alg, "-"), cmp.Or(k.Use, "-"), cmp.Or(size, "-"), cmp.Or(k.X5T, "-"), k.Problem)
 			}
 			t.flush()
 			fmt.Fprintf(a.stdout, "\n%d keys from %s, fetched %s (%s), %d fetches.\n",
-				len(info.Keys), info.URL, relative(info.FetchedAt, time.Now()), info.Reason, info.Fetches)
+				len(info.Keys), info.URL, tui.Relative(info.FetchedAt, time.Now()), info.Reason, info.Fetches)
 			if info.LastErrorText != "" {
 				fmt.Fprintf(a.stdout, "The last fetch failed: %s\n", info.LastErrorText)
 			}

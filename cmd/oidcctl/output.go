@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,13 +57,6 @@ func fmtDuration(d time.Duration) string {
 	return string(b)
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func onOff(on bool, off string) string {
 	if on {
 		return "on"
@@ -79,7 +73,7 @@ func fmtRoleMap(rm core.RoleMap) string {
 		}
 		parts = append(parts, path+": "+strings.Join(pairs, ", "))
 	}
-	return orNone(strings.Join(parts, "; "))
+	return cmp.Or(strings.Join(parts, "; "), "-")
 }
 
 func fmtUserMap(um core.UserMap) string {
@@ -87,7 +81,7 @@ func fmtUserMap(um core.UserMap) string {
 	for _, claim := range slices.Sorted(maps.Keys(um)) {
 		parts = append(parts, claim+"→"+string(um[claim]))
 	}
-	return orNone(strings.Join(parts, ", "))
+	return cmp.Or(strings.Join(parts, ", "), "-")
 }
 
 func nonNil(s []string) []string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -375,15 +376,15 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 	kv.row("discovery TTL:", fmtDuration(p.DiscoveryTTL))
 	kv.row("client id:", p.ClientID)
 	kv.row("client secret:", p.ClientSecret.String())
-	kv.row("token auth method:", orNone(p.TokenAuthMethod))
+	kv.row("token auth method:", cmp.Or(p.TokenAuthMethod, "-"))
 	kv.row("introspect opaque:", onOff(p.Introspect, "off"))
-	kv.row("scopes:", orNone(strings.Join(p.Scopes, " ")))
+	kv.row("scopes:", cmp.Or(strings.Join(p.Scopes, " "), "-"))
 	kv.row("UID claim:", p.UIDClaim)
-	kv.row("TLS client cert:", orNone(p.TLS.ClientCert))
-	kv.row("TLS client key:", orNone(p.TLS.ClientKey))
+	kv.row("TLS client cert:", cmp.Or(p.TLS.ClientCert, "-"))
+	kv.row("TLS client key:", cmp.Or(p.TLS.ClientKey, "-"))
 	kv.row("TLS key password:", p.TLS.ClientKeyPassword.String())
-	kv.row("TLS CA file:", orNone(p.TLS.CAFile))
-	kv.row("TLS CA dir:", orNone(p.TLS.CADir))
+	kv.row("TLS CA file:", cmp.Or(p.TLS.CAFile, "-"))
+	kv.row("TLS CA dir:", cmp.Or(p.TLS.CADir, "-"))
 	kv.row("verify peer:", onOff(!p.TLS.SkipVerifyPeer, "OFF: any certificate is accepted (testing only)"))
 	kv.row("verify hostname:", onOff(!p.TLS.SkipVerifyHostname, "OFF"))
 	kv.row("use nonce:", onOff(p.Misc.UseNonce, "off"))
@@ -392,12 +393,12 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 	kv.row("leeway:", fmtDuration(p.Misc.Leeway))
 	kv.row("role map:", fmtRoleMap(p.RoleMap))
 	kv.row("user map:", fmtUserMap(p.UserMap))
-	kv.row("restrict user login:", orNone(p.Restrictions.UserLogin))
-	kv.row("restrict scope:", orNone(strings.Join(p.Restrictions.Scopes, " ")))
-	kv.row("restrict audience:", orNone(strings.Join(p.Restrictions.Audiences, " ")))
-	kv.row("restrict azp:", orNone(p.Restrictions.AuthorizedParty))
+	kv.row("restrict user login:", cmp.Or(p.Restrictions.UserLogin, "-"))
+	kv.row("restrict scope:", cmp.Or(strings.Join(p.Restrictions.Scopes, " "), "-"))
+	kv.row("restrict audience:", cmp.Or(strings.Join(p.Restrictions.Audiences, " "), "-"))
+	kv.row("restrict azp:", cmp.Or(p.Restrictions.AuthorizedParty, "-"))
 	if doc.Accounts != nil {
-		kv.row("accounts:", orNone(strings.Join(doc.Accounts, ", ")))
+		kv.row("accounts:", cmp.Or(strings.Join(doc.Accounts, ", "), "-"))
 	}
 	return kv.flush()
 }

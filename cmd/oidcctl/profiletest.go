@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -72,17 +73,17 @@ func printReport(w io.Writer, r *discovery.Report) {
 	if d := r.Document; d != nil {
 		kv.row("fetched in:", r.Duration.Round(time.Millisecond).String())
 		kv.row("issuer:", d.Issuer)
-		kv.row("authorization endpoint:", orNone(d.AuthorizationEndpoint))
-		kv.row("token endpoint:", orNone(d.TokenEndpoint))
-		kv.row("device endpoint:", orNone(d.DeviceAuthorizationEndpoint))
-		kv.row("userinfo endpoint:", orNone(d.UserinfoEndpoint))
-		kv.row("introspection endpoint:", orNone(d.IntrospectionEndpoint))
-		kv.row("revocation endpoint:", orNone(d.RevocationEndpoint))
-		kv.row("JWKS URI:", orNone(d.JWKSURI))
-		kv.row("grant types:", orNone(strings.Join(d.GrantTypesSupported, " ")))
-		kv.row("token auth methods:", orNone(strings.Join(d.TokenEndpointAuthMethodsSupported, " ")))
-		kv.row("id_token signing algs:", orNone(strings.Join(d.IDTokenSigningAlgValuesSupported, " ")))
-		kv.row("PKCE methods:", orNone(strings.Join(d.CodeChallengeMethodsSupported, " ")))
+		kv.row("authorization endpoint:", cmp.Or(d.AuthorizationEndpoint, "-"))
+		kv.row("token endpoint:", cmp.Or(d.TokenEndpoint, "-"))
+		kv.row("device endpoint:", cmp.Or(d.DeviceAuthorizationEndpoint, "-"))
+		kv.row("userinfo endpoint:", cmp.Or(d.UserinfoEndpoint, "-"))
+		kv.row("introspection endpoint:", cmp.Or(d.IntrospectionEndpoint, "-"))
+		kv.row("revocation endpoint:", cmp.Or(d.RevocationEndpoint, "-"))
+		kv.row("JWKS URI:", cmp.Or(d.JWKSURI, "-"))
+		kv.row("grant types:", cmp.Or(strings.Join(d.GrantTypesSupported, " "), "-"))
+		kv.row("token auth methods:", cmp.Or(strings.Join(d.TokenEndpointAuthMethodsSupported, " "), "-"))
+		kv.row("id_token signing algs:", cmp.Or(strings.Join(d.IDTokenSigningAlgValuesSupported, " "), "-"))
+		kv.row("PKCE methods:", cmp.Or(strings.Join(d.CodeChallengeMethodsSupported, " "), "-"))
 	}
 	if r.ClockOffset != nil {
 		kv.row("clock offset:", fmt.Sprintf("%s (the provider's clock minus ours, from its HTTP Date)", r.ClockOffset.Round(time.Second)))
@@ -96,7 +97,7 @@ func printReport(w io.Writer, r *discovery.Report) {
 			if k.Bits > 0 {
 				size = fmt.Sprintf("%d bits", k.Bits)
 			}
-			t.row("  "+orNone(k.ID), k.Type, orNone(k.Algorithm), orNone(k.Use), orNone(size), k.Problem)
+			t.row("  "+cmp.Or(k.ID, "-"), k.Type, cmp.Or(k.Algorithm, "-"), cmp.Or(k.Use, "-"), cmp.Or(size, "-"), k.Problem)
 		}
 		t.flush()
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/config"
 	"oidcctl/core/serve"
+	"oidcctl/tui"
 )
 
 // serveFlags are the flags of oidcctl serve.
@@ -161,11 +163,11 @@ runs.`,
 					case s.Stopped:
 						state = "stopped"
 					}
-					run := relative(s.LastRefreshRun, now)
+					run := tui.Relative(s.LastRefreshRun, now)
 					if !s.LastRefreshRun.IsZero() {
 						run += fmt.Sprintf(" (%d renewed, %d failed)", s.LastRefreshRenewed, s.LastRefreshFailed)
 					}
-					t.row(s.Instance, state, s.Listen, orNone(s.Socket), relative(s.StartedAt, now), relative(s.Heartbeat, now), run)
+					t.row(s.Instance, state, s.Listen, cmp.Or(s.Socket, "-"), tui.Relative(s.StartedAt, now), tui.Relative(s.Heartbeat, now), run)
 				}
 				t.flush()
 			}

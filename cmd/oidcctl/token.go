@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
 	"oidcctl/core/tokens"
+	"oidcctl/tui"
 )
 
 // tokenManager returns the token manager of this run, on the open store.
@@ -127,23 +129,6 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-// relative says when t is from now: "in 4m12s", "3h ago", "-".
-func relative(t, now time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	d := t.Sub(now).Round(time.Second)
-	switch {
-	case d >= 0 && d < 48*time.Hour:
-		return "in " + d.String()
-	case d >= 0:
-		return fmt.Sprintf("in %dd", int(d.Hours()/24))
-	case -d < 48*time.Hour:
-		return (-d).String() + " ago"
-	}
-	return fmt.Sprintf("%dd ago", int(-d.Hours()/24))
-}
-
 func (a *app) tokenList() *cobra.Command {
 	var check bool
 	var warn string
@@ -196,12 +181,12 @@ monitoring system can call it.`,
 			} else {
 				t := newTable(a.stdout, "ACCOUNT", "PROFILE", "GRANT", "STATE", "EXPIRES", "REFRESH EXPIRES", "LAST REFRESH", "LAST ERROR")
 				for _, st := range states {
-					refresh := relative(st.Tokens.RefreshExpiry, now)
+					refresh := tui.Relative(st.Tokens.RefreshExpiry, now)
 					if st.Tokens.RefreshToken.IsSet() && st.Tokens.RefreshExpiry.IsZero() {
 						refresh = "unknown"
 					}
-					t.row(st.Account, st.Profile, string(st.GrantType), st.Status(now), relative(st.Tokens.Expiry, now),
-						refresh, relative(st.LastSuccess, now), orNone(truncate(st.LastError, 60)))
+					t.row(st.Account, st.Profile, string(st.GrantType), st.Status(now), tui.Relative(st.Tokens.Expiry, now),
+						refresh, tui.Relative(st.LastSuccess, now), cmp.Or(truncate(st.LastError, 60), "-"))
 				}
 				t.flush()
 			}
@@ -226,7 +211,7 @@ func healthProblem(st core.TokenState, now time.Time, window time.Duration) stri
 	case st.GrantType == core.GrantAuthorizationCode && !st.Tokens.RefreshToken.IsSet() && !st.Tokens.AccessToken.IsSet():
 		return "never authorized: run oidcctl account authorize " + st.Account
 	case st.GrantType == core.GrantAuthorizationCode && !st.Tokens.RefreshExpiry.IsZero() && st.Tokens.RefreshExpiry.Before(now.Add(window)):
-		return "refresh token expires " + relative(st.Tokens.RefreshExpiry, now) + ": authorize again before then"
+		return "refresh token expires " + tui.Relative(st.Tokens.RefreshExpiry, now) + ": authorize again before then"
 	}
 	return ""
 }
@@ -265,7 +250,7 @@ func (a *app) tokenRefresh() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return a.printDone("refreshed (expires "+relative(set.Expiry, time.Now())+")", "account", args[0])
+				return a.printDone("refreshed (expires "+tui.Relative(set.Expiry, time.Now())+")", "account", args[0])
 			}
 			sched, err := tokens.LoadSchedule(cmd.Context(), a.store)
 			if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -168,7 +169,7 @@ func (a *app) userList() *cobra.Command {
 				if u.Profile != "" {
 					from = "profile " + u.Profile
 				}
-				t.row(u.Login, orNone(u.Email), orNone(strings.TrimSpace(u.FirstName+" "+u.LastName)), orNone(strings.Join(u.Roles, ", ")), from)
+				t.row(u.Login, cmp.Or(u.Email, "-"), cmp.Or(strings.TrimSpace(u.FirstName+" "+u.LastName), "-"), cmp.Or(strings.Join(u.Roles, ", "), "-"), from)
 			}
 			return t.flush()
 		},
@@ -220,10 +221,10 @@ func (a *app) printUser(u core.User, verb string) error {
 	}
 	kv := newTable(a.stdout)
 	kv.row("login:", u.Login)
-	kv.row("email:", orNone(u.Email))
-	kv.row("first name:", orNone(u.FirstName))
-	kv.row("last name:", orNone(u.LastName))
-	kv.row("roles:", orNone(strings.Join(u.Roles, ", ")))
-	kv.row("created from:", orNone(u.Profile))
+	kv.row("email:", cmp.Or(u.Email, "-"))
+	kv.row("first name:", cmp.Or(u.FirstName, "-"))
+	kv.row("last name:", cmp.Or(u.LastName, "-"))
+	kv.row("roles:", cmp.Or(strings.Join(u.Roles, ", "), "-"))
+	kv.row("created from:", cmp.Or(u.Profile, "-"))
 	return kv.flush()
 }

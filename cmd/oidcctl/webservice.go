@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -342,7 +343,7 @@ func (a *app) printWebservice(w core.Webservice, verb string) error {
 	if w.Kind == core.Requester {
 		kv.row("account:", w.Account)
 		kv.row("endpoint:", w.Endpoint)
-		kv.row("path:", orNone(w.Path))
+		kv.row("path:", cmp.Or(w.Path, "-"))
 		kv.row("method:", w.Method)
 	} else {
 		kv.row("profile:", w.Profile)

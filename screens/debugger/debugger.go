@@ -8,6 +8,7 @@
 package debugger
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -337,8 +338,8 @@ func (s *Screen) fill(m loadedMsg) {
 		}
 		rows[i] = tui.Row{
 			Key: k,
-			Cells: []string{clock(e.Time, now), orDash(e.Webservice), direction(e.Direction), e.Method, path(e),
-				strconv.Itoa(e.Status), took(e.Duration), orDash(e.User), orDash(e.Verdict)},
+			Cells: []string{clock(e.Time, now), cmp.Or(e.Webservice, "-"), direction(e.Direction), e.Method, path(e),
+				strconv.Itoa(e.Status), took(e.Duration), cmp.Or(e.User, "-"), cmp.Or(e.Verdict, "-")},
 			Tones: []tui.Tone{tui.ToneMuted, tui.TonePrimary, tui.ToneMuted, 0, 0, statusTone(e.Status), tui.ToneMuted, 0, verdictTone(e.Verdict)},
 		}
 	}
@@ -384,9 +385,9 @@ func (s *Screen) filters() string {
 	if f.Status != 0 {
 		status = strconv.Itoa(f.Status)
 	}
-	line := label("webservice ") + value(orText(f.Webservice, "all"), f.Webservice != "") +
+	line := label("webservice ") + value(cmp.Or(f.Webservice, "all"), f.Webservice != "") +
 		label(" · status ") + value(status, f.Status != 0) +
-		label(" · verdict ") + value(orText(f.Verdict, "all"), f.Verdict != "")
+		label(" · verdict ") + value(cmp.Or(f.Verdict, "all"), f.Verdict != "")
 	if s.pending() {
 		line += label(" · reading…")
 	} else {
@@ -403,13 +404,13 @@ func (s *Screen) detail() string {
 	}
 	label := s.st.Muted.Render
 	first := label("call ") + fmt.Sprintf("#%d", e.ID) + label(" at ") + tui.Stamp(e.Time) +
-		label(" · request ") + orDash(e.RequestID) + label(" · ") + fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
+		label(" · request ") + cmp.Or(e.RequestID, "-") + label(" · ") + fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
 	reason := label("no token involved")
 	switch {
 	case e.Reason != "":
 		reason = s.st.Tone(verdictTone(e.Verdict)).Render(e.Reason)
 	case e.Verdict == "accepted":
-		reason = "accepted as " + orDash(e.User)
+		reason = "accepted as " + cmp.Or(e.User, "-")
 	}
 	return tui.Truncate(first, s.width) + "\n" + tui.Truncate(label("why  ")+reason, s.width)
 }
@@ -484,13 +485,4 @@ func verdictTone(v string) tui.Tone {
 		return tui.ToneWarning
 	}
 	return tui.ToneMuted
-}
-
-func orDash(s string) string { return orText(s, "-") }
-
-func orText(s, none string) string {
-	if s == "" {
-		return none
-	}
-	return s
 }

@@ -2,6 +2,7 @@ package debugger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -101,13 +102,13 @@ func (v *detail) render() string {
 	const kw = 10
 	kv := func(k, val string, style lipgloss.Style) { t.KV(0, k, kw, val, style) }
 	kv("time", e.Time.Local().Format("2006-01-02 15:04:05.000")+" · "+tui.Relative(e.Time, now), st.Normal)
-	kv("request", orDash(e.RequestID), st.Normal)
-	kv("service", orText(e.Webservice, "none (forward-auth)")+" · "+e.Direction, st.Normal)
+	kv("request", cmp.Or(e.RequestID, "-"), st.Normal)
+	kv("service", cmp.Or(e.Webservice, "none (forward-auth)")+" · "+e.Direction, st.Normal)
 	kv("call", e.Method+" "+e.Path, st.Bold)
 	kv("status", fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status)), st.Tone(statusTone(e.Status)))
 	kv("took", e.Duration.String(), st.Normal)
-	kv("user", orDash(e.User), st.Normal)
-	verdict := orText(e.Verdict, "no token involved")
+	kv("user", cmp.Or(e.User, "-"), st.Normal)
+	verdict := cmp.Or(e.Verdict, "no token involved")
 	kv("verdict", verdict, st.Tone(verdictTone(e.Verdict)))
 	if e.Reason != "" {
 		kv("reason", e.Reason, st.Tone(verdictTone(e.Verdict)))

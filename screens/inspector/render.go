@@ -1,6 +1,7 @@
 package inspector
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -137,8 +138,8 @@ func writeToken(w *tui.Text, st tui.Styles, res *validate.Result, now time.Time)
 			graph = "yes: only Microsoft Graph can validate it"
 		}
 		for _, kv := range [][2]string{
-			{"version", orDash(ms.Version)}, {"issuer", orDash(ms.Issuer)}, {"tenant", orDash(ms.TenantID)},
-			{"app id", orDash(ms.AppID)}, {"kind", kind}, {"Graph token", graph},
+			{"version", cmp.Or(ms.Version, "-")}, {"issuer", cmp.Or(ms.Issuer, "-")}, {"tenant", cmp.Or(ms.TenantID, "-")},
+			{"app id", cmp.Or(ms.AppID, "-")}, {"kind", kind}, {"Graph token", graph},
 		} {
 			w.KV(2, kv[0], 11, kv[1], st.Normal)
 		}
@@ -152,20 +153,20 @@ func writeToken(w *tui.Text, st tui.Styles, res *validate.Result, now time.Time)
 			if !c.OK {
 				mark, style = st.Error.Render("✗"), st.Error
 			}
-			w.Hang("  "+mark+" "+tui.PadRight(c.Name, nameWidth)+"  ", 2+2+nameWidth+2, orDash(c.Detail), style)
+			w.Hang("  "+mark+" "+tui.PadRight(c.Name, nameWidth)+"  ", 2+2+nameWidth+2, cmp.Or(c.Detail, "-"), style)
 		}
 		w.Blank()
 	}
 	if res.Login != "" || res.User != nil || len(res.TokenRoles) > 0 {
 		w.Heading("User")
 		const kw = 11
-		w.KV(2, "login", kw, orDash(res.Login), st.Normal)
-		w.KV(2, "token roles", kw, orText(strings.Join(res.TokenRoles, ", "), "none by the role map"), st.Normal)
+		w.KV(2, "login", kw, cmp.Or(res.Login, "-"), st.Normal)
+		w.KV(2, "token roles", kw, cmp.Or(strings.Join(res.TokenRoles, ", "), "none by the role map"), st.Normal)
 		if u := res.User; u != nil {
 			w.KV(2, "user", kw, userLine(*u), st.Normal)
 		}
 		w.KV(2, "action", kw, action(res.UserAction, res.User != nil), st.Normal)
-		w.KV(2, "roles", kw, orText(strings.Join(res.Roles, ", "), "none"), st.Bold)
+		w.KV(2, "roles", kw, cmp.Or(strings.Join(res.Roles, ", "), "none"), st.Bold)
 	}
 }
 
@@ -203,13 +204,4 @@ func action(a validate.UserAction, hasUser bool) string {
 		return "-"
 	}
 	return "no local user"
-}
-
-func orDash(s string) string { return orText(s, "-") }
-
-func orText(s, none string) string {
-	if s == "" {
-		return none
-	}
-	return s
 }

@@ -6,6 +6,7 @@
 package profiles
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -369,16 +370,9 @@ func (s *Screen) detail() string {
 	}
 	lines := []string{
 		label("URL      ") + p.DiscoveryURL,
-		label("client   ") + p.ClientID + " · " + secret + " · " + string(p.Flavour) + " · scopes: " + orNone(strings.Join(p.Scopes, " ")),
+		label("client   ") + p.ClientID + " · " + secret + " · " + string(p.Flavour) + " · scopes: " + cmp.Or(strings.Join(p.Scopes, " "), "-"),
 		label("TLS      ") + tls + label(" · UID claim ") + p.UIDClaim,
 		label("accounts ") + accounts,
 	}
 	return strings.Join(lines, "\n")
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -177,7 +178,7 @@ func (t *testScreen) render() string {
 				if k.Bits > 0 {
 					size = fmt.Sprintf("%d bits", k.Bits)
 				}
-				line := fmt.Sprintf("  %s %s %s %s %s", orNone(k.ID), k.Type, orNone(k.Algorithm), orNone(k.Use), orNone(size))
+				line := fmt.Sprintf("  %s %s %s %s %s", cmp.Or(k.ID, "-"), k.Type, cmp.Or(k.Algorithm, "-"), cmp.Or(k.Use, "-"), cmp.Or(size, "-"))
 				if k.Problem != "" {
 					line += " " + st.Warning.Render("! "+k.Problem)
 				}

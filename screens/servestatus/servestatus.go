@@ -9,6 +9,7 @@
 package servestatus
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -215,7 +216,7 @@ func (s *Screen) fill() {
 		word, tone := state(st, now)
 		rows[i] = tui.Row{
 			Key:   st.Instance,
-			Cells: []string{st.Instance, word, orDash(st.Listen), orDash(st.Socket), age(st.StartedAt, now), age(st.Heartbeat, now)},
+			Cells: []string{st.Instance, word, cmp.Or(st.Listen, "-"), cmp.Or(st.Socket, "-"), age(st.StartedAt, now), age(st.Heartbeat, now)},
 			Tones: []tui.Tone{tui.TonePrimary, tone, 0, 0, tui.ToneMuted, tui.ToneMuted},
 		}
 	}
@@ -270,7 +271,7 @@ func (s *Screen) process() string {
 	lines := []string{
 		label("process  ") + st.Instance + version + label(" · started ") + tui.Stamp(st.StartedAt),
 		label("refresh  ") + refresh,
-		label("serves   ") + orText(st.Listen, "no listen address") + label(" · token socket ") + orDash(st.Socket),
+		label("serves   ") + cmp.Or(st.Listen, "no listen address") + label(" · token socket ") + cmp.Or(st.Socket, "-"),
 	}
 	for i, l := range lines {
 		lines[i] = tui.Truncate(l, s.width)
@@ -288,7 +289,7 @@ func (s *Screen) schedule() string {
 		}
 		return label(" (default)")
 	}
-	spec := orText(sc.spec, tokens.DefaultSchedule)
+	spec := cmp.Or(sc.spec, tokens.DefaultSchedule)
 	interval := sc.interval
 	if interval == "" {
 		interval = strconv.Itoa(int(tokens.DefaultInterval.Seconds()))
@@ -339,15 +340,6 @@ func short(d time.Duration) string {
 	}
 	if strings.HasSuffix(s, "h0m") {
 		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-func orDash(s string) string { return orText(s, "-") }
-
-func orText(s, none string) string {
-	if s == "" {
-		return none
 	}
 	return s
 }

@@ -6,6 +6,7 @@
 package tokenstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -411,7 +412,7 @@ func (s *Screen) detail() string {
 	}
 	tokens := "none"
 	if len(held) > 0 {
-		tokens = strings.Join(held, ", ") + " · scope " + orDash(st.Tokens.Scope)
+		tokens = strings.Join(held, ", ") + " · scope " + cmp.Or(st.Tokens.Scope, "-")
 	}
 	lines := []string{
 		label("account  ") + st.Account + label(" · profile ") + st.Profile + label(" · ") + string(st.GrantType),
@@ -448,13 +449,6 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func truncate(s string, w int) string {

@@ -5,6 +5,7 @@
 package users
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -197,7 +198,7 @@ func (s *Screen) fill(users []core.User) {
 		s.users[u.Login] = u
 		rows[i] = tui.Row{
 			Key:   u.Login,
-			Cells: []string{u.Login, orDash(u.Email), orDash(fullName(u)), orDash(strings.Join(u.Roles, " ")), from(u)},
+			Cells: []string{u.Login, cmp.Or(u.Email, "-"), cmp.Or(fullName(u), "-"), cmp.Or(strings.Join(u.Roles, " "), "-"), from(u)},
 			Tones: []tui.Tone{tui.TonePrimary, 0, 0, 0, tui.ToneMuted},
 		}
 	}
@@ -240,7 +241,7 @@ func (s *Screen) detail() string {
 		origin += label(" · changed ") + tui.Stamp(u.UpdatedAt)
 	}
 	lines := []string{
-		label("user    ") + u.Login + label(" · ") + orDash(u.Email) + label(" · ") + orDash(fullName(u)),
+		label("user    ") + u.Login + label(" · ") + cmp.Or(u.Email, "-") + label(" · ") + cmp.Or(fullName(u), "-"),
 		label("roles   ") + roles,
 		label("origin  ") + origin,
 	}
@@ -258,11 +259,4 @@ func from(u core.User) string {
 		return "profile " + u.Profile
 	}
 	return "by hand"
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
