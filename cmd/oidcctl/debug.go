@@ -14,6 +14,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/config"
+	"oidcctl/tui"
 )
 
 func (a *app) debugCommand() *cobra.Command {
@@ -88,8 +89,8 @@ func (a *app) debugList() *cobra.Command {
 			t := newTable(a.stdout, "ID", "TIME", "WEBSERVICE", "DIRECTION", "METHOD", "PATH", "STATUS", "DURATION", "USER", "VERDICT", "REASON")
 			for _, e := range es {
 				t.row(strconv.FormatInt(e.ID, 10), e.Time.Local().Format("2006-01-02 15:04:05"), cmp.Or(e.Webservice, "-"), e.Direction,
-					e.Method, truncate(e.Path, 40), strconv.Itoa(e.Status), e.Duration.Round(time.Microsecond).String(),
-					cmp.Or(e.User, "-"), cmp.Or(e.Verdict, "-"), cmp.Or(truncate(e.Reason, 50), "-"))
+					e.Method, tui.Truncate(e.Path, 40), strconv.Itoa(e.Status), e.Duration.Round(time.Microsecond).String(),
+					cmp.Or(e.User, "-"), cmp.Or(e.Verdict, "-"), cmp.Or(tui.Truncate(e.Reason, 50), "-"))
 			}
 			return t.flush()
 		},

@@ -176,7 +176,7 @@ func (a *app) printInspection(results []*validate.Result, one bool) error {
 		fmt.Fprintln(w, "\nVerdicts:")
 		t := newTable(w, "  PROFILE", "VERDICT", "REASON", "")
 		for _, r := range results {
-			t.row("  "+r.Profile, verdictWord(r), cmp.Or(string(r.Reason), "-"), truncate(r.Message, 90))
+			t.row("  "+r.Profile, verdictWord(r), cmp.Or(string(r.Reason), "-"), tui.Truncate(r.Message, 90))
 		}
 		return t.flush()
 	}

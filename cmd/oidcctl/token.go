@@ -186,7 +186,7 @@ monitoring system can call it.`,
 						refresh = "unknown"
 					}
 					t.row(st.Account, st.Profile, string(st.GrantType), st.Status(now), tui.Relative(st.Tokens.Expiry, now),
-						refresh, tui.Relative(st.LastSuccess, now), cmp.Or(truncate(st.LastError, 60), "-"))
+						refresh, tui.Relative(st.LastSuccess, now), cmp.Or(tui.Truncate(st.LastError, 60), "-"))
 				}
 				t.flush()
 			}
@@ -214,13 +214,6 @@ func healthProblem(st core.TokenState, now time.Time, window time.Duration) stri
 		return "refresh token expires " + tui.Relative(st.Tokens.RefreshExpiry, now) + ": authorize again before then"
 	}
 	return ""
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 func (a *app) tokenRefresh() *cobra.Command {

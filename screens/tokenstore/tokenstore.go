@@ -18,7 +18,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"oidcctl/core"
 	"oidcctl/core/tokens"
@@ -420,11 +419,11 @@ func (s *Screen) detail() string {
 		label("expires  ") + tui.Stamp(st.Tokens.Expiry) + label(" · last refresh ") + tui.Stamp(st.LastSuccess),
 	}
 	for i, l := range lines {
-		lines[i] = truncate(l, s.width)
+		lines[i] = tui.Truncate(l, s.width)
 	}
 	switch {
 	case st.NeedsAuthorization:
-		lines = append(lines, s.st.Warning.Render(truncate("needs a login: press o on the account in Accounts", s.width)))
+		lines = append(lines, s.st.Warning.Render(tui.Truncate("needs a login: press o on the account in Accounts", s.width)))
 	case st.LastError != "":
 		head := "error"
 		if !st.NextAttempt.IsZero() {
@@ -433,7 +432,7 @@ func (s *Screen) detail() string {
 		// Two rows for the error: the rest is in `oidcctl token list -o json`.
 		wrapped := strings.Split(lipgloss.Wrap(head+": "+st.LastError, s.width, " "), "\n")
 		if len(wrapped) > 2 {
-			wrapped = append(wrapped[:1], truncate(strings.TrimSpace(strings.Join(wrapped[1:], " ")), s.width-1)+"…")
+			wrapped = append(wrapped[:1], tui.Truncate(strings.TrimSpace(strings.Join(wrapped[1:], " ")), s.width-1)+"…")
 		}
 		for _, l := range wrapped {
 			lines = append(lines, s.st.Error.Render(strings.TrimRight(l, " ")))
@@ -449,11 +448,4 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
-}
-
-func truncate(s string, w int) string {
-	if ansi.StringWidth(s) <= w || w <= 1 {
-		return s
-	}
-	return ansi.Truncate(s, w-1, "") + "…"
 }
