@@ -249,7 +249,7 @@ func (a *app) tokenRefresh() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			outcomes, err := m.RunDue(cmd.Context(), sched.Horizon(time.Now()), concurrency)
+			outcomes, err := m.RunDue(cmd.Context(), sched.Window(time.Now()), concurrency)
 			if err != nil {
 				return err
 			}

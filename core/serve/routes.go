@@ -56,6 +56,10 @@ func (s *Server) Reload(ctx context.Context) error {
 		notify(s.log, "STATUS="+s.status())
 	}
 	s.warm.update(t)
+	select {
+	case s.reloaded <- struct{}{}:
+	default: // the scheduler has not taken the last one yet: one will do
+	}
 	return nil
 }
 

@@ -164,6 +164,9 @@ type Server struct {
 
 	table    atomic.Pointer[routeTable]
 	reloadMu sync.Mutex
+	// reloaded tells the refresh scheduler that the configuration was
+	// loaded again, so that it reads the schedule again.
+	reloaded chan struct{}
 	warm     warmer
 	reporter *statusReporter
 	stopping atomic.Bool // Run is stopping: /readyz says no
@@ -184,7 +187,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("serve: forward-auth debug mode %q: want refused, all or off", cfg.ForwardAuthDebug.Mode)
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, validator: cfg.Validator, log: cfg.Logger}
+	if cfg.Tokens != nil && !cfg.NoScheduler {
+		// A schedule that cannot be run is refused here, with the reason,
+		// rather than found by the scheduler after READY=1.
+		if _, err := tokens.LoadSchedule(ctx, cfg.Store); err != nil {
+			return nil, fmt.Errorf("serve: %w (change it with oidcctl config set)", err)
+		}
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, validator: cfg.Validator, log: cfg.Logger, reloaded: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -374,7 +384,9 @@ func (s *Server) status() string {
 }
 
 // runScheduler runs the refresh scheduler, starting it again after a
-// minute when it fails (the schedule could not be read).
+// minute when it fails (the schedule could not be read). The scheduler
+// reads the schedule again after every reload of the configuration, so a
+// new schedule takes effect within ReloadInterval (at once on SIGHUP).
 func (s *Server) runScheduler(ctx context.Context) {
 	// The requests' manager: its per-account locks keep the scheduler's
 	// renewals and those of requests apart, its lease other processes.
@@ -382,6 +394,7 @@ func (s *Server) runScheduler(ctx context.Context) {
 		Manager:     s.cfg.Tokens,
 		Settings:    s.store,
 		Concurrency: orDefault(s.cfg.SchedulerConcurrency, 4),
+		Changed:     s.reloaded,
 		Ran:         s.reporter.ran,
 	}
 	for {

@@ -17,10 +17,20 @@ import (
 const (
 	DefaultSchedule = "0 * * * *"
 	DefaultInterval = time.Hour
+	// MaxInterval is the longest interval accepted: a year. Beyond it the
+	// look-ahead means nothing (and seconds overflow a time.Duration).
+	MaxInterval = 366 * 24 * time.Hour
+	// DefaultMinGap is the least time between two runs of the scheduler,
+	// whatever the schedule says: a floor no schedule can undercut.
+	DefaultMinGap = 10 * time.Second
 	// Setting keys under which the schedule is kept in the database.
 	SettingSchedule = "refresh.schedule"
 	SettingInterval = "refresh.interval"
 )
+
+// ErrBadSchedule is wrapped by the errors of ParseSchedule: a refresh
+// schedule or interval that oidcctl refuses to run with.
+var ErrBadSchedule = errors.New("bad refresh schedule")
 
 // Schedule says when the store is renewed: a cron expression for when runs
 // happen, and an interval that every run looks ahead at least.
@@ -30,21 +40,33 @@ type Schedule struct {
 	Interval time.Duration
 }
 
+// neverBefore is where ParseSchedule looks for a schedule's first run.
+// robfig/cron gives up after five years; a five-field expression that
+// fires at all fires within any five years (29 February included), so one
+// look from a fixed date tells the expressions that never fire.
+var neverBefore = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // ParseSchedule reads a cron expression (five fields, or @hourly, @every
-// 10m ...) and an interval in seconds ("" for the defaults).
+// 10m ...) and an interval in seconds ("" for the defaults). It refuses an
+// expression that never fires ("0 0 31 2 *": 31 February) and an interval
+// that is not between one second and MaxInterval. The errors wrap
+// ErrBadSchedule.
 func ParseSchedule(spec, interval string) (Schedule, error) {
 	if spec == "" {
 		spec = DefaultSchedule
 	}
 	c, err := cron.ParseStandard(spec)
 	if err != nil {
-		return Schedule{}, fmt.Errorf("refresh schedule %q: %w", spec, err)
+		return Schedule{}, fmt.Errorf("%w: refresh schedule %q: %w", ErrBadSchedule, spec, err)
+	}
+	if c.Next(neverBefore).IsZero() {
+		return Schedule{}, fmt.Errorf("%w: refresh schedule %q never fires: no date matches it", ErrBadSchedule, spec)
 	}
 	s := Schedule{Cron: c, Spec: spec, Interval: DefaultInterval}
 	if interval != "" {
-		n, err := strconv.Atoi(interval)
-		if err != nil || n <= 0 {
-			return Schedule{}, fmt.Errorf("refresh interval %q: want a positive number of seconds", interval)
+		n, err := strconv.ParseInt(interval, 10, 64)
+		if err != nil || n <= 0 || n > int64(MaxInterval/time.Second) {
+			return Schedule{}, fmt.Errorf("%w: refresh interval %q: want a number of seconds from 1 to %d", ErrBadSchedule, interval, int64(MaxInterval/time.Second))
 		}
 		s.Interval = time.Duration(n) * time.Second
 	}
@@ -55,24 +77,46 @@ func ParseSchedule(spec, interval string) (Schedule, error) {
 func LoadSchedule(ctx context.Context, settings core.SettingStore) (Schedule, error) {
 	spec, _, err := settings.Setting(ctx, SettingSchedule)
 	if err != nil {
-		return Schedule{}, err
+		return Schedule{}, fmt.Errorf("read the refresh schedule: %w", err)
 	}
 	interval, _, err := settings.Setting(ctx, SettingInterval)
 	if err != nil {
-		return Schedule{}, err
+		return Schedule{}, fmt.Errorf("read the refresh interval: %w", err)
 	}
 	return ParseSchedule(spec, interval)
 }
 
+// Same reports whether two schedules say the same.
+func (s Schedule) Same(o Schedule) bool { return s.Spec == o.Spec && s.Interval == o.Interval }
+
+// Window is what a run looks at: when the schedule runs next, and the
+// horizon every token should last until.
+type Window struct {
+	// Next is the schedule's next run.
+	Next time.Time
+	// Horizon is Next or the run's time plus the interval, whichever is
+	// later.
+	Horizon time.Time
+}
+
+// Window returns the window of a run at now. A schedule without a next
+// run (robfig/cron looks five years ahead) counts as running again after
+// the interval.
+func (s Schedule) Window(now time.Time) Window {
+	h := now.Add(s.Interval)
+	next := s.Cron.Next(now)
+	if next.IsZero() {
+		next = h
+	}
+	if next.After(h) {
+		h = next
+	}
+	return Window{Next: next, Horizon: h}
+}
+
 // Horizon is how far a run at now looks ahead: to the next run or the
 // interval, whichever is later.
-func (s Schedule) Horizon(now time.Time) time.Time {
-	next := s.Cron.Next(now)
-	if h := now.Add(s.Interval); h.After(next) {
-		return h
-	}
-	return next
-}
+func (s Schedule) Horizon(now time.Time) time.Time { return s.Window(now).Horizon }
 
 // Verdict says what a run does with one account.
 type Verdict string
@@ -85,10 +129,18 @@ const (
 	NeedsPerson Verdict = "needs_authorization"
 )
 
-// Judge says whether a run at now renews an account, given the horizon of
-// the run: its token (or its refresh token, which only a refresh keeps
+// Judge says whether a run at now, looking at window w, renews an
+// account: its token (or its refresh token, which only a refresh keeps
 // alive) would expire before the horizon plus margin, or it has none.
-func Judge(st core.TokenState, now, horizon time.Time, margin time.Duration) Verdict {
+//
+// A floor no schedule can undercut: a token with more than half of its
+// lifetime left (from TokenSet.ObtainedAt to its expiry) is never due,
+// unless it would expire before the next run and a new one would not. So
+// a look-ahead longer than a token's lifetime (an hourly run and 5-minute
+// tokens) does not renew a token just obtained, run after run, while a
+// refresh token that would die before the next run is still renewed in
+// time.
+func Judge(st core.TokenState, now time.Time, w Window, margin time.Duration) Verdict {
 	switch {
 	case st.NeedsAuthorization:
 		return NeedsPerson
@@ -100,14 +152,30 @@ func Judge(st core.TokenState, now, horizon time.Time, margin time.Duration) Ver
 		}
 		return Due
 	}
-	limit := horizon.Add(margin)
-	if !st.Tokens.Expiry.IsZero() && st.Tokens.Expiry.Before(limit) {
-		return Due
-	}
-	if !st.Tokens.RefreshExpiry.IsZero() && st.Tokens.RefreshExpiry.Before(limit) {
+	if expiring(st.Tokens.Expiry, st.Tokens.ObtainedAt, now, w, margin) ||
+		expiring(st.Tokens.RefreshExpiry, st.Tokens.ObtainedAt, now, w, margin) {
 		return Due
 	}
 	return Fresh
+}
+
+// expiring reports whether a token obtained at obtained that expires at
+// exp is due at now (see Judge). A zero exp never expires; a zero
+// obtained leaves the lifetime unknown, and the token due by the horizon
+// alone.
+func expiring(exp, obtained, now time.Time, w Window, margin time.Duration) bool {
+	if exp.IsZero() || !exp.Before(w.Horizon.Add(margin)) {
+		return false
+	}
+	if obtained.IsZero() || !obtained.Before(exp) {
+		return true
+	}
+	life := exp.Sub(obtained)
+	if exp.Sub(now) <= life/2 {
+		return true
+	}
+	next := w.Next.Add(margin)
+	return exp.Before(next) && !now.Add(life).Before(next)
 }
 
 // Outcome is what a run did with one account.
@@ -118,9 +186,9 @@ type Outcome struct {
 	Expiry  time.Time
 }
 
-// RunDue renews every due account, at most concurrency at a time, and says
-// what it did with each.
-func (m *Manager) RunDue(ctx context.Context, horizon time.Time, concurrency int) ([]Outcome, error) {
+// RunDue renews every account due in window w (see Judge), at most
+// concurrency at a time, and says what it did with each.
+func (m *Manager) RunDue(ctx context.Context, w Window, concurrency int) ([]Outcome, error) {
 	states, err := m.Store.TokenStates(ctx)
 	if err != nil {
 		return nil, err
@@ -131,7 +199,7 @@ func (m *Manager) RunDue(ctx context.Context, horizon time.Time, concurrency int
 	sem := make(chan struct{}, max(concurrency, 1))
 	var wg sync.WaitGroup
 	for i, st := range states {
-		out[i] = Outcome{Account: st.Account, Verdict: Judge(st, now, horizon, margin), Expiry: st.Tokens.Expiry}
+		out[i] = Outcome{Account: st.Account, Verdict: Judge(st, now, w, margin), Expiry: st.Tokens.Expiry}
 		if out[i].Verdict != Due {
 			continue
 		}
@@ -141,7 +209,7 @@ func (m *Manager) RunDue(ctx context.Context, horizon time.Time, concurrency int
 			acc, err := m.Store.Account(ctx, st.Account)
 			if err == nil {
 				var set core.TokenSet
-				set, err = m.renewDue(ctx, acc, horizon)
+				set, err = m.renewDue(ctx, acc, w)
 				out[i].Expiry = set.Expiry
 			}
 			out[i].Err = err
@@ -152,7 +220,7 @@ func (m *Manager) RunDue(ctx context.Context, horizon time.Time, concurrency int
 }
 
 // renewDue renews an account unless another process did so meanwhile.
-func (m *Manager) renewDue(ctx context.Context, acc core.Account, horizon time.Time) (core.TokenSet, error) {
+func (m *Manager) renewDue(ctx context.Context, acc core.Account, w Window) (core.TokenSet, error) {
 	unlock, err := m.lock(ctx, acc.Name)
 	if err != nil {
 		return core.TokenSet{}, err
@@ -162,19 +230,33 @@ func (m *Manager) renewDue(ctx context.Context, acc core.Account, horizon time.T
 	if err != nil {
 		return core.TokenSet{}, err
 	}
-	if Judge(st, m.now(), horizon, orDefault(m.Margin, DefaultMargin)) != Due {
+	if Judge(st, m.now(), w, orDefault(m.Margin, DefaultMargin)) != Due {
 		return st.Tokens, nil
 	}
 	return m.renew(ctx, acc, true)
 }
 
-// Scheduler runs RunDue on a schedule until its context ends. It reloads
-// the schedule from the database before every wait, so a change made in
-// the console takes effect without a restart.
+// Scheduler runs RunDue on a schedule until its context ends.
+//
+// It reads the schedule from the database before every run, and again
+// whenever Changed says the settings may have changed, so that a new
+// schedule or interval takes effect at once, not at the old schedule's
+// next run: the scheduler then runs with the new window and waits for the
+// new schedule's next run. A schedule in the database that does not parse
+// (written by hand, or by an older oidcctl) is logged and the one in use
+// kept.
+//
+// Whatever the schedule says, two runs are at least MinGap apart, and a
+// run renews an account at most once, only when Judge says it is due.
 type Scheduler struct {
 	Manager     *Manager
 	Settings    core.SettingStore
 	Concurrency int
+	// Changed, when not nil, is signalled when the settings may have
+	// changed: serve signals it on every reload of its configuration.
+	Changed <-chan struct{}
+	// MinGap is the least time between two runs; 0 means DefaultMinGap.
+	MinGap time.Duration
 	// After waits; time.After when nil. Tests give a fake.
 	After func(time.Duration) <-chan time.Time
 	// Ran is told about every run, when set.
@@ -186,7 +268,7 @@ type Scheduler struct {
 // next scheduled run.
 func (s *Scheduler) nextWake(ctx context.Context, sched Schedule) time.Time {
 	now := s.Manager.now()
-	next := sched.Cron.Next(now)
+	next := sched.Window(now).Next
 	states, err := s.Manager.Store.TokenStates(ctx)
 	if err != nil {
 		return next
@@ -199,31 +281,80 @@ func (s *Scheduler) nextWake(ctx context.Context, sched Schedule) time.Time {
 	return next
 }
 
-// Run renews what is due now, then at every run of the schedule, and
-// when the back-off of a failed account ends.
+// reload reads the schedule again; when it cannot be read or does not
+// parse, the one in use stays.
+func (s *Scheduler) reload(ctx context.Context, cur Schedule) Schedule {
+	sched, err := LoadSchedule(ctx, s.Settings)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.Manager.log().Error("refresh schedule not changed: the stored one cannot be used", "schedule", cur.Spec, "interval", cur.Interval.String(), "err", err)
+		return cur
+	case err != nil:
+		return cur
+	case !sched.Same(cur):
+		s.Manager.log().Info("refresh schedule changed", "schedule", sched.Spec, "interval", sched.Interval.String(),
+			"was", cur.Spec, "was_interval", cur.Interval.String())
+	}
+	return sched
+}
+
+// Run renews what is due now, then at every run of the schedule, when
+// the back-off of a failed account ends, and when the schedule changes.
+// It returns an error only when the schedule cannot be read or used at
+// the start.
 func (s *Scheduler) Run(ctx context.Context) error {
 	after := s.After
 	if after == nil {
 		after = time.After
 	}
+	gap := orDefault(s.MinGap, DefaultMinGap)
+	sched, err := LoadSchedule(ctx, s.Settings)
+	if err != nil {
+		return err
+	}
+	var last time.Time
 	for {
-		sched, err := LoadSchedule(ctx, s.Settings)
-		if err != nil {
-			return err
+		// The floor: never two runs within gap, whatever woke us.
+		if !last.IsZero() {
+			if d := last.Add(gap).Sub(s.Manager.now()); d > 0 {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-after(d):
+				}
+			}
+			sched = s.reload(ctx, sched)
 		}
 		now := s.Manager.now()
-		outcomes, err := s.Manager.RunDue(ctx, sched.Horizon(now), s.Concurrency)
+		last = now
+		outcomes, err := s.Manager.RunDue(ctx, sched.Window(now), s.Concurrency)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			s.Manager.log().Error("refresh run failed", "err", err)
 		}
 		if s.Ran != nil {
 			s.Ran(outcomes)
 		}
-		next := s.nextWake(ctx, sched)
+		if !s.wait(ctx, after, &sched) {
+			return nil
+		}
+	}
+}
+
+// wait waits for the next run of *sched, or for a change of the
+// schedule, which it stores in *sched. It returns false when ctx ends.
+func (s *Scheduler) wait(ctx context.Context, after func(time.Duration) <-chan time.Time, sched *Schedule) bool {
+	for {
+		timer := after(s.nextWake(ctx, *sched).Sub(s.Manager.now()))
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-after(next.Sub(s.Manager.now())):
+			return false
+		case <-timer:
+			return true
+		case <-s.Changed:
+			if next := s.reload(ctx, *sched); !next.Same(*sched) {
+				*sched = next
+				return true
+			}
 		}
 	}
 }

@@ -320,7 +320,7 @@ func TestJudge(t *testing.T) {
 		{"needs authorization", core.TokenState{NeedsAuthorization: true}, NeedsPerson},
 	}
 	for _, tt := range tests {
-		if got := Judge(tt.st, now, horizon, time.Minute); got != tt.want {
+		if got := Judge(tt.st, now, Window{Next: horizon, Horizon: horizon}, time.Minute); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
 	}
@@ -342,6 +342,7 @@ func TestRunDueRefreshesOnlyDue(t *testing.T) {
 	// Make "due" expire soon and leave "fresh" as it is.
 	due, _ := e.store.TokenState(ctx, "due")
 	due.Tokens.Expiry = e.clock.Now().Add(10 * time.Minute)
+	due.Tokens.ObtainedAt = e.clock.Now().Add(-time.Hour) // 10 minutes of 70 left
 	if err := e.store.SaveTokens(ctx, "due", "", due.Tokens); err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +351,7 @@ func TestRunDueRefreshesOnlyDue(t *testing.T) {
 	if st.Tokens.Expiry.Before(horizon.Add(DefaultMargin)) {
 		t.Fatalf("fixture: the fresh token expires too soon (%v)", st.Tokens.Expiry)
 	}
-	outcomes, err := e.m.RunDue(ctx, horizon, 4)
+	outcomes, err := e.m.RunDue(ctx, Window{Next: horizon, Horizon: horizon}, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
