@@ -22,6 +22,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/config"
 	"oidcctl/core/serve"
+	"oidcctl/core/tokens"
 	"oidcctl/tui"
 )
 
@@ -64,8 +65,10 @@ and on --socket, a unix socket only its owner can use (0600):
 GET /token/ACCOUNT prints the account's token, for local scripts.
 
 The refresh scheduler runs inside (oidcctl config set refresh.schedule,
-refresh.interval). Changes made with the console or the command line are
-picked up within a few seconds, or at once on SIGHUP. Logs are JSON when
+refresh.interval); serve refuses to start (exit 2) with a schedule that
+never fires. Changes made with the console or the command line, the
+schedule included, are picked up within the reload interval, or at once on
+SIGHUP. Logs are JSON when
 standard error is not a terminal.`,
 		Example: `  oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock --auth-profile keycloak
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8085/ws/tickets/GetTicket/1
@@ -273,6 +276,10 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	cfg.Logger = a.log
 	cfg.Version = version()
 	srv, err := serve.New(ctx, cfg)
+	if errors.Is(err, tokens.ErrBadSchedule) {
+		// A setting to fix, not a failure to retry: exit 2 with the reason.
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}

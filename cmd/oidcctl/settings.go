@@ -19,7 +19,7 @@ type setting struct {
 var settings = []setting{
 	{tokens.SettingSchedule, "cron expression of the token refresh (five fields, or @hourly, @every 10m …)", tokens.DefaultSchedule,
 		func(v string) error { _, err := tokens.ParseSchedule(v, ""); return err }},
-	{tokens.SettingInterval, "seconds every refresh run looks ahead at least (as the manual's Interval)", fmt.Sprint(int(tokens.DefaultInterval.Seconds())),
+	{tokens.SettingInterval, "seconds every refresh run looks ahead at least (as the manual's Interval; at most a year)", fmt.Sprint(int(tokens.DefaultInterval.Seconds())),
 		func(v string) error { _, err := tokens.ParseSchedule("", v); return err }},
 }
 
@@ -52,7 +52,12 @@ func (a *app) configSet() *cobra.Command {
   refresh.schedule   cron expression of the token refresh (default "0 * * * *")
   refresh.interval   seconds each refresh run looks ahead at least (default 3600)
 
-A running oidcctl serve uses a new schedule from its next run on.`,
+A schedule that never fires ("0 0 31 2 *") and an interval beyond a year are
+refused (exit 2). A running oidcctl serve reads a new schedule or interval
+within its reload interval (a few seconds; at once on SIGHUP), runs once with
+it and then follows it. Whatever the schedule says, runs are at least 10 s
+apart, and a token with more than half of its lifetime left is renewed only
+when it would expire before the next run while a new one would outlast it.`,
 		Example: `  oidcctl config set refresh.schedule '*/10 * * * *'
   oidcctl config set refresh.interval 600
   oidcctl config set refresh.schedule ''     # back to the default`,

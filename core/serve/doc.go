@@ -88,7 +88,10 @@
 // behind an atomic pointer: a reload, when the store's ConfigVersion
 // changes (polled every ReloadInterval) or Reload is called (SIGHUP),
 // builds a new table and swaps it in; requests in flight finish with the
-// table they started with. Run stops on the cancellation of its context:
+// table they started with. Each reload also makes the refresh scheduler
+// read the refresh schedule again: a new schedule or interval takes effect
+// within ReloadInterval (at once on SIGHUP), with a run under the new
+// schedule, not at the old schedule's next run. Run stops on the cancellation of its context:
 // it tells systemd STOPPING=1, stops accepting connections, waits up to
 // ShutdownTimeout for requests in flight, then writes the debugger's queue.
 //

@@ -78,7 +78,9 @@ type Config struct {
 	// webservices, no token socket, no scheduler. New wraps its Grants to
 	// count refreshes for /metrics.
 	Tokens *tokens.Manager
-	// NoScheduler leaves refreshing to another process.
+	// NoScheduler leaves refreshing to another process. Without it, New
+	// refuses a stored refresh schedule that cannot be run (one that
+	// never fires: tokens.ErrBadSchedule).
 	NoScheduler bool
 	// SchedulerConcurrency bounds the accounts refreshed at once; 0 means 4.
 	SchedulerConcurrency int
@@ -100,7 +102,8 @@ type Config struct {
 	MaxInvokeBodySize int64
 	Timeouts          Timeouts
 	// ReloadInterval is how often the store's ConfigVersion is polled; 0
-	// means DefaultReloadInterval.
+	// means DefaultReloadInterval. A new refresh schedule takes effect
+	// within it too: the scheduler reads the schedule at every reload.
 	ReloadInterval time.Duration
 	// Transport carries calls to upstreams and endpoints; nil means a
 	// clone of http.DefaultTransport with the Upstream timeout.
