@@ -1,7 +1,8 @@
 // Package jwks keeps the key sets (JWKS, RFC 7517) of oidcctl's profiles:
 // fetched from the jwks_uri of the provider's discovery document with the
 // profile's TLS client, cached in memory, and refetched only when needed and
-// never more often than once per MinRefetchInterval.
+// never more often than once per MinRefetchInterval (10 s by default, held
+// between one and ten seconds).
 //
 // # Why not jwk.Cache
 //
@@ -18,7 +19,10 @@
 //   - on first use;
 //   - when a token names a kid the set does not have ("unknown kid"), at
 //     most once per MinRefetchInterval per set: a flood of tokens with
-//     made-up kids costs one request per interval, not one per token;
+//     made-up kids costs one request per interval, not one per token, and
+//     never more than one a second. The same bound is the longest a key
+//     the provider added in a rotation waits to be picked up, however many
+//     made-up kids arrive meanwhile: ten seconds at most;
 //   - when the set is older than MaxAge (so that a key the provider
 //     withdrew stops being trusted), again at most once per interval;
 //   - when Refresh is called (an administrator asked).
@@ -56,7 +60,13 @@ import (
 const (
 	// DefaultMinRefetchInterval is the least time between two fetches of
 	// one set that were not asked for by Refresh.
-	DefaultMinRefetchInterval = 30 * time.Second
+	DefaultMinRefetchInterval = 10 * time.Second
+	// MinRefetchFloor and MinRefetchCeiling bound MinRefetchInterval: a
+	// flood of tokens with unknown kids never makes more than one fetch a
+	// second, and never keeps a new key of the provider out for more than
+	// ten seconds after a rotation.
+	MinRefetchFloor   = time.Second
+	MinRefetchCeiling = 10 * time.Second
 	// DefaultMaxAge is how long a set is used before it is fetched again
 	// although every kid asked for was found.
 	DefaultMaxAge = time.Hour
@@ -186,7 +196,8 @@ type Cache struct {
 	HTTPClient func(core.Profile) (*http.Client, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// MinRefetchInterval: 0 means DefaultMinRefetchInterval.
+	// MinRefetchInterval: 0 means DefaultMinRefetchInterval; other values
+	// are held between MinRefetchFloor and MinRefetchCeiling.
 	MinRefetchInterval time.Duration
 	// MaxAge: 0 means DefaultMaxAge, negative means a set is kept until a
 	// kid is missing from it.
@@ -467,10 +478,10 @@ func (c *Cache) tooOld(e *entry, now time.Time) bool {
 }
 
 func (c *Cache) interval() time.Duration {
-	if c.MinRefetchInterval > 0 {
-		return c.MinRefetchInterval
+	if c.MinRefetchInterval == 0 {
+		return DefaultMinRefetchInterval
 	}
-	return DefaultMinRefetchInterval
+	return min(max(c.MinRefetchInterval, MinRefetchFloor), MinRefetchCeiling)
 }
 
 // entry returns the entry for k, making it; c.mu must be held.

@@ -195,7 +195,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 	clk := newClock()
 	srv := newServer(t, publicJWK(t, rsaKey(t, 0), "k1", "RS256"))
 	c := newCache(clk)
-	c.MinRefetchInterval = 30 * time.Second
+	c.MinRefetchInterval = 10 * time.Second
 	ctx := context.Background()
 	if _, err := c.PublicKey(ctx, prof, srv.URL, "k1"); err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 	}
 
 	// Within the interval of the first fetch: no fetch at all.
-	clk.Add(10 * time.Second)
+	clk.Add(5 * time.Second)
 	if got := flood(0); got != 0 {
 		t.Errorf("%d callers say they refetched", got)
 	}
@@ -233,20 +233,20 @@ func TestUnknownKIDFlood(t *testing.T) {
 		t.Fatalf("JWKS requests after a flood within the interval = %d, want 1", n)
 	}
 	// Past it: exactly one fetch, shared by whoever waits for it.
-	clk.Add(25 * time.Second)
+	clk.Add(6 * time.Second)
 	flood(1)
 	if n := srv.count(); n != 2 {
 		t.Fatalf("JWKS requests after a flood past the interval = %d, want 2", n)
 	}
 	_, err := c.PublicKey(ctx, prof, srv.URL, "ghost")
 	var ke *jwks.KIDError
-	if !errors.As(err, &ke) || ke.Refetched || !ke.NextRefetch.Equal(clk.Now().Add(30*time.Second)) {
+	if !errors.As(err, &ke) || ke.Refetched || !ke.NextRefetch.Equal(clk.Now().Add(10*time.Second)) {
 		t.Errorf("after the refetch: %#v", err)
 	}
 	if info, _ := c.Info(prof, srv.URL); !strings.HasPrefix(info.Reason, jwks.ReasonUnknownKID+` "ghost-1-`) || info.Fetches != 2 {
 		t.Errorf("Reason = %q", info.Reason)
 	}
-	clk.Add(31 * time.Second)
+	clk.Add(11 * time.Second)
 	flood(2)
 	if n := srv.count(); n != 3 {
 		t.Errorf("JWKS requests after the third flood = %d, want 3", n)

@@ -115,7 +115,7 @@ func TestKeyRotation(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	clk.Add(10 * time.Second) // within the interval of the last fetch
+	clk.Add(5 * time.Second) // within the interval of the last fetch
 	flood()
 	if n := p.jwksHits.Load(); n != 2 {
 		t.Errorf("JWKS requests after a flood within the interval = %d, want 2", n)
