@@ -28,9 +28,19 @@ const (
 	SettingInterval = "refresh.interval"
 )
 
-// ErrBadSchedule is wrapped by the errors of ParseSchedule: a refresh
-// schedule or interval that oidcctl refuses to run with.
+// ErrBadSchedule is matched (errors.Is) by the errors of ParseSchedule: a
+// refresh schedule or interval that oidcctl refuses to run with.
 var ErrBadSchedule = errors.New("bad refresh schedule")
+
+// badSchedule is an error of ParseSchedule: its message says what is wrong
+// without repeating ErrBadSchedule's.
+type badSchedule struct{ err error }
+
+func (e badSchedule) Error() string        { return e.err.Error() }
+func (e badSchedule) Unwrap() error        { return e.err }
+func (e badSchedule) Is(target error) bool { return target == ErrBadSchedule }
+
+func badf(format string, args ...any) error { return badSchedule{fmt.Errorf(format, args...)} }
 
 // Schedule says when the store is renewed: a cron expression for when runs
 // happen, and an interval that every run looks ahead at least.
@@ -57,16 +67,16 @@ func ParseSchedule(spec, interval string) (Schedule, error) {
 	}
 	c, err := cron.ParseStandard(spec)
 	if err != nil {
-		return Schedule{}, fmt.Errorf("%w: refresh schedule %q: %w", ErrBadSchedule, spec, err)
+		return Schedule{}, badf("refresh schedule %q: %w", spec, err)
 	}
 	if c.Next(neverBefore).IsZero() {
-		return Schedule{}, fmt.Errorf("%w: refresh schedule %q never fires: no date matches it", ErrBadSchedule, spec)
+		return Schedule{}, badf("refresh schedule %q never fires: no date matches it", spec)
 	}
 	s := Schedule{Cron: c, Spec: spec, Interval: DefaultInterval}
 	if interval != "" {
 		n, err := strconv.ParseInt(interval, 10, 64)
 		if err != nil || n <= 0 || n > int64(MaxInterval/time.Second) {
-			return Schedule{}, fmt.Errorf("%w: refresh interval %q: want a number of seconds from 1 to %d", ErrBadSchedule, interval, int64(MaxInterval/time.Second))
+			return Schedule{}, badf("refresh interval %q: want a number of seconds from 1 to %d", interval, int64(MaxInterval/time.Second))
 		}
 		s.Interval = time.Duration(n) * time.Second
 	}

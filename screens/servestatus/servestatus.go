@@ -5,7 +5,12 @@
 // run with the accounts it renewed and those that failed; and the refresh
 // schedule every serve process follows (the refresh.schedule and
 // refresh.interval settings, or their defaults). It only reads: the
-// schedule is changed with `oidcctl config set`.
+// schedule is changed with `oidcctl config set`, and a running serve
+// follows a change within its reload interval (a few seconds). A stored
+// schedule that cannot be used (one that never fires) is shown with why,
+// and that serve keeps the schedule it runs with and will not start with
+// this one. A schedule that fires more often than runs may happen says
+// that runs are at least tokens.DefaultMinGap apart.
 package servestatus
 
 import (
@@ -294,16 +299,22 @@ func (s *Screen) schedule() string {
 	if interval == "" {
 		interval = strconv.Itoa(int(tokens.DefaultInterval.Seconds()))
 	}
+	title := label(" (oidcctl config set; serve follows a change within seconds)")
 	var when, ahead string
 	if sc.err != nil {
+		title = s.st.Error.Render(" unusable: serve keeps the one it runs with, and will not start")
 		when = s.st.Error.Render("✗ " + sc.err.Error())
 	} else {
-		next := sc.parsed.Cron.Next(s.deps.Clock())
-		when = label("next run ") + tui.Stamp(next) + label(" ("+tui.Relative(next, s.deps.Clock())+")")
+		now := s.deps.Clock()
+		next := sc.parsed.Cron.Next(now)
+		when = label("next run ") + tui.Stamp(next) + label(" ("+tui.Relative(next, now)+")")
+		if after := sc.parsed.Cron.Next(next); after.Sub(next) < tokens.DefaultMinGap {
+			when += label(" · runs ≥" + short(tokens.DefaultMinGap) + " apart")
+		}
 		ahead = label(" · each run looks ahead at least ") + short(sc.parsed.Interval)
 	}
 	lines := []string{
-		s.st.Bold.Render("Refresh schedule") + label(" (oidcctl config set refresh.schedule / refresh.interval)"),
+		s.st.Bold.Render("Refresh schedule") + title,
 		label("schedule ") + spec + def(sc.specSet) + label(" · ") + when,
 		label("interval ") + interval + " s" + def(sc.intervalSet) + ahead,
 	}

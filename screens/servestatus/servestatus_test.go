@@ -72,3 +72,30 @@ func TestProcessesAndSchedule(t *testing.T) {
 	term.Type("r")
 	term.WaitFor("every tuesday · ✗ refresh schedule")
 }
+
+// A stored schedule that never fires (written by an older oidcctl, or by
+// hand) is shown as unusable, with why and what serve does about it,
+// rather than with a "next run" in the year 1; one that fires every
+// second says that runs are at least 10s apart ("runs ≥10s apart").
+func TestUnusableAndTooFrequentSchedules(t *testing.T) {
+	e := screentest.New(t)
+	ctx := context.Background()
+	if err := e.DB.SetSetting(ctx, tokens.SettingSchedule, "0 0 31 2 *"); err != nil {
+		t.Fatal(err)
+	}
+	term := e.Shell(t, 80, 24, servestatus.New(e.Deps))
+	f := term.WaitFor(`0 0 31 2 * · ✗ refresh schedule "0 0 31 2 *" never fires`)
+	for _, want := range []string{"unusable: serve keeps the one it runs with, and will not start"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("no %q in\n%s", want, f)
+		}
+	}
+	if strings.Contains(f, "next run 0001") || strings.Contains(f, "each run looks ahead") {
+		t.Errorf("an unusable schedule is shown as if it ran:\n%s", f)
+	}
+	if err := e.DB.SetSetting(ctx, tokens.SettingSchedule, "@every 1s"); err != nil {
+		t.Fatal(err)
+	}
+	term.Type("r")
+	term.WaitFor("@every 1s · next run 2026-03-04 10:00:01", "runs ≥10s apart", "serve follows a change within seconds")
+}
