@@ -54,7 +54,7 @@ func TestSystemdUnit(t *testing.T) {
 	for _, want := range []string{"\nType=notify\n", "\nDynamicUser=yes\n", "\nStateDirectory=oidcctl\n", "\nRuntimeDirectory=oidcctl\n",
 		"\nLoadCredential=oidcctl.key:/etc/oidcctl/oidcctl.key\n", "\nNoNewPrivileges=yes\n", "\nProtectSystem=strict\n",
 		"\nPrivateTmp=yes\n", "\nWatchdogSec=30s\n", "\nExecStart=/usr/local/bin/oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock\n",
-		"\nExecReload=/bin/kill -HUP $MAINPID\n"} {
+		"\nExecReload=/bin/kill -HUP $MAINPID\n", "\nRestartPreventExitStatus=2\n"} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("the unit lacks %q", strings.TrimSpace(want))
 		}
