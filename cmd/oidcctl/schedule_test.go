@@ -19,7 +19,7 @@ func TestConfigSetRefusesScheduleThatNeverFires(t *testing.T) {
 	for _, tt := range []struct{ key, value, want string }{
 		{tokens.SettingSchedule, "0 0 31 2 *", "never fires"},
 		{tokens.SettingSchedule, "0 0 30 2 *", "never fires"},
-		{tokens.SettingInterval, "99999999999", "from 1 to 31622400"},
+		{tokens.SettingInterval, "99999999999", "at most 31622400 (a year)"},
 	} {
 		r := c.run("", "config", "set", tt.key, tt.value)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
@@ -30,6 +30,21 @@ func TestConfigSetRefusesScheduleThatNeverFires(t *testing.T) {
 		t.Errorf("schedule after refusals: %q", got)
 	}
 	c.ok("config", "set", tokens.SettingSchedule, "0 0 29 2 *") // rare, but it fires
+}
+
+// config import cannot set the refresh schedule at all (its documents hold
+// profiles and accounts): a file that tries is refused whole, exit 2,
+// and the stored schedule stays. A guard, not a fix: this held before.
+func TestConfigImportCannotSetSchedule(t *testing.T) {
+	c := newCLI(t)
+	f := c.file("c.yaml", "version: 1\nprofiles: []\naccounts: []\nsettings:\n  refresh.schedule: \"0 0 31 2 *\"\n")
+	r := c.run("", "config", "import", f)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "field settings not found") {
+		t.Fatalf("import with a schedule: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if got := strings.TrimSpace(c.ok("config", "get", tokens.SettingSchedule)); got != tokens.DefaultSchedule {
+		t.Errorf("schedule after the import: %q", got)
+	}
 }
 
 // serve refuses to start with a schedule that never fires (stored by an

@@ -76,7 +76,7 @@ func ParseSchedule(spec, interval string) (Schedule, error) {
 	if interval != "" {
 		n, err := strconv.ParseInt(interval, 10, 64)
 		if err != nil || n <= 0 || n > int64(MaxInterval/time.Second) {
-			return Schedule{}, badf("refresh interval %q: want a number of seconds from 1 to %d", interval, int64(MaxInterval/time.Second))
+			return Schedule{}, badf("refresh interval %q: want a positive number of seconds, at most %d (a year)", interval, int64(MaxInterval/time.Second))
 		}
 		s.Interval = time.Duration(n) * time.Second
 	}
