@@ -68,8 +68,7 @@ The refresh scheduler runs inside (oidcctl config set refresh.schedule,
 refresh.interval); serve refuses to start (exit 2) with a schedule that
 never fires. Changes made with the console or the command line, the
 schedule included, are picked up within the reload interval, or at once on
-SIGHUP. Logs are JSON when
-standard error is not a terminal.`,
+SIGHUP. Logs are JSON when standard error is not a terminal.`,
 		Example: `  oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock --auth-profile keycloak
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8085/ws/tickets/GetTicket/1
   curl --unix-socket /run/oidcctl/token.sock http://x/token/billing

@@ -256,7 +256,7 @@ func (a *app) tokenRefresh() *cobra.Command {
 			return a.printOutcomes(outcomes)
 		},
 	}
-	cmd.Flags().BoolVar(&due, "due", false, "refresh every account the scheduler would renew now: its token expires before the next scheduled run and has less than half its lifetime left, or a new one would outlast the run")
+	cmd.Flags().BoolVar(&due, "due", false, "refresh every account the scheduler would renew now: its token expires before the next scheduled run (see config set --help)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "accounts refreshed at once with --due")
 	return cmd
 }

@@ -91,9 +91,10 @@
 // table they started with. Each reload also makes the refresh scheduler
 // read the refresh schedule again: a new schedule or interval takes effect
 // within ReloadInterval (at once on SIGHUP), with a run under the new
-// schedule, not at the old schedule's next run. Run stops on the cancellation of its context:
-// it tells systemd STOPPING=1, stops accepting connections, waits up to
-// ShutdownTimeout for requests in flight, then writes the debugger's queue.
+// schedule, not at the old schedule's next run. Run stops on the
+// cancellation of its context: it tells systemd STOPPING=1, stops
+// accepting connections, waits up to ShutdownTimeout for requests in
+// flight, then writes the debugger's queue.
 //
 // # Status
 //

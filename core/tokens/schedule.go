@@ -146,11 +146,10 @@ const (
 // A floor no schedule can undercut: a token with more than half of its
 // lifetime left (from TokenSet.ObtainedAt to its expiry) is never due,
 // unless it would expire before the next run while a new one would
-// outlast that run. So
-// a look-ahead longer than a token's lifetime (an hourly run and 5-minute
-// tokens) does not renew a token just obtained, run after run, while a
-// refresh token that would die before the next run is still renewed in
-// time.
+// outlast that run. So a look-ahead longer than a token's lifetime (an
+// hourly run and 5-minute tokens) does not renew a token just obtained,
+// run after run, while a refresh token that would die before the next run
+// is still renewed in time.
 func Judge(st core.TokenState, now time.Time, w Window, margin time.Duration) Verdict {
 	switch {
 	case st.NeedsAuthorization:
