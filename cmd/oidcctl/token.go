@@ -305,10 +305,15 @@ func (a *app) tokenRevoke() *cobra.Command {
 	return &cobra.Command{
 		Use:   "revoke ACCOUNT",
 		Short: "Revoke an account's tokens at the provider (RFC 7009) and forget them",
-		Long: `Revokes the refresh token and the access token at the provider's
+		Long: `Revokes the refresh token, then the access token, at the provider's
 revocation endpoint, where it has one, then removes them from the store. The
-tokens are forgotten even when the provider offers no revocation; a failed
-revocation is reported and the tokens are kept.`,
+tokens are forgotten even when the provider offers no revocation, and a token
+the provider says it does not revoke (unsupported_token_type, as JWT access
+tokens often are) is forgotten and stays valid there until it expires.
+
+When revoking the refresh token fails, the tokens are kept and the command
+exits 1. Once the refresh token is revoked the tokens are always forgotten;
+if revoking the access token then fails, the command says so and exits 1.`,
 		Example: "  oidcctl token revoke billing",
 		Args:    exactArgs(1, "an account name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -321,6 +326,13 @@ revocation is reported and the tokens are kept.`,
 			}
 			if r.Unsupported {
 				fmt.Fprintf(a.stderr, "The provider offers no token revocation; the tokens are only forgotten here.\n")
+			}
+			for _, kind := range r.NotRevocable {
+				life := "until it expires"
+				if kind == "access_token" && !r.AccessExpiry.IsZero() {
+					life = "until it expires " + tui.Relative(r.AccessExpiry, time.Now())
+				}
+				fmt.Fprintf(a.stderr, "The provider does not revoke the %s (unsupported_token_type); it was forgotten here and stays valid there %s.\n", kind, life)
 			}
 			return a.printDone(fmt.Sprintf("revoked (%d tokens at the provider) and forgotten", r.AtProvider), "tokens of account", args[0])
 		},

@@ -20,6 +20,12 @@ var (
 	// ErrUnsupported: the provider does not offer what was asked, such as
 	// revocation or the device flow.
 	ErrUnsupported = errors.New("not supported by the provider")
+	// ErrUnsupportedTokenType: the revocation endpoint does not revoke
+	// tokens of that type (RFC 7009 §2.2.1 "unsupported_token_type"),
+	// as providers with self-contained JWT access tokens answer for
+	// those; the token stays valid until it expires. A *ProviderError
+	// with that code matches it.
+	ErrUnsupportedTokenType = errors.New("unsupported_token_type")
 	// ErrInvalidGrant: the provider refused a grant (a refresh token,
 	// code or password) with RFC 6749 "invalid_grant". A *ProviderError
 	// with that code matches it.
@@ -73,8 +79,8 @@ func (e *ProviderError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrInvalidGrant), ErrAccessDenied and ErrExpired
-// hold for the matching error codes.
+// Is makes errors.Is(err, ErrInvalidGrant), ErrAccessDenied, ErrExpired
+// and ErrUnsupportedTokenType hold for the matching error codes.
 func (e *ProviderError) Is(target error) bool {
 	switch target {
 	case ErrInvalidGrant:
@@ -83,6 +89,8 @@ func (e *ProviderError) Is(target error) bool {
 		return e.Code == "access_denied"
 	case ErrExpired:
 		return e.Code == "expired_token"
+	case ErrUnsupportedTokenType:
+		return e.Code == "unsupported_token_type"
 	}
 	return false
 }
@@ -98,6 +106,7 @@ var hints = map[string]string{
 	"access_denied":          "the login was refused (by the person, or by the provider's policy)",
 	"expired_token":          "the device code expired before the login was approved; start again",
 	"slow_down":              "the provider asks to poll less often",
+	"unsupported_token_type": "the provider does not revoke tokens of this type; it stays valid until it expires",
 	"temporarily_unavailable": "the provider is overloaded or down for maintenance; " +
 		"try again later",
 }

@@ -306,7 +306,11 @@ func revoke(ctx context.Context, d screens.Deps, name string) (string, error) {
 	if r.Unsupported {
 		return fmt.Sprintf("The provider offers no revocation: the tokens of %s are only forgotten here.", name), nil
 	}
-	return fmt.Sprintf("Tokens of %s revoked (%d at the provider) and forgotten.", name, r.AtProvider), nil
+	note := fmt.Sprintf("Tokens of %s revoked (%d at the provider) and forgotten.", name, r.AtProvider)
+	if len(r.NotRevocable) > 0 {
+		note += fmt.Sprintf(" The provider does not revoke the %s: it stays valid there until it expires.", strings.Join(r.NotRevocable, " or "))
+	}
+	return note, nil
 }
 
 func (s *Screen) copyToken(name string) tea.Cmd {
