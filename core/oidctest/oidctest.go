@@ -362,6 +362,40 @@ func (p *Provider) SetTokenMiddleware(mw func(http.Handler) http.Handler) {
 	p.tokenMW = mw
 }
 
+// DelayAnswers returns a token middleware for a slow provider: it handles
+// each request at once (so that a refresh token is rotated then), calls
+// meanwhile when it is not nil, and holds the answer back for d, even
+// when the client has given up meanwhile. A client that gives up early
+// thus never sees the refresh token the provider rotated to.
+func DelayAnswers(d time.Duration, meanwhile func()) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
+			if meanwhile != nil {
+				meanwhile()
+			}
+			time.Sleep(d)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+		})
+	}
+}
+
+// SlowTokenResponses makes the token endpoint answer d late, as
+// [DelayAnswers] does, until it is called with 0. It replaces any token
+// middleware.
+func (p *Provider) SlowTokenResponses(d time.Duration) {
+	if d <= 0 {
+		p.SetTokenMiddleware(nil)
+		return
+	}
+	p.SetTokenMiddleware(DelayAnswers(d, nil))
+}
+
 // FailTokenRequests makes the token endpoint answer every request with
 // status and an RFC 6749 error body (error "server_error", or
 // "temporarily_unavailable" for 503, "invalid_client" for 401,

@@ -98,7 +98,9 @@ func TestRevokeOutcomes(t *testing.T) {
 		// is not unsupported_token_type: nothing can be refreshed any
 		// more, so the tokens are forgotten, and the error says so.
 		name: "access token fails after the refresh token", grant: core.GrantPassword, scopes: []string{"openid", "offline_access"},
-		breakIt:    func(e *env) { e.op.RefuseAccessTokenRevocation(http.StatusServiceUnavailable, "temporarily_unavailable") },
+		breakIt: func(e *env) {
+			e.op.RefuseAccessTokenRevocation(http.StatusServiceUnavailable, "temporarily_unavailable")
+		},
 		hints:      []string{"refresh_token", "access_token"},
 		errWant:    "was revoked and the tokens forgotten",
 		atProvider: 1,
