@@ -41,6 +41,26 @@ func (a *app) grants() *grant.Client {
 	}
 }
 
+// noteInterrupt tells, when ctx ends before done is called, that a
+// renewal under way is finished first (tokens.Manager never abandons one
+// at the provider) and how to quit at once. done waits for the note.
+func (a *app) noteInterrupt(ctx context.Context) (done func()) {
+	finished, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(a.stderr, "Interrupted: a token request under way is finished first, so that a rotated refresh token is not lost (at most %s). Interrupt again to quit at once.\n",
+				tokens.DefaultRenewTimeout)
+		case <-finished:
+		}
+	}()
+	return func() {
+		close(finished)
+		<-exited
+	}
+}
+
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "token",
@@ -82,7 +102,9 @@ first, by one process at a time.`,
 			if err != nil {
 				return err
 			}
+			done := a.noteInterrupt(cmd.Context())
 			set, err := a.tokenManager().Token(cmd.Context(), acc.Name)
+			done()
 			if err != nil {
 				return err
 			}
@@ -239,7 +261,9 @@ func (a *app) tokenRefresh() *cobra.Command {
 			}
 			m := a.tokenManager()
 			if !due {
+				done := a.noteInterrupt(cmd.Context())
 				set, err := m.Refresh(cmd.Context(), args[0])
+				done()
 				if err != nil {
 					return err
 				}
