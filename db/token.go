@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"oidcctl/core"
@@ -218,13 +219,29 @@ func (db *DB) scanTokenState(row scanner) (core.TokenState, int64, error) {
 			damaged = append(damaged, fmt.Errorf("the stored %s cannot be opened: %w", c.column, err))
 		}
 	}
-	st.Damaged = errors.Join(damaged...)
+	if len(damaged) > 0 {
+		st.Damaged = damagedError(damaged)
+	}
 	t.Expiry, t.RefreshExpiry, t.ObtainedAt = fromNullMillis(expiry), fromNullMillis(refreshExpiry), fromNullMillis(obtainedAt)
 	st.LastSuccess, st.LastErrorAt = fromNullMillis(lastSuccess), fromNullMillis(lastErrorAt)
 	st.NextAttempt, st.LeaseUntil = fromNullMillis(nextAttempt), fromNullMillis(leaseUntil)
 	st.NeedsAuthorization = needsAuthorization != 0
 	return st, id, nil
 }
+
+// damagedError lists the tokens of one row that do not open, on one line.
+type damagedError []error
+
+func (e damagedError) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap makes errors.Is and errors.As see every cause.
+func (e damagedError) Unwrap() []error { return e }
 
 // tokenState returns the token state of an account and the account's id;
 // *core.NotFoundError when there is no such account.

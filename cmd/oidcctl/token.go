@@ -141,6 +141,8 @@ type tokenState struct {
 	Failures           int        `json:"failures"`
 	NextAttempt        *time.Time `json:"next_attempt,omitempty"`
 	NeedsAuthorization bool       `json:"needs_authorization"`
+	// Damaged says why stored tokens cannot be opened.
+	Damaged string `json:"damaged,omitempty"`
 }
 
 func optTime(t time.Time) *time.Time {
@@ -159,6 +161,9 @@ func (a *app) tokenList() *cobra.Command {
 		Short: "Show the token state of every account",
 		Long: `Shows, for every account: state, when the access token and the refresh token
 expire, the last refresh and the last error. Tokens themselves are never shown.
+An account whose stored tokens cannot be opened (damaged, or sealed with
+another key) is listed as "damaged" and explained on a line of its own on
+standard error; the other accounts are listed as usual.
 
 With --check it exits 1 when any account is failing, needs authorization, or
 has a refresh token that expires within the warning window, so that a
@@ -194,6 +199,9 @@ monitoring system can call it.`,
 						LastSuccess: optTime(st.LastSuccess), LastError: st.LastError, LastErrorAt: optTime(st.LastErrorAt),
 						Failures: st.Failures, NextAttempt: optTime(st.NextAttempt), NeedsAuthorization: st.NeedsAuthorization,
 					}
+					if st.Damaged != nil {
+						out[i].Damaged = st.Damaged.Error()
+					}
 				}
 				if err := writeJSON(a.stdout, out); err != nil {
 					return err
@@ -207,10 +215,21 @@ monitoring system can call it.`,
 					if st.Tokens.RefreshToken.IsSet() && st.Tokens.RefreshExpiry.IsZero() {
 						refresh = "unknown"
 					}
+					lastErr := st.LastError
+					if st.Damaged != nil {
+						lastErr = "stored tokens cannot be opened (see below)"
+					}
 					t.row(st.Account, st.Profile, string(st.GrantType), st.Status(now), tui.Relative(st.Tokens.Expiry, now),
-						refresh, tui.Relative(st.LastSuccess, now), cmp.Or(tui.Truncate(st.LastError, 60), "-"))
+						refresh, tui.Relative(st.LastSuccess, now), cmp.Or(tui.Truncate(lastErr, 60), "-"))
 				}
 				t.flush()
+			}
+			// A damaged row is listed with the others and explained on a
+			// line of its own.
+			for _, st := range states {
+				if st.Damaged != nil {
+					fmt.Fprintf(a.stderr, "oidcctl: %s: %v; %s\n", st.Account, st.Damaged, damagedHint(st))
+				}
 			}
 			if check && len(problems) > 0 {
 				return exitCodeError{exitFailure, fmt.Errorf("%d accounts need attention:\n  %s", len(problems), strings.Join(problems, "\n  "))}
@@ -223,11 +242,22 @@ monitoring system can call it.`,
 	return cmd
 }
 
+// damagedHint says how an account with damaged stored tokens gets new
+// ones.
+func damagedHint(st core.TokenState) string {
+	if st.GrantType == core.GrantAuthorizationCode {
+		return "run oidcctl account authorize " + st.Account
+	}
+	return "oidcctl token get " + st.Account + " obtains new tokens"
+}
+
 // healthProblem says why an account needs attention, or "".
 func healthProblem(st core.TokenState, now time.Time, window time.Duration) string {
 	switch {
 	case st.NeedsAuthorization:
 		return "needs authorization: run oidcctl account authorize " + st.Account
+	case st.Damaged != nil:
+		return "damaged: stored tokens cannot be opened; " + damagedHint(st)
 	case st.LastError != "":
 		return "failing: " + st.LastError
 	case st.GrantType == core.GrantAuthorizationCode && !st.Tokens.RefreshToken.IsSet() && !st.Tokens.AccessToken.IsSet():
@@ -350,6 +380,9 @@ if revoking the access token then fails, the command says so and exits 1.`,
 			}
 			if r.Unsupported {
 				fmt.Fprintf(a.stderr, "The provider offers no token revocation; the tokens are only forgotten here.\n")
+			}
+			if r.Damaged {
+				fmt.Fprintf(a.stderr, "Stored tokens that could not be opened were forgotten without being revoked.\n")
 			}
 			for _, kind := range r.NotRevocable {
 				life := "until it expires"

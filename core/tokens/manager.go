@@ -326,10 +326,16 @@ func (m *Manager) obtain(ctx context.Context, acc core.Account, st core.TokenSta
 		m.log().Info("refresh token refused; obtaining new tokens", "account", acc.Name, "err", err)
 	} else if !canObtain(acc) {
 		why := "has no refresh token"
-		if rt.IsSet() {
+		switch {
+		case rt.IsSet():
 			why = "has a refresh token that expired at " + st.Tokens.RefreshExpiry.Format(time.RFC3339)
+		case st.Damaged != nil:
+			why = fmt.Sprintf("has stored tokens that cannot be opened (%v)", st.Damaged)
 		}
 		return core.TokenSet{}, fmt.Errorf("%w: %s %s; run: oidcctl account authorize %s", ErrNeedsAuthorization, acc.Name, why, acc.Name)
+	}
+	if st.Damaged != nil {
+		m.log().Warn("stored tokens cannot be opened; obtaining new ones", "account", acc.Name, "err", st.Damaged)
 	}
 	return m.Grants.Obtain(ctx, p, d, acc)
 }

@@ -25,6 +25,9 @@ type Revoked struct {
 	// AccessExpiry is when the forgotten access token expires; zero when
 	// unknown or when there was none.
 	AccessExpiry time.Time
+	// Damaged is set when stored tokens could not be opened
+	// (TokenState.Damaged): those were forgotten without being revoked.
+	Damaged bool
 }
 
 // Revoke revokes an account's refresh token and then its access token at
@@ -61,6 +64,7 @@ func (m *Manager) Revoke(ctx context.Context, account string) (Revoked, error) {
 	if st.Tokens.AccessToken.IsSet() {
 		out.AccessExpiry = st.Tokens.Expiry
 	}
+	out.Damaged = st.Damaged != nil
 	// gone: a token was revoked or found unrevocable, so what is stored
 	// must be forgotten even if a later step fails.
 	gone := false
