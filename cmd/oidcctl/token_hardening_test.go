@@ -1,33 +1,21 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"oidcctl/core/oidctest"
+	"oidcctl/db/dbtest"
 )
 
 // corruptToken flips a bit in the middle of a sealed token in the
 // database file, as a disk or a bad copy would.
 func corruptToken(t *testing.T, c *cli, account, column string) {
 	t.Helper()
-	sqldb, err := sql.Open("sqlite", c.env["OIDCCTL_DB"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqldb.Close()
-	const where = ` WHERE account_id = (SELECT id FROM accounts WHERE name = ?)`
-	var sealed []byte
-	if err := sqldb.QueryRow(`SELECT `+column+` FROM tokens`+where, account).Scan(&sealed); err != nil || len(sealed) == 0 {
-		t.Fatalf("read %s of %s: %v", column, account, err)
-	}
-	sealed[len(sealed)/2] ^= 0x40
-	if _, err := sqldb.Exec(`UPDATE tokens SET `+column+` = ?`+where, sealed, account); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.CorruptToken(t, filepath.Dir(c.env["OIDCCTL_DB"]), account, column)
 }
 
 // TestTokenDamagedRow: one account whose stored tokens were damaged does
