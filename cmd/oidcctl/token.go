@@ -90,7 +90,12 @@ func (a *app) tokenGet() *cobra.Command {
 		Long: `Prints the account's access token (or id token, if the account hands out
 id tokens) on standard output, for scripts. A stored token is used while it
 is valid for at least another minute; otherwise it is refreshed or obtained
-first, by one process at a time.`,
+first, by one process at a time. Stored tokens that cannot be opened are
+replaced by new ones where no person is needed (client_credentials, password).
+
+A refresh under way is finished even when interrupted (ctrl-c), so that a
+refresh token the provider has just rotated is not lost; interrupt again to
+quit at once.`,
 		Example: `  curl -H "Authorization: Bearer $(oidcctl token get billing)" https://api.example/
   oidcctl token get billing -o json`,
 		Args: exactArgs(1, "an account name"),
