@@ -129,7 +129,9 @@ func (c *Client) Obtain(ctx context.Context, p core.Profile, d *discovery.Docume
 // the provider grants the scope of the original grant; the account's
 // resources are sent. ctx bounds the request (DefaultTimeout when it has
 // no deadline): a caller that must not lose a rotated refresh token gives
-// it a long deadline and does not cancel it (as tokens.Manager does).
+// it a long deadline and does not cancel it (as tokens.Manager does). When
+// the answer brings a new refresh token but cannot be used otherwise, the
+// error is a *RotatedError carrying that refresh token.
 func (c *Client) Refresh(ctx context.Context, p core.Profile, d *discovery.Document, a core.Account, refreshToken core.Secret) (core.TokenSet, error) {
 	if !refreshToken.IsSet() {
 		return core.TokenSet{}, fmt.Errorf("refresh for %s: no refresh token", a.Name)
@@ -287,6 +289,9 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 	set := tokenSet(tok, now, req.scopes)
 	if set.IDToken.IsSet() {
 		if err := c.verifyIDToken(ctx, p, d, set.IDToken.Reveal(), req.nonce); err != nil {
+			if req.grant == "refresh_token" && set.RefreshToken.IsSet() && set.RefreshToken.Reveal() != req.params.Get("refresh_token") {
+				return core.TokenSet{}, &RotatedError{RefreshToken: set.RefreshToken, RefreshExpiry: set.RefreshExpiry, Err: err}
+			}
 			return core.TokenSet{}, err
 		}
 	}

@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 
 	"golang.org/x/oauth2"
+
+	"oidcctl/core"
 )
 
 // Sentinel errors that callers test with errors.Is.
@@ -43,6 +46,25 @@ var (
 	// ErrIDToken: an id_token failed verification; nothing was returned.
 	ErrIDToken = errors.New("id_token rejected")
 )
+
+// RotatedError is returned by a refresh whose answer could not be used
+// (its id_token failed verification, or the keys to verify it could not
+// be had) although the provider has issued a new refresh token in it,
+// which may have ended the one sent. RefreshToken (and RefreshExpiry,
+// when the provider said) is that new one: the caller keeps it, or the
+// account is left with a spent refresh token. Err is the reason; it is
+// unwrapped, so errors.Is(err, ErrIDToken) still holds.
+type RotatedError struct {
+	RefreshToken  core.Secret
+	RefreshExpiry time.Time
+	Err           error
+}
+
+func (e *RotatedError) Error() string {
+	return e.Err.Error() + " (the provider issued a new refresh token with it)"
+}
+
+func (e *RotatedError) Unwrap() error { return e.Err }
 
 // ProviderError is an error answer of the provider: an RFC 6749 §5.2 error
 // from the token, device authorization or revocation endpoint, or an

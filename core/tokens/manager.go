@@ -255,6 +255,7 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 	}
 	set, err := m.obtain(ctx, acc, st)
 	if err != nil {
+		m.keepRotated(ctx, acc, st, err)
 		released = true
 		return core.TokenSet{}, m.fail(ctx, acc, st, err)
 	}
@@ -268,6 +269,23 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 	released = true
 	m.log().Info("tokens renewed", "account", acc.Name, "expires", set.Expiry)
 	return set, nil
+}
+
+// keepRotated stores the new refresh token of a refresh that failed after
+// the provider rotated it (*grant.RotatedError), with the tokens held
+// before, so that the next refresh sends the one that works.
+func (m *Manager) keepRotated(ctx context.Context, acc core.Account, st core.TokenState, err error) {
+	var re *grant.RotatedError
+	if !errors.As(err, &re) || !re.RefreshToken.IsSet() {
+		return
+	}
+	keep := st.Tokens
+	keep.RefreshToken, keep.RefreshExpiry = re.RefreshToken, re.RefreshExpiry
+	if serr := m.Store.SaveTokens(context.WithoutCancel(ctx), acc.Name, m.Owner, keep); serr != nil {
+		m.log().Error("could not store a rotated refresh token; it may be lost", "account", acc.Name, "err", serr)
+		return
+	}
+	m.log().Warn("the refresh failed after the provider rotated the refresh token; the new refresh token is kept", "account", acc.Name, "err", re.Err)
 }
 
 // lease takes the refresh lease of an account, waiting while another

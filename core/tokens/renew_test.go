@@ -6,7 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v3/jwk"
+
 	"oidcctl/core"
+	"oidcctl/core/discovery"
+	"oidcctl/core/grant"
 	"oidcctl/core/oidctest"
 )
 
@@ -128,5 +132,44 @@ func TestLeaseOutlivesTheRenewal(t *testing.T) {
 				t.Fatalf("the lease lasts %v, not longer than the renewal's deadline %v", left, deadline)
 			}
 		})
+	}
+}
+
+// TestRotatedRefreshTokenKeptWhenTheAnswerIsUnusable: a refresh whose
+// answer cannot be used (the keys to verify its id_token cannot be had)
+// after the provider rotated the refresh token fails, but keeps the new
+// refresh token, so the next refresh works without starting over.
+func TestRotatedRefreshTokenKeptWhenTheAnswerIsUnusable(t *testing.T) {
+	e := newEnv(t, "")
+	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
+	ctx := context.Background()
+	first, err := e.m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	working := e.m.Grants
+	e.m.Grants = &grant.Client{Now: e.clock.Now, Keys: func(context.Context, core.Profile, *discovery.Document) (jwk.Set, error) {
+		return nil, errors.New("the JWKS endpoint is down")
+	}}
+	_, err = e.m.Refresh(ctx, "svc")
+	if !errors.Is(err, grant.ErrIDToken) {
+		t.Fatalf("err = %v, want the id_token failure", err)
+	}
+	st, _ := e.store.TokenState(ctx, "svc")
+	if st.LastError == "" || st.LeaseOwner != "" || st.Tokens.AccessToken.Reveal() != first.AccessToken.Reveal() {
+		t.Fatalf("after the failure: error %q, lease %q, access token kept %v", st.LastError, st.LeaseOwner,
+			st.Tokens.AccessToken.Reveal() == first.AccessToken.Reveal())
+	}
+
+	e.m.Grants = working
+	if _, err := e.m.Refresh(ctx, "svc"); err != nil {
+		t.Fatalf("the next refresh: %v", err)
+	}
+	n, sent := e.grants("refresh_token")
+	if n != 2 || sent[1] == first.RefreshToken.Reveal() {
+		t.Fatalf("%d refreshes; the second sent the spent refresh token again", n)
+	}
+	if p, _ := e.grants("password"); p != 1 {
+		t.Fatalf("%d password grants: the rotated refresh token was lost", p)
 	}
 }
