@@ -60,6 +60,12 @@ type TokenState struct {
 	// LeaseOwner holds the right to refresh until LeaseUntil.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// Damaged, when not nil, says why stored tokens of the account could
+	// not be opened (a damaged ciphertext, or one sealed with another key
+	// or for another account). Those tokens are left unset in Tokens; the
+	// ones that opened are there. Storing new tokens replaces the damaged
+	// ones. One damaged account never hides the others.
+	Damaged error
 }
 
 // Failure is a failed attempt to obtain or refresh tokens.
@@ -75,8 +81,11 @@ type Failure struct {
 type TokenStore interface {
 	// TokenState returns the state of one account (zero tokens when none
 	// were obtained yet); *NotFoundError when the account does not exist.
+	// Stored tokens that cannot be opened are reported in Damaged, not as
+	// an error.
 	TokenState(ctx context.Context, account string) (TokenState, error)
-	// TokenStates returns the state of every account, ordered by name.
+	// TokenStates returns the state of every account, ordered by name; an
+	// account whose tokens cannot be opened is in it with Damaged set.
 	TokenStates(ctx context.Context) ([]TokenState, error)
 	// AcquireLease gives owner the refresh lease of an account until until,
 	// unless another owner holds a lease that has not expired at now. It
@@ -85,7 +94,9 @@ type TokenStore interface {
 	AcquireLease(ctx context.Context, account, owner string, now, until time.Time) (TokenState, bool, error)
 	// SaveTokens stores a new token set, clears the error and releases
 	// owner's lease, in one transaction, so that a rotated refresh token
-	// is kept before the new access token is handed to anyone.
+	// is kept before the new access token is handed to anyone. A set
+	// without a refresh token keeps the stored one, unless that one cannot
+	// be opened: then it is dropped.
 	SaveTokens(ctx context.Context, account, owner string, set TokenSet) error
 	// RecordFailure keeps a failure and releases owner's lease. The stored
 	// tokens stay as they are.
@@ -108,6 +119,7 @@ type SettingStore interface {
 // Token states, as Status says them.
 const (
 	StateNeedsAuthorization = "needs authorization"
+	StateDamaged            = "damaged"
 	StateFailing            = "failing"
 	StateNone               = "none"
 	StateExpired            = "expired"
@@ -120,6 +132,8 @@ func (st TokenState) Status(now time.Time) string {
 	switch {
 	case st.NeedsAuthorization:
 		return StateNeedsAuthorization
+	case st.Damaged != nil:
+		return StateDamaged
 	case st.LastError != "":
 		return StateFailing
 	case !st.Tokens.AccessToken.IsSet():

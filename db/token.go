@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"oidcctl/core"
@@ -18,7 +19,8 @@ import (
 
 // TokenState returns the token state of an account: zero tokens and no
 // history when none were obtained yet; *core.NotFoundError when the
-// account does not exist.
+// account does not exist. Tokens that cannot be opened are left unset and
+// reported in Damaged.
 func (db *DB) TokenState(ctx context.Context, account string) (core.TokenState, error) {
 	tx, err := db.begin(ctx, false)
 	if err != nil {
@@ -33,7 +35,9 @@ func (db *DB) TokenState(ctx context.Context, account string) (core.TokenState, 
 }
 
 // TokenStates returns the token state of every account, those without
-// tokens included, ordered by account name (byte order).
+// tokens included, ordered by account name (byte order). An account whose
+// tokens cannot be opened is listed with Damaged set, so that one bad row
+// does not hide the others.
 func (db *DB) TokenStates(ctx context.Context) ([]core.TokenState, error) {
 	tx, err := db.begin(ctx, false)
 	if err != nil {
@@ -98,8 +102,9 @@ func (db *DB) AcquireLease(ctx context.Context, account, owner string, now, unti
 // An empty set.RefreshToken keeps the stored refresh token and its
 // RefreshExpiry (set.RefreshExpiry is then ignored): providers that do not
 // rotate refresh tokens leave them out of a refresh response, and an
-// empty one must never overwrite one that works. ClearTokens is the way
-// to forget a refresh token.
+// empty one must never overwrite one that works. A stored refresh token
+// that cannot be opened is dropped instead. ClearTokens is the way to
+// forget a refresh token.
 //
 // *core.NotFoundError when the account does not exist.
 func (db *DB) SaveTokens(ctx context.Context, account, owner string, set core.TokenSet) error {
@@ -181,6 +186,8 @@ const tokenStateSelect = `
 	LEFT JOIN tokens t ON t.account_id = a.id`
 
 // scanTokenState reads one row of tokenStateSelect and opens its tokens.
+// A token that does not open is left unset and the reason kept in
+// Damaged: the other columns, and the other rows, stay readable.
 func (db *DB) scanTokenState(row scanner) (core.TokenState, int64, error) {
 	var (
 		st                                    core.TokenState
@@ -201,15 +208,19 @@ func (db *DB) scanTokenState(row scanner) (core.TokenState, int64, error) {
 		return core.TokenState{}, 0, err
 	}
 	st.GrantType = core.GrantType(grantType)
-	var err error
-	if t.AccessToken, err = db.open(access, secretAD("account", st.Account, "access_token")); err != nil {
-		return core.TokenState{}, 0, err
+	var damaged []error
+	for _, c := range []struct {
+		sealed []byte
+		column string
+		to     *core.Secret
+	}{{access, "access_token", &t.AccessToken}, {refresh, "refresh_token", &t.RefreshToken}, {idToken, "id_token", &t.IDToken}} {
+		var err error
+		if *c.to, err = db.open(c.sealed, secretAD("account", st.Account, c.column)); err != nil {
+			damaged = append(damaged, fmt.Errorf("the stored %s cannot be opened: %w", c.column, err))
+		}
 	}
-	if t.RefreshToken, err = db.open(refresh, secretAD("account", st.Account, "refresh_token")); err != nil {
-		return core.TokenState{}, 0, err
-	}
-	if t.IDToken, err = db.open(idToken, secretAD("account", st.Account, "id_token")); err != nil {
-		return core.TokenState{}, 0, err
+	if len(damaged) > 0 {
+		st.Damaged = damagedError(damaged)
 	}
 	t.Expiry, t.RefreshExpiry, t.ObtainedAt = fromNullMillis(expiry), fromNullMillis(refreshExpiry), fromNullMillis(obtainedAt)
 	st.LastSuccess, st.LastErrorAt = fromNullMillis(lastSuccess), fromNullMillis(lastErrorAt)
@@ -217,6 +228,20 @@ func (db *DB) scanTokenState(row scanner) (core.TokenState, int64, error) {
 	st.NeedsAuthorization = needsAuthorization != 0
 	return st, id, nil
 }
+
+// damagedError lists the tokens of one row that do not open, on one line.
+type damagedError []error
+
+func (e damagedError) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap makes errors.Is and errors.As see every cause.
+func (e damagedError) Unwrap() []error { return e }
 
 // tokenState returns the token state of an account and the account's id;
 // *core.NotFoundError when there is no such account.
@@ -288,6 +313,11 @@ func (db *DB) saveTokens(ctx context.Context, tx *sql.Tx, account, owner string,
 	refreshExpiry := nullMillis(set.RefreshExpiry)
 	if refresh == nil {
 		refreshExpiry = nil // kept from the stored row below, with its token
+		// unless that token cannot be opened: keeping it would keep the
+		// account damaged for good.
+		if err := db.dropDamagedRefreshToken(ctx, tx, id, account); err != nil {
+			return err
+		}
 	}
 	lastSuccess := set.ObtainedAt
 	if lastSuccess.IsZero() {
@@ -320,6 +350,24 @@ func (db *DB) saveTokens(ctx context.Context, tx *sql.Tx, account, owner string,
 		return err
 	}
 	return releaseLease(ctx, tx, id, owner)
+}
+
+// dropDamagedRefreshToken clears the stored refresh token of account id
+// (named account) when it cannot be opened.
+func (db *DB) dropDamagedRefreshToken(ctx context.Context, tx *sql.Tx, id int64, account string) error {
+	var stored []byte
+	err := tx.QueryRowContext(ctx, `SELECT refresh_token FROM tokens WHERE account_id = ?`, id).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && stored == nil {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := db.open(stored, secretAD("account", account, "refresh_token")); err == nil {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE tokens SET refresh_token = NULL, refresh_expiry = NULL WHERE account_id = ?`, id)
+	return err
 }
 
 // recordFailure keeps f as RecordFailure describes.

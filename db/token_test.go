@@ -120,7 +120,7 @@ func TestTokenStateRoundTrip(t *testing.T) {
 		LeaseOwner:         "host:42:beef",
 		LeaseUntil:         t0.Add(5 * time.Minute),
 	}
-	assertFilled(t, want)
+	assertFilled(t, want, "TokenState.Damaged") // nothing is damaged here: TestDamagedTokenRow
 	equalTokenState(t, acquired, want)
 	equalTokenState(t, mustState(t, d), want)
 	all, err := d.TokenStates(ctx)
@@ -639,17 +639,100 @@ func TestTokenSecretBoundToAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"acct", "other"} {
-		_, err := d.TokenState(ctx, n)
-		if !errors.Is(err, crypt.ErrWrongKey) {
-			t.Errorf("token state of %s with a moved token: got %v, want a *crypt.KeyError", n, err)
+		st, err := d.TokenState(ctx, n)
+		if err != nil {
+			t.Fatalf("token state of %s: %v", n, err)
+		}
+		if !errors.Is(st.Damaged, crypt.ErrWrongKey) {
+			t.Errorf("token state of %s with a moved token: damaged %v, want a *crypt.KeyError", n, st.Damaged)
 			continue
 		}
-		if strings.Contains(err.Error(), "refresh-") {
-			t.Errorf("error reveals a token: %v", err)
+		if strings.Contains(st.Damaged.Error(), "refresh-") {
+			t.Errorf("error reveals a token: %v", st.Damaged)
+		}
+		if st.Status(t0) != core.StateDamaged {
+			t.Errorf("state of %s: %q", n, st.Status(t0))
 		}
 	}
-	if _, err := d.TokenStates(ctx); err == nil {
-		t.Error("TokenStates with a moved token: no error")
+	// The moved tokens open nowhere; the rest opens.
+	if st, _ := d.TokenState(ctx, "acct"); st.Tokens.AccessToken.IsSet() || st.Tokens.RefreshToken.Reveal() != "refresh-acct" {
+		t.Errorf("acct: access set %v, refresh %q", st.Tokens.AccessToken.IsSet(), st.Tokens.RefreshToken.Reveal())
+	}
+	if st, _ := d.TokenState(ctx, "other"); st.Tokens.RefreshToken.IsSet() || st.Tokens.AccessToken.Reveal() != "access-other" {
+		t.Errorf("other: refresh set %v, access %q", st.Tokens.RefreshToken.IsSet(), st.Tokens.AccessToken.Reveal())
+	}
+}
+
+// corruptToken flips a bit in the middle of the sealed token in column of
+// account's row, in the database file, as a disk or a bad copy would.
+func corruptToken(t *testing.T, d *DB, account, column string) {
+	t.Helper()
+	const where = ` WHERE account_id = (SELECT id FROM accounts WHERE name = ?)`
+	var sealed []byte
+	if err := d.db.QueryRow(`SELECT `+column+` FROM tokens`+where, account).Scan(&sealed); err != nil || len(sealed) == 0 {
+		t.Fatalf("read %s of %s: %v", column, account, err)
+	}
+	sealed[len(sealed)/2] ^= 0x40
+	if _, err := d.db.Exec(`UPDATE tokens SET `+column+` = ?`+where, sealed, account); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDamagedTokenRow: a token whose ciphertext was damaged in the
+// database does not make the list fail: the account is listed with the
+// reason, the others as they are; storing new tokens heals it, a damaged
+// refresh token included even when the new set has none.
+func TestDamagedTokenRow(t *testing.T) {
+	ctx := context.Background()
+	d, _ := withTokenAccount(t)
+	for _, n := range []string{"alpha", "zulu"} {
+		if err := d.CreateAccount(ctx, core.NewAccount(n, "idp")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"acct", "alpha", "zulu"} {
+		if err := d.SaveTokens(ctx, n, "", fullTokenSet(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Flip a byte in the middle of acct's sealed access and refresh tokens.
+	for _, column := range []string{"access_token", "refresh_token"} {
+		corruptToken(t, d, "acct", column)
+	}
+	states, err := d.TokenStates(ctx)
+	if err != nil {
+		t.Fatalf("one damaged row failed the whole list: %v", err)
+	}
+	if len(states) != 3 {
+		t.Fatalf("%d states, want 3", len(states))
+	}
+	for _, st := range states {
+		switch st.Account {
+		case "acct":
+			if st.Damaged == nil || !strings.Contains(st.Damaged.Error(), "access_token") || !strings.Contains(st.Damaged.Error(), "refresh_token") {
+				t.Errorf("damaged row: %v", st.Damaged)
+			}
+			if st.Tokens.AccessToken.IsSet() || st.Tokens.RefreshToken.IsSet() || st.Tokens.IDToken.Reveal() != "id-acct" {
+				t.Errorf("damaged row: the tokens that open should be there, the others unset")
+			}
+		default:
+			want := fullTokenSet(st.Account)
+			if st.Damaged != nil || st.Tokens.AccessToken.Reveal() != want.AccessToken.Reveal() || st.Tokens.RefreshToken.Reveal() != want.RefreshToken.Reveal() {
+				t.Errorf("%s: damaged %v", st.Account, st.Damaged)
+			}
+		}
+	}
+
+	// New tokens without a refresh token (client_credentials) replace
+	// the damaged ones, the damaged refresh token too.
+	set := fullTokenSet("new")
+	set.RefreshToken, set.RefreshExpiry = core.Secret{}, time.Time{}
+	if err := d.SaveTokens(ctx, "acct", "", set); err != nil {
+		t.Fatal(err)
+	}
+	st := mustState(t, d)
+	if st.Damaged != nil || st.Tokens.AccessToken.Reveal() != "access-new" || st.Tokens.RefreshToken.IsSet() || !st.Tokens.RefreshExpiry.IsZero() {
+		t.Fatalf("after new tokens: damaged %v, refresh set %v", st.Damaged, st.Tokens.RefreshToken.IsSet())
 	}
 }
 

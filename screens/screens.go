@@ -65,7 +65,7 @@ func TokenState(st core.TokenState, now time.Time) (string, tui.Tone) {
 	switch word {
 	case core.StateNeedsAuthorization, core.StateExpired:
 		return word, tui.ToneWarning
-	case core.StateFailing:
+	case core.StateFailing, core.StateDamaged:
 		return word, tui.ToneError
 	case core.StateNone:
 		return word, tui.ToneMuted

@@ -41,6 +41,26 @@ func (a *app) grants() *grant.Client {
 	}
 }
 
+// noteInterrupt tells, when ctx ends before done is called, that a
+// renewal under way is finished first (tokens.Manager never abandons one
+// at the provider) and how to quit at once. done waits for the note.
+func (a *app) noteInterrupt(ctx context.Context) (done func()) {
+	finished, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(a.stderr, "Interrupted: a token request under way is finished first, so that a rotated refresh token is not lost (at most %s). Interrupt again to quit at once.\n",
+				tokens.DefaultRenewTimeout)
+		case <-finished:
+		}
+	}()
+	return func() {
+		close(finished)
+		<-exited
+	}
+}
+
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "token",
@@ -70,7 +90,12 @@ func (a *app) tokenGet() *cobra.Command {
 		Long: `Prints the account's access token (or id token, if the account hands out
 id tokens) on standard output, for scripts. A stored token is used while it
 is valid for at least another minute; otherwise it is refreshed or obtained
-first, by one process at a time.`,
+first, by one process at a time. Stored tokens that cannot be opened are
+replaced by new ones where no person is needed (client_credentials, password).
+
+A refresh under way is finished even when interrupted (ctrl-c), so that a
+refresh token the provider has just rotated is not lost; interrupt again to
+quit at once.`,
 		Example: `  curl -H "Authorization: Bearer $(oidcctl token get billing)" https://api.example/
   oidcctl token get billing -o json`,
 		Args: exactArgs(1, "an account name"),
@@ -82,7 +107,9 @@ first, by one process at a time.`,
 			if err != nil {
 				return err
 			}
+			done := a.noteInterrupt(cmd.Context())
 			set, err := a.tokenManager().Token(cmd.Context(), acc.Name)
+			done()
 			if err != nil {
 				return err
 			}
@@ -119,6 +146,8 @@ type tokenState struct {
 	Failures           int        `json:"failures"`
 	NextAttempt        *time.Time `json:"next_attempt,omitempty"`
 	NeedsAuthorization bool       `json:"needs_authorization"`
+	// Damaged says why stored tokens cannot be opened.
+	Damaged string `json:"damaged,omitempty"`
 }
 
 func optTime(t time.Time) *time.Time {
@@ -137,6 +166,9 @@ func (a *app) tokenList() *cobra.Command {
 		Short: "Show the token state of every account",
 		Long: `Shows, for every account: state, when the access token and the refresh token
 expire, the last refresh and the last error. Tokens themselves are never shown.
+An account whose stored tokens cannot be opened (damaged, or sealed with
+another key) is listed as "damaged" and explained on a line of its own on
+standard error; the other accounts are listed as usual.
 
 With --check it exits 1 when any account is failing, needs authorization, or
 has a refresh token that expires within the warning window, so that a
@@ -172,6 +204,9 @@ monitoring system can call it.`,
 						LastSuccess: optTime(st.LastSuccess), LastError: st.LastError, LastErrorAt: optTime(st.LastErrorAt),
 						Failures: st.Failures, NextAttempt: optTime(st.NextAttempt), NeedsAuthorization: st.NeedsAuthorization,
 					}
+					if st.Damaged != nil {
+						out[i].Damaged = st.Damaged.Error()
+					}
 				}
 				if err := writeJSON(a.stdout, out); err != nil {
 					return err
@@ -185,10 +220,21 @@ monitoring system can call it.`,
 					if st.Tokens.RefreshToken.IsSet() && st.Tokens.RefreshExpiry.IsZero() {
 						refresh = "unknown"
 					}
+					lastErr := st.LastError
+					if st.Damaged != nil {
+						lastErr = "stored tokens cannot be opened (see below)"
+					}
 					t.row(st.Account, st.Profile, string(st.GrantType), st.Status(now), tui.Relative(st.Tokens.Expiry, now),
-						refresh, tui.Relative(st.LastSuccess, now), cmp.Or(tui.Truncate(st.LastError, 60), "-"))
+						refresh, tui.Relative(st.LastSuccess, now), cmp.Or(tui.Truncate(lastErr, 60), "-"))
 				}
 				t.flush()
+			}
+			// A damaged row is listed with the others and explained on a
+			// line of its own.
+			for _, st := range states {
+				if st.Damaged != nil {
+					fmt.Fprintf(a.stderr, "oidcctl: %s: %v; %s\n", st.Account, st.Damaged, damagedHint(st))
+				}
 			}
 			if check && len(problems) > 0 {
 				return exitCodeError{exitFailure, fmt.Errorf("%d accounts need attention:\n  %s", len(problems), strings.Join(problems, "\n  "))}
@@ -201,11 +247,22 @@ monitoring system can call it.`,
 	return cmd
 }
 
+// damagedHint says how an account with damaged stored tokens gets new
+// ones.
+func damagedHint(st core.TokenState) string {
+	if st.GrantType == core.GrantAuthorizationCode {
+		return "run oidcctl account authorize " + st.Account
+	}
+	return "oidcctl token get " + st.Account + " obtains new tokens"
+}
+
 // healthProblem says why an account needs attention, or "".
 func healthProblem(st core.TokenState, now time.Time, window time.Duration) string {
 	switch {
 	case st.NeedsAuthorization:
 		return "needs authorization: run oidcctl account authorize " + st.Account
+	case st.Damaged != nil:
+		return "damaged: stored tokens cannot be opened; " + damagedHint(st)
 	case st.LastError != "":
 		return "failing: " + st.LastError
 	case st.GrantType == core.GrantAuthorizationCode && !st.Tokens.RefreshToken.IsSet() && !st.Tokens.AccessToken.IsSet():
@@ -239,7 +296,9 @@ func (a *app) tokenRefresh() *cobra.Command {
 			}
 			m := a.tokenManager()
 			if !due {
+				done := a.noteInterrupt(cmd.Context())
 				set, err := m.Refresh(cmd.Context(), args[0])
+				done()
 				if err != nil {
 					return err
 				}
@@ -305,10 +364,15 @@ func (a *app) tokenRevoke() *cobra.Command {
 	return &cobra.Command{
 		Use:   "revoke ACCOUNT",
 		Short: "Revoke an account's tokens at the provider (RFC 7009) and forget them",
-		Long: `Revokes the refresh token and the access token at the provider's
+		Long: `Revokes the refresh token, then the access token, at the provider's
 revocation endpoint, where it has one, then removes them from the store. The
-tokens are forgotten even when the provider offers no revocation; a failed
-revocation is reported and the tokens are kept.`,
+tokens are forgotten even when the provider offers no revocation, and a token
+the provider says it does not revoke (unsupported_token_type, as JWT access
+tokens often are) is forgotten and stays valid there until it expires.
+
+When revoking the refresh token fails, the tokens are kept and the command
+exits 1. Once the refresh token is revoked the tokens are always forgotten;
+if revoking the access token then fails, the command says so and exits 1.`,
 		Example: "  oidcctl token revoke billing",
 		Args:    exactArgs(1, "an account name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -321,6 +385,16 @@ revocation is reported and the tokens are kept.`,
 			}
 			if r.Unsupported {
 				fmt.Fprintf(a.stderr, "The provider offers no token revocation; the tokens are only forgotten here.\n")
+			}
+			if r.Damaged {
+				fmt.Fprintf(a.stderr, "Stored tokens that could not be opened were forgotten without being revoked.\n")
+			}
+			for _, kind := range r.NotRevocable {
+				life := "until it expires"
+				if kind == "access_token" && !r.AccessExpiry.IsZero() {
+					life = "until it expires " + tui.Relative(r.AccessExpiry, time.Now())
+				}
+				fmt.Fprintf(a.stderr, "The provider does not revoke the %s (unsupported_token_type); it was forgotten here and stays valid there %s.\n", kind, life)
 			}
 			return a.printDone(fmt.Sprintf("revoked (%d tokens at the provider) and forgotten", r.AtProvider), "tokens of account", args[0])
 		},

@@ -23,7 +23,8 @@ import (
 	"oidcctl/core/tlsclient"
 )
 
-// DefaultTimeout bounds each request of the default HTTP client.
+// DefaultTimeout bounds each request of the default HTTP client, and a
+// token request whose context has no deadline.
 const DefaultTimeout = 30 * time.Second
 
 // maxBody bounds the bodies this package reads itself.
@@ -35,7 +36,10 @@ const maxBody = 1 << 20
 // concurrent use.
 type Client struct {
 	// HTTPClient returns the HTTP client for a profile's provider; nil
-	// means tlsclient.New(p.TLS, DefaultTimeout), a new one per call.
+	// means tlsclient.New(p.TLS, DefaultTimeout), a new one per call,
+	// and for token requests one without any timeout of its own (see
+	// tokenHTTPClient). A client given here applies its timeouts to
+	// token requests too.
 	HTTPClient func(core.Profile) (*http.Client, error)
 	// Keys returns the JWKS that id_tokens are verified against; nil means
 	// fetching d.JWKSURI with the profile's HTTP client on every
@@ -76,6 +80,26 @@ func (c *Client) httpClient(p core.Profile) (*http.Client, func(), error) {
 	return hc, hc.CloseIdleConnections, nil
 }
 
+// tokenHTTPClient returns the HTTP client for a token request and a
+// function to call when done with it. The default one has neither an
+// overall timeout nor a response header timeout: the context alone bounds
+// a token request, because one cut short by a client timeout may still
+// have made the provider rotate the refresh token, and its answer is the
+// only place the new one is ever seen.
+func (c *Client) tokenHTTPClient(p core.Profile) (*http.Client, func(), error) {
+	if c.HTTPClient != nil {
+		return c.httpClient(p)
+	}
+	hc, err := tlsclient.New(p.TLS, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t, ok := hc.Transport.(*http.Transport); ok {
+		t.ResponseHeaderTimeout = 0
+	}
+	return hc, hc.CloseIdleConnections, nil
+}
+
 // Obtain gets new tokens for an account whose grant needs no person:
 // client_credentials or password. For authorization_code it returns an
 // error wrapping ErrNeedsAuthorization.
@@ -103,7 +127,11 @@ func (c *Client) Obtain(ctx context.Context, p core.Profile, d *discovery.Docume
 // Refresh uses a refresh token (RFC 6749 §6). The result keeps
 // refreshToken when the provider sends no new one. No scope is sent, so
 // the provider grants the scope of the original grant; the account's
-// resources are sent.
+// resources are sent. ctx bounds the request (DefaultTimeout when it has
+// no deadline): a caller that must not lose a rotated refresh token gives
+// it a long deadline and does not cancel it (as tokens.Manager does). When
+// the answer brings a new refresh token but cannot be used otherwise, the
+// error is a *RotatedError carrying that refresh token.
 func (c *Client) Refresh(ctx context.Context, p core.Profile, d *discovery.Document, a core.Account, refreshToken core.Secret) (core.TokenSet, error) {
 	if !refreshToken.IsSet() {
 		return core.TokenSet{}, fmt.Errorf("refresh for %s: no refresh token", a.Name)
@@ -236,11 +264,16 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 	if !req.noScope {
 		cfg.Scopes = req.scopes
 	}
-	hc, done, err := c.httpClient(p)
+	hc, done, err := c.tokenHTTPClient(p)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
 	defer done()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
 
 	now := c.now()
@@ -256,6 +289,9 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 	set := tokenSet(tok, now, req.scopes)
 	if set.IDToken.IsSet() {
 		if err := c.verifyIDToken(ctx, p, d, set.IDToken.Reveal(), req.nonce); err != nil {
+			if req.grant == "refresh_token" && set.RefreshToken.IsSet() && set.RefreshToken.Reveal() != req.params.Get("refresh_token") {
+				return core.TokenSet{}, &RotatedError{RefreshToken: set.RefreshToken, RefreshExpiry: set.RefreshExpiry, Err: err}
+			}
 			return core.TokenSet{}, err
 		}
 	}

@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 
 	"golang.org/x/oauth2"
+
+	"oidcctl/core"
 )
 
 // Sentinel errors that callers test with errors.Is.
@@ -20,6 +23,12 @@ var (
 	// ErrUnsupported: the provider does not offer what was asked, such as
 	// revocation or the device flow.
 	ErrUnsupported = errors.New("not supported by the provider")
+	// ErrUnsupportedTokenType: the revocation endpoint does not revoke
+	// tokens of that type (RFC 7009 §2.2.1 "unsupported_token_type"),
+	// as providers with self-contained JWT access tokens answer for
+	// those; the token stays valid until it expires. A *ProviderError
+	// with that code matches it.
+	ErrUnsupportedTokenType = errors.New("unsupported_token_type")
 	// ErrInvalidGrant: the provider refused a grant (a refresh token,
 	// code or password) with RFC 6749 "invalid_grant". A *ProviderError
 	// with that code matches it.
@@ -37,6 +46,25 @@ var (
 	// ErrIDToken: an id_token failed verification; nothing was returned.
 	ErrIDToken = errors.New("id_token rejected")
 )
+
+// RotatedError is returned by a refresh whose answer could not be used
+// (its id_token failed verification, or the keys to verify it could not
+// be had) although the provider has issued a new refresh token in it,
+// which may have ended the one sent. RefreshToken (and RefreshExpiry,
+// when the provider said) is that new one: the caller keeps it, or the
+// account is left with a spent refresh token. Err is the reason; it is
+// unwrapped, so errors.Is(err, ErrIDToken) still holds.
+type RotatedError struct {
+	RefreshToken  core.Secret
+	RefreshExpiry time.Time
+	Err           error
+}
+
+func (e *RotatedError) Error() string {
+	return e.Err.Error() + " (the provider issued a new refresh token with it)"
+}
+
+func (e *RotatedError) Unwrap() error { return e.Err }
 
 // ProviderError is an error answer of the provider: an RFC 6749 §5.2 error
 // from the token, device authorization or revocation endpoint, or an
@@ -73,8 +101,8 @@ func (e *ProviderError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrInvalidGrant), ErrAccessDenied and ErrExpired
-// hold for the matching error codes.
+// Is makes errors.Is(err, ErrInvalidGrant), ErrAccessDenied, ErrExpired
+// and ErrUnsupportedTokenType hold for the matching error codes.
 func (e *ProviderError) Is(target error) bool {
 	switch target {
 	case ErrInvalidGrant:
@@ -83,6 +111,8 @@ func (e *ProviderError) Is(target error) bool {
 		return e.Code == "access_denied"
 	case ErrExpired:
 		return e.Code == "expired_token"
+	case ErrUnsupportedTokenType:
+		return e.Code == "unsupported_token_type"
 	}
 	return false
 }
@@ -98,6 +128,7 @@ var hints = map[string]string{
 	"access_denied":          "the login was refused (by the person, or by the provider's policy)",
 	"expired_token":          "the device code expired before the login was approved; start again",
 	"slow_down":              "the provider asks to poll less often",
+	"unsupported_token_type": "the provider does not revoke tokens of this type; it stays valid until it expires",
 	"temporarily_unavailable": "the provider is overloaded or down for maintenance; " +
 		"try again later",
 }

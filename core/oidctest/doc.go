@@ -16,7 +16,12 @@
 //     (grant_type=password), which zitadel does not implement;
 //   - a record of every token request ([Provider.TokenRequests]) and a way
 //     to make the token endpoint fail or misbehave at run time
-//     ([Provider.FailTokenRequests], [Provider.SetTokenMiddleware]);
+//     ([Provider.FailTokenRequests], [Provider.SetTokenMiddleware],
+//     [Provider.SlowTokenResponses]);
+//   - a record of every revocation request ([Provider.RevocationRequests])
+//     and a revocation endpoint that can refuse access tokens
+//     ([WithAccessTokenRevocationUnsupported],
+//     [Provider.RefuseAccessTokenRevocation]);
 //   - helpers that play the user: [Provider.Authorize] logs in through the
 //     HTML login form without a browser, [Provider.ApproveDevice] approves a
 //     device code.

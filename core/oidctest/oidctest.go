@@ -62,6 +62,9 @@ type config struct {
 	accessTTL    time.Duration
 	pollInterval time.Duration
 	redirectURIs []string
+	// refuseAccessRevocation: the revocation endpoint answers
+	// unsupported_token_type for access tokens.
+	refuseAccessRevocation bool
 }
 
 // WithAccessTokenLifetime sets the lifetime of access tokens (the exp claim
@@ -83,6 +86,15 @@ func WithDevicePollInterval(d time.Duration) Option {
 // clients, on top of any loopback URI.
 func WithRedirectURIs(uris ...string) Option {
 	return func(c *config) { c.redirectURIs = append(c.redirectURIs, uris...) }
+}
+
+// WithAccessTokenRevocationUnsupported makes the revocation endpoint
+// refuse to revoke access tokens with the RFC 7009 (section 2.2.1) error
+// unsupported_token_type, as providers that issue self-contained JWT
+// access tokens do; refresh tokens are still revoked. An access token is
+// recognised by its JWT form, whatever token_type_hint says.
+func WithAccessTokenRevocationUnsupported() Option {
+	return func(c *config) { c.refuseAccessRevocation = true }
 }
 
 // Provider is a running in-process OpenID provider.
@@ -112,11 +124,14 @@ type Provider struct {
 	closeOnce    sync.Once
 	tokenPath    string
 	devicePath   string
+	revokePath   string
 	pollInterval time.Duration
 
-	mu            sync.Mutex
-	tokenRequests []url.Values
-	tokenMW       func(http.Handler) http.Handler
+	mu                      sync.Mutex
+	tokenRequests           []url.Values
+	revokeRequests          []url.Values
+	tokenMW                 func(http.Handler) http.Handler
+	accessRevocationRefusal revocationRefusal
 }
 
 // Start starts a provider on 127.0.0.1 and stops it when the test ends.
@@ -189,6 +204,9 @@ func New(opts ...Option) (*Provider, error) {
 		served:       make(chan struct{}),
 		pollInterval: cfg.pollInterval,
 	}
+	if cfg.refuseAccessRevocation {
+		p.accessRevocationRefusal = revocationRefusal{http.StatusBadRequest, "unsupported_token_type"}
+	}
 	if err := p.readDiscovery(); err != nil {
 		ln.Close()
 		return nil, err
@@ -223,7 +241,7 @@ func (p *Provider) readDiscovery() error {
 	for _, e := range []struct {
 		url  string
 		path *string
-	}{{d.TokenEndpoint, &p.tokenPath}, {d.DeviceAuthorizationEndpoint, &p.devicePath}} {
+	}{{d.TokenEndpoint, &p.tokenPath}, {d.DeviceAuthorizationEndpoint, &p.devicePath}, {d.RevocationEndpoint, &p.revokePath}} {
 		u, err := url.Parse(e.url)
 		if err != nil || u.Path == "" {
 			return fmt.Errorf("discovery: bad endpoint %q", e.url)
@@ -256,6 +274,8 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case p.tokenPath:
 		p.serveToken(w, r)
+	case p.revokePath:
+		p.serveRevoke(w, r)
 	case oidc.DiscoveryEndpoint:
 		p.rewriteJSON(w, r, func(doc map[string]any) {
 			grants, _ := doc["grant_types_supported"].([]any)
@@ -342,6 +362,40 @@ func (p *Provider) SetTokenMiddleware(mw func(http.Handler) http.Handler) {
 	p.tokenMW = mw
 }
 
+// DelayAnswers returns a token middleware for a slow provider: it handles
+// each request at once (so that a refresh token is rotated then), calls
+// meanwhile when it is not nil, and holds the answer back for d, even
+// when the client has given up meanwhile. A client that gives up early
+// thus never sees the refresh token the provider rotated to.
+func DelayAnswers(d time.Duration, meanwhile func()) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
+			if meanwhile != nil {
+				meanwhile()
+			}
+			time.Sleep(d)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+		})
+	}
+}
+
+// SlowTokenResponses makes the token endpoint answer d late, as
+// [DelayAnswers] does, until it is called with 0. It replaces any token
+// middleware.
+func (p *Provider) SlowTokenResponses(d time.Duration) {
+	if d <= 0 {
+		p.SetTokenMiddleware(nil)
+		return
+	}
+	p.SetTokenMiddleware(DelayAnswers(d, nil))
+}
+
 // FailTokenRequests makes the token endpoint answer every request with
 // status and an RFC 6749 error body (error "server_error", or
 // "temporarily_unavailable" for 503, "invalid_client" for 401,
@@ -365,6 +419,38 @@ func (p *Provider) FailTokenRequests(status int) {
 			writeOAuthError(w, status, code, "failure injected by oidctest")
 		})
 	})
+}
+
+// RevocationRequests returns the form values of every request the
+// revocation endpoint received so far, in order, including those refused
+// by [WithAccessTokenRevocationUnsupported]. The caller owns the returned
+// values.
+func (p *Provider) RevocationRequests() []url.Values {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]url.Values, len(p.revokeRequests))
+	for i, v := range p.revokeRequests {
+		out[i] = cloneValues(v)
+	}
+	return out
+}
+
+// revocationRefusal is how the revocation endpoint answers for access
+// tokens; the zero value lets the example provider answer.
+type revocationRefusal struct {
+	status int
+	code   string
+}
+
+// RefuseAccessTokenRevocation makes the revocation endpoint answer every
+// request for an access token (a JWT) with status and the RFC 6749 error
+// code, until it is called with status 0; refresh tokens are still
+// revoked. [WithAccessTokenRevocationUnsupported] is this with 400 and
+// unsupported_token_type from the start.
+func (p *Provider) RefuseAccessTokenRevocation(status int, code string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.accessRevocationRefusal = revocationRefusal{status, code}
 }
 
 // KeyID returns the kid of the provider's signing key, as served in the JWKS.

@@ -56,6 +56,31 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
+// serveRevoke records a revocation request and answers it: with the
+// refusal of [Provider.RefuseAccessTokenRevocation] for an access token (a
+// JWT) when one is set, with the example provider otherwise.
+func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenRequest))
+	if err != nil {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "cannot read request body")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		form = url.Values{}
+	}
+	p.mu.Lock()
+	p.revokeRequests = append(p.revokeRequests, cloneValues(form))
+	refusal := p.accessRevocationRefusal
+	p.mu.Unlock()
+	if refusal.status != 0 && strings.Count(form.Get("token"), ".") == 2 {
+		writeOAuthError(w, refusal.status, refusal.code, "refused by oidctest for access tokens")
+		return
+	}
+	p.router.ServeHTTP(w, r)
+}
+
 // tokenCreator gives op's token functions the storage and crypto.
 type tokenCreator struct {
 	storage op.Storage

@@ -45,11 +45,20 @@ type Documents interface {
 
 // Defaults of a Manager.
 const (
-	DefaultLeaseTTL   = time.Minute
+	// DefaultRenewTimeout is the deadline of one renewal at the provider.
+	// It is long on purpose: a refresh abandoned while the provider
+	// rotates the refresh token loses the account.
+	DefaultRenewTimeout = 5 * time.Minute
+	// DefaultLeaseTTL outlives DefaultRenewTimeout by leaseSlack.
+	DefaultLeaseTTL   = DefaultRenewTimeout + leaseSlack
 	DefaultMargin     = time.Minute
 	DefaultRetryBase  = 30 * time.Second
 	DefaultRetryLimit = time.Hour
 )
+
+// leaseSlack is how much longer than the renewal's deadline a lease lasts
+// at least: time to store the result after the provider answered.
+const leaseSlack = time.Minute
 
 // ErrNeedsAuthorization is wrapped by errors for accounts that only a
 // person can give new tokens: run `oidcctl account authorize`.
@@ -63,7 +72,17 @@ type Manager struct {
 	// Owner names this process in leases; NewOwner makes one.
 	Owner string
 	Now   func() time.Time
-	// LeaseTTL bounds how long a killed process can block a refresh.
+	// RenewTimeout is the deadline of one renewal once the lease is
+	// taken: the request to the provider and storing its answer. The
+	// renewal is detached from the caller's context: a caller that goes
+	// away (ctrl-c, an HTTP request that ends) does not abandon a refresh
+	// whose rotated refresh token the provider may already have issued;
+	// the caller waits for it instead. Zero means DefaultRenewTimeout.
+	RenewTimeout time.Duration
+	// LeaseTTL bounds how long a killed process can block a refresh. It
+	// is raised to RenewTimeout plus a minute when shorter, so that no
+	// other process takes the lease while a renewal may still be under
+	// way. Zero means DefaultLeaseTTL.
 	LeaseTTL time.Duration
 	// Margin: a token that expires within it counts as expired.
 	Margin time.Duration
@@ -120,6 +139,17 @@ func (m *Manager) log() *slog.Logger {
 		return m.Logger
 	}
 	return slog.Default()
+}
+
+// renewTimeout is the deadline of one renewal.
+func (m *Manager) renewTimeout() time.Duration {
+	return orDefault(m.RenewTimeout, DefaultRenewTimeout)
+}
+
+// leaseTTL is how long a lease lasts: LeaseTTL, but at least the renewal's
+// deadline plus leaseSlack.
+func (m *Manager) leaseTTL() time.Duration {
+	return max(orDefault(m.LeaseTTL, DefaultLeaseTTL), m.renewTimeout()+leaseSlack)
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -198,11 +228,19 @@ func (m *Manager) RefreshUnless(ctx context.Context, account, refused string) (c
 // renew takes the account's lease and renews its tokens; the caller holds
 // the account's lock. Without force it first checks whether another
 // process renewed them a moment ago.
+//
+// ctx bounds only the wait for the lease. Once it is taken, the renewal
+// runs under a context of its own, detached from ctx with the deadline
+// RenewTimeout, and renew waits for it: a refresh cut short after the
+// provider rotated the refresh token would leave the account with a spent
+// one (and a provider with reuse detection revokes the whole grant).
 func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core.TokenSet, error) {
 	st, err := m.lease(ctx, acc.Name)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.renewTimeout())
+	defer cancel()
 	released := false
 	defer func() {
 		if !released {
@@ -217,10 +255,12 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 	}
 	set, err := m.obtain(ctx, acc, st)
 	if err != nil {
+		m.keepRotated(ctx, acc, st, err)
 		released = true
 		return core.TokenSet{}, m.fail(ctx, acc, st, err)
 	}
-	if err := m.Store.SaveTokens(ctx, acc.Name, m.Owner, set); err != nil {
+	// Not even the deadline stops storing what the provider has issued.
+	if err := m.Store.SaveTokens(context.WithoutCancel(ctx), acc.Name, m.Owner, set); err != nil {
 		// The provider may have rotated the refresh token: this is the
 		// one failure that can lose it. Say so loudly.
 		m.log().Error("could not store new tokens; a rotated refresh token may be lost", "account", acc.Name, "err", err)
@@ -231,10 +271,27 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 	return set, nil
 }
 
+// keepRotated stores the new refresh token of a refresh that failed after
+// the provider rotated it (*grant.RotatedError), with the tokens held
+// before, so that the next refresh sends the one that works.
+func (m *Manager) keepRotated(ctx context.Context, acc core.Account, st core.TokenState, err error) {
+	var re *grant.RotatedError
+	if !errors.As(err, &re) || !re.RefreshToken.IsSet() {
+		return
+	}
+	keep := st.Tokens
+	keep.RefreshToken, keep.RefreshExpiry = re.RefreshToken, re.RefreshExpiry
+	if serr := m.Store.SaveTokens(context.WithoutCancel(ctx), acc.Name, m.Owner, keep); serr != nil {
+		m.log().Error("could not store a rotated refresh token; it may be lost", "account", acc.Name, "err", serr)
+		return
+	}
+	m.log().Warn("the refresh failed after the provider rotated the refresh token; the new refresh token is kept", "account", acc.Name, "err", re.Err)
+}
+
 // lease takes the refresh lease of an account, waiting while another
 // process holds it, and returns the state read under the lease.
 func (m *Manager) lease(ctx context.Context, account string) (core.TokenState, error) {
-	ttl := orDefault(m.LeaseTTL, DefaultLeaseTTL)
+	ttl := m.leaseTTL()
 	wait := 50 * time.Millisecond
 	for {
 		now := m.now()
@@ -287,10 +344,16 @@ func (m *Manager) obtain(ctx context.Context, acc core.Account, st core.TokenSta
 		m.log().Info("refresh token refused; obtaining new tokens", "account", acc.Name, "err", err)
 	} else if !canObtain(acc) {
 		why := "has no refresh token"
-		if rt.IsSet() {
+		switch {
+		case rt.IsSet():
 			why = "has a refresh token that expired at " + st.Tokens.RefreshExpiry.Format(time.RFC3339)
+		case st.Damaged != nil:
+			why = fmt.Sprintf("has stored tokens that cannot be opened (%v)", st.Damaged)
 		}
 		return core.TokenSet{}, fmt.Errorf("%w: %s %s; run: oidcctl account authorize %s", ErrNeedsAuthorization, acc.Name, why, acc.Name)
+	}
+	if st.Damaged != nil {
+		m.log().Warn("stored tokens cannot be opened; obtaining new ones", "account", acc.Name, "err", st.Damaged)
 	}
 	return m.Grants.Obtain(ctx, p, d, acc)
 }

@@ -5,6 +5,7 @@ package dbtest
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -41,4 +42,30 @@ func Open(t testing.TB) (Store, string) {
 	}
 	t.Cleanup(func() { s.Close() })
 	return store{s}, dir
+}
+
+// CorruptToken flips a bit in the middle of the sealed token in column
+// (access_token, refresh_token or id_token) of an account in the database
+// in dir, as a damaged disk or a bad copy would.
+func CorruptToken(t testing.TB, dir, account, column string) {
+	t.Helper()
+	switch column {
+	case "access_token", "refresh_token", "id_token":
+	default:
+		t.Fatalf("dbtest: no token column %q", column)
+	}
+	raw, err := sql.Open("sqlite", filepath.Join(dir, db.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	const where = ` WHERE account_id = (SELECT id FROM accounts WHERE name = ?)`
+	var sealed []byte
+	if err := raw.QueryRow(`SELECT `+column+` FROM tokens`+where, account).Scan(&sealed); err != nil || len(sealed) == 0 {
+		t.Fatalf("dbtest: read %s of %s: %v", column, account, err)
+	}
+	sealed[len(sealed)/2] ^= 0x40
+	if _, err := raw.Exec(`UPDATE tokens SET `+column+` = ?`+where, sealed, account); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -243,7 +243,7 @@ func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Refresh):
 		return s.refresh(st.Account)
 	case key.Matches(k, keys.Revoke):
-		if !st.Tokens.AccessToken.IsSet() && !st.Tokens.RefreshToken.IsSet() {
+		if !st.Tokens.AccessToken.IsSet() && !st.Tokens.RefreshToken.IsSet() && st.Damaged == nil {
 			return tui.ShowError(fmt.Errorf("%s has no tokens to revoke", st.Account))
 		}
 		detail := "The refresh and access tokens are revoked at the provider (RFC 7009), then forgotten here."
@@ -306,7 +306,11 @@ func revoke(ctx context.Context, d screens.Deps, name string) (string, error) {
 	if r.Unsupported {
 		return fmt.Sprintf("The provider offers no revocation: the tokens of %s are only forgotten here.", name), nil
 	}
-	return fmt.Sprintf("Tokens of %s revoked (%d at the provider) and forgotten.", name, r.AtProvider), nil
+	note := fmt.Sprintf("Tokens of %s revoked (%d at the provider) and forgotten.", name, r.AtProvider)
+	if len(r.NotRevocable) > 0 {
+		note += fmt.Sprintf(" The provider does not revoke the %s: it stays valid there until it expires.", strings.Join(r.NotRevocable, " or "))
+	}
+	return note, nil
 }
 
 func (s *Screen) copyToken(name string) tea.Cmd {
@@ -357,13 +361,13 @@ func (s *Screen) fill() {
 			refresh = "-"
 		}
 		lastErr := st.LastError
-		if lastErr == "" {
-			lastErr = "-"
+		if st.Damaged != nil {
+			lastErr = "stored tokens cannot be opened"
 		}
 		rows[i] = tui.Row{
 			Key:   st.Account,
-			Cells: []string{st.Account, word, exp, refresh, tui.Relative(st.LastSuccess, now), lastErr},
-			Tones: []tui.Tone{tui.TonePrimary, tone, expTone, 0, tui.ToneMuted, errTone(st.LastError)},
+			Cells: []string{st.Account, word, exp, refresh, tui.Relative(st.LastSuccess, now), cmp.Or(lastErr, "-")},
+			Tones: []tui.Tone{tui.TonePrimary, tone, expTone, 0, tui.ToneMuted, errTone(lastErr)},
 		}
 	}
 	s.table.SetRows(rows)
@@ -424,23 +428,36 @@ func (s *Screen) detail() string {
 	switch {
 	case st.NeedsAuthorization:
 		lines = append(lines, s.st.Warning.Render(tui.Truncate("needs a login: press o on the account in Accounts", s.width)))
+	case st.Damaged != nil:
+		fix := "press r to obtain new tokens"
+		if st.GrantType == core.GrantAuthorizationCode {
+			fix = "press o on the account in Accounts to log in again"
+		}
+		lines = append(lines, s.errorLines("damaged ("+fix+")", st.Damaged.Error())...)
 	case st.LastError != "":
 		head := "error"
 		if !st.NextAttempt.IsZero() {
 			head = fmt.Sprintf("error (%s, next try %s)", plural(st.Failures, "failure"), tui.Relative(st.NextAttempt, now))
 		}
-		// Two rows for the error: the rest is in `oidcctl token list -o json`.
-		wrapped := strings.Split(lipgloss.Wrap(head+": "+st.LastError, s.width, " "), "\n")
-		if len(wrapped) > 2 {
-			wrapped = append(wrapped[:1], tui.Truncate(strings.TrimSpace(strings.Join(wrapped[1:], " ")), s.width-1)+"…")
-		}
-		for _, l := range wrapped {
-			lines = append(lines, s.st.Error.Render(strings.TrimRight(l, " ")))
-		}
+		lines = append(lines, s.errorLines(head, st.LastError)...)
 	default:
 		lines = append(lines, label("no error"))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// errorLines renders head: msg as two rows at most: the rest is in
+// `oidcctl token list -o json`.
+func (s *Screen) errorLines(head, msg string) []string {
+	wrapped := strings.Split(lipgloss.Wrap(head+": "+msg, s.width, " "), "\n")
+	if len(wrapped) > 2 {
+		wrapped = append(wrapped[:1], tui.Truncate(strings.TrimSpace(strings.Join(wrapped[1:], " ")), s.width-1)+"…")
+	}
+	lines := make([]string, len(wrapped))
+	for i, l := range wrapped {
+		lines[i] = s.st.Error.Render(strings.TrimRight(l, " "))
+	}
+	return lines
 }
 
 func plural(n int, what string) string {

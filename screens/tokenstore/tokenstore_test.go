@@ -9,6 +9,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/oidctest"
+	"oidcctl/db/dbtest"
 	"oidcctl/screens/internal/screentest"
 	"oidcctl/screens/tokenstore"
 	"oidcctl/tui/tuitest"
@@ -104,4 +105,32 @@ func TestRefreshAndRevoke(t *testing.T) {
 	// Nothing left to revoke.
 	term.Type("x")
 	term.WaitFor("✗ billing has no tokens to revoke")
+}
+
+// TestDamagedRow: an account whose stored tokens cannot be opened is shown
+// as damaged with the reason, beside the others, and r obtains new tokens.
+func TestDamagedRow(t *testing.T) {
+	prov := oidctest.Start(t)
+	e := screentest.New(t)
+	e.Clock.Set(time.Now())
+	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	e.AddAccount(t, core.NewAccount("reports", "idp"))
+	ctx := context.Background()
+	for _, n := range []string{"billing", "reports"} {
+		if err := e.DB.SaveTokens(ctx, n, "", core.TokenSet{AccessToken: core.NewSecret("at-" + n), Expiry: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dbtest.CorruptToken(t, e.Dir, "billing", "access_token")
+
+	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
+	term.WaitFor("billing", "damaged", "stored tokens…", "reports", "valid")
+	term.WaitFor("damaged (press r to obtain new tokens): the stored access_token cannot be")
+	term.Type("r")
+	term.WaitFor("billing refreshed: expires in ")
+	term.WaitGone("damaged")
+	if st, err := e.DB.TokenState(ctx, "billing"); err != nil || st.Damaged != nil || !st.Tokens.AccessToken.IsSet() {
+		t.Fatalf("after refresh: damaged %v, %v", st.Damaged, err)
+	}
 }
