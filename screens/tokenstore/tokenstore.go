@@ -430,7 +430,8 @@ func (s *Screen) detail() string {
 			head = fmt.Sprintf("error (%s, next try %s)", plural(st.Failures, "failure"), tui.Relative(st.NextAttempt, now))
 		}
 		// Two rows for the error: the rest is in `oidcctl token list -o json`.
-		wrapped := strings.Split(lipgloss.Wrap(head+": "+st.LastError, s.width, " "), "\n")
+		// The provider wrote part of the error: escaped.
+		wrapped := strings.Split(lipgloss.Wrap(head+": "+tui.EscapeText(st.LastError), s.width, " "), "\n")
 		if len(wrapped) > 2 {
 			wrapped = append(wrapped[:1], tui.Truncate(strings.TrimSpace(strings.Join(wrapped[1:], " ")), s.width-1)+"…")
 		}
