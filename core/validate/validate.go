@@ -31,7 +31,11 @@
 //     granted by scope, scp or, for Microsoft tokens, roles;
 //   - the UID claim names a login that the UserLogin restriction allows,
 //     and the login maps to a local user (see users.go for when users are
-//     created and how roles are brought up to date).
+//     created and how roles are brought up to date);
+//   - sub, the login, the token's roles at the role map's paths and the
+//     user map's fields of a new user are UTF-8 without control characters
+//     (ReasonControlCharacters): they reach the API's headers and the
+//     administrator's terminal.
 //
 // Every refusal has a Reason for programs and a Message for the
 // administrator that says what to fix.
