@@ -21,3 +21,10 @@ var SystemdUnit []byte
 //
 //go:embed nginx-oidcctl.conf
 var NginxExample []byte
+
+// NginxAuthSnippet is the include of every location of NginxExample
+// (snippets/oidcctl-auth.conf): auth_request, the identity and forwarding
+// headers, the challenge.
+//
+//go:embed nginx-oidcctl-auth.conf
+var NginxAuthSnippet []byte

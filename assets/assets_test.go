@@ -18,8 +18,9 @@ import (
 	"oidcctl/assets"
 )
 
-// The example nginx site passes nginx -t, with a throwaway certificate in
-// place of the example's.
+// The example nginx site and its snippet pass nginx -t, with a throwaway
+// certificate in place of the example's. (core/serve runs them with
+// forged headers against a real serve.)
 func TestNginxExampleIsValid(t *testing.T) {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
@@ -38,6 +39,9 @@ func TestNginxExampleIsValid(t *testing.T) {
 		t.Fatal("the example's certificate paths changed; update this test")
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "site.conf"), []byte(site), 0o600))
+	// The site includes snippets/oidcctl-auth.conf, relative to nginx.conf.
+	must(t, os.MkdirAll(filepath.Join(dir, "snippets"), 0o700))
+	must(t, os.WriteFile(filepath.Join(dir, "snippets", "oidcctl-auth.conf"), assets.NginxAuthSnippet, 0o600))
 	main := "pid " + dir + "/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n" +
 		"client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy; fastcgi_temp_path " + dir + "/fcgi;\n" +
 		"uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir + "/scgi;\n" +

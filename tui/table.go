@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -84,7 +85,7 @@ func (t *Table) SetEmpty(text string) { t.empty = text }
 // key where there is one.
 func (t *Table) SetRows(rows []Row) {
 	sel, hadSel := t.Selected()
-	t.rows = rows
+	t.rows = escapeRows(rows)
 	t.hay = make([]string, len(rows))
 	for i, r := range rows {
 		t.hay[i] = strings.ToLower(strings.Join(r.Cells, "\x00"))
@@ -93,6 +94,30 @@ func (t *Table) SetRows(rows []Row) {
 	if hadSel {
 		t.SelectKey(sel.Key)
 	}
+}
+
+// escapeRows returns rows with every cell escaped (Escape), copying only
+// the rows that need it: cells come from tokens, callers and providers.
+func escapeRows(rows []Row) []Row {
+	out, copied := rows, false
+	for i, r := range rows {
+		var cells []string
+		for j, c := range r.Cells {
+			if e := Escape(c); e != c {
+				if cells == nil {
+					cells = slices.Clone(r.Cells)
+				}
+				cells[j] = e
+			}
+		}
+		if cells != nil {
+			if !copied {
+				out, copied = slices.Clone(rows), true
+			}
+			out[i].Cells = cells
+		}
+	}
+	return out
 }
 
 // SelectKey moves the cursor to the row with this key, if shown.

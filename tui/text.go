@@ -25,33 +25,39 @@ func (t *Text) Width() int { return t.width }
 // String is the text, one line a row.
 func (t *Text) String() string { return strings.Join(t.lines, "\n") }
 
-// Line adds a line as it is; the caller keeps it within the width.
+// Line adds a line as it is; the caller keeps it within the width and
+// escapes (Escape) what it did not write itself.
 func (t *Text) Line(s string) { t.lines = append(t.lines, s) }
 
 // Blank adds an empty line.
 func (t *Text) Blank() { t.lines = append(t.lines, "") }
 
 // Heading adds a heading in the primary tone.
-func (t *Text) Heading(s string) { t.Line(t.st.Primary.Render(Truncate(s, t.width))) }
+func (t *Text) Heading(s string) { t.Line(t.st.Primary.Render(Truncate(Escape(s), t.width))) }
 
 // Muted adds text in the muted tone, wrapped.
 func (t *Text) Muted(s string) {
-	for _, l := range Wrap(s, t.width) {
+	for _, l := range Wrap(EscapeText(s), t.width) {
 		t.Line(t.st.Muted.Render(l))
 	}
 }
 
 // KV adds a key (muted, padded to keyWidth) and its value in style, after
-// indent spaces; the value wraps under itself.
+// indent spaces; the value wraps under itself. Both are escaped
+// (EscapeText): they may come from a token or a caller.
 func (t *Text) KV(indent int, k string, keyWidth int, v string, style lipgloss.Style) {
+	k = Escape(k)
 	lead := strings.Repeat(" ", indent)
 	t.Hang(lead+t.st.Muted.Render(PadRight(k, keyWidth))+"  ", indent+max(keyWidth, ansi.StringWidth(k))+2, v, style)
 }
 
 // Hang adds prefix (prefixWidth columns wide) and v wrapped into the rest
 // of the line, continued at the same column; when the rest is too narrow
-// the value goes under the prefix instead.
+// the value goes under the prefix instead. v is escaped (EscapeText): it
+// may come from a token or a caller; the prefix, which may be styled, is
+// the caller's to escape.
 func (t *Text) Hang(prefix string, prefixWidth int, v string, style lipgloss.Style) {
+	v = EscapeText(v)
 	room := t.width - prefixWidth
 	if room < 16 {
 		t.Line(prefix)

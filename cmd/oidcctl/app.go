@@ -14,6 +14,7 @@ import (
 	"oidcctl/core/crypt"
 	"oidcctl/core/jwks"
 	"oidcctl/db"
+	"oidcctl/tui"
 )
 
 // Exit codes that scripts can branch on.
@@ -99,11 +100,12 @@ func printError(w io.Writer, err error) {
 	if errors.As(err, &v) && err.Error() == v.Error() {
 		fmt.Fprintf(w, "oidcctl: invalid %s %q:\n", v.Kind, v.Name)
 		for _, p := range v.Problems {
-			fmt.Fprintf(w, "  - %s %s\n", p.Field, p.Problem)
+			fmt.Fprintf(w, "  - %s %s\n", tui.Escape(p.Field), tui.Escape(p.Problem))
 		}
 		return
 	}
-	fmt.Fprintf(w, "oidcctl: %v\n", err)
+	// An error may quote a provider or a file: escaped for the terminal.
+	fmt.Fprintf(w, "oidcctl: %s\n", tui.EscapeText(err.Error()))
 }
 
 func (a *app) rootCommand() *cobra.Command {

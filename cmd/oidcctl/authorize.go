@@ -111,9 +111,10 @@ func (a *app) authorizeDevice(ctx context.Context, p core.Profile, d *discovery.
 	if err != nil {
 		return core.TokenSet{}, err
 	}
-	fmt.Fprintf(a.stderr, "On any device, open\n\n  %s\n\nand enter the code\n\n  %s\n\n", f.VerificationURI, f.UserCode)
+	// The provider wrote these: escaped.
+	fmt.Fprintf(a.stderr, "On any device, open\n\n  %s\n\nand enter the code\n\n  %s\n\n", tui.Escape(f.VerificationURI), tui.Escape(f.UserCode))
 	if f.VerificationURIComplete != "" {
-		fmt.Fprintf(a.stderr, "(or open %s, which carries the code)\n\n", f.VerificationURIComplete)
+		fmt.Fprintf(a.stderr, "(or open %s, which carries the code)\n\n", tui.Escape(f.VerificationURIComplete))
 	}
 	fmt.Fprintf(a.stderr, "Waiting for the login (Ctrl-C to cancel)...\n")
 	return f.Wait(ctx)
@@ -132,7 +133,7 @@ func (a *app) authorizeRemote(ctx context.Context, p core.Profile, d *discovery.
 	if err != nil {
 		return core.TokenSet{}, err
 	}
-	fmt.Fprintf(a.stderr, "Open this URL in a browser and log in:\n\n  %s\n\n", f.URL)
+	fmt.Fprintf(a.stderr, "Open this URL in a browser and log in:\n\n  %s\n\n", tui.Escape(f.URL))
 	if copyToClipboard(a.stderr, a.getenv, f.URL) {
 		fmt.Fprintf(a.stderr, "(copied to your terminal's clipboard where it supports OSC 52)\n\n")
 	}

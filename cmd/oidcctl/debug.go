@@ -161,7 +161,7 @@ func printExchange(a *app, title string, h http.Header, body []byte) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		for _, v := range h[k] {
-			fmt.Fprintf(a.stdout, "  %s: %s\n", k, v)
+			fmt.Fprintf(a.stdout, "  %s: %s\n", tui.Escape(k), tui.Escape(v))
 		}
 	}
 	fmt.Fprintf(a.stdout, "%s body:\n", title)
@@ -171,7 +171,8 @@ func printExchange(a *app, title string, h http.Header, body []byte) {
 	case !utf8.Valid(body):
 		fmt.Fprintf(a.stdout, "  (%d bytes of binary data; -o json has them in base64)\n", len(body))
 	default:
-		fmt.Fprintln(a.stdout, "  "+strings.ReplaceAll(strings.TrimRight(string(body), "\n"), "\n", "\n  "))
+		// The body is the caller's or the upstream's: escaped, lines kept.
+		fmt.Fprintln(a.stdout, "  "+strings.ReplaceAll(tui.EscapeText(strings.TrimRight(string(body), "\n")), "\n", "\n  "))
 	}
 }
 

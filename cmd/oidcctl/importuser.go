@@ -10,6 +10,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/validate"
+	"oidcctl/tui"
 )
 
 // importUser keeps the flags of the manual's Admin::OAuth2::ImportUser,
@@ -119,7 +120,7 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 				return inspectionExit([]*validate.Result{r})
 			}
 			if !quiet && a.output != "json" && r.User != nil {
-				fmt.Fprintf(a.stdout, "\nUser %q %s with roles %s.\n", r.User.Login, userActionWords(r.UserAction), cmp.Or(strings.Join(r.User.Roles, ", "), "-"))
+				fmt.Fprintf(a.stdout, "\nUser %q %s with roles %s.\n", r.User.Login, userActionWords(r.UserAction), tui.Escape(cmp.Or(strings.Join(r.User.Roles, ", "), "-")))
 			}
 			return nil
 		},

@@ -180,7 +180,7 @@ func (a *app) printInspection(results []*validate.Result, one bool) error {
 		}
 		return t.flush()
 	}
-	fmt.Fprintf(w, "\nChecks against profile %s:\n", r.Profile)
+	fmt.Fprintf(w, "\nChecks against profile %s:\n", tui.Escape(r.Profile))
 	t := newTable(w)
 	for _, c := range r.Checks {
 		mark := "pass"
@@ -204,7 +204,7 @@ func (a *app) printInspection(results []*validate.Result, one bool) error {
 	if !r.Accepted() {
 		fmt.Fprintf(w, " (%s, HTTP %d)", r.Reason, r.Status())
 	}
-	fmt.Fprintf(w, ": %s\n", r.Message)
+	fmt.Fprintf(w, ": %s\n", tui.EscapeText(r.Message))
 	return nil
 }
 

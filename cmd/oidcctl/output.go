@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -13,16 +14,44 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/config"
+	"oidcctl/tui"
 )
 
 // writeJSON writes v as indented JSON: the stable output of -o json.
+// encoding/json escapes C0 controls but writes DEL, the C1 controls and
+// the bidirectional overrides as they are, which a terminal may obey:
+// they are written as \u escapes too (they can only be inside strings).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	out := b.Bytes()
+	if strings.ContainsFunc(b.String(), jsonUnsafe) {
+		var e strings.Builder
+		for _, r := range b.String() {
+			if jsonUnsafe(r) {
+				fmt.Fprintf(&e, `\u%04x`, r)
+				continue
+			}
+			e.WriteRune(r)
+		}
+		out = []byte(e.String())
+	}
+	_, err := w.Write(out)
+	return err
 }
 
-// table writes aligned columns for people.
+func jsonUnsafe(r rune) bool {
+	return r >= 0x7f && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+}
+
+// table writes aligned columns for people. Every cell is escaped
+// (tui.Escape): users, claims, debugger entries and provider errors come
+// from tokens, callers and providers, and a control character printed raw
+// could retitle, clear or rewrite the terminal.
 type table struct{ tw *tabwriter.Writer }
 
 func newTable(w io.Writer, header ...string) *table {
@@ -36,7 +65,7 @@ func newTable(w io.Writer, header ...string) *table {
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
 		// A tab or newline in a value would break the columns.
-		cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+		cells[i] = tui.Escape(strings.NewReplacer("\t", " ", "\n", " ").Replace(c))
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
 }

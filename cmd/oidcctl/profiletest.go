@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"oidcctl/core/discovery"
+	"oidcctl/tui"
 )
 
 // discovery returns the discovery client of this run, sharing the
@@ -104,7 +105,7 @@ func printReport(w io.Writer, r *discovery.Report) {
 	if len(r.Warnings) > 0 {
 		fmt.Fprintln(w, "\nWarnings:")
 		for _, warn := range r.Warnings {
-			fmt.Fprintf(w, "  - %s\n", warn)
+			fmt.Fprintf(w, "  - %s\n", tui.EscapeText(warn))
 		}
 	}
 }

@@ -51,11 +51,14 @@ On --listen it serves:
   /auth                forward-auth for nginx auth_request, Traefik
                        ForwardAuth, Caddy forward_auth, Envoy ext_authz:
                        200 with X-Auth-User, X-Auth-Roles, X-Auth-Subject,
-                       or 401/403 with an RFC 6750 WWW-Authenticate.
+                       or 401/403 with an RFC 6750 WWW-Authenticate (the
+                       error code; why is in the debugger and the log).
                        The profile is ?profile=NAME in the proxy's auth
                        URL, or --auth-profile.
   /ws/NAME/ROUTE       provider webservices: the token is validated, the
-                       call proxied to the upstream with the user.
+                       call proxied to the upstream with the user; the
+                       caller's X-Auth-*, X-Forwarded-*, X-Real-IP and
+                       Forwarded headers are dropped, in any spelling.
   /invoke/NAME         requester webservices: the call goes to the
                        endpoint with the account's bearer token.
   /healthz /readyz     liveness; readiness (database, provider keys)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"oidcctl/core/tokens"
+	"oidcctl/tui"
 )
 
 // setting is a shared setting that `config set` and `config get` know.
@@ -125,7 +126,7 @@ func (a *app) configGet() *cobra.Command {
 				return writeJSON(a.stdout, out)
 			}
 			if len(args) == 1 {
-				fmt.Fprintln(a.stdout, out[0].Value)
+				fmt.Fprintln(a.stdout, tui.Escape(out[0].Value))
 				return nil
 			}
 			t := newTable(a.stdout, "KEY", "VALUE", "")

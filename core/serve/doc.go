@@ -34,7 +34,19 @@
 // X-Auth-Subject), for the proxy to pass on. A refused one gets 401
 // (invalid_token, or no token) or 403 (insufficient_scope) with the RFC 6750
 // WWW-Authenticate challenge of validate.Result.WWWAuthenticate, and 503
-// when the provider could not be reached to judge it. The original method
+// when the provider could not be reached to judge it. A profile that does
+// not exist is answered as a bad token is (401), so that a caller who
+// reaches /auth cannot probe for profile names; the log names it.
+//
+// # What a caller learns
+//
+// Refusals and failures (401, 403, 502, 503) carry the RFC 6750 error code
+// and a generic description (validate.Reason.Description) with the request
+// id, in the body and in WWW-Authenticate; the reason and its detail, which
+// name the profile, its key set and key ids, its restrictions, an
+// upstream's URL and socket address, go to the debugger and the log only.
+// A request with more than one Authorization header is refused, 400
+// invalid_request, whichever header a front proxy may have judged. The original method
 // and URI are taken from X-Forwarded-Method / X-Original-Method and
 // X-Forwarded-Uri / X-Original-URI (or, for Envoy, the path after /auth)
 // for the debugger.
@@ -47,10 +59,12 @@
 // webservice's (405 with Allow otherwise), the body at most MaxBodySize
 // (413). Then the token is validated with the webservice's profile, and an
 // accepted call is proxied to Upstream + path (query kept) with the user
-// headers set (and any the caller sent removed, so they cannot be forged),
-// X-Forwarded-For/-Host/-Proto, X-Request-Id, and without the caller's
-// Authorization unless the webservice passes it on. An upstream that
-// cannot be reached gives 502 with the reason, in the body and in the
+// headers set, X-Forwarded-For/-Host/-Proto as serve saw the connection,
+// X-Request-Id, and without the caller's Authorization unless the
+// webservice passes it on. Every header of the caller's that folds (case
+// ignored, '_' as '-', as CGI does) to one of those, to X-Real-IP,
+// Forwarded or any X-Forwarded-*, is removed first (headers.go). An
+// upstream that cannot be reached gives 502; the reason is in the
 // debugger.
 //
 // # Requester webservices

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -45,18 +46,29 @@ func (s *Server) forwardAuth(c *call) {
 	if name == "" {
 		name = s.cfg.DefaultProfile
 	}
-	p, ok := c.table.profiles[name]
-	if !ok {
-		msg := fmt.Sprintf("forward-auth: profile %q does not exist", name)
-		if name == "" {
-			msg = "forward-auth: no profile: call /auth?profile=NAME, or start serve with --auth-profile"
-		}
-		c.outcome, c.verdict = outcomeError, verdictError
-		c.logError("forward-auth misconfigured", fmt.Errorf("%s", msg))
-		c.fail(http.StatusInternalServerError, "server_error", msg)
+	token, err := bearerToken(r)
+	if err != nil {
+		c.refuseTwoAuthorizations()
 		return
 	}
-	token := bearerToken(r)
+	p, ok := c.table.profiles[name]
+	if !ok {
+		// A misconfigured proxy, or a caller that reaches /auth directly
+		// and probes for profile names: it gets the answer a bad token
+		// gets, the administrator the detail.
+		detail := fmt.Sprintf("forward-auth: profile %q does not exist", name)
+		if name == "" {
+			detail = "forward-auth: no profile: call /auth?profile=NAME, or start serve with --auth-profile"
+		}
+		c.logError("forward-auth misconfigured", errors.New(detail))
+		reason := validate.ReasonMalformed
+		if token == "" {
+			reason = validate.ReasonMissing
+		}
+		c.outcome, c.verdict, c.reason = outcomeError, verdictError, detail
+		s.answerRefusal(c, &validate.Result{Reason: reason})
+		return
+	}
 	res := s.validate(c, p, token)
 	if !res.Accepted() {
 		s.refuse(c, res)
@@ -92,32 +104,43 @@ func (s *Server) validate(c *call, p core.Profile, token string) *validate.Resul
 }
 
 // refuse answers a refused (or unjudged) token: 401/403 with the RFC 6750
-// challenge, or 503/500 when oidcctl could not judge it.
+// challenge, or 503/500 when oidcctl could not judge it. The reason and
+// its detail (c.reason) go to the log and the debugger.
 func (s *Server) refuse(c *call, res *validate.Result) {
+	if res.Status() >= 500 {
+		c.outcome = outcomeUnavailable
+		c.logError("cannot judge a token", fmt.Errorf("%s: %s", res.Reason, res.Message))
+	} else {
+		c.outcome = outcomeRefused
+		s.log.Info("token refused", "webservice", c.webservice, "request_id", c.id, "method", c.r.Method,
+			"path", quotePath(c.r.URL.Path), "profile", res.Profile, "reason", string(res.Reason), "detail", res.Message)
+	}
+	s.answerRefusal(c, res)
+}
+
+// answerRefusal writes the answer to a refused token. The caller, who may
+// not be authenticated, learns the RFC 6750 error code and a generic
+// description (validate.Reason.Description), never the detail: it names
+// the profile, the key set and its key ids, the restrictions.
+func (s *Server) answerRefusal(c *call, res *validate.Result) {
 	status := res.Status()
 	code := res.Reason.ErrorCode()
 	switch {
-	case status >= 500:
-		c.outcome = outcomeUnavailable
-		if code == "" {
-			code = "temporarily_unavailable"
-			if status == http.StatusInternalServerError {
-				code = "server_error"
-			}
+	case status >= 500 && code == "":
+		code = "temporarily_unavailable"
+		if status == http.StatusInternalServerError {
+			code = "server_error"
 		}
-		c.logError("cannot judge a token", fmt.Errorf("%s: %s", res.Reason, res.Message))
+	case code == "":
+		code = "invalid_request"
+		c.w.Header().Set("WWW-Authenticate", res.WWWAuthenticate())
 	default:
-		c.outcome = outcomeRefused
-		if code == "" {
-			code = "invalid_request"
-		}
 		c.w.Header().Set("WWW-Authenticate", res.WWWAuthenticate())
 	}
 	c.w.Header().Set("Cache-Control", "no-store")
 	writeJSON(c.w, status, map[string]string{
 		"error":             code,
-		"error_description": res.Message,
-		"reason":            string(res.Reason),
+		"error_description": res.Reason.Description(),
 		"request_id":        c.id,
 	})
 }
@@ -135,17 +158,6 @@ func login(res *validate.Result) string {
 		return res.User.Login
 	}
 	return res.Login
-}
-
-// bearerToken returns the token of an "Authorization: Bearer" header, or
-// "" when there is none.
-func bearerToken(r *http.Request) string {
-	v := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(strings.TrimSpace(v), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
 }
 
 func firstHeader(r *http.Request, names ...string) string {

@@ -283,6 +283,12 @@ func (h *harness) do(method, path, token string, body io.Reader, header ...strin
 
 func doURL(t testing.TB, method, u, token string, body io.Reader, header ...string) response {
 	t.Helper()
+	return doWith(t, http.DefaultClient, method, u, token, body, header...)
+}
+
+// doWith is doURL with a client of the caller's.
+func doWith(t testing.TB, client *http.Client, method, u, token string, body io.Reader, header ...string) response {
+	t.Helper()
 	req, err := http.NewRequest(method, u, body)
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +299,7 @@ func doURL(t testing.TB, method, u, token string, body io.Reader, header ...stri
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

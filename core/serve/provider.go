@@ -50,15 +50,21 @@ func (s *Server) provider(c *call) {
 		c.fail(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is %d bytes, more than the limit of %d", r.ContentLength, limit))
 		return
 	}
+	token, err := bearerToken(r)
+	if err != nil {
+		c.refuseTwoAuthorizations()
+		return
+	}
 	p, ok := c.table.profiles[rt.Profile]
 	if !ok {
 		c.outcome, c.verdict = outcomeError, verdictError
 		err := fmt.Errorf("profile %q of webservice %q does not exist", rt.Profile, name)
+		c.reason = err.Error()
 		c.logError("webservice misconfigured", err)
-		c.fail(http.StatusInternalServerError, "server_error", err.Error())
+		c.fail(http.StatusInternalServerError, "server_error", "The webservice is misconfigured; the log has the details under the request id.")
 		return
 	}
-	res := s.validate(c, p, bearerToken(r))
+	res := s.validate(c, p, token)
 	if !res.Accepted() {
 		s.refuse(c, res)
 		return
@@ -88,13 +94,12 @@ func (s *Server) rewrite(rt *route, pr *httputil.ProxyRequest) {
 	u.RawQuery = pr.In.URL.RawQuery
 	pr.Out.URL = &u
 	pr.Out.Host = ""
-	pr.SetXForwarded()
 	h := pr.Out.Header
-	// Whatever the caller sent in the user headers is dropped: only
-	// oidcctl says who the user is.
-	for _, name := range []string{s.headers.User, s.headers.Roles, s.headers.Subject} {
-		h.Del(name)
-	}
+	// Whatever the caller sent in the user and forwarding headers, in any
+	// spelling, is dropped: only oidcctl says who the user is and where
+	// the request came from (headers.go).
+	s.dropCallerHeaders(h)
+	pr.SetXForwarded()
 	h.Set(s.headers.User, pc.user)
 	h.Set(s.headers.Roles, pc.roles)
 	h.Set(s.headers.Subject, pc.subject)
@@ -124,6 +129,8 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		c.outcome = outcomeUpstreamError
 		c.reason = fmt.Sprintf("upstream %s: %v", c.table.webservices[c.webservice].Upstream, err)
 		c.logError("upstream failed", err)
-		c.fail(http.StatusBadGateway, "bad_gateway", c.reason)
+		// The upstream's URL and address are for the debugger and the
+		// log, not for the caller.
+		c.fail(http.StatusBadGateway, "bad_gateway", "The upstream did not answer; the debugger and the log have the details under the request id.")
 	}
 }

@@ -81,8 +81,9 @@ func (s *Server) requester(c *call) {
 	if !ok {
 		c.outcome, c.verdict = outcomeNoToken, verdictError
 		err := fmt.Errorf("account %q of webservice %q does not exist", rt.Account, name)
+		c.reason = err.Error()
 		c.logError("webservice misconfigured", err)
-		c.fail(http.StatusBadGateway, "no_token", err.Error())
+		c.fail(http.StatusBadGateway, "no_token", noTokenDescription)
 		return
 	}
 	set, err := s.tokens.Token(r.Context(), acc.Name)
@@ -121,7 +122,7 @@ func (s *Server) requester(c *call) {
 		c.outcome, c.verdict = outcomeUpstreamError, verdictError
 		c.reason = fmt.Sprintf("endpoint %s: %v", rt.Endpoint, err)
 		c.logError("endpoint failed", err)
-		c.fail(http.StatusBadGateway, "bad_gateway", c.reason)
+		c.fail(http.StatusBadGateway, "bad_gateway", "The endpoint did not answer; the debugger and the log have the details under the request id.")
 		return
 	}
 	defer resp.Body.Close()
@@ -143,6 +144,11 @@ func (s *Server) requester(c *call) {
 	}
 }
 
+// noTokenDescription is what the caller of a requester webservice learns
+// when no token can be had; the account and the provider's error are for
+// the debugger and the log.
+const noTokenDescription = "No valid token for the webservice's account; the call was not sent. The debugger and the log have the details under the request id."
+
 // noToken answers a requester call that has no token to go with: 502,
 // and the call is not sent.
 func (s *Server) noToken(c *call, acc core.Account, err error) {
@@ -151,8 +157,7 @@ func (s *Server) noToken(c *call, acc core.Account, err error) {
 	c.logError("no token for a requester call; not sent", err)
 	writeJSON(c.w, http.StatusBadGateway, map[string]string{
 		"error":             "no_token",
-		"error_description": c.reason + "; the call was not sent",
-		"account":           acc.Name,
+		"error_description": noTokenDescription,
 		"request_id":        c.id,
 	})
 }

@@ -143,8 +143,12 @@ func TestRequesterWebservice(t *testing.T) {
 		before, _ := ep.got()
 		r := h.do("POST", "/invoke/echo", "", strings.NewReader(`{}`))
 		m := r.json(t)
-		if r.status != 502 || m["error"] != "no_token" || m["account"] != "billing" || !strings.Contains(m["error_description"].(string), "not sent") {
+		if r.status != 502 || m["error"] != "no_token" || !strings.Contains(m["error_description"].(string), "not sent") {
 			t.Fatalf("%d %v", r.status, m)
+		}
+		// The account and the provider's error are for the debugger.
+		if strings.Contains(r.body, "billing") || strings.Contains(r.body, "503") {
+			t.Fatalf("the 502 tells the caller the detail: %s", r.body)
 		}
 		if after, _ := ep.got(); len(after) != len(before) {
 			t.Fatal("a call went out without a valid token")
@@ -155,10 +159,19 @@ func TestRequesterWebservice(t *testing.T) {
 		}
 	})
 	t.Run("endpoint down: 502", func(t *testing.T) {
-		h.addWebservice(requester("gone", "billing", "http://"+freeAddr(t), "/x", "POST"))
+		addr := freeAddr(t)
+		h.addWebservice(requester("gone", "billing", "http://"+addr, "/x", "POST"))
 		r := h.do("POST", "/invoke/gone", "", nil)
-		if m := r.json(t); r.status != 502 || m["error"] != "bad_gateway" || !strings.Contains(m["error_description"].(string), "connection refused") {
+		if m := r.json(t); r.status != 502 || m["error"] != "bad_gateway" || m["error_description"] == "" || m["request_id"] != r.header.Get("X-Request-Id") {
 			t.Fatalf("%d %v", r.status, m)
+		}
+		// The endpoint's URL and the socket error are for the debugger and
+		// the log, not for the caller.
+		if strings.Contains(r.body, addr) || strings.Contains(r.body, "connection refused") {
+			t.Fatalf("the 502 tells the caller the endpoint: %s", r.body)
+		}
+		if es := h.entries("gone"); len(es) != 1 || !strings.Contains(es[0].Reason, addr) || !strings.Contains(es[0].Reason, "connection refused") {
+			t.Fatalf("debugger: %+v", es)
 		}
 	})
 }

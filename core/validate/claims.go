@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // claimPath finds a claim by a dotted path ("realm_access.roles",
@@ -142,6 +144,19 @@ func numericDate(claims map[string]any, name string) (t time.Time, ok, bad bool)
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true, false
+}
+
+// printable reports whether a claim value is UTF-8 without control
+// characters (C0, DEL, C1): fit for an HTTP header and a terminal.
+func printable(s string) bool {
+	for _, c := range s {
+		if c == utf8.RuneError || unicode.IsControl(c) {
+			// RuneError is also what an invalid byte decodes to; the
+			// character U+FFFD itself has no business in a name either.
+			return false
+		}
+	}
+	return true
 }
 
 // quote shows a value from a token in a message, cut to a readable length.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"oidcctl/core"
 )
@@ -55,6 +56,12 @@ const (
 	ReasonUserUnknown   Reason = "user_unknown"    // no such user and no role map to create one
 	ReasonNoMappedRoles Reason = "no_mapped_roles" // no such user and the token maps to no local role
 	ReasonNoEmail       Reason = "no_email"        // no such user and the user map yields no email
+	// ReasonControlCharacters: a claim that names the user (sub, the UID
+	// claim, a role at a role map path, a field of the user map) holds a
+	// control character or is not UTF-8. Such a value would reach the
+	// upstream's headers and the administrator's terminal (escape
+	// sequences), so the token is refused (401) rather than cleaned up.
+	ReasonControlCharacters Reason = "control_characters"
 
 	// oidcctl's side: the token was not judged.
 	ReasonDiscoveryUnavailable     Reason = "discovery_unavailable"
@@ -81,6 +88,28 @@ func (r Reason) ErrorCode() string {
 		return "insufficient_scope"
 	}
 	return "invalid_token"
+}
+
+// Description returns the short, generic sentence that a caller of serve
+// is told about a refusal: the same for every reason with the same error
+// code. Message (the detail) names the profile, the key set, the
+// restrictions and the upstream; it is for the administrator, in the
+// debugger and the log, never for an unauthenticated caller, who could
+// otherwise learn the configuration or probe for profile names.
+func (r Reason) Description() string {
+	switch {
+	case r == "":
+		return ""
+	case r == ReasonMissing:
+		return "No bearer token: send the access token as Authorization: Bearer <token>."
+	case r.Status() == http.StatusServiceUnavailable:
+		return "The token cannot be checked right now; try again later."
+	case r.Status() >= 500:
+		return "The token cannot be checked because of a server error."
+	case r.ErrorCode() == "insufficient_scope":
+		return "The access token does not grant access to this resource."
+	}
+	return "The access token is not valid."
 }
 
 // Status returns the HTTP status for the reason: 200 accepted, 401
@@ -110,7 +139,7 @@ func (r Reason) cacheable() bool {
 	case ReasonMalformed, ReasonEncrypted, ReasonAlgNone, ReasonAlgNotAllowed, ReasonEmbeddedKey,
 		ReasonCritUnsupported, ReasonEntraGraphToken, ReasonBadSignature, ReasonExpired, ReasonNoExpiry,
 		ReasonIssuerMismatch, ReasonAudienceMismatch, ReasonScopeMissing, ReasonAZPMismatch,
-		ReasonUserLoginMismatch, ReasonNoUID:
+		ReasonUserLoginMismatch, ReasonNoUID, ReasonControlCharacters:
 		return true
 	}
 	return false
@@ -221,15 +250,12 @@ func (r *Result) Status() int { return r.Reason.Status() }
 // WWWAuthenticate returns the RFC 6750 WWW-Authenticate challenge for a
 // refused token:
 //
-//	Bearer error="invalid_token", error_description="the token expired …"
+//	Bearer error="invalid_token", error_description="The access token is not valid."
 //
-// with scope="…" for a missing scope; just "Bearer" for a missing token
-// or a failure on oidcctl's side; "" for an accepted token.
-//
-// RFC 6750 §3 allows only printable ASCII without '"' and '\' in
-// error_description, so double quotes become single quotes, a backslash a
-// slash, and anything else outside the set a question mark; the
-// description is cut at 400 bytes.
+// with scope="…" (the profile's Scope restriction, as RFC 6750 §3 intends)
+// for a missing scope; just "Bearer" for a missing token or a failure on
+// oidcctl's side; "" for an accepted token. The description is the
+// generic Reason.Description, never Message.
 func (r *Result) WWWAuthenticate() string {
 	if r.Accepted() {
 		return ""
@@ -242,32 +268,47 @@ func (r *Result) WWWAuthenticate() string {
 	b.WriteString(`Bearer error="`)
 	b.WriteString(code)
 	b.WriteString(`", error_description="`)
-	b.WriteString(headerSafe(r.Message, 400))
+	b.WriteString(HeaderSafe(r.Reason.Description(), 400))
 	b.WriteByte('"')
 	if r.Reason == ReasonScopeMissing && len(r.requiredScopes) > 0 {
 		b.WriteString(`, scope="`)
-		b.WriteString(headerSafe(strings.Join(r.requiredScopes, " "), 400))
+		b.WriteString(HeaderSafe(strings.Join(r.requiredScopes, " "), 400))
 		b.WriteByte('"')
 	}
 	return b.String()
 }
 
-// headerSafe keeps only the characters RFC 6750 allows in an attribute
-// value: %x20-21 / %x23-5B / %x5D-7E.
-func headerSafe(s string, limit int) string {
-	if len(s) > limit {
-		s = s[:limit]
-	}
-	b := []byte(s)
-	for i, c := range b {
-		switch {
-		case c == '"':
-			b[i] = '\''
-		case c == '\\':
-			b[i] = '/'
-		case c < 0x20 || c > 0x7e:
-			b[i] = '?'
+// HeaderSafe makes s fit an RFC 6750 attribute value (error_description,
+// scope), which allows only %x20-21 / %x23-5B / %x5D-7E: every byte
+// outside that set, and '%' itself, is percent-encoded ("Jürgen" becomes
+// "J%C3%BCrgen", a double quote %22), so that nothing is lost and the
+// value can be decoded again. The result is at most limit bytes, cut
+// before an escape or a character, never inside one.
+func HeaderSafe(s string, limit int) string {
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, min(len(s), limit))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' && c != '%' {
+			if len(b)+1 > limit {
+				break
+			}
+			b = append(b, c)
+			i++
+			continue
 		}
+		// A whole UTF-8 sequence or nothing of it.
+		n := 1
+		if c >= 0x80 {
+			_, n = utf8.DecodeRuneInString(s[i:])
+		}
+		if len(b)+3*n > limit {
+			break
+		}
+		for _, c := range []byte(s[i : i+n]) {
+			b = append(b, '%', hex[c>>4], hex[c&0xf])
+		}
+		i += n
 	}
 	return string(b)
 }

@@ -82,6 +82,14 @@ func updatedRoles(have, mapped []string, rm core.RoleMap) []string {
 func (x *run) userStep() {
 	r, p := x.r, &x.p
 	local, found, present := mapRoles(p.RoleMap, r.Claims)
+	for _, role := range found {
+		if !printable(role) {
+			if !x.printableClaim(CheckUser, "role", role) {
+				return
+			}
+			break
+		}
+	}
 	r.TokenRoles = local
 	if x.v.Users == nil {
 		r.Roles = local
@@ -178,6 +186,17 @@ func (x *run) createUser(local, found []string, present, write bool) {
 	if c := p.UserMap.ClaimFor(core.UserLastName); c != "" {
 		v, _ := claimPath(r.Claims, c)
 		u.LastName, _ = v.(string)
+	}
+	for _, f := range []struct{ claim, value string }{
+		{emailClaim, u.Email},
+		{p.UserMap.ClaimFor(core.UserFirstName), u.FirstName},
+		{p.UserMap.ClaimFor(core.UserLastName), u.LastName},
+	} {
+		if !printable(f.value) {
+			// Not even a dry run goes on: the user must not be made.
+			x.printableClaim(CheckUser, f.claim, f.value)
+			return
+		}
 	}
 	if !write {
 		r.User, r.UserAction, r.Roles = &u, UserWouldCreate, u.Roles

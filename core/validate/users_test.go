@@ -1,11 +1,16 @@
 package validate
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"oidcctl/core"
 )
@@ -287,5 +292,80 @@ func TestZeroValidator(t *testing.T) {
 	r := v.Validate(context.Background(), testProfile("p", "api"), key.sign(t, claimsAt(idp.doc.Issuer, "svc", "api", time.Now(), nil)))
 	if !r.Accepted() || r.Login != "svc" || r.Alg != "EdDSA" {
 		t.Errorf("%s: %s", r.Reason, r.Message)
+	}
+}
+
+// TestControlCharactersRefused: a claim that names the user and holds a
+// control character (a terminal escape sequence, a newline, a byte that is
+// not UTF-8) refuses the token with ReasonControlCharacters, 401, and no
+// user is created or changed, also by import-user (Detail without DryRun).
+func TestControlCharactersRefused(t *testing.T) {
+	clk := newFakeClock(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
+	key := newKey(t, "k1", "RS256")
+	idp := newIDP(t, "", key)
+	ctx := context.Background()
+	p := testProfile("kc", "api")
+	p.RoleMap = core.RoleMap{"roles": {"admin": "admin", "evil\x1b[2J": "admin"}}
+	p.UserMap = core.UserMap{"email": core.UserEmail, "given_name": core.UserFirstName, "family_name": core.UserLastName}
+	const evil = "evil\x1b]0;pwned\x07x"
+	ok := map[string]any{"roles": []any{"admin"}, "email": "ann@example.test", "given_name": "Ann", "family_name": "Smith"}
+	for _, tt := range []struct {
+		name  string
+		uid   string
+		sub   string
+		extra map[string]any
+		claim string // named in the message
+	}{
+		{"sub with an OSC escape", "", evil, nil, `"sub"`},
+		{"sub with a newline, UID claim elsewhere", "preferred_username", "a\nb", map[string]any{"preferred_username": "ann"}, `"sub"`},
+		{"UID claim with a CSI escape", "preferred_username", "ann", map[string]any{"preferred_username": "ann\x1b[2J"}, `"preferred_username"`},
+		{"UID claim with a C1 control", "preferred_username", "ann", map[string]any{"preferred_username": "ann\u009b2J"}, `"preferred_username"`},
+		{"UID claim not UTF-8", "preferred_username", "ann", map[string]any{"preferred_username": "ann\xff"}, `"preferred_username"`},
+		{"role with an escape", "", "ann", map[string]any{"roles": []any{"admin", "evil\x1b[2J"}}, `"role"`},
+		{"first name with an escape", "", "ann", map[string]any{"given_name": "A\x1b[31mnn"}, `"given_name"`},
+		{"email with DEL", "", "ann", map[string]any{"email": "ann\x7f@example.test"}, `"email"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			prof := p
+			prof.UIDClaim = tt.uid
+			claims := claimsAt(idp.doc.Issuer, tt.sub, "api", clk.Now(), merge(ok, tt.extra))
+			tok := key.sign(t, claims)
+			if login, _ := claims["preferred_username"].(string); !utf8.ValidString(login) {
+				// json.Marshal would make the byte U+FFFD: the payload
+				// carries it raw, as a provider could.
+				claims["preferred_username"] = "RAW"
+				b, err := json.Marshal(claims)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b = bytes.Replace(b, []byte(`"RAW"`), []byte(`"`+login+`"`), 1)
+				input := b64part(t, map[string]any{"alg": key.alg, "kid": key.kid}) + "." + base64.RawURLEncoding.EncodeToString(b)
+				tok = input + "." + base64.RawURLEncoding.EncodeToString(signRaw(t, key.priv, key.alg, []byte(input)))
+			}
+			users := newMemUsers()
+			v := idp.validator(clk, users)
+			for _, r := range []*Result{
+				v.Validate(ctx, prof, tok),
+				v.ValidateWith(ctx, prof, tok, Options{Detail: true}), // import-user
+				v.Inspect(ctx, prof, tok),
+			} {
+				if r.Reason != ReasonControlCharacters || r.Status() != 401 || r.Reason.ErrorCode() != "invalid_token" {
+					t.Fatalf("Reason %q status %d: %s", r.Reason, r.Status(), r.Message)
+				}
+				if !strings.Contains(r.Message, tt.claim) || !utf8.ValidString(r.Message) || strings.IndexFunc(r.Message, unicode.IsControl) >= 0 {
+					t.Errorf("Message %q: wants %s, no raw control characters", r.Message, tt.claim)
+				}
+			}
+			if _, writes := users.counts(); writes != 0 || len(users.users) != 0 {
+				t.Errorf("the user store was written: %v", users.users)
+			}
+		})
+	}
+	// A clean token of the same shape is accepted and creates the user:
+	// the cases above fail for the control character alone.
+	users := newMemUsers()
+	r := idp.validator(clk, users).Validate(ctx, p, key.sign(t, claimsAt(idp.doc.Issuer, "ann", "api", clk.Now(), ok)))
+	if !r.Accepted() || r.UserAction != UserCreated {
+		t.Fatalf("clean token: %s %s", r.Reason, r.Message)
 	}
 }

@@ -31,7 +31,11 @@
 //     granted by scope, scp or, for Microsoft tokens, roles;
 //   - the UID claim names a login that the UserLogin restriction allows,
 //     and the login maps to a local user (see users.go for when users are
-//     created and how roles are brought up to date).
+//     created and how roles are brought up to date);
+//   - sub, the login, the token's roles at the role map's paths and the
+//     user map's fields of a new user are UTF-8 without control characters
+//     (ReasonControlCharacters): they reach the API's headers and the
+//     administrator's terminal.
 //
 // Every refusal has a Reason for programs and a Message for the
 // administrator that says what to fix.
@@ -677,6 +681,18 @@ func (x *run) checkScope() bool {
 	return true
 }
 
+// printableClaim refuses a claim value that names the user (login,
+// subject, role, user field) when it holds a control character; it
+// returns whether to go on.
+func (x *run) printableClaim(check, claim, value string) bool {
+	if printable(value) {
+		return true
+	}
+	return x.fail(check, ReasonControlCharacters, fmt.Sprintf("%s holds a control character: %s", claim, quote(value)),
+		fmt.Sprintf("The token's %s claim %s holds a control character or is not UTF-8. It names the user, and would reach the API's "+
+			"headers, the user list and the administrator's terminal, so the token is refused: fix the value at the provider.", quote(claim), quote(value)))
+}
+
 // checkLogin finds the login by the UID claim and applies the UserLogin
 // restriction.
 func (x *run) checkLogin() bool {
@@ -685,12 +701,18 @@ func (x *run) checkLogin() bool {
 	if uid == "" {
 		uid = core.DefaultUIDClaim
 	}
+	if r.Subject != "" && !x.printableClaim(CheckUID, "sub", r.Subject) {
+		return false
+	}
 	v, _ := claimPath(r.Claims, uid)
 	login, ok := stringClaim(v)
 	if !ok {
 		return x.fail(CheckUID, ReasonNoUID, fmt.Sprintf("no %s claim", uid),
 			fmt.Sprintf("The token has no %s claim, which profile %q's UID claim names as the user login: set the UID claim to one the token has "+
 				"(sub, preferred_username, email, oid …) or make the provider add it.", quote(uid), p.Name))
+	}
+	if !x.printableClaim(CheckUID, uid, login) {
+		return false
 	}
 	r.Login = login
 	if x.detail {

@@ -428,17 +428,45 @@ func TestUnavailable(t *testing.T) {
 }
 
 func TestWWWAuthenticate(t *testing.T) {
-	r := &Result{Reason: ReasonScopeMissing, Message: "say \"hi\"\\ and\r\nmore ünicode", requiredScopes: []string{"read", "write"}}
-	want := `Bearer error="insufficient_scope", error_description="say 'hi'/ and??more ??nicode", scope="read write"`
+	// The caller gets the error code and a generic description, never the
+	// Message (it names the profile, the key set, the restrictions).
+	r := &Result{Reason: ReasonScopeMissing, Message: "profile \"kc\" requires ...", requiredScopes: []string{"read", "write"}}
+	want := `Bearer error="insufficient_scope", error_description="The access token does not grant access to this resource.", scope="read write"`
 	if got := r.WWWAuthenticate(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	if got := (&Result{}).WWWAuthenticate(); got != "" {
 		t.Errorf("accepted: %q", got)
 	}
-	long := &Result{Reason: ReasonExpired, Message: strings.Repeat("x", 1000)}
-	if got := long.WWWAuthenticate(); len(got) > 500 {
-		t.Errorf("long description not cut: %d bytes", len(got))
+	for _, reason := range []Reason{ReasonExpired, ReasonUnknownKID, ReasonIssuerMismatch, ReasonAudienceMismatch, ReasonBadSignature, ReasonControlCharacters} {
+		r := &Result{Reason: reason, Message: "profile \"kc\", JWKS https://idp.example/keys, kid \"k1\""}
+		if got, want := r.WWWAuthenticate(), `Bearer error="invalid_token", error_description="The access token is not valid."`; got != want {
+			t.Errorf("%s: %s, want %s", reason, got, want)
+		}
+	}
+	// Non-ASCII (a scope restriction in another script) is percent-encoded,
+	// not turned into question marks, and cut only between characters.
+	uni := &Result{Reason: ReasonScopeMissing, requiredScopes: []string{"lesen:Jürgen", `say"hi"\100%`}}
+	want = `Bearer error="insufficient_scope", error_description="The access token does not grant access to this resource.", scope="lesen:J%C3%BCrgen say%22hi%22%5C100%25"`
+	if got := uni.WWWAuthenticate(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got, err := url.PathUnescape(HeaderSafe("Jürgen \"x\" \\ 100% \x1b\r\n", 400)); err != nil || got != "Jürgen \"x\" \\ 100% \x1b\r\n" {
+		t.Errorf("HeaderSafe does not decode back: %q %v", got, err)
+	}
+	for limit := range 12 {
+		got := HeaderSafe("aü€", limit)
+		if len(got) > limit {
+			t.Errorf("limit %d: %q", limit, got)
+		}
+		if d, err := url.PathUnescape(got); err != nil || !strings.HasPrefix("aü€", d) {
+			t.Errorf("limit %d: %q cut inside an escape or a character (%q, %v)", limit, got, d, err)
+		}
+	}
+	for _, c := range HeaderSafe(strings.Repeat("x\"ü\\\x00", 100), 400) {
+		if !(c == 0x20 || c == 0x21 || c >= 0x23 && c <= 0x5b || c >= 0x5d && c <= 0x7e) {
+			t.Fatalf("%q is not allowed by RFC 6750", c)
+		}
 	}
 	for reason, want := range map[Reason]int{
 		"": 200, ReasonMissing: 401, ReasonExpired: 401, ReasonScopeMissing: 403, ReasonUserUnknown: 403,

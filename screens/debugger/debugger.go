@@ -404,13 +404,13 @@ func (s *Screen) detail() string {
 	}
 	label := s.st.Muted.Render
 	first := label("call ") + fmt.Sprintf("#%d", e.ID) + label(" at ") + tui.Stamp(e.Time) +
-		label(" · request ") + cmp.Or(e.RequestID, "-") + label(" · ") + fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
+		label(" · request ") + tui.Escape(cmp.Or(e.RequestID, "-")) + label(" · ") + fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
 	reason := label("no token involved")
 	switch {
 	case e.Reason != "":
-		reason = s.st.Tone(verdictTone(e.Verdict)).Render(e.Reason)
+		reason = s.st.Tone(verdictTone(e.Verdict)).Render(tui.Escape(e.Reason))
 	case e.Verdict == "accepted":
-		reason = "accepted as " + cmp.Or(e.User, "-")
+		reason = "accepted as " + tui.Escape(cmp.Or(e.User, "-"))
 	}
 	return tui.Truncate(first, s.width) + "\n" + tui.Truncate(label("why  ")+reason, s.width)
 }

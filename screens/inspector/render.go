@@ -37,14 +37,14 @@ func tree(w *tui.Text, st tui.Styles, indent int, m map[string]any, top bool, no
 				w.KV(indent, k, kw, "{}", st.Normal)
 				continue
 			}
-			w.Line(strings.Repeat(" ", indent) + st.Muted.Render(k))
+			w.Line(strings.Repeat(" ", indent) + st.Muted.Render(tui.Escape(k)))
 			tree(w, st, indent+2, v, false, now)
 		case []any:
 			if len(v) == 0 {
 				w.KV(indent, k, kw, "[]", st.Normal)
 				continue
 			}
-			w.Line(strings.Repeat(" ", indent) + st.Muted.Render(k))
+			w.Line(strings.Repeat(" ", indent) + st.Muted.Render(tui.Escape(k)))
 			list(w, st, indent+2, v, now)
 		default:
 			text, style := scalar(v), st.Normal

@@ -276,8 +276,8 @@ func (r *result) verdict() string {
 		head += fmt.Sprintf(" · %d/%d", r.current+1, len(r.results))
 	}
 	w := max(20, r.width)
-	lines := []string{r.st.Tone(tone).Bold(true).Render(tui.Truncate(head, w))}
-	msg := strings.Split(lipgloss.Wrap(res.Message, w, " "), "\n")
+	lines := []string{r.st.Tone(tone).Bold(true).Render(tui.Truncate(tui.Escape(head), w))}
+	msg := strings.Split(lipgloss.Wrap(tui.EscapeText(res.Message), w, " "), "\n")
 	if len(msg) > 3 {
 		msg = append(msg[:2], tui.Truncate(strings.TrimSpace(strings.Join(msg[2:], " ")), w-1)+"…")
 	}

@@ -137,16 +137,18 @@ func (t *testScreen) render() string {
 	st, r := t.st, t.report
 	var b strings.Builder
 	if t.err != nil {
-		fmt.Fprintf(&b, "%s\n\n", st.Error.Render("✗ "+t.profile.Name+" cannot use this provider: "+t.err.Error()))
+		fmt.Fprintf(&b, "%s\n\n", st.Error.Render("✗ "+tui.Escape(t.profile.Name)+" cannot use this provider: "+tui.EscapeText(t.err.Error())))
 	} else {
 		fmt.Fprintf(&b, "%s\n\n", st.Success.Render("✓ Profile "+t.profile.Name+" works with this provider."))
 	}
 	// Values wrap at spaces into their column.
 	valueWidth := max(20, t.width-23)
+	// The provider wrote the values: escaped.
 	kv := func(k, v string) {
 		if v == "" {
 			v = "-"
 		}
+		v = tui.Escape(v)
 		lines := strings.Split(lipgloss.Wrap(v, valueWidth, " "), "\n")
 		fmt.Fprintf(&b, "%s %s\n", st.Muted.Render(fmt.Sprintf("%-22s", k)), strings.TrimRight(lines[0], " "))
 		for _, l := range lines[1:] {
@@ -178,9 +180,9 @@ func (t *testScreen) render() string {
 				if k.Bits > 0 {
 					size = fmt.Sprintf("%d bits", k.Bits)
 				}
-				line := fmt.Sprintf("  %s %s %s %s %s", cmp.Or(k.ID, "-"), k.Type, cmp.Or(k.Algorithm, "-"), cmp.Or(k.Use, "-"), cmp.Or(size, "-"))
+				line := tui.Escape(fmt.Sprintf("  %s %s %s %s %s", cmp.Or(k.ID, "-"), k.Type, cmp.Or(k.Algorithm, "-"), cmp.Or(k.Use, "-"), cmp.Or(size, "-")))
 				if k.Problem != "" {
-					line += " " + st.Warning.Render("! "+k.Problem)
+					line += " " + st.Warning.Render("! "+tui.Escape(k.Problem))
 				}
 				b.WriteString(line + "\n")
 			}
@@ -189,7 +191,7 @@ func (t *testScreen) render() string {
 	if len(r.Warnings) > 0 {
 		fmt.Fprintf(&b, "\n%s\n", st.Warning.Render("Warnings:"))
 		for _, w := range r.Warnings {
-			fmt.Fprintf(&b, "  ! %s\n", w)
+			fmt.Fprintf(&b, "  ! %s\n", tui.EscapeText(w))
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

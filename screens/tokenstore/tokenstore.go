@@ -449,7 +449,8 @@ func (s *Screen) detail() string {
 // errorLines renders head: msg as two rows at most: the rest is in
 // `oidcctl token list -o json`.
 func (s *Screen) errorLines(head, msg string) []string {
-	wrapped := strings.Split(lipgloss.Wrap(head+": "+msg, s.width, " "), "\n")
+	// The provider wrote part of the error: escaped.
+	wrapped := strings.Split(lipgloss.Wrap(head+": "+tui.EscapeText(msg), s.width, " "), "\n")
 	if len(wrapped) > 2 {
 		wrapped = append(wrapped[:1], tui.Truncate(strings.TrimSpace(strings.Join(wrapped[1:], " ")), s.width-1)+"…")
 	}

@@ -230,18 +230,19 @@ func (s *Screen) detail() string {
 	label := s.st.Muted.Render
 	roles := "none: its calls carry no role"
 	if len(u.Roles) > 0 {
-		roles = strings.Join(u.Roles, ", ")
+		roles = tui.Escape(strings.Join(u.Roles, ", "))
 	}
 	origin := "made by hand"
 	if u.Profile != "" {
-		origin = "from a token of profile " + u.Profile
+		origin = "from a token of profile " + tui.Escape(u.Profile)
 	}
 	origin += label(" · created ") + tui.Stamp(u.CreatedAt)
 	if !u.UpdatedAt.Equal(u.CreatedAt) {
 		origin += label(" · changed ") + tui.Stamp(u.UpdatedAt)
 	}
 	lines := []string{
-		label("user    ") + u.Login + label(" · ") + cmp.Or(u.Email, "-") + label(" · ") + cmp.Or(fullName(u), "-"),
+		// Users are made from tokens: every value is escaped.
+		label("user    ") + tui.Escape(u.Login) + label(" · ") + tui.Escape(cmp.Or(u.Email, "-")) + label(" · ") + tui.Escape(cmp.Or(fullName(u), "-")),
 		label("roles   ") + roles,
 		label("origin  ") + origin,
 	}
