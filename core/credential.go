@@ -73,7 +73,14 @@ func HashCredential(secret string) []byte {
 // Matches reports whether secret is this credential's, in time that does
 // not depend on where the hashes differ.
 func (c InvokeCredential) Matches(secret string) bool {
-	return len(c.Hash) == sha256.Size && subtle.ConstantTimeCompare(HashCredential(secret), c.Hash) == 1
+	return c.MatchesHash(HashCredential(secret))
+}
+
+// MatchesHash is Matches for a secret already hashed with
+// HashCredential, for comparing one presented secret with many
+// credentials.
+func (c InvokeCredential) MatchesHash(sum []byte) bool {
+	return len(c.Hash) == sha256.Size && subtle.ConstantTimeCompare(sum, c.Hash) == 1
 }
 
 // Validate reports the problems of a credential about to be stored.
