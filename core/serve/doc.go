@@ -81,7 +81,7 @@
 // with credentials the caller sends for the endpoint; it is removed
 // before the call goes on and redacted in the debugger, whose entry
 // names the credential as the call's user ("credential:NAME", or
-// "socket"). Config.InvokeOpenOnTCP switches the check off, with a
+// "socket:uid=N" with the caller's user id on the socket). Config.InvokeOpenOnTCP switches the check off, with a
 // warning in the log.
 //
 // # Debugger

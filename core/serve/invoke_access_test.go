@@ -279,7 +279,7 @@ func TestTokenSocketPermissions(t *testing.T) {
 		t.Fatalf("the owner on the socket: %d %s", status, body)
 	}
 	neverSawCredential(t, ep)
-	if es := h.entries("echo"); len(es) == 0 || es[len(es)-1].User != "socket" {
+	if es := h.entries("echo"); len(es) == 0 || es[0].User != fmt.Sprintf("socket:uid=%d", os.Getuid()) {
 		t.Fatalf("debugger: %+v", es)
 	}
 
@@ -287,7 +287,7 @@ func TestTokenSocketPermissions(t *testing.T) {
 		path := filepath.Join(publicDir(t), "token.sock")
 		ln, err := serve.ListenUnixGroup(path, group)
 		must(t, err)
-		srv := &http.Server{Handler: h.srv.SocketHandler(), ReadHeaderTimeout: 5 * time.Second}
+		srv := h.srv.SocketServer()
 		go func() { _ = srv.Serve(ln) }()
 		t.Cleanup(func() { srv.Close() })
 		return path
@@ -319,6 +319,9 @@ func TestTokenSocketPermissions(t *testing.T) {
 		}
 		if r := as.do(callSpec{Method: "GET", URL: "http://x/token/billing", Socket: path}); r.Status != 200 {
 			t.Fatalf("a member of the group, /token: %d %q %s", r.Status, r.Body, r.Err)
+		}
+		if es := h.entries("echo"); es[0].User != fmt.Sprintf("socket:uid=%d", nobody) {
+			t.Fatalf("debugger: the call of uid %d is recorded as %q", nobody, es[0].User)
 		}
 		neverSawCredential(t, ep)
 	})

@@ -164,8 +164,8 @@ func (s *Server) allowInvoke(c *call, rt *route) bool {
 		h[http.CanonicalHeaderKey(core.CredentialHeader)] = []string{debuglog.Redacted}
 		c.reqHeader = h
 	}
-	if viaSocket(c.r) {
-		c.user = "socket"
+	if who, ok := viaSocket(c.r); ok {
+		c.user = who
 		return true
 	}
 	if s.cfg.InvokeOpenOnTCP {

@@ -327,7 +327,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, sock net.Listener) er
 	go func() { errc <- serveErr("http", srv.Serve(ln)) }()
 	var sockSrv *http.Server
 	if sock != nil {
-		sockSrv = s.httpServer(s.SocketHandler())
+		sockSrv = s.SocketServer()
 		go func() { errc <- serveErr("token socket", sockSrv.Serve(sock)) }()
 	}
 	s.log.Info("serving", "listen", ln.Addr().String(), "socket", sockAddr(sock), "webservices", len(s.routes().webservices))

@@ -38,14 +38,38 @@ func (s *Server) SocketHandler() http.Handler {
 	})
 }
 
-// socketCallKey marks the context of a call that came through the token
-// socket.
-type socketCallKey struct{}
+// SocketServer returns the http.Server that Run serves the token socket
+// with: SocketHandler, the configured timeouts, and the user id of each
+// connection's peer (SO_PEERCRED, where the system has it) for the
+// debugger.
+func (s *Server) SocketServer() *http.Server {
+	srv := s.httpServer(s.SocketHandler())
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if uid, ok := peerUID(c); ok {
+			ctx = context.WithValue(ctx, peerUIDKey{}, uid)
+		}
+		return ctx
+	}
+	return srv
+}
 
-// viaSocket reports whether r came through the token socket.
-func viaSocket(r *http.Request) bool {
-	v, _ := r.Context().Value(socketCallKey{}).(bool)
-	return v
+// socketCallKey marks the context of a call that came through the token
+// socket; peerUIDKey holds the caller's user id.
+type (
+	socketCallKey struct{}
+	peerUIDKey    struct{}
+)
+
+// viaSocket reports whether r came through the token socket, and who
+// called: "socket", or "socket:uid=N" when the peer's user id is known.
+func viaSocket(r *http.Request) (string, bool) {
+	if v, _ := r.Context().Value(socketCallKey{}).(bool); !v {
+		return "", false
+	}
+	if uid, ok := r.Context().Value(peerUIDKey{}).(int); ok {
+		return "socket:uid=" + strconv.Itoa(uid), true
+	}
+	return "socket", true
 }
 
 // TokenHandler serves the token routes of the token socket: GET
