@@ -292,20 +292,25 @@ func TestTokenSocketPermissions(t *testing.T) {
 		t.Cleanup(func() { srv.Close() })
 		return path
 	}
-	t.Run("0600: others cannot connect", func(t *testing.T) {
-		path := serveSocket("")
-		fi, err := os.Stat(path)
-		must(t, err)
-		if fi.Mode().Perm() != 0o600 {
-			t.Fatalf("mode %v", fi.Mode())
-		}
-		for _, u := range []string{"http://x/invoke/echo", "http://x/token/billing"} {
-			r := as.do(callSpec{Method: "GET", URL: u, Socket: path})
-			if r.Status != 0 || !strings.Contains(r.Err, "permission denied") {
-				t.Fatalf("%s as uid %d: %d %q %s", u, nobody, r.Status, r.Body, r.Err)
+	for _, tt := range []struct{ name, group, mode string }{
+		{"0600: others cannot connect", "", "-rw-------"},
+		{"0660 with a group: others still cannot", "0", "-rw-rw----"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := serveSocket(tt.group)
+			fi, err := os.Stat(path)
+			must(t, err)
+			if fi.Mode().Perm().String() != tt.mode {
+				t.Fatalf("mode %v, want %s", fi.Mode(), tt.mode)
 			}
-		}
-	})
+			for _, u := range []string{"http://x/invoke/echo", "http://x/token/billing"} {
+				r := as.do(callSpec{Method: "GET", URL: u, Socket: path})
+				if r.Status != 0 || !strings.Contains(r.Err, "permission denied") {
+					t.Fatalf("%s as uid %d: %d %q %s", u, nobody, r.Status, r.Body, r.Err)
+				}
+			}
+		})
+	}
 	t.Run("0660 with a group: its members can", func(t *testing.T) {
 		path := serveSocket(fmt.Sprint(nobody))
 		fi, err := os.Stat(path)
