@@ -219,6 +219,11 @@ func TestInvokeOverTCPNeedsACredential(t *testing.T) {
 		r.header.Get("WWW-Authenticate") != `OidcctlCredential header="X-Oidcctl-Credential"` {
 		t.Fatalf("401 without WWW-Authenticate: %d %v", r.status, r.header)
 	}
+	// Two credentials, one of them good: refused, not the one that matches.
+	if r := h.do("GET", "/invoke/echo", "", nil, core.CredentialHeader, "x", core.CredentialHeader, cron); r.status != 401 ||
+		!strings.Contains(r.body, "more than one") {
+		t.Fatalf("two credentials: %d %s", r.status, r.body)
+	}
 	// A caller's own bearer token is not a credential.
 	if r := h.do("GET", "/invoke/echo", cron, nil, core.CredentialHeader, ""); r.status != 401 {
 		t.Fatalf("a credential as a bearer token: %d %s", r.status, r.body)

@@ -168,6 +168,16 @@ func (s *Server) allowInvoke(c *call, rt *route) bool {
 		c.user = who
 		return true
 	}
+	var sum []byte
+	if len(presented) == 1 {
+		sum = core.HashCredential(presented[0])
+		for _, cred := range rt.credentials {
+			if cred.MatchesHash(sum) {
+				c.user = "credential:" + cred.Name
+				return true
+			}
+		}
+	}
 	if s.cfg.InvokeOpenOnTCP {
 		return true
 	}
@@ -186,13 +196,6 @@ func (s *Server) allowInvoke(c *call, rt *route) bool {
 				"(oidcctl webservice credential add %s NAME), or call through the token socket", rt.Name, rt.Account, core.CredentialHeader, rt.Name))
 	case len(presented) > 1:
 		return refuse(http.StatusUnauthorized, "invalid_credential", fmt.Sprintf("more than one %s header", core.CredentialHeader))
-	}
-	sum := core.HashCredential(presented[0])
-	for _, cred := range rt.credentials {
-		if cred.MatchesHash(sum) {
-			c.user = "credential:" + cred.Name
-			return true
-		}
 	}
 	for _, other := range c.table.webservices {
 		for _, cred := range other.credentials {
