@@ -6,8 +6,9 @@ import (
 )
 
 // Store keeps profiles, accounts, cached discovery documents, token
-// states, shared settings, local users, webservices and the debugger's
-// log, and tells when the configuration changed. The db package
+// states, shared settings, local users, webservices, their invoke
+// credentials and the debugger's log, and tells when the configuration
+// changed. The db package
 // implements it; every method is safe for use by several processes on one
 // database at once.
 type Store interface {
@@ -18,6 +19,7 @@ type Store interface {
 	SettingStore
 	UserStore
 	WebserviceStore
+	CredentialStore
 	DebugStore
 	ChangeCounter
 	ServeStatusStore

@@ -178,7 +178,8 @@ type WebserviceStore interface {
 	// UpdateWebservice reads, lets fn change and writes back a webservice
 	// in one transaction; fn must not rename it.
 	UpdateWebservice(ctx context.Context, name string, fn func(*Webservice) error) (Webservice, error)
-	// DeleteWebservice removes a webservice and its debugger entries.
+	// DeleteWebservice removes a webservice, its debugger entries and its
+	// invoke credentials.
 	DeleteWebservice(ctx context.Context, name string) error
 }
 

@@ -110,8 +110,9 @@ func (db *DB) UpdateWebservice(ctx context.Context, name string, fn func(*core.W
 	return w, nil
 }
 
-// DeleteWebservice removes a webservice and its debugger entries (ON
-// DELETE CASCADE); *core.NotFoundError when there is none.
+// DeleteWebservice removes a webservice, its debugger entries and its
+// invoke credentials (ON DELETE CASCADE); *core.NotFoundError when there
+// is none.
 func (db *DB) DeleteWebservice(ctx context.Context, name string) error {
 	tx, err := db.begin(ctx, true)
 	if err != nil {

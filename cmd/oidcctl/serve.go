@@ -35,6 +35,8 @@ type serveFlags struct {
 	readHeaderTimeout, upstreamTimeout     time.Duration
 	shutdownTimeout, reloadInterval        time.Duration
 	noScheduler, printUnit                 bool
+	socketGroup                            string
+	invokeOpen                             bool
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -60,12 +62,18 @@ On --listen it serves:
                        caller's X-Auth-*, X-Forwarded-*, X-Real-IP and
                        Forwarded headers are dropped, in any spelling.
   /invoke/NAME         requester webservices: the call goes to the
-                       endpoint with the account's bearer token.
+                       endpoint with the account's bearer token. The
+                       caller presents an invoke credential issued for
+                       the webservice in the X-Oidcctl-Credential header
+                       (oidcctl webservice credential add NAME CALLER),
+                       or 401; --invoke-open-to-anyone-on-tcp drops that.
   /healthz /readyz     liveness; readiness (database, provider keys)
   /metrics             Prometheus metrics
 
-and on --socket, a unix socket only its owner can use (0600):
-GET /token/ACCOUNT prints the account's token, for local scripts.
+and on --socket, a unix socket only its owner can use (0600), or its
+owner and the members of --socket-group (0660): GET /token/ACCOUNT prints
+the account's token, for local scripts; /invoke/NAME works as above,
+without a credential.
 
 The refresh scheduler runs inside (oidcctl config set refresh.schedule,
 refresh.interval); serve refuses to start (exit 2) with a schedule that
@@ -74,6 +82,7 @@ schedule included, are picked up within the reload interval, or at once on
 SIGHUP. Logs are JSON when standard error is not a terminal.`,
 		Example: `  oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock --auth-profile keycloak
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8085/ws/tickets/GetTicket/1
+  curl -H "X-Oidcctl-Credential: $CREDENTIAL" -d @article.json http://127.0.0.1:8085/invoke/echo
   curl --unix-socket /run/oidcctl/token.sock http://x/token/billing
   oidcctl serve --print-unit > /etc/systemd/system/oidcctl.service`,
 		Args: noArgs,
@@ -92,6 +101,8 @@ SIGHUP. Logs are JSON when standard error is not a terminal.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8085", "address of the HTTP server (host:port)")
 	fs.StringVar(&f.socket, "socket", "", "path of the token socket (none when empty); its directory must exist")
+	fs.StringVar(&f.socketGroup, "socket-group", "", "group (name or id) whose members may use the token socket too (mode 0660): they get tokens and make requester calls")
+	fs.BoolVar(&f.invokeOpen, "invoke-open-to-anyone-on-tcp", false, "requester webservices take calls on --listen without an invoke credential: every local user can call with the accounts' tokens (not for shared machines)")
 	fs.StringVar(&f.authProfile, "auth-profile", "", "profile of forward-auth calls that name none")
 	fs.StringVar(&f.authDebug, "auth-debug", serve.DebugRefused, "what the debugger keeps of forward-auth calls: refused, all or off")
 	fs.StringVar(&f.userHeader, "user-header", "X-Auth-User", "header that carries the user of an accepted token")
@@ -242,6 +253,9 @@ func (f *serveFlags) config() (serve.Config, error) {
 			return cfg, usagef("%s %v: want a positive duration", name, d)
 		}
 	}
+	if f.socketGroup != "" && f.socket == "" {
+		return cfg, usagef("--socket-group %q: give --socket too", f.socketGroup)
+	}
 	if f.debugRate < 0 {
 		return cfg, usagef("--debug-rate %d: want 0 (no bound) or more", f.debugRate)
 	}
@@ -257,6 +271,7 @@ func (f *serveFlags) config() (serve.Config, error) {
 	cfg.Timeouts = serve.Timeouts{ReadHeader: f.readHeaderTimeout, Upstream: f.upstreamTimeout, Shutdown: f.shutdownTimeout}
 	cfg.ReloadInterval = f.reloadInterval
 	cfg.NoScheduler = f.noScheduler
+	cfg.InvokeOpenOnTCP = f.invokeOpen
 	return cfg, nil
 }
 
@@ -291,7 +306,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	}
 	var sock net.Listener
 	if f.socket != "" {
-		if sock, err = serve.ListenUnix(f.socket); err != nil {
+		if sock, err = serve.ListenUnixGroup(f.socket, f.socketGroup); err != nil {
 			ln.Close()
 			return err
 		}

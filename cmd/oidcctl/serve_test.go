@@ -116,13 +116,37 @@ func TestServeCommand(t *testing.T) {
 	}
 	// Added while serve runs: served without a restart.
 	c.ok("webservice", "add", "out", "--requester", "--account", "billing", "--endpoint", up, "--path", "/remote", "--method", "GET")
+	var cred credentialJSON
+	must(t, json.Unmarshal([]byte(c.ok("webservice", "credential", "add", "out", "script", "-o", "json")), &cred))
+	invoke := func(cl *http.Client, u, credential string) (int, string) {
+		req, _ := http.NewRequest("GET", u, nil)
+		if credential != "" {
+			req.Header.Set(cred.Header, credential)
+		}
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
 	poll(t, "the new webservice", func() bool {
-		s, b := httpDo(t, hc, "GET", base+"/invoke/out", "")
+		s, b := invoke(hc, base+"/invoke/out", cred.Secret)
 		return s == 200 && strings.HasPrefix(b, "/remote for  auth=Bearer ey")
 	})
+	if s, b := invoke(hc, base+"/invoke/out", ""); s != 401 || !strings.Contains(b, "credential_required") {
+		t.Fatalf("requester webservice without a credential: %d %s", s, b)
+	}
 	sc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 	}}}
+	// On the socket, its permissions decide: no credential.
+	if s, b := invoke(sc, "http://x/invoke/out", ""); s != 200 || !strings.HasPrefix(b, "/remote for  auth=Bearer ey") {
+		t.Fatalf("requester webservice on the socket: %d %s", s, b)
+	}
+	c.ok("webservice", "credential", "rm", "out", "script")
+	poll(t, "the revocation", func() bool { s, _ := invoke(hc, base+"/invoke/out", cred.Secret); return s == 401 })
 	// The scheduler inside serve renews tokens that expire before its
 	// next run, so the socket's token is the one stored now.
 	if s, b := httpDo(t, sc, "GET", "http://x/token/billing", ""); s != 200 || strings.TrimSpace(b) != strings.TrimSpace(c.ok("token", "get", "billing")) {
@@ -215,6 +239,55 @@ func TestServePrintUnit(t *testing.T) {
 	}
 }
 
+// --invoke-open-to-anyone-on-tcp lets a caller without a credential use a
+// requester webservice over TCP, and serve says so in its log.
+func TestServeInvokeOpenToAnyoneOnTCP(t *testing.T) {
+	c := newCLI(t)
+	op := oidctest.Start(t)
+	addProvider(c, op)
+	c.ok("account", "add", "billing", "--profile", "service")
+	up := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("auth=" + r.Header.Get("Authorization")))
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	go up.Serve(ln)
+	defer up.Close()
+	c.ok("webservice", "add", "out", "--requester", "--account", "billing", "--endpoint", "http://"+ln.Addr().String(), "--method", "GET")
+	addr := freeAddr(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", addr, "--no-scheduler", "--invoke-open-to-anyone-on-tcp"},
+			env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, getenv: func(k string) string { return c.env[k] }})
+	}()
+	hc := &http.Client{Timeout: 10 * time.Second}
+	poll(t, "serve to answer", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("serve ended with %d:\n%s", code, stderr.String())
+		default:
+		}
+		resp, err := hc.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	if s, b := httpDo(t, hc, "GET", "http://"+addr+"/invoke/out", ""); s != 200 || !strings.HasPrefix(b, "auth=Bearer ey") {
+		t.Fatalf("open requester webservice without a credential: %d %s", s, b)
+	}
+	if !strings.Contains(stderr.String(), `"level":"WARN","msg":"requester webservices are open to anyone`) {
+		t.Fatalf("no warning in the log:\n%s", stderr.String())
+	}
+	stop()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+}
+
 func TestServeBadInput(t *testing.T) {
 	c := newCLI(t)
 	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a")
@@ -239,6 +312,8 @@ func TestServeBadInput(t *testing.T) {
 		{[]string{"serve", "--auth-profile", "nope", "--listen", freeAddr(t)}, exitFailure, `profile "nope" does not exist`},
 		{[]string{"serve", "--listen", busy.Addr().String()}, exitFailure, "address already in use"},
 		{[]string{"serve", "--listen", freeAddr(t), "--socket", filepath.Join(c.dir, "missing", "s.sock")}, exitFailure, "token socket"},
+		{[]string{"serve", "--socket-group", "nogroup"}, exitUsage, "give --socket too"},
+		{[]string{"serve", "--listen", freeAddr(t), "--socket", filepath.Join(c.dir, "g.sock"), "--socket-group", "no-such-group-here"}, exitFailure, `group "no-such-group-here"`},
 	} {
 		r := c.run("", tt.args...)
 		if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {

@@ -125,10 +125,13 @@ func (a *app) webserviceCommand() *cobra.Command {
 their bearer tokens with a profile and proxies them to an upstream with the
 user passed on. A requester webservice takes a local caller's calls at
 /invoke/NAME and sends them to a remote endpoint with a bearer token of a
-functional account. A running oidcctl serve picks up changes within seconds.`,
+functional account; over TCP the caller presents an invoke credential
+(oidcctl webservice credential). A running oidcctl serve picks up changes
+within seconds.`,
 		Args: noArgs,
 	}
 	cmd.AddCommand(a.webserviceAdd(), a.webserviceEdit(), a.webserviceShow(), a.webserviceList(), a.webserviceRemove())
+	cmd.AddCommand(a.credentialCommand())
 	return cmd
 }
 

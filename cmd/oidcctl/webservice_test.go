@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"oidcctl/core"
 )
 
 func TestWebserviceCommands(t *testing.T) {
@@ -158,5 +160,83 @@ func TestDebugAndSettingCommands(t *testing.T) {
 	}
 	if out := c.ok("config", "get", "refresh.schedule"); strings.TrimSpace(out) != "*/10 * * * *" {
 		t.Fatalf("a refused set changed the schedule: %q", out)
+	}
+}
+
+func TestWebserviceCredentialCommands(t *testing.T) {
+	c := newCLI(t)
+	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a")
+	c.ok("account", "add", "billing", "--profile", "kc")
+	c.ok("webservice", "add", "echo", "--requester", "--account", "billing", "--endpoint", "https://echo.example")
+	c.ok("webservice", "add", "tickets", "--provider", "--profile", "kc", "--route", "/", "--method", "GET", "--upstream", "http://u")
+	if out := c.ok("webservice", "credential", "list"); !strings.Contains(out, "No invoke credentials") {
+		t.Fatalf("empty list: %s", out)
+	}
+
+	out := c.ok("webservice", "credential", "add", "echo", "cron")
+	secret := ""
+	for _, f := range strings.Fields(out) {
+		if strings.HasPrefix(f, core.CredentialPrefix) {
+			secret = f
+		}
+	}
+	if secret == "" || !strings.Contains(out, "shown this once") || !strings.Contains(out, core.CredentialHeader) {
+		t.Fatalf("add:\n%s", out)
+	}
+	var issued credentialJSON
+	if err := json.Unmarshal([]byte(c.ok("webservice", "credential", "add", "echo", "ci", "-o", "json")), &issued); err != nil {
+		t.Fatal(err)
+	}
+	if issued.Webservice != "echo" || issued.Name != "ci" || !strings.HasPrefix(issued.Secret, core.CredentialPrefix) ||
+		issued.Header != core.CredentialHeader || issued.CreatedAt.IsZero() || issued.Secret == secret {
+		t.Fatalf("add -o json: %+v", issued)
+	}
+
+	// The secrets are never shown again.
+	table := c.ok("webservice", "credential", "list", "echo")
+	js := c.ok("webservice", "credential", "list", "-o", "json")
+	for _, s := range []string{secret, issued.Secret} {
+		if strings.Contains(table, s) || strings.Contains(js, s) {
+			t.Fatalf("a secret is listed:\n%s\n%s", table, js)
+		}
+	}
+	var listed []credentialJSON
+	if err := json.Unmarshal([]byte(js), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 2 || listed[0].Name != "ci" || listed[1].Name != "cron" || listed[1].Secret != "" ||
+		!strings.HasPrefix(secret, strings.TrimSuffix(listed[1].Hint, "…")) {
+		t.Fatalf("list -o json: %+v", listed)
+	}
+	if !strings.Contains(table, "cron") || !strings.Contains(table, listed[1].Hint) {
+		t.Fatalf("list:\n%s", table)
+	}
+
+	if out := c.ok("webservice", "credential", "rm", "echo", "cron"); !strings.Contains(out, "revoked") {
+		t.Fatalf("rm: %s", out)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"webservice", "credential", "add", "echo"}, exitUsage, "needs a webservice name and a credential name"},
+		{[]string{"webservice", "credential", "add", "echo", "bad name"}, exitUsage, "name"},
+		{[]string{"webservice", "credential", "add", "echo", "ci"}, exitFailure, "already exists"},
+		{[]string{"webservice", "credential", "add", "ghost", "x"}, exitFailure, `webservice "ghost" does not exist`},
+		{[]string{"webservice", "credential", "add", "tickets", "x"}, exitUsage, "credentials are for requester webservices"},
+		{[]string{"webservice", "credential", "rm", "echo", "cron"}, exitFailure, "does not exist"},
+		{[]string{"webservice", "credential", "list", "a", "b"}, exitUsage, "at most a webservice name"},
+		{[]string{"webservice", "credential", "list", "ghost"}, exitFailure, "does not exist"},
+	} {
+		r := c.run("", tt.args...)
+		if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tt.args, r.code, tt.code, r.stderr, tt.want)
+		}
+	}
+	// Removing the webservice removes its credentials.
+	c.ok("webservice", "rm", "echo")
+	if out := c.ok("webservice", "credential", "list"); !strings.Contains(out, "No invoke credentials") {
+		t.Fatalf("after removing the webservice: %s", out)
 	}
 }

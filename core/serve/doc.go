@@ -14,16 +14,19 @@
 //	/ws/NAME/ROUTE       provider webservice NAME: validated, then proxied to
 //	                     its upstream with the user passed on
 //	/invoke/NAME[/…]     requester webservice NAME: forwarded to its endpoint
-//	                     with the functional account's bearer token
+//	                     with the functional account's bearer token, for a
+//	                     caller with an invoke credential of NAME
 //	/healthz             200 while the process serves
 //	/readyz              200 once the database answers and the JWKS of every
 //	                     profile in use was fetched; 503 with the reasons
 //	/metrics             Prometheus metrics (a registry of the server's own)
 //
-// and, on the unix socket of Server.TokenHandler (mode 0600, ListenUnix):
+// and, on the unix socket of Server.SocketHandler (mode 0600, ListenUnix;
+// or 0660 with a group, ListenUnixGroup):
 //
 //	GET /token/ACCOUNT   the account's token as text, or as JSON with
 //	                     ?format=json or Accept: application/json
+//	/invoke/NAME[/…]     as on TCP, without a credential
 //
 // Anything else is 404 with a JSON error.
 //
@@ -79,6 +82,21 @@
 // 502 with a JSON error: a call is never sent without a token. Redirects
 // are passed back to the caller, not followed (the token must not follow
 // them elsewhere).
+//
+// Who may call: a requester call borrows the account's identity, so it
+// must not be open to every local user. On the token socket the file
+// permissions decide (its owner, and the group of ListenUnixGroup). On
+// TCP the caller presents, in the core.CredentialHeader header, an invoke
+// credential issued for that webservice (core.NewInvokeCredential; only
+// its SHA-256 is stored, compared in constant time); without one the
+// answer is 401 credential_required, with an unknown or revoked one 401
+// invalid_credential, with another webservice's 403 wrong_credential.
+// A dedicated header, not Authorization, so that it cannot be confused
+// with credentials the caller sends for the endpoint; it is removed
+// before the call goes on and redacted in the debugger, whose entry
+// names the credential as the call's user ("credential:NAME", or
+// "socket:uid=N" with the caller's user id on the socket). Config.InvokeOpenOnTCP switches the check off, with a
+// warning in the log.
 //
 // # Debugger
 //

@@ -81,6 +81,11 @@ type harness struct {
 
 	stopOnce sync.Once
 	runErr   error
+
+	// credentials are the secrets of the invoke credentials addWebservice
+	// issued, by webservice; do presents them.
+	credMu      sync.Mutex
+	credentials map[string]string
 }
 
 // shutdown stops the server as SIGTERM does and returns what Run returned.
@@ -240,11 +245,32 @@ func (h *harness) signed(extra map[string]any) string {
 	return tok
 }
 
+// addWebservice stores a webservice and reloads the server. A requester
+// webservice gets an invoke credential, which do presents on its calls.
 func (h *harness) addWebservice(w core.Webservice) {
 	h.t.Helper()
 	must(h.t, w.Validate())
 	must(h.t, h.store.CreateWebservice(context.Background(), w))
+	if w.Kind == core.Requester {
+		secret := h.issueCredential(w.Name, "harness")
+		h.credMu.Lock()
+		if h.credentials == nil {
+			h.credentials = make(map[string]string)
+		}
+		h.credentials[w.Name] = secret
+		h.credMu.Unlock()
+	}
 	must(h.t, h.srv.Reload(context.Background()))
+}
+
+// issueCredential stores a new invoke credential of a webservice and
+// returns its secret; the server sees it at its next reload.
+func (h *harness) issueCredential(webservice, name string) string {
+	h.t.Helper()
+	c, secret, err := core.NewInvokeCredential(webservice, name)
+	must(h.t, err)
+	must(h.t, h.store.CreateCredential(context.Background(), c))
+	return secret.Reveal()
 }
 
 func provider(name, route, upstream string, methods ...string) core.Webservice {
@@ -275,9 +301,25 @@ func (r response) json(t testing.TB) map[string]any {
 	return m
 }
 
-// do sends a request to the server; token "" sends none.
+// do sends a request to the server; token "" sends none. A call to a
+// requester webservice of addWebservice presents its invoke credential,
+// unless header names core.CredentialHeader.
 func (h *harness) do(method, path, token string, body io.Reader, header ...string) response {
 	h.t.Helper()
+	if rest, ok := strings.CutPrefix(path, "/invoke/"); ok {
+		given := false
+		for i := 0; i < len(header); i += 2 {
+			given = given || http.CanonicalHeaderKey(header[i]) == core.CredentialHeader
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		name, _, _ = strings.Cut(name, "?")
+		h.credMu.Lock()
+		secret, ok := h.credentials[name]
+		h.credMu.Unlock()
+		if ok && !given {
+			header = append(header, core.CredentialHeader, secret)
+		}
+	}
 	return doURL(h.t, method, h.base+path, token, body, header...)
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"oidcctl/core"
+	"oidcctl/core/serve/debuglog"
 )
 
 // hopHeaders are not passed on by a proxy (RFC 9110 §7.6.1).
@@ -19,7 +20,8 @@ var hopHeaders = []string{
 }
 
 // requester serves /invoke/NAME[/…]: the caller's request goes to the
-// webservice's endpoint with the account's bearer token.
+// webservice's endpoint with the account's bearer token, when the caller
+// may borrow that account's identity (see allowInvoke).
 func (s *Server) requester(c *call) {
 	c.direction = core.DirectionOutgoing
 	r := c.r
@@ -32,6 +34,9 @@ func (s *Server) requester(c *call) {
 	}
 	c.webservice = name
 	c.startCapture(rt.Debug)
+	if !s.allowInvoke(c, rt) {
+		return
+	}
 	if hasRest && (strings.Contains("/"+rest+"/", "/../") || strings.Contains("/"+rest+"/", "/./")) {
 		c.outcome = outcomeNotFound
 		c.fail(http.StatusNotFound, "not_found", "the path after the webservice must not contain . or .. segments")
@@ -149,6 +154,73 @@ func (s *Server) requester(c *call) {
 // the debugger and the log.
 const noTokenDescription = "No valid token for the webservice's account; the call was not sent. The debugger and the log have the details under the request id."
 
+// allowInvoke decides whether the caller may use the requester
+// webservice rt, that is, make calls with its account's token. A call
+// that came through the token socket may: the socket's file permissions
+// let only its owner (and a group the operator named) connect. Over TCP
+// a caller must present, in core.CredentialHeader, an invoke credential
+// issued for rt, unless Config.InvokeOpenOnTCP opens it to everyone.
+// Otherwise it answers 401 (no credential, or an unknown or revoked one)
+// or 403 (a credential of another webservice) and returns false. The
+// credential is kept out of the debugger and never sent on.
+func (s *Server) allowInvoke(c *call, rt *route) bool {
+	presented := c.r.Header.Values(core.CredentialHeader)
+	if len(presented) > 0 {
+		h := c.r.Header.Clone()
+		h[http.CanonicalHeaderKey(core.CredentialHeader)] = []string{debuglog.Redacted}
+		c.reqHeader = h
+	}
+	if who, ok := viaSocket(c.r); ok {
+		c.user = who
+		return true
+	}
+	var sum []byte
+	if len(presented) == 1 {
+		sum = core.HashCredential(presented[0])
+		for _, cred := range rt.credentials {
+			if cred.MatchesHash(sum) {
+				c.user = "credential:" + cred.Name
+				return true
+			}
+		}
+	}
+	if s.cfg.InvokeOpenOnTCP {
+		return true
+	}
+	// The caller learns the code and a generic sentence; which webservice,
+	// account or credential was involved is for the debugger and the log.
+	refuse := func(status int, code, detail string) bool {
+		c.outcome, c.verdict = outcomeRefused, verdictRefused
+		c.reason = detail
+		description := "This call needs an invoke credential issued for this webservice in the " + core.CredentialHeader + " header."
+		if status == http.StatusUnauthorized {
+			c.w.Header().Set("WWW-Authenticate", `OidcctlCredential header="`+core.CredentialHeader+`"`)
+		} else {
+			description = "The invoke credential is not one of this webservice."
+		}
+		c.fail(status, code, description)
+		return false
+	}
+	switch {
+	case len(presented) == 0:
+		return refuse(http.StatusUnauthorized, "credential_required", fmt.Sprintf(
+			"webservice %q makes calls with the token of account %q: present an invoke credential issued for it in the %s header "+
+				"(oidcctl webservice credential add %s NAME), or call through the token socket", rt.Name, rt.Account, core.CredentialHeader, rt.Name))
+	case len(presented) > 1:
+		return refuse(http.StatusUnauthorized, "invalid_credential", fmt.Sprintf("more than one %s header", core.CredentialHeader))
+	}
+	for _, other := range c.table.webservices {
+		for _, cred := range other.credentials {
+			if cred.MatchesHash(sum) {
+				return refuse(http.StatusForbidden, "wrong_credential", fmt.Sprintf(
+					"the credential %q is for webservice %q, not %q", cred.Name, cred.Webservice, rt.Name))
+			}
+		}
+	}
+	return refuse(http.StatusUnauthorized, "invalid_credential", fmt.Sprintf(
+		"the %s is not a credential of webservice %q: mistyped, or revoked", core.CredentialHeader, rt.Name))
+}
+
 // noToken answers a requester call that has no token to go with: 502,
 // and the call is not sent.
 func (s *Server) noToken(c *call, acc core.Account, err error) {
@@ -180,6 +252,7 @@ func (s *Server) send(c *call, rt *route, target *url.URL, body []byte, token st
 		}
 	}
 	req.Header.Del("Cookie")
+	req.Header.Del(core.CredentialHeader)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("X-Request-Id", c.id)
 	c.reqHeader = req.Header

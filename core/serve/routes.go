@@ -29,6 +29,8 @@ type route struct {
 	upstream *url.URL // provider
 	proxy    *httputil.ReverseProxy
 	endpoint *url.URL // requester: Endpoint + Path
+	// credentials are the invoke credentials of a requester webservice.
+	credentials []core.InvokeCredential
 }
 
 func (s *Server) routes() *routeTable { return s.table.Load() }
@@ -82,6 +84,10 @@ func (s *Server) load(ctx context.Context) (*routeTable, error) {
 	if err != nil {
 		return nil, err
 	}
+	credentials, err := s.store.Credentials(ctx, "")
+	if err != nil {
+		return nil, err
+	}
 	t := &routeTable{
 		version:     version,
 		loadedAt:    s.now(),
@@ -102,6 +108,11 @@ func (s *Server) load(ctx context.Context) (*routeTable, error) {
 			continue
 		}
 		t.webservices[w.Name] = r
+	}
+	for _, c := range credentials {
+		if r := t.webservices[c.Webservice]; r != nil {
+			r.credentials = append(r.credentials, c)
+		}
 	}
 	return t, nil
 }

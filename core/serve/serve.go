@@ -27,6 +27,7 @@ type Store interface {
 	core.TokenStore
 	core.SettingStore
 	core.WebserviceStore
+	core.CredentialStore
 	core.DebugStore
 	core.ChangeCounter
 }
@@ -92,6 +93,14 @@ type Config struct {
 	// ForwardAuthDebug is the debugger's setting for forward-auth calls;
 	// the zero value records refusals only, with the default limits.
 	ForwardAuthDebug ForwardAuthDebug
+
+	// InvokeOpenOnTCP lets requester webservices take calls on the TCP
+	// listener without an invoke credential: anyone who can reach it (every
+	// local user, for a loopback address) calls with the accounts' tokens.
+	// Run logs a warning. Off, a TCP caller must present a credential
+	// issued for the webservice (core.CredentialHeader); callers on the
+	// token socket never need one, its file permissions decide.
+	InvokeOpenOnTCP bool
 
 	// MaxBodySize bounds the body of a call to a provider webservice (413
 	// beyond); 0 means DefaultMaxBodySize.
@@ -331,10 +340,14 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, sock net.Listener) er
 	go func() { errc <- serveErr("http", srv.Serve(ln)) }()
 	var sockSrv *http.Server
 	if sock != nil {
-		sockSrv = s.httpServer(s.TokenHandler())
+		sockSrv = s.SocketServer()
 		go func() { errc <- serveErr("token socket", sockSrv.Serve(sock)) }()
 	}
 	s.log.Info("serving", "listen", ln.Addr().String(), "socket", sockAddr(sock), "webservices", len(s.routes().webservices))
+	if s.cfg.InvokeOpenOnTCP {
+		s.log.Warn("requester webservices are open to anyone who can reach the listen address: every local user can make calls with the accounts' tokens, without an invoke credential",
+			"listen", ln.Addr().String())
+	}
 	notify(s.log, "READY=1\nSTATUS="+s.status())
 	wg.Go(func() { s.watchdog(bg) })
 
