@@ -207,7 +207,10 @@ func (s *Server) allowInvoke(c *call, rt *route) bool {
 			"webservice %q makes calls with the token of account %q: present an invoke credential issued for it in the %s header "+
 				"(oidcctl webservice credential add %s NAME), or call through the token socket", rt.Name, rt.Account, core.CredentialHeader, rt.Name))
 	case len(presented) > 1:
-		return refuse(http.StatusUnauthorized, "invalid_credential", fmt.Sprintf("more than one %s header", core.CredentialHeader))
+		// Nothing to hide here: the caller sent them.
+		c.outcome, c.verdict = outcomeRefused, verdictRefused
+		c.fail(http.StatusUnauthorized, "invalid_credential", fmt.Sprintf("more than one %s header", core.CredentialHeader))
+		return false
 	}
 	for _, other := range c.table.webservices {
 		for _, cred := range other.credentials {
