@@ -1,7 +1,7 @@
 // Package debuglog is the debugger of `oidcctl serve`: it takes the
-// secrets out of recorded calls (Redact*) and writes the entries to a
-// core.DebugStore in batches, off the request path, pruning old ones
-// (Recorder).
+// secrets out of recorded calls (Redact*, Secrets) and writes the entries
+// to a core.DebugStore in batches, off the request path, keeping each
+// webservice's log within its retention (Recorder).
 //
 // # What is redacted
 //
@@ -9,61 +9,149 @@
 //     scheme ("Bearer [REDACTED]"); Cookie and Set-Cookie keep only the
 //     cookie names (and Set-Cookie's attributes); any header whose name
 //     says token, secret, password, session or api key loses its value;
-//   - bodies: the values of the keys in SensitiveKeys (case-insensitive),
-//     in JSON objects at any depth and in form-encoded bodies; a JSON body
-//     that was captured whole is rewritten token by token (its key order
-//     kept), anything else (a body cut at the size limit, text, XML) by
-//     pattern;
-//   - paths: the same keys in the query string;
-//   - everywhere: anything that looks like a JWT (three base64url parts,
-//     the first starting "eyJ"), and the exact secret strings the caller
-//     knows of (the bearer token of the call, the token attached to an
-//     outgoing call), so that an upstream echoing a token does not leak it.
+//     the query of a URL in any other header (Location, Referer,
+//     X-Forwarded-Uri) is redacted as a path's is;
+//   - bodies, by name: the value of every sensitive key (see
+//     IsSensitiveKey) in JSON objects at any depth, in XML and SOAP
+//     elements and attributes (<Password>, <ns:SessionID>,
+//     <Auth Password="…">), in form-encoded bodies and in "key: value"
+//     text. A JSON body that was captured whole is rewritten token by
+//     token (its key order kept); anything else (a body cut at the size
+//     limit, text, XML) is redacted by pattern. A string inside a body
+//     that holds JSON, XML or a form of its own (JSON escaped inside a
+//     JSON string) is redacted the same way, a few levels deep;
+//   - paths: the sensitive query parameters (IsSensitiveParam: those keys
+//     plus code, the OAuth authorization code), whatever their case;
+//   - everywhere, by value: anything that looks like a JWT (three
+//     base64url parts, the first starting "eyJ"), the exact secret
+//     strings the caller passes (the bearer token of the call, the token
+//     attached to an outgoing call), and, in the Recorder, every secret
+//     serve holds (Secrets: client secrets, passwords and the tokens of
+//     its accounts), also where they appear URL-, JSON-, XML- or
+//     HTML-encoded. Values shorter than MinSecretLen bytes are not
+//     redacted by value: they would take common words and numbers out of
+//     every entry.
 package debuglog
 
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
+	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
 // Redacted replaces every secret.
 const Redacted = "[REDACTED]"
 
-// SensitiveKeys are the JSON keys and form fields whose values are
-// redacted, compared without regard to case.
+// MinSecretLen is the length below which a secret is not redacted by
+// value (it still is by name).
+const MinSecretLen = 8
+
+// maxDepth bounds how many levels of JSON, XML or forms inside strings
+// are redacted.
+const maxDepth = 4
+
+// SensitiveKeys are the JSON keys, XML element and attribute names and
+// form fields whose values are redacted. Names are compared without
+// regard to case, '_', '-' and '.', and after an XML namespace prefix:
+// "accessToken", "Access-Token" and "ns:access_token" are all
+// access_token.
 var SensitiveKeys = []string{
 	"access_token", "refresh_token", "id_token", "client_secret", "password",
-	"token", "client_assertion", "subject_token", "actor_token", "code_verifier",
-	"device_code", "assertion",
+	"passwd", "token", "client_assertion", "subject_token", "actor_token",
+	"code_verifier", "device_code", "assertion", "api_key", "session_id",
+	"secret", "private_key",
 }
 
+// SensitiveSuffixes extend SensitiveKeys to every name that ends with one
+// of them (normalized as there): newPassword, X-Auth-Token, CustomerUserPassword,
+// csrf_token. token_type and token_endpoint do not end with "token".
+var SensitiveSuffixes = []string{"password", "passwd", "secret", "token", "apikey", "sessionid", "privatekey"}
+
+// SensitiveParams are query parameters and form fields redacted in
+// addition to SensitiveKeys. "code" is one only there: in a JSON or XML
+// body it is far more often an error code than an authorization code.
+var SensitiveParams = []string{"code"}
+
 var (
-	sensitive = func() map[string]bool {
-		m := make(map[string]bool, len(SensitiveKeys))
-		for _, k := range SensitiveKeys {
-			m[k] = true
-		}
-		return m
-	}()
-	keyAlternation = strings.Join(SensitiveKeys, "|")
-	// "key": value, the value a string (maybe cut off) or a scalar.
-	jsonPair = regexp.MustCompile(`(?i)("(?:` + keyAlternation + `)"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
-	// key=value in a form body or a query string.
-	formPair = regexp.MustCompile(`(?i)((?:^|[&?;\s])(?:` + keyAlternation + `)=)[^&\s]*`)
+	sensitive    = normSet(SensitiveKeys)
+	sensitiveArg = normSet(SensitiveParams)
+	// A JSON string literal, maybe cut off at the end of the text.
+	jsonLiteral = regexp.MustCompile(`"(?:[^"\\]|\\.)*(?:"|\\?$)`)
+	// "key": the start of a JSON pair.
+	jsonKey = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"\s*:\s*`)
+	// key=value in a form body, a query string or text.
+	formPair = regexp.MustCompile(`(^|[&?;\s"'])([^&=?;\s"'<>]+)=([^&;\s"'<#]*)`)
+	// key: value in text.
+	colonPair = regexp.MustCompile(`(^|[\s,;{(])([A-Za-z][\w.\-]*)[ \t]*:[ \t]*([^\s,;]+)`)
+	// An XML start tag, maybe cut off at the end of the text: prefix,
+	// local name, attributes, "/" when it closes itself.
+	xmlStart = regexp.MustCompile(`<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)((?:\s[^<>]*?)?)(/?)(?:>|$)`)
+	// An XML attribute: name (maybe prefixed) and quoted value, maybe
+	// cut off.
+	xmlAttr = regexp.MustCompile(`((?:[\w.\-]+:)?([\w.\-]+)\s*=\s*)("[^"]*"?|'[^']*'?)`)
 	// A JWT (JWS compact serialization, or the start of a JWE).
 	jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*`)
 )
 
+func normSet(keys []string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[normKey(k)] = true
+	}
+	return m
+}
+
+// normKey lowers a name and drops '_', '-', '.' and spaces.
+func normKey(k string) string {
+	var b strings.Builder
+	b.Grow(len(k))
+	for _, r := range strings.ToLower(k) {
+		switch r {
+		case '_', '-', '.', ' ':
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // headerWords mark header names whose whole value is a secret.
 var headerWords = []string{"token", "secret", "password", "passwd", "api-key", "apikey", "api_key", "session"}
 
-// IsSensitiveKey reports whether a JSON key or form field is redacted.
-func IsSensitiveKey(k string) bool { return sensitive[strings.ToLower(k)] }
+// IsSensitiveKey reports whether the value of a JSON key, an XML element
+// or attribute, or a form field of this name is redacted.
+func IsSensitiveKey(k string) bool {
+	if i := strings.LastIndexByte(k, ':'); i >= 0 {
+		k = k[i+1:] // an XML namespace prefix
+	}
+	n := normKey(k)
+	if sensitive[n] {
+		return true
+	}
+	for _, s := range SensitiveSuffixes {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsSensitiveParam reports whether a query parameter or form field of
+// this name is redacted: a sensitive key, or code.
+func IsSensitiveParam(k string) bool {
+	if u, err := url.QueryUnescape(k); err == nil {
+		k = u
+	}
+	return IsSensitiveKey(k) || sensitiveArg[normKey(k)]
+}
 
 // RedactHeader returns a copy of h with secrets redacted; secrets are
 // exact strings to take out of every value besides. A nil h gives nil.
@@ -86,7 +174,10 @@ func RedactHeader(h http.Header, secrets ...string) http.Header {
 			case nameIsSecret(lower):
 				vs[i] = Redacted
 			default:
-				vs[i] = redactText(v, secrets)
+				if strings.Contains(v, "?") {
+					v = RedactPath(v)
+				}
+				vs[i] = redactValues(v, secrets)
 			}
 		}
 		out[name] = vs
@@ -133,14 +224,39 @@ func redactSetCookie(v string) string {
 	return out
 }
 
-// RedactPath redacts the sensitive query parameters (and anything that
-// looks like a token) of a path with its query.
+// RedactPath redacts the sensitive query parameters (IsSensitiveParam,
+// whatever their case or encoding) and anything that looks like a token
+// of a path with its query, or of a whole URL.
 func RedactPath(p string, secrets ...string) string {
 	path, query, found := strings.Cut(p, "?")
 	if !found {
-		return redactText(path, secrets)
+		return redactValues(path, secrets)
 	}
-	return redactText(path, secrets) + "?" + redactText(formPair.ReplaceAllString(query, "${1}"+Redacted), secrets)
+	query, fragment, hasFragment := strings.Cut(query, "#")
+	var b strings.Builder
+	b.Grow(len(p))
+	b.WriteString(path)
+	b.WriteByte('?')
+	start := 0
+	for i := 0; i <= len(query); i++ {
+		if i < len(query) && query[i] != '&' && query[i] != ';' {
+			continue
+		}
+		param := query[start:i]
+		if name, _, ok := strings.Cut(param, "="); ok && IsSensitiveParam(name) {
+			param = name + "=" + Redacted
+		}
+		b.WriteString(param)
+		if i < len(query) {
+			b.WriteByte(query[i])
+		}
+		start = i + 1
+	}
+	if hasFragment {
+		b.WriteByte('#')
+		b.WriteString(fragment)
+	}
+	return redactValues(b.String(), secrets)
 }
 
 // RedactBody returns body with its secrets redacted. complete says the
@@ -155,43 +271,322 @@ func RedactBody(contentType string, body []byte, complete bool, secrets ...strin
 	trimmed := bytes.TrimSpace(body)
 	looksJSON := strings.Contains(ct, "json") || (ct == "" && len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['))
 	if looksJSON && complete {
-		if out, err := redactJSON(body); err == nil {
-			return redactBytes(out, secrets)
+		if out, _, err := redactJSON(body, 0); err == nil {
+			return redactValueBytes(out, secrets)
 		}
 	}
-	out := jsonPair.ReplaceAll(body, []byte(`${1}"`+Redacted+`"`))
-	out = formPair.ReplaceAll(out, []byte("${1}"+Redacted))
-	return redactBytes(out, secrets)
+	return redactValueBytes([]byte(redactText(string(body), 0)), secrets)
 }
 
-func redactText(s string, secrets []string) string {
+// redactText redacts a text of unknown format (a body that is not JSON
+// or not whole, a string inside a JSON body) by pattern: JSON strings
+// holding more JSON, JSON pairs, XML elements and attributes, form and
+// "key: value" pairs, JWTs.
+func redactText(s string, depth int) string {
+	if depth < maxDepth && strings.Contains(s, `\"`) {
+		s = redactLiterals(s, depth)
+	}
+	if strings.Contains(s, `"`) {
+		s = redactJSONPairs(s)
+	}
+	if strings.Contains(s, "<") {
+		s = redactXML(s)
+	}
+	if strings.Contains(s, "=") {
+		s = replaceMatches(formPair, s, func(s string, m []int) string {
+			quoted := m[6] == m[7] && m[1] < len(s) && (s[m[1]] == '"' || s[m[1]] == '\'')
+			if quoted || !IsSensitiveParam(s[m[4]:m[5]]) {
+				return s[m[0]:m[1]] // an XML attribute, or no secret
+			}
+			return s[m[0]:m[6]] + Redacted
+		})
+	}
+	if strings.Contains(s, ":") {
+		s = replaceMatches(colonPair, s, func(s string, m []int) string {
+			if !IsSensitiveKey(s[m[4]:m[5]]) {
+				return s[m[0]:m[1]]
+			}
+			return s[m[0]:m[6]] + Redacted
+		})
+	}
+	return jwtLike.ReplaceAllString(s, Redacted)
+}
+
+// redactString redacts a string value of a JSON document: JSON inside it
+// by parsing, anything else as text.
+func redactString(s string, depth int) string {
+	if depth >= maxDepth || len(s) < 4 {
+		return s
+	}
+	if t := strings.TrimSpace(s); t != "" && (t[0] == '{' || t[0] == '[') {
+		if out, changed, err := redactJSON([]byte(s), depth+1); err == nil {
+			if changed {
+				return string(out)
+			}
+			return s
+		}
+	}
+	if !strings.ContainsAny(s, `"<=:`) && !strings.Contains(s, "eyJ") {
+		return s
+	}
+	return redactText(s, depth+1)
+}
+
+// redactLiterals redacts, inside every JSON string literal of s that
+// holds escaped quotes (JSON inside JSON), what redactString would.
+func redactLiterals(s string, depth int) string {
+	return replaceMatches(jsonLiteral, s, func(s string, m []int) string {
+		lit := s[m[0]:m[1]]
+		if !strings.Contains(lit, `\"`) {
+			return lit
+		}
+		closed := len(lit) >= 2 && endOfString(lit, 0) == len(lit) && lit[len(lit)-1] == '"' && !cutEscape(lit)
+		body := lit
+		if !closed {
+			body = strings.TrimSuffix(lit, `\`) + `"` // cut off: close it to decode
+		}
+		var v string
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			return lit
+		}
+		r := redactString(v, depth)
+		if r == v {
+			return lit
+		}
+		var b bytes.Buffer
+		writeString(&b, r)
+		out := b.String()
+		if !closed {
+			out = out[:len(out)-1]
+		}
+		return out
+	})
+}
+
+// redactJSONPairs replaces the value of every sensitive "key": value in
+// a text that may be JSON cut off anywhere.
+func redactJSONPairs(s string) string {
+	var b strings.Builder
+	last := 0
+	for pos := 0; pos < len(s); {
+		m := jsonKey.FindStringSubmatchIndex(s[pos:])
+		if m == nil {
+			break
+		}
+		keyStart, keyEnd, valStart := pos+m[2], pos+m[3], pos+m[1]
+		var key string
+		if err := json.Unmarshal([]byte(s[keyStart-1:keyEnd+1]), &key); err != nil || !IsSensitiveKey(key) {
+			pos = valStart
+			continue
+		}
+		valEnd := scanJSONValue(s, valStart)
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[last:valStart])
+		b.WriteString(`"` + Redacted + `"`)
+		last, pos = valEnd, max(valEnd, valStart+1)
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// scanJSONValue returns where the JSON value that starts at i ends: after
+// a string, a balanced object or array, or a scalar; the end of s when it
+// is cut off.
+func scanJSONValue(s string, i int) int {
+	if i >= len(s) {
+		return i
+	}
+	switch s[i] {
+	case '"':
+		return endOfString(s, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(s); j++ {
+			switch s[j] {
+			case '"':
+				j = endOfString(s, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(s)
+	}
+	j := i
+	for j < len(s) && !strings.ContainsRune(",}] \t\r\n", rune(s[j])) {
+		j++
+	}
+	return j
+}
+
+// cutEscape reports whether a string literal that ends in a quote ends in
+// an escaped one (\"), an odd number of backslashes before it: a literal
+// cut off there.
+func cutEscape(lit string) bool {
+	n := 0
+	for i := len(lit) - 2; i > 0 && lit[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
+}
+
+// endOfString returns the index after the JSON string that starts at i,
+// or len(s).
+func endOfString(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(s)
+}
+
+// redactXML replaces the content of every element with a sensitive
+// local name, and the values of sensitive attributes. An element whose
+// end tag is missing (a body cut off) loses everything after its start
+// tag.
+func redactXML(s string) string {
+	var b strings.Builder
+	last := 0
+	for pos := 0; pos < len(s); {
+		m := xmlStart.FindStringSubmatchIndex(s[pos:])
+		if m == nil {
+			break
+		}
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += pos
+			}
+		}
+		tagEnd := m[1]
+		attrs := s[m[6]:m[7]]
+		if strings.Contains(attrs, "=") {
+			red := replaceMatches(xmlAttr, attrs, func(a string, am []int) string {
+				if !IsSensitiveKey(a[am[4]:am[5]]) {
+					return a[am[0]:am[1]]
+				}
+				q := a[am[6] : am[6]+1]
+				return a[am[2]:am[3]] + q + Redacted + q
+			})
+			if red != attrs {
+				b.WriteString(s[last:m[6]])
+				b.WriteString(red)
+				last = m[7]
+			}
+		}
+		pos = tagEnd
+		selfClosing := m[9] > m[8]
+		if selfClosing || !IsSensitiveKey(s[m[4]:m[5]]) {
+			continue
+		}
+		qname := s[m[0]+1 : m[5]]
+		end := strings.Index(s[tagEnd:], "</"+qname)
+		contentEnd := len(s)
+		if end >= 0 {
+			contentEnd = tagEnd + end
+		}
+		if contentEnd == tagEnd {
+			continue // empty
+		}
+		b.WriteString(s[last:tagEnd])
+		b.WriteString(Redacted)
+		last, pos = contentEnd, contentEnd
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// replaceMatches replaces every match of re in s with what fn returns
+// for it; fn gets s and the match's submatch indexes.
+func replaceMatches(re *regexp.Regexp, s string, fn func(s string, m []int) string) string {
+	ms := re.FindAllStringSubmatchIndex(s, -1)
+	if ms == nil {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for _, m := range ms {
+		b.WriteString(s[last:m[0]])
+		b.WriteString(fn(s, m))
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// redactValues takes JWTs and the secrets (and their encoded forms) out
+// of s.
+func redactValues(s string, secrets []string) string {
 	s = jwtLike.ReplaceAllString(s, Redacted)
 	for _, sec := range secrets {
-		if len(sec) >= 8 {
-			s = strings.ReplaceAll(s, sec, Redacted)
+		if len(sec) < MinSecretLen {
+			continue
+		}
+		for _, v := range encodings(sec) {
+			s = strings.ReplaceAll(s, v, Redacted)
 		}
 	}
 	return s
 }
 
-func redactBytes(b []byte, secrets []string) []byte {
+func redactValueBytes(b []byte, secrets []string) []byte {
 	b = jwtLike.ReplaceAll(b, []byte(Redacted))
 	for _, sec := range secrets {
-		if len(sec) >= 8 {
-			b = bytes.ReplaceAll(b, []byte(sec), []byte(Redacted))
+		if len(sec) < MinSecretLen {
+			continue
+		}
+		for _, v := range encodings(sec) {
+			b = bytes.ReplaceAll(b, []byte(v), []byte(Redacted))
 		}
 	}
 	return b
 }
 
+// encodings returns a secret as it may appear in a recorded call: as it
+// is, URL-encoded (query and path), JSON-escaped (with and without HTML
+// escaping), XML- and HTML-escaped; longest first, without repeats.
+func encodings(v string) []string {
+	out := []string{v, url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v)}
+	for _, escapeHTML := range []bool{false, true} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(escapeHTML)
+		_ = enc.Encode(v)
+		out = append(out, strings.TrimSuffix(strings.TrimSuffix(b.String(), "\n"), `"`)[1:])
+	}
+	var x bytes.Buffer
+	_ = xml.EscapeText(&x, []byte(v))
+	out = append(out, x.String())
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(out)
+}
+
 // redactJSON rewrites a JSON document token by token, keeping its key
 // order, with the value of every sensitive key (a scalar, an object or an
-// array) replaced by "[REDACTED]". The output is compact.
-func redactJSON(body []byte) ([]byte, error) {
+// array) replaced by "[REDACTED]", and every string value redacted as
+// redactString does. The output is compact. changed says whether
+// anything was redacted.
+func redactJSON(body []byte, depth int) (out []byte, changed bool, err error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var out bytes.Buffer
-	out.Grow(len(body))
+	var buf bytes.Buffer
+	buf.Grow(len(body))
 	type frame struct {
 		object bool
 		n      int // values (arrays) or pairs (objects) written
@@ -204,10 +599,10 @@ func redactJSON(body []byte) ([]byte, error) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			out.WriteByte(byte(d))
+			buf.WriteByte(byte(d))
 			stack = stack[:len(stack)-1]
 			wantKey = len(stack) > 0 && stack[len(stack)-1].object
 			continue
@@ -216,56 +611,59 @@ func redactJSON(body []byte) ([]byte, error) {
 			top := &stack[len(stack)-1]
 			key := tok.(string)
 			if top.n > 0 {
-				out.WriteByte(',')
+				buf.WriteByte(',')
 			}
 			top.n++
-			writeString(&out, key)
-			out.WriteByte(':')
+			writeString(&buf, key)
+			buf.WriteByte(':')
 			if IsSensitiveKey(key) {
 				if err := skipValue(dec); err != nil {
-					return nil, err
+					return nil, false, err
 				}
-				writeString(&out, Redacted)
+				writeString(&buf, Redacted)
+				changed = true
 				continue // still wantKey
 			}
 			wantKey = false
 			tok, err = dec.Token()
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		} else if len(stack) > 0 && !stack[len(stack)-1].object {
 			top := &stack[len(stack)-1]
 			if top.n > 0 {
-				out.WriteByte(',')
+				buf.WriteByte(',')
 			}
 			top.n++
 		}
 		// Write a value.
 		switch v := tok.(type) {
 		case json.Delim:
-			out.WriteByte(byte(v))
+			buf.WriteByte(byte(v))
 			stack = append(stack, frame{object: v == '{'})
 			wantKey = v == '{'
 			continue
 		case string:
-			writeString(&out, v)
+			r := redactString(v, depth)
+			changed = changed || r != v
+			writeString(&buf, r)
 		case json.Number:
-			out.WriteString(v.String())
+			buf.WriteString(v.String())
 		case bool:
 			if v {
-				out.WriteString("true")
+				buf.WriteString("true")
 			} else {
-				out.WriteString("false")
+				buf.WriteString("false")
 			}
 		case nil:
-			out.WriteString("null")
+			buf.WriteString("null")
 		}
 		wantKey = len(stack) > 0 && stack[len(stack)-1].object
 	}
 	if len(stack) != 0 {
-		return nil, io.ErrUnexpectedEOF
+		return nil, false, io.ErrUnexpectedEOF
 	}
-	return out.Bytes(), nil
+	return buf.Bytes(), changed, nil
 }
 
 // skipValue reads one value, scalar or compound.
