@@ -245,3 +245,45 @@ func TestDebuggerRedactsTheSecretsServeHolds(t *testing.T) {
 		t.Errorf("after the renewal elsewhere: %s", got)
 	}
 }
+
+// A SOAP call through a provider webservice (the manual's
+// GenericInterface): the password and session id in the XML bodies and
+// the secrets in the query are redacted in the stored entry (issue #9).
+func TestDebuggerRedactsSOAP(t *testing.T) {
+	h := start(t)
+	tok := h.serviceToken("openid")
+	const (
+		password  = "soap-password-0123"
+		sessionID = "c29hcC1zZXNzaW9uLTAxMjM0NTY3ODk"
+	)
+	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.Write([]byte(`<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
+			`<SessionCreateResponse xmlns="http://www.otrs.org/TicketConnector/"><SessionID>` + sessionID + `</SessionID></SessionCreateResponse>` +
+			`</soap:Body></soap:Envelope>`))
+	})
+	h.addWebservice(provider("soap", "/", up.url, "POST"))
+	body := `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:tic="http://www.otrs.org/TicketConnector/">` +
+		`<soap:Body><tic:SessionCreate><tic:UserLogin>agent</tic:UserLogin><tic:Password>` + password + `</tic:Password></tic:SessionCreate></soap:Body></soap:Envelope>`
+	r := h.do("POST", "/ws/soap/?SessionID="+sessionID+"&CODE=auth-code-0123&Api_Key=api-key-0123&Access_Token=at-0123456789&Page=2", tok,
+		strings.NewReader(body), "Content-Type", "text/xml; charset=utf-8")
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	es := h.entries("soap")
+	if len(es) != 1 {
+		t.Fatalf("%d entries", len(es))
+	}
+	e := es[0]
+	assertNoSecret(t, e, password, sessionID, "auth-code-0123", "api-key-0123", "at-0123456789")
+	for what, want := range map[string]string{
+		"request body":  "<tic:UserLogin>agent</tic:UserLogin><tic:Password>[REDACTED]</tic:Password>",
+		"response body": "<SessionID>[REDACTED]</SessionID>",
+		"path":          "?SessionID=[REDACTED]&CODE=[REDACTED]&Api_Key=[REDACTED]&Access_Token=[REDACTED]&Page=2",
+	} {
+		got := map[string]string{"request body": string(e.RequestBody), "response body": string(e.ResponseBody), "path": e.Path}[what]
+		if !strings.Contains(got, want) {
+			t.Errorf("%s lacks %s: %s", what, want, got)
+		}
+	}
+}
