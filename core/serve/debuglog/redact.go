@@ -83,20 +83,6 @@ var SensitiveParams = []string{"code"}
 var (
 	sensitive    = normSet(SensitiveKeys)
 	sensitiveArg = normSet(SensitiveParams)
-	// A JSON string literal, maybe cut off at the end of the text.
-	jsonLiteral = regexp.MustCompile(`"(?:[^"\\]|\\.)*(?:"|\\?$)`)
-	// "key": the start of a JSON pair.
-	jsonKey = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"\s*:\s*`)
-	// key=value in a form body, a query string or text.
-	formPair = regexp.MustCompile(`(^|[&?;\s"'])([^&=?;\s"'<>]+)=([^&;\s"'<#]*)`)
-	// key: value in text.
-	colonPair = regexp.MustCompile(`(^|[\s,;{(])([A-Za-z][\w.\-]*)[ \t]*:[ \t]*([^\s,;]+)`)
-	// An XML start tag, maybe cut off at the end of the text: prefix,
-	// local name, attributes, "/" when it closes itself.
-	xmlStart = regexp.MustCompile(`<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)((?:\s[^<>]*?)?)(/?)(?:>|$)`)
-	// An XML attribute: name (maybe prefixed) and quoted value, maybe
-	// cut off.
-	xmlAttr = regexp.MustCompile(`((?:[\w.\-]+:)?([\w.\-]+)\s*=\s*)("[^"]*"?|'[^']*'?)`)
 	// A JWT (JWS compact serialization, or the start of a JWE).
 	jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*`)
 )
@@ -132,12 +118,27 @@ func IsSensitiveKey(k string) bool {
 	if i := strings.LastIndexByte(k, ':'); i >= 0 {
 		k = k[i+1:] // an XML namespace prefix
 	}
-	n := normKey(k)
-	if sensitive[n] {
+	var buf [64]byte
+	var n []byte
+	if len(k) <= len(buf) {
+		n = buf[:0]
+		for i := 0; i < len(k); i++ {
+			switch c := k[i]; {
+			case c >= 'A' && c <= 'Z':
+				n = append(n, c+'a'-'A')
+			case c == '_' || c == '-' || c == '.' || c == ' ':
+			default:
+				n = append(n, c)
+			}
+		}
+	} else {
+		n = []byte(normKey(k))
+	}
+	if sensitive[string(n)] {
 		return true
 	}
 	for _, s := range SensitiveSuffixes {
-		if strings.HasSuffix(n, s) {
+		if len(n) >= len(s) && string(n[len(n)-len(s):]) == s {
 			return true
 		}
 	}
@@ -147,8 +148,10 @@ func IsSensitiveKey(k string) bool {
 // IsSensitiveParam reports whether a query parameter or form field of
 // this name is redacted: a sensitive key, or code.
 func IsSensitiveParam(k string) bool {
-	if u, err := url.QueryUnescape(k); err == nil {
-		k = u
+	if strings.ContainsAny(k, "%+") {
+		if u, err := url.QueryUnescape(k); err == nil {
+			k = u
+		}
 	}
 	return IsSensitiveKey(k) || sensitiveArg[normKey(k)]
 }
@@ -280,36 +283,22 @@ func RedactBody(contentType string, body []byte, complete bool, secrets ...strin
 
 // redactText redacts a text of unknown format (a body that is not JSON
 // or not whole, a string inside a JSON body) by pattern: JSON strings
-// holding more JSON, JSON pairs, XML elements and attributes, form and
+// holding more JSON, XML elements and attributes, JSON, form and
 // "key: value" pairs, JWTs.
 func redactText(s string, depth int) string {
 	if depth < maxDepth && strings.Contains(s, `\"`) {
 		s = redactLiterals(s, depth)
 	}
-	if strings.Contains(s, `"`) {
-		s = redactJSONPairs(s)
-	}
-	if strings.Contains(s, "<") {
+	if strings.IndexByte(s, '<') >= 0 {
 		s = redactXML(s)
 	}
-	if strings.Contains(s, "=") {
-		s = replaceMatches(formPair, s, func(s string, m []int) string {
-			quoted := m[6] == m[7] && m[1] < len(s) && (s[m[1]] == '"' || s[m[1]] == '\'')
-			if quoted || !IsSensitiveParam(s[m[4]:m[5]]) {
-				return s[m[0]:m[1]] // an XML attribute, or no secret
-			}
-			return s[m[0]:m[6]] + Redacted
-		})
+	if strings.ContainsAny(s, "=:") {
+		s = redactPairs(s)
 	}
-	if strings.Contains(s, ":") {
-		s = replaceMatches(colonPair, s, func(s string, m []int) string {
-			if !IsSensitiveKey(s[m[4]:m[5]]) {
-				return s[m[0]:m[1]]
-			}
-			return s[m[0]:m[6]] + Redacted
-		})
+	if strings.Contains(s, "eyJ") {
+		s = jwtLike.ReplaceAllString(s, Redacted)
 	}
-	return jwtLike.ReplaceAllString(s, Redacted)
+	return s
 }
 
 // redactString redacts a string value of a JSON document: JSON inside it
@@ -332,66 +321,224 @@ func redactString(s string, depth int) string {
 	return redactText(s, depth+1)
 }
 
+// editor builds a copy of s with some ranges replaced, or gives s back
+// when nothing was.
+type editor struct {
+	s    string
+	b    strings.Builder
+	last int // s[:last] is dealt with
+}
+
+// replace replaces s[from:to]; ranges come in order.
+func (e *editor) replace(from, to int, with string) {
+	if e.b.Cap() == 0 {
+		e.b.Grow(len(e.s))
+	}
+	e.b.WriteString(e.s[e.last:from])
+	e.b.WriteString(with)
+	e.last = to
+}
+
+func (e *editor) String() string {
+	if e.b.Cap() == 0 {
+		return e.s
+	}
+	e.b.WriteString(e.s[e.last:])
+	return e.b.String()
+}
+
 // redactLiterals redacts, inside every JSON string literal of s that
 // holds escaped quotes (JSON inside JSON), what redactString would.
 func redactLiterals(s string, depth int) string {
-	return replaceMatches(jsonLiteral, s, func(s string, m []int) string {
-		lit := s[m[0]:m[1]]
-		if !strings.Contains(lit, `\"`) {
-			return lit
-		}
-		closed := len(lit) >= 2 && endOfString(lit, 0) == len(lit) && lit[len(lit)-1] == '"' && !cutEscape(lit)
-		body := lit
-		if !closed {
-			body = strings.TrimSuffix(lit, `\`) + `"` // cut off: close it to decode
-		}
-		var v string
-		if err := json.Unmarshal([]byte(body), &v); err != nil {
-			return lit
-		}
-		r := redactString(v, depth)
-		if r == v {
-			return lit
-		}
-		var b bytes.Buffer
-		writeString(&b, r)
-		out := b.String()
-		if !closed {
-			out = out[:len(out)-1]
-		}
-		return out
-	})
-}
-
-// redactJSONPairs replaces the value of every sensitive "key": value in
-// a text that may be JSON cut off anywhere.
-func redactJSONPairs(s string) string {
-	var b strings.Builder
-	last := 0
-	for pos := 0; pos < len(s); {
-		m := jsonKey.FindStringSubmatchIndex(s[pos:])
-		if m == nil {
+	ed := editor{s: s}
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], '"')
+		if j < 0 {
 			break
 		}
-		keyStart, keyEnd, valStart := pos+m[2], pos+m[3], pos+m[1]
-		var key string
-		if err := json.Unmarshal([]byte(s[keyStart-1:keyEnd+1]), &key); err != nil || !IsSensitiveKey(key) {
-			pos = valStart
+		i += j
+		end, closed := endOfString(s, i)
+		lit := s[i:end]
+		if strings.Contains(lit, `\"`) {
+			body := lit
+			if !closed {
+				body = strings.TrimSuffix(lit, `\`) + `"` // cut off: close it to decode
+			}
+			var v string
+			if err := json.Unmarshal([]byte(body), &v); err == nil {
+				if r := redactString(v, depth); r != v {
+					var b bytes.Buffer
+					writeString(&b, r)
+					out := b.String()
+					if !closed {
+						out = out[:len(out)-1]
+					}
+					ed.replace(i, end, out)
+				}
+			}
+		}
+		i = end
+	}
+	return ed.String()
+}
+
+// Characters around the pairs of redactPairs.
+const (
+	formKeyStop   = "&=?;\"'<> \t\r\n" // a form key is none of these...
+	formKeyAfter  = "&?;\"'> \t\r\n"   // ...and follows one of these, or the start
+	formValueStop = "&; \t\r\n\"'<#"
+	colonKeyAfter = ",;{([\"'> \t\r\n"
+	valueStop     = ",; \t\r\n\"'<"
+	spaces        = " \t\r\n"
+)
+
+// redactPairs replaces the value of every sensitive key in key=value
+// (forms, queries, text), "key": value (JSON, maybe cut off, or escaped
+// once: \"key\":\"value\") and key: value (text).
+func redactPairs(s string) string {
+	ed := editor{s: s}
+	for i := 0; i < len(s); {
+		j := strings.IndexAny(s[i:], "=:")
+		if j < 0 {
+			break
+		}
+		j += i
+		from, to, with := 0, 0, ""
+		if s[j] == '=' {
+			from, to, with = formPair(s, j)
+		} else {
+			from, to, with = colonPair(s, j)
+		}
+		if with == "" {
+			i = j + 1
 			continue
 		}
-		valEnd := scanJSONValue(s, valStart)
-		if b.Len() == 0 {
-			b.Grow(len(s))
+		ed.replace(from, to, with)
+		i = max(to, j+1)
+	}
+	return ed.String()
+}
+
+// formPair looks at the key=value whose '=' is at j; it returns the
+// value's range and what replaces it, "" when it stays.
+func formPair(s string, j int) (from, to int, with string) {
+	k := j
+	for k > 0 && !strings.ContainsRune(formKeyStop, rune(s[k-1])) {
+		k--
+	}
+	if k == j || (k > 0 && !strings.ContainsRune(formKeyAfter, rune(s[k-1]))) {
+		return 0, 0, ""
+	}
+	v := j + 1
+	end := v
+	for end < len(s) && !strings.ContainsRune(formValueStop, rune(s[end])) {
+		end++
+	}
+	if end == v && end < len(s) && (s[end] == '"' || s[end] == '\'') {
+		return 0, 0, "" // an XML attribute: its own pass
+	}
+	if !IsSensitiveParam(s[k:j]) {
+		return 0, 0, ""
+	}
+	return v, end, Redacted
+}
+
+// colonPair looks at the "key": value or key: value whose ':' is at j.
+func colonPair(s string, j int) (from, to int, with string) {
+	k := j
+	for k > 0 && strings.ContainsRune(spaces, rune(s[k-1])) {
+		k--
+	}
+	if k == 0 {
+		return 0, 0, ""
+	}
+	if s[k-1] == '"' {
+		return jsonPair(s, k-1, j)
+	}
+	end := k
+	for k > 0 && isNameChar(s[k-1]) && s[k-1] != ':' {
+		k--
+	}
+	if k == end || !isNameStart(s[k]) || (k > 0 && !strings.ContainsRune(colonKeyAfter, rune(s[k-1]))) || !IsSensitiveKey(s[k:end]) {
+		return 0, 0, ""
+	}
+	v := j + 1
+	for v < len(s) && (s[v] == ' ' || s[v] == '\t') {
+		v++
+	}
+	if v < len(s) && (s[v] == '"' || s[v] == '\'') {
+		q := strings.IndexByte(s[v+1:], s[v])
+		if q < 0 {
+			return v, len(s), Redacted
 		}
-		b.WriteString(s[last:valStart])
-		b.WriteString(`"` + Redacted + `"`)
-		last, pos = valEnd, max(valEnd, valStart+1)
+		return v + 1, v + 1 + q, Redacted
 	}
-	if last == 0 {
-		return s
+	end = v
+	for end < len(s) && !strings.ContainsRune(valueStop, rune(s[end])) {
+		end++
 	}
-	b.WriteString(s[last:])
-	return b.String()
+	if end == v {
+		return 0, 0, ""
+	}
+	return v, end, Redacted
+}
+
+// jsonPair looks at the JSON pair whose key ends with the quote at q and
+// whose ':' is at j; the pair may be escaped once (\"key\":\"value\").
+func jsonPair(s string, q, j int) (from, to int, with string) {
+	escaped := q > 0 && s[q-1] == '\\'
+	open := -1
+	for k := q - 1; k >= 0; k-- {
+		if s[k] == '"' && (!escaped || (k > 0 && s[k-1] == '\\')) && (escaped || !isEscaped(s, k)) {
+			open = k
+			break
+		}
+	}
+	if open < 0 {
+		return 0, 0, ""
+	}
+	key := s[open+1 : q]
+	if escaped {
+		key = strings.TrimSuffix(key, `\`)
+	}
+	if strings.IndexByte(key, '\\') >= 0 {
+		var dec string
+		if json.Unmarshal([]byte(`"`+key+`"`), &dec) != nil {
+			return 0, 0, ""
+		}
+		key = dec
+	}
+	if !IsSensitiveKey(key) {
+		return 0, 0, ""
+	}
+	v := j + 1
+	for v < len(s) && strings.ContainsRune(spaces, rune(s[v])) {
+		v++
+	}
+	if !escaped {
+		return v, scanJSONValue(s, v), `"` + Redacted + `"`
+	}
+	if strings.HasPrefix(s[v:], `\"`) {
+		end := strings.Index(s[v+2:], `\"`)
+		if end < 0 {
+			return v, len(s), `\"` + Redacted + `\"`
+		}
+		return v, v + 2 + end + 2, `\"` + Redacted + `\"`
+	}
+	end := v
+	for end < len(s) && !strings.ContainsRune(`,}]\ `+"\t\r\n", rune(s[end])) {
+		end++
+	}
+	return v, end, `\"` + Redacted + `\"`
+}
+
+// isEscaped reports whether s[i] follows an odd number of backslashes.
+func isEscaped(s string, i int) bool {
+	n := 0
+	for k := i - 1; k >= 0 && s[k] == '\\'; k-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 // scanJSONValue returns where the JSON value that starts at i ends: after
@@ -403,13 +550,15 @@ func scanJSONValue(s string, i int) int {
 	}
 	switch s[i] {
 	case '"':
-		return endOfString(s, i)
+		end, _ := endOfString(s, i)
+		return end
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(s); j++ {
 			switch s[j] {
 			case '"':
-				j = endOfString(s, j) - 1
+				end, _ := endOfString(s, j)
+				j = end - 1
 			case '{', '[':
 				depth++
 			case '}', ']':
@@ -428,29 +577,26 @@ func scanJSONValue(s string, i int) int {
 	return j
 }
 
-// cutEscape reports whether a string literal that ends in a quote ends in
-// an escaped one (\"), an odd number of backslashes before it: a literal
-// cut off there.
-func cutEscape(lit string) bool {
-	n := 0
-	for i := len(lit) - 2; i > 0 && lit[i] == '\\'; i-- {
-		n++
-	}
-	return n%2 == 1
-}
-
 // endOfString returns the index after the JSON string that starts at i,
-// or len(s).
-func endOfString(s string, i int) int {
+// and whether it is closed; len(s) and false when it is cut off.
+func endOfString(s string, i int) (int, bool) {
 	for j := i + 1; j < len(s); j++ {
 		switch s[j] {
 		case '\\':
 			j++
 		case '"':
-			return j + 1
+			return j + 1, true
 		}
 	}
-	return len(s)
+	return len(s), false
+}
+
+func isNameStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+}
+
+func isNameChar(c byte) bool {
+	return isNameStart(c) || c >= '0' && c <= '9' || c == '-' || c == '.' || c == ':'
 }
 
 // redactXML replaces the content of every element with a sensitive
@@ -458,76 +604,107 @@ func endOfString(s string, i int) int {
 // end tag is missing (a body cut off) loses everything after its start
 // tag.
 func redactXML(s string) string {
-	var b strings.Builder
-	last := 0
-	for pos := 0; pos < len(s); {
-		m := xmlStart.FindStringSubmatchIndex(s[pos:])
-		if m == nil {
+	ed := editor{s: s}
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
 			break
 		}
-		for k := range m {
-			if m[k] >= 0 {
-				m[k] += pos
-			}
-		}
-		tagEnd := m[1]
-		attrs := s[m[6]:m[7]]
-		if strings.Contains(attrs, "=") {
-			red := replaceMatches(xmlAttr, attrs, func(a string, am []int) string {
-				if !IsSensitiveKey(a[am[4]:am[5]]) {
-					return a[am[0]:am[1]]
-				}
-				q := a[am[6] : am[6]+1]
-				return a[am[2]:am[3]] + q + Redacted + q
-			})
-			if red != attrs {
-				b.WriteString(s[last:m[6]])
-				b.WriteString(red)
-				last = m[7]
-			}
-		}
-		pos = tagEnd
-		selfClosing := m[9] > m[8]
-		if selfClosing || !IsSensitiveKey(s[m[4]:m[5]]) {
+		i += j
+		k := i + 1
+		if k >= len(s) || !isNameStart(s[k]) {
+			i = k
 			continue
 		}
-		qname := s[m[0]+1 : m[5]]
-		end := strings.Index(s[tagEnd:], "</"+qname)
+		for k < len(s) && isNameChar(s[k]) {
+			k++
+		}
+		qname := s[i+1 : k]
+		// The attributes, up to '>' outside quotes, or the end.
+		end := k
+		for end < len(s) && s[end] != '>' && s[end] != '<' {
+			if c := s[end]; c == '"' || c == '\'' {
+				// A value ends before the next '<', which XML does
+				// not allow in it: a quote not closed by then does not
+				// hide the elements after it.
+				q := strings.IndexAny(s[end+1:], string(c)+"<")
+				if q < 0 {
+					end = len(s)
+					break
+				}
+				if s[end+1+q] == '<' {
+					end += 1 + q
+					break
+				}
+				end += q + 2
+				continue
+			}
+			end++
+		}
+		if end < len(s) && s[end] == '<' {
+			i = end // not a tag after all
+			continue
+		}
+		attrs := s[k:end]
+		selfClosing := strings.HasSuffix(attrs, "/")
+		if end < len(s) {
+			end++ // the '>'
+		}
+		if strings.IndexByte(attrs, '=') >= 0 {
+			redactAttrs(&ed, s, k, k+len(attrs))
+		}
+		i = end
+		if selfClosing || !IsSensitiveKey(qname) {
+			continue
+		}
 		contentEnd := len(s)
-		if end >= 0 {
-			contentEnd = tagEnd + end
+		if e := strings.Index(s[end:], "</"+qname); e >= 0 {
+			contentEnd = end + e
 		}
-		if contentEnd == tagEnd {
-			continue // empty
+		if contentEnd > end {
+			ed.replace(end, contentEnd, Redacted)
+			i = contentEnd
 		}
-		b.WriteString(s[last:tagEnd])
-		b.WriteString(Redacted)
-		last, pos = contentEnd, contentEnd
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return ed.String()
 }
 
-// replaceMatches replaces every match of re in s with what fn returns
-// for it; fn gets s and the match's submatch indexes.
-func replaceMatches(re *regexp.Regexp, s string, fn func(s string, m []int) string) string {
-	ms := re.FindAllStringSubmatchIndex(s, -1)
-	if ms == nil {
-		return s
+// redactAttrs redacts the values of the sensitive attributes in
+// s[from:to].
+func redactAttrs(ed *editor, s string, from, to int) {
+	for i := from; i < to; {
+		if !isNameStart(s[i]) {
+			i++
+			continue
+		}
+		n := i
+		for i < to && isNameChar(s[i]) {
+			i++
+		}
+		name := s[n:i]
+		for i < to && strings.ContainsRune(spaces, rune(s[i])) {
+			i++
+		}
+		if i >= to || s[i] != '=' {
+			continue
+		}
+		i++
+		for i < to && strings.ContainsRune(spaces, rune(s[i])) {
+			i++
+		}
+		if i >= to || (s[i] != '"' && s[i] != '\'') {
+			continue
+		}
+		q := strings.IndexByte(s[i+1:to], s[i])
+		valEnd := to
+		if q >= 0 {
+			valEnd = i + 1 + q
+		}
+		if IsSensitiveKey(name) && valEnd > i+1 {
+			ed.replace(i+1, valEnd, Redacted)
+		}
+		i = min(valEnd+1, to)
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	last := 0
-	for _, m := range ms {
-		b.WriteString(s[last:m[0]])
-		b.WriteString(fn(s, m))
-		last = m[1]
-	}
-	b.WriteString(s[last:])
-	return b.String()
 }
 
 // redactValues takes JWTs and the secrets (and their encoded forms) out

@@ -271,3 +271,24 @@ func FuzzRedactText(f *testing.F) {
 		debuglog.RedactPath(s)
 	})
 }
+
+// Whatever comes before and after it, a password element of a body cut
+// or whole, XML, JSON or text, is redacted.
+func FuzzRedactPasswordElement(f *testing.F) {
+	f.Add(`<a b="`, `</a>`)
+	f.Add(`{"x":"`, `"}`)
+	f.Add(`<![CDATA[`, `]]>`)
+	f.Fuzz(func(t *testing.T, before, after string) {
+		if strings.Contains(before+after, "secret-x") || strings.Contains(before, `\\`) {
+			return // JSON escaped more than maxDepth times is not looked into
+		}
+		body := before + "<tic:Password>secret-x</tic:Password>" + after
+		for _, ct := range []string{"text/xml", "application/json", "text/plain"} {
+			for _, complete := range []bool{true, false} {
+				if out := debuglog.RedactBody(ct, []byte(body), complete); strings.Contains(string(out), "secret-x") {
+					t.Fatalf("%s, complete %v: %q kept the password: %q", ct, complete, body, out)
+				}
+			}
+		}
+	})
+}
