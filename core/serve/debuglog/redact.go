@@ -71,8 +71,9 @@ var SensitiveKeys = []string{
 }
 
 // SensitiveSuffixes extend SensitiveKeys to every name that ends with one
-// of them (normalized as there): newPassword, X-Auth-Token, CustomerUserPassword,
-// csrf_token. token_type and token_endpoint do not end with "token".
+// of them (normalized as there): newPassword, X-Auth-Token,
+// CustomerUserPassword, csrf_token. token_type and token_endpoint do not
+// end with "token".
 var SensitiveSuffixes = []string{"password", "passwd", "secret", "token", "apikey", "sessionid", "privatekey"}
 
 // SensitiveParams are query parameters and form fields redacted in
