@@ -15,9 +15,9 @@
 //     IsSensitiveKey) in JSON objects at any depth, in XML and SOAP
 //     elements and attributes (<Password>, <ns:SessionID>,
 //     <Auth Password="…">), in form-encoded bodies and in "key: value"
-//     text. A JSON body that was captured whole is rewritten token by
-//     token (its key order kept); anything else (a body cut at the size
-//     limit, text, XML) is redacted by pattern. A string inside a body
+//     text. A JSON body that was captured whole is copied value by value,
+//     compact, its key order kept; anything else (a body cut at the size
+//     limit, text, XML) is redacted by scanning for keys and tags. A string inside a body
 //     that holds JSON, XML or a form of its own (JSON escaped inside a
 //     JSON string) is redacted the same way, a few levels deep;
 //   - paths: the sensitive query parameters (IsSensitiveParam: those keys
@@ -39,12 +39,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Redacted replaces every secret.
@@ -755,119 +755,210 @@ func encodings(v string) []string {
 	return slices.Compact(out)
 }
 
-// redactJSON rewrites a JSON document token by token, keeping its key
-// order, with the value of every sensitive key (a scalar, an object or an
-// array) replaced by "[REDACTED]", and every string value redacted as
-// redactString does. The output is compact. changed says whether
-// anything was redacted.
+// errNotJSON says a body that claims to be JSON is not.
+var errNotJSON = errors.New("not JSON")
+
+// redactJSON rewrites a JSON document, keeping its key order, with the
+// value of every sensitive key (a scalar, an object or an array)
+// replaced by "[REDACTED]", and every string value redacted as
+// redactString does. The output is compact; strings that were not
+// redacted keep their escapes. changed says whether anything was
+// redacted.
 func redactJSON(body []byte, depth int) (out []byte, changed bool, err error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var buf bytes.Buffer
-	buf.Grow(len(body))
-	type frame struct {
-		object bool
-		n      int // values (arrays) or pairs (objects) written
+	if !json.Valid(body) {
+		return nil, false, errNotJSON
 	}
-	var stack []frame
-	wantKey := false
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			buf.WriteByte(byte(d))
-			stack = stack[:len(stack)-1]
-			wantKey = len(stack) > 0 && stack[len(stack)-1].object
-			continue
-		}
-		if wantKey {
-			top := &stack[len(stack)-1]
-			key := tok.(string)
-			if top.n > 0 {
-				buf.WriteByte(',')
-			}
-			top.n++
-			writeString(&buf, key)
-			buf.WriteByte(':')
-			if IsSensitiveKey(key) {
-				if err := skipValue(dec); err != nil {
-					return nil, false, err
-				}
-				writeString(&buf, Redacted)
-				changed = true
-				continue // still wantKey
-			}
-			wantKey = false
-			tok, err = dec.Token()
-			if err != nil {
-				return nil, false, err
-			}
-		} else if len(stack) > 0 && !stack[len(stack)-1].object {
-			top := &stack[len(stack)-1]
-			if top.n > 0 {
-				buf.WriteByte(',')
-			}
-			top.n++
-		}
-		// Write a value.
-		switch v := tok.(type) {
-		case json.Delim:
-			buf.WriteByte(byte(v))
-			stack = append(stack, frame{object: v == '{'})
-			wantKey = v == '{'
-			continue
-		case string:
-			r := redactString(v, depth)
-			changed = changed || r != v
-			writeString(&buf, r)
-		case json.Number:
-			buf.WriteString(v.String())
-		case bool:
-			if v {
-				buf.WriteString("true")
-			} else {
-				buf.WriteString("false")
-			}
-		case nil:
-			buf.WriteString("null")
-		}
-		wantKey = len(stack) > 0 && stack[len(stack)-1].object
-	}
-	if len(stack) != 0 {
-		return nil, false, io.ErrUnexpectedEOF
-	}
-	return buf.Bytes(), changed, nil
+	w := jsonWalker{src: body, depth: depth}
+	w.out = make([]byte, 0, len(body))
+	w.value()
+	return w.out, w.changed, nil
 }
 
-// skipValue reads one value, scalar or compound.
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-			} else {
-				depth--
+// jsonWalker copies a valid JSON document, redacting as it goes.
+type jsonWalker struct {
+	src     []byte
+	i       int
+	out     []byte
+	depth   int
+	changed bool
+}
+
+func (w *jsonWalker) space() {
+	for w.i < len(w.src) && (w.src[w.i] == ' ' || w.src[w.i] == '\t' || w.src[w.i] == '\r' || w.src[w.i] == '\n') {
+		w.i++
+	}
+}
+
+func (w *jsonWalker) value() {
+	w.space()
+	switch w.src[w.i] {
+	case '{':
+		w.i++
+		w.out = append(w.out, '{')
+		for n := 0; ; n++ {
+			w.space()
+			if w.src[w.i] == '}' {
+				break
 			}
+			if w.src[w.i] == ',' {
+				w.i++
+				w.space()
+			}
+			if n > 0 {
+				w.out = append(w.out, ',')
+			}
+			start := w.i
+			raw := w.src[start:w.stringEnd()]
+			w.out = append(w.out, raw...)
+			w.space()
+			w.i++ // ':'
+			w.out = append(w.out, ':')
+			w.space()
+			if IsSensitiveKey(decodeJSONString(raw)) {
+				w.skip()
+				w.out = append(w.out, `"`+Redacted+`"`...)
+				w.changed = true
+				continue
+			}
+			w.value()
 		}
-		if depth == 0 {
-			return nil
+		w.i++
+		w.out = append(w.out, '}')
+	case '[':
+		w.i++
+		w.out = append(w.out, '[')
+		for n := 0; ; n++ {
+			w.space()
+			if w.src[w.i] == ']' {
+				break
+			}
+			if w.src[w.i] == ',' {
+				w.i++
+			}
+			if n > 0 {
+				w.out = append(w.out, ',')
+			}
+			w.value()
+		}
+		w.i++
+		w.out = append(w.out, ']')
+	case '"':
+		start := w.i
+		end := w.stringEnd()
+		raw := w.src[start:end]
+		v := decodeJSONString(raw)
+		if r := redactString(v, w.depth); r != v {
+			w.changed = true
+			w.out = appendJSONString(w.out, r)
+		} else {
+			w.out = append(w.out, raw...)
+		}
+	default: // a number, true, false or null
+		start := w.i
+		for w.i < len(w.src) && !strings.ContainsRune(",}] \t\r\n", rune(w.src[w.i])) {
+			w.i++
+		}
+		w.out = append(w.out, w.src[start:w.i]...)
+	}
+}
+
+// stringEnd moves past the string that starts at w.i and returns where
+// it ends.
+func (w *jsonWalker) stringEnd() int {
+	for w.i++; w.i < len(w.src); w.i++ {
+		switch w.src[w.i] {
+		case '\\':
+			w.i++
+		case '"':
+			w.i++
+			return w.i
 		}
 	}
+	return w.i
+}
+
+// skip moves past the value at w.i.
+func (w *jsonWalker) skip() {
+	switch w.src[w.i] {
+	case '"':
+		w.stringEnd()
+	case '{', '[':
+		depth := 0
+		for ; w.i < len(w.src); w.i++ {
+			switch w.src[w.i] {
+			case '"':
+				w.stringEnd()
+				w.i--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					w.i++
+					return
+				}
+			}
+		}
+	default:
+		for w.i < len(w.src) && !strings.ContainsRune(",}] \t\r\n", rune(w.src[w.i])) {
+			w.i++
+		}
+	}
+}
+
+// decodeJSONString returns the value of a valid JSON string literal.
+func decodeJSONString(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1])
+	}
+	var v string
+	_ = json.Unmarshal(raw, &v)
+	return v
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it without HTML escaping.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\b':
+				b = append(b, '\\', 'b')
+			case c == '\f':
+				b = append(b, '\\', 'f')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
 }
 
 func writeString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	b.Truncate(b.Len() - 1) // Encode's newline
+	b.Write(appendJSONString(nil, s))
 }

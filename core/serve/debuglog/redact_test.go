@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -103,6 +104,16 @@ func FuzzRedactJSON(f *testing.F) {
 		out := debuglog.RedactBody("application/json", []byte(s), true)
 		if strings.Contains(s, `"password":"secret-x"`) && strings.Contains(string(out), "secret-x") {
 			t.Fatalf("%s kept the password: %s", s, out)
+		}
+		if json.Valid([]byte(s)) && !json.Valid(out) {
+			t.Fatalf("%s became invalid JSON: %s", s, out)
+		}
+		// What was not redacted is as it was.
+		var in, got any
+		if json.Unmarshal([]byte(s), &in) == nil && !strings.Contains(string(out), debuglog.Redacted) {
+			if err := json.Unmarshal(out, &got); err != nil || !reflect.DeepEqual(in, got) {
+				t.Fatalf("%s changed to %s (%v)", s, out, err)
+			}
 		}
 	})
 }
