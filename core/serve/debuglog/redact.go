@@ -178,7 +178,7 @@ func RedactHeader(h http.Header, secrets ...string) http.Header {
 			case nameIsSecret(lower):
 				vs[i] = Redacted
 			default:
-				if strings.Contains(v, "?") {
+				if strings.ContainsAny(v, "?#") {
 					v = RedactPath(v)
 				}
 				vs[i] = redactValues(v, secrets)
@@ -230,17 +230,31 @@ func redactSetCookie(v string) string {
 
 // RedactPath redacts the sensitive query parameters (IsSensitiveParam,
 // whatever their case or encoding) and anything that looks like a token
-// of a path with its query, or of a whole URL.
+// of a path with its query, or of a whole URL. A fragment of parameters
+// (the implicit flow's #access_token=…) is redacted as a query is.
 func RedactPath(p string, secrets ...string) string {
-	path, query, found := strings.Cut(p, "?")
-	if !found {
+	rest, fragment, hasFragment := strings.Cut(p, "#")
+	path, query, hasQuery := strings.Cut(rest, "?")
+	if !hasQuery && !hasFragment {
 		return redactValues(path, secrets)
 	}
-	query, fragment, hasFragment := strings.Cut(query, "#")
 	var b strings.Builder
 	b.Grow(len(p))
 	b.WriteString(path)
-	b.WriteByte('?')
+	if hasQuery {
+		b.WriteByte('?')
+		redactParams(&b, query)
+	}
+	if hasFragment {
+		b.WriteByte('#')
+		redactParams(&b, fragment)
+	}
+	return redactValues(b.String(), secrets)
+}
+
+// redactParams writes the parameters of a query or fragment, the values
+// of the sensitive ones redacted.
+func redactParams(b *strings.Builder, query string) {
 	start := 0
 	for i := 0; i <= len(query); i++ {
 		if i < len(query) && query[i] != '&' && query[i] != ';' {
@@ -256,11 +270,6 @@ func RedactPath(p string, secrets ...string) string {
 		}
 		start = i + 1
 	}
-	if hasFragment {
-		b.WriteByte('#')
-		b.WriteString(fragment)
-	}
-	return redactValues(b.String(), secrets)
 }
 
 // RedactBody returns body with its secrets redacted. complete says the

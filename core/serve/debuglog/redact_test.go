@@ -190,21 +190,29 @@ func TestRedactBodyFormats(t *testing.T) {
 // code, api_key, SessionID, access_token (issue #9).
 func TestRedactPathParams(t *testing.T) {
 	for in, want := range map[string]string{
-		"/cb?code=auth-code&state=st":                       "/cb?code=[REDACTED]&state=st",
-		"/api?API_KEY=k&Api-Key=k2&api%5Fkey=k3&page=2":     "/api?API_KEY=[REDACTED]&Api-Key=[REDACTED]&api%5Fkey=[REDACTED]&page=2",
-		"/ws?SessionID=sid&sessionid=sid2;UserLogin=agent":  "/ws?SessionID=[REDACTED]&sessionid=[REDACTED];UserLogin=agent",
-		"/x?Access_Token=at&ACCESS_TOKEN=at2&x=1#frag":      "/x?Access_Token=[REDACTED]&ACCESS_TOKEN=[REDACTED]&x=1#frag",
-		"https://api.example/p?password=pw&q=codes&codex=1": "https://api.example/p?password=[REDACTED]&q=codes&codex=1",
-		"/no-query":           "/no-query",
-		"/empty?code=&token=": "/empty?code=[REDACTED]&token=[REDACTED]",
+		"/cb?code=auth-code&state=st":                          "/cb?code=[REDACTED]&state=st",
+		"/api?API_KEY=k&Api-Key=k2&api%5Fkey=k3&page=2":        "/api?API_KEY=[REDACTED]&Api-Key=[REDACTED]&api%5Fkey=[REDACTED]&page=2",
+		"/ws?SessionID=sid&sessionid=sid2;UserLogin=agent":     "/ws?SessionID=[REDACTED]&sessionid=[REDACTED];UserLogin=agent",
+		"/x?Access_Token=at&ACCESS_TOKEN=at2&x=1#frag":         "/x?Access_Token=[REDACTED]&ACCESS_TOKEN=[REDACTED]&x=1#frag",
+		"https://api.example/p?password=pw&q=codes&codex=1":    "https://api.example/p?password=[REDACTED]&q=codes&codex=1",
+		"/cb#access_token=opaque-at&token_type=Bearer&state=s": "/cb#access_token=[REDACTED]&token_type=Bearer&state=s",
+		"/p?x=1#code=c&y=2":                                    "/p?x=1#code=[REDACTED]&y=2",
+		"/no-query":                                            "/no-query",
+		"/empty?code=&token=":                                  "/empty?code=[REDACTED]&token=[REDACTED]",
 	} {
 		if got := debuglog.RedactPath(in); got != want {
 			t.Errorf("%s:\ngot  %s\nwant %s", in, got, want)
 		}
 	}
-	h := debuglog.RedactHeader(http.Header{"Location": {"https://app.example/cb?code=auth-code&state=s"}})
+	h := debuglog.RedactHeader(http.Header{
+		"Location": {"https://app.example/cb?code=auth-code&state=s"},
+		"Referer":  {"https://app.example/cb#access_token=opaque-at&expires_in=300"},
+	})
 	if got := h.Get("Location"); got != "https://app.example/cb?code=[REDACTED]&state=s" {
 		t.Errorf("Location: %s", got)
+	}
+	if got := h.Get("Referer"); got != "https://app.example/cb#access_token=[REDACTED]&expires_in=300" {
+		t.Errorf("Referer: %s", got)
 	}
 }
 
