@@ -221,11 +221,27 @@ type DebugFilter struct {
 	Limit      int // newest first; 0 means 100
 }
 
+// DebugRetention bounds what is kept of one webservice's log when
+// entries are written (DebugStore.AppendDebug).
+type DebugRetention struct {
+	// Before: entries older than it go; zero sets no bound on the age.
+	Before time.Time
+	// Keep: only the newest Keep entries stay; zero or less sets no
+	// bound on the count.
+	Keep int
+}
+
 // DebugStore keeps the debugger's log.
 type DebugStore interface {
 	// AddDebugEntries appends entries in one transaction (serve batches
 	// them, so that the log never holds the database long).
 	AddDebugEntries(ctx context.Context, entries []DebugEntry) error
+	// AppendDebug appends entries as AddDebugEntries does and, in the
+	// same transaction, prunes the log of every webservice named in
+	// keep ("" for the calls without one) to its retention, so that the
+	// limits hold after every write. It returns how many entries it
+	// pruned.
+	AppendDebug(ctx context.Context, entries []DebugEntry, keep map[string]DebugRetention) (pruned int, err error)
 	// DebugEntries returns entries, newest first.
 	DebugEntries(ctx context.Context, f DebugFilter) ([]DebugEntry, error)
 	// DebugEntry returns one entry; *NotFoundError when there is none.

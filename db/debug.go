@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +46,37 @@ func (db *DB) AddDebugEntries(ctx context.Context, entries []core.DebugEntry) er
 		return fmt.Errorf("add debug entries: %w", err)
 	}
 	return nil
+}
+
+// AppendDebug appends entries as AddDebugEntries does and, in the same
+// IMMEDIATE transaction, prunes the entries of every webservice named in
+// keep ("" for those without a webservice) as PruneDebug would, so that a
+// reader never sees a log beyond its limits. It returns how many entries
+// it pruned. A webservice in keep that does not exist is skipped.
+func (db *DB) AppendDebug(ctx context.Context, entries []core.DebugEntry, keep map[string]core.DebugRetention) (int, error) {
+	if len(entries) == 0 && len(keep) == 0 {
+		return 0, nil
+	}
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return 0, fmt.Errorf("add debug entries: %w", err)
+	}
+	defer tx.Rollback()
+	if err := db.addDebugEntries(ctx, tx, entries); err != nil {
+		return 0, fmt.Errorf("add debug entries: %w", err)
+	}
+	pruned := 0
+	for _, ws := range slices.Sorted(maps.Keys(keep)) {
+		n, err := pruneDebug(ctx, tx, ws, keep[ws].Before, keep[ws].Keep)
+		if err != nil {
+			return 0, wrapDebug("prune debug entries", ws, err)
+		}
+		pruned += n
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("add debug entries: %w", err)
+	}
+	return pruned, nil
 }
 
 // DebugEntries returns the entries f selects, newest first (by time, then

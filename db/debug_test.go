@@ -464,3 +464,76 @@ func TestPruneDebug(t *testing.T) {
 		t.Errorf("after keeping 2 of 3 at one time: %v", es)
 	}
 }
+
+// AppendDebug writes and prunes in one transaction: a reader never sees a
+// log beyond its limits, and a failed write prunes nothing.
+func TestAppendDebugPrunesInTheSameTransaction(t *testing.T) {
+	ctx := context.Background()
+	d, _ := withDebugWebservices(t)
+	var batch []core.DebugEntry
+	for i := range 6 {
+		batch = append(batch, fullDebugEntry("a", i), fullDebugEntry("b", i), fullDebugEntry("", i))
+	}
+	if err := d.AddDebugEntries(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	count := func(ws string) int {
+		t.Helper()
+		es, err := d.DebugEntries(ctx, core.DebugFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range es {
+			if e.Webservice == ws {
+				n++
+			}
+		}
+		return n
+	}
+	// A write that fails (a trigger refuses one entry) prunes nothing.
+	if _, err := d.db.Exec(`CREATE TRIGGER test_fail BEFORE INSERT ON debug_log WHEN NEW.path = '/boom'
+		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+		t.Fatal(err)
+	}
+	boom := fullDebugEntry("a", 9)
+	boom.Path = "/boom"
+	if _, err := d.AppendDebug(ctx, []core.DebugEntry{fullDebugEntry("a", 7), boom},
+		map[string]core.DebugRetention{"a": {Keep: 2}}); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("got %v, want the failed insert's error", err)
+	}
+	if n := count("a"); n != 6 {
+		t.Fatalf("a failed write pruned: %d entries of a, want 6", n)
+	}
+
+	// a: by count; "": by age (t0+3s and later stay); b is not named, so
+	// it is not pruned; a webservice that does not exist is skipped.
+	n, err := d.AppendDebug(ctx, []core.DebugEntry{fullDebugEntry("a", 7), fullDebugEntry("", 7)}, map[string]core.DebugRetention{
+		"a":    {Keep: 2},
+		"":     {Before: t0.Add(3 * time.Second)},
+		"gone": {Keep: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a: 7 entries, 2 kept; "": 7 entries, those at 0s, 1s, 2s go.
+	if n != 5+3 {
+		t.Errorf("pruned %d, want 8", n)
+	}
+	for ws, want := range map[string]int{"a": 2, "b": 6, "": 4} {
+		if got := count(ws); got != want {
+			t.Errorf("%q: %d entries, want %d", ws, got, want)
+		}
+	}
+	es, err := d.DebugEntries(ctx, core.DebugFilter{Webservice: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 || es[0].RequestID != "req-a-7" || es[1].RequestID != "req-a-5" {
+		t.Errorf("a keeps the newest two: %v", ids(es))
+	}
+	// Nothing to write and nothing to prune is nothing to do.
+	if n, err := d.AppendDebug(ctx, nil, nil); n != 0 || err != nil {
+		t.Errorf("empty: %d, %v", n, err)
+	}
+}

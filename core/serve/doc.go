@@ -102,8 +102,13 @@
 //
 // Every call, unless its webservice switched the debugger off, becomes a
 // core.DebugEntry: headers and up to MaxBody bytes of each body, redacted
-// by package debuglog. Entries go through a bounded queue to a goroutine
-// that writes them in batches, so that requests never wait on SQLite;
+// by package debuglog, by name and by value: every secret the server
+// holds (client secrets, passwords, the tokens of its accounts; see
+// secretBook) is taken out wherever it appears. Entries go through a
+// bounded queue to a goroutine that writes them in batches, within
+// debuglog.DefaultFlushInterval, each write pruning the webservice's log
+// to its retention in the same transaction, so that requests never wait
+// on SQLite;
 // when the queue is full entries are dropped and counted
 // (oidcctl_debug_dropped_total). At most Config.DebugRate calls a second
 // of each webservice are recorded (50, in bursts of 200): beyond that

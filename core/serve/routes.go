@@ -36,7 +36,8 @@ type route struct {
 func (s *Server) routes() *routeTable { return s.table.Load() }
 
 // Reload reads profiles, accounts and webservices and swaps in a new
-// route table; requests in flight keep the table they started with. A
+// route table, and reads the secrets the debugger redacts (see
+// secretBook); requests in flight keep the table they started with. A
 // webservice that cannot be served (a bad upstream URL) is left out and
 // logged; a failure to read the store keeps the current table.
 func (s *Server) Reload(ctx context.Context) error {
@@ -46,6 +47,11 @@ func (s *Server) Reload(ctx context.Context) error {
 	if err != nil {
 		s.metrics.reloads.WithLabelValues("failure").Inc()
 		return fmt.Errorf("serve: load configuration: %w", err)
+	}
+	// The secrets the debugger redacts, before a call can see them.
+	s.secrets.setConfig(t.profiles, t.accounts)
+	if err := s.loadTokenSecrets(ctx); err != nil {
+		s.log.Warn("debugger: cannot read the token store; tokens refreshed elsewhere may not be redacted", "err", err)
 	}
 	old := s.table.Swap(t)
 	s.metrics.reloads.WithLabelValues("success").Inc()

@@ -173,6 +173,7 @@ type Server struct {
 	tokens    tokenSource
 	debugRate *debugLimiter
 	recorder  *debuglog.Recorder
+	secrets   secretBook // what the debugger redacts by value
 
 	table    atomic.Pointer[routeTable]
 	reloadMu sync.Mutex
@@ -254,16 +255,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Tokens != nil {
 		if cfg.Tokens.Grants != nil {
 			cfg.Tokens.Grants = countingGrants{Grants: cfg.Tokens.Grants, m: s.metrics}
+			cfg.Tokens.Grants = secretGrants{Grants: cfg.Tokens.Grants, book: &s.secrets}
 		}
 		if cfg.Tokens.Owner == "" {
 			cfg.Tokens.Owner = tokens.NewOwner()
 		}
-		s.tokens = cfg.Tokens
+		s.tokens = secretTokens{tokenSource: cfg.Tokens, book: &s.secrets}
 	}
 	rec := cfg.DebugWriter
 	s.recorder = &debuglog.Recorder{
 		Store:         cfg.Store,
 		Settings:      s.debugSettings,
+		Secrets:       s.secrets.Secrets,
 		Now:           cfg.Now,
 		Logger:        s.log,
 		QueueSize:     rec.QueueSize,
@@ -328,6 +331,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, sock net.Listener) er
 	recDone := make(chan struct{})
 	go func() { defer close(recDone); s.recorder.Run(recCtx) }()
 	wg.Go(func() { s.pollReload(bg) })
+	wg.Go(func() { s.pollTokenSecrets(bg) })
 	s.reporter = s.newStatusReporter(ln, sock)
 	wg.Go(func() { s.reporter.run(bg) })
 	if s.cfg.Tokens != nil && !s.cfg.NoScheduler {

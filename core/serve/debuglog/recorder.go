@@ -23,16 +23,28 @@ const (
 // Recorder writes debugger entries to the store in batches, from a
 // goroutine of its own, so that a request never waits for the database:
 // Record only puts the entry in a bounded queue, and drops it (counting
-// the drop) when the queue is full. It also prunes each webservice's
-// entries to its retention settings: every PruneInterval, and as soon as
-// a tenth of a webservice's MaxEntries were written since its last prune.
+// the drop) when the queue is full. An entry is written at most
+// FlushInterval after it was recorded (sooner when a batch fills up),
+// so that a call shows in `oidcctl debug list` well within a second.
+//
+// Every write prunes, in its own transaction, the log of each webservice
+// it wrote to down to that webservice's retention (MaxEntries, MaxAge):
+// the limits hold after every write. Every PruneInterval the logs that
+// were not written to are pruned by age as well.
+//
+// Before an entry is written, every secret that Secrets returned when the
+// entry was recorded is taken out of it.
 //
 // Set the fields, then call Run once; Record may be called before Run.
 type Recorder struct {
 	Store core.DebugStore
 	// Settings returns the current debug settings by webservice ("" for
-	// forward-auth calls without a webservice); Prune uses them.
+	// forward-auth calls without a webservice); the retention is theirs.
 	Settings func() map[string]core.DebugSettings
+	// Secrets, when set, returns the secrets serve holds (client
+	// secrets, passwords, tokens); it is called by Record, on the request
+	// path, and must be cheap (an atomic load).
+	Secrets func() *Secrets
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -47,19 +59,18 @@ type Recorder struct {
 	Written func(n int)
 	Dropped func(n int)
 
-	once  sync.Once
-	queue chan item
-	// sincePrune counts entries written per webservice since its prune.
-	pruneMu    sync.Mutex
-	sincePrune map[string]int
-	dropped    atomic.Int64
-	failing    bool
+	once    sync.Once
+	queue   chan item
+	dropped atomic.Int64
+	failing bool
 }
 
-// item is an entry, or a marker that Sync waits for.
+// item is an entry with the secrets to take out of it, or a marker that
+// Sync waits for.
 type item struct {
-	entry core.DebugEntry
-	sync  chan struct{}
+	entry   core.DebugEntry
+	secrets *Secrets
+	sync    chan struct{}
 }
 
 func (r *Recorder) init() {
@@ -69,7 +80,6 @@ func (r *Recorder) init() {
 			n = DefaultQueueSize
 		}
 		r.queue = make(chan item, n)
-		r.sincePrune = make(map[string]int)
 	})
 }
 
@@ -77,8 +87,12 @@ func (r *Recorder) init() {
 // queue is full and the entry was dropped.
 func (r *Recorder) Record(e core.DebugEntry) bool {
 	r.init()
+	it := item{entry: e}
+	if r.Secrets != nil {
+		it.secrets = r.Secrets()
+	}
 	select {
-	case r.queue <- item{entry: e}:
+	case r.queue <- it:
 		return true
 	default:
 		r.dropped.Add(1)
@@ -126,7 +140,10 @@ func (r *Recorder) Run(ctx context.Context) {
 	if size <= 0 {
 		size = DefaultBatchSize
 	}
-	flush := time.NewTicker(flushEvery)
+	// The flush timer runs only while a batch waits: an idle server
+	// does not wake up for nothing.
+	flush := time.NewTimer(flushEvery)
+	flush.Stop()
 	defer flush.Stop()
 	prune := time.NewTicker(pruneEvery)
 	defer prune.Stop()
@@ -134,9 +151,17 @@ func (r *Recorder) Run(ctx context.Context) {
 
 	batch := make([]core.DebugEntry, 0, size)
 	var waiting []chan struct{}
+	add := func(it item) {
+		if len(batch) == 0 {
+			flush.Reset(flushEvery)
+		}
+		batch = append(batch, it.secrets.RedactEntry(it.entry))
+	}
 	write := func(ctx context.Context) {
+		flush.Stop()
 		if len(batch) > 0 {
 			r.write(ctx, batch)
+			clear(batch) // the bodies: let them go
 			batch = batch[:0]
 		}
 		for _, w := range waiting {
@@ -152,7 +177,7 @@ func (r *Recorder) Run(ctx context.Context) {
 				write(ctx)
 				continue
 			}
-			batch = append(batch, it.entry)
+			add(it)
 			if len(batch) >= size {
 				write(ctx)
 			}
@@ -171,7 +196,7 @@ func (r *Recorder) Run(ctx context.Context) {
 					if it.sync != nil {
 						waiting = append(waiting, it.sync)
 					} else {
-						batch = append(batch, it.entry)
+						add(it)
 					}
 					if len(batch) >= size {
 						write(drain)
@@ -186,11 +211,20 @@ func (r *Recorder) Run(ctx context.Context) {
 	}
 }
 
-// write stores a batch; a failure drops it (a debugger must never hold
-// requests or memory because the database is unwell) and is logged once
-// until writes work again.
+// write stores a batch and prunes the logs it wrote to, in one
+// transaction; a failure drops it (a debugger must never hold requests
+// or memory because the database is unwell) and is logged once until
+// writes work again.
 func (r *Recorder) write(ctx context.Context, batch []core.DebugEntry) {
-	err := r.Store.AddDebugEntries(ctx, batch)
+	settings := r.settings()
+	now := r.now()
+	keep := make(map[string]core.DebugRetention)
+	for _, e := range batch {
+		if _, ok := keep[e.Webservice]; !ok {
+			keep[e.Webservice] = r.retention(settings[e.Webservice], now)
+		}
+	}
+	pruned, err := r.Store.AppendDebug(ctx, batch, keep)
 	if err != nil {
 		r.dropped.Add(int64(len(batch)))
 		if r.Dropped != nil {
@@ -209,20 +243,8 @@ func (r *Recorder) write(ctx context.Context, batch []core.DebugEntry) {
 	if r.Written != nil {
 		r.Written(len(batch))
 	}
-	settings := r.settings()
-	var due []string
-	r.pruneMu.Lock()
-	for _, e := range batch {
-		r.sincePrune[e.Webservice]++
-	}
-	for ws, n := range r.sincePrune {
-		if n >= max(retention(settings[ws]).MaxEntries/10, 50) {
-			due = append(due, ws)
-		}
-	}
-	r.pruneMu.Unlock()
-	for _, ws := range due {
-		r.pruneOne(ctx, ws, settings[ws])
+	if pruned > 0 {
+		r.logger().Debug("debugger: pruned", "entries", pruned)
 	}
 }
 
@@ -230,24 +252,25 @@ func (r *Recorder) write(ctx context.Context, batch []core.DebugEntry) {
 // and beyond its newest MaxEntries.
 func (r *Recorder) Prune(ctx context.Context) {
 	r.init()
+	now := r.now()
 	for ws, s := range r.settings() {
-		r.pruneOne(ctx, ws, s)
+		rt := r.retention(s, now)
+		n, err := r.Store.PruneDebug(ctx, ws, rt.Before, rt.Keep)
+		if err != nil {
+			r.logger().Warn("debugger: pruning failed", "webservice", ws, "err", err)
+			continue
+		}
+		if n > 0 {
+			r.logger().Debug("debugger: pruned", "webservice", ws, "entries", n)
+		}
 	}
 }
 
-func (r *Recorder) pruneOne(ctx context.Context, ws string, s core.DebugSettings) {
+// retention is what is kept of a log with settings s at now; zero limits
+// are the defaults.
+func (r *Recorder) retention(s core.DebugSettings, now time.Time) core.DebugRetention {
 	s = retention(s)
-	n, err := r.Store.PruneDebug(ctx, ws, r.now().Add(-s.MaxAge), s.MaxEntries)
-	if err != nil {
-		r.logger().Warn("debugger: pruning failed", "webservice", ws, "err", err)
-		return
-	}
-	r.pruneMu.Lock()
-	delete(r.sincePrune, ws)
-	r.pruneMu.Unlock()
-	if n > 0 {
-		r.logger().Debug("debugger: pruned", "webservice", ws, "entries", n)
-	}
+	return core.DebugRetention{Before: now.Add(-s.MaxAge), Keep: s.MaxEntries}
 }
 
 // retention fills in the defaults of zero limits.

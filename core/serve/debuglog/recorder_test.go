@@ -38,6 +38,21 @@ func (m *memStore) AddDebugEntries(_ context.Context, es []core.DebugEntry) erro
 	return nil
 }
 
+func (m *memStore) AppendDebug(ctx context.Context, es []core.DebugEntry, keep map[string]core.DebugRetention) (int, error) {
+	if err := m.AddDebugEntries(ctx, es); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.prunes == nil {
+		m.prunes = map[string]int{}
+	}
+	for ws, r := range keep {
+		m.prunes[ws] = r.Keep
+	}
+	return 0, nil
+}
+
 func (m *memStore) DebugEntries(context.Context, core.DebugFilter) ([]core.DebugEntry, error) {
 	return nil, nil
 }
