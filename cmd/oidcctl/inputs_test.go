@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// runCtx runs oidcctl in-process with ctx and stdin, and returns its result
+// on a channel.
+func (c *cli) runCtx(ctx context.Context, stdin io.Reader, args ...string) <-chan result {
+	done := make(chan result, 1)
+	go func() {
+		var out, errOut bytes.Buffer
+		code := run(ctx, args, env{
+			stdin:  stdin,
+			stdout: &out,
+			stderr: &errOut,
+			getenv: func(k string) string { return c.env[k] },
+		})
+		done <- result{code, out.String(), errOut.String()}
+	}()
+	return done
+}
+
+// within waits for a run's result; a run still going after d has failed.
+func within(t *testing.T, d time.Duration, done <-chan result) result {
+	t.Helper()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(d):
+		t.Fatalf("oidcctl still running after %v", d)
+		return result{}
+	}
+}
+
+// TestInputsAreBounded: every file and standard input is read up to 1 MiB;
+// more is refused at once with an error naming the bound, instead of
+// growing until the OOM killer comes (/dev/zero as a map file).
+func TestInputsAreBounded(t *testing.T) {
+	c := newCLI(t)
+	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a",
+		"--role-map-file", c.file("roles.yaml", "roles:\n  admin: Admin\n"))
+	big := strings.Repeat("x", 1<<20+1)
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"role map /dev/zero", "", []string{"profile", "edit", "kc", "--role-map-file", "/dev/zero"}},
+		{"user map /dev/zero", "", []string{"profile", "edit", "kc", "--user-map-file", "/dev/zero"}},
+		{"role map on stdin", big, []string{"profile", "edit", "kc", "--role-map-file", "-"}},
+		{"secret file /dev/zero", "", []string{"profile", "edit", "kc", "--client-secret-file", "/dev/zero"}},
+		{"secret line on stdin", big, []string{"profile", "edit", "kc", "--client-secret-file", "-"}},
+		{"config import /dev/zero", "", []string{"config", "import", "/dev/zero"}},
+		{"config import stdin", big, []string{"config", "import", "-"}},
+		{"token inspect stdin", big, []string{"token", "inspect", "-"}},
+		{"import-user role map", "", []string{"import-user", "--profile", "kc", "--grant-type", "client_credentials", "--scope", "openid", "--role-map", "@/dev/zero"}},
+		{"import-user password", "", []string{"import-user", "--profile", "kc", "--username", "u", "--password-file", "/dev/zero"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := within(t, 20*time.Second, c.runCtx(context.Background(), strings.NewReader(tt.stdin), tt.args...))
+			if r.code != exitUsage || !strings.Contains(r.stderr, "larger than 1 MiB") {
+				t.Fatalf("exit %d (want %d), stderr %q", r.code, exitUsage, r.stderr)
+			}
+		})
+	}
+	if show := c.ok("profile", "show", "kc", "-o", "json"); !strings.Contains(show, `"Admin"`) {
+		t.Fatalf("a refused input changed the profile:\n%s", show)
+	}
+}
+
+// TestEmptyMapFileRefused: an empty role or user map file is an error, not
+// "clear the map"; an empty flag value still clears it on purpose.
+func TestEmptyMapFileRefused(t *testing.T) {
+	c := newCLI(t)
+	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a",
+		"--role-map-file", c.file("roles.yaml", "roles:\n  admin: Admin\n"),
+		"--user-map-file", c.file("users.json", `{"email":"Email"}`))
+	maps := func() (roleMap, userMap any) {
+		var p map[string]any
+		if err := json.Unmarshal([]byte(c.ok("profile", "show", "kc", "-o", "json")), &p); err != nil {
+			t.Fatal(err)
+		}
+		return p["role_map"], p["user_map"]
+	}
+	for _, tt := range []struct {
+		name, stdin string
+		args        []string
+	}{
+		{"empty role map file", "", []string{"--role-map-file", c.file("empty", "")}},
+		{"blank role map file", "", []string{"--role-map-file", c.file("blank", "\n  \n# nothing yet\n")}},
+		{"empty role map on stdin", "", []string{"--role-map-file", "-"}},
+		{"empty user map file", "", []string{"--user-map-file", c.file("empty", "")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := c.run(tt.stdin, append([]string{"profile", "edit", "kc"}, tt.args...)...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "is empty") || !strings.Contains(r.stderr, "''") {
+				t.Fatalf("exit %d (want %d), stderr %q", r.code, exitUsage, r.stderr)
+			}
+			if rm, um := maps(); len(rm.(map[string]any)) == 0 || len(um.(map[string]any)) == 0 {
+				t.Fatalf("the maps were cleared: role map %v, user map %v", rm, um)
+			}
+		})
+	}
+	if r := c.run("", "import-user", "--profile", "kc", "--grant-type", "client_credentials", "--scope", "openid", "--role-map", "@"+c.file("empty", "")); r.code != exitUsage || !strings.Contains(r.stderr, "is empty") {
+		t.Fatalf("import-user --role-map @empty: %+v", r)
+	}
+	// Clearing on purpose still works.
+	c.ok("profile", "edit", "kc", "--role-map-file", "")
+	if rm, _ := maps(); rm != nil && len(rm.(map[string]any)) > 0 {
+		t.Fatalf("--role-map-file '' left %v", rm)
+	}
+}
+
+// TestStopsOnSignalWhileReading: a command waiting for standard input (a
+// pipe nobody writes to) ends as soon as its context ends, which is what
+// SIGINT and SIGTERM do in main.
+func TestStopsOnSignalWhileReading(t *testing.T) {
+	c := newCLI(t)
+	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a")
+	for _, args := range [][]string{
+		{"profile", "edit", "kc", "--role-map-file", "-"},
+		{"profile", "edit", "kc", "--client-secret-file", "-"},
+		{"config", "import", "-"},
+		{"token", "inspect", "-"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			stdin := &startedReader{r: pr, started: make(chan struct{})}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := c.runCtx(ctx, stdin, args...)
+			select {
+			case r := <-done:
+				t.Fatalf("ended before reading: %+v", r)
+			case <-stdin.started:
+			}
+			cancel()
+			r := within(t, 5*time.Second, done)
+			if r.code == exitOK || !strings.Contains(r.stderr, "stopped while reading") {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+		})
+	}
+}
+
+// startedReader closes started on the first Read, so that a test knows the
+// command is waiting for input.
+type startedReader struct {
+	r       io.Reader
+	once    sync.Once
+	started chan struct{}
+}
+
+func (s *startedReader) Read(p []byte) (int, error) {
+	s.once.Do(func() { close(s.started) })
+	return s.r.Read(p)
+}
