@@ -223,6 +223,10 @@ func (f *serveFlags) config() (serve.Config, error) {
 			return cfg, usagef("%s %q is not a header name", name, v)
 		}
 	}
+	headers := serve.HeaderNames{User: f.userHeader, Roles: f.rolesHeader, Subject: f.subjectHeader}
+	if err := serve.CheckHeaderNames(headers, func(which string) string { return "--" + which + "-header" }); err != nil {
+		return cfg, usageError{err}
+	}
 	maxBody, err := positiveSize(f.maxBody)
 	if err != nil {
 		return cfg, usagef("--max-body %q: %v", f.maxBody, err)
@@ -247,7 +251,7 @@ func (f *serveFlags) config() (serve.Config, error) {
 	cfg.DefaultProfile = f.authProfile
 	cfg.ForwardAuthDebug.Mode = f.authDebug
 	cfg.ForwardAuthDebug.DebugSettings = core.NewWebservice("", core.Provider).Debug
-	cfg.Headers = serve.HeaderNames{User: f.userHeader, Roles: f.rolesHeader, Subject: f.subjectHeader}
+	cfg.Headers = headers
 	cfg.MaxBodySize, cfg.MaxInvokeBodySize = maxBody, maxInvoke
 	cfg.Timeouts = serve.Timeouts{ReadHeader: f.readHeaderTimeout, Upstream: f.upstreamTimeout, Shutdown: f.shutdownTimeout}
 	cfg.ReloadInterval = f.reloadInterval
