@@ -77,6 +77,9 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 				return err
 			}
 			if uid != "" {
+				if err := core.CheckName(uid); err != nil {
+					return usagef("--uid: %w", err)
+				}
 				p.UIDClaim = uid
 			}
 			if roleMap != "" {

@@ -164,3 +164,44 @@ func (s *startedReader) Read(p []byte) (int, error) {
 	s.once.Do(func() { close(s.started) })
 	return s.r.Read(p)
 }
+
+// TestControlCharactersRefused: a name or identifier with a control
+// character (here ESC, which repaints a terminal it is printed on) is a
+// usage error, and nothing is stored.
+func TestControlCharactersRefused(t *testing.T) {
+	c := newCLI(t)
+	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a")
+	const esc = "x\x1b[2Jy"
+	for _, args := range [][]string{
+		{"profile", "add", "p" + esc, "--discovery-url", exampleDiscoveryURL, "--client-id", "a"},
+		{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", esc},
+		{"profile", "edit", "kc", "--uid-claim", esc},
+		{"profile", "edit", "kc", "--restrict-user-login", esc},
+		{"profile", "edit", "kc", "--restrict-audience", esc},
+		{"profile", "edit", "kc", "--role-map-file", c.file("roles.yaml", "roles:\n  admin: \"Ad\\emin\"\n")},
+		{"account", "add", "a" + esc, "--profile", "kc"},
+		{"account", "add", "a2", "--profile", "kc", "--grant-type", "password", "--username", esc, "--password-file", c.file("pw", "pw")},
+		{"user", "add", "al" + esc},
+		{"user", "add", "bob", "--role", "reader\x07"},
+		{"user", "add", "carol", "--email", "c\x1b@example.test"},
+		{"webservice", "add", "ws" + esc, "--provider", "--profile", "kc", "--route", "/t", "--method", "GET", "--upstream", "http://127.0.0.1:1/x"},
+		{"webservice", "add", "ws", "--provider", "--profile", "kc", "--route", "/t" + esc, "--method", "GET", "--upstream", "http://127.0.0.1:1/x"},
+		{"import-user", "--profile", "kc", "--grant-type", "client_credentials", "--scope", "openid", "--uid", esc},
+	} {
+		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+			r := c.run("", args...)
+			if r.code != exitUsage {
+				t.Fatalf("%q: exit %d (want %d), stderr %q", args, r.code, exitUsage, r.stderr)
+			}
+			if strings.Contains(r.stderr, "\x1b") || strings.Contains(r.stderr, "\x07") {
+				t.Fatalf("%q: the error repeats the control character: %q", args, r.stderr)
+			}
+		})
+	}
+	if out := c.ok("user", "list", "-o", "json"); strings.Contains(out, "carol") || strings.Contains(out, "bob") {
+		t.Fatalf("a refused user was stored: %s", out)
+	}
+	if out := c.ok("webservice", "list", "-o", "json"); strings.Contains(out, `"ws`) {
+		t.Fatalf("a refused webservice was stored: %s", out)
+	}
+}
