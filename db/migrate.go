@@ -87,6 +87,11 @@ func migrate(ctx context.Context, tx *sql.Tx, migrations []migration, now time.T
 		return fmt.Errorf("%w: it has schema version %d, this oidcctl knows up to %d; use a newer oidcctl", ErrSchemaTooNew, current, known)
 	}
 	for _, m := range migrations[current:] {
+		if check := preMigrationChecks[m.name]; check != nil {
+			if err := check(ctx, tx); err != nil {
+				return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
 		}

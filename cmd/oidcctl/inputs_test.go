@@ -205,3 +205,28 @@ func TestControlCharactersRefused(t *testing.T) {
 		t.Fatalf("a refused webservice was stored: %s", out)
 	}
 }
+
+// TestNamesDifferingOnlyInCaseRefused: "BASE" beside "base" is a usage
+// error that names the existing one.
+func TestNamesDifferingOnlyInCaseRefused(t *testing.T) {
+	c := newCLI(t)
+	c.ok("profile", "add", "base", "--discovery-url", exampleDiscoveryURL, "--client-id", "a")
+	c.ok("account", "add", "billing", "--profile", "base")
+	c.ok("user", "add", "alice")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"profile", "add", "BASE", "--discovery-url", exampleDiscoveryURL, "--client-id", "a"}, `differs only in case from the existing profile "base"`},
+		{[]string{"account", "add", "Billing", "--profile", "base"}, `differs only in case from the existing account "billing"`},
+		{[]string{"user", "add", "Alice"}, `differs only in case from the existing user "alice"`},
+	} {
+		r := c.run("", tt.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%q: exit %d (want %d), stderr %q", tt.args, r.code, exitUsage, r.stderr)
+		}
+	}
+	if out := c.ok("profile", "list", "-o", "json"); strings.Contains(out, "BASE") {
+		t.Fatalf("BASE was stored: %s", out)
+	}
+}
