@@ -89,7 +89,7 @@ standard error is not a terminal.`,
 	fs.StringVar(&f.socket, "socket", "", "path of the token socket (none when empty); its directory must exist")
 	fs.StringVar(&f.authProfile, "auth-profile", "", "profile of forward-auth calls that name none")
 	fs.StringVar(&f.authDebug, "auth-debug", serve.DebugRefused, "what the debugger keeps of forward-auth calls: refused, all or off")
-	fs.StringVar(&f.userHeader, "user-header", "X-Auth-User", "header that carries the user of an accepted token")
+	fs.StringVar(&f.userHeader, "user-header", "X-Auth-User", "header that carries the user of an accepted token (not one serve reads, such as Authorization or X-Forwarded-*)")
 	fs.StringVar(&f.rolesHeader, "roles-header", "X-Auth-Roles", "header that carries the user's roles, comma-separated")
 	fs.StringVar(&f.subjectHeader, "subject-header", "X-Auth-Subject", "header that carries the token's subject")
 	fs.StringVar(&f.maxBody, "max-body", "10MiB", "largest body of a call to a provider webservice (413 beyond)")
