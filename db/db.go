@@ -217,15 +217,17 @@ func dsn(abs string) string {
 // readOnlyDSN is dsn for reading only. It leaves out the switch to WAL,
 // which writes when the database is not in WAL mode yet.
 //
-// A WAL database needs its -shm file, even to read; SQLite creates it when
-// it is missing, which it cannot in a directory it may not write, and the
-// open fails (SQLITE_READONLY_DIRECTORY). Then nobody but root writes the
-// database either, since a writer needs that file too: the database is
-// opened immutable, which reads the file as it is, without the -shm file.
+// A WAL database needs its -shm file, even to read, and SQLite creates it
+// when it is missing: in a directory this process may not write it cannot
+// (SQLITE_READONLY_DIRECTORY), and beside a file it may not write it would
+// leave a -shm file of its own that the owner's processes then cannot
+// write. A missing -shm file means that no process has the database open;
+// then it is opened immutable, which reads the file as it is, without the
+// -shm file.
 func readOnlyDSN(abs string) string {
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
 	q := "?mode=ro&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
-	if !fileExists(abs+"-shm") && !canWrite(filepath.Dir(abs)) {
+	if !fileExists(abs+"-shm") && (!canWrite(abs) || !canWrite(filepath.Dir(abs))) {
 		q += "&immutable=1"
 	}
 	return u.String() + q

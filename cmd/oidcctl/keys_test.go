@@ -170,6 +170,21 @@ func TestReadOnlyDatabase(t *testing.T) {
 	if code != exitFailure || !strings.Contains(stderr, "database is read-only") {
 		t.Fatalf("profile add on a read-only database: exit %d, %q", code, stderr)
 	}
+
+	// A directory this user may write, a file it may not: still read-only,
+	// and no -shm file of this user's is left for the owner to trip on.
+	if err := os.Chmod(dataDir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr = run("profile", "list", "-o", "json")
+	if code != exitOK || !strings.Contains(out, `"name": "kc"`) {
+		t.Fatalf("profile list on a read-only file: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, suffix := range []string{"-shm", "-wal"} {
+		if _, err := os.Stat(c.env["OIDCCTL_DB"] + suffix); err == nil {
+			t.Errorf("the read-only run left %s behind", filepath.Base(c.env["OIDCCTL_DB"]+suffix))
+		}
+	}
 }
 
 // TestSIGTERMWhileReading: the oidcctl process, waiting for the rest of a
