@@ -226,7 +226,17 @@ func TestNamesDifferingOnlyInCaseRefused(t *testing.T) {
 			t.Errorf("%q: exit %d (want %d), stderr %q", tt.args, r.code, exitUsage, r.stderr)
 		}
 	}
-	if out := c.ok("profile", "list", "-o", "json"); strings.Contains(out, "BASE") {
-		t.Fatalf("BASE was stored: %s", out)
+	// config import checks before it writes anything.
+	for _, doc := range []string{
+		"version: 1\nprofiles:\n  - name: fresh\n    discovery_url: " + exampleDiscoveryURL + "\n    client_id: y\n  - name: BASE\n    discovery_url: " + exampleDiscoveryURL + "\n    client_id: y\n",
+		"version: 1\nprofiles:\n  - name: fresh\n    discovery_url: " + exampleDiscoveryURL + "\n    client_id: y\n  - name: Fresh\n    discovery_url: " + exampleDiscoveryURL + "\n    client_id: y\n",
+	} {
+		r := c.run("", "config", "import", c.file("case.yaml", doc))
+		if r.code != exitUsage || !strings.Contains(r.stderr, "differ") || !strings.Contains(r.stderr, "only in case") {
+			t.Errorf("config import: exit %d, stderr %q", r.code, r.stderr)
+		}
+	}
+	if out := c.ok("profile", "list", "-o", "json"); strings.Contains(out, "BASE") || strings.Contains(out, "fresh") {
+		t.Fatalf("a refused name was stored: %s", out)
 	}
 }
