@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -89,44 +90,57 @@ func TestMainHelper(t *testing.T) {
 	main()
 }
 
-// helperCommand runs main in a copy of this test binary that any user may
-// run, with env and args.
+// helperBinary is a copy of this test binary that any user may run (the
+// go tool builds it in a directory only its owner may enter), made once.
+var helperBinary = struct {
+	once sync.Once
+	path string
+	err  error
+}{}
+
+// helperCommand runs main in helperBinary with env and args.
 func helperCommand(t *testing.T, env []string, args ...string) *exec.Cmd {
 	t.Helper()
+	helperBinary.once.Do(func() {
+		helperBinary.path, helperBinary.err = copyTestBinary()
+	})
+	if helperBinary.err != nil {
+		t.Fatal(helperBinary.err)
+	}
+	js, _ := json.Marshal(args)
+	cmd := exec.Command(helperBinary.path, "-test.run=^TestMainHelper$")
+	cmd.Env = append(env, envMainArgs+"="+string(js))
+	return cmd
+}
+
+func copyTestBinary() (string, error) {
 	self, err := os.Executable()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	dir, err := os.MkdirTemp("", "oidcctl-helper-")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "oidcctl.test")
+	benchCleanup = append(benchCleanup, dir) // removed by TestMain
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", err
+	}
 	src, err := os.Open(self)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer src.Close()
+	bin := filepath.Join(dir, "oidcctl.test")
 	dst, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
+		dst.Close()
+		return "", err
 	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []string{dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	js, _ := json.Marshal(args)
-	cmd := exec.Command(bin, "-test.run=^TestMainHelper$")
-	cmd.Env = append(env, envMainArgs+"="+string(js))
-	return cmd
+	return bin, dst.Close()
 }
 
 // TestReadOnlyDatabase: a database in a directory and file this user may
