@@ -92,6 +92,10 @@ func (a *Account) Validate() error {
 	if strings.TrimSpace(a.Profile) == "" {
 		v.add("profile", "is required")
 	}
+	v.checkNames("profile", a.Profile)
+	v.checkNames("username", a.Username)
+	v.checkNames("scope", a.Scopes...)
+	v.checkNames("resource parameter name", a.ResourceParam)
 	if !slices.Contains(GrantTypes, a.GrantType) {
 		v.add("grant type", fmt.Sprintf("unknown grant type %q: want client_credentials, password or authorization_code", a.GrantType))
 	}

@@ -5,6 +5,7 @@ package core
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -185,6 +186,22 @@ func (p *Profile) Validate() error {
 	if err := p.RoleMap.validate(); err != "" {
 		v.add("role map", err)
 	}
+	v.checkNames("client id", p.ClientID)
+	v.checkNames("UID claim", p.UIDClaim)
+	v.checkNames("scope", p.Scopes...)
+	for _, path := range slices.Sorted(maps.Keys(p.RoleMap)) {
+		v.checkNames("role map claim", path)
+		for _, tokenRole := range slices.Sorted(maps.Keys(p.RoleMap[path])) {
+			v.checkNames("role map role", tokenRole, p.RoleMap[path][tokenRole])
+		}
+	}
+	for _, claim := range slices.Sorted(maps.Keys(p.UserMap)) {
+		v.checkNames("user map claim", claim)
+	}
+	v.checkNames("restrict user login", p.Restrictions.UserLogin)
+	v.checkNames("restrict scope", p.Restrictions.Scopes...)
+	v.checkNames("restrict audience", p.Restrictions.Audiences...)
+	v.checkNames("restrict azp", p.Restrictions.AuthorizedParty)
 	if err := p.UserMap.validate(); err != "" {
 		v.add("user map", err)
 	}

@@ -55,5 +55,11 @@ func (u *User) Validate() error {
 			v.add("role", fmt.Sprintf("%q is not a role name", r))
 		}
 	}
+	v.checkNames("login", u.Login)
+	v.checkNames("email", u.Email)
+	v.checkNames("first name", u.FirstName)
+	v.checkNames("last name", u.LastName)
+	v.checkNames("profile", u.Profile)
+	v.checkNames("role", u.Roles...)
 	return v.err()
 }

@@ -99,6 +99,10 @@ func (w *Webservice) Validate() error {
 	if msg := checkName(w.Name); msg != "" {
 		v.add("name", msg)
 	}
+	v.checkNames("profile", w.Profile)
+	v.checkNames("account", w.Account)
+	v.checkNames("route", w.Route)
+	v.checkNames("path", w.Path)
 	switch w.Kind {
 	case Provider:
 		if w.Profile == "" {

@@ -212,6 +212,9 @@ func (db *DB) createAccount(ctx context.Context, tx *sql.Tx, a *core.Account) er
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
+	if err := caseClash(ctx, tx, "account", "accounts", "name", a.Name); err != nil {
+		return err
+	}
 	pid, err := profileID(ctx, tx, a.Profile)
 	if err != nil {
 		return err

@@ -21,10 +21,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -42,9 +44,10 @@ const FileName = "oidcctl.db"
 // users, webservices, the debugger's log and the configuration version.
 // It is safe for concurrent use, also by several processes on one file.
 type DB struct {
-	db   *sql.DB
-	key  *crypt.Key
-	path string
+	db       *sql.DB
+	key      *crypt.Key
+	path     string
+	readOnly bool
 
 	// Now is the clock for created and updated times. Open sets it to
 	// time.Now.
@@ -53,27 +56,72 @@ type DB struct {
 
 var _ core.Store = (*DB)(nil)
 
-// Open opens the database at path, creating it and its directory when
+// ErrReadOnly is wrapped by the errors of writes to a database opened
+// read-only, and by Open's error for a read-only database whose schema
+// would need migrating.
+var ErrReadOnly = errors.New("database is read-only")
+
+// Options are the choices of OpenWith.
+type Options struct {
+	// ReadOnly opens the database for reading only: no migration, no
+	// switch to WAL, and every write fails with ErrReadOnly. OpenWith opens
+	// read-only anyway when this process may not write the file or its
+	// directory (a read-only file system, another user's file).
+	ReadOnly bool
+	// Log gets warnings: a file mode tightened, a read-only open. Nil
+	// discards them.
+	Log *slog.Logger
+}
+
+// Open opens the database at path with default Options; see OpenWith.
+func Open(ctx context.Context, path string, key *crypt.Key) (*DB, error) {
+	return OpenWith(ctx, path, key, Options{})
+}
+
+// OpenWith opens the database at path, creating it and its directory when
 // missing, migrates its schema to the newest version this binary knows and
 // checks that key is the key its secrets were sealed with.
 //
-// A new directory is created 0700 and a new file 0600, whatever the umask.
+// A new directory is created 0700 and a new file 0600, whatever the umask;
+// an existing database file (and its -wal and -shm files) that its group or
+// others could read is narrowed to its owner, with a warning.
 // A database whose schema is newer than this binary gives an error wrapping
 // ErrSchemaTooNew; a key other than the database's gives the
 // *crypt.KeyError (errors.Is crypt.ErrWrongKey) that names the key tried.
 // Several processes may open one database at the same time.
-func Open(ctx context.Context, path string, key *crypt.Key) (*DB, error) {
+//
+// A database this process may not write (see Options.ReadOnly) is opened
+// read-only when its schema is current, so that reading commands still
+// work; one that would need migrating gives an error wrapping ErrReadOnly.
+func OpenWith(ctx context.Context, path string, key *crypt.Key, opts Options) (*DB, error) {
 	if key == nil {
 		return nil, fmt.Errorf("open database %s: no secret key", path)
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	if err := createFile(abs); err != nil {
+	readOnly := opts.ReadOnly
+	if fileExists(abs) {
+		tightenModes(abs, log)
+		if !readOnly && (!canWrite(abs) || !canWrite(filepath.Dir(abs))) {
+			readOnly = true
+			log.Warn("the database or its directory is not writable: opened read-only, only reading commands work", "path", abs)
+		}
+	} else if readOnly {
+		return nil, fmt.Errorf("open database %s: %w, and there is no database to read", abs, fs.ErrNotExist)
+	} else if err := createFile(abs); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
-	sqldb, err := sql.Open("sqlite", dsn(abs))
+	source := dsn(abs)
+	if readOnly {
+		source = readOnlyDSN(abs)
+	}
+	sqldb, err := sql.Open("sqlite", source)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
@@ -81,12 +129,72 @@ func Open(ctx context.Context, path string, key *crypt.Key) (*DB, error) {
 	// connections serve the readers, and each one costs a page cache.
 	sqldb.SetMaxOpenConns(maxConns)
 	sqldb.SetMaxIdleConns(maxConns)
-	db := &DB{db: sqldb, key: key, path: abs, Now: time.Now}
+	db := &DB{db: sqldb, key: key, path: abs, readOnly: readOnly, Now: time.Now}
 	if err := db.init(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
 	return db, nil
+}
+
+// ReadOnly reports whether the database was opened for reading only.
+func (db *DB) ReadOnly() bool { return db.readOnly }
+
+// tightenModes narrows the database file and its -wal and -shm files to
+// their owner when their group or others may read or write them (an old
+// umask, a copy made by hand). SQLite gives new -wal and -shm files the
+// database file's mode, so the database file comes first. A file this
+// process may not change is left as it is, with a warning.
+func tightenModes(abs string, log *slog.Logger) {
+	for _, p := range []string{abs, abs + "-wal", abs + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		was := fi.Mode().Perm()
+		if err := os.Chmod(p, was&^0o077); err != nil {
+			log.Warn("database file may be read by others and cannot be narrowed", "path", p, "mode", fmt.Sprintf("%04o", was), "err", err)
+			continue
+		}
+		log.Warn("database file could be read by others: narrowed to its owner", "path", p, "was", fmt.Sprintf("%04o", was), "now", fmt.Sprintf("%04o", was&^0o077))
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// SealedBy returns the id of the key that the secrets of the database at
+// path were sealed with, or "" when there is no database there yet, or one
+// without secrets. It only reads, and creates nothing but SQLite's -wal
+// and -shm files beside an existing database.
+func SealedBy(ctx context.Context, path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("read database %s: %w", path, err)
+	}
+	if fi, err := os.Stat(abs); err != nil || fi.Size() == 0 {
+		return "", nil // none yet, or created and never set up
+	}
+	sqldb, err := sql.Open("sqlite", readOnlyDSN(abs))
+	if err != nil {
+		return "", fmt.Errorf("read database %s: %w", abs, err)
+	}
+	defer sqldb.Close()
+	var sealed []byte
+	err = sqldb.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, keyCheckName).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) || err != nil && strings.Contains(err.Error(), "no such table") {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read database %s: %w", abs, err)
+	}
+	id, ok := crypt.SealedKeyID(sealed)
+	if !ok {
+		return "", fmt.Errorf("read database %s: its key check is not in oidcctl's sealed format", abs)
+	}
+	return id, nil
 }
 
 // maxConns bounds the connections of one process to the database file.
@@ -104,6 +212,25 @@ func (db *DB) Path() string { return db.path }
 func dsn(abs string) string {
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
 	return u.String() + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+}
+
+// readOnlyDSN is dsn for reading only. It leaves out the switch to WAL,
+// which writes when the database is not in WAL mode yet.
+//
+// A WAL database needs its -shm file, even to read, and SQLite creates it
+// when it is missing: in a directory this process may not write it cannot
+// (SQLITE_READONLY_DIRECTORY), and beside a file it may not write it would
+// leave a -shm file of its own that the owner's processes then cannot
+// write. A missing -shm file means that no process has the database open;
+// then it is opened immutable, which reads the file as it is, without the
+// -shm file.
+func readOnlyDSN(abs string) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
+	q := "?mode=ro&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+	if !fileExists(abs+"-shm") && (!canWrite(abs) || !canWrite(filepath.Dir(abs))) {
+		q += "&immutable=1"
+	}
+	return u.String() + q
 }
 
 // createFile creates the directory of the database (0700) and the empty
@@ -179,23 +306,33 @@ func isBusy(err error) bool {
 // initOnce migrates the schema and checks the key, in one IMMEDIATE
 // transaction, so that a second process opening a new database at the same
 // time waits and then finds everything done.
+//
+// Read-only, it only checks that the schema is current and the key fits.
 func (db *DB) initOnce(ctx context.Context, migrations []migration) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.readOnly})
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := migrate(ctx, tx, migrations, db.Now()); err != nil {
+	if db.readOnly {
+		if err := checkSchema(ctx, tx, migrations); err != nil {
+			return err
+		}
+	} else if err := migrate(ctx, tx, migrations, db.Now()); err != nil {
 		return err
 	}
-	if err := checkKey(ctx, tx, db.key); err != nil {
+	if err := verifyKey(ctx, tx, db.key, !db.readOnly); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-// begin starts a transaction: IMMEDIATE for writes, DEFERRED for reads.
+// begin starts a transaction: IMMEDIATE for writes, DEFERRED for reads. A
+// write to a database opened read-only fails here, saying so.
 func (db *DB) begin(ctx context.Context, write bool) (*sql.Tx, error) {
+	if write && db.readOnly {
+		return nil, fmt.Errorf("%w (this process may not write %s)", ErrReadOnly, db.path)
+	}
 	return db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
 }
 

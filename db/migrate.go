@@ -87,6 +87,11 @@ func migrate(ctx context.Context, tx *sql.Tx, migrations []migration, now time.T
 		return fmt.Errorf("%w: it has schema version %d, this oidcctl knows up to %d; use a newer oidcctl", ErrSchemaTooNew, current, known)
 	}
 	for _, m := range migrations[current:] {
+		if check := preMigrationChecks[m.name]; check != nil {
+			if err := check(ctx, tx); err != nil {
+				return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
 		}
@@ -108,11 +113,41 @@ const (
 	keyCheckAD    = "meta/key_check"
 )
 
+// checkSchema checks, without writing, that a database has the schema
+// this binary knows: for a read-only open, which cannot migrate.
+func checkSchema(ctx context.Context, tx *sql.Tx, migrations []migration) error {
+	var current int
+	err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current)
+	if err != nil && strings.Contains(err.Error(), "no such table") {
+		return fmt.Errorf("%w and holds no oidcctl schema yet: open it once with write access", ErrReadOnly)
+	}
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	known := migrations[len(migrations)-1].version
+	switch {
+	case current > known:
+		return fmt.Errorf("%w: it has schema version %d, this oidcctl knows up to %d; use a newer oidcctl", ErrSchemaTooNew, current, known)
+	case current < known:
+		return fmt.Errorf("%w and has schema version %d, which this oidcctl must migrate to %d: open it once with write access", ErrReadOnly, current, known)
+	}
+	return nil
+}
+
 // checkKey stores the key check in a new database, or opens it in an
 // existing one.
 func checkKey(ctx context.Context, tx *sql.Tx, key *crypt.Key) error {
+	return verifyKey(ctx, tx, key, true)
+}
+
+// verifyKey is checkKey; without write, a database without a key check is
+// an error instead of getting one.
+func verifyKey(ctx context.Context, tx *sql.Tx, key *crypt.Key, write bool) error {
 	var sealed []byte
 	err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, keyCheckName).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) && !write {
+		return fmt.Errorf("%w and has no key check yet: open it once with write access", ErrReadOnly)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		sealed, err := key.Seal([]byte(keyCheckPlain), keyCheckAD)
 		if err != nil {

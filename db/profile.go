@@ -328,6 +328,9 @@ func (db *DB) createProfile(ctx context.Context, tx *sql.Tx, p *core.Profile) er
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
+	if err := caseClash(ctx, tx, "profile", "profiles", "name", p.Name); err != nil {
+		return err
+	}
 	secret, keyPassword, settings, err := db.profileValues(p)
 	if err != nil {
 		return err

@@ -234,6 +234,9 @@ func (db *DB) createUser(ctx context.Context, tx *sql.Tx, u *core.User) error {
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
+	if err := caseClash(ctx, tx, "user", "users", "login", u.Login); err != nil {
+		return err
+	}
 	now := db.now()
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO users (login, email, first_name, last_name, profile, created_at, updated_at)

@@ -278,6 +278,9 @@ func (db *DB) createWebservice(ctx context.Context, tx *sql.Tx, w *core.Webservi
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
+	if err := caseClash(ctx, tx, "webservice", "webservices", "name", w.Name); err != nil {
+		return err
+	}
 	profile, account, settings, err := webserviceValues(ctx, tx, w)
 	if err != nil {
 		return err

@@ -17,6 +17,20 @@ type accountFlags struct {
 	resourceParam, tokenType     string
 	scopes, resources            []string
 	password                     secretFlag
+
+	// What loadPassword read.
+	passwordValue core.Secret
+	passwordSet   bool
+}
+
+// loadPassword reads the password the flags name, or asks for it on a
+// terminal when acc, as the flags leave it, needs one and has none. It runs
+// before a store's transaction opens, so that nobody waits for a person.
+func (f *accountFlags) loadPassword(cmd *cobra.Command, e env, acc core.Account) error {
+	ask := acc.GrantType == core.GrantPassword && !acc.Password.IsSet()
+	var err error
+	f.passwordValue, f.passwordSet, err = f.password.read(cmd, e, ask)
+	return err
 }
 
 func (f *accountFlags) register(cmd *cobra.Command) {
@@ -32,8 +46,9 @@ func (f *accountFlags) register(cmd *cobra.Command) {
 	f.password.register(cmd)
 }
 
-// apply sets the fields whose flags were given on acc.
-func (f *accountFlags) apply(cmd *cobra.Command, e env, acc *core.Account) error {
+// apply sets the fields whose flags were given on acc, and the password
+// loadPassword read.
+func (f *accountFlags) apply(cmd *cobra.Command, acc *core.Account) error {
 	set := cmd.Flags().Changed
 	var err error
 	if set("profile") {
@@ -65,11 +80,8 @@ func (f *accountFlags) apply(cmd *cobra.Command, e env, acc *core.Account) error
 			return usageError{err}
 		}
 	}
-	ask := acc.GrantType == core.GrantPassword && !acc.Password.IsSet()
-	if s, ok, err := f.password.read(cmd, e, ask); err != nil {
-		return err
-	} else if ok {
-		acc.Password = s
+	if f.passwordSet {
+		acc.Password = f.passwordValue
 	}
 	return nil
 }
@@ -105,7 +117,13 @@ func (a *app) accountAdd() *cobra.Command {
 				return usagef("account add %s: --profile is required", args[0])
 			}
 			acc := core.NewAccount(args[0], "")
-			if err := f.apply(cmd, a.env, &acc); err != nil {
+			if err := f.apply(cmd, &acc); err != nil {
+				return err
+			}
+			if err := f.loadPassword(cmd, a.env, acc); err != nil {
+				return err
+			}
+			if err := f.apply(cmd, &acc); err != nil {
 				return err
 			}
 			if err := reg.AddAccount(cmd.Context(), acc); err != nil {
@@ -138,8 +156,20 @@ func (a *app) accountEdit() *cobra.Command {
 			if cmd.Flags().NFlag() == 0 {
 				return usagef("account edit %s: nothing to change; give the flags of the settings to change (see --help)", args[0])
 			}
+			// Read the password before the transaction: what the flags make
+			// of the account as stored says whether to ask for one.
+			cur, err := reg.Account(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if err := f.apply(cmd, &cur); err != nil {
+				return err
+			}
+			if err := f.loadPassword(cmd, a.env, cur); err != nil {
+				return err
+			}
 			acc, err := reg.EditAccount(cmd.Context(), args[0], func(acc *core.Account) error {
-				return f.apply(cmd, a.env, acc)
+				return f.apply(cmd, acc)
 			})
 			if err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"strings"
 
@@ -161,11 +162,23 @@ func (a *app) open(ctx context.Context) (core.Registry, error) {
 		return core.Registry{}, err
 	}
 	keyPath, create := crypt.KeyLocation(path, a.getenv)
-	key, err := crypt.LoadKey(keyPath, create)
+	// A database that holds sealed secrets needs its own key: a new one
+	// would be left behind and then refused as "does not fit".
+	sealedBy, err := db.SealedBy(ctx, path)
 	if err != nil {
 		return core.Registry{}, err
 	}
-	store, err := db.Open(ctx, path, key)
+	key, err := crypt.LoadKey(keyPath, create && sealedBy == "")
+	if errors.Is(err, fs.ErrNotExist) && sealedBy != "" {
+		return core.Registry{}, &crypt.MissingKeyError{Path: keyPath, Database: path, SealedBy: sealedBy}
+	}
+	if err != nil {
+		return core.Registry{}, err
+	}
+	if key.Warning != "" {
+		a.log.Warn(key.Warning)
+	}
+	store, err := db.OpenWith(ctx, path, key, db.Options{Log: a.log})
 	if err != nil {
 		return core.Registry{}, err
 	}

@@ -87,7 +87,7 @@ as stored. Everything is checked before anything is written.`,
 		Example: "  oidcctl config import oidcctl.yaml --dry-run\n  oidcctl config import oidcctl.yaml",
 		Args:    exactArgs(1, "a file (- for standard input)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := readInput(a.env, args[0])
+			data, err := readInput(cmd.Context(), a.env, args[0])
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
 			}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,7 +57,7 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 				acc.Username = username
 				switch {
 				case passwordFile != "":
-					data, err := readInput(a.env, passwordFile)
+					data, err := readInput(ctx, a.env, passwordFile)
 					if err != nil {
 						return fmt.Errorf("--password-file: %w", err)
 					}
@@ -78,10 +78,13 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 				return err
 			}
 			if uid != "" {
+				if err := core.CheckName(uid); err != nil {
+					return usagef("--uid: %w", err)
+				}
 				p.UIDClaim = uid
 			}
 			if roleMap != "" {
-				data, err := inlineOrFile(roleMap)
+				data, err := inlineOrFile(ctx, a.env, "--role-map", roleMap)
 				if err != nil {
 					return err
 				}
@@ -90,7 +93,7 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 				}
 			}
 			if userMap != "" {
-				data, err := inlineOrFile(userMap)
+				data, err := inlineOrFile(ctx, a.env, "--user-map", userMap)
 				if err != nil {
 					return err
 				}
@@ -144,9 +147,11 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 	return cmd
 }
 
-func inlineOrFile(v string) ([]byte, error) {
+// inlineOrFile returns v, or the file it names as @FILE (an empty file
+// is refused, as for --role-map-file).
+func inlineOrFile(ctx context.Context, e env, flag, v string) ([]byte, error) {
 	if name, ok := strings.CutPrefix(v, "@"); ok {
-		return os.ReadFile(name)
+		return readMapFile(ctx, e, flag, name)
 	}
 	return []byte(v), nil
 }

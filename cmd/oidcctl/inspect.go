@@ -119,9 +119,9 @@ func (a *app) tokenToInspect(ctx context.Context, args []string, account string,
 	}
 	token := args[0]
 	if token == "-" {
-		b, err := io.ReadAll(io.LimitReader(a.stdin, 1<<20))
+		b, err := readInput(ctx, a.env, "-")
 		if err != nil {
-			return "", fmt.Errorf("read the token from standard input: %w", err)
+			return "", fmt.Errorf("read the token: %w", err)
 		}
 		token = string(b)
 	}

@@ -2,9 +2,8 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -31,6 +30,74 @@ type profileFlags struct {
 	restrictScopes, restrictAudiences         []string
 	clientSecret, keyPassword                 secretFlag
 	prefillFrom                               string
+
+	// What load read from the files, standard input and the terminal.
+	roleMap                   core.RoleMap
+	userMap                   core.UserMap
+	secret, keyPasswordValue  core.Secret
+	secretSet, keyPasswordSet bool
+}
+
+// load reads the maps and secrets the flags name, before a store's
+// transaction opens: a file or standard input may be slow to come, and
+// nobody else may write meanwhile. askSecret prompts for a client secret
+// that was not given when standard input is a terminal.
+func (f *profileFlags) load(cmd *cobra.Command, e env, askSecret bool) error {
+	ctx := cmd.Context()
+	set := cmd.Flags().Changed
+	if set("role-map-file") && f.roleMapFile != "" {
+		data, err := readMapFile(ctx, e, "--role-map-file", f.roleMapFile)
+		if err != nil {
+			return err
+		}
+		if f.roleMap, err = core.ParseRoleMap(data); err != nil {
+			return usagef("--role-map-file %s: %w", f.roleMapFile, err)
+		}
+	}
+	if set("user-map-file") && f.userMapFile != "" {
+		data, err := readMapFile(ctx, e, "--user-map-file", f.userMapFile)
+		if err != nil {
+			return err
+		}
+		if f.userMap, err = core.ParseUserMap(data); err != nil {
+			return usagef("--user-map-file %s: %w", f.userMapFile, err)
+		}
+	}
+	var err error
+	if f.secret, f.secretSet, err = f.clientSecret.read(cmd, e, askSecret); err != nil {
+		return err
+	}
+	if f.keyPasswordValue, f.keyPasswordSet, err = f.keyPassword.read(cmd, e, false); err != nil {
+		return err
+	}
+	return nil
+}
+
+// readMapFile reads a role or user map file. A file with nothing in it is
+// refused rather than taken as "no map": an empty file is more often a
+// mistake (a failed redirect, a truncated copy) than a wish to clear the
+// map, which an empty value (--role-map-file "") says plainly.
+func readMapFile(ctx context.Context, e env, flag, name string) ([]byte, error) {
+	data, err := readInput(ctx, e, name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if isBlankYAML(data) {
+		return nil, usagef("%s %s: %s is empty; to remove the map, give %s ''", flag, name, inputName(name), flag)
+	}
+	return data, nil
+}
+
+// isBlankYAML reports whether data holds no YAML document: only white
+// space and comments. "{}" is not blank: it says "no roles" on purpose.
+func isBlankYAML(data []byte) bool {
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") && line != "---" {
+			return false
+		}
+	}
+	return true
 }
 
 func (f *profileFlags) register(cmd *cobra.Command, add bool) {
@@ -54,8 +121,8 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	fs.StringVar(&f.randTTL, "rand-ttl", "300s", "how long state and nonce stay valid")
 	fs.StringVar(&f.leeway, "leeway", "2s", "allowed clock skew when checking token times")
 	fs.StringVar(&f.uidClaim, "uid-claim", core.DefaultUIDClaim, "claim that names the local user (sub, email, preferred_username, oid, ...)")
-	fs.StringVar(&f.roleMapFile, "role-map-file", "", "role map, JSON or YAML: claim path -> token role -> local role (- for stdin, empty to clear)")
-	fs.StringVar(&f.userMapFile, "user-map-file", "", "user map, JSON or YAML: claim -> Email|FirstName|LastName (empty to clear)")
+	fs.StringVar(&f.roleMapFile, "role-map-file", "", "role map, JSON or YAML: claim path -> token role -> local role (- for stdin; '' to clear, an empty file is refused)")
+	fs.StringVar(&f.userMapFile, "user-map-file", "", "user map, JSON or YAML: claim -> Email|FirstName|LastName (- for stdin; '' to clear, an empty file is refused)")
 	fs.StringVar(&f.restrictUserLogin, "restrict-user-login", "", "accept incoming tokens of this user login only")
 	fs.StringArrayVar(&f.restrictScopes, "restrict-scope", nil, "scopes every incoming token must carry")
 	fs.StringArrayVar(&f.restrictAudiences, "restrict-audience", nil, "audiences every incoming token must name")
@@ -69,8 +136,9 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	}
 }
 
-// apply sets the fields whose flags were given on p.
-func (f *profileFlags) apply(cmd *cobra.Command, e env, p *core.Profile, askSecret bool) error {
+// apply sets the fields whose flags were given on p; load has read the
+// files and secrets before.
+func (f *profileFlags) apply(cmd *cobra.Command, p *core.Profile) error {
 	set := cmd.Flags().Changed
 	var err error
 	str := func(flag string, dst *string, v string) {
@@ -136,48 +204,18 @@ func (f *profileFlags) apply(cmd *cobra.Command, e env, p *core.Profile, askSecr
 		p.Misc.RandLength = f.randLength
 	}
 	if set("role-map-file") {
-		p.RoleMap = nil
-		if f.roleMapFile != "" {
-			data, err := readInput(e, f.roleMapFile)
-			if err != nil {
-				return fmt.Errorf("--role-map-file: %w", err)
-			}
-			if p.RoleMap, err = core.ParseRoleMap(data); err != nil {
-				return usagef("--role-map-file %s: %w", f.roleMapFile, err)
-			}
-		}
+		p.RoleMap = f.roleMap
 	}
 	if set("user-map-file") {
-		p.UserMap = nil
-		if f.userMapFile != "" {
-			data, err := readInput(e, f.userMapFile)
-			if err != nil {
-				return fmt.Errorf("--user-map-file: %w", err)
-			}
-			if p.UserMap, err = core.ParseUserMap(data); err != nil {
-				return usagef("--user-map-file %s: %w", f.userMapFile, err)
-			}
-		}
+		p.UserMap = f.userMap
 	}
-	if s, ok, err := f.clientSecret.read(cmd, e, askSecret); err != nil {
-		return err
-	} else if ok {
-		p.ClientSecret = s
+	if f.secretSet {
+		p.ClientSecret = f.secret
 	}
-	if s, ok, err := f.keyPassword.read(cmd, e, false); err != nil {
-		return err
-	} else if ok {
-		p.TLS.ClientKeyPassword = s
+	if f.keyPasswordSet {
+		p.TLS.ClientKeyPassword = f.keyPasswordValue
 	}
 	return nil
-}
-
-// readInput reads a file, or standard input for "-".
-func readInput(e env, name string) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(e.stdin)
-	}
-	return os.ReadFile(name)
 }
 
 func (a *app) profileCommand() *cobra.Command {
@@ -218,7 +256,10 @@ func (a *app) profileAdd() *cobra.Command {
 				}
 				p.PrefillFrom(src)
 			}
-			if err := f.apply(cmd, a.env, &p, true); err != nil {
+			if err := f.load(cmd, a.env, true); err != nil {
+				return err
+			}
+			if err := f.apply(cmd, &p); err != nil {
 				return err
 			}
 			if err := reg.AddProfile(cmd.Context(), p); err != nil {
@@ -252,8 +293,11 @@ func (a *app) profileEdit() *cobra.Command {
 			if cmd.Flags().NFlag() == 0 {
 				return usagef("profile edit %s: nothing to change; give the flags of the settings to change (see --help)", args[0])
 			}
+			if err := f.load(cmd, a.env, false); err != nil {
+				return err
+			}
 			p, err := reg.EditProfile(cmd.Context(), args[0], func(p *core.Profile) error {
-				return f.apply(cmd, a.env, p, false)
+				return f.apply(cmd, p)
 			})
 			if err != nil {
 				return err

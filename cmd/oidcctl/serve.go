@@ -105,7 +105,7 @@ SIGHUP. Logs are JSON when standard error is not a terminal.`,
 	fs.BoolVar(&f.invokeOpen, "invoke-open-to-anyone-on-tcp", false, "requester webservices take calls on --listen without an invoke credential: every local user can call with the accounts' tokens (not for shared machines)")
 	fs.StringVar(&f.authProfile, "auth-profile", "", "profile of forward-auth calls that name none")
 	fs.StringVar(&f.authDebug, "auth-debug", serve.DebugRefused, "what the debugger keeps of forward-auth calls: refused, all or off")
-	fs.StringVar(&f.userHeader, "user-header", "X-Auth-User", "header that carries the user of an accepted token")
+	fs.StringVar(&f.userHeader, "user-header", "X-Auth-User", "header that carries the user of an accepted token (not one serve reads, such as Authorization or X-Forwarded-*)")
 	fs.StringVar(&f.rolesHeader, "roles-header", "X-Auth-Roles", "header that carries the user's roles, comma-separated")
 	fs.StringVar(&f.subjectHeader, "subject-header", "X-Auth-Subject", "header that carries the token's subject")
 	fs.StringVar(&f.maxBody, "max-body", "10MiB", "largest body of a call to a provider webservice (413 beyond)")
@@ -239,6 +239,10 @@ func (f *serveFlags) config() (serve.Config, error) {
 			return cfg, usagef("%s %q is not a header name", name, v)
 		}
 	}
+	headers := serve.HeaderNames{User: f.userHeader, Roles: f.rolesHeader, Subject: f.subjectHeader}
+	if err := serve.CheckHeaderNames(headers, func(which string) string { return "--" + which + "-header" }); err != nil {
+		return cfg, usageError{err}
+	}
 	maxBody, err := positiveSize(f.maxBody)
 	if err != nil {
 		return cfg, usagef("--max-body %q: %v", f.maxBody, err)
@@ -266,7 +270,7 @@ func (f *serveFlags) config() (serve.Config, error) {
 	cfg.DefaultProfile = f.authProfile
 	cfg.ForwardAuthDebug.Mode = f.authDebug
 	cfg.ForwardAuthDebug.DebugSettings = core.NewWebservice("", core.Provider).Debug
-	cfg.Headers = serve.HeaderNames{User: f.userHeader, Roles: f.rolesHeader, Subject: f.subjectHeader}
+	cfg.Headers = headers
 	cfg.MaxBodySize, cfg.MaxInvokeBodySize = maxBody, maxInvoke
 	cfg.Timeouts = serve.Timeouts{ReadHeader: f.readHeaderTimeout, Upstream: f.upstreamTimeout, Shutdown: f.shutdownTimeout}
 	cfg.ReloadInterval = f.reloadInterval

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -116,14 +118,30 @@ func changesOf(plan []step) []Change {
 func planImport(ctx context.Context, reg core.Registry, doc Document) ([]step, error) {
 	var plan []step
 	var problems []error
+	// Names that differ only in case name one thing (the store refuses the
+	// second): found here, so that nothing is imported.
+	storedProfiles, storedAccounts, err := storedNames(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
 	profiles := map[string]bool{}
+	seenProfiles := map[string]string{} // lower case → as in the file
 	for _, d := range doc.Profiles {
 		p := d.ToProfile()
 		if profiles[p.Name] {
 			problems = append(problems, fmt.Errorf("profile %q appears twice", p.Name))
 			continue
 		}
+		if other, ok := seenProfiles[strings.ToLower(p.Name)]; ok {
+			problems = append(problems, caseTwin("profile", p.Name, "profile "+strconv.Quote(other)+" in the file"))
+			continue
+		}
+		if other, ok := storedProfiles[strings.ToLower(p.Name)]; ok && other != p.Name {
+			problems = append(problems, caseTwin("profile", p.Name, "stored profile "+strconv.Quote(other)))
+			continue
+		}
 		profiles[p.Name] = true
+		seenProfiles[strings.ToLower(p.Name)] = p.Name
 		old, err := reg.Profile(ctx, p.Name)
 		action, err := actionFor(err, func() bool {
 			merged := mergeProfile(old, p)
@@ -141,13 +159,23 @@ func planImport(ctx context.Context, reg core.Registry, doc Document) ([]step, e
 		plan = append(plan, step{change: Change{"profile", p.Name, action}, profile: &p})
 	}
 	accounts := map[string]bool{}
+	seenAccounts := map[string]string{}
 	for _, d := range doc.Accounts {
 		a := d.ToAccount()
 		if accounts[a.Name] {
 			problems = append(problems, fmt.Errorf("account %q appears twice", a.Name))
 			continue
 		}
+		if other, ok := seenAccounts[strings.ToLower(a.Name)]; ok {
+			problems = append(problems, caseTwin("account", a.Name, "account "+strconv.Quote(other)+" in the file"))
+			continue
+		}
+		if other, ok := storedAccounts[strings.ToLower(a.Name)]; ok && other != a.Name {
+			problems = append(problems, caseTwin("account", a.Name, "stored account "+strconv.Quote(other)))
+			continue
+		}
 		accounts[a.Name] = true
+		seenAccounts[strings.ToLower(a.Name)] = a.Name
 		if !profiles[a.Profile] {
 			if _, err := reg.Profile(ctx, a.Profile); errors.Is(err, core.ErrNotFound) {
 				problems = append(problems, fmt.Errorf("account %q: profile %q is neither in the file nor stored", a.Name, a.Profile))
@@ -175,6 +203,34 @@ func planImport(ctx context.Context, reg core.Registry, doc Document) ([]step, e
 		return plan, fmt.Errorf("nothing imported: %w", errors.Join(problems...))
 	}
 	return plan, nil
+}
+
+// caseTwin is the error for a name that differs from another only in case.
+func caseTwin(kind, name, other string) error {
+	return &core.ValidationError{Kind: kind, Name: name, Problems: []core.FieldError{{
+		Field: "name", Problem: "differs only in case from the " + other,
+	}}}
+}
+
+// storedNames returns the stored profile and account names by their lower
+// case (names are ASCII, so this is the store's NOCASE).
+func storedNames(ctx context.Context, reg core.Registry) (profiles, accounts map[string]string, err error) {
+	ps, err := reg.Profiles(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := reg.Accounts(ctx, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	profiles, accounts = map[string]string{}, map[string]string{}
+	for _, p := range ps {
+		profiles[strings.ToLower(p.Name)] = p.Name
+	}
+	for _, a := range as {
+		accounts[strings.ToLower(a.Name)] = a.Name
+	}
+	return profiles, accounts, nil
 }
 
 // actionFor decides create, update or unchanged from the error of reading

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,6 +34,10 @@ type Key struct {
 	id   [idSize]byte
 	// Source says where the key came from, for error messages.
 	Source string
+	// Warning, when not empty, is something about the key's file a person
+	// should fix, such as a mode that lets others read it. LoadKey sets
+	// it; the caller logs it.
+	Warning string
 }
 
 // ErrWrongKey is wrapped by errors that come from opening a secret with a
@@ -130,10 +135,39 @@ func KeyLocation(dbPath string, getenv func(string) string) (path string, create
 	return filepath.Join(filepath.Dir(dbPath), KeyFileName), true
 }
 
+// MissingKeyError says that the key file is not there while a database
+// holds secrets sealed with a key: a new key would not open them. It
+// wraps fs.ErrNotExist.
+type MissingKeyError struct {
+	Path     string // the key file looked for
+	Database string // the database that needs it
+	SealedBy string // id of the key the database's secrets were sealed with
+}
+
+func (e *MissingKeyError) Error() string {
+	return fmt.Sprintf("secret key %s does not exist, but the database %s holds secrets sealed with key id %s: "+
+		"restore that key file from your backup (or point OIDCCTL_KEY_FILE at it); no new key was created, since it could not open them",
+		e.Path, e.Database, e.SealedBy)
+}
+
+// Unwrap makes errors.Is(err, fs.ErrNotExist) hold.
+func (e *MissingKeyError) Unwrap() error { return fs.ErrNotExist }
+
+// SealedKeyID returns the id of the key that sealed a secret (what Seal
+// returned), without opening it; ok is false when sealed is not in Seal's
+// format.
+func SealedKeyID(sealed []byte) (id string, ok bool) {
+	if len(sealed) < 1+idSize || sealed[0] != version {
+		return "", false
+	}
+	return hex.EncodeToString(sealed[1 : 1+idSize]), true
+}
+
 // LoadKey reads the key at path. When create is set and there is no file,
-// it writes a new random key there, readable by its owner only.
+// it writes a new random key there, readable by its owner only. A key
+// file that its group or others may read gives a Key with a Warning.
 func LoadKey(path string, create bool) (*Key, error) {
-	data, err := os.ReadFile(path)
+	data, err := readKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) && create {
 		return createKey(path)
 	}
@@ -144,7 +178,35 @@ func LoadKey(path string, create bool) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret key %s: %w", path, err)
 	}
-	return NewKey(material, path)
+	k, err := NewKey(material, path)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		k.Warning = fmt.Sprintf("secret key %s may be read by others than its owner (mode %04o): whoever reads it can decrypt every secret in the database; chmod 600 %s",
+			path, fi.Mode().Perm(), path)
+	}
+	return k, nil
+}
+
+// maxKeyFile bounds what LoadKey reads: a key is 45 bytes of base64, and
+// OIDCCTL_KEY_FILE=/dev/zero must not fill the memory.
+const maxKeyFile = 4096
+
+func readKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxKeyFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes, not a key", path, maxKeyFile)
+	}
+	return data, nil
 }
 
 // decodeKey takes the base64 text that oidcctl writes, or 32 raw bytes.

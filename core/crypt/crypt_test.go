@@ -138,3 +138,50 @@ func TestKeyLocation(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadKeyWarnsAboutMode: a key file its group or others may read
+// loads, with a warning that names it; one only its owner reads, without.
+func TestLoadKeyWarnsAboutMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), KeyFileName)
+	k, err := LoadKey(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Warning != "" {
+		t.Fatalf("new key: warning %q", k.Warning)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k, err = LoadKey(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(k.Warning, path) || !strings.Contains(k.Warning, "0644") {
+		t.Fatalf("0644 key: warning %q", k.Warning)
+	}
+}
+
+// TestLoadKeyBounded: OIDCCTL_KEY_FILE=/dev/zero is refused at once.
+func TestLoadKeyBounded(t *testing.T) {
+	if _, err := LoadKey("/dev/zero", false); err == nil || !strings.Contains(err.Error(), "not a key") {
+		t.Fatalf("LoadKey(/dev/zero) = %v", err)
+	}
+}
+
+func TestSealedKeyID(t *testing.T) {
+	k, err := NewKey(make([]byte, 32), "zero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := k.Seal([]byte("x"), "ad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := SealedKeyID(sealed); !ok || id != k.ID() {
+		t.Fatalf("SealedKeyID = %q, %v; want %q", id, ok, k.ID())
+	}
+	if _, ok := SealedKeyID([]byte{9, 1}); ok {
+		t.Fatal("SealedKeyID accepted garbage")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -234,13 +235,28 @@ func loadKeyPair(certFile, keyFile string, password core.Secret) (tls.Certificat
 
 // readFile reads a configured file and says which option named it when it
 // cannot.
+//
+// It reads at most MaxFileSize bytes: a certificate, key or CA bundle is
+// far smaller, and /dev/zero as a CA file must not fill the memory.
 func readFile(what, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, &FileError{what, path, describeOSError(err)}
 	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, &FileError{what, path, describeOSError(err)}
+	}
+	if len(b) > MaxFileSize {
+		return nil, &FileError{what, path, errors.New("is larger than 1 MiB, the most oidcctl reads from a file")}
+	}
 	return b, nil
 }
+
+// MaxFileSize bounds each certificate, key and CA file read: 1 MiB, as
+// every file oidcctl reads.
+const MaxFileSize = 1 << 20
 
 // describeOSError turns an os error into a short phrase, keeping the
 // original for errors.Is.

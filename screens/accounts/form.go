@@ -85,13 +85,13 @@ func (v *values) build(profiles []string) *huh.Form {
 			if strings.TrimSpace(s) == "" {
 				return fmt.Errorf("a name is required")
 			}
-			return nil
+			return core.CheckName(s)
 		}))
 	}
 	first = append(first,
 		huh.NewSelect[string]().Title("Profile").Options(opts...).Value(&v.profile).Height(min(len(opts)+2, 6)),
 		huh.NewSelect[core.GrantType]().Title("Grant type").Inline(true).Options(grants...).Value(&v.grant),
-		tui.Input("Scopes", &v.scopes).Placeholder("(space-separated, e.g. openid offline_access)"),
+		tui.Input("Scopes", &v.scopes).Placeholder("(space-separated, e.g. openid offline_access)").Validate(core.CheckName),
 		tui.YesNo("Show advanced settings (resources, token type)", &v.advanced),
 	)
 	pwHint := "(required)"
@@ -101,12 +101,12 @@ func (v *values) build(profiles []string) *huh.Form {
 	return huh.NewForm(
 		huh.NewGroup(first...).Title("Account"),
 		huh.NewGroup(
-			tui.Input("Username", &v.username),
+			tui.Input("Username", &v.username).Validate(core.CheckName),
 			tui.Input("Password", &v.password).EchoMode(huh.EchoModePassword).Placeholder(pwHint),
 		).Title("Password grant").WithHideFunc(func() bool { return v.grant != core.GrantPassword }),
 		huh.NewGroup(
 			tui.Input("Resources", &v.resources).Placeholder("(RFC 8707 URIs, space-separated)"),
-			tui.Input("Resource parameter name", &v.resourceParam),
+			tui.Input("Resource parameter name", &v.resourceParam).Validate(core.CheckName),
 			huh.NewSelect[core.TokenType]().Title("Token to hand out").Inline(true).
 				Options(huh.NewOption("access_token", core.TokenAccess), huh.NewOption("id_token", core.TokenID)).Value(&v.tokenType),
 		).Title("Advanced").WithHideFunc(func() bool { return !v.advanced }),

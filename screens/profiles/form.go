@@ -204,7 +204,7 @@ func required(what string) func(string) error {
 		if strings.TrimSpace(s) == "" {
 			return fmt.Errorf("%s is required", what)
 		}
-		return nil
+		return core.CheckName(s)
 	}
 }
 
@@ -234,7 +234,7 @@ func (v *values) build(st tui.Styles) *huh.Form {
 		tui.Input("Discovery URL", &v.discoveryURL).Placeholder("(https://…/.well-known/openid-configuration)").Validate(required("the discovery URL")),
 		tui.Input("Client ID", &v.clientID).Validate(required("the client id")),
 		tui.Input("Client secret", &v.secret).EchoMode(huh.EchoModePassword).Placeholder(secretHint),
-		tui.Input("Additional scopes", &v.scopes).Placeholder("(space-separated, besides openid)"),
+		tui.Input("Additional scopes", &v.scopes).Placeholder("(space-separated, besides openid)").Validate(core.CheckName),
 		huh.NewSelect[core.Flavour]().Title("Provider flavour").Inline(true).Options(flavours...).Value(&v.flavour),
 		tui.Input("Discovery cache TTL", &v.ttl).Validate(checkDuration),
 	)
@@ -258,17 +258,17 @@ func (v *values) build(st tui.Styles) *huh.Form {
 			tui.Input("Leeway (clock skew)", &v.leeway).Validate(checkDuration),
 		).Title("Misc (3/5)"),
 		huh.NewGroup(
-			tui.Input("UID claim", &v.uidClaim).Placeholder("(sub, email, preferred_username, oid …)"),
+			tui.Input("UID claim", &v.uidClaim).Placeholder("(sub, email, preferred_username, oid …)").Validate(core.CheckName),
 			huh.NewText().Title("Role map").Description("YAML: claim path → token role → local role, e.g.\nrealm_access.roles: {admin: Admin}").
 				Lines(3).Value(&v.roleMap).Validate(checkRoleMap),
 			huh.NewText().Title("User map").Description("YAML: claim → Email, FirstName or LastName, e.g. email: Email").
 				Lines(3).Value(&v.userMap).Validate(checkUserMap),
 		).Title("Mapping (4/5)"),
 		huh.NewGroup(
-			tui.Input("User login", &v.userLogin).Placeholder("(accept only this user)"),
-			tui.Input("Scopes", &v.rScopes).Placeholder("(every one must be granted)"),
-			tui.Input("Audiences", &v.audiences).Placeholder("(every one must be in aud)"),
-			tui.Input("Authorized party (azp)", &v.azp),
+			tui.Input("User login", &v.userLogin).Placeholder("(accept only this user)").Validate(core.CheckName),
+			tui.Input("Scopes", &v.rScopes).Placeholder("(every one must be granted)").Validate(core.CheckName),
+			tui.Input("Audiences", &v.audiences).Placeholder("(every one must be in aud)").Validate(core.CheckName),
+			tui.Input("Authorized party (azp)", &v.azp).Validate(core.CheckName),
 		).Title("Restrictions for incoming tokens (5/5)"),
 	)
 }

@@ -48,14 +48,14 @@ func (v *values) build() *huh.Form {
 				if strings.TrimSpace(s) == "" {
 					return fmt.Errorf("a login is required")
 				}
-				return nil
+				return core.CheckName(s)
 			}))
 	}
 	fields = append(fields,
-		tui.Input("Email", &v.email),
-		tui.Input("First name", &v.firstName),
-		tui.Input("Last name", &v.lastName),
-		tui.Input("Roles", &v.roles).Placeholder("(space-separated, e.g. ticket-reader ticket-writer)"),
+		tui.Input("Email", &v.email).Validate(core.CheckName),
+		tui.Input("First name", &v.firstName).Validate(core.CheckName),
+		tui.Input("Last name", &v.lastName).Validate(core.CheckName),
+		tui.Input("Roles", &v.roles).Placeholder("(space-separated, e.g. ticket-reader ticket-writer)").Validate(core.CheckName),
 	)
 	title := "User"
 	if v.edit {

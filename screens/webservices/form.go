@@ -139,7 +139,7 @@ func (v *values) build(profiles, accounts []string) *huh.Form {
 				if strings.TrimSpace(s) == "" {
 					return errors.New("a name is required")
 				}
-				return nil
+				return core.CheckName(s)
 			}),
 			huh.NewSelect[core.WebserviceKind]().Title("Kind").Inline(true).
 				Options(huh.NewOption("provider (incoming)", core.Provider), huh.NewOption("requester (outgoing)", core.Requester)).
@@ -157,7 +157,7 @@ func (v *values) build(profiles, accounts []string) *huh.Form {
 	groups = append(groups,
 		huh.NewGroup(
 			choose("Profile (validates the tokens)", profiles, &v.profile),
-			tui.Input("Route", &v.route).Placeholder("(after /ws/<name>, e.g. /GetTicket/:TicketID)"),
+			tui.Input("Route", &v.route).Placeholder("(after /ws/<name>, e.g. /GetTicket/:TicketID)").Validate(core.CheckName),
 			tui.Input("Methods", &v.methods).Placeholder("(space-separated, e.g. GET POST)"),
 			tui.Input("Upstream URL", &v.upstream).Placeholder("(calls are proxied here, the route appended)"),
 			tui.YesNo("Pass the caller's Authorization header on", &v.passAuthorization),
@@ -165,7 +165,7 @@ func (v *values) build(profiles, accounts []string) *huh.Form {
 		huh.NewGroup(
 			choose("Account (its token is attached)", accounts, &v.account),
 			tui.Input("Endpoint", &v.endpoint).Placeholder("(the remote system, e.g. https://echo.example)"),
-			tui.Input("Path", &v.path).Placeholder("(e.g. /rest/api/endpoint)"),
+			tui.Input("Path", &v.path).Placeholder("(e.g. /rest/api/endpoint)").Validate(core.CheckName),
 			huh.NewSelect[string]().Title("Method").Inline(true).Options(methodOpts...).Value(&v.method),
 		).Title("Requester: outgoing calls from /invoke/"+v.nameOr()).WithHideFunc(func() bool { return v.kind != core.Requester }),
 		huh.NewGroup(
