@@ -310,6 +310,8 @@ func TestServeBadInput(t *testing.T) {
 		{[]string{"serve", "--roles-header", "cookie"}, exitUsage, "--roles-header cookie: Cookie"},
 		{[]string{"serve", "--subject-header", "Host"}, exitUsage, "--subject-header Host"},
 		{[]string{"serve", "--user-header", "X-Forwarded-User"}, exitUsage, "X-Forwarded-* is set by proxies"},
+		{[]string{"serve", "--user-header", "X_Forwarded_User"}, exitUsage, "X-Forwarded-* is set by proxies"},
+		{[]string{"serve", "--subject-header", "X-Auth_User"}, exitUsage, "the same header as --user-header"},
 		{[]string{"serve", "--user-header", "X-Oidcctl-Credential"}, exitUsage, "X-Oidcctl-* is oidcctl's own"},
 		{[]string{"serve", "--subject-header", "x-auth-user"}, exitUsage, "--subject-header x-auth-user: the same header as --user-header"},
 		{[]string{"serve", "--shutdown-timeout", "0s"}, exitUsage, "positive duration"},
