@@ -3,6 +3,7 @@ package serve_test
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,7 +76,6 @@ func TestProviderWebservice(t *testing.T) {
 		{"upstream down", "GET", "/ws/down/x", tok, nil, 502, "bad_gateway", [2]string{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			before, _ := up.got()
 			r := h.do(tt.method, tt.path, tt.token, tt.body)
 			if r.status != tt.status {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
@@ -86,7 +86,11 @@ func TestProviderWebservice(t *testing.T) {
 			if tt.header[0] != "" && r.header.Get(tt.header[0]) != tt.header[1] {
 				t.Fatalf("%s %q, want %q", tt.header[0], r.header.Get(tt.header[0]), tt.header[1])
 			}
-			if after, _ := up.got(); len(after) != len(before) && tt.status != 413 {
+			// By request id: the upstream may still be reading the body of
+			// an earlier case's streamed call that was cut at the limit.
+			if reqs, _ := up.got(); tt.status != 413 && slices.ContainsFunc(reqs, func(got *http.Request) bool {
+				return got.Header.Get("X-Request-Id") == r.header.Get("X-Request-Id")
+			}) {
 				t.Fatal("the upstream was called")
 			}
 		})
