@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -267,6 +268,11 @@ func (s *authScreen) handle(ev login.Event) tea.Cmd {
 	case login.Done:
 		if s.done {
 			return nil
+		}
+		if errors.As(ev.Err, new(*login.GrantError)) {
+			// Refused as `oidcctl account authorize` refuses it; the list
+			// offers g for such an account.
+			ev.Err = fmt.Errorf("%w: press g on the list to get a token", ev.Err)
 		}
 		return s.finish(ev.Set, ev.Err)
 	}
