@@ -36,7 +36,8 @@ provider). Over SSH, where there is no local browser, it uses the device flow
 when the provider offers it; otherwise it prints the URL (and copies it to
 your terminal's clipboard by OSC 52), the ssh -L line that makes the callback
 reachable from your own browser, and also takes the final redirect URL
-pasted back.`,
+pasted back (a line that is not this login's redirect is refused, and the
+next one read). The console's authorize screen runs the same login.`,
 		Example: `  oidcctl account authorize support-bot
   oidcctl account authorize support-bot --device
   oidcctl account authorize support-bot --no-browser`,

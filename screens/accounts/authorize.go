@@ -239,9 +239,9 @@ func (s *authScreen) handle(ev login.Event) tea.Cmd {
 	case login.ShowURL:
 		s.method, s.url, s.redirect, s.forward = ev.Method, ev.URL, ev.RedirectURI, ev.Forward
 		if ev.Method == grant.MethodRemote {
-			// Over SSH the URL goes to the clipboard of the admin's own
-			// terminal; the browser method's browser is here: no QR code,
-			// no clipboard.
+			// The browser is elsewhere: the URL goes to the clipboard of
+			// the admin's own terminal and into a QR code (a local
+			// browser needs neither).
 			s.qrText = ev.URL
 			return tui.Copy(ev.URL)
 		}
