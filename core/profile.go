@@ -94,6 +94,16 @@ type Misc struct {
 	Leeway     time.Duration // allowed clock skew when checking times
 }
 
+// StateTTL is how long the state and nonce of an authorization request
+// stay valid, and so how long a login may take: RandTTL, or DefaultRandTTL
+// when that is not set.
+func (m Misc) StateTTL() time.Duration {
+	if m.RandTTL <= 0 {
+		return DefaultRandTTL
+	}
+	return m.RandTTL
+}
+
 // Restrictions narrow which valid incoming tokens are accepted. Empty fields
 // do not restrict.
 type Restrictions struct {

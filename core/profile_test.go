@@ -231,3 +231,17 @@ func TestInUseErrorNamesUsers(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestStateTTL(t *testing.T) {
+	for _, tc := range []struct {
+		ttl, want time.Duration
+	}{
+		{0, DefaultRandTTL},
+		{-time.Second, DefaultRandTTL},
+		{time.Minute, time.Minute},
+	} {
+		if got := (Misc{RandTTL: tc.ttl}).StateTTL(); got != tc.want {
+			t.Errorf("StateTTL with RandTTL %s = %s, want %s", tc.ttl, got, tc.want)
+		}
+	}
+}

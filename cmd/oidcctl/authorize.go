@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aymanbagabas/go-osc52/v2"
@@ -15,9 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"oidcctl/core"
-	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
+	"oidcctl/core/login"
 	"oidcctl/tui"
 )
 
@@ -36,7 +36,8 @@ provider). Over SSH, where there is no local browser, it uses the device flow
 when the provider offers it; otherwise it prints the URL (and copies it to
 your terminal's clipboard by OSC 52), the ssh -L line that makes the callback
 reachable from your own browser, and also takes the final redirect URL
-pasted back.`,
+pasted back (a line that is not this login's redirect is refused, and the
+next one read). The console's authorize screen runs the same login.`,
 		Example: `  oidcctl account authorize support-bot
   oidcctl account authorize support-bot --device
   oidcctl account authorize support-bot --no-browser`,
@@ -45,59 +46,28 @@ pasted back.`,
 			if device && noBrowser {
 				return usagef("--device and --no-browser exclude each other")
 			}
-			ctx := cmd.Context()
-			if _, err := a.open(ctx); err != nil {
+			if _, err := a.open(cmd.Context()); err != nil {
 				return err
 			}
-			acc, err := a.store.Account(ctx, args[0])
-			if err != nil {
-				return err
+			opts := login.Options{Timeout: timeout}
+			switch {
+			case device:
+				opts.Method = grant.MethodDevice
+			case noBrowser:
+				opts.Method = grant.MethodRemote
 			}
-			if acc.GrantType != core.GrantAuthorizationCode {
-				return usagef("account %s uses the %s grant, which needs no login: use oidcctl token get %s", acc.Name, acc.GrantType, acc.Name)
-			}
-			p, err := a.store.Profile(ctx, acc.Profile)
-			if err != nil {
-				return err
-			}
-			d, err := a.discovery().Get(ctx, p)
-			if err != nil {
-				return err
-			}
-			if timeout <= 0 {
-				timeout = p.Misc.RandTTL
-			}
-			ctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			var set core.TokenSet
-			switch grant.ChooseMethod(d, a.getenv, device, noBrowser) {
-			case grant.MethodDevice:
-				set, err = a.authorizeDevice(ctx, p, d, acc)
-			case grant.MethodBrowser:
-				set, err = a.grants().AuthorizeLoopback(ctx, p, d, acc, func(url string) error {
-					fmt.Fprintf(a.stderr, "Opening the login page in your browser. If it does not open, visit:\n\n  %s\n\nWaiting for the login (Ctrl-C to cancel)...\n", url)
-					if err := browser.OpenURL(url); err != nil {
-						fmt.Fprintf(a.stderr, "Could not open a browser (%v): open the URL above yourself.\n", err)
-					}
-					return nil
-				}, timeout)
-			default:
-				set, err = a.authorizeRemote(ctx, p, d, acc)
-			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				err = fmt.Errorf("no login within %s: %w", timeout, err)
+			set, err := a.logins().Run(cmd.Context(), args[0], opts, &cliPrompter{w: a.stderr, stdin: a.stdin, getenv: a.getenv})
+			if ge := (*login.GrantError)(nil); errors.As(err, &ge) {
+				return usagef("%v: use oidcctl token get %s", ge, ge.Account)
 			}
 			if err != nil {
-				return fmt.Errorf("authorize %s: %w", acc.Name, err)
-			}
-			if err := a.store.SaveTokens(context.WithoutCancel(ctx), acc.Name, "", set); err != nil {
 				return err
 			}
 			what := "access token"
 			if set.RefreshToken.IsSet() {
 				what += " and refresh token"
 			}
-			return a.printDone(fmt.Sprintf("authorized: %s stored, expires %s", what, tui.Relative(set.Expiry, time.Now())), "account", acc.Name)
+			return a.printDone(fmt.Sprintf("authorized: %s stored, expires %s", what, tui.Relative(set.Expiry, time.Now())), "account", args[0])
 		},
 	}
 	cmd.Flags().BoolVar(&device, "device", false, "use the device flow (RFC 8628): a code to enter on any device")
@@ -106,64 +76,80 @@ pasted back.`,
 	return cmd
 }
 
-func (a *app) authorizeDevice(ctx context.Context, p core.Profile, d *discovery.Document, acc core.Account) (core.TokenSet, error) {
-	f, err := a.grants().StartDevice(ctx, p, d, acc)
-	if err != nil {
-		return core.TokenSet{}, err
-	}
-	// The provider wrote these: escaped.
-	fmt.Fprintf(a.stderr, "On any device, open\n\n  %s\n\nand enter the code\n\n  %s\n\n", tui.Escape(f.VerificationURI), tui.Escape(f.UserCode))
-	if f.VerificationURIComplete != "" {
-		fmt.Fprintf(a.stderr, "(or open %s, which carries the code)\n\n", tui.Escape(f.VerificationURIComplete))
-	}
-	fmt.Fprintf(a.stderr, "Waiting for the login (Ctrl-C to cancel)...\n")
-	return f.Wait(ctx)
+// logins returns the login runner of this run: the browser method opens
+// the system's browser.
+func (a *app) logins() *login.Runner {
+	return &login.Runner{Store: a.store, Discovery: a.discovery(), Grants: a.grants(), Getenv: a.getenv, OpenBrowser: browser.OpenURL}
 }
 
-// authorizeRemote serves the loopback callback for a browser on another
-// machine (through ssh -L) and at the same time takes the final redirect
-// URL pasted on standard input; the first to arrive is used.
-func (a *app) authorizeRemote(ctx context.Context, p core.Profile, d *discovery.Document, acc core.Account) (core.TokenSet, error) {
-	cb, err := grant.Listen(ctx, grant.ListenOptions{})
-	if err != nil {
-		return core.TokenSet{}, err
-	}
-	defer cb.Close()
-	f, err := a.grants().StartAuthCode(p, d, acc, cb.RedirectURI)
-	if err != nil {
-		return core.TokenSet{}, err
-	}
-	fmt.Fprintf(a.stderr, "Open this URL in a browser and log in:\n\n  %s\n\n", tui.Escape(f.URL))
-	if copyToClipboard(a.stderr, a.getenv, f.URL) {
-		fmt.Fprintf(a.stderr, "(copied to your terminal's clipboard where it supports OSC 52)\n\n")
-	}
-	fmt.Fprintf(a.stderr, "The provider then redirects to %s. Either make that reachable from your\n"+
-		"browser by connecting to this machine with\n\n  %s\n\n"+
-		"or paste the address the browser ends on (it fails to load) here:\n", cb.RedirectURI, grant.ForwardCommand(cb.Port, a.getenv))
+// cliPrompter prints the steps of a login on w and reads pasted redirect
+// addresses from stdin, a line each.
+type cliPrompter struct {
+	w      io.Writer
+	stdin  io.Reader
+	getenv func(string) string
 
-	type result struct {
-		set core.TokenSet
-		err error
-	}
-	done := make(chan result, 2)
-	go func() {
-		set, err := cb.Wait(ctx, f)
-		done <- result{set, err}
-	}()
-	go func() {
-		sc := bufio.NewScanner(a.stdin)
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			if line == "" {
-				continue
-			}
-			set, err := f.ExchangeRedirect(ctx, line)
-			done <- result{set, err}
+	once  sync.Once
+	lines chan string
+}
+
+// Event prints one step of the login. What the provider wrote (URLs,
+// codes) is escaped for the terminal.
+func (c *cliPrompter) Event(ev login.Event) {
+	switch ev := ev.(type) {
+	case login.ShowURL:
+		if ev.Method == grant.MethodBrowser {
+			fmt.Fprintf(c.w, "Opening the login page in your browser. If it does not open, visit:\n\n  %s\n\n", tui.Escape(ev.URL))
 			return
 		}
-	}()
-	r := <-done
-	return r.set, r.err
+		fmt.Fprintf(c.w, "Open this URL in a browser and log in:\n\n  %s\n\n", tui.Escape(ev.URL))
+		if copyToClipboard(c.w, c.getenv, ev.URL) {
+			fmt.Fprintf(c.w, "(copied to your terminal's clipboard where it supports OSC 52)\n\n")
+		}
+		fmt.Fprintf(c.w, "The provider then redirects to %s. Either make that reachable from your\n"+
+			"browser by connecting to this machine with\n\n  %s\n\n"+
+			"or paste the address the browser ends on (it fails to load) here:\n", ev.RedirectURI, ev.Forward)
+	case login.ShowDeviceCode:
+		fmt.Fprintf(c.w, "On any device, open\n\n  %s\n\nand enter the code\n\n  %s\n\n", tui.Escape(ev.VerificationURI), tui.Escape(ev.UserCode))
+		if ev.VerificationURIComplete != "" {
+			fmt.Fprintf(c.w, "(or open %s, which carries the code)\n\n", tui.Escape(ev.VerificationURIComplete))
+		}
+	case login.Waiting:
+		if ev.Method != grant.MethodRemote { // the remote text already says what to do
+			fmt.Fprintf(c.w, "Waiting for the login (Ctrl-C to cancel)...\n")
+		}
+	case login.BrowserFailed:
+		fmt.Fprintf(c.w, "Could not open a browser (%v): open the URL above yourself.\n", ev.Err)
+	case login.PasteRefused:
+		fmt.Fprintf(c.w, "%s\nPaste the address the browser ends on again:\n", tui.EscapeText(ev.Err.Error()))
+	case login.Done:
+		// The command prints the outcome.
+	}
+}
+
+// Pasted returns the next non-empty line of stdin; io.EOF at its end.
+func (c *cliPrompter) Pasted(ctx context.Context) (string, error) {
+	c.once.Do(func() {
+		c.lines = make(chan string)
+		go func() {
+			defer close(c.lines)
+			sc := bufio.NewScanner(c.stdin)
+			for sc.Scan() {
+				if line := strings.TrimSpace(sc.Text()); line != "" {
+					c.lines <- line
+				}
+			}
+		}()
+	})
+	select {
+	case line, ok := <-c.lines:
+		if !ok {
+			return "", io.EOF
+		}
+		return line, nil
+	case <-ctx.Done():
+		return "", context.Cause(ctx)
+	}
 }
 
 // copyToClipboard puts text on the clipboard of the terminal that w is,

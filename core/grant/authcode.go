@@ -65,14 +65,10 @@ func (c *Client) StartAuthCode(p core.Profile, d *discovery.Document, a core.Acc
 		n = core.DefaultRandLength
 	}
 	n = max(n, 16)
-	ttl := p.Misc.RandTTL
-	if ttl <= 0 {
-		ttl = core.DefaultRandTTL
-	}
 	f := &AuthCodeFlow{
 		RedirectURI: redirectURI,
 		State:       randomString(n),
-		Expires:     c.now().Add(ttl),
+		Expires:     c.now().Add(p.Misc.StateTTL()),
 		c:           c, p: p, d: d, a: a,
 		scopes:   Scopes(p, a),
 		verifier: oauth2.GenerateVerifier(),
@@ -165,6 +161,15 @@ func (f *AuthCodeFlow) exchange(ctx context.Context, q url.Values) (core.TokenSe
 		nonce:   f.nonce,
 		secrets: []string{code, f.verifier},
 	})
+}
+
+// Used reports whether a callback or pasted redirect has ended the flow
+// (successfully or not); until then a refused one (ErrStateMismatch, a
+// pasted text that is not the redirect) leaves it usable.
+func (f *AuthCodeFlow) Used() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.used
 }
 
 // ExchangeRedirect is Exchange for a redirect URL that a person pasted

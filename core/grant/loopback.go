@@ -262,18 +262,15 @@ func writePage(w http.ResponseWriter, pg page) {
 // wait for the callback. open shows the authorization URL to the person
 // and opens a browser where there is one; it runs alongside the wait and
 // should return once the URL is shown; an error from it ends the login.
-// timeout bounds the wait; 0 means the profile's RandTTL, after which the
-// state would be refused anyway.
+// timeout bounds the wait; 0 means the profile's state TTL
+// (core.Misc.StateTTL), after which the state would be refused anyway.
 func (c *Client) AuthorizeLoopback(ctx context.Context, p core.Profile, d *discovery.Document, a core.Account,
 	open func(authURL string) error, timeout time.Duration) (core.TokenSet, error) {
 	if open == nil {
 		return core.TokenSet{}, fmt.Errorf("authorization_code for %s: nothing to show the authorization URL with", a.Name)
 	}
 	if timeout <= 0 {
-		timeout = p.Misc.RandTTL
-		if timeout <= 0 {
-			timeout = core.DefaultRandTTL
-		}
+		timeout = p.Misc.StateTTL()
 	}
 	ctx, cancelTimeout := context.WithTimeoutCause(ctx, timeout,
 		fmt.Errorf("gave up after %s: %w", timeout, context.DeadlineExceeded))

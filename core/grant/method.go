@@ -15,9 +15,11 @@ type Method int
 
 // The login methods.
 const (
+	// MethodAuto, the zero value, lets ChooseMethod pick one of the others.
+	MethodAuto Method = iota
 	// MethodBrowser: open a local browser; the loopback callback gets the
 	// code (AuthorizeLoopback).
-	MethodBrowser Method = iota
+	MethodBrowser
 	// MethodDevice: the device flow (StartDevice): a code to enter on any
 	// device.
 	MethodDevice
@@ -30,6 +32,8 @@ const (
 
 func (m Method) String() string {
 	switch m {
+	case MethodAuto:
+		return "auto"
 	case MethodBrowser:
 		return "browser"
 	case MethodDevice:

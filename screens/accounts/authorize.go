@@ -16,12 +16,14 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/grant"
+	"oidcctl/core/login"
 	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
-// authScreen runs the login of an authorization_code account, by the
-// method grant.ChooseMethod picks (or the one asked for with d, u, b):
+// authScreen runs the login of an authorization_code account (login.Runner,
+// as `oidcctl account authorize` does), by the method grant.ChooseMethod
+// picks (or the one asked for with d, u, b):
 //
 //   - browser: a local browser opens the login page, the loopback
 //     callback receives the code;
@@ -33,8 +35,8 @@ import (
 //     pasted instead.
 //
 // It waits with a spinner; esc cancels the login (the callback server
-// closes with it). The tokens are stored as `oidcctl account authorize`
-// stores them.
+// closes with it). The login runs in a goroutine; its events come back as
+// messages, one command at a time (next).
 type authScreen struct {
 	id      tui.ID
 	deps    screens.Deps
@@ -45,15 +47,15 @@ type authScreen struct {
 	seq    int
 	cancel context.CancelFunc
 	ctx    context.Context
-	events chan any
+	events chan login.Event
+	pastes chan string
 
 	method     grant.Method
 	url        string // the login URL (browser, remote) or verification URL (device)
 	qrText     string
-	device     *grant.DeviceFlow
-	flow       *grant.AuthCodeFlow
-	port       int
-	redirect   string
+	device     *login.ShowDeviceCode
+	redirect   string // remote: the loopback callback
+	forward    string // remote: the ssh -L line
 	browserErr error
 	deadline   time.Time
 
@@ -90,7 +92,7 @@ func newAuthScreen(d screens.Deps, a core.Account) *authScreen {
 
 func (s *authScreen) ID() tui.ID    { return s.id }
 func (s *authScreen) Title() string { return "Authorize " + s.account.Name }
-func (s *authScreen) Init() tea.Cmd { return s.start(methodAuto) }
+func (s *authScreen) Init() tea.Cmd { return s.start(grant.MethodAuto) }
 
 // Capturing: the pasted address takes every key, and while the login runs
 // esc must cancel it here rather than leave it running.
@@ -122,7 +124,7 @@ func (s *authScreen) KeyMap() help.KeyMap {
 	if s.url != "" {
 		b = append(b, authKeys.Copy)
 	}
-	if s.method == grant.MethodRemote && s.flow != nil {
+	if s.canPaste() {
 		b = append(b, authKeys.Paste)
 	}
 	if s.method != grant.MethodDevice {
@@ -137,40 +139,44 @@ func (s *authScreen) KeyMap() help.KeyMap {
 	return tui.KeyMap{Short: b}
 }
 
-// methodAuto lets grant.ChooseMethod decide.
-const methodAuto grant.Method = -1
-
-// Events of a login, sent from its goroutine.
-type (
-	urlEvent struct {
-		method   grant.Method
-		url      string
-		flow     *grant.AuthCodeFlow
-		redirect string
-		port     int
-		deadline time.Time
-	}
-	deviceEvent struct{ flow *grant.DeviceFlow }
-	browserErr  struct{ err error }
-	doneEvent   struct {
-		set core.TokenSet
-		err error
-	}
-)
+// canPaste: the remote method's URL is shown, so the address the browser
+// ends on can be pasted.
+func (s *authScreen) canPaste() bool { return s.method == grant.MethodRemote && s.redirect != "" }
 
 // authMsg carries one event of login seq to the screen.
 type authMsg struct {
 	tui.To
 	seq int
-	ev  any
+	ev  login.Event
 }
 
-// pastedMsg is the result of exchanging a pasted redirect.
-type pastedMsg struct {
-	tui.To
-	seq int
-	set core.TokenSet
-	err error
+// prompter hands the events of one login to the screen and the addresses
+// pasted on the screen to the login.
+type prompter struct {
+	ctx    context.Context
+	events chan<- login.Event
+	pastes <-chan string
+}
+
+func (p prompter) Event(ev login.Event) {
+	select {
+	case p.events <- ev:
+	case <-p.ctx.Done():
+	}
+}
+
+func (p prompter) Pasted(ctx context.Context) (string, error) {
+	select {
+	case text := <-p.pastes:
+		return text, nil
+	case <-ctx.Done():
+		return "", context.Cause(ctx)
+	}
+}
+
+// runner is the login runner on the screen's dependencies.
+func runner(d screens.Deps) *login.Runner {
+	return &login.Runner{Store: d.Registry, Discovery: d.Discovery, Grants: d.Grants, Getenv: d.Env, OpenBrowser: d.OpenBrowser, Now: d.Now}
 }
 
 func (s *authScreen) start(method grant.Method) tea.Cmd {
@@ -178,17 +184,19 @@ func (s *authScreen) start(method grant.Method) tea.Cmd {
 	s.seq++
 	ctx, cancel := context.WithCancel(context.Background())
 	s.ctx, s.cancel = ctx, cancel
-	s.events = make(chan any, 8)
-	s.url, s.qrText, s.device, s.flow, s.browserErr, s.deadline = "", "", nil, nil, nil, time.Time{}
+	s.events, s.pastes = make(chan login.Event, 8), make(chan string)
+	s.url, s.qrText, s.device, s.redirect, s.forward, s.browserErr, s.deadline = "", "", nil, "", "", nil, time.Time{}
 	s.done, s.err, s.pasting, s.pasteErr = false, nil, false, nil
-	if method != methodAuto {
+	if method != grant.MethodAuto {
 		s.method = method
 	}
-	// The login runs in a goroutine that the command starts; its steps come
-	// back one command at a time (next).
-	events, d, name, wait := s.events, s.deps, s.account.Name, s.next()
+	r, name, wait := runner(s.deps), s.account.Name, s.next()
+	p := prompter{ctx: ctx, events: s.events, pastes: s.pastes}
 	run := func() tea.Msg {
-		go login(ctx, d, name, method, events)
+		go func() {
+			defer close(p.events)
+			_, _ = r.Run(ctx, name, login.Options{Method: method}, p) // the outcome comes as login.Done
+		}()
 		return wait()
 	}
 	return tea.Batch(s.busy.Start("Reading the provider's discovery document…"), run)
@@ -206,103 +214,6 @@ func (s *authScreen) next() tea.Cmd {
 	}
 }
 
-// login runs a whole login and reports each step on events; it stores the
-// tokens before saying done. All I/O of the screen happens here.
-func login(ctx context.Context, d screens.Deps, name string, method grant.Method, events chan<- any) {
-	defer close(events)
-	send := func(ev any) {
-		select {
-		case events <- ev:
-		case <-ctx.Done():
-		}
-	}
-	set, err := runLogin(ctx, d, name, method, send)
-	if err == nil {
-		err = d.Registry.SaveTokens(context.WithoutCancel(ctx), name, "", set)
-	}
-	send(doneEvent{set: set, err: err})
-}
-
-func runLogin(ctx context.Context, d screens.Deps, name string, method grant.Method, send func(any)) (core.TokenSet, error) {
-	store := d.Registry.Store
-	acc, err := store.Account(ctx, name)
-	if err != nil {
-		return core.TokenSet{}, err
-	}
-	p, err := store.Profile(ctx, acc.Profile)
-	if err != nil {
-		return core.TokenSet{}, err
-	}
-	doc, err := d.Discovery.Get(ctx, p)
-	if err != nil {
-		return core.TokenSet{}, err
-	}
-	timeout := p.Misc.RandTTL
-	if timeout <= 0 {
-		timeout = core.DefaultRandTTL
-	}
-	if method == methodAuto {
-		method = grant.ChooseMethod(doc, d.Getenv, false, false)
-	}
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no login within %s (the profile's rand TTL): %w", timeout, context.DeadlineExceeded))
-	defer cancel()
-	deadline := d.Clock().Add(timeout)
-	var set core.TokenSet
-	switch method {
-	case grant.MethodDevice:
-		f, err := d.Grants.StartDevice(ctx, p, doc, acc)
-		if err != nil {
-			return core.TokenSet{}, err
-		}
-		send(deviceEvent{f})
-		set, err = f.Wait(ctx)
-		if err != nil {
-			return core.TokenSet{}, withCause(ctx, err)
-		}
-	case grant.MethodBrowser:
-		set, err = d.Grants.AuthorizeLoopback(ctx, p, doc, acc, func(u string) error {
-			send(urlEvent{method: grant.MethodBrowser, url: u, deadline: deadline})
-			if d.OpenBrowser == nil {
-				send(browserErr{errors.New("no local browser")})
-				return nil
-			}
-			go func() {
-				if err := d.OpenBrowser(u); err != nil {
-					send(browserErr{err})
-				}
-			}()
-			return nil
-		}, timeout)
-		if err != nil {
-			return core.TokenSet{}, withCause(ctx, err)
-		}
-	default:
-		cb, err := grant.Listen(ctx, grant.ListenOptions{})
-		if err != nil {
-			return core.TokenSet{}, err
-		}
-		defer cb.Close()
-		f, err := d.Grants.StartAuthCode(p, doc, acc, cb.RedirectURI)
-		if err != nil {
-			return core.TokenSet{}, err
-		}
-		send(urlEvent{method: grant.MethodRemote, url: f.URL, flow: f, redirect: cb.RedirectURI, port: cb.Port, deadline: deadline})
-		set, err = cb.Wait(ctx, f)
-		if err != nil {
-			return core.TokenSet{}, withCause(ctx, err)
-		}
-	}
-	return set, nil
-}
-
-// withCause says why a wait ended when the timeout ended it.
-func withCause(ctx context.Context, err error) error {
-	if cause := context.Cause(ctx); cause != nil && errors.Is(cause, context.DeadlineExceeded) && !strings.Contains(err.Error(), cause.Error()) {
-		return fmt.Errorf("%w (%v)", err, cause)
-	}
-	return err
-}
-
 func (s *authScreen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case authMsg:
@@ -310,17 +221,6 @@ func (s *authScreen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return s, nil
 		}
 		return s, tea.Batch(s.handle(msg.ev), s.next())
-	case pastedMsg:
-		if msg.seq != s.seq || s.done {
-			return s, nil
-		}
-		if msg.err != nil {
-			s.pasteErr = msg.err
-			s.pasting = true
-			return s, s.paste.Focus()
-		}
-		s.cancel() // the callback server is no longer needed
-		return s, s.finish(msg.set, nil)
 	case tui.ActivatedMsg:
 		return s, s.busy.Resume()
 	case tea.KeyPressMsg:
@@ -334,32 +234,47 @@ func (s *authScreen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	return s, s.busy.Update(msg)
 }
 
-func (s *authScreen) handle(ev any) tea.Cmd {
+func (s *authScreen) handle(ev login.Event) tea.Cmd {
 	switch ev := ev.(type) {
-	case urlEvent:
-		s.method, s.url, s.flow, s.redirect, s.port, s.deadline = ev.method, ev.url, ev.flow, ev.redirect, ev.port, ev.deadline
-		if ev.method == grant.MethodBrowser {
-			// The browser is here: no QR code, no clipboard.
-			s.busy.Start("Waiting for the login in your browser…")
-			return nil
+	case login.ShowURL:
+		s.method, s.url, s.redirect, s.forward = ev.Method, ev.URL, ev.RedirectURI, ev.Forward
+		if ev.Method == grant.MethodRemote {
+			// The browser is elsewhere: the URL goes to the clipboard of
+			// the admin's own terminal and into a QR code (a local
+			// browser needs neither).
+			s.qrText = ev.URL
+			return tui.Copy(ev.URL)
 		}
-		// Over SSH the URL goes to the clipboard of the admin's own terminal.
-		s.qrText = ev.url
-		return tea.Batch(s.busy.Start("Waiting for the login…"), tui.Copy(ev.url))
-	case deviceEvent:
-		s.method, s.device = grant.MethodDevice, ev.flow
-		s.url, s.qrText, s.deadline = ev.flow.VerificationURI, ev.flow.VerificationURI, ev.flow.ExpiresAt
-		if ev.flow.VerificationURIComplete != "" {
-			s.qrText = ev.flow.VerificationURIComplete
+	case login.ShowDeviceCode:
+		s.method, s.device = grant.MethodDevice, &ev
+		s.url, s.qrText = ev.VerificationURI, ev.VerificationURI
+		if ev.VerificationURIComplete != "" {
+			s.qrText = ev.VerificationURIComplete
 		}
-		s.busy.Start("Waiting for the code to be entered…")
-	case browserErr:
-		s.browserErr = ev.err
-	case doneEvent:
+	case login.Waiting:
+		s.deadline = ev.Deadline
+		switch ev.Method {
+		case grant.MethodBrowser:
+			return s.busy.Start("Waiting for the login in your browser…")
+		case grant.MethodDevice:
+			return s.busy.Start("Waiting for the code to be entered…")
+		}
+		return s.busy.Start("Waiting for the login…")
+	case login.BrowserFailed:
+		s.browserErr = ev.Err
+	case login.PasteRefused:
+		s.pasteErr, s.pasting = ev.Err, true
+		return s.paste.Focus()
+	case login.Done:
 		if s.done {
 			return nil
 		}
-		return s.finish(ev.set, ev.err)
+		if errors.As(ev.Err, new(*login.GrantError)) {
+			// Refused as `oidcctl account authorize` refuses it; the list
+			// offers g for such an account.
+			ev.Err = fmt.Errorf("%w: press g on the list to get a token", ev.Err)
+		}
+		return s.finish(ev.Set, ev.Err)
 	}
 	return nil
 }
@@ -394,14 +309,15 @@ func (s *authScreen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 			s.pasting = false
 			s.paste.Blur()
 			s.paste.SetValue("")
-			f, ctx, to, seq, save := s.flow, s.ctx, tui.To(s.id), s.seq, s.deps.Registry
-			name := s.account.Name
+			// The login takes it (login.Prompter.Pasted) and answers with
+			// PasteRefused or Done.
+			pastes, ctx := s.pastes, s.ctx
 			return func() tea.Msg {
-				set, err := f.ExchangeRedirect(ctx, text)
-				if err == nil {
-					err = save.SaveTokens(context.WithoutCancel(ctx), name, "", set)
+				select {
+				case pastes <- text:
+				case <-ctx.Done():
 				}
-				return pastedMsg{To: to, seq: seq, set: set, err: err}
+				return nil
 			}
 		}
 		var cmd tea.Cmd
@@ -415,7 +331,7 @@ func (s *authScreen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(k, authKeys.Copy) && s.url != "":
 		return tea.Batch(tui.Copy(s.url), tui.Toast("URL copied to your terminal's clipboard (OSC 52), where it supports that."))
-	case key.Matches(k, authKeys.Paste) && s.method == grant.MethodRemote && s.flow != nil:
+	case key.Matches(k, authKeys.Paste) && s.canPaste():
 		s.pasting, s.pasteErr = true, nil
 		return s.paste.Focus()
 	case key.Matches(k, authKeys.Device) && s.method != grant.MethodDevice:
@@ -496,7 +412,7 @@ func (s *authScreen) urlText(width int) []string {
 		lines = append(lines,
 			lipgloss.Wrap("The provider then redirects to "+s.redirect+". Make that reach this machine by connecting with", width, " "),
 			"",
-			"  "+st.Bold.Render(grant.ForwardCommand(s.port, s.deps.Getenv)),
+			"  "+st.Bold.Render(s.forward),
 			"",
 			lipgloss.Wrap("or press p and paste the address the browser ends on (it fails to load).", width, " "),
 		)

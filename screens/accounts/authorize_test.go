@@ -158,3 +158,25 @@ func redact(f string) string {
 	// The QR code holds the port and the code too.
 	return regexp.MustCompile(`[█▀▄][█▀▄ ]*`).ReplaceAllString(f, "[QR]")
 }
+
+// TestAuthorizeRefusesGrantChangedMeanwhile: the login reads the account
+// afresh and refuses it, as `oidcctl account authorize` does, when its
+// grant no longer needs a person, even though the list still shows the
+// grant it had when loaded.
+func TestAuthorizeRefusesGrantChangedMeanwhile(t *testing.T) {
+	_, e := loginSetup(t)
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("support", "authorization_code")
+	if _, err := e.Reg().EditAccount(context.Background(), "support", func(a *core.Account) error {
+		a.GrantType = core.GrantClientCredentials
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	term.Type("o") // the list has not reloaded: it still offers the login
+	term.WaitFor("✗ The login failed: account support uses the client_credentials grant, which", "needs no login: press g on the list to get a token")
+	st, err := e.DB.TokenState(context.Background(), "support")
+	if err != nil || st.Tokens.AccessToken.IsSet() {
+		t.Fatalf("after a refused login: %+v, %v", st, err)
+	}
+}
