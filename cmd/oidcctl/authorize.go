@@ -60,7 +60,7 @@ pasted back.`,
 			if err != nil {
 				return err
 			}
-			d, err := a.discovery().Get(ctx, p)
+			d, err := a.svc.discovery.Get(ctx, p)
 			if err != nil {
 				return err
 			}
@@ -74,7 +74,7 @@ pasted back.`,
 			case grant.MethodDevice:
 				set, err = a.authorizeDevice(ctx, p, d, acc)
 			case grant.MethodBrowser:
-				set, err = a.grants().AuthorizeLoopback(ctx, p, d, acc, func(url string) error {
+				set, err = a.svc.grants.AuthorizeLoopback(ctx, p, d, acc, func(url string) error {
 					fmt.Fprintf(a.stderr, "Opening the login page in your browser. If it does not open, visit:\n\n  %s\n\nWaiting for the login (Ctrl-C to cancel)...\n", url)
 					if err := browser.OpenURL(url); err != nil {
 						fmt.Fprintf(a.stderr, "Could not open a browser (%v): open the URL above yourself.\n", err)
@@ -107,7 +107,7 @@ pasted back.`,
 }
 
 func (a *app) authorizeDevice(ctx context.Context, p core.Profile, d *discovery.Document, acc core.Account) (core.TokenSet, error) {
-	f, err := a.grants().StartDevice(ctx, p, d, acc)
+	f, err := a.svc.grants.StartDevice(ctx, p, d, acc)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
@@ -129,7 +129,7 @@ func (a *app) authorizeRemote(ctx context.Context, p core.Profile, d *discovery.
 		return core.TokenSet{}, err
 	}
 	defer cb.Close()
-	f, err := a.grants().StartAuthCode(p, d, acc, cb.RedirectURI)
+	f, err := a.svc.grants.StartAuthCode(p, d, acc, cb.RedirectURI)
 	if err != nil {
 		return core.TokenSet{}, err
 	}

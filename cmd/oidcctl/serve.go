@@ -283,6 +283,7 @@ func (f *serveFlags) config() (serve.Config, error) {
 func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	ctx := cmd.Context()
 	a.log = serveLogger(a.stderr, a.logLevel, cmd.Flags().Changed("log-level"))
+	a.watch = serve.NewTokenWatch()
 	if _, err := a.open(ctx); err != nil {
 		return err
 	}
@@ -292,8 +293,8 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 		}
 	}
 	cfg.Store = a.store
-	cfg.Validator = a.validator()
-	cfg.Tokens = a.tokenManager()
+	cfg.Validator, cfg.Discovery, cfg.Keys = a.svc.validator, a.svc.discovery, a.svc.keys
+	cfg.Tokens, cfg.TokenWatch = a.svc.tokens, a.watch
 	cfg.Logger = a.log
 	cfg.Version = version()
 	srv, err := serve.New(ctx, cfg)

@@ -15,7 +15,7 @@ import (
 
 func bareServer(logs *bytes.Buffer) *Server {
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	s := &Server{log: log, metrics: newMetrics(nil, log), recorder: &debuglog.Recorder{}, debugRate: newDebugLimiter(0)}
+	s := &Server{log: log, metrics: newMetrics(nil, NewTokenWatch().refreshes, log), recorder: &debuglog.Recorder{}, debugRate: newDebugLimiter(0)}
 	s.table.Store(&routeTable{webservices: map[string]*route{}})
 	return s
 }

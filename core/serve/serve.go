@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/discovery"
 	"oidcctl/core/jwks"
 	"oidcctl/core/serve/debuglog"
 	"oidcctl/core/tokens"
@@ -67,18 +66,28 @@ const (
 	DefaultShutdownTimeout   = 30 * time.Second
 )
 
-// Config is what a Server is built from. Store and Validator are required.
+// Config is what a Server is built from. Store, Validator, Discovery and
+// Keys are required, and TokenWatch with Tokens. New changes none of
+// them: the caller builds them right, once (cmd/oidcctl's services).
 type Config struct {
 	Store Store
-	// Validator validates incoming tokens. New gives it a discovery.Client
-	// on Store and a jwks.Cache when it has none, and uses them to fetch
-	// the keys of the profiles in use ahead of the first call (/readyz).
+	// Validator validates incoming tokens, with Discovery and Keys.
 	Validator *validate.Validator
+	// Discovery and Keys are the discovery client and key cache the
+	// Validator was built with: serve fetches the keys of the profiles in
+	// use with them ahead of the first call (/readyz).
+	Discovery validate.Discoverer
+	Keys      *jwks.Cache
 	// Tokens hands out the tokens of requester webservices and the token
 	// socket, and is what the refresh scheduler runs. Nil: no requester
-	// webservices, no token socket, no scheduler. New wraps its Grants to
-	// count refreshes for /metrics.
+	// webservices, no token socket, no scheduler.
 	Tokens *tokens.Manager
+	// TokenWatch is the watch whose Observe Tokens was built with
+	// (tokens.Config.Observe): it counts the manager's calls to the
+	// provider for /metrics and has the debugger redact the tokens they
+	// bring. Required with Tokens; nil without means a watch of the
+	// server's own (for the secrets of the profiles and accounts).
+	TokenWatch *TokenWatch
 	// NoScheduler leaves refreshing to another process. Without it, New
 	// refuses a stored refresh schedule that cannot be run (one that
 	// never fires: tokens.ErrBadSchedule).
@@ -173,7 +182,7 @@ type Server struct {
 	tokens    tokenSource
 	debugRate *debugLimiter
 	recorder  *debuglog.Recorder
-	secrets   secretBook // what the debugger redacts by value
+	secrets   *secretBook // what the debugger redacts by value: the TokenWatch's
 
 	table    atomic.Pointer[routeTable]
 	reloadMu sync.Mutex
@@ -190,8 +199,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("serve: no store")
 	}
-	if cfg.Validator == nil {
-		return nil, errors.New("serve: no validator")
+	if cfg.Validator == nil || cfg.Discovery == nil || cfg.Keys == nil {
+		return nil, errors.New("serve: a validator, its discovery client and its key cache are required")
+	}
+	if cfg.Tokens != nil && cfg.TokenWatch == nil {
+		// Without it, tokens the manager obtains would reach the debugger
+		// unredacted until the next poll of the token store.
+		return nil, errors.New("serve: a token manager needs its TokenWatch (tokens.Config.Observe)")
 	}
 	switch cfg.ForwardAuthDebug.Mode {
 	case "":
@@ -211,14 +225,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	v := cfg.Validator
-	if v.Discovery == nil {
-		v.Discovery = &discovery.Client{Cache: cfg.Store, Now: cfg.Now, Logger: s.log}
+	s.docs, s.keys = cfg.Discovery, cfg.Keys
+	watch := cfg.TokenWatch
+	if watch == nil {
+		watch = NewTokenWatch()
 	}
-	if v.Keys == nil {
-		v.Keys = &jwks.Cache{Now: cfg.Now, Logger: s.log}
-	}
-	s.docs, s.keys = v.Discovery, v.Keys
+	s.secrets = &watch.book
 	s.headers = HeaderNames{User: "X-Auth-User", Roles: "X-Auth-Roles", Subject: "X-Auth-Subject"}
 	if h := cfg.Headers; h.User != "" {
 		s.headers.User = h.User
@@ -242,7 +254,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// gets the redirect.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	s.metrics = newMetrics(cfg.Store, s.log)
+	s.metrics = newMetrics(cfg.Store, watch.refreshes, s.log)
 	switch {
 	case cfg.DebugRate == 0:
 		s.debugRate = newDebugLimiter(DefaultDebugRate)
@@ -253,14 +265,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.tokens = noTokens{}
 	if cfg.Tokens != nil {
-		if cfg.Tokens.Grants != nil {
-			cfg.Tokens.Grants = countingGrants{Grants: cfg.Tokens.Grants, m: s.metrics}
-			cfg.Tokens.Grants = secretGrants{Grants: cfg.Tokens.Grants, book: &s.secrets}
-		}
-		if cfg.Tokens.Owner == "" {
-			cfg.Tokens.Owner = tokens.NewOwner()
-		}
-		s.tokens = secretTokens{tokenSource: cfg.Tokens, book: &s.secrets}
+		s.tokens = secretTokens{tokenSource: cfg.Tokens, book: s.secrets}
 	}
 	rec := cfg.DebugWriter
 	s.recorder = &debuglog.Recorder{
