@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -194,54 +195,30 @@ type Server struct {
 	stopping atomic.Bool // Run is stopping: /readyz says no
 }
 
-// New builds a server and loads its routes from the store.
+// New builds a server and loads its routes from the store. It changes
+// nothing in cfg's validator, discovery client, key cache and token
+// manager: it uses them as they were built.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("serve: no store")
+	if err := cfg.check(ctx); err != nil {
+		return nil, err
 	}
-	if cfg.Validator == nil || cfg.Discovery == nil || cfg.Keys == nil {
-		return nil, errors.New("serve: a validator, its discovery client and its key cache are required")
-	}
-	if cfg.Tokens != nil && cfg.TokenWatch == nil {
-		// Without it, tokens the manager obtains would reach the debugger
-		// unredacted until the next poll of the token store.
-		return nil, errors.New("serve: a token manager needs its TokenWatch (tokens.Config.Observe)")
-	}
-	switch cfg.ForwardAuthDebug.Mode {
-	case "":
+	if cfg.ForwardAuthDebug.Mode == "" {
 		cfg.ForwardAuthDebug.Mode = DebugRefused
-	case DebugRefused, DebugAll, DebugOff:
-	default:
-		return nil, fmt.Errorf("serve: forward-auth debug mode %q: want refused, all or off", cfg.ForwardAuthDebug.Mode)
 	}
-	if cfg.Tokens != nil && !cfg.NoScheduler {
-		// A schedule that cannot be run is refused here, with the reason,
-		// rather than found by the scheduler after READY=1.
-		if _, err := tokens.LoadSchedule(ctx, cfg.Store); err != nil {
-			return nil, fmt.Errorf("serve: %w (change it with oidcctl config set)", err)
-		}
-	}
-	s := &Server{cfg: cfg, store: cfg.Store, validator: cfg.Validator, log: cfg.Logger, reloaded: make(chan struct{}, 1)}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	s.docs, s.keys = cfg.Discovery, cfg.Keys
 	watch := cfg.TokenWatch
 	if watch == nil {
 		watch = NewTokenWatch()
 	}
-	s.secrets = &watch.book
-	s.headers = HeaderNames{User: "X-Auth-User", Roles: "X-Auth-Roles", Subject: "X-Auth-Subject"}
-	if h := cfg.Headers; h.User != "" {
-		s.headers.User = h.User
+	s := &Server{
+		cfg: cfg, store: cfg.Store, validator: cfg.Validator, docs: cfg.Discovery, keys: cfg.Keys,
+		log:       cmp.Or(cfg.Logger, slog.Default()),
+		headers:   cfg.Headers.withDefaults(),
+		transport: cfg.Transport,
+		secrets:   &watch.book,
+		tokens:    noTokens{},
+		debugRate: newDebugLimiter(debugRate(cfg.DebugRate)),
+		reloaded:  make(chan struct{}, 1),
 	}
-	if h := cfg.Headers; h.Roles != "" {
-		s.headers.Roles = h.Roles
-	}
-	if h := cfg.Headers; h.Subject != "" {
-		s.headers.Subject = h.Subject
-	}
-	s.transport = cfg.Transport
 	if s.transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = orDefault(cfg.Timeouts.Upstream, DefaultUpstreamTimeout)
@@ -255,15 +232,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	s.metrics = newMetrics(cfg.Store, watch.refreshes, s.log)
-	switch {
-	case cfg.DebugRate == 0:
-		s.debugRate = newDebugLimiter(DefaultDebugRate)
-	case cfg.DebugRate < 0:
-		s.debugRate = newDebugLimiter(0)
-	default:
-		s.debugRate = newDebugLimiter(cfg.DebugRate)
-	}
-	s.tokens = noTokens{}
 	if cfg.Tokens != nil {
 		s.tokens = secretTokens{tokenSource: cfg.Tokens, book: s.secrets}
 	}
@@ -286,6 +254,56 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// check refuses a Config that lacks what New needs, or whose stored
+// refresh schedule cannot be run.
+func (cfg *Config) check(ctx context.Context) error {
+	if cfg.Store == nil {
+		return errors.New("serve: no store")
+	}
+	if cfg.Validator == nil || cfg.Discovery == nil || cfg.Keys == nil {
+		return errors.New("serve: a validator, its discovery client and its key cache are required")
+	}
+	if cfg.Tokens != nil && cfg.TokenWatch == nil {
+		// Without it, tokens the manager obtains would reach the debugger
+		// unredacted until the next poll of the token store.
+		return errors.New("serve: a token manager needs its TokenWatch (tokens.Config.Observe)")
+	}
+	switch cfg.ForwardAuthDebug.Mode {
+	case "", DebugRefused, DebugAll, DebugOff:
+	default:
+		return fmt.Errorf("serve: forward-auth debug mode %q: want refused, all or off", cfg.ForwardAuthDebug.Mode)
+	}
+	if cfg.Tokens != nil && !cfg.NoScheduler {
+		// A schedule that cannot be run is refused here, with the reason,
+		// rather than found by the scheduler after READY=1.
+		if _, err := tokens.LoadSchedule(ctx, cfg.Store); err != nil {
+			return fmt.Errorf("serve: %w (change it with oidcctl config set)", err)
+		}
+	}
+	return nil
+}
+
+// withDefaults fills in the default names of the fields that are "".
+func (h HeaderNames) withDefaults() HeaderNames {
+	return HeaderNames{
+		User:    cmp.Or(h.User, "X-Auth-User"),
+		Roles:   cmp.Or(h.Roles, "X-Auth-Roles"),
+		Subject: cmp.Or(h.Subject, "X-Auth-Subject"),
+	}
+}
+
+// debugRate is the debugger's rate for Config.DebugRate: 0 means
+// DefaultDebugRate, negative no bound (0 for newDebugLimiter).
+func debugRate(rate int) int {
+	switch {
+	case rate == 0:
+		return DefaultDebugRate
+	case rate < 0:
+		return 0
+	}
+	return rate
 }
 
 // Recorder returns the server's debugger writer (tests Sync it).
