@@ -13,7 +13,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/crypt"
-	"oidcctl/core/jwks"
+	"oidcctl/core/serve"
 	"oidcctl/db"
 	"oidcctl/tui"
 )
@@ -40,7 +40,11 @@ type app struct {
 	logLevel string
 	log      *slog.Logger
 	store    *db.DB
-	keyCache *jwks.Cache
+	// svc are the services on store, built by open.
+	svc *services
+	// watch, when set before open (serve), hears of the tokens the token
+	// manager obtains.
+	watch *serve.TokenWatch
 }
 
 // usageError marks an error in how oidcctl was called: exit code 2.
@@ -152,39 +156,52 @@ func (a *app) setup(cmd *cobra.Command, _ []string) error {
 	return nil
 }
 
-// open opens the database, creating it and its key on first use.
+// open opens the database, creating it and its key on first use, and
+// builds the services on it, once per run, logging to a.log.
 func (a *app) open(ctx context.Context) (core.Registry, error) {
+	if a.svc == nil {
+		store, err := a.openStore(ctx)
+		if err != nil {
+			return core.Registry{}, err
+		}
+		a.svc = newServices(store, a.log, a.watch)
+	}
+	return core.Registry{Store: a.store}, nil
+}
+
+// openStore opens the database, creating it and its key on first use.
+func (a *app) openStore(ctx context.Context) (*db.DB, error) {
 	if a.store != nil {
-		return core.Registry{Store: a.store}, nil
+		return a.store, nil
 	}
 	path, err := db.ResolvePath(a.dbFlag, a.getenv)
 	if err != nil {
-		return core.Registry{}, err
+		return nil, err
 	}
 	keyPath, create := crypt.KeyLocation(path, a.getenv)
 	// A database that holds sealed secrets needs its own key: a new one
 	// would be left behind and then refused as "does not fit".
 	sealedBy, err := db.SealedBy(ctx, path)
 	if err != nil {
-		return core.Registry{}, err
+		return nil, err
 	}
 	key, err := crypt.LoadKey(keyPath, create && sealedBy == "")
 	if errors.Is(err, fs.ErrNotExist) && sealedBy != "" {
-		return core.Registry{}, &crypt.MissingKeyError{Path: keyPath, Database: path, SealedBy: sealedBy}
+		return nil, &crypt.MissingKeyError{Path: keyPath, Database: path, SealedBy: sealedBy}
 	}
 	if err != nil {
-		return core.Registry{}, err
+		return nil, err
 	}
 	if key.Warning != "" {
 		a.log.Warn(key.Warning)
 	}
 	store, err := db.OpenWith(ctx, path, key, db.Options{Log: a.log})
 	if err != nil {
-		return core.Registry{}, err
+		return nil, err
 	}
 	a.log.Debug("database open", "path", path, "key", keyPath, "key_id", key.ID())
 	a.store = store
-	return core.Registry{Store: store}, nil
+	return store, nil
 }
 
 // noArgs, exactArgs: cobra's argument checks, as usage errors.

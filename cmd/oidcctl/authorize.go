@@ -79,7 +79,7 @@ next one read). The console's authorize screen runs the same login.`,
 // logins returns the login runner of this run: the browser method opens
 // the system's browser.
 func (a *app) logins() *login.Runner {
-	return &login.Runner{Store: a.store, Discovery: a.discovery(), Grants: a.grants(), Getenv: a.getenv, OpenBrowser: browser.OpenURL}
+	return &login.Runner{Store: a.store, Discovery: a.svc.discovery, Grants: a.svc.grants, Getenv: a.getenv, OpenBrowser: browser.OpenURL}
 }
 
 // cliPrompter prints the steps of a login on w and reads pasted redirect

@@ -29,12 +29,24 @@ import (
 // standard input and output are a terminal; otherwise (a pipe, CI, cron) a
 // short text summary of what the database holds and the next step to take.
 func (a *app) runConsole(cmd *cobra.Command, _ []string) error {
+	if !isTerminal(a.stdin) || !isTerminal(a.stdout) {
+		reg, err := a.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return a.summary(cmd.Context(), reg)
+	}
+	// The database is opened with the log on standard error, so that a
+	// warning about its key shows before the screen does.
+	if _, err := a.openStore(cmd.Context()); err != nil {
+		return err
+	}
+	// Log lines on standard error would tear the screen; what goes wrong
+	// is shown on the screen instead. The services are built after.
+	a.log = slog.New(slog.DiscardHandler)
 	reg, err := a.open(cmd.Context())
 	if err != nil {
 		return err
-	}
-	if !isTerminal(a.stdin) || !isTerminal(a.stdout) {
-		return a.summary(cmd.Context(), reg)
 	}
 	return a.console(cmd.Context(), reg)
 }
@@ -47,29 +59,19 @@ func isTerminal(f any) bool {
 
 // console runs the console on the open store until the person quits.
 func (a *app) console(ctx context.Context, reg core.Registry) error {
-	// Log lines on standard error would tear the screen; what goes wrong
-	// is shown on the screen instead.
-	a.log = slog.New(slog.DiscardHandler)
 	browser.Stdout, browser.Stderr = io.Discard, io.Discard
 	d := a.consoleDeps(reg)
 	return tui.Run(ctx, a.stdin, a.stdout, tui.Options{Getenv: a.getenv, Styles: &d.Styles}, consoleScreens(d)...)
 }
 
-// consoleDeps builds what the screens are made with, sharing one
-// discovery client (and its cache) and one key cache between them.
+// consoleDeps is what the screens are made with: the run's services.
 func (a *app) consoleDeps(reg core.Registry) screens.Deps {
-	disc := a.discovery()
-	grants := a.grants()
-	m := a.tokenManager()
-	m.Discovery, m.Grants = disc, grants
-	v := a.validator()
-	v.Discovery = disc
 	return screens.Deps{
 		Registry:    reg,
-		Discovery:   disc,
-		Tokens:      m,
-		Grants:      grants,
-		Validator:   v,
+		Discovery:   a.svc.discovery,
+		Tokens:      a.svc.tokens,
+		Grants:      a.svc.grants,
+		Validator:   a.svc.validator,
 		Styles:      tui.StylesFromEnv(a.getenv),
 		Getenv:      a.getenv,
 		OpenBrowser: browser.OpenURL,

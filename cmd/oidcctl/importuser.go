@@ -101,11 +101,11 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 					return usagef("--user-map: %w", err)
 				}
 			}
-			d, err := a.discovery().Get(ctx, p)
+			d, err := a.svc.discovery.Get(ctx, p)
 			if err != nil {
 				return err
 			}
-			set, err := a.grants().Obtain(ctx, p, d, acc)
+			set, err := a.svc.grants.Obtain(ctx, p, d, acc)
 			if err != nil {
 				return err
 			}
@@ -113,7 +113,7 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 			if !tok.IsSet() {
 				return fmt.Errorf("the provider sent no %s (ask for the openid scope to get an id_token)", acc.TokenType)
 			}
-			r := a.validator().ValidateWith(ctx, p, tok.Reveal(), validate.Options{Detail: true, DryRun: dryRun})
+			r := a.svc.validator.ValidateWith(ctx, p, tok.Reveal(), validate.Options{Detail: true, DryRun: dryRun})
 			if !quiet {
 				if err := a.printInspection([]*validate.Result{r}, true); err != nil {
 					return err

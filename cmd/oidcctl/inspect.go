@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"oidcctl/core"
-	"oidcctl/core/jwks"
 	"oidcctl/core/validate"
 	"oidcctl/tui"
 )
@@ -23,24 +22,6 @@ import (
 // exitRefused is the exit code of token inspect for a token that would be
 // refused, so that scripts can tell it from an error.
 const exitRefused = 3
-
-// validator returns the validator of this run, on the open store.
-func (a *app) validator() *validate.Validator {
-	return &validate.Validator{
-		Discovery: a.discovery(),
-		Keys:      a.keys(),
-		Users:     a.store,
-		Logger:    a.log,
-	}
-}
-
-// keys returns the key cache of this run.
-func (a *app) keys() *jwks.Cache {
-	if a.keyCache == nil {
-		a.keyCache = &jwks.Cache{Logger: a.log}
-	}
-	return a.keyCache
-}
 
 func (a *app) tokenInspect() *cobra.Command {
 	var account, profile string
@@ -84,7 +65,7 @@ Exit codes: 0 accepted, 3 refused, 1 for other errors.`,
 			} else if len(profiles) == 0 {
 				return errors.New("no profile to check the token against: add one with oidcctl profile add")
 			}
-			v := a.validator()
+			v := a.svc.validator
 			results := make([]*validate.Result, len(profiles))
 			for i, p := range profiles {
 				results[i] = v.Inspect(ctx, p, token)
@@ -108,7 +89,7 @@ func (a *app) tokenToInspect(ctx context.Context, args []string, account string,
 		if err != nil {
 			return "", err
 		}
-		set, err := a.tokenManager().Token(ctx, acc.Name)
+		set, err := a.svc.tokens.Token(ctx, acc.Name)
 		if err != nil {
 			return "", err
 		}
@@ -265,11 +246,11 @@ was last fetched.`,
 			if err != nil {
 				return err
 			}
-			d, err := a.discovery().Get(ctx, p)
+			d, err := a.svc.discovery.Get(ctx, p)
 			if err != nil {
 				return err
 			}
-			_, info, err := a.keys().Set(ctx, p, d.JWKSURI)
+			_, info, err := a.svc.keys.Set(ctx, p, d.JWKSURI)
 			if err != nil {
 				return err
 			}

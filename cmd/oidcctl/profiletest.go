@@ -15,10 +15,6 @@ import (
 
 // discovery returns the discovery client of this run, sharing the
 // database's cache.
-func (a *app) discovery() *discovery.Client {
-	return &discovery.Client{Cache: a.store, Logger: a.log}
-}
-
 func (a *app) profileTest() *cobra.Command {
 	return &cobra.Command{
 		Use:   "test NAME",
@@ -39,7 +35,7 @@ used.`,
 			if err != nil {
 				return err
 			}
-			report, testErr := a.discovery().Test(cmd.Context(), p)
+			report, testErr := a.svc.discovery.Test(cmd.Context(), p)
 			if a.output == "json" {
 				out := struct {
 					Profile string `json:"profile"`

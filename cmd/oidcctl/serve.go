@@ -98,6 +98,13 @@ SIGHUP. Logs are JSON when standard error is not a terminal.`,
 			return a.serve(cmd, f, cfg)
 		},
 	}
+	f.register(cmd)
+	cmd.AddCommand(a.serveStatus())
+	return cmd
+}
+
+// register defines the flags of oidcctl serve on cmd.
+func (f *serveFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8085", "address of the HTTP server (host:port)")
 	fs.StringVar(&f.socket, "socket", "", "path of the token socket (none when empty); its directory must exist")
@@ -117,8 +124,6 @@ SIGHUP. Logs are JSON when standard error is not a terminal.`,
 	fs.DurationVar(&f.reloadInterval, "reload-interval", serve.DefaultReloadInterval, "how often the database is asked for configuration changes")
 	fs.BoolVar(&f.noScheduler, "no-scheduler", false, "do not refresh tokens on the schedule (another process does)")
 	fs.BoolVar(&f.printUnit, "print-unit", false, "print the systemd unit and exit")
-	cmd.AddCommand(a.serveStatus())
-	return cmd
 }
 
 // serveStatusJSON is the -o json form of a serve instance's status.
@@ -283,6 +288,7 @@ func (f *serveFlags) config() (serve.Config, error) {
 func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	ctx := cmd.Context()
 	a.log = serveLogger(a.stderr, a.logLevel, cmd.Flags().Changed("log-level"))
+	a.watch = serve.NewTokenWatch()
 	if _, err := a.open(ctx); err != nil {
 		return err
 	}
@@ -292,8 +298,8 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 		}
 	}
 	cfg.Store = a.store
-	cfg.Validator = a.validator()
-	cfg.Tokens = a.tokenManager()
+	cfg.Validator, cfg.Discovery, cfg.Keys = a.svc.validator, a.svc.discovery, a.svc.keys
+	cfg.Tokens, cfg.TokenWatch = a.svc.tokens, a.watch
 	cfg.Logger = a.log
 	cfg.Version = version()
 	srv, err := serve.New(ctx, cfg)

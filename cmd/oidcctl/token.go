@@ -7,39 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/spf13/cobra"
 
 	"oidcctl/core"
 	"oidcctl/core/config"
-	"oidcctl/core/discovery"
-	"oidcctl/core/grant"
 	"oidcctl/core/tokens"
 	"oidcctl/tui"
 )
-
-// tokenManager returns the token manager of this run, on the open store.
-func (a *app) tokenManager() *tokens.Manager {
-	return &tokens.Manager{
-		Store:     a.store,
-		Discovery: a.discovery(),
-		Grants:    a.grants(),
-		Owner:     tokens.NewOwner(),
-		Logger:    a.log,
-	}
-}
-
-// grants returns the grant client of this run; id_tokens are verified
-// with the run's key cache.
-func (a *app) grants() *grant.Client {
-	return &grant.Client{
-		Logger: a.log,
-		Keys: func(ctx context.Context, p core.Profile, d *discovery.Document) (jwk.Set, error) {
-			set, _, err := a.keys().Set(ctx, p, d.JWKSURI)
-			return set, err
-		},
-	}
-}
 
 // noteInterrupt tells, when ctx ends before done is called, that a
 // renewal under way is finished first (tokens.Manager never abandons one
@@ -108,7 +82,7 @@ quit at once.`,
 				return err
 			}
 			done := a.noteInterrupt(cmd.Context())
-			set, err := a.tokenManager().Token(cmd.Context(), acc.Name)
+			set, err := a.svc.tokens.Token(cmd.Context(), acc.Name)
 			done()
 			if err != nil {
 				return err
@@ -294,7 +268,7 @@ func (a *app) tokenRefresh() *cobra.Command {
 			if _, err := a.open(cmd.Context()); err != nil {
 				return err
 			}
-			m := a.tokenManager()
+			m := a.svc.tokens
 			if !due {
 				done := a.noteInterrupt(cmd.Context())
 				set, err := m.Refresh(cmd.Context(), args[0])
@@ -379,7 +353,7 @@ if revoking the access token then fails, the command says so and exits 1.`,
 			if _, err := a.open(cmd.Context()); err != nil {
 				return err
 			}
-			r, err := a.tokenManager().Revoke(cmd.Context(), args[0])
+			r, err := a.svc.tokens.Revoke(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

@@ -44,7 +44,8 @@
 // # What a caller learns
 //
 // Refusals and failures (401, 403, 502, 503) carry the RFC 6750 error code
-// and a generic description (validate.Reason.Description) with the request
+// and a generic description (validate.Reason.Description; what a refused
+// token means over HTTP is one table, validate.Reason.HTTP) with the request
 // id, in the body and in WWW-Authenticate; the reason and its detail, which
 // name the profile, its key set and key ids, its restrictions, an
 // upstream's URL and socket address, go to the debugger and the log only.

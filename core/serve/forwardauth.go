@@ -18,7 +18,7 @@ const (
 )
 
 // forwardAuth answers a reverse proxy's question: may this request pass?
-func (s *Server) forwardAuth(c *call) {
+func (s *Server) forwardAuth(c *call) error {
 	c.direction = core.DirectionForwardAuth
 	r := c.r
 	if m := firstHeader(r, "X-Forwarded-Method", "X-Original-Method"); m != "" {
@@ -48,8 +48,7 @@ func (s *Server) forwardAuth(c *call) {
 	}
 	token, err := bearerToken(r)
 	if err != nil {
-		c.refuseTwoAuthorizations()
-		return
+		return twoAuthorizations()
 	}
 	p, ok := c.table.profiles[name]
 	if !ok {
@@ -60,29 +59,29 @@ func (s *Server) forwardAuth(c *call) {
 		if name == "" {
 			detail = "forward-auth: no profile: call /auth?profile=NAME, or start serve with --auth-profile"
 		}
-		c.logError("forward-auth misconfigured", errors.New(detail))
 		reason := validate.ReasonMalformed
 		if token == "" {
 			reason = validate.ReasonMissing
 		}
-		c.outcome, c.verdict, c.reason = outcomeError, verdictError, detail
-		s.answerRefusal(c, &validate.Result{Reason: reason})
-		return
+		e := refusal(&validate.Result{Reason: reason})
+		e.outcome, e.verdict, e.detail = outcomeError, verdictError, detail
+		return e.logged("forward-auth misconfigured", errors.New(detail))
 	}
 	res := s.validate(c, p, token)
 	if !res.Accepted() {
-		s.refuse(c, res)
-		return
+		return refusal(res)
 	}
 	h := c.w.Header()
 	s.setUserHeaders(h, res)
 	h.Set("Cache-Control", "no-store")
 	c.outcome = outcomeAccepted
 	c.w.WriteHeader(http.StatusOK)
+	return nil
 }
 
 // validate validates the call's token with a profile, timing it, and
-// notes the verdict on the call.
+// notes the user on the call; refusal turns a refused result into the
+// answer.
 func (s *Server) validate(c *call, p core.Profile, token string) *validate.Result {
 	if token != "" {
 		c.secrets = append(c.secrets, token)
@@ -91,58 +90,10 @@ func (s *Server) validate(c *call, p core.Profile, token string) *validate.Resul
 	res := s.validator.Validate(c.r.Context(), p, token)
 	s.metrics.validation.WithLabelValues(p.Name).Observe(s.now().Sub(start).Seconds())
 	c.user = login(res)
-	switch {
-	case res.Accepted():
-		c.verdict = verdictAccepted
-		c.reason = ""
-	case res.Status() >= 500:
-		c.verdict, c.reason = verdictError, string(res.Reason)+": "+res.Message
-	default:
-		c.verdict, c.reason = verdictRefused, string(res.Reason)+": "+res.Message
+	if res.Accepted() {
+		c.verdict, c.reason = verdictAccepted, ""
 	}
 	return res
-}
-
-// refuse answers a refused (or unjudged) token: 401/403 with the RFC 6750
-// challenge, or 503/500 when oidcctl could not judge it. The reason and
-// its detail (c.reason) go to the log and the debugger.
-func (s *Server) refuse(c *call, res *validate.Result) {
-	if res.Status() >= 500 {
-		c.outcome = outcomeUnavailable
-		c.logError("cannot judge a token", fmt.Errorf("%s: %s", res.Reason, res.Message))
-	} else {
-		c.outcome = outcomeRefused
-		s.log.Info("token refused", "webservice", c.webservice, "request_id", c.id, "method", c.r.Method,
-			"path", quotePath(c.r.URL.Path), "profile", res.Profile, "reason", string(res.Reason), "detail", res.Message)
-	}
-	s.answerRefusal(c, res)
-}
-
-// answerRefusal writes the answer to a refused token. The caller, who may
-// not be authenticated, learns the RFC 6750 error code and a generic
-// description (validate.Reason.Description), never the detail: it names
-// the profile, the key set and its key ids, the restrictions.
-func (s *Server) answerRefusal(c *call, res *validate.Result) {
-	status := res.Status()
-	code := res.Reason.ErrorCode()
-	switch {
-	case status >= 500 && code == "":
-		code = "temporarily_unavailable"
-		if status == http.StatusInternalServerError {
-			code = "server_error"
-		}
-	case code == "":
-		code = "invalid_request"
-		c.w.Header().Set("WWW-Authenticate", res.WWWAuthenticate())
-	default:
-		c.w.Header().Set("WWW-Authenticate", res.WWWAuthenticate())
-	}
-	c.w.Header().Set("Cache-Control", "no-store")
-	writeJSON(c.w, status, map[string]string{
-		"error":             code,
-		"error_description": res.Reason.Description(),
-		"request_id":        c.id,
-	})
 }
 
 // setUserHeaders sets the user of an accepted token on h.

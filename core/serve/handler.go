@@ -48,19 +48,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.protect(w, r, s.dispatch)
 }
 
-func (s *Server) dispatch(c *call) {
+func (s *Server) dispatch(c *call) error {
 	p := c.r.URL.Path
 	switch {
 	case p == "/auth" || strings.HasPrefix(p, "/auth/"):
-		s.forwardAuth(c)
+		return s.forwardAuth(c)
 	case strings.HasPrefix(p, "/ws/"):
-		s.provider(c)
+		return s.provider(c)
 	case strings.HasPrefix(p, "/invoke/"):
-		s.requester(c)
-	default:
-		c.outcome = outcomeNotFound
-		c.fail(http.StatusNotFound, "not_found", fmt.Sprintf("no route %s: oidcctl serves /auth, /ws/WEBSERVICE/…, /invoke/WEBSERVICE, /healthz, /readyz and /metrics", quotePath(p)))
+		return s.requester(c)
 	}
+	return notFound(fmt.Sprintf("no route %s: oidcctl serves /auth, /ws/WEBSERVICE/…, /invoke/WEBSERVICE, /healthz, /readyz and /metrics", quotePath(p)))
 }
 
 // call is one request as it goes through the server.
@@ -98,10 +96,10 @@ type capture struct {
 }
 
 // protect runs h for the request with the call bookkeeping around it:
-// the request id, the in-flight gauge, metrics and the debugger entry
-// when it returns, and a recover that answers 500 and logs the panic
-// once, with the webservice and request id.
-func (s *Server) protect(w http.ResponseWriter, r *http.Request, h func(*call)) {
+// the request id, the in-flight gauge, the answer to the error h returns,
+// metrics and the debugger entry when it returns, and a recover that
+// answers 500 and logs the panic once, with the webservice and request id.
+func (s *Server) protect(w http.ResponseWriter, r *http.Request, h func(*call) error) {
 	c := &call{
 		s:      s,
 		w:      &responseWriter{ResponseWriter: w},
@@ -126,15 +124,13 @@ func (s *Server) protect(w http.ResponseWriter, r *http.Request, h func(*call)) 
 			}
 			s.log.Error("panic while serving a request", "webservice", c.webservice, "request_id", c.id,
 				"method", r.Method, "path", quotePath(r.URL.Path), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			c.outcome, c.verdict = outcomeError, "error"
-			c.reason = fmt.Sprintf("internal error: %v", v)
-			if c.w.status == 0 {
-				c.fail(http.StatusInternalServerError, "server_error", "oidcctl failed to serve this request; the log has the details under request id "+c.id)
-			}
+			c.answer(fmt.Errorf("%v", v))
 			c.finish()
 		}
 	}()
-	h(c)
+	if err := h(c); err != nil {
+		c.answer(err)
+	}
 	c.finish()
 }
 
@@ -202,16 +198,6 @@ func (c *call) finish() {
 		BodiesTruncated: reqCut || respCut,
 	}
 	s.recorder.Record(e)
-}
-
-// fail answers with a JSON error: {"error", "error_description",
-// "request_id"}. The description becomes the call's reason unless one
-// is set.
-func (c *call) fail(status int, code, description string) {
-	if c.reason == "" {
-		c.reason = description
-	}
-	writeJSON(c.w, status, map[string]string{"error": code, "error_description": description, "request_id": c.id})
 }
 
 // logError logs a failure of the call once, with its webservice and

@@ -15,7 +15,7 @@ import (
 
 func bareServer(logs *bytes.Buffer) *Server {
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	s := &Server{log: log, metrics: newMetrics(nil, log), recorder: &debuglog.Recorder{}, debugRate: newDebugLimiter(0)}
+	s := &Server{log: log, metrics: newMetrics(nil, NewTokenWatch().refreshes, log), recorder: &debuglog.Recorder{}, debugRate: newDebugLimiter(0)}
 	s.table.Store(&routeTable{webservices: map[string]*route{}})
 	return s
 }
@@ -28,11 +28,12 @@ func TestPanicIsRecovered(t *testing.T) {
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", "/ws/tickets/x", nil)
 	req.Header.Set("X-Request-Id", "req-42")
-	s.protect(rec, req, func(c *call) {
+	s.protect(rec, req, func(c *call) error {
 		c.webservice = "tickets"
 		c.startCapture(core.DebugSettings{Enabled: true})
 		var ws []string
 		_ = ws[len(c.webservice)] // index out of range: a runtime panic
+		return nil
 	})
 	if rec.Code != 500 || rec.Header().Get("X-Request-Id") != "req-42" {
 		t.Fatalf("%d %v", rec.Code, rec.Header())
@@ -52,7 +53,7 @@ func TestPanicIsRecovered(t *testing.T) {
 	}
 	// A panic after the answer started does not write a second one.
 	rec = httptest.NewRecorder()
-	s.protect(rec, req, func(c *call) {
+	s.protect(rec, req, func(c *call) error {
 		c.w.WriteHeader(202)
 		panic("late")
 	})
@@ -65,7 +66,7 @@ func TestPanicIsRecovered(t *testing.T) {
 			t.Fatalf("recovered %v, want ErrAbortHandler passed on", v)
 		}
 	}()
-	s.protect(httptest.NewRecorder(), req, func(*call) { panic(http.ErrAbortHandler) })
+	s.protect(httptest.NewRecorder(), req, func(*call) error { panic(http.ErrAbortHandler) })
 }
 
 func TestRouteMatch(t *testing.T) {

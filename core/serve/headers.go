@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -71,15 +72,15 @@ func bearerToken(r *http.Request) (string, error) {
 	return strings.TrimSpace(token), nil
 }
 
-// refuseTwoAuthorizations answers a request with several Authorization
-// headers: 400 invalid_request with the RFC 6750 challenge.
-func (c *call) refuseTwoAuthorizations() {
-	c.outcome, c.verdict = outcomeBadRequest, verdictRefused
-	c.reason = "invalid_request: " + errTwoAuthorizations.Error() + "; the request is refused rather than one of them picked"
-	c.s.log.Info("request refused", "webservice", c.webservice, "request_id", c.id, "reason", c.reason)
+// twoAuthorizations is the answer to a request with several
+// Authorization headers: 400 invalid_request with the RFC 6750 challenge.
+func twoAuthorizations() *callError {
 	const description = "The request is malformed: send exactly one Authorization header."
-	c.w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request", error_description="`+description+`"`)
-	c.fail(http.StatusBadRequest, "invalid_request", description)
+	detail := "invalid_request: " + errTwoAuthorizations.Error() + "; the request is refused rather than one of them picked"
+	e := &callError{status: http.StatusBadRequest, code: "invalid_request", description: description, detail: detail,
+		outcome: outcomeBadRequest, verdict: verdictRefused,
+		logMsg: "request refused", logLevel: slog.LevelInfo, logAttrs: []any{"reason", detail}}
+	return e.with("WWW-Authenticate", `Bearer error="invalid_request", error_description="`+description+`"`)
 }
 
 // reservedHeaders are headers that serve itself reads from callers or that

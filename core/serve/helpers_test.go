@@ -23,7 +23,6 @@ import (
 	"oidcctl/core/oidctest"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
-	"oidcctl/core/validate"
 	"oidcctl/db"
 )
 
@@ -144,25 +143,17 @@ func startWith(t *testing.T, setup func(h *harness), opts ...option) *harness {
 	}
 
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.tokens = &tokens.Manager{
-		Store:     h.store,
-		Discovery: &discovery.Client{Cache: h.store, Logger: logger},
-		Grants:    &grant.Client{Logger: logger},
-		Owner:     "serve-test",
-		Now:       h.clock.Now,
-		Logger:    logger,
-	}
-	cfg := serve.Config{
+	sv := newServices(h.store, h.clock.Now, "serve-test", logger)
+	h.tokens = sv.tokens
+	cfg := sv.config(serve.Config{
 		Store:          h.store,
-		Validator:      &validate.Validator{Users: h.store, Logger: logger},
-		Tokens:         h.tokens,
 		NoScheduler:    true,
 		DefaultProfile: "op",
 		ReloadInterval: 50 * time.Millisecond,
 		Now:            h.clock.Now,
 		Logger:         logger,
 		DebugWriter:    serve.DebugWriter{FlushInterval: 20 * time.Millisecond},
-	}
+	})
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -17,7 +17,6 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
-	"oidcctl/core/validate"
 )
 
 // A webservice added after the start is served without a restart, by the
@@ -146,7 +145,7 @@ func TestShutdownTimeout(t *testing.T) {
 func TestHealthReadyMetrics(t *testing.T) {
 	h := startWith(t, func(h *harness) {
 		// An account with tokens, for the expiry metric.
-		_, err := (&tokens.Manager{Store: h.store, Discovery: discoveryOf(h), Grants: grantsOf(), Owner: "x"}).Token(context.Background(), "billing")
+		_, err := tokens.New(tokens.Config{Store: h.store, Discovery: discoveryOf(h), Grants: grantsOf(), Owner: "x"}).Token(context.Background(), "billing")
 		must(t, err)
 	})
 	tok := h.serviceToken("openid")
@@ -285,10 +284,16 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		t.Fatalf("no store: %v", err)
 	}
 	h := start(t)
-	if _, err := serve.New(ctx, serve.Config{Store: h.store}); err == nil || !strings.Contains(err.Error(), "no validator") {
+	if _, err := serve.New(ctx, serve.Config{Store: h.store}); err == nil || !strings.Contains(err.Error(), "validator") {
 		t.Fatalf("no validator: %v", err)
 	}
-	cfg := serve.Config{Store: h.store, Validator: &validate.Validator{}}
+	sv := newServices(h.store, nil, "x", nil)
+	noWatch := sv.config(serve.Config{Store: h.store, NoScheduler: true})
+	noWatch.TokenWatch = nil
+	if _, err := serve.New(ctx, noWatch); err == nil || !strings.Contains(err.Error(), "TokenWatch") {
+		t.Fatalf("a token manager without its watch: %v", err)
+	}
+	cfg := sv.config(serve.Config{Store: h.store})
 	cfg.ForwardAuthDebug.Mode = "sometimes"
 	if _, err := serve.New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "sometimes") {
 		t.Fatalf("bad debug mode: %v", err)

@@ -11,8 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"oidcctl/core"
-	"oidcctl/core/discovery"
-	"oidcctl/core/tokens"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own
@@ -32,7 +30,9 @@ type metrics struct {
 	debugSkipped  *prometheus.CounterVec
 }
 
-func newMetrics(store core.TokenStore, log *slog.Logger) *metrics {
+// newMetrics builds the metrics; refreshes are counted by the server's
+// TokenWatch.
+func newMetrics(store core.TokenStore, refreshes *prometheus.CounterVec, log *slog.Logger) *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		registry: reg,
@@ -50,10 +50,7 @@ func newMetrics(store core.TokenStore, log *slog.Logger) *metrics {
 			Help:    "Time to validate an incoming token, by profile (cached results take about a microsecond).",
 			Buckets: []float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .005, .01, .05, .1, .5, 1, 5},
 		}, []string{"profile"}),
-		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "oidcctl_token_refreshes_total",
-			Help: "Tokens obtained or refreshed at the provider for functional accounts, by account, grant (refresh or obtain) and result (success or failure).",
-		}, []string{"account", "grant", "result"}),
+		refreshes: refreshes,
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "oidcctl_config_reloads_total",
 			Help: "Loads of the configuration (profiles, accounts, webservices) from the database, by result.",
@@ -113,29 +110,4 @@ func (e *expiryCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(expiryDesc, prometheus.GaugeValue, float64(exp.UnixMilli())/1000, st.Account)
 		}
 	}
-}
-
-// countingGrants counts the token manager's calls to the provider.
-type countingGrants struct {
-	tokens.Grants
-	m *metrics
-}
-
-func (g countingGrants) Obtain(ctx context.Context, p core.Profile, d *discovery.Document, a core.Account) (core.TokenSet, error) {
-	set, err := g.Grants.Obtain(ctx, p, d, a)
-	g.m.refreshes.WithLabelValues(a.Name, "obtain", result(err)).Inc()
-	return set, err
-}
-
-func (g countingGrants) Refresh(ctx context.Context, p core.Profile, d *discovery.Document, a core.Account, rt core.Secret) (core.TokenSet, error) {
-	set, err := g.Grants.Refresh(ctx, p, d, a, rt)
-	g.m.refreshes.WithLabelValues(a.Name, "refresh", result(err)).Inc()
-	return set, err
-}
-
-func result(err error) string {
-	if err != nil {
-		return "failure"
-	}
-	return "success"
 }

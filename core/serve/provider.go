@@ -15,7 +15,7 @@ type callKey struct{}
 
 // provider serves /ws/NAME/…: route, method, size, token, then the
 // upstream.
-func (s *Server) provider(c *call) {
+func (s *Server) provider(c *call) error {
 	c.direction = core.DirectionIncoming
 	r := c.r
 	name, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/ws/"), "/")
@@ -24,9 +24,7 @@ func (s *Server) provider(c *call) {
 	}
 	rt, ok := c.table.webservices[name]
 	if !ok || rt.Kind != core.Provider {
-		c.outcome = outcomeNotFound
-		c.fail(http.StatusNotFound, "not_found", fmt.Sprintf("no provider webservice %s", quotePath(name)))
-		return
+		return notFound(fmt.Sprintf("no provider webservice %s", quotePath(name)))
 	}
 	c.webservice = name
 	c.startCapture(rt.Debug)
@@ -34,40 +32,31 @@ func (s *Server) provider(c *call) {
 		r.Body = teeBody{ReadCloser: r.Body, buf: c.capture.req}
 	}
 	if _, ok := rt.match(rest); !ok {
-		c.outcome = outcomeNotFound
-		c.fail(http.StatusNotFound, "not_found", fmt.Sprintf("webservice %q has no route %s; its route is %s", name, quotePath(rest), rt.Route))
-		return
+		return notFound(fmt.Sprintf("webservice %q has no route %s; its route is %s", name, quotePath(rest), rt.Route))
 	}
 	if !rt.allows(r.Method) {
-		c.outcome = outcomeMethodNotAllowed
-		c.w.Header().Set("Allow", strings.Join(rt.Methods, ", "))
-		c.fail(http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("webservice %q takes %s, not %s", name, strings.Join(rt.Methods, ", "), r.Method))
-		return
+		return (&callError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", outcome: outcomeMethodNotAllowed,
+			description: fmt.Sprintf("webservice %q takes %s, not %s", name, strings.Join(rt.Methods, ", "), r.Method)}).
+			with("Allow", strings.Join(rt.Methods, ", "))
 	}
 	limit := orDefault(s.cfg.MaxBodySize, DefaultMaxBodySize)
 	if r.ContentLength > limit {
-		c.outcome = outcomeTooLarge
-		c.fail(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is %d bytes, more than the limit of %d", r.ContentLength, limit))
-		return
+		return tooLarge(fmt.Sprintf("the body is %d bytes, more than the limit of %d", r.ContentLength, limit))
 	}
 	token, err := bearerToken(r)
 	if err != nil {
-		c.refuseTwoAuthorizations()
-		return
+		return twoAuthorizations()
 	}
 	p, ok := c.table.profiles[rt.Profile]
 	if !ok {
-		c.outcome, c.verdict = outcomeError, verdictError
 		err := fmt.Errorf("profile %q of webservice %q does not exist", rt.Profile, name)
-		c.reason = err.Error()
-		c.logError("webservice misconfigured", err)
-		c.fail(http.StatusInternalServerError, "server_error", "The webservice is misconfigured; the log has the details under the request id.")
-		return
+		return (&callError{status: http.StatusInternalServerError, code: "server_error", outcome: outcomeError, verdict: verdictError,
+			description: "The webservice is misconfigured; the log has the details under the request id.", detail: err.Error()}).
+			logged("webservice misconfigured", err)
 	}
 	res := s.validate(c, p, token)
 	if !res.Accepted() {
-		s.refuse(c, res)
-		return
+		return refusal(res)
 	}
 	c.outcome = outcomeAccepted
 	if r.Body != nil && r.Body != http.NoBody {
@@ -76,6 +65,7 @@ func (s *Server) provider(c *call) {
 	// The rewrite and error handler find the call and the user here.
 	ctx := context.WithValue(r.Context(), callKey{}, &proxyCall{call: c, rest: rest, user: login(res), roles: strings.Join(res.Roles, ","), subject: res.Subject})
 	rt.proxy.ServeHTTP(c.w, r.WithContext(ctx))
+	return nil
 }
 
 // proxyCall is what the proxy's rewrite and error handler need.
@@ -112,25 +102,22 @@ func (s *Server) rewrite(rt *route, pr *httputil.ProxyRequest) {
 // proxyError answers a call whose upstream failed: 413 when the body
 // went over the limit, 502 with the reason otherwise.
 func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	pc := r.Context().Value(callKey{}).(*proxyCall)
-	c := pc.call
-	var tooLarge *http.MaxBytesError
+	c := r.Context().Value(callKey{}).(*proxyCall).call
+	var over *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge):
-		c.outcome = outcomeTooLarge
-		c.reason = fmt.Sprintf("the body is more than the limit of %d bytes", tooLarge.Limit)
-		c.fail(http.StatusRequestEntityTooLarge, "too_large", c.reason)
+	case errors.As(err, &over):
+		description := fmt.Sprintf("the body is more than the limit of %d bytes", over.Limit)
+		e := tooLarge(description)
+		e.detail = description
+		c.answer(e)
 	case r.Context().Err() != nil:
 		// The caller went away; nobody reads an answer.
-		c.outcome = outcomeClientGone
-		c.reason = "the caller went away: " + err.Error()
-		c.w.WriteHeader(499)
+		c.answer(clientGone(err))
 	default:
-		c.outcome = outcomeUpstreamError
-		c.reason = fmt.Sprintf("upstream %s: %v", c.table.webservices[c.webservice].Upstream, err)
-		c.logError("upstream failed", err)
 		// The upstream's URL and address are for the debugger and the
 		// log, not for the caller.
-		c.fail(http.StatusBadGateway, "bad_gateway", "The upstream did not answer; the debugger and the log have the details under the request id.")
+		e := badGateway("upstream", fmt.Sprintf("upstream %s: %v", c.table.webservices[c.webservice].Upstream, err), err)
+		e.verdict = "" // the token was accepted
+		c.answer(e)
 	}
 }

@@ -22,57 +22,29 @@ var hopHeaders = []string{
 // requester serves /invoke/NAME[/…]: the caller's request goes to the
 // webservice's endpoint with the account's bearer token, when the caller
 // may borrow that account's identity (see allowInvoke).
-func (s *Server) requester(c *call) {
+func (s *Server) requester(c *call) error {
 	c.direction = core.DirectionOutgoing
 	r := c.r
 	name, rest, hasRest := strings.Cut(strings.TrimPrefix(r.URL.Path, "/invoke/"), "/")
 	rt, ok := c.table.webservices[name]
 	if !ok || rt.Kind != core.Requester {
-		c.outcome = outcomeNotFound
-		c.fail(http.StatusNotFound, "not_found", fmt.Sprintf("no requester webservice %s", quotePath(name)))
-		return
+		return notFound(fmt.Sprintf("no requester webservice %s", quotePath(name)))
 	}
 	c.webservice = name
 	c.startCapture(rt.Debug)
-	if !s.allowInvoke(c, rt) {
-		return
+	if err := s.allowInvoke(c, rt); err != nil {
+		return err
 	}
 	if hasRest && (strings.Contains("/"+rest+"/", "/../") || strings.Contains("/"+rest+"/", "/./")) {
-		c.outcome = outcomeNotFound
-		c.fail(http.StatusNotFound, "not_found", "the path after the webservice must not contain . or .. segments")
-		return
+		return notFound("the path after the webservice must not contain . or .. segments")
 	}
 	if r.Method != rt.Method {
-		c.outcome = outcomeMethodNotAllowed
-		c.w.Header().Set("Allow", rt.Method)
-		c.fail(http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("webservice %q sends %s, not %s", name, rt.Method, r.Method))
-		return
+		return (&callError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", outcome: outcomeMethodNotAllowed,
+			description: fmt.Sprintf("webservice %q sends %s, not %s", name, rt.Method, r.Method)}).with("Allow", rt.Method)
 	}
-	limit := orDefault(s.cfg.MaxInvokeBodySize, DefaultMaxInvokeBodySize)
-	if r.ContentLength > limit {
-		c.outcome = outcomeTooLarge
-		c.fail(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is %d bytes, more than the limit of %d", r.ContentLength, limit))
-		return
-	}
-	// The body is kept whole, for a second attempt after a refresh.
-	var body []byte
-	if r.Body != nil && r.Body != http.NoBody {
-		var err error
-		body, err = io.ReadAll(http.MaxBytesReader(c.w, r.Body, limit))
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			c.outcome = outcomeTooLarge
-			c.fail(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is more than the limit of %d bytes", limit))
-			return
-		case err != nil:
-			c.outcome = outcomeBadRequest
-			c.fail(http.StatusBadRequest, "invalid_request", "cannot read the request body: "+err.Error())
-			return
-		}
-	}
-	if c.capture != nil {
-		c.capture.req.Write(body)
+	body, err := s.invokeBody(c)
+	if err != nil {
+		return err
 	}
 	target := *rt.endpoint
 	if hasRest {
@@ -84,51 +56,13 @@ func (s *Server) requester(c *call) {
 
 	acc, ok := c.table.accounts[rt.Account]
 	if !ok {
-		c.outcome, c.verdict = outcomeNoToken, verdictError
 		err := fmt.Errorf("account %q of webservice %q does not exist", rt.Account, name)
-		c.reason = err.Error()
-		c.logError("webservice misconfigured", err)
-		c.fail(http.StatusBadGateway, "no_token", noTokenDescription)
-		return
+		return (&callError{status: http.StatusBadGateway, code: "no_token", description: noTokenDescription, detail: err.Error(),
+			outcome: outcomeNoToken, verdict: verdictError}).logged("webservice misconfigured", err)
 	}
-	set, err := s.tokens.Token(r.Context(), acc.Name)
-	token := set.Token(acc.TokenType)
-	if err != nil || !token.IsSet() {
-		if err == nil {
-			err = fmt.Errorf("the provider gave no %s", acc.TokenType)
-		}
-		s.noToken(c, acc, err)
-		return
-	}
-	resp, err := s.send(c, rt, &target, body, token.Reveal())
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		// The endpoint does not take the token (revoked, or the provider
-		// rotated its keys): a fresh one, and one more try.
-		drain(resp)
-		set, rerr := s.tokens.RefreshUnless(r.Context(), acc.Name, token.Reveal())
-		token = set.Token(acc.TokenType)
-		if rerr != nil || !token.IsSet() {
-			if rerr == nil {
-				rerr = fmt.Errorf("the provider gave no %s", acc.TokenType)
-			}
-			s.noToken(c, acc, fmt.Errorf("the endpoint answered 401 to the token, and refreshing it failed: %w", rerr))
-			return
-		}
-		c.reason = "the endpoint answered 401; the token was refreshed and the call sent again"
-		resp, err = s.send(c, rt, &target, body, token.Reveal())
-	}
+	resp, err := s.sendWithToken(c, rt, acc, &target, body)
 	if err != nil {
-		if r.Context().Err() != nil {
-			c.outcome = outcomeClientGone
-			c.reason = "the caller went away: " + err.Error()
-			c.w.WriteHeader(499)
-			return
-		}
-		c.outcome, c.verdict = outcomeUpstreamError, verdictError
-		c.reason = fmt.Sprintf("endpoint %s: %v", rt.Endpoint, err)
-		c.logError("endpoint failed", err)
-		c.fail(http.StatusBadGateway, "bad_gateway", "The endpoint did not answer; the debugger and the log have the details under the request id.")
-		return
+		return err
 	}
 	defer resp.Body.Close()
 	c.outcome = outcomeForwarded
@@ -147,6 +81,68 @@ func (s *Server) requester(c *call) {
 		c.reason = "copying the answer failed: " + err.Error()
 		c.logError("copying the endpoint's answer failed", err)
 	}
+	return nil
+}
+
+// invokeBody reads the body of a requester call whole, for a second
+// attempt after a refresh, and keeps it for the debugger.
+func (s *Server) invokeBody(c *call) ([]byte, error) {
+	r := c.r
+	limit := orDefault(s.cfg.MaxInvokeBodySize, DefaultMaxInvokeBodySize)
+	if r.ContentLength > limit {
+		return nil, tooLarge(fmt.Sprintf("the body is %d bytes, more than the limit of %d", r.ContentLength, limit))
+	}
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(http.MaxBytesReader(c.w, r.Body, limit))
+		var over *http.MaxBytesError
+		switch {
+		case errors.As(err, &over):
+			return nil, tooLarge(fmt.Sprintf("the body is more than the limit of %d bytes", limit))
+		case err != nil:
+			return nil, &callError{status: http.StatusBadRequest, code: "invalid_request", outcome: outcomeBadRequest,
+				description: "cannot read the request body: " + err.Error()}
+		}
+	}
+	if c.capture != nil {
+		c.capture.req.Write(body)
+	}
+	return body, nil
+}
+
+// sendWithToken sends the call to the endpoint with the account's token;
+// when the endpoint answers 401 to it, with a fresh one, once more.
+func (s *Server) sendWithToken(c *call, rt *route, acc core.Account, target *url.URL, body []byte) (*http.Response, error) {
+	ctx := c.r.Context()
+	set, err := s.tokens.Token(ctx, acc.Name)
+	token := set.Token(acc.TokenType)
+	if err != nil || !token.IsSet() {
+		return nil, noToken(acc, err)
+	}
+	resp, err := s.send(c, rt, target, body, token.Reveal())
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		// The endpoint does not take the token (revoked, or the provider
+		// rotated its keys): a fresh one, and one more try.
+		drain(resp)
+		set, rerr := s.tokens.RefreshUnless(ctx, acc.Name, token.Reveal())
+		token = set.Token(acc.TokenType)
+		if rerr != nil || !token.IsSet() {
+			if rerr == nil {
+				rerr = fmt.Errorf("the provider gave no %s", acc.TokenType)
+			}
+			return nil, noToken(acc, fmt.Errorf("the endpoint answered 401 to the token, and refreshing it failed: %w", rerr))
+		}
+		c.reason = "the endpoint answered 401; the token was refreshed and the call sent again"
+		resp, err = s.send(c, rt, target, body, token.Reveal())
+	}
+	switch {
+	case err == nil:
+		return resp, nil
+	case ctx.Err() != nil:
+		return nil, clientGone(err)
+	}
+	return nil, badGateway("endpoint", fmt.Sprintf("endpoint %s: %v", rt.Endpoint, err), err)
 }
 
 // noTokenDescription is what the caller of a requester webservice learns
@@ -160,10 +156,10 @@ const noTokenDescription = "No valid token for the webservice's account; the cal
 // let only its owner (and a group the operator named) connect. Over TCP
 // a caller must present, in core.CredentialHeader, an invoke credential
 // issued for rt, unless Config.InvokeOpenOnTCP opens it to everyone.
-// Otherwise it answers 401 (no credential, or an unknown or revoked one)
-// or 403 (a credential of another webservice) and returns false. The
+// Otherwise it returns the refusal: 401 (no credential, or an unknown or
+// revoked one) or 403 (a credential of another webservice). The
 // credential is kept out of the debugger and never sent on.
-func (s *Server) allowInvoke(c *call, rt *route) bool {
+func (s *Server) allowInvoke(c *call, rt *route) error {
 	presented := c.r.Header.Values(core.CredentialHeader)
 	if len(presented) > 0 {
 		h := c.r.Header.Clone()
@@ -172,7 +168,7 @@ func (s *Server) allowInvoke(c *call, rt *route) bool {
 	}
 	if who, ok := viaSocket(c.r); ok {
 		c.user = who
-		return true
+		return nil
 	}
 	var sum []byte
 	if len(presented) == 1 {
@@ -180,61 +176,59 @@ func (s *Server) allowInvoke(c *call, rt *route) bool {
 		for _, cred := range rt.credentials {
 			if cred.MatchesHash(sum) {
 				c.user = "credential:" + cred.Name
-				return true
+				return nil
 			}
 		}
 	}
 	if s.cfg.InvokeOpenOnTCP {
-		return true
-	}
-	// The caller learns the code and a generic sentence; which webservice,
-	// account or credential was involved is for the debugger and the log.
-	refuse := func(status int, code, detail string) bool {
-		c.outcome, c.verdict = outcomeRefused, verdictRefused
-		c.reason = detail
-		description := "This call needs an invoke credential issued for this webservice in the " + core.CredentialHeader + " header."
-		if status == http.StatusUnauthorized {
-			c.w.Header().Set("WWW-Authenticate", `OidcctlCredential header="`+core.CredentialHeader+`"`)
-		} else {
-			description = "The invoke credential is not one of this webservice."
-		}
-		c.fail(status, code, description)
-		return false
+		return nil
 	}
 	switch {
 	case len(presented) == 0:
-		return refuse(http.StatusUnauthorized, "credential_required", fmt.Sprintf(
+		return credentialRefusal(http.StatusUnauthorized, "credential_required", fmt.Sprintf(
 			"webservice %q makes calls with the token of account %q: present an invoke credential issued for it in the %s header "+
 				"(oidcctl webservice credential add %s NAME), or call through the token socket", rt.Name, rt.Account, core.CredentialHeader, rt.Name))
 	case len(presented) > 1:
 		// Nothing to hide here: the caller sent them.
-		c.outcome, c.verdict = outcomeRefused, verdictRefused
-		c.fail(http.StatusUnauthorized, "invalid_credential", fmt.Sprintf("more than one %s header", core.CredentialHeader))
-		return false
+		return &callError{status: http.StatusUnauthorized, code: "invalid_credential", outcome: outcomeRefused, verdict: verdictRefused,
+			description: fmt.Sprintf("more than one %s header", core.CredentialHeader)}
 	}
 	for _, other := range c.table.webservices {
 		for _, cred := range other.credentials {
 			if cred.MatchesHash(sum) {
-				return refuse(http.StatusForbidden, "wrong_credential", fmt.Sprintf(
+				return credentialRefusal(http.StatusForbidden, "wrong_credential", fmt.Sprintf(
 					"the credential %q is for webservice %q, not %q", cred.Name, cred.Webservice, rt.Name))
 			}
 		}
 	}
-	return refuse(http.StatusUnauthorized, "invalid_credential", fmt.Sprintf(
+	return credentialRefusal(http.StatusUnauthorized, "invalid_credential", fmt.Sprintf(
 		"the %s is not a credential of webservice %q: mistyped, or revoked", core.CredentialHeader, rt.Name))
 }
 
-// noToken answers a requester call that has no token to go with: 502,
-// and the call is not sent.
-func (s *Server) noToken(c *call, acc core.Account, err error) {
-	c.outcome, c.verdict = outcomeNoToken, verdictError
-	c.reason = fmt.Sprintf("no valid token for account %q: %v", acc.Name, err)
-	c.logError("no token for a requester call; not sent", err)
-	writeJSON(c.w, http.StatusBadGateway, map[string]string{
-		"error":             "no_token",
-		"error_description": noTokenDescription,
-		"request_id":        c.id,
-	})
+// credentialRefusal refuses a requester call for its credential. The
+// caller learns the code and a generic sentence; which webservice,
+// account or credential was involved (detail) is for the debugger and the
+// log.
+func credentialRefusal(status int, code, detail string) *callError {
+	e := &callError{status: status, code: code, detail: detail, outcome: outcomeRefused, verdict: verdictRefused,
+		description: "The invoke credential is not one of this webservice."}
+	if status == http.StatusUnauthorized {
+		e.description = "This call needs an invoke credential issued for this webservice in the " + core.CredentialHeader + " header."
+		e.with("WWW-Authenticate", `OidcctlCredential header="`+core.CredentialHeader+`"`)
+	}
+	return e
+}
+
+// noToken is the answer to a requester call that has no token to go
+// with: 502, and the call is not sent. err nil means the provider gave
+// no token of the account's type.
+func noToken(acc core.Account, err error) *callError {
+	if err == nil {
+		err = fmt.Errorf("the provider gave no %s", acc.TokenType)
+	}
+	return (&callError{status: http.StatusBadGateway, code: "no_token", description: noTokenDescription,
+		detail: fmt.Sprintf("no valid token for account %q: %v", acc.Name, err), outcome: outcomeNoToken, verdict: verdictError}).
+		logged("no token for a requester call; not sent", err)
 }
 
 // send sends the caller's request to the endpoint with a token.

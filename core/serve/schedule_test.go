@@ -9,7 +9,6 @@ import (
 
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
-	"oidcctl/core/validate"
 )
 
 // A schedule changed while serve runs takes effect within the reload
@@ -55,11 +54,12 @@ func TestNewRefusesScheduleThatNeverFires(t *testing.T) {
 	h := start(t)
 	// Stored as an older oidcctl, or a hand-written SQL statement, would.
 	must(t, h.store.SetSetting(ctx, tokens.SettingSchedule, "0 0 31 2 *"))
-	_, err := serve.New(ctx, serve.Config{Store: h.store, Validator: &validate.Validator{}, Tokens: h.tokens})
+	sv := newServices(h.store, nil, "x", nil)
+	_, err := serve.New(ctx, sv.config(serve.Config{Store: h.store}))
 	if !errors.Is(err, tokens.ErrBadSchedule) || !strings.Contains(err.Error(), "never fires") {
 		t.Fatalf("New with 31 February: %v", err)
 	}
-	if _, err := serve.New(ctx, serve.Config{Store: h.store, Validator: &validate.Validator{}, Tokens: h.tokens, NoScheduler: true}); err != nil {
+	if _, err := serve.New(ctx, sv.config(serve.Config{Store: h.store, NoScheduler: true})); err != nil {
 		t.Fatalf("New without a scheduler: %v", err)
 	}
 }

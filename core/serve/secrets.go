@@ -2,13 +2,14 @@ package serve
 
 import (
 	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/discovery"
 	"oidcctl/core/serve/debuglog"
 	"oidcctl/core/tokens"
 )
@@ -183,27 +184,38 @@ func (s *Server) pollTokenSecrets(ctx context.Context) {
 	}
 }
 
-// secretGrants puts the tokens the provider hands out in the book before
-// the token manager stores or hands them out.
-type secretGrants struct {
-	tokens.Grants
-	book *secretBook
+// TokenWatch hears of the tokens the token manager obtains and
+// refreshes: it counts the calls for /metrics
+// (oidcctl_token_refreshes_total) and puts the new tokens in the
+// debugger's secrets before the manager stores or hands them out. Build
+// one per Server with NewTokenWatch, give its Observe to the manager
+// (tokens.Config.Observe) and the watch to Config.TokenWatch.
+type TokenWatch struct {
+	book      secretBook
+	refreshes *prometheus.CounterVec
 }
 
-func (g secretGrants) Obtain(ctx context.Context, p core.Profile, d *discovery.Document, a core.Account) (core.TokenSet, error) {
-	set, err := g.Grants.Obtain(ctx, p, d, a)
-	if err == nil {
-		g.book.addTokens(a.Name, set)
-	}
-	return set, err
+// NewTokenWatch returns a watch that has seen nothing yet.
+func NewTokenWatch() *TokenWatch {
+	return &TokenWatch{refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "oidcctl_token_refreshes_total",
+		Help: "Tokens obtained or refreshed at the provider for functional accounts, by account, grant (refresh or obtain) and result (success or failure).",
+	}, []string{"account", "grant", "result"})}
 }
 
-func (g secretGrants) Refresh(ctx context.Context, p core.Profile, d *discovery.Document, a core.Account, rt core.Secret) (core.TokenSet, error) {
-	set, err := g.Grants.Refresh(ctx, p, d, a, rt)
-	if err == nil {
-		g.book.addTokens(a.Name, set)
+// Observe is the token manager's tokens.Config.Observe.
+func (w *TokenWatch) Observe(e tokens.Event) {
+	w.refreshes.WithLabelValues(e.Account, e.Grant, result(e.Err)).Inc()
+	if e.Err == nil {
+		w.book.addTokens(e.Account, e.Tokens)
 	}
-	return set, err
+}
+
+func result(err error) string {
+	if err != nil {
+		return "failure"
+	}
+	return "success"
 }
 
 // secretTokens puts the tokens handed out to requester webservices and

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/discovery"
 	"oidcctl/core/jwks"
 	"oidcctl/core/serve/debuglog"
 	"oidcctl/core/tokens"
@@ -67,18 +67,28 @@ const (
 	DefaultShutdownTimeout   = 30 * time.Second
 )
 
-// Config is what a Server is built from. Store and Validator are required.
+// Config is what a Server is built from. Store, Validator, Discovery and
+// Keys are required, and TokenWatch with Tokens. New changes none of
+// them: the caller builds them right, once (cmd/oidcctl's services).
 type Config struct {
 	Store Store
-	// Validator validates incoming tokens. New gives it a discovery.Client
-	// on Store and a jwks.Cache when it has none, and uses them to fetch
-	// the keys of the profiles in use ahead of the first call (/readyz).
+	// Validator validates incoming tokens, with Discovery and Keys.
 	Validator *validate.Validator
+	// Discovery and Keys are the discovery client and key cache the
+	// Validator was built with: serve fetches the keys of the profiles in
+	// use with them ahead of the first call (/readyz).
+	Discovery validate.Discoverer
+	Keys      *jwks.Cache
 	// Tokens hands out the tokens of requester webservices and the token
 	// socket, and is what the refresh scheduler runs. Nil: no requester
-	// webservices, no token socket, no scheduler. New wraps its Grants to
-	// count refreshes for /metrics.
+	// webservices, no token socket, no scheduler.
 	Tokens *tokens.Manager
+	// TokenWatch is the watch whose Observe Tokens was built with
+	// (tokens.Config.Observe): it counts the manager's calls to the
+	// provider for /metrics and has the debugger redact the tokens they
+	// bring. Required with Tokens; nil without means a watch of the
+	// server's own (for the secrets of the profiles and accounts).
+	TokenWatch *TokenWatch
 	// NoScheduler leaves refreshing to another process. Without it, New
 	// refuses a stored refresh schedule that cannot be run (one that
 	// never fires: tokens.ErrBadSchedule).
@@ -173,7 +183,7 @@ type Server struct {
 	tokens    tokenSource
 	debugRate *debugLimiter
 	recorder  *debuglog.Recorder
-	secrets   secretBook // what the debugger redacts by value
+	secrets   *secretBook // what the debugger redacts by value: the TokenWatch's
 
 	table    atomic.Pointer[routeTable]
 	reloadMu sync.Mutex
@@ -185,51 +195,30 @@ type Server struct {
 	stopping atomic.Bool // Run is stopping: /readyz says no
 }
 
-// New builds a server and loads its routes from the store.
+// New builds a server and loads its routes from the store. It changes
+// nothing in cfg's validator, discovery client, key cache and token
+// manager: it uses them as they were built.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("serve: no store")
+	if err := cfg.check(ctx); err != nil {
+		return nil, err
 	}
-	if cfg.Validator == nil {
-		return nil, errors.New("serve: no validator")
-	}
-	switch cfg.ForwardAuthDebug.Mode {
-	case "":
+	if cfg.ForwardAuthDebug.Mode == "" {
 		cfg.ForwardAuthDebug.Mode = DebugRefused
-	case DebugRefused, DebugAll, DebugOff:
-	default:
-		return nil, fmt.Errorf("serve: forward-auth debug mode %q: want refused, all or off", cfg.ForwardAuthDebug.Mode)
 	}
-	if cfg.Tokens != nil && !cfg.NoScheduler {
-		// A schedule that cannot be run is refused here, with the reason,
-		// rather than found by the scheduler after READY=1.
-		if _, err := tokens.LoadSchedule(ctx, cfg.Store); err != nil {
-			return nil, fmt.Errorf("serve: %w (change it with oidcctl config set)", err)
-		}
+	watch := cfg.TokenWatch
+	if watch == nil {
+		watch = NewTokenWatch()
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, validator: cfg.Validator, log: cfg.Logger, reloaded: make(chan struct{}, 1)}
-	if s.log == nil {
-		s.log = slog.Default()
+	s := &Server{
+		cfg: cfg, store: cfg.Store, validator: cfg.Validator, docs: cfg.Discovery, keys: cfg.Keys,
+		log:       cmp.Or(cfg.Logger, slog.Default()),
+		headers:   cfg.Headers.withDefaults(),
+		transport: cfg.Transport,
+		secrets:   &watch.book,
+		tokens:    noTokens{},
+		debugRate: newDebugLimiter(debugRate(cfg.DebugRate)),
+		reloaded:  make(chan struct{}, 1),
 	}
-	v := cfg.Validator
-	if v.Discovery == nil {
-		v.Discovery = &discovery.Client{Cache: cfg.Store, Now: cfg.Now, Logger: s.log}
-	}
-	if v.Keys == nil {
-		v.Keys = &jwks.Cache{Now: cfg.Now, Logger: s.log}
-	}
-	s.docs, s.keys = v.Discovery, v.Keys
-	s.headers = HeaderNames{User: "X-Auth-User", Roles: "X-Auth-Roles", Subject: "X-Auth-Subject"}
-	if h := cfg.Headers; h.User != "" {
-		s.headers.User = h.User
-	}
-	if h := cfg.Headers; h.Roles != "" {
-		s.headers.Roles = h.Roles
-	}
-	if h := cfg.Headers; h.Subject != "" {
-		s.headers.Subject = h.Subject
-	}
-	s.transport = cfg.Transport
 	if s.transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = orDefault(cfg.Timeouts.Upstream, DefaultUpstreamTimeout)
@@ -242,25 +231,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// gets the redirect.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	s.metrics = newMetrics(cfg.Store, s.log)
-	switch {
-	case cfg.DebugRate == 0:
-		s.debugRate = newDebugLimiter(DefaultDebugRate)
-	case cfg.DebugRate < 0:
-		s.debugRate = newDebugLimiter(0)
-	default:
-		s.debugRate = newDebugLimiter(cfg.DebugRate)
-	}
-	s.tokens = noTokens{}
+	s.metrics = newMetrics(cfg.Store, watch.refreshes, s.log)
 	if cfg.Tokens != nil {
-		if cfg.Tokens.Grants != nil {
-			cfg.Tokens.Grants = countingGrants{Grants: cfg.Tokens.Grants, m: s.metrics}
-			cfg.Tokens.Grants = secretGrants{Grants: cfg.Tokens.Grants, book: &s.secrets}
-		}
-		if cfg.Tokens.Owner == "" {
-			cfg.Tokens.Owner = tokens.NewOwner()
-		}
-		s.tokens = secretTokens{tokenSource: cfg.Tokens, book: &s.secrets}
+		s.tokens = secretTokens{tokenSource: cfg.Tokens, book: s.secrets}
 	}
 	rec := cfg.DebugWriter
 	s.recorder = &debuglog.Recorder{
@@ -281,6 +254,56 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// check refuses a Config that lacks what New needs, or whose stored
+// refresh schedule cannot be run.
+func (cfg *Config) check(ctx context.Context) error {
+	if cfg.Store == nil {
+		return errors.New("serve: no store")
+	}
+	if cfg.Validator == nil || cfg.Discovery == nil || cfg.Keys == nil {
+		return errors.New("serve: a validator, its discovery client and its key cache are required")
+	}
+	if cfg.Tokens != nil && cfg.TokenWatch == nil {
+		// Without it, tokens the manager obtains would reach the debugger
+		// unredacted until the next poll of the token store.
+		return errors.New("serve: a token manager needs its TokenWatch (tokens.Config.Observe)")
+	}
+	switch cfg.ForwardAuthDebug.Mode {
+	case "", DebugRefused, DebugAll, DebugOff:
+	default:
+		return fmt.Errorf("serve: forward-auth debug mode %q: want refused, all or off", cfg.ForwardAuthDebug.Mode)
+	}
+	if cfg.Tokens != nil && !cfg.NoScheduler {
+		// A schedule that cannot be run is refused here, with the reason,
+		// rather than found by the scheduler after READY=1.
+		if _, err := tokens.LoadSchedule(ctx, cfg.Store); err != nil {
+			return fmt.Errorf("serve: %w (change it with oidcctl config set)", err)
+		}
+	}
+	return nil
+}
+
+// withDefaults fills in the default names of the fields that are "".
+func (h HeaderNames) withDefaults() HeaderNames {
+	return HeaderNames{
+		User:    cmp.Or(h.User, "X-Auth-User"),
+		Roles:   cmp.Or(h.Roles, "X-Auth-Roles"),
+		Subject: cmp.Or(h.Subject, "X-Auth-Subject"),
+	}
+}
+
+// debugRate is the debugger's rate for Config.DebugRate: 0 means
+// DefaultDebugRate, negative no bound (0 for newDebugLimiter).
+func debugRate(rate int) int {
+	switch {
+	case rate == 0:
+		return DefaultDebugRate
+	case rate < 0:
+		return 0
+	}
+	return rate
 }
 
 // Recorder returns the server's debugger writer (tests Sync it).

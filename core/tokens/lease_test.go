@@ -97,17 +97,17 @@ func refreshHelper() error {
 		return err
 	}
 	defer store.Close()
-	m := &Manager{
+	m := New(Config{
 		Store:     store,
 		Discovery: &discovery.Client{Cache: store},
 		Grants:    &grant.Client{},
 		Owner:     os.Getenv("OIDCCTL_REFRESH_OWNER"),
 		LeaseTTL:  30 * time.Second,
-	}
+	})
 	count, _ := strconv.Atoi(os.Getenv("OIDCCTL_REFRESH_COUNT"))
 	for i := range count {
 		if _, err := m.Refresh(ctx, "svc"); err != nil {
-			return fmt.Errorf("%s: refresh %d: %w", m.Owner, i, err)
+			return fmt.Errorf("%s: refresh %d: %w", m.Owner(), i, err)
 		}
 	}
 	return nil

@@ -64,14 +64,17 @@ const leaseSlack = time.Minute
 // person can give new tokens: run `oidcctl account authorize`.
 var ErrNeedsAuthorization = errors.New("needs authorization")
 
-// Manager hands out tokens and renews them.
-type Manager struct {
+// Config is what a Manager is built from. Store, Discovery and Grants
+// are required; zero values of the others mean the defaults, which New
+// sets.
+type Config struct {
 	Store     Store
 	Discovery Documents
 	Grants    Grants
-	// Owner names this process in leases; NewOwner makes one.
+	// Owner names this process in leases; "" means NewOwner().
 	Owner string
-	Now   func() time.Time
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 	// RenewTimeout is the deadline of one renewal once the lease is
 	// taken: the request to the provider and storing its answer. The
 	// renewal is detached from the caller's context: a caller that goes
@@ -84,12 +87,52 @@ type Manager struct {
 	// other process takes the lease while a renewal may still be under
 	// way. Zero means DefaultLeaseTTL.
 	LeaseTTL time.Duration
-	// Margin: a token that expires within it counts as expired.
+	// Margin: a token that expires within it counts as expired; zero
+	// means DefaultMargin.
 	Margin time.Duration
 	// RetryBase and RetryLimit bound the back-off after failures: the
-	// wait doubles from RetryBase up to RetryLimit, with jitter.
+	// wait doubles from RetryBase up to RetryLimit, with jitter. Zero
+	// means DefaultRetryBase, DefaultRetryLimit.
 	RetryBase, RetryLimit time.Duration
-	Logger                *slog.Logger
+	// Observe, when not nil, hears of every call to the provider that
+	// obtains or refreshes an account's tokens, as it returns: before the
+	// new tokens are stored or handed to anyone. serve counts them for
+	// its metrics and has its debugger redact the new tokens. It must
+	// not block.
+	Observe func(Event)
+	// Logger receives what the manager does; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Event is one call to the provider for an account's tokens.
+type Event struct {
+	Account string
+	// Grant is "obtain" (the account's own grant) or "refresh" (its
+	// refresh token).
+	Grant string
+	// Tokens are the new tokens; zero when Err is not nil.
+	Tokens core.TokenSet
+	Err    error
+}
+
+// Event grants.
+const (
+	GrantObtain  = "obtain"
+	GrantRefresh = "refresh"
+)
+
+// Manager hands out tokens and renews them. Build it with New.
+type Manager struct {
+	store   Store
+	docs    Documents
+	grants  Grants
+	owner   string
+	clock   func() time.Time
+	observe func(Event)
+	logger  *slog.Logger
+	// renewTimeout, leaseTTL (at least renewTimeout+leaseSlack), margin,
+	// retryBase, retryLimit: Config's, with the defaults filled in.
+	renewTimeout, leaseTTL, margin, retryBase, retryLimit time.Duration
 
 	// locks serialize the renewals of one account within this process;
 	// the lease in the store keeps processes apart but lets its owner in
@@ -98,12 +141,45 @@ type Manager struct {
 	locks   map[string]chan struct{}
 }
 
+// New returns a Manager for cfg, with the defaults of its zero fields.
+// It changes nothing it is given.
+func New(cfg Config) *Manager {
+	m := &Manager{
+		store:        cfg.Store,
+		docs:         cfg.Discovery,
+		grants:       cfg.Grants,
+		owner:        cfg.Owner,
+		clock:        cfg.Now,
+		observe:      cfg.Observe,
+		logger:       cfg.Logger,
+		renewTimeout: orDefault(cfg.RenewTimeout, DefaultRenewTimeout),
+		margin:       orDefault(cfg.Margin, DefaultMargin),
+		retryBase:    orDefault(cfg.RetryBase, DefaultRetryBase),
+		retryLimit:   orDefault(cfg.RetryLimit, DefaultRetryLimit),
+		locks:        map[string]chan struct{}{},
+	}
+	m.leaseTTL = max(orDefault(cfg.LeaseTTL, DefaultLeaseTTL), m.renewTimeout+leaseSlack)
+	if m.owner == "" {
+		m.owner = NewOwner()
+	}
+	if m.clock == nil {
+		m.clock = time.Now
+	}
+	if m.observe == nil {
+		m.observe = func(Event) {}
+	}
+	if m.logger == nil {
+		m.logger = slog.Default()
+	}
+	return m
+}
+
+// Owner is the name of this process in leases.
+func (m *Manager) Owner() string { return m.owner }
+
 // lock waits until no other goroutine of this Manager renews the account.
 func (m *Manager) lock(ctx context.Context, account string) (unlock func(), err error) {
 	m.locksMu.Lock()
-	if m.locks == nil {
-		m.locks = map[string]chan struct{}{}
-	}
 	l, ok := m.locks[account]
 	if !ok {
 		l = make(chan struct{}, 1)
@@ -127,30 +203,9 @@ func NewOwner() string {
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
-func (m *Manager) now() time.Time {
-	if m.Now != nil {
-		return m.Now()
-	}
-	return time.Now()
-}
+func (m *Manager) now() time.Time { return m.clock() }
 
-func (m *Manager) log() *slog.Logger {
-	if m.Logger != nil {
-		return m.Logger
-	}
-	return slog.Default()
-}
-
-// renewTimeout is the deadline of one renewal.
-func (m *Manager) renewTimeout() time.Duration {
-	return orDefault(m.RenewTimeout, DefaultRenewTimeout)
-}
-
-// leaseTTL is how long a lease lasts: LeaseTTL, but at least the renewal's
-// deadline plus leaseSlack.
-func (m *Manager) leaseTTL() time.Duration {
-	return max(orDefault(m.LeaseTTL, DefaultLeaseTTL), m.renewTimeout()+leaseSlack)
-}
+func (m *Manager) log() *slog.Logger { return m.logger }
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d > 0 {
@@ -164,16 +219,16 @@ func orDefault(d, def time.Duration) time.Duration {
 // When renewing fails, a stored token that has not yet expired is still
 // returned (and the failure recorded).
 func (m *Manager) Token(ctx context.Context, account string) (core.TokenSet, error) {
-	acc, err := m.Store.Account(ctx, account)
+	acc, err := m.store.Account(ctx, account)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
-	st, err := m.Store.TokenState(ctx, account)
+	st, err := m.store.TokenState(ctx, account)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
 	now := m.now()
-	if st.Tokens.ValidFor(acc.TokenType, now, orDefault(m.Margin, DefaultMargin)) {
+	if st.Tokens.ValidFor(acc.TokenType, now, m.margin) {
 		return st.Tokens, nil
 	}
 	unlock, err := m.lock(ctx, account)
@@ -204,7 +259,7 @@ func (m *Manager) Refresh(ctx context.Context, account string) (core.TokenSet, e
 // new one is returned without a second refresh. An empty refused always
 // renews.
 func (m *Manager) RefreshUnless(ctx context.Context, account, refused string) (core.TokenSet, error) {
-	acc, err := m.Store.Account(ctx, account)
+	acc, err := m.store.Account(ctx, account)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
@@ -214,7 +269,7 @@ func (m *Manager) RefreshUnless(ctx context.Context, account, refused string) (c
 	}
 	defer unlock()
 	if refused != "" {
-		st, err := m.Store.TokenState(ctx, account)
+		st, err := m.store.TokenState(ctx, account)
 		if err != nil {
 			return core.TokenSet{}, err
 		}
@@ -239,17 +294,17 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 	if err != nil {
 		return core.TokenSet{}, err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.renewTimeout())
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.renewTimeout)
 	defer cancel()
 	released := false
 	defer func() {
 		if !released {
 			// A panic or an early return must not hold the lease until
 			// it expires.
-			m.Store.ReleaseLease(context.WithoutCancel(ctx), acc.Name, m.Owner)
+			m.store.ReleaseLease(context.WithoutCancel(ctx), acc.Name, m.owner)
 		}
 	}()
-	margin := orDefault(m.Margin, DefaultMargin)
+	margin := m.margin
 	if !force && st.Tokens.ValidFor(acc.TokenType, m.now(), margin) {
 		return st.Tokens, nil // renewed by another process while we waited
 	}
@@ -260,7 +315,7 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 		return core.TokenSet{}, m.fail(ctx, acc, st, err)
 	}
 	// Not even the deadline stops storing what the provider has issued.
-	if err := m.Store.SaveTokens(context.WithoutCancel(ctx), acc.Name, m.Owner, set); err != nil {
+	if err := m.store.SaveTokens(context.WithoutCancel(ctx), acc.Name, m.owner, set); err != nil {
 		// The provider may have rotated the refresh token: this is the
 		// one failure that can lose it. Say so loudly.
 		m.log().Error("could not store new tokens; a rotated refresh token may be lost", "account", acc.Name, "err", err)
@@ -281,7 +336,7 @@ func (m *Manager) keepRotated(ctx context.Context, acc core.Account, st core.Tok
 	}
 	keep := st.Tokens
 	keep.RefreshToken, keep.RefreshExpiry = re.RefreshToken, re.RefreshExpiry
-	if serr := m.Store.SaveTokens(context.WithoutCancel(ctx), acc.Name, m.Owner, keep); serr != nil {
+	if serr := m.store.SaveTokens(context.WithoutCancel(ctx), acc.Name, m.owner, keep); serr != nil {
 		m.log().Error("could not store a rotated refresh token; it may be lost", "account", acc.Name, "err", serr)
 		return
 	}
@@ -291,11 +346,11 @@ func (m *Manager) keepRotated(ctx context.Context, acc core.Account, st core.Tok
 // lease takes the refresh lease of an account, waiting while another
 // process holds it, and returns the state read under the lease.
 func (m *Manager) lease(ctx context.Context, account string) (core.TokenState, error) {
-	ttl := m.leaseTTL()
+	ttl := m.leaseTTL
 	wait := 50 * time.Millisecond
 	for {
 		now := m.now()
-		st, ok, err := m.Store.AcquireLease(ctx, account, m.Owner, now, now.Add(ttl))
+		st, ok, err := m.store.AcquireLease(ctx, account, m.owner, now, now.Add(ttl))
 		if err != nil {
 			return st, fmt.Errorf("lease %s: %w", account, err)
 		}
@@ -315,27 +370,27 @@ func (m *Manager) lease(ctx context.Context, account string) (core.TokenState, e
 // obtain gets new tokens: by refresh token when there is one, else by the
 // account's grant where no person is needed.
 func (m *Manager) obtain(ctx context.Context, acc core.Account, st core.TokenState) (core.TokenSet, error) {
-	p, err := m.Store.Profile(ctx, acc.Profile)
+	p, err := m.store.Profile(ctx, acc.Profile)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
-	d, err := m.Discovery.Get(ctx, p)
+	d, err := m.docs.Get(ctx, p)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
 	now := m.now()
 	rt := st.Tokens.RefreshToken
 	if rt.IsSet() && (st.Tokens.RefreshExpiry.IsZero() || now.Before(st.Tokens.RefreshExpiry)) {
-		set, err := m.Grants.Refresh(ctx, p, d, acc, rt)
+		set, err := m.refresh(ctx, p, d, acc, rt)
 		if err == nil || !grant.IsInvalidGrant(err) {
 			return set, err
 		}
 		// The refresh token was refused. We hold the lease, so nobody
 		// should have rotated it, unless our lease ran out: look again.
-		again, rerr := m.Store.TokenState(ctx, acc.Name)
+		again, rerr := m.store.TokenState(ctx, acc.Name)
 		if rerr == nil && again.Tokens.RefreshToken.IsSet() && again.Tokens.RefreshToken.Reveal() != rt.Reveal() {
 			m.log().Warn("refresh token was rotated by another process; using the new one", "account", acc.Name)
-			return m.Grants.Refresh(ctx, p, d, acc, again.Tokens.RefreshToken)
+			return m.refresh(ctx, p, d, acc, again.Tokens.RefreshToken)
 		}
 		if !canObtain(acc) {
 			return core.TokenSet{}, fmt.Errorf("%w: the provider refused the refresh token of %s (%v); run: oidcctl account authorize %s",
@@ -355,7 +410,16 @@ func (m *Manager) obtain(ctx context.Context, acc core.Account, st core.TokenSta
 	if st.Damaged != nil {
 		m.log().Warn("stored tokens cannot be opened; obtaining new ones", "account", acc.Name, "err", st.Damaged)
 	}
-	return m.Grants.Obtain(ctx, p, d, acc)
+	set, err := m.grants.Obtain(ctx, p, d, acc)
+	m.observe(Event{Account: acc.Name, Grant: GrantObtain, Tokens: set, Err: err})
+	return set, err
+}
+
+// refresh renews the account's tokens with a refresh token.
+func (m *Manager) refresh(ctx context.Context, p core.Profile, d *discovery.Document, acc core.Account, rt core.Secret) (core.TokenSet, error) {
+	set, err := m.grants.Refresh(ctx, p, d, acc, rt)
+	m.observe(Event{Account: acc.Name, Grant: GrantRefresh, Tokens: set, Err: err})
+	return set, err
 }
 
 // canObtain reports whether new tokens can be had without a person.
@@ -372,7 +436,7 @@ func (m *Manager) fail(ctx context.Context, acc core.Account, st core.TokenState
 		NeedsAuthorization: errors.Is(err, ErrNeedsAuthorization),
 		NextAttempt:        now.Add(m.backoff(st.Failures + 1)),
 	}
-	if rerr := m.Store.RecordFailure(context.WithoutCancel(ctx), acc.Name, m.Owner, f); rerr != nil {
+	if rerr := m.store.RecordFailure(context.WithoutCancel(ctx), acc.Name, m.owner, f); rerr != nil {
 		m.log().Error("could not record a failure", "account", acc.Name, "err", rerr)
 	}
 	m.log().Warn("renewing tokens failed", "account", acc.Name, "failures", st.Failures+1, "next_attempt", f.NextAttempt, "err", err)
@@ -383,7 +447,7 @@ func (m *Manager) fail(ctx context.Context, acc core.Account, st core.TokenState
 // RetryBase up to RetryLimit, with up to 20% jitter so that many accounts
 // of one provider do not retry in step.
 func (m *Manager) backoff(n int) time.Duration {
-	base, limit := orDefault(m.RetryBase, DefaultRetryBase), orDefault(m.RetryLimit, DefaultRetryLimit)
+	base, limit := m.retryBase, m.retryLimit
 	d := base
 	for i := 1; i < n && d < limit; i++ {
 		d *= 2

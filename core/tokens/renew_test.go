@@ -80,7 +80,7 @@ func TestRenewHasItsOwnDeadline(t *testing.T) {
 	if _, err := e.m.Token(context.Background(), "svc"); err != nil {
 		t.Fatal(err)
 	}
-	e.m.RenewTimeout = 100 * time.Millisecond
+	e.rebuild(func(c *Config) { c.RenewTimeout = 100 * time.Millisecond })
 	e.op.SlowTokenResponses(2 * time.Second)
 	start := time.Now()
 	_, err := e.m.Refresh(context.Background(), "svc")
@@ -115,7 +115,7 @@ func TestLeaseOutlivesTheRenewal(t *testing.T) {
 			if _, err := e.m.Token(context.Background(), "svc"); err != nil {
 				t.Fatal(err)
 			}
-			e.m.LeaseTTL, e.m.RenewTimeout = tt.leaseTTL, tt.timeout
+			e.rebuild(func(c *Config) { c.LeaseTTL, c.RenewTimeout = tt.leaseTTL, tt.timeout })
 			deadline := orDefault(tt.timeout, DefaultRenewTimeout)
 			e.clock.Set(e.clock.Now(), true)
 			var held core.TokenState
@@ -147,10 +147,12 @@ func TestRotatedRefreshTokenKeptWhenTheAnswerIsUnusable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	working := e.m.Grants
-	e.m.Grants = &grant.Client{Now: e.clock.Now, Keys: func(context.Context, core.Profile, *discovery.Document) (jwk.Set, error) {
-		return nil, errors.New("the JWKS endpoint is down")
-	}}
+	working := e.cfg.Grants
+	e.rebuild(func(c *Config) {
+		c.Grants = &grant.Client{Now: e.clock.Now, Keys: func(context.Context, core.Profile, *discovery.Document) (jwk.Set, error) {
+			return nil, errors.New("the JWKS endpoint is down")
+		}}
+	})
 	_, err = e.m.Refresh(ctx, "svc")
 	if !errors.Is(err, grant.ErrIDToken) {
 		t.Fatalf("err = %v, want the id_token failure", err)
@@ -161,7 +163,7 @@ func TestRotatedRefreshTokenKeptWhenTheAnswerIsUnusable(t *testing.T) {
 			st.Tokens.AccessToken.Reveal() == first.AccessToken.Reveal())
 	}
 
-	e.m.Grants = working
+	e.rebuild(func(c *Config) { c.Grants = working })
 	if _, err := e.m.Refresh(ctx, "svc"); err != nil {
 		t.Fatalf("the next refresh: %v", err)
 	}

@@ -45,19 +45,19 @@ type Revoked struct {
 // not be, the tokens are forgotten and the error says so.
 func (m *Manager) Revoke(ctx context.Context, account string) (Revoked, error) {
 	var out Revoked
-	acc, err := m.Store.Account(ctx, account)
+	acc, err := m.store.Account(ctx, account)
 	if err != nil {
 		return out, err
 	}
-	st, err := m.Store.TokenState(ctx, account)
+	st, err := m.store.TokenState(ctx, account)
 	if err != nil {
 		return out, err
 	}
-	p, err := m.Store.Profile(ctx, acc.Profile)
+	p, err := m.store.Profile(ctx, acc.Profile)
 	if err != nil {
 		return out, err
 	}
-	d, err := m.Discovery.Get(ctx, p)
+	d, err := m.docs.Get(ctx, p)
 	if err != nil {
 		return out, err
 	}
@@ -69,7 +69,7 @@ func (m *Manager) Revoke(ctx context.Context, account string) (Revoked, error) {
 	// must be forgotten even if a later step fails.
 	gone := false
 	forget := func() error {
-		if err := m.Store.ClearTokens(context.WithoutCancel(ctx), account); err != nil {
+		if err := m.store.ClearTokens(context.WithoutCancel(ctx), account); err != nil {
 			return fmt.Errorf("forget the tokens of %s: %w", account, err)
 		}
 		return nil
@@ -81,7 +81,7 @@ func (m *Manager) Revoke(ctx context.Context, account string) (Revoked, error) {
 		if !t.tok.IsSet() {
 			continue
 		}
-		err := m.Grants.Revoke(ctx, p, d, t.tok, t.hint)
+		err := m.grants.Revoke(ctx, p, d, t.tok, t.hint)
 		switch {
 		case err == nil:
 			out.AtProvider++

@@ -35,11 +35,11 @@ func (e *env) refreshAt(t *testing.T, account string, rt core.Secret) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := e.m.Discovery.Get(ctx, p)
+	d, err := e.cfg.Discovery.Get(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.m.Grants.Refresh(ctx, p, d, acc, rt)
+	_, err = e.cfg.Grants.Refresh(ctx, p, d, acc, rt)
 	return err
 }
 

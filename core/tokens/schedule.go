@@ -199,12 +199,12 @@ type Outcome struct {
 // RunDue renews every account due in window w (see Judge), at most
 // concurrency at a time, and says what it did with each.
 func (m *Manager) RunDue(ctx context.Context, w Window, concurrency int) ([]Outcome, error) {
-	states, err := m.Store.TokenStates(ctx)
+	states, err := m.store.TokenStates(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := m.now()
-	margin := orDefault(m.Margin, DefaultMargin)
+	margin := m.margin
 	out := make([]Outcome, len(states))
 	sem := make(chan struct{}, max(concurrency, 1))
 	var wg sync.WaitGroup
@@ -216,7 +216,7 @@ func (m *Manager) RunDue(ctx context.Context, w Window, concurrency int) ([]Outc
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			acc, err := m.Store.Account(ctx, st.Account)
+			acc, err := m.store.Account(ctx, st.Account)
 			if err == nil {
 				var set core.TokenSet
 				set, err = m.renewDue(ctx, acc, w)
@@ -236,11 +236,11 @@ func (m *Manager) renewDue(ctx context.Context, acc core.Account, w Window) (cor
 		return core.TokenSet{}, err
 	}
 	defer unlock()
-	st, err := m.Store.TokenState(ctx, acc.Name)
+	st, err := m.store.TokenState(ctx, acc.Name)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
-	if Judge(st, m.now(), w, orDefault(m.Margin, DefaultMargin)) != Due {
+	if Judge(st, m.now(), w, m.margin) != Due {
 		return st.Tokens, nil
 	}
 	return m.renew(ctx, acc, true)
@@ -279,7 +279,7 @@ type Scheduler struct {
 func (s *Scheduler) nextWake(ctx context.Context, sched Schedule) time.Time {
 	now := s.Manager.now()
 	next := sched.Window(now).Next
-	states, err := s.Manager.Store.TokenStates(ctx)
+	states, err := s.Manager.store.TokenStates(ctx)
 	if err != nil {
 		return next
 	}

@@ -58,6 +58,7 @@ type env struct {
 	store *db.DB
 	clock *clock
 	m     *Manager
+	cfg   Config // what m was built from
 }
 
 // newEnv starts a provider and a database with profiles for its web and
@@ -98,7 +99,7 @@ func openStore(t testing.TB, dir string) *db.DB {
 }
 
 func (e *env) manager(owner string) *Manager {
-	return &Manager{
+	e.cfg = Config{
 		Store:     e.store,
 		Discovery: &discovery.Client{Cache: e.store, Now: e.clock.Now},
 		Grants:    &grant.Client{Now: e.clock.Now},
@@ -106,6 +107,13 @@ func (e *env) manager(owner string) *Manager {
 		Now:       e.clock.Now,
 		RetryBase: time.Minute,
 	}
+	return New(e.cfg)
+}
+
+// rebuild replaces e.m with a manager built from e.cfg after change.
+func (e *env) rebuild(change func(*Config)) {
+	change(&e.cfg)
+	e.m = New(e.cfg)
 }
 
 func (e *env) addAccount(t testing.TB, name, profile string, g core.GrantType, scopes ...string) {
@@ -420,8 +428,8 @@ func TestSchedulerFollowsTheStoredSchedule(t *testing.T) {
 	if o := <-runs; o[0].Err == nil {
 		t.Fatalf("run against a failing provider: %+v", o)
 	}
-	if d := <-waits; d <= 0 || d > 2*e.m.RetryBase {
-		t.Fatalf("waits %s after a failure, want the back-off (at most %s), not the next run at 12:30", d, 2*e.m.RetryBase)
+	if d := <-waits; d <= 0 || d > 2*e.cfg.RetryBase {
+		t.Fatalf("waits %s after a failure, want the back-off (at most %s), not the next run at 12:30", d, 2*e.cfg.RetryBase)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -70,66 +70,89 @@ const (
 	ReasonUserStoreError           Reason = "user_store_error"
 )
 
+// Answer is what a reason means over HTTP: its row of the one table
+// (reasonAnswers) that Status, ErrorCode, Description and serve's answers
+// all read.
+type Answer struct {
+	// Status is 200 accepted, 401 invalid or missing token, 403
+	// insufficient scope, 503 when the provider (discovery, JWKS,
+	// introspection) could not be reached, 500 when the user store failed.
+	Status int
+	// Code is the RFC 6750 error code of the WWW-Authenticate challenge,
+	// invalid_token or insufficient_scope; "" for an accepted or missing
+	// token and for a failure on oidcctl's side.
+	Code string
+	// Error is the error code of a JSON answer: Code, or invalid_request
+	// (no token), temporarily_unavailable (503), server_error (500).
+	Error string
+	// Description is the short, generic sentence a caller of serve is
+	// told: the same for every reason in one row. Result.Message (the
+	// detail) names the profile, the key set, the restrictions and the
+	// upstream; it is for the administrator, in the debugger and the log,
+	// never for an unauthenticated caller, who could otherwise learn the
+	// configuration or probe for profile names.
+	Description string
+}
+
+// Judged reports whether the token was judged (accepted or refused), as
+// opposed to a failure on oidcctl's side (5xx).
+func (a Answer) Judged() bool { return a.Status < http.StatusInternalServerError }
+
+// The rows of the table.
+var (
+	answerAccepted = Answer{Status: http.StatusOK}
+	answerMissing  = Answer{Status: http.StatusUnauthorized, Error: "invalid_request",
+		Description: "No bearer token: send the access token as Authorization: Bearer <token>."}
+	// answerInvalid is for everything wrong with the token itself.
+	answerInvalid = Answer{Status: http.StatusUnauthorized, Code: "invalid_token", Error: "invalid_token",
+		Description: "The access token is not valid."}
+	// answerScope is for tokens that are valid and meant for this API but
+	// do not grant enough: a missing scope, another user than the
+	// UserLogin restriction allows, or a user that cannot be mapped.
+	answerScope = Answer{Status: http.StatusForbidden, Code: "insufficient_scope", Error: "insufficient_scope",
+		Description: "The access token does not grant access to this resource."}
+	answerUnavailable = Answer{Status: http.StatusServiceUnavailable, Error: "temporarily_unavailable",
+		Description: "The token cannot be checked right now; try again later."}
+	answerServerError = Answer{Status: http.StatusInternalServerError, Error: "server_error",
+		Description: "The token cannot be checked because of a server error."}
+)
+
+// reasonAnswers is the HTTP meaning of every reason; a reason not in it
+// is answerInvalid.
+var reasonAnswers = map[Reason]Answer{
+	"":                             answerAccepted,
+	ReasonMissing:                  answerMissing,
+	ReasonScopeMissing:             answerScope,
+	ReasonUserLoginMismatch:        answerScope,
+	ReasonNoUID:                    answerScope,
+	ReasonUserUnknown:              answerScope,
+	ReasonNoMappedRoles:            answerScope,
+	ReasonNoEmail:                  answerScope,
+	ReasonDiscoveryUnavailable:     answerUnavailable,
+	ReasonKeysUnavailable:          answerUnavailable,
+	ReasonIntrospectionUnavailable: answerUnavailable,
+	ReasonUserStoreError:           answerServerError,
+}
+
+// HTTP returns what the reason means over HTTP.
+func (r Reason) HTTP() Answer {
+	if a, ok := reasonAnswers[r]; ok {
+		return a
+	}
+	return answerInvalid
+}
+
 // ErrorCode returns the RFC 6750 error code for the reason:
 // "invalid_token", "insufficient_scope", or "" when there is none (an
-// accepted or missing token, or a failure on oidcctl's side).
-//
-// insufficient_scope (403) is for tokens that are valid and meant for this
-// API but do not grant enough: a missing scope, another user than the
-// UserLogin restriction allows, or a user that cannot be mapped. Everything
-// else wrong with the token is invalid_token (401).
-func (r Reason) ErrorCode() string {
-	switch r {
-	case "", ReasonMissing:
-		return ""
-	case ReasonDiscoveryUnavailable, ReasonKeysUnavailable, ReasonIntrospectionUnavailable, ReasonUserStoreError:
-		return ""
-	case ReasonScopeMissing, ReasonUserLoginMismatch, ReasonNoUID, ReasonUserUnknown, ReasonNoMappedRoles, ReasonNoEmail:
-		return "insufficient_scope"
-	}
-	return "invalid_token"
-}
+// accepted or missing token, or a failure on oidcctl's side). See Answer.
+func (r Reason) ErrorCode() string { return r.HTTP().Code }
 
 // Description returns the short, generic sentence that a caller of serve
-// is told about a refusal: the same for every reason with the same error
-// code. Message (the detail) names the profile, the key set, the
-// restrictions and the upstream; it is for the administrator, in the
-// debugger and the log, never for an unauthenticated caller, who could
-// otherwise learn the configuration or probe for profile names.
-func (r Reason) Description() string {
-	switch {
-	case r == "":
-		return ""
-	case r == ReasonMissing:
-		return "No bearer token: send the access token as Authorization: Bearer <token>."
-	case r.Status() == http.StatusServiceUnavailable:
-		return "The token cannot be checked right now; try again later."
-	case r.Status() >= 500:
-		return "The token cannot be checked because of a server error."
-	case r.ErrorCode() == "insufficient_scope":
-		return "The access token does not grant access to this resource."
-	}
-	return "The access token is not valid."
-}
+// is told about a refusal; see Answer.
+func (r Reason) Description() string { return r.HTTP().Description }
 
-// Status returns the HTTP status for the reason: 200 accepted, 401
-// invalid or missing token, 403 insufficient scope, 503 when the provider
-// (discovery, JWKS, introspection) could not be reached, 500 when the user
-// store failed.
-func (r Reason) Status() int {
-	switch r {
-	case "":
-		return http.StatusOK
-	case ReasonDiscoveryUnavailable, ReasonKeysUnavailable, ReasonIntrospectionUnavailable:
-		return http.StatusServiceUnavailable
-	case ReasonUserStoreError:
-		return http.StatusInternalServerError
-	}
-	if r.ErrorCode() == "insufficient_scope" {
-		return http.StatusForbidden
-	}
-	return http.StatusUnauthorized
-}
+// Status returns the HTTP status for the reason; see Answer.
+func (r Reason) Status() int { return r.HTTP().Status }
 
 // cacheable reports whether a refusal for this reason depends only on the
 // token and the profile, so that it may be remembered for the same token.

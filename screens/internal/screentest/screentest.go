@@ -82,7 +82,7 @@ func New(t testing.TB) *Env {
 	e.Deps = screens.Deps{
 		Registry:  core.Registry{Store: store},
 		Discovery: disc,
-		Tokens:    &tokens.Manager{Store: store, Discovery: disc, Grants: g, Owner: tokens.NewOwner(), Logger: quiet},
+		Tokens:    tokens.New(tokens.Config{Store: store, Discovery: disc, Grants: g, Logger: quiet}),
 		Grants:    g,
 		// The validator judges times by the screens' clock: tests that
 		// inspect tokens from the provider set it to the real time.

@@ -1,0 +1,151 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"oidcctl/core/validate"
+)
+
+// statusClientGone is the status of a call whose caller went away: it is
+// counted and recorded, and nobody is answered (nginx's 499).
+const statusClientGone = 499
+
+// callError is why a call was not served as asked. Handlers return it;
+// answer turns it into the three things it means: the answer the caller
+// gets, the outcome label of the metrics, and the debugger's verdict and
+// reason (and a log line).
+type callError struct {
+	status int    // the HTTP status; statusClientGone: no answer
+	code   string // the JSON error code, as RFC 6750's where there is one
+	// description is the caller's sentence. It is generic wherever the
+	// detail would tell a caller, who may not be authenticated, about the
+	// configuration (profiles, accounts, credentials, upstreams, keys).
+	description string
+	// detail says why, for the debugger and the log; "" means the
+	// description (unless the call already has a reason).
+	detail  string
+	outcome string // the outcome label of oidcctl_requests_total
+	verdict string // the debugger's verdict; "" leaves the call's
+	header  http.Header
+
+	// logMsg, when not "", logs the call once at logLevel, with its
+	// webservice, request id, method and path, and logAttrs.
+	logMsg   string
+	logLevel slog.Level
+	logAttrs []any
+}
+
+func (e *callError) Error() string {
+	if e.detail != "" {
+		return e.detail
+	}
+	return e.description
+}
+
+// with adds an answer header.
+func (e *callError) with(key, value string) *callError {
+	if e.header == nil {
+		e.header = http.Header{}
+	}
+	e.header.Set(key, value)
+	return e
+}
+
+// logged logs the call at warn with err, as a failure on oidcctl's side or
+// beyond it (a misconfigured webservice, an upstream that does not answer).
+func (e *callError) logged(msg string, err error) *callError {
+	e.logMsg, e.logLevel, e.logAttrs = msg, slog.LevelWarn, []any{"err", err}
+	return e
+}
+
+// answer answers the call for err: the status, the headers and the JSON
+// body {"error", "error_description", "request_id"}; and notes the
+// outcome, verdict and reason on the call for the metrics and the
+// debugger. A call that was answered already (a panic in the proxy) is
+// only noted. An err that is not a *callError is a failure of oidcctl.
+func (c *call) answer(err error) {
+	var e *callError
+	if !errors.As(err, &e) {
+		e = internalError(c, err)
+	}
+	c.outcome = e.outcome
+	if e.verdict != "" {
+		c.verdict = e.verdict
+	}
+	switch {
+	case e.detail != "":
+		c.reason = e.detail
+	case c.reason == "":
+		c.reason = e.description
+	}
+	if e.logMsg != "" {
+		attrs := append([]any{"webservice", c.webservice, "request_id", c.id, "method", c.r.Method, "path", quotePath(c.r.URL.Path)}, e.logAttrs...)
+		c.s.log.Log(c.r.Context(), e.logLevel, e.logMsg, attrs...)
+	}
+	if c.w.status != 0 {
+		return
+	}
+	h := c.w.Header()
+	for k, vs := range e.header {
+		h[k] = vs
+	}
+	if e.status == statusClientGone {
+		c.w.WriteHeader(statusClientGone)
+		return
+	}
+	writeJSON(c.w, e.status, map[string]string{"error": e.code, "error_description": e.description, "request_id": c.id})
+}
+
+// internalError is a failure of oidcctl itself: 500.
+func internalError(c *call, err error) *callError {
+	return &callError{status: http.StatusInternalServerError, code: "server_error", outcome: outcomeError, verdict: verdictError,
+		description: "oidcctl failed to serve this request; the log has the details under request id " + c.id,
+		detail:      fmt.Sprintf("internal error: %v", err)}
+}
+
+// notFound is a call to a route or webservice that is not there.
+func notFound(description string) *callError {
+	return &callError{status: http.StatusNotFound, code: "not_found", outcome: outcomeNotFound, description: description}
+}
+
+// tooLarge is a call whose body is over the limit.
+func tooLarge(description string) *callError {
+	return &callError{status: http.StatusRequestEntityTooLarge, code: "too_large", outcome: outcomeTooLarge, description: description}
+}
+
+// clientGone is a call whose caller went away while it was served.
+func clientGone(err error) *callError {
+	return &callError{status: statusClientGone, outcome: outcomeClientGone, detail: "the caller went away: " + err.Error()}
+}
+
+// badGateway is a call whose upstream or endpoint did not answer; where
+// is for the debugger and the log.
+func badGateway(what, detail string, err error) *callError {
+	return (&callError{status: http.StatusBadGateway, code: "bad_gateway", outcome: outcomeUpstreamError, detail: detail,
+		description: "The " + what + " did not answer; the debugger and the log have the details under the request id."}).
+		logged(what+" failed", err)
+}
+
+// refusal is the answer to a token that was refused or could not be
+// judged: the HTTP meaning comes from the reason's row in validate's
+// table (validate.Reason.HTTP), the RFC 6750 challenge from the result.
+// The caller learns the error code and the generic description, never
+// the result's Message, which names the profile, the key set and its key
+// ids, the restrictions: that is the detail, for the debugger and the log.
+func refusal(res *validate.Result) *callError {
+	a := res.Reason.HTTP()
+	e := &callError{status: a.Status, code: a.Error, description: a.Description,
+		detail: string(res.Reason) + ": " + res.Message, outcome: outcomeRefused, verdict: verdictRefused}
+	if a.Judged() {
+		e.with("WWW-Authenticate", res.WWWAuthenticate())
+		e.logMsg, e.logLevel = "token refused", slog.LevelInfo
+		e.logAttrs = []any{"profile", res.Profile, "reason", string(res.Reason), "detail", res.Message}
+	} else {
+		e.outcome, e.verdict = outcomeUnavailable, verdictError
+		e.logged("cannot judge a token", fmt.Errorf("%s: %s", res.Reason, res.Message))
+	}
+	return e
+}
