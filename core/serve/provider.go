@@ -34,8 +34,12 @@ func (s *Server) provider(c *call) {
 		r.Body = teeBody{ReadCloser: r.Body, buf: c.capture.req}
 	}
 	if _, ok := rt.match(rest); !ok {
+		// The route pattern is for the debugger and the log, not for a
+		// caller who has not shown a token yet.
 		c.outcome = outcomeNotFound
-		c.fail(http.StatusNotFound, "not_found", fmt.Sprintf("webservice %q has no route %s; its route is %s", name, quotePath(rest), rt.Route))
+		c.reason = fmt.Sprintf("webservice %q has no route %s; its route is %s", name, quotePath(rest), rt.Route)
+		c.s.log.Debug("no such route", "webservice", name, "request_id", c.id, "reason", c.reason)
+		c.fail(http.StatusNotFound, "not_found", "The webservice has no such route.")
 		return
 	}
 	if !rt.allows(r.Method) {
