@@ -61,7 +61,8 @@ var _ core.Store = (*DB)(nil)
 // ErrReadOnly is wrapped by the errors of writes to a database opened
 // read-only, and by Open's error for a read-only database whose schema
 // would need migrating.
-var ErrReadOnly = errors.New("database is read-only")
+// It is core.ErrReadOnly, which core's packages test for.
+var ErrReadOnly = core.ErrReadOnly
 
 // Options are the choices of OpenWith.
 type Options struct {
