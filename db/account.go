@@ -57,14 +57,9 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, fn func(*core.Acco
 		if err != nil {
 			return a, err
 		}
-		createdAt := a.CreatedAt
-		if err := fn(&a); err != nil {
-			return a, asIs{err}
+		if err := edit(&a, fn, "account", "name", &a.Name, &a.CreatedAt); err != nil {
+			return a, err
 		}
-		if a.Name != name {
-			return a, renameError("account", "name", name, a.Name)
-		}
-		a.CreatedAt = createdAt
 		return a, db.updateAccount(ctx, tx, id, &a)
 	})
 	return a, wrap("update account", name, err)

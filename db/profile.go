@@ -169,14 +169,9 @@ func (db *DB) UpdateProfile(ctx context.Context, name string, fn func(*core.Prof
 		if err != nil {
 			return p, err
 		}
-		createdAt := p.CreatedAt
-		if err := fn(&p); err != nil {
-			return p, asIs{err}
+		if err := edit(&p, fn, "profile", "name", &p.Name, &p.CreatedAt); err != nil {
+			return p, err
 		}
-		if p.Name != name {
-			return p, renameError("profile", "name", name, p.Name)
-		}
-		p.CreatedAt = createdAt
 		return p, db.updateProfile(ctx, tx, id, &p)
 	})
 	return p, wrap("update profile", name, err)
@@ -192,6 +187,23 @@ func (db *DB) DeleteProfile(ctx context.Context, name string) error {
 	return wrap("delete profile", name, db.inTx(ctx, func(tx *sql.Tx) error {
 		return deleteProfile(ctx, tx, name)
 	}))
+}
+
+// edit runs fn, the caller's function of an Update method, on v, the row
+// as read: fn's error comes back as it is (asIs), a changed key (*key, the
+// name or login of kind) is refused with a *core.ValidationError, and
+// *created, which fn may have changed, is put back. Whatever fn does to
+// v's UpdatedAt is overwritten when the row is written.
+func edit[T any](v *T, fn func(*T) error, kind, field string, key *string, created *time.Time) error {
+	name, createdAt := *key, *created
+	if err := fn(v); err != nil {
+		return asIs{err}
+	}
+	if *key != name {
+		return renameError(kind, field, name, *key)
+	}
+	*created = createdAt
+	return nil
 }
 
 // renameError refuses a rename inside an Update function; field is what

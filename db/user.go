@@ -50,14 +50,9 @@ func (db *DB) UpdateUser(ctx context.Context, login string, fn func(*core.User) 
 		if err != nil {
 			return u, err
 		}
-		createdAt := u.CreatedAt
-		if err := fn(&u); err != nil {
-			return u, asIs{err}
+		if err := edit(&u, fn, "user", "login", &u.Login, &u.CreatedAt); err != nil {
+			return u, err
 		}
-		if u.Login != login {
-			return u, renameError("user", "login", login, u.Login)
-		}
-		u.CreatedAt = createdAt
 		return u, db.updateUser(ctx, tx, id, &u)
 	})
 	return u, wrap("update user", login, err)

@@ -72,14 +72,9 @@ func (db *DB) UpdateWebservice(ctx context.Context, name string, fn func(*core.W
 		if err != nil {
 			return w, err
 		}
-		createdAt := w.CreatedAt
-		if err := fn(&w); err != nil {
-			return w, asIs{err}
+		if err := edit(&w, fn, "webservice", "name", &w.Name, &w.CreatedAt); err != nil {
+			return w, err
 		}
-		if w.Name != name {
-			return w, renameError("webservice", "name", name, w.Name)
-		}
-		w.CreatedAt = createdAt
 		return w, db.updateWebservice(ctx, tx, id, &w)
 	})
 	return w, wrap("update webservice", name, err)
