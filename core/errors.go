@@ -13,6 +13,10 @@ var (
 	ErrExists   = errors.New("already exists")
 	ErrInUse    = errors.New("in use")
 	ErrInvalid  = errors.New("invalid")
+	// ErrReadOnly is wrapped by the errors of writes to a store opened for
+	// reading only. What writes only as a side effect of reading (a cache)
+	// skips the write on it.
+	ErrReadOnly = errors.New("database is read-only")
 )
 
 // NotFoundError says which named thing does not exist.

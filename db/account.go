@@ -22,29 +22,18 @@ type accountSettings struct {
 // taken, *core.NotFoundError (Kind "profile") when its profile does not
 // exist. Its CreatedAt and UpdatedAt are set from db.Now.
 func (db *DB) CreateAccount(ctx context.Context, a core.Account) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("create account", a.Name, err)
-	}
-	defer tx.Rollback()
-	if err := db.createAccount(ctx, tx, &a); err != nil {
-		return wrap("create account", a.Name, err)
-	}
-	return wrap("create account", a.Name, tx.Commit())
+	return wrap("create account", a.Name, db.inTx(ctx, func(tx *sql.Tx) error {
+		return db.createAccount(ctx, tx, &a)
+	}))
 }
 
 // Account returns one account; *core.NotFoundError when there is none.
 func (db *DB) Account(ctx context.Context, name string) (core.Account, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return core.Account{}, wrap("read account", name, err)
-	}
-	defer tx.Rollback()
-	a, _, err := db.findAccount(ctx, tx, name)
-	if err != nil {
-		return core.Account{}, wrap("read account", name, err)
-	}
-	return a, nil
+	a, err := readTx(ctx, db, func(tx *sql.Tx) (core.Account, error) {
+		a, _, err := db.findAccount(ctx, tx, name)
+		return a, err
+	})
+	return a, wrap("read account", name, err)
 }
 
 // Accounts returns the accounts of one profile, or of all profiles when
@@ -52,16 +41,10 @@ func (db *DB) Account(ctx context.Context, name string) (core.Account, error) {
 // exist gives *core.NotFoundError rather than an empty list, so that a
 // mistyped name does not look like a profile without accounts.
 func (db *DB) Accounts(ctx context.Context, profile string) ([]core.Account, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return nil, wrap("list accounts of profile", profile, err)
-	}
-	defer tx.Rollback()
-	as, err := db.listAccounts(ctx, tx, profile)
-	if err != nil {
-		return nil, wrap("list accounts of profile", profile, err)
-	}
-	return as, nil
+	as, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.Account, error) {
+		return db.listAccounts(ctx, tx, profile)
+	})
+	return as, wrap("list accounts of profile", profile, err)
 }
 
 // UpdateAccount is UpdateProfile for accounts: one IMMEDIATE transaction,
@@ -69,30 +52,17 @@ func (db *DB) Accounts(ctx context.Context, profile string) ([]core.Account, err
 // *core.ValidationError. fn may move the account to another profile;
 // *core.NotFoundError (Kind "profile") when that profile does not exist.
 func (db *DB) UpdateAccount(ctx context.Context, name string, fn func(*core.Account) error) (core.Account, error) {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return core.Account{}, wrap("update account", name, err)
-	}
-	defer tx.Rollback()
-	a, id, err := db.findAccount(ctx, tx, name)
-	if err != nil {
-		return core.Account{}, wrap("update account", name, err)
-	}
-	createdAt := a.CreatedAt
-	if err := fn(&a); err != nil {
-		return core.Account{}, err
-	}
-	if a.Name != name {
-		return core.Account{}, renameError("account", "name", name, a.Name)
-	}
-	a.CreatedAt = createdAt
-	if err := db.updateAccount(ctx, tx, id, &a); err != nil {
-		return core.Account{}, wrap("update account", name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return core.Account{}, wrap("update account", name, err)
-	}
-	return a, nil
+	a, err := writeTx(ctx, db, func(tx *sql.Tx) (core.Account, error) {
+		a, id, err := db.findAccount(ctx, tx, name)
+		if err != nil {
+			return a, err
+		}
+		if err := edit(&a, fn, "account", "name", &a.Name, &a.CreatedAt); err != nil {
+			return a, err
+		}
+		return a, db.updateAccount(ctx, tx, id, &a)
+	})
+	return a, wrap("update account", name, err)
 }
 
 // DeleteAccount removes an account and everything kept for it (later
@@ -100,15 +70,9 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, fn func(*core.Acco
 // none, *core.InUseError naming the webservices (sorted) while requester
 // webservices use it.
 func (db *DB) DeleteAccount(ctx context.Context, name string) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("delete account", name, err)
-	}
-	defer tx.Rollback()
-	if err := deleteAccount(ctx, tx, name); err != nil {
-		return wrap("delete account", name, err)
-	}
-	return wrap("delete account", name, tx.Commit())
+	return wrap("delete account", name, db.inTx(ctx, func(tx *sql.Tx) error {
+		return deleteAccount(ctx, tx, name)
+	}))
 }
 
 const accountColumns = `a.id, a.name, p.name, a.grant_type, a.username, a.password, a.settings, a.created_at, a.updated_at`

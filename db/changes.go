@@ -2,7 +2,7 @@ package db
 
 import (
 	"context"
-	"fmt"
+	"database/sql"
 )
 
 // ConfigVersion returns the configuration version: a number that SQLite
@@ -13,14 +13,10 @@ import (
 // than one. An update that changes nothing of a user or a setting but its
 // updated_at leaves it alone; see migrations/0003_webservices_debug.sql.
 func (db *DB) ConfigVersion(ctx context.Context) (int64, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return 0, fmt.Errorf("read configuration version: %w", err)
-	}
-	defer tx.Rollback()
-	var v int64
-	if err := tx.QueryRowContext(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("read configuration version: %w", err)
-	}
-	return v, nil
+	v, err := readTx(ctx, db, func(tx *sql.Tx) (int64, error) {
+		var v int64
+		err := tx.QueryRowContext(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v)
+		return v, err
+	})
+	return v, wrapOp("read configuration version", err)
 }

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"oidcctl/core"
@@ -16,59 +17,57 @@ func (db *DB) CreateCredential(ctx context.Context, c core.InvokeCredential) err
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("create credential", c.Name, err)
-	}
-	defer tx.Rollback()
-	w, id, err := findWebservice(ctx, tx, c.Webservice)
-	if err != nil {
-		return wrap("create credential", c.Name, err)
-	}
-	if w.Kind != core.Requester {
-		return &core.ValidationError{Kind: "credential", Name: c.Name, Problems: []core.FieldError{{
-			Field:   "webservice",
-			Problem: fmt.Sprintf("%q is a %s webservice; credentials are for requester webservices", w.Name, w.Kind),
-		}}}
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM invoke_credentials WHERE webservice_id = ? AND name = ?`, id, c.Name).Scan(&n); err != nil {
-		return wrap("create credential", c.Name, err)
-	}
-	if n > 0 {
-		return &core.ExistsError{Kind: "credential", Name: c.Webservice + "/" + c.Name}
-	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO invoke_credentials (webservice_id, name, hash, hint, created_at)
-		VALUES (?, ?, ?, ?, ?)`, id, c.Name, c.Hash, c.Hint, db.now()); err != nil {
-		return wrap("create credential", c.Name, err)
-	}
-	return wrap("create credential", c.Name, tx.Commit())
+	return wrap("create credential", c.Name, db.inTx(ctx, func(tx *sql.Tx) error {
+		w, id, err := findWebservice(ctx, tx, c.Webservice)
+		if err != nil {
+			return err
+		}
+		if w.Kind != core.Requester {
+			return &core.ValidationError{Kind: "credential", Name: c.Name, Problems: []core.FieldError{{
+				Field:   "webservice",
+				Problem: fmt.Sprintf("%q is a %s webservice; credentials are for requester webservices", w.Name, w.Kind),
+			}}}
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM invoke_credentials WHERE webservice_id = ? AND name = ?`, id, c.Name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return &core.ExistsError{Kind: "credential", Name: c.Webservice + "/" + c.Name}
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO invoke_credentials (webservice_id, name, hash, hint, created_at)
+			VALUES (?, ?, ?, ?, ?)`, id, c.Name, c.Hash, c.Hint, db.now())
+		return err
+	}))
 }
 
 // Credentials returns the invoke credentials of a webservice, or of all
 // webservices when webservice is "", ordered by webservice and name;
 // *core.NotFoundError when the webservice named does not exist.
 func (db *DB) Credentials(ctx context.Context, webservice string) ([]core.InvokeCredential, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("list credentials: %w", err)
-	}
-	defer tx.Rollback()
+	cs, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.InvokeCredential, error) {
+		return listCredentials(ctx, tx, webservice)
+	})
+	return cs, wrapOp("list credentials", err)
+}
+
+// listCredentials is Credentials in tx.
+func listCredentials(ctx context.Context, tx *sql.Tx, webservice string) ([]core.InvokeCredential, error) {
 	q := `SELECT w.name, c.name, c.hash, c.hint, c.created_at
 		FROM invoke_credentials c JOIN webservices w ON w.id = c.webservice_id`
 	var args []any
 	if webservice != "" {
 		id, err := webserviceID(ctx, tx, webservice)
 		if err != nil {
-			return nil, wrap("list credentials of webservice", webservice, err)
+			return nil, keepAsIs(wrap("list credentials of webservice", webservice, err))
 		}
 		q += ` WHERE c.webservice_id = ?`
 		args = append(args, id)
 	}
 	rows, err := tx.QueryContext(ctx, q+` ORDER BY w.name, c.name`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list credentials: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []core.InvokeCredential
@@ -78,37 +77,31 @@ func (db *DB) Credentials(ctx context.Context, webservice string) ([]core.Invoke
 			created int64
 		)
 		if err := rows.Scan(&c.Webservice, &c.Name, &c.Hash, &c.Hint, &created); err != nil {
-			return nil, fmt.Errorf("list credentials: %w", err)
+			return nil, err
 		}
 		c.CreatedAt = fromMillis(created)
 		out = append(out, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list credentials: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // DeleteCredential revokes an invoke credential; *core.NotFoundError when
 // the webservice or the credential does not exist.
 func (db *DB) DeleteCredential(ctx context.Context, webservice, name string) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("delete credential", name, err)
-	}
-	defer tx.Rollback()
-	id, err := webserviceID(ctx, tx, webservice)
-	if err != nil {
-		return wrap("delete credential", name, err)
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM invoke_credentials WHERE webservice_id = ? AND name = ?`, id, name)
-	if err != nil {
-		return wrap("delete credential", name, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return wrap("delete credential", name, err)
-	} else if n == 0 {
-		return &core.NotFoundError{Kind: "credential", Name: webservice + "/" + name}
-	}
-	return wrap("delete credential", name, tx.Commit())
+	return wrap("delete credential", name, db.inTx(ctx, func(tx *sql.Tx) error {
+		id, err := webserviceID(ctx, tx, webservice)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM invoke_credentials WHERE webservice_id = ? AND name = ?`, id, name)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return &core.NotFoundError{Kind: "credential", Name: webservice + "/" + name}
+		}
+		return nil
+	}))
 }

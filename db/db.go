@@ -5,7 +5,9 @@
 // DSN sets _txlock=immediate), so that read-modify-write cycles of two
 // processes on one database are serialized by SQLite instead of failing
 // with SQLITE_BUSY or overwriting each other; reads begin DEFERRED and, in
-// WAL mode, never wait for a writer.
+// WAL mode, never wait for a writer. The transactions are begun, rolled
+// back and committed in one place (inTx, readTx and writeTx); the methods
+// hand them functions of the *sql.Tx that do no other I/O.
 //
 // Representation, for anyone reading the file with the sqlite3 shell:
 // times are INTEGER unix milliseconds (UTC), so they come back in UTC with
@@ -59,7 +61,8 @@ var _ core.Store = (*DB)(nil)
 // ErrReadOnly is wrapped by the errors of writes to a database opened
 // read-only, and by Open's error for a read-only database whose schema
 // would need migrating.
-var ErrReadOnly = errors.New("database is read-only")
+// It is core.ErrReadOnly, which core's packages test for.
+var ErrReadOnly = core.ErrReadOnly
 
 // Options are the choices of OpenWith.
 type Options struct {
@@ -309,31 +312,16 @@ func isBusy(err error) bool {
 //
 // Read-only, it only checks that the schema is current and the key fits.
 func (db *DB) initOnce(ctx context.Context, migrations []migration) error {
-	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.readOnly})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if db.readOnly {
-		if err := checkSchema(ctx, tx, migrations); err != nil {
+	return db.run(ctx, !db.readOnly, func(tx *sql.Tx) error {
+		if db.readOnly {
+			if err := checkSchema(ctx, tx, migrations); err != nil {
+				return err
+			}
+		} else if err := migrate(ctx, tx, migrations, db.Now()); err != nil {
 			return err
 		}
-	} else if err := migrate(ctx, tx, migrations, db.Now()); err != nil {
-		return err
-	}
-	if err := verifyKey(ctx, tx, db.key, !db.readOnly); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// begin starts a transaction: IMMEDIATE for writes, DEFERRED for reads. A
-// write to a database opened read-only fails here, saying so.
-func (db *DB) begin(ctx context.Context, write bool) (*sql.Tx, error) {
-	if write && db.readOnly {
-		return nil, fmt.Errorf("%w (this process may not write %s)", ErrReadOnly, db.path)
-	}
-	return db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
+		return verifyKey(ctx, tx, db.key, !db.readOnly)
+	})
 }
 
 // now returns the current time as stored: unix milliseconds.
@@ -383,8 +371,35 @@ func typed(err error) bool {
 
 // wrap adds what was being done to an error, except to core's typed errors.
 func wrap(op, name string, err error) error {
+	return wrapOp(op+" "+name, err)
+}
+
+// wrapOp is wrap where there is no name: it adds "op: " to an error,
+// except to core's typed errors and to an asIs error, which it returns as
+// it is.
+func wrapOp(op string, err error) error {
+	if a, ok := err.(asIs); ok {
+		return a.err
+	}
 	if err == nil || typed(err) {
 		return err
 	}
-	return fmt.Errorf("%s %s: %w", op, name, err)
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// asIs carries an error out of a transaction's function to be returned as
+// it is, without the method's context: the error of a caller's function
+// (the fn of the Update methods), or one that already says more than the
+// method would.
+type asIs struct{ err error }
+
+func (e asIs) Error() string { return e.err.Error() }
+func (e asIs) Unwrap() error { return e.err }
+
+// keepAsIs marks a non-nil err as asIs; nil stays nil.
+func keepAsIs(err error) error {
+	if err == nil {
+		return nil
+	}
+	return asIs{err}
 }

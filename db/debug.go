@@ -34,18 +34,9 @@ func (db *DB) AddDebugEntries(ctx context.Context, entries []core.DebugEntry) er
 	if len(entries) == 0 {
 		return nil
 	}
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return fmt.Errorf("add debug entries: %w", err)
-	}
-	defer tx.Rollback()
-	if err := db.addDebugEntries(ctx, tx, entries); err != nil {
-		return fmt.Errorf("add debug entries: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("add debug entries: %w", err)
-	}
-	return nil
+	return wrapOp("add debug entries", db.inTx(ctx, func(tx *sql.Tx) error {
+		return db.addDebugEntries(ctx, tx, entries)
+	}))
 }
 
 // AppendDebug appends entries as AddDebugEntries does and, in the same
@@ -57,26 +48,21 @@ func (db *DB) AppendDebug(ctx context.Context, entries []core.DebugEntry, keep m
 	if len(entries) == 0 && len(keep) == 0 {
 		return 0, nil
 	}
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return 0, fmt.Errorf("add debug entries: %w", err)
-	}
-	defer tx.Rollback()
-	if err := db.addDebugEntries(ctx, tx, entries); err != nil {
-		return 0, fmt.Errorf("add debug entries: %w", err)
-	}
-	pruned := 0
-	for _, ws := range slices.Sorted(maps.Keys(keep)) {
-		n, err := pruneDebug(ctx, tx, ws, keep[ws].Before, keep[ws].Keep)
-		if err != nil {
-			return 0, wrapDebug("prune debug entries", ws, err)
+	pruned, err := writeTx(ctx, db, func(tx *sql.Tx) (int, error) {
+		if err := db.addDebugEntries(ctx, tx, entries); err != nil {
+			return 0, err
 		}
-		pruned += n
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("add debug entries: %w", err)
-	}
-	return pruned, nil
+		pruned := 0
+		for _, ws := range slices.Sorted(maps.Keys(keep)) {
+			n, err := pruneDebug(ctx, tx, ws, keep[ws].Before, keep[ws].Keep)
+			if err != nil {
+				return 0, keepAsIs(wrapDebug("prune debug entries", ws, err))
+			}
+			pruned += n
+		}
+		return pruned, nil
+	})
+	return pruned, wrapOp("add debug entries", err)
 }
 
 // DebugEntries returns the entries f selects, newest first (by time, then
@@ -85,54 +71,34 @@ func (db *DB) AppendDebug(ctx context.Context, entries []core.DebugEntry, keep m
 // does not exist gives *core.NotFoundError, so that a mistyped name does
 // not look like a quiet webservice.
 func (db *DB) DebugEntries(ctx context.Context, f core.DebugFilter) ([]core.DebugEntry, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("list debug entries: %w", err)
-	}
-	defer tx.Rollback()
-	es, err := listDebugEntries(ctx, tx, f)
-	if err != nil {
-		return nil, wrapDebug("list debug entries", f.Webservice, err)
-	}
-	return es, nil
+	es, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.DebugEntry, error) {
+		return listDebugEntries(ctx, tx, f)
+	})
+	return es, wrapDebug("list debug entries", f.Webservice, err)
 }
 
 // DebugEntry returns one entry; *core.NotFoundError (Kind "debug entry",
 // Name the id) when there is none.
 func (db *DB) DebugEntry(ctx context.Context, id int64) (core.DebugEntry, error) {
 	name := strconv.FormatInt(id, 10)
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return core.DebugEntry{}, wrap("read debug entry", name, err)
-	}
-	defer tx.Rollback()
-	e, err := scanDebugEntry(tx.QueryRowContext(ctx, `SELECT `+debugColumns+` FROM debug_log WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return core.DebugEntry{}, &core.NotFoundError{Kind: "debug entry", Name: name}
-	}
-	if err != nil {
-		return core.DebugEntry{}, wrap("read debug entry", name, err)
-	}
-	return e, nil
+	e, err := readTx(ctx, db, func(tx *sql.Tx) (core.DebugEntry, error) {
+		e, err := scanDebugEntry(tx.QueryRowContext(ctx, `SELECT `+debugColumns+` FROM debug_log WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return e, &core.NotFoundError{Kind: "debug entry", Name: name}
+		}
+		return e, err
+	})
+	return e, wrap("read debug entry", name, err)
 }
 
 // ClearDebug removes the entries of a webservice, or every entry when
 // webservice is "", and returns how many it removed; *core.NotFoundError
 // when the webservice does not exist.
 func (db *DB) ClearDebug(ctx context.Context, webservice string) (int, error) {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return 0, wrapDebug("clear debug entries", webservice, err)
-	}
-	defer tx.Rollback()
-	n, err := clearDebug(ctx, tx, webservice)
-	if err != nil {
-		return 0, wrapDebug("clear debug entries", webservice, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, wrapDebug("clear debug entries", webservice, err)
-	}
-	return n, nil
+	n, err := writeTx(ctx, db, func(tx *sql.Tx) (int, error) {
+		return clearDebug(ctx, tx, webservice)
+	})
+	return n, wrapDebug("clear debug entries", webservice, err)
 }
 
 // PruneDebug removes the entries of a webservice that are older than
@@ -144,19 +110,10 @@ func (db *DB) ClearDebug(ctx context.Context, webservice string) (int, error) {
 // 0 and no error, since serve prunes from a list the console may have
 // just changed.
 func (db *DB) PruneDebug(ctx context.Context, webservice string, before time.Time, keep int) (int, error) {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return 0, wrapDebug("prune debug entries", webservice, err)
-	}
-	defer tx.Rollback()
-	n, err := pruneDebug(ctx, tx, webservice, before, keep)
-	if err != nil {
-		return 0, wrapDebug("prune debug entries", webservice, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, wrapDebug("prune debug entries", webservice, err)
-	}
-	return n, nil
+	n, err := writeTx(ctx, db, func(tx *sql.Tx) (int, error) {
+		return pruneDebug(ctx, tx, webservice, before, keep)
+	})
+	return n, wrapDebug("prune debug entries", webservice, err)
 }
 
 // wrapDebug is wrap for the debugger's log, where webservice may be "".
@@ -164,10 +121,7 @@ func wrapDebug(op, webservice string, err error) error {
 	if webservice != "" {
 		return wrap(op+" of webservice", webservice, err)
 	}
-	if err == nil || typed(err) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
+	return wrapOp(op, err)
 }
 
 const debugColumns = `id, time, request_id, webservice, direction, method, path, status, duration_ns,

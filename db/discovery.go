@@ -12,31 +12,19 @@ import (
 // *core.NotFoundError with Kind "profile" when there is no such profile,
 // Kind "discovery document" when none is cached for it.
 func (db *DB) CachedDiscovery(ctx context.Context, profile string) (core.CachedDocument, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return core.CachedDocument{}, wrap("read discovery cache of profile", profile, err)
-	}
-	defer tx.Rollback()
-	doc, err := cachedDiscovery(ctx, tx, profile)
-	if err != nil {
-		return core.CachedDocument{}, wrap("read discovery cache of profile", profile, err)
-	}
-	return doc, nil
+	doc, err := readTx(ctx, db, func(tx *sql.Tx) (core.CachedDocument, error) {
+		return cachedDiscovery(ctx, tx, profile)
+	})
+	return doc, wrap("read discovery cache of profile", profile, err)
 }
 
 // CacheDiscovery replaces the cached discovery document of a profile;
 // *core.NotFoundError when there is no such profile. FetchedAt is kept with
 // millisecond precision.
 func (db *DB) CacheDiscovery(ctx context.Context, profile string, doc core.CachedDocument) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("cache discovery document of profile", profile, err)
-	}
-	defer tx.Rollback()
-	if err := cacheDiscovery(ctx, tx, profile, doc); err != nil {
-		return wrap("cache discovery document of profile", profile, err)
-	}
-	return wrap("cache discovery document of profile", profile, tx.Commit())
+	return wrap("cache discovery document of profile", profile, db.inTx(ctx, func(tx *sql.Tx) error {
+		return cacheDiscovery(ctx, tx, profile, doc)
+	}))
 }
 
 func cachedDiscovery(ctx context.Context, tx *sql.Tx, profile string) (core.CachedDocument, error) {

@@ -135,43 +135,26 @@ func (s *profileSettings) apply(p *core.Profile) {
 // CreateProfile stores a new profile; *core.ExistsError when the name is
 // taken. Its CreatedAt and UpdatedAt are set from db.Now.
 func (db *DB) CreateProfile(ctx context.Context, p core.Profile) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("create profile", p.Name, err)
-	}
-	defer tx.Rollback()
-	if err := db.createProfile(ctx, tx, &p); err != nil {
-		return wrap("create profile", p.Name, err)
-	}
-	return wrap("create profile", p.Name, tx.Commit())
+	return wrap("create profile", p.Name, db.inTx(ctx, func(tx *sql.Tx) error {
+		return db.createProfile(ctx, tx, &p)
+	}))
 }
 
 // Profile returns one profile; *core.NotFoundError when there is none.
 func (db *DB) Profile(ctx context.Context, name string) (core.Profile, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return core.Profile{}, wrap("read profile", name, err)
-	}
-	defer tx.Rollback()
-	p, _, err := db.findProfile(ctx, tx, name)
-	if err != nil {
-		return core.Profile{}, wrap("read profile", name, err)
-	}
-	return p, nil
+	p, err := readTx(ctx, db, func(tx *sql.Tx) (core.Profile, error) {
+		p, _, err := db.findProfile(ctx, tx, name)
+		return p, err
+	})
+	return p, wrap("read profile", name, err)
 }
 
 // Profiles returns every profile, ordered by name (byte order).
 func (db *DB) Profiles(ctx context.Context) ([]core.Profile, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("list profiles: %w", err)
-	}
-	defer tx.Rollback()
-	ps, err := db.listProfiles(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("list profiles: %w", err)
-	}
-	return ps, nil
+	ps, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.Profile, error) {
+		return db.listProfiles(ctx, tx)
+	})
+	return ps, wrapOp("list profiles", err)
 }
 
 // UpdateProfile reads a profile, lets fn change it and writes it back, in
@@ -181,30 +164,17 @@ func (db *DB) Profiles(ctx context.Context) ([]core.Profile, error) {
 // timestamps fn sets are ignored (CreatedAt stays, UpdatedAt is db.Now).
 // The profile is not validated here: that is core's job, in fn.
 func (db *DB) UpdateProfile(ctx context.Context, name string, fn func(*core.Profile) error) (core.Profile, error) {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return core.Profile{}, wrap("update profile", name, err)
-	}
-	defer tx.Rollback()
-	p, id, err := db.findProfile(ctx, tx, name)
-	if err != nil {
-		return core.Profile{}, wrap("update profile", name, err)
-	}
-	createdAt := p.CreatedAt
-	if err := fn(&p); err != nil {
-		return core.Profile{}, err
-	}
-	if p.Name != name {
-		return core.Profile{}, renameError("profile", "name", name, p.Name)
-	}
-	p.CreatedAt = createdAt
-	if err := db.updateProfile(ctx, tx, id, &p); err != nil {
-		return core.Profile{}, wrap("update profile", name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return core.Profile{}, wrap("update profile", name, err)
-	}
-	return p, nil
+	p, err := writeTx(ctx, db, func(tx *sql.Tx) (core.Profile, error) {
+		p, id, err := db.findProfile(ctx, tx, name)
+		if err != nil {
+			return p, err
+		}
+		if err := edit(&p, fn, "profile", "name", &p.Name, &p.CreatedAt); err != nil {
+			return p, err
+		}
+		return p, db.updateProfile(ctx, tx, id, &p)
+	})
+	return p, wrap("update profile", name, err)
 }
 
 // DeleteProfile removes a profile and its cached discovery document;
@@ -214,15 +184,26 @@ func (db *DB) UpdateProfile(ctx context.Context, name string, fn func(*core.Prof
 // accounts and the one naming the webservices, so that errors.As finds
 // the accounts' and the message lists both.
 func (db *DB) DeleteProfile(ctx context.Context, name string) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("delete profile", name, err)
+	return wrap("delete profile", name, db.inTx(ctx, func(tx *sql.Tx) error {
+		return deleteProfile(ctx, tx, name)
+	}))
+}
+
+// edit runs fn, the caller's function of an Update method, on v, the row
+// as read: fn's error comes back as it is (asIs), a changed key (*key, the
+// name or login of kind) is refused with a *core.ValidationError, and
+// *created, which fn may have changed, is put back. Whatever fn does to
+// v's UpdatedAt is overwritten when the row is written.
+func edit[T any](v *T, fn func(*T) error, kind, field string, key *string, created *time.Time) error {
+	name, createdAt := *key, *created
+	if err := fn(v); err != nil {
+		return asIs{err}
 	}
-	defer tx.Rollback()
-	if err := deleteProfile(ctx, tx, name); err != nil {
-		return wrap("delete profile", name, err)
+	if *key != name {
+		return renameError(kind, field, name, *key)
 	}
-	return wrap("delete profile", name, tx.Commit())
+	*created = createdAt
+	return nil
 }
 
 // renameError refuses a rename inside an Update function; field is what

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -35,35 +36,33 @@ func (db *DB) PutServeStatus(ctx context.Context, s core.ServeStatus) error {
 	if err != nil {
 		return fmt.Errorf("put serve status: %w", err)
 	}
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("put serve status", s.Instance, err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO serve_status (instance, status, heartbeat) VALUES (?, ?, ?)
-		ON CONFLICT (instance) DO UPDATE SET status = excluded.status, heartbeat = excluded.heartbeat`,
-		s.Instance, string(doc), s.Heartbeat.UnixMilli()); err != nil {
-		return wrap("put serve status", s.Instance, err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM serve_status WHERE heartbeat < ?`,
-		db.Now().Add(-24*time.Hour).UnixMilli()); err != nil {
-		return wrap("put serve status", s.Instance, err)
-	}
-	return wrap("put serve status", s.Instance, tx.Commit())
+	return wrap("put serve status", s.Instance, db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO serve_status (instance, status, heartbeat) VALUES (?, ?, ?)
+			ON CONFLICT (instance) DO UPDATE SET status = excluded.status, heartbeat = excluded.heartbeat`,
+			s.Instance, string(doc), s.Heartbeat.UnixMilli()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM serve_status WHERE heartbeat < ?`,
+			db.Now().Add(-24*time.Hour).UnixMilli())
+		return err
+	}))
 }
 
 // ServeStatuses returns the status of every serve instance, newest
 // heartbeat first.
 func (db *DB) ServeStatuses(ctx context.Context) ([]core.ServeStatus, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("read serve status: %w", err)
-	}
-	defer tx.Rollback()
+	ss, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.ServeStatus, error) {
+		return listServeStatuses(ctx, tx)
+	})
+	return ss, wrapOp("read serve status", err)
+}
+
+// listServeStatuses is ServeStatuses in tx.
+func listServeStatuses(ctx context.Context, tx *sql.Tx) ([]core.ServeStatus, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT instance, status, heartbeat FROM serve_status ORDER BY heartbeat DESC, instance`)
 	if err != nil {
-		return nil, fmt.Errorf("read serve status: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []core.ServeStatus
@@ -72,11 +71,11 @@ func (db *DB) ServeStatuses(ctx context.Context) ([]core.ServeStatus, error) {
 		var doc string
 		var heartbeat int64
 		if err := rows.Scan(&s.Instance, &doc, &heartbeat); err != nil {
-			return nil, fmt.Errorf("read serve status: %w", err)
+			return nil, err
 		}
 		var d serveStatusDoc
 		if err := json.Unmarshal([]byte(doc), &d); err != nil {
-			return nil, fmt.Errorf("read serve status of %s: %w", s.Instance, err)
+			return nil, asIs{fmt.Errorf("read serve status of %s: %w", s.Instance, err)}
 		}
 		s.Listen, s.Socket, s.Version, s.Stopped = d.Listen, d.Socket, d.Version, d.Stopped
 		s.StartedAt, s.Heartbeat = fromMillis(d.StartedAt), fromMillis(heartbeat)

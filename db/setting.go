@@ -9,19 +9,19 @@ import (
 // Setting returns the value of a shared setting; ok is false when it is
 // not set.
 func (db *DB) Setting(ctx context.Context, key string) (value string, ok bool, err error) {
-	tx, err := db.begin(ctx, false)
+	v, err := readTx(ctx, db, func(tx *sql.Tx) (sql.NullString, error) {
+		var v sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v.String)
+		if errors.Is(err, sql.ErrNoRows) {
+			return v, nil
+		}
+		v.Valid = err == nil
+		return v, err
+	})
 	if err != nil {
 		return "", false, wrap("read setting", key, err)
 	}
-	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&value)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, wrap("read setting", key, err)
-	}
-	return value, true, nil
+	return v.String, v.Valid, nil
 }
 
 // SetSetting stores a shared setting, replacing its value; an empty value
@@ -31,15 +31,9 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 	if key == "" {
 		return errors.New("set setting: no key given")
 	}
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("set setting", key, err)
-	}
-	defer tx.Rollback()
-	if err := db.setSetting(ctx, tx, key, value); err != nil {
-		return wrap("set setting", key, err)
-	}
-	return wrap("set setting", key, tx.Commit())
+	return wrap("set setting", key, db.inTx(ctx, func(tx *sql.Tx) error {
+		return db.setSetting(ctx, tx, key, value)
+	}))
 }
 
 func (db *DB) setSetting(ctx context.Context, tx *sql.Tx, key, value string) error {

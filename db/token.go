@@ -22,16 +22,11 @@ import (
 // account does not exist. Tokens that cannot be opened are left unset and
 // reported in Damaged.
 func (db *DB) TokenState(ctx context.Context, account string) (core.TokenState, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return core.TokenState{}, wrap("read token state of account", account, err)
-	}
-	defer tx.Rollback()
-	st, _, err := db.tokenState(ctx, tx, account)
-	if err != nil {
-		return core.TokenState{}, wrap("read token state of account", account, err)
-	}
-	return st, nil
+	st, err := readTx(ctx, db, func(tx *sql.Tx) (core.TokenState, error) {
+		st, _, err := db.tokenState(ctx, tx, account)
+		return st, err
+	})
+	return st, wrap("read token state of account", account, err)
 }
 
 // TokenStates returns the token state of every account, those without
@@ -39,16 +34,10 @@ func (db *DB) TokenState(ctx context.Context, account string) (core.TokenState, 
 // tokens cannot be opened is listed with Damaged set, so that one bad row
 // does not hide the others.
 func (db *DB) TokenStates(ctx context.Context) ([]core.TokenState, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("list token states: %w", err)
-	}
-	defer tx.Rollback()
-	sts, err := db.listTokenStates(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("list token states: %w", err)
-	}
-	return sts, nil
+	sts, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.TokenState, error) {
+		return db.listTokenStates(ctx, tx)
+	})
+	return sts, wrapOp("list token states", err)
 }
 
 // AcquireLease gives owner the refresh lease of an account until until,
@@ -65,26 +54,25 @@ func (db *DB) AcquireLease(ctx context.Context, account, owner string, now, unti
 	if owner == "" {
 		return core.TokenState{}, false, fmt.Errorf("acquire lease of account %s: no lease owner given", account)
 	}
-	tx, err := db.begin(ctx, true)
+	taken := false
+	st, err := writeTx(ctx, db, func(tx *sql.Tx) (core.TokenState, error) {
+		st, id, err := db.tokenState(ctx, tx, account)
+		if err != nil {
+			return st, err
+		}
+		if st.LeaseOwner != "" && st.LeaseOwner != owner && st.LeaseUntil.After(now) {
+			return st, nil // held by another: nothing written
+		}
+		if err := setLease(ctx, tx, id, owner, until); err != nil {
+			return st, err
+		}
+		st.LeaseOwner, st.LeaseUntil, taken = owner, asStored(until), true
+		return st, nil
+	})
 	if err != nil {
 		return core.TokenState{}, false, wrap("acquire lease of account", account, err)
 	}
-	defer tx.Rollback()
-	st, id, err := db.tokenState(ctx, tx, account)
-	if err != nil {
-		return core.TokenState{}, false, wrap("acquire lease of account", account, err)
-	}
-	if st.LeaseOwner != "" && st.LeaseOwner != owner && st.LeaseUntil.After(now) {
-		return st, false, nil
-	}
-	if err := setLease(ctx, tx, id, owner, until); err != nil {
-		return core.TokenState{}, false, wrap("acquire lease of account", account, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return core.TokenState{}, false, wrap("acquire lease of account", account, err)
-	}
-	st.LeaseOwner, st.LeaseUntil = owner, asStored(until)
-	return st, true, nil
+	return st, taken, nil
 }
 
 // SaveTokens stores a new token set, in one IMMEDIATE transaction: the
@@ -108,15 +96,9 @@ func (db *DB) AcquireLease(ctx context.Context, account, owner string, now, unti
 //
 // *core.NotFoundError when the account does not exist.
 func (db *DB) SaveTokens(ctx context.Context, account, owner string, set core.TokenSet) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("save tokens of account", account, err)
-	}
-	defer tx.Rollback()
-	if err := db.saveTokens(ctx, tx, account, owner, &set); err != nil {
-		return wrap("save tokens of account", account, err)
-	}
-	return wrap("save tokens of account", account, tx.Commit())
+	return wrap("save tokens of account", account, db.inTx(ctx, func(tx *sql.Tx) error {
+		return db.saveTokens(ctx, tx, account, owner, &set)
+	}))
 }
 
 // RecordFailure keeps a failed attempt, in one IMMEDIATE transaction: the
@@ -125,34 +107,22 @@ func (db *DB) SaveTokens(ctx context.Context, account, owner string, set core.To
 // are f's, and owner's lease is released. *core.NotFoundError when the
 // account does not exist.
 func (db *DB) RecordFailure(ctx context.Context, account, owner string, f core.Failure) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("record failure of account", account, err)
-	}
-	defer tx.Rollback()
-	if err := db.recordFailure(ctx, tx, account, owner, f); err != nil {
-		return wrap("record failure of account", account, err)
-	}
-	return wrap("record failure of account", account, tx.Commit())
+	return wrap("record failure of account", account, db.inTx(ctx, func(tx *sql.Tx) error {
+		return db.recordFailure(ctx, tx, account, owner, f)
+	}))
 }
 
 // ReleaseLease gives up owner's lease of an account, if owner still holds
 // it; a lease held by another owner (or none) is left as it is.
 // *core.NotFoundError when the account does not exist.
 func (db *DB) ReleaseLease(ctx context.Context, account, owner string) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("release lease of account", account, err)
-	}
-	defer tx.Rollback()
-	id, err := accountID(ctx, tx, account)
-	if err != nil {
-		return wrap("release lease of account", account, err)
-	}
-	if err := releaseLease(ctx, tx, id, owner); err != nil {
-		return wrap("release lease of account", account, err)
-	}
-	return wrap("release lease of account", account, tx.Commit())
+	return wrap("release lease of account", account, db.inTx(ctx, func(tx *sql.Tx) error {
+		id, err := accountID(ctx, tx, account)
+		if err != nil {
+			return err
+		}
+		return releaseLease(ctx, tx, id, owner)
+	}))
 }
 
 // ClearTokens forgets the tokens of an account and how getting them went
@@ -162,15 +132,9 @@ func (db *DB) ReleaseLease(ctx context.Context, account, owner string) error {
 // stores what it obtains. *core.NotFoundError when the account does not
 // exist.
 func (db *DB) ClearTokens(ctx context.Context, account string) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("clear tokens of account", account, err)
-	}
-	defer tx.Rollback()
-	if err := clearTokens(ctx, tx, account); err != nil {
-		return wrap("clear tokens of account", account, err)
-	}
-	return wrap("clear tokens of account", account, tx.Commit())
+	return wrap("clear tokens of account", account, db.inTx(ctx, func(tx *sql.Tx) error {
+		return clearTokens(ctx, tx, account)
+	}))
 }
 
 // tokenStateSelect reads the state of accounts, with or without a tokens

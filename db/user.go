@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
 
 	"oidcctl/core"
@@ -15,44 +14,27 @@ import (
 // Its roles are stored sorted and without duplicates; CreatedAt and
 // UpdatedAt are set from db.Now, whatever u says.
 func (db *DB) CreateUser(ctx context.Context, u core.User) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("create user", u.Login, err)
-	}
-	defer tx.Rollback()
-	if err := db.createUser(ctx, tx, &u); err != nil {
-		return wrap("create user", u.Login, err)
-	}
-	return wrap("create user", u.Login, tx.Commit())
+	return wrap("create user", u.Login, db.inTx(ctx, func(tx *sql.Tx) error {
+		return db.createUser(ctx, tx, &u)
+	}))
 }
 
 // User returns one user, its roles sorted; *core.NotFoundError (Kind
 // "user") when there is none.
 func (db *DB) User(ctx context.Context, login string) (core.User, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return core.User{}, wrap("read user", login, err)
-	}
-	defer tx.Rollback()
-	u, _, err := findUser(ctx, tx, login)
-	if err != nil {
-		return core.User{}, wrap("read user", login, err)
-	}
-	return u, nil
+	u, err := readTx(ctx, db, func(tx *sql.Tx) (core.User, error) {
+		u, _, err := findUser(ctx, tx, login)
+		return u, err
+	})
+	return u, wrap("read user", login, err)
 }
 
 // Users returns every user, ordered by login (byte order).
 func (db *DB) Users(ctx context.Context) ([]core.User, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer tx.Rollback()
-	us, err := listUsers(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return us, nil
+	us, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.User, error) {
+		return listUsers(ctx, tx)
+	})
+	return us, wrapOp("list users", err)
 }
 
 // UpdateUser reads a user, lets fn change it and writes it back, in one
@@ -63,44 +45,25 @@ func (db *DB) Users(ctx context.Context) ([]core.User, error) {
 // the timestamps fn sets are ignored (CreatedAt stays, UpdatedAt is
 // db.Now). *core.NotFoundError when there is no such user.
 func (db *DB) UpdateUser(ctx context.Context, login string, fn func(*core.User) error) (core.User, error) {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return core.User{}, wrap("update user", login, err)
-	}
-	defer tx.Rollback()
-	u, id, err := findUser(ctx, tx, login)
-	if err != nil {
-		return core.User{}, wrap("update user", login, err)
-	}
-	createdAt := u.CreatedAt
-	if err := fn(&u); err != nil {
-		return core.User{}, err
-	}
-	if u.Login != login {
-		return core.User{}, renameError("user", "login", login, u.Login)
-	}
-	u.CreatedAt = createdAt
-	if err := db.updateUser(ctx, tx, id, &u); err != nil {
-		return core.User{}, wrap("update user", login, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return core.User{}, wrap("update user", login, err)
-	}
-	return u, nil
+	u, err := writeTx(ctx, db, func(tx *sql.Tx) (core.User, error) {
+		u, id, err := findUser(ctx, tx, login)
+		if err != nil {
+			return u, err
+		}
+		if err := edit(&u, fn, "user", "login", &u.Login, &u.CreatedAt); err != nil {
+			return u, err
+		}
+		return u, db.updateUser(ctx, tx, id, &u)
+	})
+	return u, wrap("update user", login, err)
 }
 
 // DeleteUser removes a user and its roles; *core.NotFoundError when there
 // is none.
 func (db *DB) DeleteUser(ctx context.Context, login string) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("delete user", login, err)
-	}
-	defer tx.Rollback()
-	if err := deleteUser(ctx, tx, login); err != nil {
-		return wrap("delete user", login, err)
-	}
-	return wrap("delete user", login, tx.Commit())
+	return wrap("delete user", login, db.inTx(ctx, func(tx *sql.Tx) error {
+		return deleteUser(ctx, tx, login)
+	}))
 }
 
 // checkUser returns what the store cannot keep: an empty login or role.

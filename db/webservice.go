@@ -38,44 +38,27 @@ type debugSettings struct {
 // UpdatedAt are set from db.Now. The rest is core's to validate
 // (Webservice.Validate).
 func (db *DB) CreateWebservice(ctx context.Context, w core.Webservice) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("create webservice", w.Name, err)
-	}
-	defer tx.Rollback()
-	if err := db.createWebservice(ctx, tx, &w); err != nil {
-		return wrap("create webservice", w.Name, err)
-	}
-	return wrap("create webservice", w.Name, tx.Commit())
+	return wrap("create webservice", w.Name, db.inTx(ctx, func(tx *sql.Tx) error {
+		return db.createWebservice(ctx, tx, &w)
+	}))
 }
 
 // Webservice returns one webservice; *core.NotFoundError when there is
 // none.
 func (db *DB) Webservice(ctx context.Context, name string) (core.Webservice, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return core.Webservice{}, wrap("read webservice", name, err)
-	}
-	defer tx.Rollback()
-	w, _, err := findWebservice(ctx, tx, name)
-	if err != nil {
-		return core.Webservice{}, wrap("read webservice", name, err)
-	}
-	return w, nil
+	w, err := readTx(ctx, db, func(tx *sql.Tx) (core.Webservice, error) {
+		w, _, err := findWebservice(ctx, tx, name)
+		return w, err
+	})
+	return w, wrap("read webservice", name, err)
 }
 
 // Webservices returns every webservice, ordered by name (byte order).
 func (db *DB) Webservices(ctx context.Context) ([]core.Webservice, error) {
-	tx, err := db.begin(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("list webservices: %w", err)
-	}
-	defer tx.Rollback()
-	ws, err := listWebservices(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("list webservices: %w", err)
-	}
-	return ws, nil
+	ws, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.Webservice, error) {
+		return listWebservices(ctx, tx)
+	})
+	return ws, wrapOp("list webservices", err)
 }
 
 // UpdateWebservice is UpdateProfile for webservices: one IMMEDIATE
@@ -84,49 +67,31 @@ func (db *DB) Webservices(ctx context.Context) ([]core.Webservice, error) {
 // webservice at another profile or account; *core.NotFoundError when that
 // does not exist.
 func (db *DB) UpdateWebservice(ctx context.Context, name string, fn func(*core.Webservice) error) (core.Webservice, error) {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return core.Webservice{}, wrap("update webservice", name, err)
-	}
-	defer tx.Rollback()
-	w, id, err := findWebservice(ctx, tx, name)
-	if err != nil {
-		return core.Webservice{}, wrap("update webservice", name, err)
-	}
-	createdAt := w.CreatedAt
-	if err := fn(&w); err != nil {
-		return core.Webservice{}, err
-	}
-	if w.Name != name {
-		return core.Webservice{}, renameError("webservice", "name", name, w.Name)
-	}
-	w.CreatedAt = createdAt
-	if err := db.updateWebservice(ctx, tx, id, &w); err != nil {
-		return core.Webservice{}, wrap("update webservice", name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return core.Webservice{}, wrap("update webservice", name, err)
-	}
-	return w, nil
+	w, err := writeTx(ctx, db, func(tx *sql.Tx) (core.Webservice, error) {
+		w, id, err := findWebservice(ctx, tx, name)
+		if err != nil {
+			return w, err
+		}
+		if err := edit(&w, fn, "webservice", "name", &w.Name, &w.CreatedAt); err != nil {
+			return w, err
+		}
+		return w, db.updateWebservice(ctx, tx, id, &w)
+	})
+	return w, wrap("update webservice", name, err)
 }
 
 // DeleteWebservice removes a webservice, its debugger entries and its
 // invoke credentials (ON DELETE CASCADE); *core.NotFoundError when there
 // is none.
 func (db *DB) DeleteWebservice(ctx context.Context, name string) error {
-	tx, err := db.begin(ctx, true)
-	if err != nil {
-		return wrap("delete webservice", name, err)
-	}
-	defer tx.Rollback()
-	id, err := webserviceID(ctx, tx, name)
-	if err != nil {
-		return wrap("delete webservice", name, err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM webservices WHERE id = ?`, id); err != nil {
-		return wrap("delete webservice", name, err)
-	}
-	return wrap("delete webservice", name, tx.Commit())
+	return wrap("delete webservice", name, db.inTx(ctx, func(tx *sql.Tx) error {
+		id, err := webserviceID(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM webservices WHERE id = ?`, id)
+		return err
+	}))
 }
 
 // checkWebservice returns what the store cannot keep: a kind other than

@@ -144,35 +144,11 @@ func copyTestBinary() (string, error) {
 }
 
 // TestReadOnlyDatabase: a database in a directory and file this user may
-// not write (0555, 0444) still serves reading commands. Tests often run as
-// root, whom modes do not stop: then the command runs as nobody (65534).
+// not write (0555, 0444) still serves reading commands (see makeReadOnly).
 func TestReadOnlyDatabase(t *testing.T) {
 	c := newCLI(t)
 	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--client-secret-file", c.file("s", "secret"))
-	dataDir := filepath.Join(c.dir, "data")
-	// Let another user reach the directory and read the key.
-	for p, mode := range map[string]fs.FileMode{filepath.Dir(c.dir): 0o755, c.dir: 0o755,
-		filepath.Join(dataDir, crypt.KeyFileName): 0o444, c.env["OIDCCTL_DB"]: 0o444, dataDir: 0o555} {
-		if err := os.Chmod(p, mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() { os.Chmod(dataDir, 0o755) })
-
-	run := func(args ...string) (int, string, string) {
-		cmd := helperCommand(t, []string{"OIDCCTL_DB=" + c.env["OIDCCTL_DB"]}, args...)
-		if os.Geteuid() == 0 {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		}
-		var out, errOut strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			t.Fatal(err)
-		}
-		return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
-	}
+	run := makeReadOnly(t, c)
 	code, out, stderr := run("profile", "list", "-o", "json")
 	if code != exitOK || !strings.Contains(out, `"name": "kc"`) {
 		t.Fatalf("profile list on a read-only database: exit %d\n%s%s", code, out, stderr)
@@ -187,7 +163,7 @@ func TestReadOnlyDatabase(t *testing.T) {
 
 	// A directory this user may write, a file it may not: still read-only,
 	// and no -shm file of this user's is left for the owner to trip on.
-	if err := os.Chmod(dataDir, 0o777); err != nil {
+	if err := os.Chmod(filepath.Join(c.dir, "data"), 0o777); err != nil {
 		t.Fatal(err)
 	}
 	code, out, stderr = run("profile", "list", "-o", "json")

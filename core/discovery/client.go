@@ -191,7 +191,12 @@ func (c *Client) settle(p core.Profile, d *Document, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	cd := core.CachedDocument{URL: d.URL, Body: d.Raw, FetchedAt: d.FetchedAt}
-	if err := c.Cache.CacheDiscovery(ctx, p.Name, cd); err != nil {
+	switch err := c.Cache.CacheDiscovery(ctx, p.Name, cd); {
+	case errors.Is(err, core.ErrReadOnly):
+		// A reading command on a read-only database: the cache is a side
+		// effect it can do without.
+		c.logger().Debug("discovery: the database is read-only; document not cached", "profile", p.Name)
+	case err != nil:
 		c.logger().Warn("discovery: cannot cache the document", "profile", p.Name, "err", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"strings"
@@ -32,7 +33,12 @@ func (s *Server) provider(c *call) error {
 		r.Body = teeBody{ReadCloser: r.Body, buf: c.capture.req}
 	}
 	if _, ok := rt.match(rest); !ok {
-		return notFound(fmt.Sprintf("webservice %q has no route %s; its route is %s", name, quotePath(rest), rt.Route))
+		// The route pattern is for the debugger and the log, not for a
+		// caller who has not shown a token yet.
+		e := notFound("The webservice has no such route.")
+		e.detail = fmt.Sprintf("webservice %q has no route %s; its route is %s", name, quotePath(rest), rt.Route)
+		e.logMsg, e.logLevel, e.logAttrs = "no such route", slog.LevelDebug, []any{"reason", e.detail}
+		return e
 	}
 	if !rt.allows(r.Method) {
 		return (&callError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", outcome: outcomeMethodNotAllowed,
