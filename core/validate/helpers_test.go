@@ -28,6 +28,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/discovery"
 	"oidcctl/core/jwks"
+	"oidcctl/core/jws"
 )
 
 // fakeClock is a clock that tests move.
@@ -257,13 +258,13 @@ func b64part(t testing.TB, v any) string {
 
 func signRaw(t testing.TB, priv crypto.Signer, alg string, input []byte) []byte {
 	t.Helper()
-	a, ok := algorithms[alg]
+	a, ok := jws.Algorithms[alg]
 	if !ok {
 		t.Fatalf("sign: alg %s", alg)
 	}
 	var digest []byte
-	if a.hash != 0 {
-		h := a.hash.New()
+	if a.Hash != 0 {
+		h := a.Hash.New()
 		h.Write(input)
 		digest = h.Sum(nil)
 	}
@@ -271,10 +272,10 @@ func signRaw(t testing.TB, priv crypto.Signer, alg string, input []byte) []byte 
 	case *rsa.PrivateKey:
 		var sig []byte
 		var err error
-		if a.pss {
-			sig, err = rsa.SignPSS(rand.Reader, k, a.hash, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		if a.PSS {
+			sig, err = rsa.SignPSS(rand.Reader, k, a.Hash, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
 		} else {
-			sig, err = rsa.SignPKCS1v15(rand.Reader, k, a.hash, digest)
+			sig, err = rsa.SignPKCS1v15(rand.Reader, k, a.Hash, digest)
 		}
 		if err != nil {
 			t.Fatal(err)

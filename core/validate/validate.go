@@ -76,6 +76,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/discovery"
 	"oidcctl/core/jwks"
+	"oidcctl/core/jws"
 )
 
 // Defaults of a Validator.
@@ -323,12 +324,12 @@ func (x *run) check(token string) {
 
 func (x *run) checkJWT(token string) {
 	r := x.r
-	jt := parseJWT(token)
+	jt := jws.Parse(token)
 	t := &jt
-	r.Header, r.Claims, r.Alg, r.KID = t.header, t.claims, t.alg, t.kid
-	if t.problem != "" {
-		x.fail(CheckFormat, ReasonMalformed, t.problem,
-			"The token is malformed: "+t.problem+". Send the access token exactly as the provider issued it.")
+	r.Header, r.Claims, r.Alg, r.KID = t.Header, t.Claims, t.Alg, t.KID
+	if t.Problem != "" {
+		x.fail(CheckFormat, ReasonMalformed, t.Problem,
+			"The token is malformed: "+t.Problem+". Send the access token exactly as the provider issued it.")
 		return
 	}
 	r.Kind = "jwt"
@@ -338,7 +339,7 @@ func (x *run) checkJWT(token string) {
 	if !goOn {
 		return
 	}
-	r.Microsoft = classifyMicrosoft(x.p, t.header, t.claims)
+	r.Microsoft = classifyMicrosoft(x.p, t.Header, t.Claims)
 	if m := r.Microsoft; m != nil && m.HeaderNonce {
 		if !x.fail(CheckHeader, ReasonEntraGraphToken, "a nonce in the header: a Microsoft Graph token",
 			graphMessage(x.p, r.Claims, true)) {
@@ -365,9 +366,9 @@ func (x *run) checkJWT(token string) {
 
 // checkHeader refuses what the header must not say. algOK is whether the
 // alg is one to verify; goOn whether to go on.
-func (x *run) checkHeader(t *jwt) (algOK, goOn bool) {
-	alg := t.alg
-	_, known := algorithms[alg]
+func (x *run) checkHeader(t *jws.Token) (algOK, goOn bool) {
+	alg := t.Alg
+	known := jws.Allowed(alg)
 	switch {
 	case strings.EqualFold(alg, "none"):
 		goOn = x.fail(CheckAlgorithm, ReasonAlgNone, "alg none: the token is not signed",
@@ -376,10 +377,10 @@ func (x *run) checkHeader(t *jwt) (algOK, goOn bool) {
 		goOn = x.fail(CheckAlgorithm, ReasonAlgNotAllowed, quote(alg)+" is HMAC: a shared secret, refused",
 			fmt.Sprintf("The token is signed with %s, an HMAC algorithm with a shared secret. oidcctl accepts only tokens signed with "+
 				"the provider's published public keys (%s): profiles cannot hold a shared secret for tokens, and whoever knows one can issue tokens. "+
-				"Configure the provider to sign access tokens with an asymmetric key (RS256 is the usual choice).", quote(alg), algList))
+				"Configure the provider to sign access tokens with an asymmetric key (RS256 is the usual choice).", quote(alg), jws.AlgList))
 	case !known:
 		goOn = x.fail(CheckAlgorithm, ReasonAlgNotAllowed, fmt.Sprintf("alg %s is not one oidcctl verifies", quote(alg)),
-			fmt.Sprintf("The token's alg %s is not one oidcctl accepts (%s): configure the provider to sign access tokens with one of them.", quote(alg), algList))
+			fmt.Sprintf("The token's alg %s is not one oidcctl accepts (%s): configure the provider to sign access tokens with one of them.", quote(alg), jws.AlgList))
 	default:
 		algOK, goOn = true, true
 		x.pass(CheckAlgorithm, alg)
@@ -388,8 +389,8 @@ func (x *run) checkHeader(t *jwt) (algOK, goOn bool) {
 		return algOK, false
 	}
 	var embedded []string
-	for _, name := range embeddedKeyHeaders {
-		if _, ok := t.header[name]; ok {
+	for _, name := range jws.EmbeddedKeyHeaders {
+		if _, ok := t.Header[name]; ok {
 			embedded = append(embedded, name)
 		}
 	}
@@ -401,7 +402,7 @@ func (x *run) checkHeader(t *jwt) (algOK, goOn bool) {
 			return algOK, false
 		}
 	}
-	if crit, ok := t.header["crit"]; ok {
+	if crit, ok := t.Header["crit"]; ok {
 		names := quote(fmt.Sprint(crit))
 		if !x.fail(CheckHeader, ReasonCritUnsupported, "crit "+names,
 			fmt.Sprintf("The token's header marks extensions as critical (crit %s) that oidcctl does not understand, so it must refuse the token (RFC 7515 §4.1.11).", names)) {
@@ -429,9 +430,9 @@ func (x *run) discover() *discovery.Document {
 func (x *run) readClaims() {
 	r := x.r
 	r.Subject, _ = r.Claims["sub"].(string)
-	r.ExpiresAt, _, _ = numericDate(r.Claims, "exp")
-	r.NotBefore, _, _ = numericDate(r.Claims, "nbf")
-	r.IssuedAt, _, _ = numericDate(r.Claims, "iat")
+	r.ExpiresAt, _, _ = jws.NumericDate(r.Claims, "exp")
+	r.NotBefore, _, _ = jws.NumericDate(r.Claims, "nbf")
+	r.IssuedAt, _, _ = jws.NumericDate(r.Claims, "iat")
 }
 
 func (x *run) checkIssuer(d *discovery.Document) bool {
@@ -443,8 +444,8 @@ func (x *run) checkIssuer(d *discovery.Document) bool {
 	case iss == want && iss != "":
 		x.pass(CheckIssuer, iss)
 		return true
-	case iss != "" && x.p.Flavour == core.FlavourEntra && entraIssuerOK(d, iss, tid):
-		kind, tenant := entraIssuerTenant(iss)
+	case jws.IssuerOK(x.p, d, iss, tid):
+		kind, tenant := jws.EntraIssuerTenant(iss)
 		if x.detail {
 			x.pass(CheckIssuer, fmt.Sprintf("%s: the Entra %s issuer of tenant %s", iss, kind, tenant))
 		}
@@ -465,14 +466,14 @@ func (x *run) checkIssuer(d *discovery.Document) bool {
 	return x.fail(CheckIssuer, ReasonIssuerMismatch, fmt.Sprintf("%s, want %s", quote(iss), want), msg)
 }
 
-func (x *run) checkSignature(d *discovery.Document, t *jwt) bool {
-	k, err := x.v.keys.PublicKey(x.ctx, x.p, d.JWKSURI, t.kid)
+func (x *run) checkSignature(d *discovery.Document, t *jws.Token) bool {
+	k, err := x.v.keys.PublicKey(x.ctx, x.p, d.JWKSURI, t.KID)
 	var ke *jwks.KIDError
 	switch {
 	case errors.As(err, &ke):
-		msg := fmt.Sprintf("The token's key (kid %s) is not in the provider's key set (JWKS) at %s", quote(t.kid), d.JWKSURI)
+		msg := fmt.Sprintf("The token's key (kid %s) is not in the provider's key set (JWKS) at %s", quote(t.KID), d.JWKSURI)
 		switch {
-		case t.kid == "":
+		case t.KID == "":
 			msg = fmt.Sprintf("The token names no key (no kid) and the provider's key set at %s has %d keys, so none can be picked.", d.JWKSURI, len(ke.Known))
 		case ke.FetchErr != nil:
 			msg += fmt.Sprintf(", and fetching the set again failed (%v): if the provider just rotated its keys, retry once it is reachable.", ke.FetchErr)
@@ -482,30 +483,32 @@ func (x *run) checkSignature(d *discovery.Document, t *jwt) bool {
 			msg += fmt.Sprintf(" (fetched %s; it is fetched again at most every so often, next at %s): the token was signed by another provider or with a withdrawn key; "+
 				"if the provider rotated its keys just now, retry then.", ago(ke.FetchedAt, x.now), ke.NextRefetch.UTC().Format(time.RFC3339))
 		}
-		return x.fail(CheckKey, ReasonUnknownKID, fmt.Sprintf("kid %s not in the JWKS (known: %s)", quote(t.kid), quoteList(ke.Known)), msg)
+		return x.fail(CheckKey, ReasonUnknownKID, fmt.Sprintf("kid %s not in the JWKS (known: %s)", quote(t.KID), quoteList(ke.Known)), msg)
 	case err != nil:
 		return x.fail(CheckKey, ReasonKeysUnavailable, err.Error(),
 			fmt.Sprintf("Cannot get the provider's keys for profile %q, so the token cannot be checked: %v", x.p.Name, err))
-	case k.Public == nil:
-		return x.fail(CheckKey, ReasonKeyMismatch, k.Problem,
-			fmt.Sprintf("The provider's key %s cannot verify tokens: %s.", quote(t.kid), k.Problem))
-	case k.Alg != "" && k.Alg != t.alg:
-		return x.fail(CheckKey, ReasonKeyMismatch, fmt.Sprintf("the key is for %s, the token says %s", k.Alg, t.alg),
-			fmt.Sprintf("The token says alg %s, but the provider's key %s is published for %s only: the alg must be the key's.", quote(t.alg), quote(t.kid), k.Alg))
 	}
-	fits, why, ok := t.verify(k.Public)
-	if !fits {
-		return x.fail(CheckKey, ReasonKeyMismatch, why,
-			fmt.Sprintf("The token says alg %s, but %s (kid %s): the alg must fit the key's type, so the token is refused.", t.alg, why, quote(t.kid)))
+	err = t.Verify(k)
+	if mismatch := (*jws.MismatchError)(nil); errors.As(err, &mismatch) {
+		switch mismatch.Kind {
+		case jws.KeyUnusable:
+			return x.fail(CheckKey, ReasonKeyMismatch, k.Problem,
+				fmt.Sprintf("The provider's key %s cannot verify tokens: %s.", quote(t.KID), k.Problem))
+		case jws.KeyAlgDiffers:
+			return x.fail(CheckKey, ReasonKeyMismatch, mismatch.Why,
+				fmt.Sprintf("The token says alg %s, but the provider's key %s is published for %s only: the alg must be the key's.", quote(t.Alg), quote(t.KID), k.Alg))
+		}
+		return x.fail(CheckKey, ReasonKeyMismatch, mismatch.Why,
+			fmt.Sprintf("The token says alg %s, but %s (kid %s): the alg must fit the key's type, so the token is refused.", t.Alg, mismatch.Why, quote(t.KID)))
 	}
 	if x.detail {
-		x.pass(CheckKey, fmt.Sprintf("kid %s from %s", quote(t.kid), d.JWKSURI))
+		x.pass(CheckKey, fmt.Sprintf("kid %s from %s", quote(t.KID), d.JWKSURI))
 	}
-	if !ok {
+	if err != nil {
 		return x.fail(CheckSignature, ReasonBadSignature, "the signature does not verify",
-			fmt.Sprintf("The token's signature does not verify with the provider's key %s: the token was changed after it was signed, or signed by someone else.", quote(t.kid)))
+			fmt.Sprintf("The token's signature does not verify with the provider's key %s: the token was changed after it was signed, or signed by someone else.", quote(t.KID)))
 	}
-	x.pass(CheckSignature, t.alg+" signature verified")
+	x.pass(CheckSignature, t.Alg+" signature verified")
 	return true
 }
 
@@ -519,7 +522,7 @@ func (x *run) checkTimes() bool {
 	r, now, leeway := x.r, x.now, x.leeway
 	claims := r.Claims
 	for _, name := range []string{"exp", "nbf", "iat"} {
-		if _, _, bad := numericDate(claims, name); bad {
+		if _, _, bad := jws.NumericDate(claims, name); bad {
 			if !x.fail(CheckExpiry, ReasonMalformed, name+" is not a number of seconds",
 				fmt.Sprintf("The token is malformed: its %s claim is not a time in seconds since 1970.", name)) {
 				return false
