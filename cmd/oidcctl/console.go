@@ -62,8 +62,7 @@ func (a *app) consoleDeps(reg core.Registry) screens.Deps {
 	grants := a.grants()
 	m := a.tokenManager()
 	m.Discovery, m.Grants = disc, grants
-	v := a.validator()
-	v.Discovery = disc
+	v := a.validatorWith(disc)
 	return screens.Deps{
 		Registry:    reg,
 		Discovery:   disc,

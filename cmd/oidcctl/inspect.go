@@ -26,12 +26,18 @@ const exitRefused = 3
 
 // validator returns the validator of this run, on the open store.
 func (a *app) validator() *validate.Validator {
-	return &validate.Validator{
-		Discovery: a.discovery(),
+	return a.validatorWith(a.discovery())
+}
+
+// validatorWith returns a validator of this run that gets discovery
+// documents from disc.
+func (a *app) validatorWith(disc validate.Discoverer) *validate.Validator {
+	return validate.New(validate.Config{
+		Discovery: disc,
 		Keys:      a.keys(),
 		Users:     a.store,
 		Logger:    a.log,
-	}
+	})
 }
 
 // keys returns the key cache of this run.

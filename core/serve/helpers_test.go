@@ -20,6 +20,7 @@ import (
 	"oidcctl/core/crypt"
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
+	"oidcctl/core/jwks"
 	"oidcctl/core/oidctest"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
@@ -153,8 +154,13 @@ func startWith(t *testing.T, setup func(h *harness), opts ...option) *harness {
 		Logger:    logger,
 	}
 	cfg := serve.Config{
-		Store:          h.store,
-		Validator:      &validate.Validator{Users: h.store, Logger: logger},
+		Store: h.store,
+		Validator: validate.New(validate.Config{
+			Discovery: &discovery.Client{Cache: h.store, Now: h.clock.Now, Logger: logger},
+			Keys:      &jwks.Cache{Now: h.clock.Now, Logger: logger},
+			Users:     h.store,
+			Logger:    logger,
+		}),
 		Tokens:         h.tokens,
 		NoScheduler:    true,
 		DefaultProfile: "op",

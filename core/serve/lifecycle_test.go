@@ -288,7 +288,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	if _, err := serve.New(ctx, serve.Config{Store: h.store}); err == nil || !strings.Contains(err.Error(), "no validator") {
 		t.Fatalf("no validator: %v", err)
 	}
-	cfg := serve.Config{Store: h.store, Validator: &validate.Validator{}}
+	cfg := serve.Config{Store: h.store, Validator: validate.New(validate.Config{})}
 	cfg.ForwardAuthDebug.Mode = "sometimes"
 	if _, err := serve.New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "sometimes") {
 		t.Fatalf("bad debug mode: %v", err)

@@ -55,11 +55,11 @@ func TestNewRefusesScheduleThatNeverFires(t *testing.T) {
 	h := start(t)
 	// Stored as an older oidcctl, or a hand-written SQL statement, would.
 	must(t, h.store.SetSetting(ctx, tokens.SettingSchedule, "0 0 31 2 *"))
-	_, err := serve.New(ctx, serve.Config{Store: h.store, Validator: &validate.Validator{}, Tokens: h.tokens})
+	_, err := serve.New(ctx, serve.Config{Store: h.store, Validator: validate.New(validate.Config{}), Tokens: h.tokens})
 	if !errors.Is(err, tokens.ErrBadSchedule) || !strings.Contains(err.Error(), "never fires") {
 		t.Fatalf("New with 31 February: %v", err)
 	}
-	if _, err := serve.New(ctx, serve.Config{Store: h.store, Validator: &validate.Validator{}, Tokens: h.tokens, NoScheduler: true}); err != nil {
+	if _, err := serve.New(ctx, serve.Config{Store: h.store, Validator: validate.New(validate.Config{}), Tokens: h.tokens, NoScheduler: true}); err != nil {
 		t.Fatalf("New without a scheduler: %v", err)
 	}
 }

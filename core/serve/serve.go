@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/discovery"
 	"oidcctl/core/jwks"
 	"oidcctl/core/serve/debuglog"
 	"oidcctl/core/tokens"
@@ -70,9 +69,10 @@ const (
 // Config is what a Server is built from. Store and Validator are required.
 type Config struct {
 	Store Store
-	// Validator validates incoming tokens. New gives it a discovery.Client
-	// on Store and a jwks.Cache when it has none, and uses them to fetch
-	// the keys of the profiles in use ahead of the first call (/readyz).
+	// Validator validates incoming tokens (build it with validate.New,
+	// with a discovery.Client on Store); New uses its discovery source and
+	// key cache to fetch the keys of the profiles in use ahead of the
+	// first call (/readyz).
 	Validator *validate.Validator
 	// Tokens hands out the tokens of requester webservices and the token
 	// socket, and is what the refresh scheduler runs. Nil: no requester
@@ -211,14 +211,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	v := cfg.Validator
-	if v.Discovery == nil {
-		v.Discovery = &discovery.Client{Cache: cfg.Store, Now: cfg.Now, Logger: s.log}
-	}
-	if v.Keys == nil {
-		v.Keys = &jwks.Cache{Now: cfg.Now, Logger: s.log}
-	}
-	s.docs, s.keys = v.Discovery, v.Keys
+	s.docs, s.keys = cfg.Validator.Discovery(), cfg.Validator.Keys()
 	s.headers = HeaderNames{User: "X-Auth-User", Roles: "X-Auth-Roles", Subject: "X-Auth-Subject"}
 	if h := cfg.Headers; h.User != "" {
 		s.headers.User = h.User

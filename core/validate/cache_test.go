@@ -18,9 +18,8 @@ func TestResultCache(t *testing.T) {
 	key := newKey(t, "k1", "RS256")
 	idp := newIDP(t, "", key)
 	users := newMemUsers(core.User{Login: "svc", Roles: []string{"api"}})
-	v := idp.validator(clk, users)
-	v.ResultTTL = time.Minute
-	disc := v.Discovery.(*staticDiscovery)
+	v := idp.validator(clk, users, resultTTL(time.Minute))
+	disc := v.Discovery().(*staticDiscovery)
 	prof := testProfile("idp", "api")
 	ctx := context.Background()
 	tok := key.sign(t, claimsAt(idp.doc.Issuer, "svc", "api", clk.Now(), map[string]any{
@@ -128,8 +127,7 @@ func TestResultCacheBounded(t *testing.T) {
 	clk := newFakeClock(time.Now())
 	key := newKey(t, "k1", "ES256")
 	idp := newIDP(t, "", key)
-	v := idp.validator(clk, nil)
-	v.ResultCacheSize = 10
+	v := idp.validator(clk, nil, func(c *Config) { c.ResultCacheSize = 10 })
 	prof := testProfile("idp", "api")
 	ctx := context.Background()
 	var toks []string
@@ -163,8 +161,7 @@ func TestResultCacheOff(t *testing.T) {
 	clk := newFakeClock(time.Now())
 	key := newKey(t, "k1", "ES256")
 	idp := newIDP(t, "", key)
-	v := idp.validator(clk, nil)
-	v.ResultTTL = -1
+	v := idp.validator(clk, nil, resultTTL(-1))
 	tok := key.sign(t, claimsAt(idp.doc.Issuer, "svc", "api", clk.Now(), nil))
 	prof := testProfile("idp", "api")
 	first := v.Validate(context.Background(), prof, tok)

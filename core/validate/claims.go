@@ -130,7 +130,6 @@ func grantedScopes(claims map[string]any, microsoft bool) (scopes []string, pres
 	return scopes, present
 }
 
-
 // printable reports whether a claim value is UTF-8 without control
 // characters (C0, DEL, C1): fit for an HTTP header and a terminal.
 func printable(s string) bool {

@@ -389,14 +389,24 @@ func (p *idp) setKeys(t testing.TB, keys ...testKey) {
 	p.keys = jwks
 }
 
-// validator returns a validator for the provider with a fake clock.
-func (p *idp) validator(clk *fakeClock, users core.UserStore) *Validator {
-	return &Validator{
+// validator returns a validator for the provider with a fake clock; with
+// changes its Config before New.
+func (p *idp) validator(clk *fakeClock, users core.UserStore, with ...func(*Config)) *Validator {
+	cfg := Config{
 		Discovery: &staticDiscovery{doc: p.doc},
 		Keys:      &jwks.Cache{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)},
 		Users:     users,
 		Now:       clk.Now,
 	}
+	for _, f := range with {
+		f(&cfg)
+	}
+	return New(cfg)
+}
+
+// resultTTL sets Config.ResultTTL.
+func resultTTL(d time.Duration) func(*Config) {
+	return func(c *Config) { c.ResultTTL = d }
 }
 
 // profile returns a profile for the provider.
@@ -452,8 +462,8 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // inProcess points the validator's HTTP at the provider's handler
 // directly.
-func (p *idp) inProcess(v *Validator) {
+func (p *idp) inProcess(c *Config) {
 	hc := &http.Client{Transport: handlerTransport{p.srv.Config.Handler}}
-	v.HTTPClient = func(core.Profile) (*http.Client, error) { return hc, nil }
-	v.Keys.HTTPClient = v.HTTPClient
+	c.HTTPClient = func(core.Profile) (*http.Client, error) { return hc, nil }
+	c.Keys.HTTPClient = c.HTTPClient
 }

@@ -94,13 +94,12 @@ type Discoverer interface {
 	Get(ctx context.Context, p core.Profile) (*discovery.Document, error)
 }
 
-// Validator validates incoming tokens. Set the fields before first use;
-// the zero value works with a discovery.Client and a jwks.Cache of its
-// own, no user store, the real clock and the defaults above. A Validator
-// is safe for concurrent use and must not be copied after first use.
-type Validator struct {
+// Config is what a Validator is built from; New fills the zero fields
+// with the defaults.
+type Config struct {
 	// Discovery gives the profile's discovery document; nil means a
-	// discovery.Client of the Validator's own.
+	// discovery.Client of the Validator's own (without a persistent
+	// cache).
 	Discovery Discoverer
 	// Keys is the key cache; nil means a jwks.Cache of the Validator's
 	// own. Share one between validators.
@@ -131,14 +130,54 @@ type Validator struct {
 	HTTPClient func(core.Profile) (*http.Client, error)
 	// Logger receives warnings; nil means slog.Default().
 	Logger *slog.Logger
+}
 
-	once      sync.Once
-	discovery Discoverer
-	keys      *jwks.Cache
+// Validator validates incoming tokens. Build it with New. A Validator is
+// safe for concurrent use.
+type Validator struct {
+	cfg       Config // with the defaults filled in
 	cache     resultCache
 	clientsMu sync.Mutex
 	clients   map[clientKey]*http.Client
 }
+
+// New builds a Validator; the zero fields of cfg get their defaults here,
+// and nothing else changes them afterwards.
+func New(cfg Config) *Validator {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Discovery == nil {
+		cfg.Discovery = &discovery.Client{Now: cfg.Now, Logger: cfg.Logger}
+	}
+	if cfg.Keys == nil {
+		cfg.Keys = &jwks.Cache{Now: cfg.Now, Logger: cfg.Logger}
+	}
+	if cfg.MaxTokenSize <= 0 {
+		cfg.MaxTokenSize = DefaultMaxTokenSize
+	}
+	if cfg.ResultTTL == 0 {
+		cfg.ResultTTL = DefaultResultTTL
+	}
+	if cfg.ResultCacheSize <= 0 {
+		cfg.ResultCacheSize = DefaultResultCacheSize
+	}
+	v := &Validator{cfg: cfg}
+	v.cache.init(cfg.ResultCacheSize)
+	return v
+}
+
+// Config returns the Validator's configuration, defaults filled in.
+func (v *Validator) Config() Config { return v.cfg }
+
+// Discovery returns the discovery source the Validator uses.
+func (v *Validator) Discovery() Discoverer { return v.cfg.Discovery }
+
+// Keys returns the key cache the Validator uses.
+func (v *Validator) Keys() *jwks.Cache { return v.cfg.Keys }
 
 // Options select what ValidateWith does besides validating.
 type Options struct {
@@ -172,10 +211,9 @@ func (v *Validator) Inspect(ctx context.Context, p core.Profile, token string) *
 // ValidateWith validates a token with options; `oidcctl import-user`
 // uses Detail without DryRun.
 func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token string, o Options) *Result {
-	v.once.Do(v.init)
-	now := v.now()
+	now := v.cfg.Now()
 	leeway := max(p.Misc.Leeway, 0)
-	useCache := !o.Detail && !o.DryRun && !o.NoCache && v.ResultTTL >= 0 && token != "" && len(token) <= v.maxTokenSize()
+	useCache := !o.Detail && !o.DryRun && !o.NoCache && v.cfg.ResultTTL > 0 && token != "" && len(token) <= v.cfg.MaxTokenSize
 	var key cacheKey
 	if useCache {
 		key = newCacheKey(&p, token)
@@ -190,7 +228,7 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 			"No bearer token: send the access token as Authorization: Bearer <token>.")
 		return r
 	}
-	if limit := v.maxTokenSize(); len(token) > limit {
+	if limit := v.cfg.MaxTokenSize; len(token) > limit {
 		x.fail(CheckFormat, ReasonTooLarge, fmt.Sprintf("%d bytes, more than %d", len(token), limit),
 			fmt.Sprintf("The token is %d bytes long, more than the limit of %d: no access token is that long; "+
 				"it is not a token, or it carries far too many claims (groups?) — trim them at the provider.", len(token), limit))
@@ -209,51 +247,12 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 // Forget drops the cached results of one profile, for instance after it
 // was edited.
 func (v *Validator) Forget(profile string) {
-	v.once.Do(v.init)
 	v.cache.forget(profile)
 }
 
 // Purge drops every cached result, for instance after users changed.
 func (v *Validator) Purge() {
-	v.once.Do(v.init)
 	v.cache.purge()
-}
-
-func (v *Validator) init() {
-	v.discovery = v.Discovery
-	if v.discovery == nil {
-		v.discovery = &discovery.Client{Now: v.Now, Logger: v.Logger}
-	}
-	v.keys = v.Keys
-	if v.keys == nil {
-		v.keys = &jwks.Cache{Now: v.Now, Logger: v.Logger}
-	}
-	size := v.ResultCacheSize
-	if size <= 0 {
-		size = DefaultResultCacheSize
-	}
-	v.cache.init(size)
-}
-
-func (v *Validator) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
-
-func (v *Validator) maxTokenSize() int {
-	if v.MaxTokenSize > 0 {
-		return v.MaxTokenSize
-	}
-	return DefaultMaxTokenSize
-}
-
-func (v *Validator) resultTTL() time.Duration {
-	if v.ResultTTL > 0 {
-		return v.ResultTTL
-	}
-	return DefaultResultTTL
 }
 
 // remember caches a result until the token expires or the TTL passes.
@@ -261,7 +260,7 @@ func (v *Validator) remember(key cacheKey, r *Result, now time.Time, leeway time
 	if !r.Accepted() && !r.Reason.cacheable() {
 		return
 	}
-	until := now.Add(v.resultTTL())
+	until := now.Add(v.cfg.ResultTTL)
 	if r.Accepted() && !r.ExpiresAt.IsZero() {
 		if exp := r.ExpiresAt.Add(leeway); exp.Before(until) {
 			until = exp
@@ -417,7 +416,7 @@ func (x *run) checkHeader(t *jws.Token) (algOK, goOn bool) {
 // discover gets the profile's discovery document; nil when it cannot be
 // had (the failure is recorded).
 func (x *run) discover() *discovery.Document {
-	d, err := x.v.discovery.Get(x.ctx, x.p)
+	d, err := x.v.cfg.Discovery.Get(x.ctx, x.p)
 	if err != nil {
 		x.fail(CheckIssuer, ReasonDiscoveryUnavailable, err.Error(),
 			fmt.Sprintf("Cannot get the discovery document of profile %q, so the token cannot be checked: %v", x.p.Name, err))
@@ -467,7 +466,7 @@ func (x *run) checkIssuer(d *discovery.Document) bool {
 }
 
 func (x *run) checkSignature(d *discovery.Document, t *jws.Token) bool {
-	k, err := x.v.keys.PublicKey(x.ctx, x.p, d.JWKSURI, t.KID)
+	k, err := x.v.cfg.Keys.PublicKey(x.ctx, x.p, d.JWKSURI, t.KID)
 	var ke *jwks.KIDError
 	switch {
 	case errors.As(err, &ke):
