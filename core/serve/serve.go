@@ -236,6 +236,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	s.metrics = newMetrics(cfg.Store, s.log)
+	s.metrics.registerCache(cfg.Validator)
 	switch {
 	case cfg.DebugRate == 0:
 		s.debugRate = newDebugLimiter(DefaultDebugRate)

@@ -40,26 +40,26 @@
 // Every refusal has a Reason for programs and a Message for the
 // administrator that says what to fix.
 //
-// The compact form is read here (encoding/base64, and fastjson for the
-// header and claims, see json.go) rather than by jws.Parse, the key comes
-// by kid from the jwks cache already exported from jwx to its crypto form,
-// and the signature is checked with jwx's dsig functions: one decoding of
-// the token, no key set search. A first validation so costs about 1.3
-// times the bare RSA verification (1.15 for ES256) in CPU time, against
-// 1.65 to 2 for jws.Verify (see BenchmarkValidate).
+// The token is read and its signature checked by package jws, the one
+// JWS verification that id_tokens get too; the key comes by kid from the
+// jwks cache already exported from jwx to its crypto form.
 //
-// Results of Validate are cached in memory, keyed by the SHA-256 of the
-// token (never the token) with the profile's name and UpdatedAt, until the
-// token expires or ResultTTL passes, whichever is first, so that a
-// repeated token costs about 0.15 µs plus the SHA-256 of the token
-// (about 1 ns a byte here): under a microsecond up to some 800 bytes.
-// Accepted results and
-// refusals that depend only on the token and the profile are cached; a
-// refusal that time, a key refetch or an administrator may cure (unknown
-// kid, not yet valid, unknown user, provider unreachable …) is not. A
-// change of the profile that does not change its UpdatedAt, or a change of
-// a user, shows after ResultTTL at the latest; Forget and Purge drop
-// cached results at once.
+// Results of Validate are cached in memory, keyed by a keyed hash of the
+// token (hash/maphash, random seed) with the profile's name and UpdatedAt,
+// until the token expires or ResultTTL passes, whichever is first. An
+// accepted result is served only to the very token bytes it was made for
+// (the entry keeps the token and compares it in full), so a token whose
+// hash collides gets nothing; a repeated token costs the hash and the
+// comparison, well under a microsecond for a 1.2 KB token. Accepted
+// results and refusals that depend only on the token and the profile are
+// cached, in two least-recently-used lists bounded in entries and in bytes
+// (ResultCacheBytes, RefusedCacheBytes), so that a flood of distinct
+// invalid tokens pushes out only other refusals; CacheStats gives their
+// use and the hit rate for /metrics. A refusal that time, a key refetch
+// or an administrator may cure (unknown kid, not yet valid, unknown user,
+// provider unreachable …) is not cached. A change of the profile that
+// does not change its UpdatedAt, or a change of a user, shows after
+// ResultTTL at the latest; Forget and Purge drop cached results at once.
 package validate
 
 import (
@@ -84,6 +84,12 @@ const (
 	DefaultMaxTokenSize    = 16 << 10
 	DefaultResultTTL       = time.Minute
 	DefaultResultCacheSize = 10000
+	// DefaultResultCacheBytes bounds the memory of cached accepted
+	// results (with their tokens): some 10,000 tokens of 1.5 KB.
+	DefaultResultCacheBytes = 24 << 20
+	// DefaultRefusedCacheBytes bounds the memory of cached refusals (the
+	// negative cache).
+	DefaultRefusedCacheBytes = 4 << 20
 	// DefaultTimeout bounds an introspection request.
 	DefaultTimeout = 10 * time.Second
 )
@@ -116,9 +122,18 @@ type Config struct {
 	// ResultTTL bounds how long a result is cached; 0 means
 	// DefaultResultTTL, negative turns the cache off.
 	ResultTTL time.Duration
-	// ResultCacheSize bounds the number of cached results (the least
-	// recently used go first); 0 means DefaultResultCacheSize.
+	// ResultCacheSize bounds the number of cached accepted results, and
+	// apart from them that of cached refusals (the least recently used go
+	// first); 0 means DefaultResultCacheSize.
 	ResultCacheSize int
+	// ResultCacheBytes bounds the memory of the cached accepted results,
+	// their tokens included; 0 means DefaultResultCacheBytes.
+	ResultCacheBytes int
+	// RefusedCacheBytes bounds the memory of the cached refusals (the
+	// negative cache: a repeated invalid token is refused again without a
+	// signature check, and a flood of distinct invalid tokens pushes out
+	// only other refusals); 0 means DefaultRefusedCacheBytes.
+	RefusedCacheBytes int
 	// Introspect checks opaque tokens (no dots) at the provider's
 	// introspection endpoint (RFC 7662), authenticating with the
 	// profile's client id and secret (client_secret_basic), for every
@@ -165,8 +180,14 @@ func New(cfg Config) *Validator {
 	if cfg.ResultCacheSize <= 0 {
 		cfg.ResultCacheSize = DefaultResultCacheSize
 	}
+	if cfg.ResultCacheBytes <= 0 {
+		cfg.ResultCacheBytes = DefaultResultCacheBytes
+	}
+	if cfg.RefusedCacheBytes <= 0 {
+		cfg.RefusedCacheBytes = DefaultRefusedCacheBytes
+	}
 	v := &Validator{cfg: cfg}
-	v.cache.init(cfg.ResultCacheSize)
+	v.cache.init(cfg.ResultCacheSize, cfg.ResultCacheBytes, cfg.RefusedCacheBytes)
 	return v
 }
 
@@ -217,7 +238,7 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 	var key cacheKey
 	if useCache {
 		key = newCacheKey(&p, token)
-		if res, ok := v.cache.get(key, now, leeway); ok {
+		if res, ok := v.cache.get(key, token, now, leeway); ok {
 			return res
 		}
 	}
@@ -238,8 +259,13 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 	if r.Accepted() {
 		r.Message = acceptedMessage(r.Login, r.Roles)
 	}
+	if !o.Detail {
+		// The header and claims are for Inspect; a result of Validate
+		// may be cached and must stay small.
+		r.Header, r.Claims = nil, nil
+	}
 	if useCache {
-		v.remember(key, r, now, leeway)
+		v.remember(key, token, r, now, leeway)
 	}
 	return r
 }
@@ -256,7 +282,7 @@ func (v *Validator) Purge() {
 }
 
 // remember caches a result until the token expires or the TTL passes.
-func (v *Validator) remember(key cacheKey, r *Result, now time.Time, leeway time.Duration) {
+func (v *Validator) remember(key cacheKey, token string, r *Result, now time.Time, leeway time.Duration) {
 	if !r.Accepted() && !r.Reason.cacheable() {
 		return
 	}
@@ -267,7 +293,7 @@ func (v *Validator) remember(key cacheKey, r *Result, now time.Time, leeway time
 		}
 	}
 	if until.After(now) {
-		v.cache.put(key, r, until)
+		v.cache.put(key, token, r, until)
 	}
 }
 
