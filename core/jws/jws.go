@@ -5,8 +5,8 @@
 // rule. Incoming access tokens (package validate) and the id_tokens of a
 // login (package grant) both go through it, so the two cannot drift apart.
 //
-// The compact form is read here (encoding/base64, and fastjson for the
-// header and claims, see json.go) rather than by jwx's jws.Parse, and the
+// The compact form is read here (encoding/base64, and encoding/json for
+// the header and claims) rather than by jwx's jws.Parse, and the
 // signature is checked with jwx's dsig functions on the key already
 // exported to its crypto form: one decoding of the token, no key set
 // search.
@@ -112,7 +112,7 @@ func Parse(token string) (t Token) {
 		t.Problem = "the header is not base64url: " + err.Error()
 		return t
 	}
-	if t.Header, t.Problem = decode(hb, "header"); t.Problem != "" {
+	if t.Header, t.Problem = decodeObject(hb, "header"); t.Problem != "" {
 		return t
 	}
 	pb, buf, err := decodePart(buf, p)
@@ -120,7 +120,7 @@ func Parse(token string) (t Token) {
 		t.Problem = "the payload is not base64url: " + err.Error()
 		return t
 	}
-	if t.Claims, t.Problem = decode(pb, "payload"); t.Problem != "" {
+	if t.Claims, t.Problem = decodeObject(pb, "payload"); t.Problem != "" {
 		return t
 	}
 	if s != "" {
@@ -149,10 +149,6 @@ func Parse(token string) (t Token) {
 	}
 	return t
 }
-
-// decode decodes the header and the payload; BenchmarkParse swaps in
-// decodeStd to compare.
-var decode = decodeObject
 
 // decodePart decodes one base64url part into the front of buf and returns
 // it and the rest of buf.
