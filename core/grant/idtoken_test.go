@@ -203,3 +203,50 @@ func TestIDTokenSameAlgorithmsAsValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestIDTokenEntraIssuer: the id_token check has validate's issuer rule,
+// so with the flavour entra a tenant's v1 issuer is accepted for a v2
+// discovery document, as it is for access tokens; for another flavour,
+// or another tenant, it is an issuer mismatch. Before, the id_token check
+// had a rule of its own that knew nothing of Entra.
+func TestIDTokenEntraIssuer(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	now, _ := fixedClock()
+	e.c.Now = now
+	const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	doc := *e.doc
+	doc.Issuer = "https://login.microsoftonline.com/" + tenant + "/v2.0"
+	a := e.passwordAccount("openid")
+	for _, tc := range []struct {
+		name    string
+		flavour core.Flavour
+		iss     string
+		wantErr string
+	}{
+		{"entra v1 issuer", core.FlavourEntra, "https://sts.windows.net/" + tenant + "/", ""},
+		{"entra v2 issuer", core.FlavourEntra, doc.Issuer, ""},
+		{"entra, another tenant", core.FlavourEntra, "https://sts.windows.net/00000000-0000-0000-0000-000000000000/", "issuer mismatch"},
+		{"generic flavour", "", "https://sts.windows.net/" + tenant + "/", "issuer mismatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := idClaims(e.op, now())
+			c["iss"], c["tid"] = tc.iss, tenant
+			tok, err := e.op.SignJWT(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rewriteTokenResponse(e.op, func(m map[string]any) { m["id_token"] = tok })
+			defer e.op.SetTokenMiddleware(nil)
+			p := e.web()
+			p.Flavour = tc.flavour
+			_, err = e.c.Obtain(ctxT(t), p, &doc, a)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.wantErr != "" && (!errors.Is(err, grant.ErrIDToken) || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("err = %v, want ErrIDToken saying %q", err, tc.wantErr)
+			}
+		})
+	}
+}
