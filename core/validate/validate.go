@@ -493,6 +493,14 @@ func (x *run) checkIssuer(d *discovery.Document) bool {
 
 func (x *run) checkSignature(d *discovery.Document, t *jws.Token) bool {
 	k, err := x.v.cfg.Keys.PublicKey(x.ctx, x.p, d.JWKSURI, t.KID)
+	if err != nil {
+		return x.keyFailure(d, t, err)
+	}
+	return x.verify(d, t, k)
+}
+
+// keyFailure records why the token's key could not be had.
+func (x *run) keyFailure(d *discovery.Document, t *jws.Token, err error) bool {
 	var ke *jwks.KIDError
 	switch {
 	case errors.As(err, &ke):
@@ -509,12 +517,15 @@ func (x *run) checkSignature(d *discovery.Document, t *jws.Token) bool {
 				"if the provider rotated its keys just now, retry then.", ago(ke.FetchedAt, x.now), ke.NextRefetch.UTC().Format(time.RFC3339))
 		}
 		return x.fail(CheckKey, ReasonUnknownKID, fmt.Sprintf("kid %s not in the JWKS (known: %s)", quote(t.KID), quoteList(ke.Known)), msg)
-	case err != nil:
-		return x.fail(CheckKey, ReasonKeysUnavailable, err.Error(),
-			fmt.Sprintf("Cannot get the provider's keys for profile %q, so the token cannot be checked: %v", x.p.Name, err))
 	}
-	err = t.Verify(k)
-	if mismatch := (*jws.MismatchError)(nil); errors.As(err, &mismatch) {
+	return x.fail(CheckKey, ReasonKeysUnavailable, err.Error(),
+		fmt.Sprintf("Cannot get the provider's keys for profile %q, so the token cannot be checked: %v", x.p.Name, err))
+}
+
+// verify checks the signature with the provider's key.
+func (x *run) verify(d *discovery.Document, t *jws.Token, k jwks.Key) bool {
+	err := t.Verify(k)
+	if mismatch, ok := err.(*jws.MismatchError); ok {
 		switch mismatch.Kind {
 		case jws.KeyUnusable:
 			return x.fail(CheckKey, ReasonKeyMismatch, k.Problem,
@@ -533,7 +544,9 @@ func (x *run) checkSignature(d *discovery.Document, t *jws.Token) bool {
 		return x.fail(CheckSignature, ReasonBadSignature, "the signature does not verify",
 			fmt.Sprintf("The token's signature does not verify with the provider's key %s: the token was changed after it was signed, or signed by someone else.", quote(t.KID)))
 	}
-	x.pass(CheckSignature, t.Alg+" signature verified")
+	if x.detail {
+		x.pass(CheckSignature, t.Alg+" signature verified")
+	}
 	return true
 }
 
