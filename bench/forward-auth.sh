@@ -8,7 +8,10 @@
 #   (b)      /auth with 10,000 distinct valid tokens, in turn
 #   (c)      /auth with 10,000 distinct invalid tokens (changed signatures)
 #
-# and the resident memory of serve at the end. Needs go and wrk (make
+# and, for each run, serve's resident memory after it and at its peak so
+# far, and the allocations per call (go_memstats_mallocs_total over
+# oidcctl_requests_total from /metrics: the validation and the HTTP
+# handling together). Needs go and wrk (make
 # test-deps); everything runs on 127.0.0.1 and is removed afterwards.
 #
 #   bench/forward-auth.sh                  # 10 s per run, 2 threads, 32 connections
@@ -80,11 +83,20 @@ code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "h
 [ "$(code "$(head -1 "$work/valid.txt")")" = 200 ] || { echo "a valid token is not accepted" >&2; exit 1; }
 [ "$(code "$(head -1 "$work/invalid.txt")")" = 401 ] || { echo "an invalid token is not refused" >&2; exit 1; }
 
+# scrape prints "mallocs requests" from serve's /metrics.
+scrape() {
+  curl -fsS "http://127.0.0.1:$serve_port/metrics" | awk '
+    /^go_memstats_mallocs_total / {m=$2}
+    /^oidcctl_requests_total\{/ {r+=$2}
+    END {printf "%.0f %.0f\n", m, r}'
+}
+
 results=()
 run() { # name url [wrk args…]
   local name=$1 url=$2
   shift 2
-  local out
+  local out before=""
+  if [ "$name" != ceiling ]; then before=$(scrape); fi
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
   echo "$out" > "$work/wrk-$name.txt"
   local rps p50 p99 non2xx
@@ -92,12 +104,15 @@ run() { # name url [wrk args…]
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-  local rss="-"
-  if [ -n "${serve_pid:-}" ] && [ "$name" != ceiling ]; then
+  local rss="-" peak="-" allocs="-"
+  if [ -n "$before" ]; then
     rss="$(( $(awk '/^VmRSS:/ {print $2}' "/proc/$serve_pid/status") / 1024 )) MiB"
+    peak="$(( $(awk '/^VmHWM:/ {print $2}' "/proc/$serve_pid/status") / 1024 )) MiB"
+    allocs=$(awk -v a="$before" -v b="$(scrape)" 'BEGIN {split(a, x, " "); split(b, y, " ");
+      if (y[2] > x[2]) printf "%.0f", (y[1] - x[1]) / (y[2] - x[2]); else print "-"}')
   fi
-  results+=("$name|$rps|$p50|$p99|${non2xx:-0}|$rss")
-  echo "  $name: $rps req/s, p50 $p50, p99 $p99, serve RSS $rss" >&2
+  results+=("$name|$rps|$p50|$p99|${non2xx:-0}|$rss|$peak|$allocs")
+  echo "  $name: $rps req/s, p50 $p50, p99 $p99, serve RSS $rss (peak $peak), $allocs allocs/call" >&2
 }
 
 echo "measuring ($THREADS threads, $CONNECTIONS connections, $DURATION each)…" >&2
@@ -115,11 +130,12 @@ written=$(awk '/^oidcctl_debug_entries_written_total/ {print $2}' <<<"$metrics")
 ceiling_rps=$(cut -d'|' -f2 <<<"${results[0]}")
 echo
 echo "forward-auth on $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, go $(go env GOVERSION), --auth-debug $AUTH_DEBUG"
-printf '%-18s %12s %10s %10s %10s %10s %12s\n' run "req/s" p50 p99 ceiling non-2xx "serve RSS"
+printf '%-18s %12s %10s %10s %10s %10s %12s %12s %12s\n' run "req/s" p50 p99 ceiling non-2xx "serve RSS" "peak RSS" "allocs/call"
 for r in "${results[@]}"; do
-  IFS='|' read -r name rps p50 p99 non2xx rss <<<"$r"
+  IFS='|' read -r name rps p50 p99 non2xx rss peak allocs <<<"$r"
   ratio=$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN {printf "%.0f%%", 100*a/b}')
-  printf '%-18s %12s %10s %10s %10s %10s %12s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$non2xx" "$rss"
+  printf '%-18s %12s %10s %10s %10s %10s %12s %12s %12s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$non2xx" "$rss" "$peak" "$allocs"
 done
 echo "serve RSS at the end: $((rss_kb / 1024)) MiB (peak $((hwm_kb / 1024)) MiB)"
 echo "debugger: ${written:-0} entries written, ${dropped:-0} dropped (queue full)"
+echo "result cache: $(awk '/^oidcctl_validation_cache_(entries|bytes|hits_total|misses_total)/ {printf "%s %s  ", $1, $2}' <<<"$metrics")"

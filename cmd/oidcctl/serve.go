@@ -298,7 +298,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 		}
 	}
 	cfg.Store = a.store
-	cfg.Validator, cfg.Discovery, cfg.Keys = a.svc.validator, a.svc.discovery, a.svc.keys
+	cfg.Validator = a.svc.validator
 	cfg.Tokens, cfg.TokenWatch = a.svc.tokens, a.watch
 	cfg.Logger = a.log
 	cfg.Version = version()

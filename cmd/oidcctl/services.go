@@ -53,6 +53,6 @@ func newServices(store *db.DB, log *slog.Logger, watch *serve.TokenWatch) *servi
 		cfg.Observe = watch.Observe
 	}
 	sv.tokens = tokens.New(cfg)
-	sv.validator = &validate.Validator{Discovery: sv.discovery, Keys: sv.keys, Users: store, Logger: log}
+	sv.validator = validate.New(validate.Config{Discovery: sv.discovery, Keys: sv.keys, Users: store, Logger: log})
 	return sv
 }

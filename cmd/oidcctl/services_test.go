@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"oidcctl/core/validate"
 	"path/filepath"
 	"testing"
 )
@@ -36,7 +37,7 @@ func TestServicesBuiltOnceAndShared(t *testing.T) {
 	if sv.store != a.store || sv.discovery.Cache != a.store {
 		t.Fatal("the services are not on the open store")
 	}
-	if sv.validator.Discovery != sv.discovery || sv.validator.Keys != sv.keys {
+	if sv.validator.Discovery() != validate.Discoverer(sv.discovery) || sv.validator.Keys() != sv.keys {
 		t.Fatal("the validator has a discovery client or key cache of its own")
 	}
 	d := a.consoleDeps(reg)

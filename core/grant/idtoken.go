@@ -8,22 +8,13 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
-	"github.com/lestrrat-go/jwx/v3/jws"
-	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"oidcctl/core"
 	"oidcctl/core/discovery"
+	"oidcctl/core/jwks"
+	"oidcctl/core/jws"
 )
-
-// asymmetricAlgs are the signature algorithms an id_token may use: never
-// "none" and never an HMAC, whose key would be the client secret or,
-// worse, a public key (the RSA/HMAC confusion).
-var asymmetricAlgs = []string{
-	"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512", "EdDSA", "Ed25519",
-}
 
 // idTokenError is an id_token verification failure; it matches ErrIDToken.
 type idTokenError struct {
@@ -41,79 +32,96 @@ func idTokenErr(err error, format string, args ...any) error {
 	return &idTokenError{msg: fmt.Sprintf(format, args...), err: err}
 }
 
-// verifyIDToken checks an id_token as OpenID Connect Core §3.1.3.7 asks:
-// an asymmetric signature by a key of the provider's JWKS, iss equal to
-// the discovery issuer (for Entra's multi-tenant issuer: with the token's
-// tid), the client id in aud (and as azp when aud has several values),
-// exp and iat within the profile's Leeway by the injected clock, and, when
-// one was sent, the nonce. at_hash and c_hash are not checked: the tokens
-// come straight from the token endpoint over TLS.
+// verifyIDToken checks an id_token as OpenID Connect Core §3.1.3.7 asks,
+// with the verification that incoming tokens get (package jws): an alg of
+// jws.Algorithms (never none, never an HMAC), the key of the provider's
+// JWKS named by kid, iss by jws.IssuerOK (the discovery issuer; for
+// Entra's multi-tenant issuer with the token's tid; with the flavour
+// entra the tenant's v1 or v2 issuer); then the client id in aud (and as
+// azp when there is one), exp and iat present, exp, nbf and iat within
+// the profile's Leeway by the injected clock, and, when one was sent, the
+// nonce. at_hash and c_hash are not checked: the tokens come straight
+// from the token endpoint over TLS.
 func (c *Client) verifyIDToken(ctx context.Context, p core.Profile, d *discovery.Document, raw, nonce string) error {
-	msg, err := jws.Parse([]byte(raw), jws.WithCompact())
-	if err != nil {
-		return idTokenErr(err, "is not a signed JWT")
+	tok := jws.Parse(raw)
+	if tok.Problem != "" {
+		return idTokenErr(nil, "is not a signed JWT: %s", tok.Problem)
 	}
-	sigs := msg.Signatures()
-	if len(sigs) != 1 {
-		return idTokenErr(nil, "has %d signatures, want 1", len(sigs))
+	if !jws.Allowed(tok.Alg) {
+		return idTokenErr(nil, "is signed with %q; only asymmetric algorithms (%s) are accepted", tok.Alg, jws.AlgList)
 	}
-	alg, ok := sigs[0].ProtectedHeaders().Algorithm()
-	if !ok || !slices.Contains(asymmetricAlgs, alg.String()) {
-		return idTokenErr(nil, "is signed with %q; only asymmetric algorithms (%v) are accepted", alg, asymmetricAlgs)
+	if _, ok := tok.Header["crit"]; ok {
+		return idTokenErr(nil, "marks header extensions as critical (crit) that oidcctl does not understand")
 	}
 
 	keys, err := c.keys(ctx, p, d)
 	if err != nil {
 		return idTokenErr(err, "cannot be verified: fetching the provider's JWKS: %v", err)
 	}
-	tok, err := jwt.Parse([]byte(raw),
-		jwt.WithKeySet(publicKeys(keys), jws.WithInferAlgorithmFromKey(true)),
-		jwt.WithValidate(false))
-	if err != nil {
+	k, ok := jwks.Lookup(keys, tok.KID)
+	if !ok {
+		return idTokenErr(nil, "signature does not verify against the provider's JWKS (%s): no key with kid %q", d.JWKSURI, tok.KID)
+	}
+	if err := tok.Verify(k); err != nil {
 		return idTokenErr(err, "signature does not verify against the provider's JWKS (%s): %v", d.JWKSURI, err)
 	}
 
-	var tid string
-	_ = tok.Get("tid", &tid)
-	wantIss := d.IssuerFor(tid)
-	if iss, _ := tok.Issuer(); iss != wantIss {
-		return idTokenErr(nil, "issuer mismatch: iss is %q, the provider's issuer is %q", iss, wantIss)
+	claims := tok.Claims
+	iss, _ := claims["iss"].(string)
+	tid, _ := claims["tid"].(string)
+	if !jws.IssuerOK(p, d, iss, tid) {
+		return idTokenErr(nil, "issuer mismatch: iss is %q, the provider's issuer is %q", iss, d.IssuerFor(tid))
 	}
-	aud, _ := tok.Audience()
+	aud := audiences(claims["aud"])
 	if !slices.Contains(aud, p.ClientID) {
 		return idTokenErr(nil, "audience mismatch: aud %q does not contain the client id %q", aud, p.ClientID)
 	}
-	var azp string
-	if tok.Get("azp", &azp) == nil && azp != "" && azp != p.ClientID {
+	if azp, _ := claims["azp"].(string); azp != "" && azp != p.ClientID {
 		return idTokenErr(nil, "authorized party mismatch: azp is %q, the client id is %q", azp, p.ClientID)
 	}
 	if nonce != "" {
-		var got string
-		_ = tok.Get("nonce", &got)
+		got, _ := claims["nonce"].(string)
 		if subtle.ConstantTimeCompare([]byte(got), []byte(nonce)) != 1 {
 			return idTokenErr(nil, "nonce mismatch: it does not carry the nonce of this login")
 		}
 	}
 
-	now := c.now()
-	err = jwt.Validate(tok,
-		jwt.WithClock(jwt.ClockFunc(func() time.Time { return now })),
-		jwt.WithAcceptableSkew(max(p.Misc.Leeway, 0)),
-		jwt.WithRequiredClaim(jwt.ExpirationKey),
-		jwt.WithRequiredClaim(jwt.IssuedAtKey))
+	now, leeway := c.now(), max(p.Misc.Leeway, 0)
+	exp, hasExp, badExp := jws.NumericDate(claims, "exp")
+	iat, hasIat, badIat := jws.NumericDate(claims, "iat")
+	nbf, hasNbf, badNbf := jws.NumericDate(claims, "nbf")
 	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, jwt.TokenExpiredError()):
-		exp, _ := tok.Expiration()
-		return idTokenErr(err, "expired at %s (now %s, leeway %s)", exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), p.Misc.Leeway)
-	case errors.Is(err, jwt.InvalidIssuedAtError()):
-		iat, _ := tok.IssuedAt()
-		return idTokenErr(err, "issued in the future at %s (now %s, leeway %s): check the clocks", iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), p.Misc.Leeway)
-	case errors.Is(err, jwt.TokenNotYetValidError()):
-		return idTokenErr(err, "is not valid yet (nbf): check the clocks")
+	case badExp || badIat || badNbf:
+		return idTokenErr(nil, "is invalid: exp, iat or nbf is not a number of seconds")
+	case !hasExp:
+		return idTokenErr(nil, "is invalid: it has no exp claim")
+	case !hasIat:
+		return idTokenErr(nil, "is invalid: it has no iat claim")
+	case now.After(exp.Add(leeway)):
+		return idTokenErr(nil, "expired at %s (now %s, leeway %s)", exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), p.Misc.Leeway)
+	case now.Add(leeway).Before(iat):
+		return idTokenErr(nil, "issued in the future at %s (now %s, leeway %s): check the clocks", iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), p.Misc.Leeway)
+	case hasNbf && now.Add(leeway).Before(nbf):
+		return idTokenErr(nil, "is not valid yet (nbf): check the clocks")
 	}
-	return idTokenErr(err, "is invalid: %v", err)
+	return nil
+}
+
+// audiences reads aud, a string or an array of strings.
+func audiences(v any) []string {
+	switch a := v.(type) {
+	case string:
+		return []string{a}
+	case []any:
+		out := make([]string, 0, len(a))
+		for _, e := range a {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // keys returns the JWKS for the profile.
@@ -130,18 +138,4 @@ func (c *Client) keys(ctx context.Context, p core.Profile, d *discovery.Document
 	}
 	defer done()
 	return jwk.Fetch(ctx, d.JWKSURI, jwk.WithHTTPClient(hc))
-}
-
-// publicKeys returns the asymmetric keys of a set: a symmetric ("oct") key
-// in a JWKS is never a provider's signing key.
-func publicKeys(set jwk.Set) jwk.Set {
-	out := jwk.NewSet()
-	for i := range set.Len() {
-		k, _ := set.Key(i)
-		switch k.KeyType() {
-		case jwa.RSA(), jwa.EC(), jwa.OKP():
-			_ = out.AddKey(k)
-		}
-	}
-	return out
 }

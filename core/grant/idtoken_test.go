@@ -2,6 +2,7 @@ package grant_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -153,5 +154,99 @@ func TestIDTokenKeysHook(t *testing.T) {
 	_, err := e.c.Obtain(ctxT(t), e.web(), e.doc, e.passwordAccount("openid"))
 	if calls != 1 || !errors.Is(err, grant.ErrIDToken) {
 		t.Fatalf("Keys called %d times, err = %v: want the hook's keys used (and the provider's token refused)", calls, err)
+	}
+}
+
+// TestIDTokenSameAlgorithmsAsValidate: id_tokens and incoming tokens go
+// through one verification (package jws), so an alg that validate refuses
+// is refused for an id_token too. Before, the id_token check had a list
+// of its own that also took "Ed25519" (RFC 9864's fully-specified name),
+// which incoming tokens never accepted.
+func TestIDTokenSameAlgorithmsAsValidate(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	now, _ := fixedClock()
+	e.c.Now = now
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.c.Keys = func(context.Context, core.Profile, *discovery.Document) (jwk.Set, error) {
+		k, err := jwk.Import(pub)
+		if err != nil {
+			return nil, err
+		}
+		_ = k.Set(jwk.KeyIDKey, e.op.KeyID())
+		set := jwk.NewSet()
+		_ = set.AddKey(k)
+		return set, nil
+	}
+	a := e.passwordAccount("openid")
+	for _, tc := range []struct {
+		alg     jwa.SignatureAlgorithm
+		wantErr string // "" for accepted
+	}{
+		{jwa.EdDSA(), ""},
+		{jwa.EdDSAEd25519(), `signed with "Ed25519"`},
+	} {
+		t.Run(tc.alg.String(), func(t *testing.T) {
+			tok := signWith(t, e.op, tc.alg, priv, idClaims(e.op, now()))
+			rewriteTokenResponse(e.op, func(m map[string]any) { m["id_token"] = tok })
+			defer e.op.SetTokenMiddleware(nil)
+			_, err := e.c.Obtain(ctxT(t), e.web(), e.doc, a)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.wantErr != "" && (!errors.Is(err, grant.ErrIDToken) || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("err = %v, want ErrIDToken saying %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestIDTokenEntraIssuer: the id_token check has validate's issuer rule,
+// so with the flavour entra a tenant's v1 issuer is accepted for a v2
+// discovery document, as it is for access tokens; for another flavour,
+// or another tenant, it is an issuer mismatch. Before, the id_token check
+// had a rule of its own that knew nothing of Entra.
+func TestIDTokenEntraIssuer(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	now, _ := fixedClock()
+	e.c.Now = now
+	const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	doc := *e.doc
+	doc.Issuer = "https://login.microsoftonline.com/" + tenant + "/v2.0"
+	a := e.passwordAccount("openid")
+	for _, tc := range []struct {
+		name    string
+		flavour core.Flavour
+		iss     string
+		wantErr string
+	}{
+		{"entra v1 issuer", core.FlavourEntra, "https://sts.windows.net/" + tenant + "/", ""},
+		{"entra v2 issuer", core.FlavourEntra, doc.Issuer, ""},
+		{"entra, another tenant", core.FlavourEntra, "https://sts.windows.net/00000000-0000-0000-0000-000000000000/", "issuer mismatch"},
+		{"generic flavour", "", "https://sts.windows.net/" + tenant + "/", "issuer mismatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := idClaims(e.op, now())
+			c["iss"], c["tid"] = tc.iss, tenant
+			tok, err := e.op.SignJWT(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rewriteTokenResponse(e.op, func(m map[string]any) { m["id_token"] = tok })
+			defer e.op.SetTokenMiddleware(nil)
+			p := e.web()
+			p.Flavour = tc.flavour
+			_, err = e.c.Obtain(ctxT(t), p, &doc, a)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.wantErr != "" && (!errors.Is(err, grant.ErrIDToken) || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("err = %v, want ErrIDToken saying %q", err, tc.wantErr)
+			}
+		})
 	}
 }

@@ -564,6 +564,11 @@ func parseSet(url string, body []byte) (*keySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the key set at %s is not a valid JWK set: %w", url, err)
 	}
+	return fromSet(set), nil
+}
+
+// fromSet exports the keys of a parsed set and indexes them by kid.
+func fromSet(set jwk.Set) *keySet {
 	ks := &keySet{set: set, byKID: make(map[string]Key, set.Len())}
 	for i := range set.Len() {
 		jk, _ := set.Key(i)
@@ -581,7 +586,7 @@ func parseSet(url string, body []byte) (*keySet, error) {
 		}
 		ks.info = append(ks.info, info)
 	}
-	return ks, nil
+	return ks
 }
 
 // lookup finds a key by kid; "" finds the only usable key. A nil set has
@@ -670,4 +675,14 @@ func keyInfo(jk jwk.Key, key Key) KeyInfo {
 		in.Curve = "Ed25519"
 	}
 	return in
+}
+
+// Lookup picks the key that verifies a token with the given kid from a
+// set, by the rules of Cache.PublicKey: the key with that kid (the first
+// when a kid appears twice), or for "" the only usable key; each exported
+// to its crypto form, or with the Problem that keeps it from verifying.
+// It is the key selection for sets that do not come from a Cache (the
+// id_token check's Keys hook).
+func Lookup(set jwk.Set, kid string) (Key, bool) {
+	return fromSet(set).lookup(kid)
 }

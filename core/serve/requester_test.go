@@ -16,7 +16,7 @@ import (
 // endpoint is a remote API that checks bearer tokens with a validator of
 // its own.
 func endpoint(t *testing.T, h *harness, reject *atomic.Int32) *upstream {
-	v := &validate.Validator{}
+	v := validate.New(validate.Config{})
 	p := core.NewProfile("remote")
 	p.DiscoveryURL, p.ClientID = h.op.DiscoveryURL, oidctest.ServiceClientID
 	return startUpstream(t, func(w http.ResponseWriter, r *http.Request) {

@@ -67,18 +67,16 @@ const (
 	DefaultShutdownTimeout   = 30 * time.Second
 )
 
-// Config is what a Server is built from. Store, Validator, Discovery and
-// Keys are required, and TokenWatch with Tokens. New changes none of
-// them: the caller builds them right, once (cmd/oidcctl's services).
+// Config is what a Server is built from. Store and Validator are
+// required, and TokenWatch with Tokens. New changes none of them: the
+// caller builds them right, once (cmd/oidcctl's services).
 type Config struct {
 	Store Store
-	// Validator validates incoming tokens, with Discovery and Keys.
+	// Validator validates incoming tokens (build it with validate.New,
+	// with a discovery.Client on Store); serve fetches the keys of the
+	// profiles in use with its discovery source and key cache ahead of the
+	// first call (/readyz).
 	Validator *validate.Validator
-	// Discovery and Keys are the discovery client and key cache the
-	// Validator was built with: serve fetches the keys of the profiles in
-	// use with them ahead of the first call (/readyz).
-	Discovery validate.Discoverer
-	Keys      *jwks.Cache
 	// Tokens hands out the tokens of requester webservices and the token
 	// socket, and is what the refresh scheduler runs. Nil: no requester
 	// webservices, no token socket, no scheduler.
@@ -210,7 +208,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		watch = NewTokenWatch()
 	}
 	s := &Server{
-		cfg: cfg, store: cfg.Store, validator: cfg.Validator, docs: cfg.Discovery, keys: cfg.Keys,
+		cfg: cfg, store: cfg.Store, validator: cfg.Validator, docs: cfg.Validator.Discovery(), keys: cfg.Validator.Keys(),
 		log:       cmp.Or(cfg.Logger, slog.Default()),
 		headers:   cfg.Headers.withDefaults(),
 		transport: cfg.Transport,
@@ -232,6 +230,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	s.metrics = newMetrics(cfg.Store, watch.refreshes, s.log)
+	s.metrics.registerCache(cfg.Validator)
 	if cfg.Tokens != nil {
 		s.tokens = secretTokens{tokenSource: cfg.Tokens, book: s.secrets}
 	}
@@ -262,8 +261,8 @@ func (cfg *Config) check(ctx context.Context) error {
 	if cfg.Store == nil {
 		return errors.New("serve: no store")
 	}
-	if cfg.Validator == nil || cfg.Discovery == nil || cfg.Keys == nil {
-		return errors.New("serve: a validator, its discovery client and its key cache are required")
+	if cfg.Validator == nil {
+		return errors.New("serve: no validator")
 	}
 	if cfg.Tokens != nil && cfg.TokenWatch == nil {
 		// Without it, tokens the manager obtains would reach the debugger

@@ -37,7 +37,7 @@ func newServices(store servicesStore, now func() time.Time, owner string, logger
 		keys:  &jwks.Cache{Now: now, Logger: logger},
 		watch: serve.NewTokenWatch(),
 	}
-	sv.validator = &validate.Validator{Discovery: sv.docs, Keys: sv.keys, Users: store, Logger: logger}
+	sv.validator = validate.New(validate.Config{Discovery: sv.docs, Keys: sv.keys, Users: store, Logger: logger})
 	sv.tokens = tokens.New(tokens.Config{
 		Store:     store,
 		Discovery: sv.docs,
@@ -52,7 +52,7 @@ func newServices(store servicesStore, now func() time.Time, owner string, logger
 
 // config sets the services on cfg.
 func (sv services) config(cfg serve.Config) serve.Config {
-	cfg.Validator, cfg.Discovery, cfg.Keys = sv.validator, sv.docs, sv.keys
+	cfg.Validator = sv.validator
 	cfg.Tokens, cfg.TokenWatch = sv.tokens, sv.watch
 	return cfg
 }

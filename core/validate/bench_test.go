@@ -60,8 +60,7 @@ func benchAlg(b *testing.B, alg string) {
 	}))
 	ctx := context.Background()
 	newV := func(ttl time.Duration) *Validator {
-		v := idp.validator(clk, users)
-		v.ResultTTL = ttl
+		v := idp.validator(clk, users, resultTTL(ttl))
 		if r := v.Validate(ctx, prof, tok); !r.Accepted() {
 			b.Fatalf("%s: %s", r.Reason, r.Message)
 		}
@@ -171,9 +170,9 @@ func benchAlg(b *testing.B, alg string) {
 	})
 	b.Run("first-time-discovery", func(b *testing.B) {
 		clk := newFakeClock(time.Now())
-		v := newV(-1)
-		v.Discovery = &discovery.Client{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
-		v.Now = clk.Now
+		v := idp.validator(clk, users, resultTTL(-1), func(c *Config) {
+			c.Discovery = &discovery.Client{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
+		})
 		if r := v.Validate(ctx, prof, tok); !r.Accepted() {
 			b.Fatalf("%s: %s", r.Reason, r.Message)
 		}

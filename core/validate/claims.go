@@ -130,22 +130,6 @@ func grantedScopes(claims map[string]any, microsoft bool) (scopes []string, pres
 	return scopes, present
 }
 
-// numericDate reads an exp, nbf or iat claim (RFC 7519 §2: seconds since
-// the epoch, maybe with a fraction). ok is false when the claim is
-// absent; bad is true when it is there but not a number in range.
-func numericDate(claims map[string]any, name string) (t time.Time, ok, bad bool) {
-	v, there := claims[name]
-	if !there {
-		return time.Time{}, false, false
-	}
-	f, isNum := v.(float64)
-	if !isNum || f < 0 || f > 1e12 {
-		return time.Time{}, false, true
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true, false
-}
-
 // printable reports whether a claim value is UTF-8 without control
 // characters (C0, DEL, C1): fit for an HTTP header and a terminal.
 func printable(s string) bool {

@@ -7,6 +7,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/discovery"
+	"oidcctl/core/jws"
 )
 
 // Microsoft describes a Microsoft Entra token: which endpoint version
@@ -41,17 +42,6 @@ var graphAudiences = []string{
 	"https://microsoftgraph.chinacloudapi.cn",
 }
 
-const (
-	entraV1Prefix = "https://sts.windows.net/"
-	entraV2Host   = "login.microsoftonline.com"
-)
-
-// entraLoginHosts are the hosts of Entra's v2.0 issuers.
-var entraLoginHosts = []string{
-	"login.microsoftonline.com", "login.microsoftonline.us",
-	"login.partner.microsoftonline.cn", "login.chinacloudapi.cn",
-}
-
 // classifyMicrosoft returns the classification of a token that is from
 // Microsoft Entra (by the profile's flavour, its issuer, a nonce header or
 // a Graph audience), nil for any other token.
@@ -60,7 +50,7 @@ func classifyMicrosoft(p core.Profile, header, claims map[string]any) *Microsoft
 	_, nonce := header["nonce"]
 	ver, _ := claims["ver"].(string)
 	tid, _ := claims["tid"].(string)
-	issKind, _ := entraIssuerTenant(iss)
+	issKind, _ := jws.EntraIssuerTenant(iss)
 	graph := anyAudience(claims, graphAudiences)
 	if p.Flavour != core.FlavourEntra && issKind == "" && !nonce && !graph {
 		return nil
@@ -75,51 +65,6 @@ func classifyMicrosoft(p core.Profile, header, claims map[string]any) *Microsoft
 	_, roles := claims["roles"]
 	m.Application = roles && !scp
 	return m
-}
-
-// entraIssuerTenant splits an Entra issuer into its kind ("v1" or "v2")
-// and tenant; "" for an issuer of another form.
-func entraIssuerTenant(iss string) (kind, tenant string) {
-	if rest, ok := strings.CutPrefix(iss, entraV1Prefix); ok {
-		if t, ok := strings.CutSuffix(rest, "/"); ok && t != "" && !strings.Contains(t, "/") {
-			return "v1", t
-		}
-		return "", ""
-	}
-	rest, ok := strings.CutPrefix(iss, "https://")
-	if !ok {
-		return "", ""
-	}
-	host, path, ok := strings.Cut(rest, "/")
-	if !ok || !slices.Contains(entraLoginHosts, host) {
-		return "", ""
-	}
-	if t, ok := strings.CutSuffix(path, "/v2.0"); ok && t != "" && !strings.Contains(t, "/") {
-		return "v2", t
-	}
-	return "", ""
-}
-
-// entraIssuerOK reports whether iss is the v1 or v2 issuer of the
-// profile's tenant: with the flavour entra, oidcctl accepts both, since
-// one app registration hands out either depending on its manifest.
-func entraIssuerOK(d *discovery.Document, iss, tid string) bool {
-	want := d.IssuerFor(tid)
-	if strings.Contains(want, discovery.TenantIDPlaceholder) {
-		return false // a multi-tenant issuer and a token without tid
-	}
-	wantKind, tenant := entraIssuerTenant(want)
-	gotKind, gotTenant := entraIssuerTenant(iss)
-	if wantKind == "" || gotKind == "" || gotTenant != tenant || (tid != "" && tid != tenant) {
-		return false
-	}
-	switch gotKind {
-	case "v1":
-		// Only the public cloud pairs sts.windows.net with a v2 issuer.
-		return wantKind == "v1" || strings.HasPrefix(want, "https://"+entraV2Host+"/")
-	default:
-		return wantKind == "v1" && iss == "https://"+entraV2Host+"/"+tenant+"/v2.0" || iss == want
-	}
 }
 
 // clientIDOrPlaceholder names the profile's client id for advice.
@@ -152,8 +97,8 @@ func entraIssuerAdvice(p core.Profile, d *discovery.Document, m *Microsoft, iss 
 	if m == nil {
 		return ""
 	}
-	wantKind, wantTenant := entraIssuerTenant(d.IssuerFor(m.TenantID))
-	gotKind, gotTenant := entraIssuerTenant(iss)
+	wantKind, wantTenant := jws.EntraIssuerTenant(d.IssuerFor(m.TenantID))
+	gotKind, gotTenant := jws.EntraIssuerTenant(iss)
 	switch {
 	case gotKind == "":
 		return ""

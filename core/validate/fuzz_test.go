@@ -20,9 +20,7 @@ func FuzzValidate(f *testing.F) {
 	edKey := newKey(f, "fz-ed", "EdDSA")
 	idp := newIDP(f, "", rsaKey, ecKey, edKey)
 	users := newMemUsers(core.User{Login: "svc", Roles: []string{"api"}})
-	v := idp.validator(clk, users)
-	idp.inProcess(v)
-	v.Introspect = true
+	v := idp.validator(clk, users, idp.inProcess, func(c *Config) { c.Introspect = true })
 	prof := testProfile("fuzz", "api")
 	prof.ClientSecret = core.NewSecret("s3cr3t")
 	prof.RoleMap = core.RoleMap{"realm_access.roles": {"admin": "admin"}, "roles": {"a": "b"}}

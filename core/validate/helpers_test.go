@@ -28,6 +28,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/discovery"
 	"oidcctl/core/jwks"
+	"oidcctl/core/jws"
 )
 
 // fakeClock is a clock that tests move.
@@ -257,13 +258,13 @@ func b64part(t testing.TB, v any) string {
 
 func signRaw(t testing.TB, priv crypto.Signer, alg string, input []byte) []byte {
 	t.Helper()
-	a, ok := algorithms[alg]
+	a, ok := jws.Algorithms[alg]
 	if !ok {
 		t.Fatalf("sign: alg %s", alg)
 	}
 	var digest []byte
-	if a.hash != 0 {
-		h := a.hash.New()
+	if a.Hash != 0 {
+		h := a.Hash.New()
 		h.Write(input)
 		digest = h.Sum(nil)
 	}
@@ -271,10 +272,10 @@ func signRaw(t testing.TB, priv crypto.Signer, alg string, input []byte) []byte 
 	case *rsa.PrivateKey:
 		var sig []byte
 		var err error
-		if a.pss {
-			sig, err = rsa.SignPSS(rand.Reader, k, a.hash, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		if a.PSS {
+			sig, err = rsa.SignPSS(rand.Reader, k, a.Hash, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
 		} else {
-			sig, err = rsa.SignPKCS1v15(rand.Reader, k, a.hash, digest)
+			sig, err = rsa.SignPKCS1v15(rand.Reader, k, a.Hash, digest)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -388,14 +389,24 @@ func (p *idp) setKeys(t testing.TB, keys ...testKey) {
 	p.keys = jwks
 }
 
-// validator returns a validator for the provider with a fake clock.
-func (p *idp) validator(clk *fakeClock, users core.UserStore) *Validator {
-	return &Validator{
+// validator returns a validator for the provider with a fake clock; with
+// changes its Config before New.
+func (p *idp) validator(clk *fakeClock, users core.UserStore, with ...func(*Config)) *Validator {
+	cfg := Config{
 		Discovery: &staticDiscovery{doc: p.doc},
 		Keys:      &jwks.Cache{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)},
 		Users:     users,
 		Now:       clk.Now,
 	}
+	for _, f := range with {
+		f(&cfg)
+	}
+	return New(cfg)
+}
+
+// resultTTL sets Config.ResultTTL.
+func resultTTL(d time.Duration) func(*Config) {
+	return func(c *Config) { c.ResultTTL = d }
 }
 
 // profile returns a profile for the provider.
@@ -451,8 +462,8 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // inProcess points the validator's HTTP at the provider's handler
 // directly.
-func (p *idp) inProcess(v *Validator) {
+func (p *idp) inProcess(c *Config) {
 	hc := &http.Client{Transport: handlerTransport{p.srv.Config.Handler}}
-	v.HTTPClient = func(core.Profile) (*http.Client, error) { return hc, nil }
-	v.Keys.HTTPClient = v.HTTPClient
+	c.HTTPClient = func(core.Profile) (*http.Client, error) { return hc, nil }
+	c.Keys.HTTPClient = c.HTTPClient
 }

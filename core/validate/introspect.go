@@ -25,7 +25,7 @@ const maxIntrospectionBody = 1 << 20
 // profile's client). The result is cached like a JWT's, until exp.
 func (x *run) checkOpaque(token string) {
 	p := x.p
-	if !x.v.Introspect && !p.Introspect {
+	if !x.v.cfg.Introspect && !p.Introspect {
 		x.fail(CheckFormat, ReasonOpaque, "not a JWT, and introspection is off",
 			"The token is not a JWT (it has no dots): it is opaque, and only the provider can check it. "+
 				"Enable introspection for the profile, or make the provider issue JWT access tokens for this client.")
@@ -121,8 +121,8 @@ type clientKey struct {
 // httpClient returns the HTTP client for introspection at a profile's
 // provider.
 func (v *Validator) httpClient(p core.Profile) (*http.Client, error) {
-	if v.HTTPClient != nil {
-		return v.HTTPClient(p)
+	if v.cfg.HTTPClient != nil {
+		return v.cfg.HTTPClient(p)
 	}
 	k := clientKey{p.Name, p.TLS}
 	v.clientsMu.Lock()

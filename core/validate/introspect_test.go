@@ -50,8 +50,7 @@ func TestIntrospection(t *testing.T) {
 		t.Fatalf("Profile.Introspect: %s: %s", r.Reason, r.Message)
 	}
 
-	v = idp.validator(clk, nil)
-	v.Introspect = true
+	v = idp.validator(clk, nil, func(c *Config) { c.Introspect = true })
 	idp.introHits.Store(0)
 	p := prof
 	p.Restrictions.Scopes = []string{"tickets"}

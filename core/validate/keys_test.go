@@ -70,8 +70,7 @@ func TestKeyRotation(t *testing.T) {
 	old := newKey(t, "old", "RS256")
 	fresh := newKey(t, "new", "ES256")
 	p := newIDP(t, "", old)
-	v := p.validator(clk, nil)
-	v.ResultTTL = -1
+	v := p.validator(clk, nil, resultTTL(-1))
 	prof := testProfile("idp", "api")
 	ctx := context.Background()
 	claims := func() map[string]any { return claimsAt(p.doc.Issuer, "svc", "api", clk.Now(), nil) }

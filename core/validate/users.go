@@ -91,13 +91,13 @@ func (x *run) userStep() {
 		}
 	}
 	r.TokenRoles = local
-	if x.v.Users == nil {
+	if x.v.cfg.Users == nil {
 		r.Roles = local
 		x.pass(CheckUser, "no user store: the token's roles are used as they are")
 		return
 	}
 	write := !x.dryRun && !x.failed
-	u, err := x.v.Users.User(x.ctx, r.Login)
+	u, err := x.v.cfg.Users.User(x.ctx, r.Login)
 	if errors.Is(err, core.ErrNotFound) {
 		x.createUser(local, found, present, write)
 		return
@@ -118,7 +118,7 @@ func (x *run) userStep() {
 			// The closure must not capture x, or every run escapes to
 			// the heap.
 			rm, now := p.RoleMap, x.now
-			u, err = x.v.Users.UpdateUser(x.ctx, r.Login, func(cur *core.User) error {
+			u, err = x.v.cfg.Users.UpdateUser(x.ctx, r.Login, func(cur *core.User) error {
 				cur.Roles = updatedRoles(cur.Roles, local, rm)
 				cur.UpdatedAt = now
 				return nil
@@ -203,10 +203,10 @@ func (x *run) createUser(local, found []string, present, write bool) {
 		x.pass(CheckUser, fmt.Sprintf("no such user; it would be created with email %s and roles %s", quote(u.Email), quoteList(u.Roles)))
 		return
 	}
-	err := x.v.Users.CreateUser(x.ctx, u)
+	err := x.v.cfg.Users.CreateUser(x.ctx, u)
 	if errors.Is(err, core.ErrExists) {
 		// Another request created it first: take it as it is now.
-		if u, err = x.v.Users.User(x.ctx, r.Login); err == nil {
+		if u, err = x.v.cfg.Users.User(x.ctx, r.Login); err == nil {
 			r.User, r.UserAction, r.Roles = &u, UserFound, u.Roles
 			x.pass(CheckUser, "user "+login+" was created by another request")
 			return

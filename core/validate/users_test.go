@@ -288,7 +288,7 @@ func TestNoUserStore(t *testing.T) {
 func TestZeroValidator(t *testing.T) {
 	key := newKey(t, "k1", "EdDSA")
 	idp := newIDP(t, "", key)
-	v := &Validator{Discovery: &staticDiscovery{doc: idp.doc}}
+	v := New(Config{Discovery: &staticDiscovery{doc: idp.doc}})
 	r := v.Validate(context.Background(), testProfile("p", "api"), key.sign(t, claimsAt(idp.doc.Issuer, "svc", "api", time.Now(), nil)))
 	if !r.Accepted() || r.Login != "svc" || r.Alg != "EdDSA" {
 		t.Errorf("%s: %s", r.Reason, r.Message)

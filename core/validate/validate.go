@@ -40,26 +40,26 @@
 // Every refusal has a Reason for programs and a Message for the
 // administrator that says what to fix.
 //
-// The compact form is read here (encoding/base64, and fastjson for the
-// header and claims, see json.go) rather than by jws.Parse, the key comes
-// by kid from the jwks cache already exported from jwx to its crypto form,
-// and the signature is checked with jwx's dsig functions: one decoding of
-// the token, no key set search. A first validation so costs about 1.3
-// times the bare RSA verification (1.15 for ES256) in CPU time, against
-// 1.65 to 2 for jws.Verify (see BenchmarkValidate).
+// The token is read and its signature checked by package jws, the one
+// JWS verification that id_tokens get too; the key comes by kid from the
+// jwks cache already exported from jwx to its crypto form.
 //
-// Results of Validate are cached in memory, keyed by the SHA-256 of the
-// token (never the token) with the profile's name and UpdatedAt, until the
-// token expires or ResultTTL passes, whichever is first, so that a
-// repeated token costs about 0.15 µs plus the SHA-256 of the token
-// (about 1 ns a byte here): under a microsecond up to some 800 bytes.
-// Accepted results and
-// refusals that depend only on the token and the profile are cached; a
-// refusal that time, a key refetch or an administrator may cure (unknown
-// kid, not yet valid, unknown user, provider unreachable …) is not. A
-// change of the profile that does not change its UpdatedAt, or a change of
-// a user, shows after ResultTTL at the latest; Forget and Purge drop
-// cached results at once.
+// Results of Validate are cached in memory, keyed by a keyed hash of the
+// token (hash/maphash, random seed) with the profile's name and UpdatedAt,
+// until the token expires or ResultTTL passes, whichever is first. An
+// accepted result is served only to the very token bytes it was made for
+// (the entry keeps the token and compares it in full), so a token whose
+// hash collides gets nothing; a repeated token costs the hash and the
+// comparison, well under a microsecond for a 1.2 KB token. Accepted
+// results and refusals that depend only on the token and the profile are
+// cached, in two least-recently-used lists bounded in entries and in bytes
+// (ResultCacheBytes, RefusedCacheBytes), so that a flood of distinct
+// invalid tokens pushes out only other refusals; CacheStats gives their
+// use and the hit rate for /metrics. A refusal that time, a key refetch
+// or an administrator may cure (unknown kid, not yet valid, unknown user,
+// provider unreachable …) is not cached. A change of the profile that
+// does not change its UpdatedAt, or a change of a user, shows after
+// ResultTTL at the latest; Forget and Purge drop cached results at once.
 package validate
 
 import (
@@ -76,6 +76,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/discovery"
 	"oidcctl/core/jwks"
+	"oidcctl/core/jws"
 )
 
 // Defaults of a Validator.
@@ -83,6 +84,12 @@ const (
 	DefaultMaxTokenSize    = 16 << 10
 	DefaultResultTTL       = time.Minute
 	DefaultResultCacheSize = 10000
+	// DefaultResultCacheBytes bounds the memory of cached accepted
+	// results (with their tokens): some 10,000 tokens of 1.5 KB.
+	DefaultResultCacheBytes = 24 << 20
+	// DefaultRefusedCacheBytes bounds the memory of cached refusals (the
+	// negative cache).
+	DefaultRefusedCacheBytes = 4 << 20
 	// DefaultTimeout bounds an introspection request.
 	DefaultTimeout = 10 * time.Second
 )
@@ -93,13 +100,12 @@ type Discoverer interface {
 	Get(ctx context.Context, p core.Profile) (*discovery.Document, error)
 }
 
-// Validator validates incoming tokens. Set the fields before first use;
-// the zero value works with a discovery.Client and a jwks.Cache of its
-// own, no user store, the real clock and the defaults above. A Validator
-// is safe for concurrent use and must not be copied after first use.
-type Validator struct {
+// Config is what a Validator is built from; New fills the zero fields
+// with the defaults.
+type Config struct {
 	// Discovery gives the profile's discovery document; nil means a
-	// discovery.Client of the Validator's own.
+	// discovery.Client of the Validator's own (without a persistent
+	// cache).
 	Discovery Discoverer
 	// Keys is the key cache; nil means a jwks.Cache of the Validator's
 	// own. Share one between validators.
@@ -116,9 +122,18 @@ type Validator struct {
 	// ResultTTL bounds how long a result is cached; 0 means
 	// DefaultResultTTL, negative turns the cache off.
 	ResultTTL time.Duration
-	// ResultCacheSize bounds the number of cached results (the least
-	// recently used go first); 0 means DefaultResultCacheSize.
+	// ResultCacheSize bounds the number of cached accepted results, and
+	// apart from them that of cached refusals (the least recently used go
+	// first); 0 means DefaultResultCacheSize.
 	ResultCacheSize int
+	// ResultCacheBytes bounds the memory of the cached accepted results,
+	// their tokens included; 0 means DefaultResultCacheBytes.
+	ResultCacheBytes int
+	// RefusedCacheBytes bounds the memory of the cached refusals (the
+	// negative cache: a repeated invalid token is refused again without a
+	// signature check, and a flood of distinct invalid tokens pushes out
+	// only other refusals); 0 means DefaultRefusedCacheBytes.
+	RefusedCacheBytes int
 	// Introspect checks opaque tokens (no dots) at the provider's
 	// introspection endpoint (RFC 7662), authenticating with the
 	// profile's client id and secret (client_secret_basic), for every
@@ -130,14 +145,60 @@ type Validator struct {
 	HTTPClient func(core.Profile) (*http.Client, error)
 	// Logger receives warnings; nil means slog.Default().
 	Logger *slog.Logger
+}
 
-	once      sync.Once
-	discovery Discoverer
-	keys      *jwks.Cache
+// Validator validates incoming tokens. Build it with New. A Validator is
+// safe for concurrent use.
+type Validator struct {
+	cfg       Config // with the defaults filled in
 	cache     resultCache
 	clientsMu sync.Mutex
 	clients   map[clientKey]*http.Client
 }
+
+// New builds a Validator; the zero fields of cfg get their defaults here,
+// and nothing else changes them afterwards.
+func New(cfg Config) *Validator {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Discovery == nil {
+		cfg.Discovery = &discovery.Client{Now: cfg.Now, Logger: cfg.Logger}
+	}
+	if cfg.Keys == nil {
+		cfg.Keys = &jwks.Cache{Now: cfg.Now, Logger: cfg.Logger}
+	}
+	if cfg.MaxTokenSize <= 0 {
+		cfg.MaxTokenSize = DefaultMaxTokenSize
+	}
+	if cfg.ResultTTL == 0 {
+		cfg.ResultTTL = DefaultResultTTL
+	}
+	if cfg.ResultCacheSize <= 0 {
+		cfg.ResultCacheSize = DefaultResultCacheSize
+	}
+	if cfg.ResultCacheBytes <= 0 {
+		cfg.ResultCacheBytes = DefaultResultCacheBytes
+	}
+	if cfg.RefusedCacheBytes <= 0 {
+		cfg.RefusedCacheBytes = DefaultRefusedCacheBytes
+	}
+	v := &Validator{cfg: cfg}
+	v.cache.init(cfg.ResultCacheSize, cfg.ResultCacheBytes, cfg.RefusedCacheBytes)
+	return v
+}
+
+// Config returns the Validator's configuration, defaults filled in.
+func (v *Validator) Config() Config { return v.cfg }
+
+// Discovery returns the discovery source the Validator uses.
+func (v *Validator) Discovery() Discoverer { return v.cfg.Discovery }
+
+// Keys returns the key cache the Validator uses.
+func (v *Validator) Keys() *jwks.Cache { return v.cfg.Keys }
 
 // Options select what ValidateWith does besides validating.
 type Options struct {
@@ -171,14 +232,13 @@ func (v *Validator) Inspect(ctx context.Context, p core.Profile, token string) *
 // ValidateWith validates a token with options; `oidcctl import-user`
 // uses Detail without DryRun.
 func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token string, o Options) *Result {
-	v.once.Do(v.init)
-	now := v.now()
+	now := v.cfg.Now()
 	leeway := max(p.Misc.Leeway, 0)
-	useCache := !o.Detail && !o.DryRun && !o.NoCache && v.ResultTTL >= 0 && token != "" && len(token) <= v.maxTokenSize()
+	useCache := !o.Detail && !o.DryRun && !o.NoCache && v.cfg.ResultTTL > 0 && token != "" && len(token) <= v.cfg.MaxTokenSize
 	var key cacheKey
 	if useCache {
 		key = newCacheKey(&p, token)
-		if res, ok := v.cache.get(key, now, leeway); ok {
+		if res, ok := v.cache.get(key, token, now, leeway); ok {
 			return res
 		}
 	}
@@ -189,7 +249,7 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 			"No bearer token: send the access token as Authorization: Bearer <token>.")
 		return r
 	}
-	if limit := v.maxTokenSize(); len(token) > limit {
+	if limit := v.cfg.MaxTokenSize; len(token) > limit {
 		x.fail(CheckFormat, ReasonTooLarge, fmt.Sprintf("%d bytes, more than %d", len(token), limit),
 			fmt.Sprintf("The token is %d bytes long, more than the limit of %d: no access token is that long; "+
 				"it is not a token, or it carries far too many claims (groups?) — trim them at the provider.", len(token), limit))
@@ -199,8 +259,13 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 	if r.Accepted() {
 		r.Message = acceptedMessage(r.Login, r.Roles)
 	}
+	if !o.Detail {
+		// The header and claims are for Inspect; a result of Validate
+		// may be cached and must stay small.
+		r.Header, r.Claims = nil, nil
+	}
 	if useCache {
-		v.remember(key, r, now, leeway)
+		v.remember(key, token, r, now, leeway)
 	}
 	return r
 }
@@ -208,66 +273,27 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 // Forget drops the cached results of one profile, for instance after it
 // was edited.
 func (v *Validator) Forget(profile string) {
-	v.once.Do(v.init)
 	v.cache.forget(profile)
 }
 
 // Purge drops every cached result, for instance after users changed.
 func (v *Validator) Purge() {
-	v.once.Do(v.init)
 	v.cache.purge()
 }
 
-func (v *Validator) init() {
-	v.discovery = v.Discovery
-	if v.discovery == nil {
-		v.discovery = &discovery.Client{Now: v.Now, Logger: v.Logger}
-	}
-	v.keys = v.Keys
-	if v.keys == nil {
-		v.keys = &jwks.Cache{Now: v.Now, Logger: v.Logger}
-	}
-	size := v.ResultCacheSize
-	if size <= 0 {
-		size = DefaultResultCacheSize
-	}
-	v.cache.init(size)
-}
-
-func (v *Validator) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
-
-func (v *Validator) maxTokenSize() int {
-	if v.MaxTokenSize > 0 {
-		return v.MaxTokenSize
-	}
-	return DefaultMaxTokenSize
-}
-
-func (v *Validator) resultTTL() time.Duration {
-	if v.ResultTTL > 0 {
-		return v.ResultTTL
-	}
-	return DefaultResultTTL
-}
-
 // remember caches a result until the token expires or the TTL passes.
-func (v *Validator) remember(key cacheKey, r *Result, now time.Time, leeway time.Duration) {
+func (v *Validator) remember(key cacheKey, token string, r *Result, now time.Time, leeway time.Duration) {
 	if !r.Accepted() && !r.Reason.cacheable() {
 		return
 	}
-	until := now.Add(v.resultTTL())
+	until := now.Add(v.cfg.ResultTTL)
 	if r.Accepted() && !r.ExpiresAt.IsZero() {
 		if exp := r.ExpiresAt.Add(leeway); exp.Before(until) {
 			until = exp
 		}
 	}
 	if until.After(now) {
-		v.cache.put(key, r, until)
+		v.cache.put(key, token, r, until)
 	}
 }
 
@@ -323,12 +349,12 @@ func (x *run) check(token string) {
 
 func (x *run) checkJWT(token string) {
 	r := x.r
-	jt := parseJWT(token)
+	jt := jws.Parse(token)
 	t := &jt
-	r.Header, r.Claims, r.Alg, r.KID = t.header, t.claims, t.alg, t.kid
-	if t.problem != "" {
-		x.fail(CheckFormat, ReasonMalformed, t.problem,
-			"The token is malformed: "+t.problem+". Send the access token exactly as the provider issued it.")
+	r.Header, r.Claims, r.Alg, r.KID = t.Header, t.Claims, t.Alg, t.KID
+	if t.Problem != "" {
+		x.fail(CheckFormat, ReasonMalformed, t.Problem,
+			"The token is malformed: "+t.Problem+". Send the access token exactly as the provider issued it.")
 		return
 	}
 	r.Kind = "jwt"
@@ -338,7 +364,7 @@ func (x *run) checkJWT(token string) {
 	if !goOn {
 		return
 	}
-	r.Microsoft = classifyMicrosoft(x.p, t.header, t.claims)
+	r.Microsoft = classifyMicrosoft(x.p, t.Header, t.Claims)
 	if m := r.Microsoft; m != nil && m.HeaderNonce {
 		if !x.fail(CheckHeader, ReasonEntraGraphToken, "a nonce in the header: a Microsoft Graph token",
 			graphMessage(x.p, r.Claims, true)) {
@@ -365,9 +391,9 @@ func (x *run) checkJWT(token string) {
 
 // checkHeader refuses what the header must not say. algOK is whether the
 // alg is one to verify; goOn whether to go on.
-func (x *run) checkHeader(t *jwt) (algOK, goOn bool) {
-	alg := t.alg
-	_, known := algorithms[alg]
+func (x *run) checkHeader(t *jws.Token) (algOK, goOn bool) {
+	alg := t.Alg
+	known := jws.Allowed(alg)
 	switch {
 	case strings.EqualFold(alg, "none"):
 		goOn = x.fail(CheckAlgorithm, ReasonAlgNone, "alg none: the token is not signed",
@@ -376,10 +402,10 @@ func (x *run) checkHeader(t *jwt) (algOK, goOn bool) {
 		goOn = x.fail(CheckAlgorithm, ReasonAlgNotAllowed, quote(alg)+" is HMAC: a shared secret, refused",
 			fmt.Sprintf("The token is signed with %s, an HMAC algorithm with a shared secret. oidcctl accepts only tokens signed with "+
 				"the provider's published public keys (%s): profiles cannot hold a shared secret for tokens, and whoever knows one can issue tokens. "+
-				"Configure the provider to sign access tokens with an asymmetric key (RS256 is the usual choice).", quote(alg), algList))
+				"Configure the provider to sign access tokens with an asymmetric key (RS256 is the usual choice).", quote(alg), jws.AlgList))
 	case !known:
 		goOn = x.fail(CheckAlgorithm, ReasonAlgNotAllowed, fmt.Sprintf("alg %s is not one oidcctl verifies", quote(alg)),
-			fmt.Sprintf("The token's alg %s is not one oidcctl accepts (%s): configure the provider to sign access tokens with one of them.", quote(alg), algList))
+			fmt.Sprintf("The token's alg %s is not one oidcctl accepts (%s): configure the provider to sign access tokens with one of them.", quote(alg), jws.AlgList))
 	default:
 		algOK, goOn = true, true
 		x.pass(CheckAlgorithm, alg)
@@ -388,8 +414,8 @@ func (x *run) checkHeader(t *jwt) (algOK, goOn bool) {
 		return algOK, false
 	}
 	var embedded []string
-	for _, name := range embeddedKeyHeaders {
-		if _, ok := t.header[name]; ok {
+	for _, name := range jws.EmbeddedKeyHeaders {
+		if _, ok := t.Header[name]; ok {
 			embedded = append(embedded, name)
 		}
 	}
@@ -401,7 +427,7 @@ func (x *run) checkHeader(t *jwt) (algOK, goOn bool) {
 			return algOK, false
 		}
 	}
-	if crit, ok := t.header["crit"]; ok {
+	if crit, ok := t.Header["crit"]; ok {
 		names := quote(fmt.Sprint(crit))
 		if !x.fail(CheckHeader, ReasonCritUnsupported, "crit "+names,
 			fmt.Sprintf("The token's header marks extensions as critical (crit %s) that oidcctl does not understand, so it must refuse the token (RFC 7515 §4.1.11).", names)) {
@@ -416,7 +442,7 @@ func (x *run) checkHeader(t *jwt) (algOK, goOn bool) {
 // discover gets the profile's discovery document; nil when it cannot be
 // had (the failure is recorded).
 func (x *run) discover() *discovery.Document {
-	d, err := x.v.discovery.Get(x.ctx, x.p)
+	d, err := x.v.cfg.Discovery.Get(x.ctx, x.p)
 	if err != nil {
 		x.fail(CheckIssuer, ReasonDiscoveryUnavailable, err.Error(),
 			fmt.Sprintf("Cannot get the discovery document of profile %q, so the token cannot be checked: %v", x.p.Name, err))
@@ -429,9 +455,9 @@ func (x *run) discover() *discovery.Document {
 func (x *run) readClaims() {
 	r := x.r
 	r.Subject, _ = r.Claims["sub"].(string)
-	r.ExpiresAt, _, _ = numericDate(r.Claims, "exp")
-	r.NotBefore, _, _ = numericDate(r.Claims, "nbf")
-	r.IssuedAt, _, _ = numericDate(r.Claims, "iat")
+	r.ExpiresAt, _, _ = jws.NumericDate(r.Claims, "exp")
+	r.NotBefore, _, _ = jws.NumericDate(r.Claims, "nbf")
+	r.IssuedAt, _, _ = jws.NumericDate(r.Claims, "iat")
 }
 
 func (x *run) checkIssuer(d *discovery.Document) bool {
@@ -443,8 +469,8 @@ func (x *run) checkIssuer(d *discovery.Document) bool {
 	case iss == want && iss != "":
 		x.pass(CheckIssuer, iss)
 		return true
-	case iss != "" && x.p.Flavour == core.FlavourEntra && entraIssuerOK(d, iss, tid):
-		kind, tenant := entraIssuerTenant(iss)
+	case jws.IssuerOK(x.p, d, iss, tid):
+		kind, tenant := jws.EntraIssuerTenant(iss)
 		if x.detail {
 			x.pass(CheckIssuer, fmt.Sprintf("%s: the Entra %s issuer of tenant %s", iss, kind, tenant))
 		}
@@ -465,14 +491,22 @@ func (x *run) checkIssuer(d *discovery.Document) bool {
 	return x.fail(CheckIssuer, ReasonIssuerMismatch, fmt.Sprintf("%s, want %s", quote(iss), want), msg)
 }
 
-func (x *run) checkSignature(d *discovery.Document, t *jwt) bool {
-	k, err := x.v.keys.PublicKey(x.ctx, x.p, d.JWKSURI, t.kid)
+func (x *run) checkSignature(d *discovery.Document, t *jws.Token) bool {
+	k, err := x.v.cfg.Keys.PublicKey(x.ctx, x.p, d.JWKSURI, t.KID)
+	if err != nil {
+		return x.keyFailure(d, t, err)
+	}
+	return x.verify(d, t, k)
+}
+
+// keyFailure records why the token's key could not be had.
+func (x *run) keyFailure(d *discovery.Document, t *jws.Token, err error) bool {
 	var ke *jwks.KIDError
 	switch {
 	case errors.As(err, &ke):
-		msg := fmt.Sprintf("The token's key (kid %s) is not in the provider's key set (JWKS) at %s", quote(t.kid), d.JWKSURI)
+		msg := fmt.Sprintf("The token's key (kid %s) is not in the provider's key set (JWKS) at %s", quote(t.KID), d.JWKSURI)
 		switch {
-		case t.kid == "":
+		case t.KID == "":
 			msg = fmt.Sprintf("The token names no key (no kid) and the provider's key set at %s has %d keys, so none can be picked.", d.JWKSURI, len(ke.Known))
 		case ke.FetchErr != nil:
 			msg += fmt.Sprintf(", and fetching the set again failed (%v): if the provider just rotated its keys, retry once it is reachable.", ke.FetchErr)
@@ -482,30 +516,37 @@ func (x *run) checkSignature(d *discovery.Document, t *jwt) bool {
 			msg += fmt.Sprintf(" (fetched %s; it is fetched again at most every so often, next at %s): the token was signed by another provider or with a withdrawn key; "+
 				"if the provider rotated its keys just now, retry then.", ago(ke.FetchedAt, x.now), ke.NextRefetch.UTC().Format(time.RFC3339))
 		}
-		return x.fail(CheckKey, ReasonUnknownKID, fmt.Sprintf("kid %s not in the JWKS (known: %s)", quote(t.kid), quoteList(ke.Known)), msg)
-	case err != nil:
-		return x.fail(CheckKey, ReasonKeysUnavailable, err.Error(),
-			fmt.Sprintf("Cannot get the provider's keys for profile %q, so the token cannot be checked: %v", x.p.Name, err))
-	case k.Public == nil:
-		return x.fail(CheckKey, ReasonKeyMismatch, k.Problem,
-			fmt.Sprintf("The provider's key %s cannot verify tokens: %s.", quote(t.kid), k.Problem))
-	case k.Alg != "" && k.Alg != t.alg:
-		return x.fail(CheckKey, ReasonKeyMismatch, fmt.Sprintf("the key is for %s, the token says %s", k.Alg, t.alg),
-			fmt.Sprintf("The token says alg %s, but the provider's key %s is published for %s only: the alg must be the key's.", quote(t.alg), quote(t.kid), k.Alg))
+		return x.fail(CheckKey, ReasonUnknownKID, fmt.Sprintf("kid %s not in the JWKS (known: %s)", quote(t.KID), quoteList(ke.Known)), msg)
 	}
-	fits, why, ok := t.verify(k.Public)
-	if !fits {
-		return x.fail(CheckKey, ReasonKeyMismatch, why,
-			fmt.Sprintf("The token says alg %s, but %s (kid %s): the alg must fit the key's type, so the token is refused.", t.alg, why, quote(t.kid)))
+	return x.fail(CheckKey, ReasonKeysUnavailable, err.Error(),
+		fmt.Sprintf("Cannot get the provider's keys for profile %q, so the token cannot be checked: %v", x.p.Name, err))
+}
+
+// verify checks the signature with the provider's key.
+func (x *run) verify(d *discovery.Document, t *jws.Token, k jwks.Key) bool {
+	err := t.Verify(k)
+	if mismatch, ok := err.(*jws.MismatchError); ok {
+		switch mismatch.Kind {
+		case jws.KeyUnusable:
+			return x.fail(CheckKey, ReasonKeyMismatch, k.Problem,
+				fmt.Sprintf("The provider's key %s cannot verify tokens: %s.", quote(t.KID), k.Problem))
+		case jws.KeyAlgDiffers:
+			return x.fail(CheckKey, ReasonKeyMismatch, mismatch.Why,
+				fmt.Sprintf("The token says alg %s, but the provider's key %s is published for %s only: the alg must be the key's.", quote(t.Alg), quote(t.KID), k.Alg))
+		}
+		return x.fail(CheckKey, ReasonKeyMismatch, mismatch.Why,
+			fmt.Sprintf("The token says alg %s, but %s (kid %s): the alg must fit the key's type, so the token is refused.", t.Alg, mismatch.Why, quote(t.KID)))
 	}
 	if x.detail {
-		x.pass(CheckKey, fmt.Sprintf("kid %s from %s", quote(t.kid), d.JWKSURI))
+		x.pass(CheckKey, fmt.Sprintf("kid %s from %s", quote(t.KID), d.JWKSURI))
 	}
-	if !ok {
+	if err != nil {
 		return x.fail(CheckSignature, ReasonBadSignature, "the signature does not verify",
-			fmt.Sprintf("The token's signature does not verify with the provider's key %s: the token was changed after it was signed, or signed by someone else.", quote(t.kid)))
+			fmt.Sprintf("The token's signature does not verify with the provider's key %s: the token was changed after it was signed, or signed by someone else.", quote(t.KID)))
 	}
-	x.pass(CheckSignature, t.alg+" signature verified")
+	if x.detail {
+		x.pass(CheckSignature, t.Alg+" signature verified")
+	}
 	return true
 }
 
@@ -519,7 +560,7 @@ func (x *run) checkTimes() bool {
 	r, now, leeway := x.r, x.now, x.leeway
 	claims := r.Claims
 	for _, name := range []string{"exp", "nbf", "iat"} {
-		if _, _, bad := numericDate(claims, name); bad {
+		if _, _, bad := jws.NumericDate(claims, name); bad {
 			if !x.fail(CheckExpiry, ReasonMalformed, name+" is not a number of seconds",
 				fmt.Sprintf("The token is malformed: its %s claim is not a time in seconds since 1970.", name)) {
 				return false

@@ -54,14 +54,14 @@ func newZitadel(t *testing.T) *zitadel {
 	hc := &http.Client{Transport: hits, Timeout: 10 * time.Second}
 	discard := slog.New(slog.DiscardHandler)
 	users := newMemUsers(core.User{Login: oidctest.ServiceClientID, Roles: []string{"api"}})
-	v := &Validator{
+	v := New(Config{
 		Discovery: &discovery.Client{Now: clk.Now, Logger: discard},
 		Keys: &jwks.Cache{Now: clk.Now, Logger: discard,
 			HTTPClient: func(core.Profile) (*http.Client, error) { return hc, nil }},
 		Users:     users,
 		Now:       clk.Now,
 		ResultTTL: -1,
-	}
+	})
 	p := core.NewProfile("zitadel")
 	p.DiscoveryURL = op.DiscoveryURL
 	p.ClientID = oidctest.ServiceClientID
@@ -395,7 +395,7 @@ func TestUnavailable(t *testing.T) {
 	prof := testProfile("idp", "api")
 	tok := key.sign(t, claimsAt(p.doc.Issuer, "svc", "api", clk.Now(), nil))
 
-	v.Discovery.(*staticDiscovery).err = &discovery.Error{URL: "https://idp.example", Stage: discovery.StageConnect, Err: io.ErrUnexpectedEOF}
+	v.Discovery().(*staticDiscovery).err = &discovery.Error{URL: "https://idp.example", Stage: discovery.StageConnect, Err: io.ErrUnexpectedEOF}
 	r := v.Validate(context.Background(), prof, tok)
 	if r.Reason != ReasonDiscoveryUnavailable || r.Status() != 503 || r.WWWAuthenticate() != "Bearer" {
 		t.Errorf("discovery down: %s %d %q", r.Reason, r.Status(), r.WWWAuthenticate())
@@ -409,7 +409,7 @@ func TestUnavailable(t *testing.T) {
 	if in.Reason != ReasonDiscoveryUnavailable || !slices.Contains(checked, CheckExpiry) || !slices.Contains(checked, CheckAudience) || in.Login != "svc" {
 		t.Errorf("Inspect with discovery down: %s, checks %v", in.Reason, checked)
 	}
-	v.Discovery.(*staticDiscovery).err = nil
+	v.Discovery().(*staticDiscovery).err = nil
 	p.mu.Lock()
 	p.down = true
 	p.mu.Unlock()

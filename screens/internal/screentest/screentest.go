@@ -86,7 +86,7 @@ func New(t testing.TB) *Env {
 		Grants:    g,
 		// The validator judges times by the screens' clock: tests that
 		// inspect tokens from the provider set it to the real time.
-		Validator: &validate.Validator{Discovery: disc, Users: store, Now: clock.Now, Logger: quiet},
+		Validator: validate.New(validate.Config{Discovery: disc, Users: store, Now: clock.Now, Logger: quiet}),
 		Styles:    tui.NewStyles(false),
 		Now:       clock.Now,
 		Getenv:    func(k string) string { return e.Vars[k] },

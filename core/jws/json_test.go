@@ -1,4 +1,4 @@
-package validate
+package jws
 
 import (
 	"encoding/json"
