@@ -14,7 +14,7 @@ import (
 // refreshed twice. It reports accounts per second.
 func BenchmarkRunDue1000(b *testing.B) {
 	const accounts, concurrency = 1000, 8
-	e := newEnv(b, "")
+	e := newEnv(b)
 	ctx := context.Background()
 	for i := range accounts {
 		e.addAccount(b, fmt.Sprintf("acc-%04d", i), "web", core.GrantPassword, "openid", "offline_access")
