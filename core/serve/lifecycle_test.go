@@ -60,9 +60,13 @@ func TestGracefulShutdown(t *testing.T) {
 	h := start(t)
 	tok := h.serviceToken("openid")
 	arrived := make(chan struct{}, 4)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	let := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(let)
 	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		arrived <- struct{}{}
-		time.Sleep(700 * time.Millisecond)
+		<-release // answers only once the server is draining
 		w.Write([]byte("slow answer"))
 	})
 	h.addWebservice(provider("slow", "/", up.url, "GET"))
@@ -89,6 +93,10 @@ func TestGracefulShutdown(t *testing.T) {
 	<-arrived
 	stopped := make(chan error, 1)
 	go func() { stopped <- h.shutdown() }()
+	testkit.Eventually(t, 10*time.Second, "the drain to begin", func() bool {
+		return strings.Contains(h.logs.String(), "draining requests in flight")
+	})
+	let()
 	for range 2 {
 		res := <-done
 		if res.err != nil || res.r.status != 200 || res.r.body != "slow answer" {

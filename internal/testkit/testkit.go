@@ -25,6 +25,7 @@ type Clock struct {
 	t       time.Time // the time at base
 	base    time.Time // real time when t was set
 	running bool
+	tick    time.Duration // a frozen clock moves by it at every reading
 }
 
 // Frozen returns a clock stopped at t.
@@ -41,7 +42,9 @@ func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.running {
-		return c.t
+		now := c.t
+		c.t = c.t.Add(c.tick)
+		return now
 	}
 	return c.t.Add(time.Since(c.base))
 }
@@ -61,6 +64,14 @@ func (c *Clock) Freeze(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t, c.running = t, false
+}
+
+// SetTick makes a frozen clock move on by d each time it is read, so that
+// no two readings are equal (zero stops that).
+func (c *Clock) SetTick(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tick = d
 }
 
 // Tick is how often Eventually looks.

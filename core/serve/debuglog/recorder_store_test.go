@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/serve/debuglog"
 	"oidcctl/core/memstore"
+	"oidcctl/core/serve/debuglog"
 )
 
 // run starts r and stops it when the test ends.
