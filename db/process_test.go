@@ -19,6 +19,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/crypt"
+	"oidcctl/internal/testkit"
 )
 
 // The helper process is this test binary run again with -test.run=
@@ -658,15 +659,10 @@ func TestTwoProcessesConfigVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	ready := goFile + "-ready-w"
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			waitHelpers(t, hs, "w")
-			t.Fatal("the watching helper never got ready")
-		}
-	}
+	testkit.Eventually(t, 20*time.Second, "the watching helper to get ready", func() bool {
+		_, err := os.Stat(ready)
+		return err == nil
+	})
 	// A non-configuration write first: the watcher must not stop on it
 	// (it would then not find the webservice and fail).
 	if err := d.SaveTokens(ctx, leaseAccount, "", core.TokenSet{AccessToken: core.NewSecret("at-parent")}); err != nil {

@@ -74,19 +74,26 @@ func (c *Clock) SetTick(d time.Duration) {
 	c.tick = d
 }
 
-// Tick is how often Eventually looks.
-const Tick = 10 * time.Millisecond
+// Tick is how long Eventually waits before it looks the second time; it
+// then waits twice as long each time, up to MaxTick, so that a quick
+// condition is seen at once and a slow one (a process starting under
+// load) is not asked a thousand times.
+const (
+	Tick    = 10 * time.Millisecond
+	MaxTick = 100 * time.Millisecond
+)
 
-// Eventually waits until cond holds, looking every Tick, and fails the
-// test when it does not within timeout. It is for real time only: real
-// servers and processes, never a fake clock.
+// Eventually waits until cond holds and fails the test when it does not
+// within timeout. It is for real time only: real servers and processes,
+// never a fake clock. cond runs in the test's goroutine and may fail the
+// test itself.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !cond() {
+	for wait := Tick; !cond(); wait = min(2*wait, MaxTick) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
-		time.Sleep(Tick)
+		time.Sleep(wait)
 	}
 }

@@ -52,8 +52,8 @@ func TestRunningClockRunsOnFromWhereItWasSet(t *testing.T) {
 func TestEventuallyWaitsForTheCondition(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start, n := time.Now(), 0
-		Eventually(t, time.Second, "three looks", func() bool { n++; return n == 3 })
-		if n != 3 || time.Since(start) != 2*Tick {
+		Eventually(t, time.Second, "four looks", func() bool { n++; return n == 4 })
+		if n != 4 || time.Since(start) != 7*Tick {
 			t.Fatalf("%d looks in %v", n, time.Since(start))
 		}
 	})
