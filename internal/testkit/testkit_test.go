@@ -9,21 +9,23 @@ import (
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func TestFrozenClockMovesOnlyByHand(t *testing.T) {
-	c := Frozen(t0)
-	first := c.Now()
-	time.Sleep(time.Millisecond)
-	if !first.Equal(t0) || !c.Now().Equal(t0) {
-		t.Fatal("a frozen clock moved by itself")
-	}
-	c.Add(time.Hour)
-	if !c.Now().Equal(t0.Add(time.Hour)) {
-		t.Fatalf("after Add(1h): %v", c.Now())
-	}
-	c.Set(t0)
-	c.SetTick(time.Millisecond)
-	if a, b := c.Now(), c.Now(); !a.Equal(t0) || !b.Equal(t0.Add(time.Millisecond)) {
-		t.Fatalf("with a tick: %v, %v", a, b)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := Frozen(t0)
+		first := c.Now()
+		time.Sleep(time.Hour)
+		if !first.Equal(t0) || !c.Now().Equal(t0) {
+			t.Fatal("a frozen clock moved by itself")
+		}
+		c.Add(time.Hour)
+		if !c.Now().Equal(t0.Add(time.Hour)) {
+			t.Fatalf("after Add(1h): %v", c.Now())
+		}
+		c.Set(t0)
+		c.SetTick(time.Millisecond)
+		if a, b := c.Now(), c.Now(); !a.Equal(t0) || !b.Equal(t0.Add(time.Millisecond)) {
+			t.Fatalf("with a tick: %v, %v", a, b)
+		}
+	})
 }
 
 // A running clock runs at the pace of real time from where it was set
