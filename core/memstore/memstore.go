@@ -4,8 +4,9 @@
 // core/storetest runs against both): names are exact but may not differ
 // from another only in case, times are kept to the millisecond in UTC,
 // every method is one atomic step (a read-modify-write runs under one
-// lock, as the SQLite store runs it in one transaction), and what a caller
-// gets back never shares memory with what is stored.
+// lock, as the SQLite store runs it in one transaction, so the fn given to
+// an Update method must only change values and never call the store), and
+// what a caller gets back never shares memory with what is stored.
 //
 // What it cannot do is be shared by two processes: tests of that belong
 // with the db package.
