@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/internal/testkit"
 )
 
 // fullDebugEntry returns entry i of webservice ws ("" for forward-auth
@@ -69,7 +70,7 @@ func ids(es []core.DebugEntry) []int64 {
 
 // withDebugWebservices opens a test database with provider webservices
 // "a" and "b".
-func withDebugWebservices(t *testing.T) (*DB, *clock) {
+func withDebugWebservices(t *testing.T) (*DB, *testkit.Clock) {
 	t.Helper()
 	d, clk := withWebserviceRefs(t)
 	for _, ws := range []string{"a", "b"} {

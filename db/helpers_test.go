@@ -5,34 +5,16 @@ import (
 	"crypto/rand"
 	"path/filepath"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"oidcctl/core"
 	"oidcctl/core/crypt"
+	"oidcctl/internal/testkit"
 )
 
 // t0 is the fake clock's start: a time with milliseconds, as stored.
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
-
-// clock is a fake clock that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 func newKey(t testing.TB, source string) *crypt.Key {
 	t.Helper()
@@ -49,7 +31,7 @@ func newKey(t testing.TB, source string) *crypt.Key {
 
 // openTest opens a new database in a temporary directory with a fake clock
 // at t0.
-func openTest(t *testing.T) (*DB, *clock) {
+func openTest(t *testing.T) (*DB, *testkit.Clock) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "state", FileName)
 	d, err := Open(context.Background(), path, newKey(t, "/test/oidcctl.key"))
@@ -61,7 +43,7 @@ func openTest(t *testing.T) (*DB, *clock) {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	c := &clock{now: t0}
+	c := testkit.Frozen(t0)
 	d.Now = c.Now
 	return d, c
 }

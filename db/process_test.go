@@ -19,6 +19,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/crypt"
+	"oidcctl/internal/testkit"
 )
 
 // The helper process is this test binary run again with -test.run=
@@ -580,7 +581,9 @@ func configWorker(ctx context.Context, d *DB, worker string) []error {
 
 // watchWorker reads the version, says so by creating the file ready, and
 // polls the version, on the handle it opened before, until it rises; the
-// change must then be there to read.
+// change must then be there to read. After each poll it writes how many
+// it has done to the file ready+"-polls", so that the parent can tell
+// when a poll began after a write of its own.
 func watchWorker(ctx context.Context, d *DB, ready string) []error {
 	v0, err := d.ConfigVersion(ctx)
 	if err != nil {
@@ -593,6 +596,14 @@ func watchWorker(ctx context.Context, d *DB, ready string) []error {
 	for polls := 1; ; polls++ {
 		v, err := d.ConfigVersion(ctx)
 		if err != nil {
+			return []error{err}
+		}
+		// Written aside and renamed, so that a reader never sees it half
+		// written.
+		if err := os.WriteFile(ready+"-polls.tmp", []byte(strconv.Itoa(polls)), 0o600); err != nil {
+			return []error{err}
+		}
+		if err := os.Rename(ready+"-polls.tmp", ready+"-polls"); err != nil {
 			return []error{err}
 		}
 		if v > v0 {
@@ -658,21 +669,26 @@ func TestTwoProcessesConfigVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	ready := goFile + "-ready-w"
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			waitHelpers(t, hs, "w")
-			t.Fatal("the watching helper never got ready")
-		}
-	}
+	testkit.Eventually(t, 20*time.Second, "the watching helper to get ready", func() bool {
+		_, err := os.Stat(ready)
+		return err == nil
+	})
 	// A non-configuration write first: the watcher must not stop on it
 	// (it would then not find the webservice and fail).
 	if err := d.SaveTokens(ctx, leaseAccount, "", core.TokenSet{AccessToken: core.NewSecret("at-parent")}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// The poll after the one under way when the save ended began after
+	// it: once it is done, the watcher has seen the save.
+	polls := func() int {
+		b, _ := os.ReadFile(ready + "-polls")
+		n, _ := strconv.Atoi(string(b))
+		return n
+	}
+	sawSave := polls() + 2
+	testkit.Eventually(t, 20*time.Second, "the watcher to poll after the token write", func() bool {
+		return polls() >= sawSave
+	})
 	if err := d.CreateWebservice(ctx, providerWebservice(parentWebservice, sharedProfile)); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/crypt"
+	"oidcctl/internal/testkit"
 )
 
 // fullTokenSet returns a token set with every field set; the times have
@@ -31,7 +32,7 @@ func fullTokenSet(tag string) core.TokenSet {
 
 // withTokenAccount opens a test database with profile "idp" and account
 // "acct" (password grant).
-func withTokenAccount(t *testing.T) (*DB, *clock) {
+func withTokenAccount(t *testing.T) (*DB, *testkit.Clock) {
 	t.Helper()
 	d, clk := openTest(t)
 	if err := d.CreateProfile(context.Background(), minimalProfile("idp")); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/internal/testkit"
 )
 
 // fullWebservice returns a webservice with every field set, those of the
@@ -59,7 +60,7 @@ func requesterWebservice(name, account string) core.Webservice {
 
 // withWebserviceRefs opens a test database with profiles "idp" and
 // "idp2" and accounts "acct" and "acct2" (of idp).
-func withWebserviceRefs(t *testing.T) (*DB, *clock) {
+func withWebserviceRefs(t *testing.T) (*DB, *testkit.Clock) {
 	t.Helper()
 	d, clk := openTest(t)
 	ctx := context.Background()

@@ -19,6 +19,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/crypt"
 	"oidcctl/db"
+	"oidcctl/internal/testkit"
 )
 
 var updateDocs = flag.Bool("update-docs", false, "rewrite the console captures in docs/console from the tmux test at 80×24")
@@ -189,17 +190,16 @@ func (p *pane) waitFor(texts ...string) string {
 
 func (p *pane) waitUntil(what string, ok func(string) bool) string {
 	p.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	defer func() {
+		if p.t.Failed() {
+			p.t.Logf("the pane shows:\n%s", p.last)
+		}
+	}()
+	testkit.Eventually(p.t, 30*time.Second, what, func() bool {
 		p.last = p.capture()
-		if ok(p.last) {
-			return p.last
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("waited 30s for %s; the pane shows:\n%s", what, p.last)
-		}
-		time.Sleep(40 * time.Millisecond)
-	}
+		return ok(p.last)
+	})
+	return p.last
 }
 
 // focus waits until the form's focused field (marked ┃) is title.
@@ -415,14 +415,15 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 	// at times leaves its exited pane process a zombie for long, with the
 	// pane dead and no #{pane_dead_status}.
 	var status []byte
-	deadline := time.Now().Add(30 * time.Second)
-	for len(status) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 30s for oidcctl to exit; the pane shows:\n%s", p.capture())
+	defer func() {
+		if len(status) == 0 {
+			t.Logf("the pane shows:\n%s", p.capture())
 		}
-		time.Sleep(40 * time.Millisecond)
+	}()
+	testkit.Eventually(t, 30*time.Second, "oidcctl to exit", func() bool {
 		status, _ = os.ReadFile(exitFile)
-	}
+		return len(status) > 0
+	})
 	if s := strings.TrimSpace(string(status)); s != "0" {
 		t.Fatalf("oidcctl exited with %s:\n%s", s, p.capture())
 	}

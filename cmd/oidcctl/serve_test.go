@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"oidcctl/core/oidctest"
+	"oidcctl/internal/testkit"
 )
 
 // freeAddr returns a free 127.0.0.1 address.
@@ -41,17 +42,6 @@ func httpDo(t *testing.T, c *http.Client, method, u, token string) (int, string)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // TestServeCommand runs oidcctl serve in-process against the real provider,
@@ -90,7 +80,7 @@ func TestServeCommand(t *testing.T) {
 	}()
 	base := "http://" + addr
 	hc := &http.Client{Timeout: 10 * time.Second}
-	poll(t, "serve to answer", func() bool {
+	testkit.Eventually(t, 15*time.Second, "serve to answer", func() bool {
 		resp, err := hc.Get(base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
@@ -102,7 +92,7 @@ func TestServeCommand(t *testing.T) {
 		}
 		return err == nil && resp.StatusCode == 200
 	})
-	poll(t, "readiness", func() bool { s, _ := httpDo(t, hc, "GET", base+"/readyz", ""); return s == 200 })
+	testkit.Eventually(t, 15*time.Second, "readiness", func() bool { s, _ := httpDo(t, hc, "GET", base+"/readyz", ""); return s == 200 })
 
 	tok := strings.TrimSpace(c.ok("token", "get", "billing"))
 	if s, b := httpDo(t, hc, "GET", base+"/auth", tok); s != 200 {
@@ -131,7 +121,7 @@ func TestServeCommand(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	poll(t, "the new webservice", func() bool {
+	testkit.Eventually(t, 15*time.Second, "the new webservice", func() bool {
 		s, b := invoke(hc, base+"/invoke/out", cred.Secret)
 		return s == 200 && strings.HasPrefix(b, "/remote for  auth=Bearer ey")
 	})
@@ -146,7 +136,7 @@ func TestServeCommand(t *testing.T) {
 		t.Fatalf("requester webservice on the socket: %d %s", s, b)
 	}
 	c.ok("webservice", "credential", "rm", "out", "script")
-	poll(t, "the revocation", func() bool { s, _ := invoke(hc, base+"/invoke/out", cred.Secret); return s == 401 })
+	testkit.Eventually(t, 15*time.Second, "the revocation", func() bool { s, _ := invoke(hc, base+"/invoke/out", cred.Secret); return s == 401 })
 	// The scheduler inside serve renews tokens that expire before its
 	// next run, so the socket's token is the one stored now.
 	if s, b := httpDo(t, sc, "GET", "http://x/token/billing", ""); s != 200 || strings.TrimSpace(b) != strings.TrimSpace(c.ok("token", "get", "billing")) {
@@ -158,7 +148,7 @@ func TestServeCommand(t *testing.T) {
 
 	// What serve did is in the debugger.
 	var entries []debugEntryJSON
-	poll(t, "debugger entries", func() bool {
+	testkit.Eventually(t, 15*time.Second, "debugger entries", func() bool {
 		entries = nil
 		json.Unmarshal([]byte(c.ok("debug", "list", "tickets", "-o", "json")), &entries)
 		return len(entries) == 2
@@ -264,7 +254,7 @@ func TestServeInvokeOpenToAnyoneOnTCP(t *testing.T) {
 			env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, getenv: func(k string) string { return c.env[k] }})
 	}()
 	hc := &http.Client{Timeout: 10 * time.Second}
-	poll(t, "serve to answer", func() bool {
+	testkit.Eventually(t, 15*time.Second, "serve to answer", func() bool {
 		select {
 		case code := <-done:
 			t.Fatalf("serve ended with %d:\n%s", code, stderr.String())
@@ -347,7 +337,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	}()
 	hc := &http.Client{Timeout: 10 * time.Second}
 	base := "http://" + addr
-	poll(t, "serve to answer", func() bool {
+	testkit.Eventually(t, 15*time.Second, "serve to answer", func() bool {
 		select {
 		case code := <-done:
 			t.Fatalf("serve ended with %d:\n%s", code, stderr.String())
@@ -365,7 +355,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	}
 	// serve is running, so its SIGHUP handler is installed.
 	must(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
-	poll(t, "the reload", func() bool { s, _ := httpDo(t, hc, "GET", base+"/ws/late/", ""); return s == 401 })
+	testkit.Eventually(t, 15*time.Second, "the reload", func() bool { s, _ := httpDo(t, hc, "GET", base+"/ws/late/", ""); return s == 401 })
 	if !strings.Contains(stderr.String(), "SIGHUP: reloading") {
 		t.Fatalf("logs:\n%s", stderr.String())
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"oidcctl/core/oidctest"
+	"oidcctl/internal/testkit"
 )
 
 // addProvider adds profiles for the provider's service and web clients.
@@ -160,18 +161,15 @@ func (c *cli) interactive(stdin io.Reader, stderr *lockedBuffer, args ...string)
 	}
 }
 
-// waitFor polls the output until re matches and returns the first group.
+// waitFor waits until re matches the output and returns the first group.
 func waitFor(t *testing.T, buf *lockedBuffer, re *regexp.Regexp) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(buf.String()); m != nil {
-			return m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no %s in:\n%s", re, buf.String())
-	return ""
+	var m []string
+	testkit.Eventually(t, 30*time.Second, re.String()+" in the output", func() bool {
+		m = re.FindStringSubmatch(buf.String())
+		return m != nil
+	})
+	return m[1]
 }
 
 func TestAuthorizeRemotePastedURL(t *testing.T) {

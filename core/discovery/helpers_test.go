@@ -14,6 +14,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/discovery"
+	"oidcctl/internal/testkit"
 )
 
 // memCache is an in-memory core.DiscoveryCache that counts its use.
@@ -60,29 +61,9 @@ func (m *memCache) counts() (reads, writes int) {
 	return m.reads, m.writes
 }
 
-// clock is a fake clock; with tick set, every reading advances it.
-type clock struct {
-	mu   sync.Mutex
-	t    time.Time
-	tick time.Duration
-}
-
-func newClock() *clock {
-	return &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.t
-	c.t = c.t.Add(c.tick)
-	return now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock returns a frozen test clock at a fixed time.
+func newClock() *testkit.Clock {
+	return testkit.Frozen(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // countingTransport counts the requests per URL path and can be made to

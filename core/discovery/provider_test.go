@@ -13,13 +13,14 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/discovery"
 	"oidcctl/core/oidctest"
+	"oidcctl/internal/testkit"
 )
 
 const discoveryPath = "/.well-known/openid-configuration"
 
 // providerClient starts a real provider and a Client that talks to it
 // through a counting transport.
-func providerClient(t *testing.T) (*oidctest.Provider, *discovery.Client, *countingTransport, *memCache, *clock) {
+func providerClient(t *testing.T) (*oidctest.Provider, *discovery.Client, *countingTransport, *memCache, *testkit.Clock) {
 	t.Helper()
 	prov := oidctest.Start(t)
 	tr := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
@@ -96,8 +97,8 @@ func TestFetchRealProvider(t *testing.T) {
 
 func TestTestRealProvider(t *testing.T) {
 	prov, c, tr, cache, clk := providerClient(t)
-	clk.tick = time.Millisecond
-	clk.t = time.Now() // the provider's clock is the real one
+	clk.SetTick(time.Millisecond)
+	clk.Set(time.Now()) // the provider's clock is the real one
 	p := profile("real", prov.DiscoveryURL)
 
 	r, err := c.Test(t.Context(), p)
@@ -138,7 +139,7 @@ func TestTestRealProvider(t *testing.T) {
 		t.Errorf("clock offset %v, want about 0", r.ClockOffset)
 	}
 	// Our clock an hour behind: the provider's is an hour ahead.
-	clk.t = time.Now().Add(-time.Hour)
+	clk.Set(time.Now().Add(-time.Hour))
 	r, err = c.Test(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +177,7 @@ func TestGetCachesWithinTTL(t *testing.T) {
 		t.Errorf("FetchedAt %s, want the clock's %s", first.FetchedAt, clk.Now())
 	}
 
-	clk.Advance(9 * time.Minute)
+	clk.Add(9 * time.Minute)
 	again, err := c.Get(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +203,7 @@ func TestGetCachesWithinTTL(t *testing.T) {
 	}
 
 	// At the TTL the document is refetched and the cache updated.
-	clk.Advance(time.Minute)
+	clk.Add(time.Minute)
 	refetched, err := c.Get(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +282,7 @@ func TestGetServesStaleWhenProviderDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.down.Store(true)
-	clk.Advance(15 * time.Minute)
+	clk.Add(15 * time.Minute)
 
 	d, err := c.Get(t.Context(), p)
 	if err != nil {
@@ -298,12 +299,12 @@ func TestGetServesStaleWhenProviderDown(t *testing.T) {
 	}
 
 	// Within the backoff nothing is tried.
-	clk.Advance(30 * time.Second)
+	clk.Add(30 * time.Second)
 	if d, err := c.Get(t.Context(), p); err != nil || d != good || tr.count(discoveryPath) != 2 {
 		t.Errorf("Get within the backoff: %v, %d requests", err, tr.count(discoveryPath))
 	}
 	// After it, one more try.
-	clk.Advance(31 * time.Second)
+	clk.Add(31 * time.Second)
 	if d, err := c.Get(t.Context(), p); err != nil || d != good || tr.count(discoveryPath) != 3 {
 		t.Errorf("Get after the backoff: %v, %d requests", err, tr.count(discoveryPath))
 	}
@@ -312,13 +313,13 @@ func TestGetServesStaleWhenProviderDown(t *testing.T) {
 		t.Error("Fetch with the provider down succeeded")
 	}
 	// Past TTL + MaxStale the stale document is no longer good enough.
-	clk.Advance(time.Hour)
+	clk.Add(time.Hour)
 	_, err = c.Get(t.Context(), p)
 	wantError(t, err, discovery.StageConnect, prov.DiscoveryURL, errDown.Error())
 
 	// Back up: a fresh document again.
 	tr.down.Store(false)
-	clk.Advance(2 * time.Minute)
+	clk.Add(2 * time.Minute)
 	d, err = c.Get(t.Context(), p)
 	if err != nil || !d.FetchedAt.Equal(clk.Now()) {
 		t.Errorf("Get after recovery: %v, fetched at %s", err, d.FetchedAt)

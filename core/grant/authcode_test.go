@@ -16,6 +16,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/grant"
 	"oidcctl/core/oidctest"
+	"oidcctl/internal/testkit"
 )
 
 // get fetches u and returns the status and body.
@@ -403,14 +404,11 @@ func TestListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := http.Get(cb2.RedirectURI); err != nil {
-			break
+	testkit.Eventually(t, 5*time.Second, "the server to stop answering after its context ended", func() bool {
+		resp, err := http.Get(cb2.RedirectURI)
+		if err == nil {
+			resp.Body.Close()
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the server still answers after its context ended")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err != nil
+	})
 }

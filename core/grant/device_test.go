@@ -72,11 +72,17 @@ func TestDeviceFlow(t *testing.T) {
 				t.Errorf("device authorization request: form %v, basic user %q", form, basic)
 			}
 
+			// The person approves once the first poll has been answered
+			// "authorization_pending": Wait must poll again.
 			approved := make(chan error, 1)
-			go func() {
-				time.Sleep(300 * time.Millisecond)
-				approved <- e.op.ApproveDevice(f.UserCode, e.op.Username())
-			}()
+			var once sync.Once
+			e.op.SetTokenMiddleware(func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					next.ServeHTTP(w, r)
+					once.Do(func() { approved <- e.op.ApproveDevice(f.UserCode, e.op.Username()) })
+				})
+			})
+			defer e.op.SetTokenMiddleware(nil)
 			e.op.ResetTokenRequests()
 			set, err := f.Wait(ctxT(t))
 			if err != nil {
@@ -89,6 +95,9 @@ func TestDeviceFlow(t *testing.T) {
 				t.Fatalf("tokens: %+v", set)
 			}
 			reqs := e.op.TokenRequests()
+			if len(reqs) < 2 {
+				t.Fatalf("%d token requests: the tokens came without a poll that was answered pending", len(reqs))
+			}
 			last := reqs[len(reqs)-1]
 			if last.Get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code" || !slices.Equal(last["audience"], a.Resources) {
 				t.Errorf("device token request = %v", last)

@@ -17,6 +17,7 @@ import (
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
 	"oidcctl/core/oidctest"
+	"oidcctl/internal/testkit"
 )
 
 // env is one provider and a grant.Client talking to it.
@@ -88,27 +89,10 @@ func (e *env) passwordAccount(scopes ...string) core.Account {
 	return a
 }
 
-// fixedClock returns a clock standing at the current second.
-func fixedClock() (func() time.Time, *clock) {
-	c := &clock{t: time.Now().Truncate(time.Second)}
+// fixedClock returns a frozen clock standing at the current second.
+func fixedClock() (func() time.Time, *testkit.Clock) {
+	c := testkit.Frozen(time.Now().Truncate(time.Second))
 	return c.Now, c
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // rewriteTokenResponse makes the provider's successful JSON token answers

@@ -30,27 +30,11 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/jwks"
+	"oidcctl/internal/testkit"
 )
 
-// clock is a fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock returns a frozen test clock at a fixed time.
+func newClock() *testkit.Clock { return testkit.Frozen(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // server serves a JWKS that tests change, counting requests.
 type server struct {
@@ -143,7 +127,7 @@ func rsaKey(t testing.TB, i int) *rsa.PrivateKey {
 	return rsaKeys[i]
 }
 
-func newCache(c *clock) *jwks.Cache {
+func newCache(c *testkit.Clock) *jwks.Cache {
 	return &jwks.Cache{Now: c.Now, Logger: slog.New(slog.DiscardHandler)}
 }
 
@@ -292,7 +276,7 @@ func TestRotation(t *testing.T) {
 	if _, err := c.PublicKey(ctx, prof, srv.URL, "k1"); err != nil {
 		t.Errorf("k1 serves while the set is fetched again: %v", err)
 	}
-	waitFor(t, func() bool {
+	testkit.Eventually(t, 5*time.Second, "the background refetch", func() bool {
 		info, _ := c.Info(prof, srv.URL)
 		return info.Reason == jwks.ReasonMaxAge
 	})
@@ -301,17 +285,6 @@ func TestRotation(t *testing.T) {
 	}
 	if n := srv.count(); n != 3 {
 		t.Errorf("JWKS requests = %d, want 3", n)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -330,7 +303,7 @@ func TestUnreachableKeepsKeys(t *testing.T) {
 	if _, err := c.PublicKey(ctx, prof, srv.URL, "k1"); err != nil {
 		t.Fatalf("old set past MaxAge while the provider is down: %v", err)
 	}
-	waitFor(t, func() bool { info, _ := c.Info(prof, srv.URL); return info.LastError != nil })
+	testkit.Eventually(t, 5*time.Second, "the background refetch", func() bool { info, _ := c.Info(prof, srv.URL); return info.LastError != nil })
 	if _, err := c.PublicKey(ctx, prof, srv.URL, "k1"); err != nil {
 		t.Fatalf("after the failed refetch: %v", err)
 	}
@@ -513,7 +486,7 @@ func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 2)
 	go func() { _, err := c.PublicKey(ctx, prof, srv.URL, "k1"); errc <- err }()
-	waitFor(t, func() bool { return srv.count() == 1 })
+	testkit.Eventually(t, 5*time.Second, "the background refetch", func() bool { return srv.count() == 1 })
 	go func() { _, err := c.PublicKey(context.Background(), prof, srv.URL, "k1"); errc <- err }()
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {

@@ -17,32 +17,14 @@ import (
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/crypt"
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
+	"oidcctl/core/memstore"
 	"oidcctl/core/oidctest"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
-	"oidcctl/db"
+	"oidcctl/internal/testkit"
 )
-
-// clock is the real time plus an offset that tests move.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off += d
-}
 
 // syncBuffer is a log sink that tests read while the server writes.
 type syncBuffer struct {
@@ -68,11 +50,11 @@ func (b *syncBuffer) String() string {
 type harness struct {
 	t       *testing.T
 	op      *oidctest.Provider
-	store   *db.DB
+	store   *memstore.Store
 	srv     *serve.Server
 	tokens  *tokens.Manager
-	clock   *clock // the token manager's and the server's clock
-	base    string // http://127.0.0.1:port
+	clock   *testkit.Clock // the token manager's and the server's clock: real time, moved by tests
+	base    string         // http://127.0.0.1:port
 	sock    string
 	logs    *syncBuffer
 	stop    context.CancelFunc
@@ -114,18 +96,10 @@ func start(t *testing.T, opts ...option) *harness {
 // starts.
 func startWith(t *testing.T, setup func(h *harness), opts ...option) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{}, logs: &syncBuffer{}}
+	h := &harness{t: t, clock: testkit.Running(), logs: &syncBuffer{}}
 	h.op = oidctest.Start(t)
 	dir := t.TempDir()
-	key, err := crypt.LoadKey(filepath.Join(dir, crypt.KeyFileName), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.store, err = db.Open(context.Background(), filepath.Join(dir, db.FileName), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.store.Close() })
+	h.store = memstore.New()
 	ctx := context.Background()
 	reg := core.Registry{Store: h.store}
 	p := core.NewProfile("op")
@@ -157,6 +131,7 @@ func startWith(t *testing.T, setup func(h *harness), opts ...option) *harness {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	var err error
 	h.srv, err = serve.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -391,18 +366,6 @@ func startUpstream(t testing.TB, h http.HandlerFunc) *upstream {
 	go func() { _ = u.srv.Serve(ln) }()
 	t.Cleanup(func() { u.srv.Close() })
 	return u
-}
-
-// waitFor polls cond until it holds or 10s pass.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // freeAddr returns a free 127.0.0.1 address.

@@ -18,6 +18,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/serve"
+	"oidcctl/internal/testkit"
 )
 
 // The tests here make calls as another user, uid and gid 65534 (nobody,
@@ -232,7 +233,7 @@ func TestInvokeOverTCPNeedsACredential(t *testing.T) {
 	}
 
 	must(t, h.store.DeleteCredential(ctx, "echo", "cron"))
-	waitFor(t, "the revocation to be picked up", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the revocation to be picked up", func() bool {
 		return h.do("GET", "/invoke/echo", "", nil, core.CredentialHeader, cron).status == 401
 	})
 	if r := invoke(cron); r.Status != 401 || !strings.Contains(r.Body, `"error":"invalid_credential"`) || strings.Contains(r.Body, token()) {
@@ -265,7 +266,7 @@ func TestInvokeOpenToAnyoneOnTCP(t *testing.T) {
 		t.Fatalf("open, without a credential: %d %q %s", r.Status, r.Body, r.Err)
 	}
 	neverSawCredential(t, ep)
-	waitFor(t, "the warning", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the warning", func() bool {
 		for _, line := range strings.Split(h.logs.String(), "\n") {
 			if strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, "open to anyone who can reach the listen address") {
 				return true

@@ -17,6 +17,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
+	"oidcctl/internal/testkit"
 )
 
 // A webservice added after the start is served without a restart, by the
@@ -31,7 +32,7 @@ func TestReloadPicksUpChanges(t *testing.T) {
 	w := provider("late", "/x", up.url, "GET")
 	must(t, w.Validate())
 	must(t, h.store.CreateWebservice(context.Background(), w))
-	waitFor(t, "the new webservice", func() bool { return h.do("GET", "/ws/late/x", tok, nil).status == 200 })
+	testkit.Eventually(t, 10*time.Second, "the new webservice", func() bool { return h.do("GET", "/ws/late/x", tok, nil).status == 200 })
 
 	up2 := startUpstream(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("v2")) })
 	_, err := h.store.UpdateWebservice(context.Background(), "late", func(w *core.Webservice) error {
@@ -39,9 +40,9 @@ func TestReloadPicksUpChanges(t *testing.T) {
 		return nil
 	})
 	must(t, err)
-	waitFor(t, "the changed upstream", func() bool { return h.do("GET", "/ws/late/x", tok, nil).body == "v2" })
+	testkit.Eventually(t, 10*time.Second, "the changed upstream", func() bool { return h.do("GET", "/ws/late/x", tok, nil).body == "v2" })
 	must(t, h.store.DeleteWebservice(context.Background(), "late"))
-	waitFor(t, "the removal", func() bool { return h.do("GET", "/ws/late/x", tok, nil).status == 404 })
+	testkit.Eventually(t, 10*time.Second, "the removal", func() bool { return h.do("GET", "/ws/late/x", tok, nil).status == 404 })
 
 	// A profile's restriction, changed in the console, holds at once.
 	_, err = core.Registry{Store: h.store}.EditProfile(context.Background(), "op", func(p *core.Profile) error {
@@ -49,7 +50,7 @@ func TestReloadPicksUpChanges(t *testing.T) {
 		return nil
 	})
 	must(t, err)
-	waitFor(t, "the new restriction", func() bool { return h.do("GET", "/auth", tok, nil).status == 403 })
+	testkit.Eventually(t, 10*time.Second, "the new restriction", func() bool { return h.do("GET", "/auth", tok, nil).status == 403 })
 }
 
 // Requests in flight finish when the server stops; new ones are not
@@ -58,9 +59,13 @@ func TestGracefulShutdown(t *testing.T) {
 	h := start(t)
 	tok := h.serviceToken("openid")
 	arrived := make(chan struct{}, 4)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	let := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(let)
 	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		arrived <- struct{}{}
-		time.Sleep(700 * time.Millisecond)
+		<-release // answers only once the server is draining
 		w.Write([]byte("slow answer"))
 	})
 	h.addWebservice(provider("slow", "/", up.url, "GET"))
@@ -87,6 +92,10 @@ func TestGracefulShutdown(t *testing.T) {
 	<-arrived
 	stopped := make(chan error, 1)
 	go func() { stopped <- h.shutdown() }()
+	testkit.Eventually(t, 10*time.Second, "the drain to begin", func() bool {
+		return strings.Contains(h.logs.String(), "draining requests in flight")
+	})
+	let()
 	for range 2 {
 		res := <-done
 		if res.err != nil || res.r.status != 200 || res.r.body != "slow answer" {
@@ -152,7 +161,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if r := h.do("GET", "/healthz", "", nil); r.status != 200 || r.json(t)["status"] != "ok" {
 		t.Fatalf("healthz: %d %s", r.status, r.body)
 	}
-	waitFor(t, "ready", func() bool { return h.do("GET", "/readyz", "", nil).status == 200 })
+	testkit.Eventually(t, 10*time.Second, "ready", func() bool { return h.do("GET", "/readyz", "", nil).status == 200 })
 	r := h.do("GET", "/readyz", "", nil)
 	checks := r.json(t)["checks"].(map[string]any)
 	if checks["database"] != "ok" || checks["jwks:op"] != "ok" {
@@ -166,7 +175,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	w := provider("deadws", "/", "http://127.0.0.1:1", "GET")
 	w.Profile = "dead"
 	h.addWebservice(w)
-	waitFor(t, "not ready", func() bool {
+	testkit.Eventually(t, 10*time.Second, "not ready", func() bool {
 		r := h.do("GET", "/readyz", "", nil)
 		return r.status == 503 && strings.Contains(r.body, `"jwks:dead":"not fetched`)
 	})
@@ -212,11 +221,11 @@ func TestSchedulerRunsInside(t *testing.T) {
 		must(t, h.store.SetSetting(context.Background(), tokens.SettingSchedule, "*/10 * * * *"))
 		must(t, h.store.SetSetting(context.Background(), tokens.SettingInterval, "600"))
 	}, func(c *serveConfig) { c.NoScheduler = false })
-	waitFor(t, "the first run", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the first run", func() bool {
 		st, err := h.store.TokenState(context.Background(), "billing")
 		return err == nil && st.Tokens.AccessToken.IsSet()
 	})
-	waitFor(t, "the metric", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the metric", func() bool {
 		return strings.Contains(h.do("GET", "/metrics", "", nil).body, `oidcctl_token_refreshes_total{account="billing",grant="obtain",result="success"} 1`)
 	})
 }
@@ -254,10 +263,10 @@ func TestSystemdNotify(t *testing.T) {
 		return false
 	}
 	h := start(t)
-	waitFor(t, "READY=1", func() bool { return seen("READY=1\nSTATUS=serving") })
-	waitFor(t, "WATCHDOG=1", func() bool { return seen("WATCHDOG=1") })
+	testkit.Eventually(t, 10*time.Second, "READY=1", func() bool { return seen("READY=1\nSTATUS=serving") })
+	testkit.Eventually(t, 10*time.Second, "WATCHDOG=1", func() bool { return seen("WATCHDOG=1") })
 	must(t, h.shutdown())
-	waitFor(t, "STOPPING=1", func() bool { return seen("STOPPING=1") })
+	testkit.Eventually(t, 10*time.Second, "STOPPING=1", func() bool { return seen("STOPPING=1") })
 }
 
 // A client that sends its headers too slowly is cut.
@@ -305,7 +314,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 func TestServeStatus(t *testing.T) {
 	h := start(t, func(c *serveConfig) { c.NoScheduler = false; c.Version = "test-1" })
 	var st core.ServeStatus
-	waitFor(t, "the status", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the status", func() bool {
 		ss, err := h.store.ServeStatuses(context.Background())
 		if err != nil || len(ss) != 1 {
 			return false
@@ -317,7 +326,7 @@ func TestServeStatus(t *testing.T) {
 		!strings.HasSuffix(st.Instance, fmt.Sprintf(":%d", os.Getpid())) {
 		t.Fatalf("status: %+v", st)
 	}
-	waitFor(t, "the scheduler's first run", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the scheduler's first run", func() bool {
 		st, err := h.store.TokenState(context.Background(), "billing")
 		return err == nil && st.Tokens.AccessToken.IsSet()
 	})

@@ -23,6 +23,7 @@ import (
 
 	"oidcctl/assets"
 	"oidcctl/core/oidctest"
+	"oidcctl/internal/testkit"
 )
 
 // nginxBinary finds Debian's nginx; the test fails (it does not skip)
@@ -105,23 +106,19 @@ http {
 			<-exited
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", listen, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
+	testkit.Eventually(t, 10*time.Second, "nginx to listen on "+listen, func() bool {
 		select {
 		case err := <-exited:
 			t.Fatalf("nginx exited: %v\n%s", err, out.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx does not listen on %s after 10s:\n%s", listen, out.String())
+		c, err := net.DialTimeout("tcp", listen, time.Second)
+		if err != nil {
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		c.Close()
+		return true
+	})
 	if strings.Contains(out.String(), "[emerg]") {
 		t.Fatalf("nginx:\n%s", out.String())
 	}

@@ -9,6 +9,7 @@ import (
 
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
+	"oidcctl/internal/testkit"
 )
 
 // A schedule changed while serve runs takes effect within the reload
@@ -20,7 +21,7 @@ func TestScheduleChangeTakesEffectWithinReload(t *testing.T) {
 		must(t, h.store.SetSetting(ctx, tokens.SettingSchedule, "0 0 1 1 *"))
 	}, func(c *serveConfig) { c.NoScheduler = false })
 	var first string
-	waitFor(t, "the first run", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the first run", func() bool {
 		st, err := h.store.TokenState(ctx, "billing")
 		if err != nil || !st.Tokens.AccessToken.IsSet() {
 			return false
@@ -33,7 +34,7 @@ func TestScheduleChangeTakesEffectWithinReload(t *testing.T) {
 	h.clock.Add(3 * time.Minute)
 	must(t, h.store.SetSetting(ctx, tokens.SettingSchedule, "*/10 * * * *"))
 	changed := time.Now()
-	waitFor(t, "a run with the new schedule", func() bool {
+	testkit.Eventually(t, 10*time.Second, "a run with the new schedule", func() bool {
 		st, err := h.store.TokenState(ctx, "billing")
 		return err == nil && st.Tokens.AccessToken.Reveal() != first
 	})

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"oidcctl/core"
-	"oidcctl/db/dbtest"
 )
 
 // TestDamagedStoredTokens: an account whose stored tokens cannot be
@@ -28,8 +27,7 @@ func TestDamagedStoredTokens(t *testing.T) {
 		{"authorization_code", core.GrantAuthorizationCode, []string{"access_token", "refresh_token"}, "", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			e := newEnv(t, dir)
+			e := newEnv(t)
 			profile := "web"
 			if tt.grant == core.GrantClientCredentials {
 				profile = "service"
@@ -50,7 +48,9 @@ func TestDamagedStoredTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, c := range tt.damage {
-				dbtest.CorruptToken(t, dir, "acc", c)
+				if err := e.store.CorruptToken("acc", c); err != nil {
+					t.Fatal(err)
+				}
 			}
 			e.op.ResetTokenRequests()
 

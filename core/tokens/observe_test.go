@@ -15,7 +15,7 @@ import (
 // /metrics and redacts the tokens in its debugger; it used to do so by
 // wrapping the Grants of a manager it had been handed.
 func TestObserveHearsEveryCallBeforeTheTokensAreStored(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 	ctx := context.Background()
 	type seen struct {

@@ -28,13 +28,13 @@ func TestRenewOutlivesItsCaller(t *testing.T) {
 		{"Token", func(m *Manager, ctx context.Context) (core.TokenSet, error) { return m.Token(ctx, "svc") }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, "")
+			e := newEnv(t)
 			e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 			first, err := e.m.Token(context.Background(), "svc")
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.clock.Set(first.Expiry.Add(-30*time.Second), false) // due for Token
+			e.clock.Set(first.Expiry.Add(-30 * time.Second)) // due for Token
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			// The provider has rotated the refresh token when the caller
@@ -75,7 +75,7 @@ func TestRenewOutlivesItsCaller(t *testing.T) {
 // provider that does not answer stops a renewal at RenewTimeout, the
 // failure is kept and the lease released.
 func TestRenewHasItsOwnDeadline(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 	if _, err := e.m.Token(context.Background(), "svc"); err != nil {
 		t.Fatal(err)
@@ -110,14 +110,14 @@ func TestLeaseOutlivesTheRenewal(t *testing.T) {
 		{"long deadline", 0, 20 * time.Minute},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, "")
+			e := newEnv(t)
 			e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 			if _, err := e.m.Token(context.Background(), "svc"); err != nil {
 				t.Fatal(err)
 			}
 			e.rebuild(func(c *Config) { c.LeaseTTL, c.RenewTimeout = tt.leaseTTL, tt.timeout })
 			deadline := orDefault(tt.timeout, DefaultRenewTimeout)
-			e.clock.Set(e.clock.Now(), true)
+			e.clock.Freeze(e.clock.Now())
 			var held core.TokenState
 			e.op.SetTokenMiddleware(oidctest.DelayAnswers(0, func() {
 				held, _ = e.store.TokenState(context.Background(), "svc")
@@ -140,7 +140,7 @@ func TestLeaseOutlivesTheRenewal(t *testing.T) {
 // after the provider rotated the refresh token fails, but keeps the new
 // refresh token, so the next refresh works without starting over.
 func TestRotatedRefreshTokenKeptWhenTheAnswerIsUnusable(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 	ctx := context.Background()
 	first, err := e.m.Token(ctx, "svc")

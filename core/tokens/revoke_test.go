@@ -48,7 +48,7 @@ func (e *env) refreshAt(t *testing.T, account string, rt core.Secret) error {
 // done its part once the refresh token is revoked: Revoke succeeds,
 // revokes the refresh token first and forgets both tokens.
 func TestRevokeWhenTheProviderKeepsAccessTokens(t *testing.T) {
-	e := newEnv(t, "", oidctest.WithAccessTokenRevocationUnsupported())
+	e := newEnv(t, oidctest.WithAccessTokenRevocationUnsupported())
 	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 	ctx := context.Background()
 	set, err := e.m.Token(ctx, "svc")
@@ -133,7 +133,7 @@ func TestRevokeOutcomes(t *testing.T) {
 		kept:    true,
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, "")
+			e := newEnv(t)
 			profile := "web"
 			if tt.grant == core.GrantClientCredentials {
 				profile = "service"

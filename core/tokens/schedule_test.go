@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/internal/testkit"
 )
 
 // TestParseScheduleRefusesWhatNeverRuns: a cron expression that no date
@@ -86,7 +87,7 @@ func TestJudgeFloor(t *testing.T) {
 // fakeAfter returns an After for a Scheduler that moves the (frozen) clock
 // by the wait and fires at once, so that an hour of schedule passes in a
 // moment; once ctx ends it never fires.
-func fakeAfter(ctx context.Context, c *clock, waits *[]time.Duration) func(time.Duration) <-chan time.Time {
+func fakeAfter(ctx context.Context, c *testkit.Clock, waits *[]time.Duration) func(time.Duration) <-chan time.Time {
 	return func(d time.Duration) <-chan time.Time {
 		if ctx.Err() != nil {
 			return nil
@@ -108,7 +109,7 @@ func fakeAfter(ctx context.Context, c *clock, waits *[]time.Duration) func(time.
 // due time: when half of its token's life is gone, about every 2.5
 // minutes.
 func TestSchedulerFloor(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	e.addAccount(t, "billing", "service", core.GrantClientCredentials)
 	// No openid scope: no id token, whose iat and exp the provider sets
 	// by the real clock while this test's clock runs an hour ahead.
@@ -118,7 +119,7 @@ func TestSchedulerFloor(t *testing.T) {
 	must(t, e.store.SetSetting(ctx, SettingSchedule, "@every 1s"))
 	must(t, e.store.SetSetting(ctx, SettingInterval, "86400"))
 	t0 := time.Now()
-	e.clock.Set(t0, true)
+	e.clock.Freeze(t0)
 	var waits []time.Duration
 	var runs []time.Time
 	s := &Scheduler{
@@ -164,12 +165,12 @@ func TestSchedulerFloor(t *testing.T) {
 // fires (written there by hand or by an older oidcctl) does not make the
 // scheduler loop: it keeps the schedule it ran with.
 func TestSchedulerKeepsAUsableSchedule(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	e.addAccount(t, "billing", "service", core.GrantClientCredentials)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	must(t, e.store.SetSetting(ctx, SettingSchedule, "*/10 * * * *"))
-	e.clock.Set(time.Date(2026, 11, 27, 10, 3, 0, 0, time.UTC), true)
+	e.clock.Freeze(time.Date(2026, 11, 27, 10, 3, 0, 0, time.UTC))
 	waits := make(chan time.Duration)
 	fire := make(chan time.Time)
 	runs := make(chan []Outcome, 4)
@@ -185,7 +186,7 @@ func TestSchedulerKeepsAUsableSchedule(t *testing.T) {
 		t.Fatalf("waits %s, want 7m", d)
 	}
 	must(t, e.store.SetSetting(ctx, SettingSchedule, "0 0 31 2 *"))
-	e.clock.Set(time.Date(2026, 11, 27, 10, 10, 0, 0, time.UTC), true)
+	e.clock.Freeze(time.Date(2026, 11, 27, 10, 10, 0, 0, time.UTC))
 	fire <- e.clock.Now()
 	<-runs
 	if d := <-waits; d != 10*time.Minute {
@@ -205,12 +206,12 @@ func TestSchedulerKeepsAUsableSchedule(t *testing.T) {
 // so, not at the old schedule's next run: the scheduler runs with the new
 // window and then waits for the new schedule.
 func TestSchedulerFollowsAChange(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	e.addAccount(t, "billing", "service", core.GrantClientCredentials)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	must(t, e.store.SetSetting(ctx, SettingSchedule, "0 0 * * *"))
-	e.clock.Set(time.Date(2026, 11, 27, 10, 3, 0, 0, time.UTC), true)
+	e.clock.Freeze(time.Date(2026, 11, 27, 10, 3, 0, 0, time.UTC))
 	waits := make(chan time.Duration)
 	runs := make(chan []Outcome, 4)
 	changed := make(chan struct{}, 1)
@@ -226,7 +227,7 @@ func TestSchedulerFollowsAChange(t *testing.T) {
 		t.Fatalf("waits %s, want 13h57m (to midnight)", d)
 	}
 	// Another setting changed: nothing to do, the same wait again.
-	e.clock.Set(time.Date(2026, 11, 27, 10, 4, 0, 0, time.UTC), true)
+	e.clock.Freeze(time.Date(2026, 11, 27, 10, 4, 0, 0, time.UTC))
 	changed <- struct{}{}
 	if d := <-waits; d != 13*time.Hour+56*time.Minute {
 		t.Fatalf("after an unrelated change waits %s, want 13h56m", d)

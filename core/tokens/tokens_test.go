@@ -4,72 +4,33 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/crypt"
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
+	"oidcctl/core/memstore"
 	"oidcctl/core/oidctest"
-	"oidcctl/db"
+	"oidcctl/internal/testkit"
 )
-
-// clock is a fake clock that tests move by hand. Unless frozen it runs
-// on from where it was set, as the provider's real clock does, so that
-// tokens the provider issues are never "issued in the future".
-type clock struct {
-	mu     sync.Mutex
-	t      time.Time // the time at base
-	base   time.Time // real time when t was set
-	frozen bool
-}
-
-func newClock() *clock { return &clock{t: time.Now(), base: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.frozen {
-		return c.t
-	}
-	return c.t.Add(time.Since(c.base))
-}
-
-// Set sets the time; freeze stops it there.
-func (c *clock) Set(t time.Time, freeze bool) {
-	c.mu.Lock()
-	c.t, c.base, c.frozen = t, time.Now(), freeze
-	c.mu.Unlock()
-}
-
-func (c *clock) Add(d time.Duration) {
-	now := c.Now()
-	c.mu.Lock()
-	c.t, c.base = now.Add(d), time.Now()
-	c.mu.Unlock()
-}
 
 type env struct {
 	op    *oidctest.Provider
-	store *db.DB
-	clock *clock
+	store *memstore.Store
+	clock *testkit.Clock
 	m     *Manager
 	cfg   Config // what m was built from
 }
 
-// newEnv starts a provider and a database with profiles for its web and
+// newEnv starts a provider and a store with profiles for its web and
 // service clients.
-func newEnv(t testing.TB, dir string, opts ...oidctest.Option) *env {
+func newEnv(t testing.TB, opts ...oidctest.Option) *env {
 	op := oidctest.Start(t, opts...)
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	store := openStore(t, dir)
-	e := &env{op: op, store: store, clock: newClock()}
+	store := memstore.New()
+	e := &env{op: op, store: store, clock: testkit.Running()}
 	ctx := context.Background()
 	for name, client := range map[string][2]string{
 		"web":     {oidctest.WebClientID, oidctest.WebClientSecret},
@@ -83,19 +44,6 @@ func newEnv(t testing.TB, dir string, opts ...oidctest.Option) *env {
 	}
 	e.m = e.manager("test-owner")
 	return e
-}
-
-func openStore(t testing.TB, dir string) *db.DB {
-	key, err := crypt.LoadKey(filepath.Join(dir, crypt.KeyFileName), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(context.Background(), filepath.Join(dir, db.FileName), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	return store
 }
 
 func (e *env) manager(owner string) *Manager {
@@ -140,7 +88,7 @@ func (e *env) grants(grantType string) (n int, refreshTokens []string) {
 }
 
 func TestTokenObtainsOnceThenReuses(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	e.addAccount(t, "billing", "service", core.GrantClientCredentials)
 	ctx := context.Background()
 	first, err := e.m.Token(ctx, "billing")
@@ -158,7 +106,7 @@ func TestTokenObtainsOnceThenReuses(t *testing.T) {
 		t.Fatalf("%d client_credentials requests, want 1", n)
 	}
 	// Within the margin of expiry it is obtained anew.
-	e.clock.Set(first.Expiry.Add(-30*time.Second), false)
+	e.clock.Set(first.Expiry.Add(-30 * time.Second))
 	third, err := e.m.Token(ctx, "billing")
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +121,7 @@ func TestTokenObtainsOnceThenReuses(t *testing.T) {
 }
 
 func TestRefreshRotatesAndStoresFirst(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 	ctx := context.Background()
 	first, err := e.m.Token(ctx, "svc")
@@ -208,7 +156,7 @@ func TestRefreshRotatesAndStoresFirst(t *testing.T) {
 }
 
 func TestRefusedRefreshToken(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	ctx := context.Background()
 	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 	e.addAccount(t, "bot", "web", core.GrantAuthorizationCode, "openid", "offline_access")
@@ -242,7 +190,7 @@ func TestRefusedRefreshToken(t *testing.T) {
 }
 
 func TestProviderFailureKeepsCurrentToken(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	ctx := context.Background()
 	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 	first, err := e.m.Token(ctx, "svc")
@@ -274,7 +222,7 @@ func TestProviderFailureKeepsCurrentToken(t *testing.T) {
 	} {
 		t.Run(fault.name, func(t *testing.T) {
 			fault.apply()
-			e.clock.Set(first.Expiry.Add(-30*time.Second), false) // due, not yet expired
+			e.clock.Set(first.Expiry.Add(-30 * time.Second)) // due, not yet expired
 			got, err := e.m.Token(ctx, "svc")
 			if err != nil || got.AccessToken.Reveal() != first.AccessToken.Reveal() {
 				t.Fatalf("want the current token while it lasts, got %v", err)
@@ -287,14 +235,14 @@ func TestProviderFailureKeepsCurrentToken(t *testing.T) {
 				t.Fatalf("no back-off: next attempt %v", st.NextAttempt)
 			}
 			// Once expired, the failure shows.
-			e.clock.Set(first.Expiry.Add(time.Second), false)
+			e.clock.Set(first.Expiry.Add(time.Second))
 			if _, err := e.m.Token(ctx, "svc"); err == nil {
 				t.Fatal("an expired token was handed out")
 			}
 		})
 	}
 	e.op.SetTokenMiddleware(nil)
-	e.clock.Set(first.Expiry.Add(time.Second), false)
+	e.clock.Set(first.Expiry.Add(time.Second))
 	set, err := e.m.Token(ctx, "svc")
 	if err != nil || set.AccessToken.Reveal() == first.AccessToken.Reveal() {
 		t.Fatalf("recovery: %v", err)
@@ -335,7 +283,7 @@ func TestJudge(t *testing.T) {
 }
 
 func TestRunDueRefreshesOnlyDue(t *testing.T) {
-	e := newEnv(t, "", oidctest.WithAccessTokenLifetime(2*time.Hour))
+	e := newEnv(t, oidctest.WithAccessTokenLifetime(2*time.Hour))
 	ctx := context.Background()
 	e.addAccount(t, "fresh", "web", core.GrantPassword, "openid", "offline_access")
 	e.addAccount(t, "due", "web", core.GrantPassword, "openid", "offline_access")
@@ -385,14 +333,14 @@ func TestRunDueRefreshesOnlyDue(t *testing.T) {
 }
 
 func TestSchedulerFollowsTheStoredSchedule(t *testing.T) {
-	e := newEnv(t, "", oidctest.WithAccessTokenLifetime(2*time.Hour))
+	e := newEnv(t, oidctest.WithAccessTokenLifetime(2*time.Hour))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.addAccount(t, "billing", "service", core.GrantClientCredentials)
 	if err := e.store.SetSetting(ctx, SettingSchedule, "*/10 * * * *"); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Set(time.Date(2026, 11, 27, 10, 3, 0, 0, time.Local), true)
+	e.clock.Freeze(time.Date(2026, 11, 27, 10, 3, 0, 0, time.Local))
 	waits := make(chan time.Duration)
 	fire := make(chan time.Time)
 	runs := make(chan []Outcome, 4)
@@ -413,7 +361,7 @@ func TestSchedulerFollowsTheStoredSchedule(t *testing.T) {
 	if err := e.store.SetSetting(ctx, SettingSchedule, "30 * * * *"); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Set(time.Date(2026, 11, 27, 10, 10, 0, 0, time.Local), true)
+	e.clock.Freeze(time.Date(2026, 11, 27, 10, 10, 0, 0, time.Local))
 	fire <- e.clock.Now()
 	if o := <-runs; o[0].Verdict != Fresh {
 		t.Fatalf("second run renewed a fresh token: %+v", o)
@@ -423,7 +371,7 @@ func TestSchedulerFollowsTheStoredSchedule(t *testing.T) {
 	}
 	// A failure is retried when its back-off ends, before the next run.
 	e.op.FailTokenRequests(http.StatusServiceUnavailable)
-	e.clock.Set(time.Date(2026, 11, 27, 12, 10, 0, 0, time.Local), true) // the token has expired
+	e.clock.Freeze(time.Date(2026, 11, 27, 12, 10, 0, 0, time.Local)) // the token has expired
 	fire <- e.clock.Now()
 	if o := <-runs; o[0].Err == nil {
 		t.Fatalf("run against a failing provider: %+v", o)
@@ -458,7 +406,7 @@ func TestParseSchedule(t *testing.T) {
 // the token of one account at once obtain it once, and a burst of 401s
 // refreshes it once.
 func TestConcurrentCallsRenewOnce(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t)
 	e.addAccount(t, "svc", "web", core.GrantPassword, "openid", "offline_access")
 	ctx := context.Background()
 	var wg sync.WaitGroup

@@ -29,27 +29,11 @@ import (
 	"oidcctl/core/discovery"
 	"oidcctl/core/jwks"
 	"oidcctl/core/jws"
+	"oidcctl/internal/testkit"
 )
 
-// fakeClock is a clock that tests move.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t.Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newFakeClock returns a frozen test clock at t, to the second.
+func newFakeClock(t time.Time) *testkit.Clock { return testkit.Frozen(t.Truncate(time.Second)) }
 
 // memUsers is an in-memory core.UserStore that counts its use.
 type memUsers struct {
@@ -391,7 +375,7 @@ func (p *idp) setKeys(t testing.TB, keys ...testKey) {
 
 // validator returns a validator for the provider with a fake clock; with
 // changes its Config before New.
-func (p *idp) validator(clk *fakeClock, users core.UserStore, with ...func(*Config)) *Validator {
+func (p *idp) validator(clk *testkit.Clock, users core.UserStore, with ...func(*Config)) *Validator {
 	cfg := Config{
 		Discovery: &staticDiscovery{doc: p.doc},
 		Keys:      &jwks.Cache{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)},

@@ -20,6 +20,7 @@ import (
 	"oidcctl/core/discovery"
 	"oidcctl/core/jwks"
 	"oidcctl/core/oidctest"
+	"oidcctl/internal/testkit"
 )
 
 // countingTransport counts requests per path.
@@ -39,7 +40,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // zitadel is the in-process provider with a validator for it.
 type zitadel struct {
 	op    *oidctest.Provider
-	clk   *fakeClock
+	clk   *testkit.Clock
 	v     *Validator
 	users *memUsers
 	hits  *countingTransport

@@ -7,7 +7,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"oidcctl/core/tokens"
 	"oidcctl/core/validate"
 	"oidcctl/db/dbtest"
+	"oidcctl/internal/testkit"
 	"oidcctl/screens"
 	"oidcctl/tui"
 	"oidcctl/tui/tuitest"
@@ -30,32 +30,8 @@ func init() {
 // T0 is the fixed time of Clock: golden files show times relative to it.
 var T0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
-// Clock is a clock that tests set by hand.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Set sets the clock.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-// Add moves the clock on.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// Clock is the shared test clock, frozen: tests set it by hand.
+type Clock = testkit.Clock
 
 // Env is a test setup: a database and the dependencies built on it.
 type Env struct {
@@ -74,7 +50,7 @@ func New(t testing.TB) *Env {
 	t.Helper()
 	store, dir := dbtest.Open(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clock := &Clock{now: T0}
+	clock := testkit.Frozen(T0)
 	disc := &discovery.Client{Cache: store, Logger: quiet, Now: clock.Now}
 	g := &grant.Client{Logger: quiet}
 	store.SetNow(clock.Now)
