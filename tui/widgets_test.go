@@ -28,9 +28,9 @@ func rows(n int) []tui.Row {
 }
 
 func TestTableScrollsFiltersAndKeepsSelection(t *testing.T) {
-	tb := tui.NewTable(tui.NewStyles(false), tui.Column{Title: "NAME", Width: 8}, tui.Column{Title: "VALUE", Width: 10, Flex: 1})
+	tb := tui.NewRowTable(tui.NewStyles(false), tui.Column{Title: "NAME", Width: 8}, tui.Column{Title: "VALUE", Width: 10, Flex: 1})
 	tb.SetSize(40, 7) // header, 5 rows, footer
-	tb.SetRows(rows(5000))
+	tb.SetItems(rows(5000))
 	view := tuitest.Plain(tb.View())
 	if want := " NAME     VALUE\n▸row-000  value 0 with a long tail that…\n"; !strings.HasPrefix(view, want) {
 		t.Fatalf("view:\n%s", view)
@@ -76,7 +76,7 @@ func TestTableScrollsFiltersAndKeepsSelection(t *testing.T) {
 		t.Fatalf("footer with filter:\n%s", v)
 	}
 	// New rows keep the cursor on the same key.
-	tb.SetRows(rows(5000))
+	tb.SetItems(rows(5000))
 	if r, _ := tb.Selected(); r.Key != "421" {
 		t.Fatalf("after SetRows selected %q", r.Key)
 	}

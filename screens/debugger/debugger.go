@@ -42,7 +42,7 @@ type Screen struct {
 	id      tui.ID
 	deps    screens.Deps
 	st      tui.Styles
-	table   tui.Table
+	table   tui.RowTable
 	confirm tui.Confirm
 	busy    tui.Busy
 	seq     int
@@ -80,7 +80,7 @@ var keys = keyMap{
 
 // New returns the debugger.
 func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
+	t := tui.NewRowTable(d.Styles,
 		tui.Column{Title: "TIME", Width: 8},
 		tui.Column{Title: "SERVICE", Width: 8},
 		tui.Column{Title: "DIR", Width: 3},
@@ -344,7 +344,7 @@ func (s *Screen) fill(m loadedMsg) {
 		}
 	}
 	slices.Sort(s.statuses)
-	s.table.SetRows(rows)
+	s.table.SetItems(rows)
 	empty := "No call recorded yet: oidcctl serve records the calls of webservices with the debugger on."
 	if m.filter != (core.DebugFilter{Limit: Limit}) {
 		empty = "No recorded call matches the filters: press a for all calls."

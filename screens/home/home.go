@@ -25,7 +25,7 @@ type Screen struct {
 	id     tui.ID
 	deps   screens.Deps
 	st     tui.Styles
-	table  tui.Table
+	table  tui.RowTable
 	seq    int
 	loaded bool
 	err    error
@@ -49,7 +49,7 @@ var keys = keyMap{
 
 // New returns the home screen.
 func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
+	t := tui.NewRowTable(d.Styles,
 		tui.Column{Title: "PROFILE / ACCOUNT", Width: 18, Flex: 2},
 		tui.Column{Title: "CLIENT ID / GRANT", Width: 18, Flex: 1},
 		tui.Column{Title: "STATE", Width: 12},
@@ -178,7 +178,7 @@ func (s *Screen) fill(profiles []core.Profile, states []core.TokenState) {
 			})
 		}
 	}
-	s.table.SetRows(rows)
+	s.table.SetItems(rows)
 }
 
 func plural(n int, what string) string {

@@ -39,7 +39,7 @@ type Screen struct {
 	id     tui.ID
 	deps   screens.Deps
 	st     tui.Styles
-	table  tui.Table
+	table  tui.RowTable
 	input  textinput.Model
 	seq    int
 	loaded bool
@@ -71,7 +71,7 @@ var keys = keyMap{
 
 // New returns the inspector.
 func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
+	t := tui.NewRowTable(d.Styles,
 		tui.Column{Title: "ACCOUNT", Width: 12, Flex: 2},
 		tui.Column{Title: "PROFILE", Width: 10, Flex: 1},
 		tui.Column{Title: "GRANT", Width: 18},
@@ -283,7 +283,7 @@ func (s *Screen) fill(m loadedMsg) {
 			Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, tone},
 		}
 	}
-	s.table.SetRows(rows)
+	s.table.SetItems(rows)
 }
 
 func (s *Screen) View() string {

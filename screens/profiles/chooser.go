@@ -16,7 +16,7 @@ import (
 type chooser struct {
 	id       tui.ID
 	deps     screens.Deps
-	table    tui.Table
+	table    tui.RowTable
 	profiles map[string]core.Profile
 	height   int
 }
@@ -26,7 +26,7 @@ const blankKey = "\x00blank"
 var chooseKey = tui.Keys("enter", "choose", "enter")
 
 func newChooser(d screens.Deps, profiles []core.Profile) *chooser {
-	t := tui.NewTable(d.Styles,
+	t := tui.NewRowTable(d.Styles,
 		tui.Column{Title: "START FROM", Width: 20, Flex: 1},
 		tui.Column{Title: "DISCOVERY URL", Width: 20, Flex: 3},
 	)
@@ -36,7 +36,7 @@ func newChooser(d screens.Deps, profiles []core.Profile) *chooser {
 		byName[p.Name] = p
 		rows = append(rows, tui.Row{Key: p.Name, Cells: []string{"settings of " + p.Name, p.DiscoveryURL}})
 	}
-	t.SetRows(rows)
+	t.SetItems(rows)
 	return &chooser{id: tui.NewID(), deps: d, table: t, profiles: byName}
 }
 

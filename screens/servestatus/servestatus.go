@@ -40,7 +40,7 @@ type Screen struct {
 	id      tui.ID
 	deps    screens.Deps
 	st      tui.Styles
-	table   tui.Table
+	table   tui.RowTable
 	seq     int
 	ticks   int
 	ticking bool
@@ -66,7 +66,7 @@ var reloadKey = tui.Keys("r", "reload", "r")
 
 // New returns the serve status screen.
 func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
+	t := tui.NewRowTable(d.Styles,
 		tui.Column{Title: "INSTANCE", Width: 10, Flex: 1},
 		tui.Column{Title: "STATE", Width: 12},
 		tui.Column{Title: "LISTEN", Width: 15},
@@ -225,7 +225,7 @@ func (s *Screen) fill() {
 			Tones: []tui.Tone{tui.TonePrimary, tone, 0, 0, tui.ToneMuted, tui.ToneMuted},
 		}
 	}
-	s.table.SetRows(rows)
+	s.table.SetItems(rows)
 }
 
 func (s *Screen) selected() (core.ServeStatus, bool) {
