@@ -141,3 +141,30 @@ func TestGetTokenNow(t *testing.T) {
 	term.Type("g")
 	term.WaitFor("✗ renew tokens of broken", "failing", "last error: client_credentials for broken")
 }
+
+// The edit form shows the account as stored, not as the list last read
+// it: a save the list has not yet reloaded (or a change by the command
+// line or serve) is not written back over by a form made from the old
+// row. Before, saving such a form at once reverted the password grant.
+func TestEditReadsTheStoredAccount(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("billing", "client_credentials")
+
+	// The list keeps its row: nothing tells it of this change.
+	if _, err := e.Reg().EditAccount(context.Background(), "billing", func(a *core.Account) error {
+		a.GrantType, a.Username, a.Password = core.GrantPassword, "svc", core.NewSecret("pw")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	term.Type("e")
+	focus(term, "Profile")
+	term.Press("ctrl+s")
+	term.WaitFor("Account billing saved.")
+	if a := account(t, e, "billing"); a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" {
+		t.Fatalf("after saving an unchanged form: grant %s, user %q, password %q", a.GrantType, a.Username, a.Password.Reveal())
+	}
+}
