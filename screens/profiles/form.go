@@ -13,7 +13,6 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/config"
-	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
@@ -274,13 +273,13 @@ func (v *values) build(st tui.Styles) *huh.Form {
 }
 
 // addForm is the form that adds a profile from v.
-func addForm(d screens.Deps, v *values) *tui.Form {
-	return tui.NewForm(d.Styles, "Add profile", func() *huh.Form { return v.build(d.Styles) }, func(ctx context.Context) (string, error) {
+func addForm(st tui.Styles, reg Registry, v *values) *tui.Form {
+	return tui.NewForm(st, "Add profile", func() *huh.Form { return v.build(st) }, func(ctx context.Context) (string, error) {
 		p := core.NewProfile("")
 		if err := v.apply(&p); err != nil {
 			return "", err
 		}
-		if err := d.Registry.AddProfile(ctx, p); err != nil {
+		if err := reg.AddProfile(ctx, p); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("Profile %s added. Press t to test it.", p.Name), nil
@@ -288,11 +287,11 @@ func addForm(d screens.Deps, v *values) *tui.Form {
 }
 
 // editForm is the form that edits the stored profile p.
-func editForm(d screens.Deps, p core.Profile) *tui.Form {
+func editForm(st tui.Styles, reg Registry, p core.Profile) *tui.Form {
 	v := valuesOf(p)
 	v.edit = true
-	return tui.NewForm(d.Styles, "Edit "+p.Name, func() *huh.Form { return v.build(d.Styles) }, func(ctx context.Context) (string, error) {
-		if _, err := d.Registry.EditProfile(ctx, p.Name, v.apply); err != nil {
+	return tui.NewForm(st, "Edit "+p.Name, func() *huh.Form { return v.build(st) }, func(ctx context.Context) (string, error) {
+		if _, err := reg.EditProfile(ctx, p.Name, v.apply); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("Profile %s saved.", p.Name), nil
