@@ -256,7 +256,12 @@ func (l *List[K, V]) Update(msg tea.Msg) (Screen, tea.Cmd) {
 func (l *List[K, V]) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if l.confirm.Active() {
 		if answered, yes := l.confirm.Update(k); answered && yes {
-			return l.run(l.cfg.Actions[l.asked], l.askedItem)
+			// The item as last read: a reload may have come meanwhile.
+			v, ok := l.table.Item(l.cfg.Key(l.askedItem))
+			if !ok {
+				v = l.askedItem
+			}
+			return l.run(l.cfg.Actions[l.asked], v)
 		}
 		return nil
 	}

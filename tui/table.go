@@ -142,6 +142,17 @@ func (t *Table[K, V]) SelectKey(k K) bool {
 	return false
 }
 
+// Item returns the item with this key, shown or not.
+func (t Table[K, V]) Item(k K) (V, bool) {
+	for _, v := range t.items {
+		if t.key(v) == k {
+			return v, true
+		}
+	}
+	var zero V
+	return zero, false
+}
+
 // Len is the number of items, and Shown the number that pass the filter.
 func (t Table[K, V]) Len() int   { return len(t.items) }
 func (t Table[K, V]) Shown() int { return len(t.shown) }
