@@ -14,26 +14,6 @@ import (
 	"oidcctl/tui/tuitest"
 )
 
-func focus(term *tuitest.Term, title string) string {
-	return term.WaitUntil("focus on "+title, func(f string) bool {
-		for _, l := range strings.Split(f, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), "┃ "+title) {
-				return true
-			}
-		}
-		return false
-	})
-}
-
-func account(t *testing.T, e *screentest.Env, name string) core.Account {
-	t.Helper()
-	a, err := e.DB.Account(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
 func TestAddAndEditWithAdvanced(t *testing.T) {
 	e := screentest.New(t)
 	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
@@ -42,24 +22,24 @@ func TestAddAndEditWithAdvanced(t *testing.T) {
 	tuitest.Golden(t, "empty", term.WaitFor("No functional account yet"))
 
 	term.Type("a")
-	tuitest.Golden(t, "add", focus(term, "Name"))
+	tuitest.Golden(t, "add", term.WaitFocus("Name"))
 	term.Type("billing")
 	term.Press("enter")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("enter") // idp, the first
-	focus(term, "Grant type")
+	term.WaitFocus("Grant type")
 	term.Press("enter") // client_credentials
-	focus(term, "Scopes")
+	term.WaitFocus("Scopes")
 	term.Type("openid api")
 	term.Press("enter")
-	f := focus(term, "Show advanced settings")
+	f := term.WaitFocus("Show advanced settings")
 	if strings.Contains(f, "Resources") {
 		t.Fatalf("the advanced page shows before it is asked for:\n%s", f)
 	}
 	term.Press("enter") // no
 	f = term.WaitFor("Account billing added.", "billing", "client_credentials", "none")
 	tuitest.Golden(t, "list", f)
-	a := account(t, e, "billing")
+	a := screentest.Get(t, e.DB.Account, "billing")
 	if a.Profile != "idp" || a.GrantType != core.GrantClientCredentials || !slices.Equal(a.Scopes, []string{"openid", "api"}) ||
 		a.ResourceParam != "resource" || a.TokenType != core.TokenAccess {
 		t.Fatalf("stored: %+v", a)
@@ -67,29 +47,29 @@ func TestAddAndEditWithAdvanced(t *testing.T) {
 
 	// Edit: move to the password grant and open the advanced page.
 	term.Type("e")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("down", "enter") // other
-	focus(term, "Grant type")
+	term.WaitFocus("Grant type")
 	term.Press("right", "enter") // password
-	focus(term, "Scopes")
+	term.WaitFocus("Scopes")
 	term.Press("enter")
-	focus(term, "Show advanced settings")
+	term.WaitFocus("Show advanced settings")
 	term.Press("left", "enter") // yes
-	focus(term, "Username")
+	term.WaitFocus("Username")
 	term.Type("svc")
 	term.Press("enter")
-	focus(term, "Password")
+	term.WaitFocus("Password")
 	term.Type("pw")
 	term.Press("enter")
-	tuitest.Golden(t, "advanced", focus(term, "Resources"))
+	tuitest.Golden(t, "advanced", term.WaitFocus("Resources"))
 	term.Type("https://api.example")
 	term.Press("enter")
-	focus(term, "Resource parameter name")
+	term.WaitFocus("Resource parameter name")
 	term.Press("enter")
-	focus(term, "Token to hand out")
+	term.WaitFocus("Token to hand out")
 	term.Press("right", "enter") // id_token
 	term.WaitFor("Account billing saved.")
-	a = account(t, e, "billing")
+	a = screentest.Get(t, e.DB.Account, "billing")
 	if a.Profile != "other" || a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" ||
 		!slices.Equal(a.Resources, []string{"https://api.example"}) || a.TokenType != core.TokenID {
 		t.Fatalf("after edit: %+v (password %q)", a, a.Password.Reveal())
@@ -97,10 +77,10 @@ func TestAddAndEditWithAdvanced(t *testing.T) {
 
 	// Edit again: the password is not shown and is kept when left empty.
 	term.Type("e")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("ctrl+s")
 	term.WaitTitle("Accounts")
-	if a = account(t, e, "billing"); a.Password.Reveal() != "pw" {
+	if a = screentest.Get(t, e.DB.Account, "billing"); a.Password.Reveal() != "pw" {
 		t.Fatalf("password after an edit that left it empty: %q", a.Password.Reveal())
 	}
 
@@ -161,10 +141,10 @@ func TestEditReadsTheStoredAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	term.Type("e")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("ctrl+s")
 	term.WaitFor("Account billing saved.")
-	if a := account(t, e, "billing"); a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" {
+	if a := screentest.Get(t, e.DB.Account, "billing"); a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" {
 		t.Fatalf("after saving an unchanged form: grant %s, user %q, password %q", a.GrantType, a.Username, a.Password.Reveal())
 	}
 }

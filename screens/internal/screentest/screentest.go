@@ -94,6 +94,17 @@ func New(t testing.TB) *Env {
 	return e
 }
 
+// Get reads one thing by name with get (e.DB.User, e.DB.Account …),
+// failing the test on error.
+func Get[T any](t testing.TB, get func(context.Context, string) (T, error), name string) T {
+	t.Helper()
+	v, err := get(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // Reg is the registry.
 func (e *Env) Reg() core.Registry { return e.Deps.Registry }
 
