@@ -6,6 +6,8 @@
 package screens
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"oidcctl/core"
@@ -56,6 +58,20 @@ func (d Deps) Env(key string) string {
 		return ""
 	}
 	return d.Getenv(key)
+}
+
+// Obtained is the toast after an account's tokens were obtained or
+// refreshed: the account, done ("refreshed:"), and when they expire. An
+// account that needs a person to log in gets the error with login, which
+// says how.
+func Obtained(account, done, login string, set core.TokenSet, err error, now time.Time) (string, error) {
+	if errors.Is(err, tokens.ErrNeedsAuthorization) {
+		return "", fmt.Errorf("%s needs a person to log in: %s (%w)", account, login, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s%s expires %s.", account, done, tui.Relative(set.Expiry, now)), nil
 }
 
 // TokenState says in one word how an account's tokens stand (as `oidcctl

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -340,4 +341,48 @@ func (l *List[K, V]) View() string {
 		bottom = l.cfg.Detail(v, l.width)
 	}
 	return l.table.View() + "\n" + bottom
+}
+
+// ListKeys are the keys that lists share.
+var ListKeys = struct{ Add, Edit, Delete, Reload key.Binding }{
+	Add:    Keys("a", "add", "a"),
+	Edit:   Keys("e", "edit", "e", "enter"),
+	Delete: Keys("d", "delete", "d", "delete"),
+	Reload: Keys("r", "reload", "r"),
+}
+
+// ReloadAction is the r key: read the list again.
+func ReloadAction[V any]() Action[V] {
+	return Action[V]{Key: ListKeys.Reload, Reload: true, FullHelp: true}
+}
+
+// DeleteAction is the d key: ask "Delete <what> <name>?" with detail,
+// then delete by name behind a spinner.
+func DeleteAction[V any](what string, name func(V) string, detail func(V) string, del func(ctx context.Context, name string) error) Action[V] {
+	return Action[V]{
+		Key: ListKeys.Delete, OnItem: true,
+		Ask: func(v V) Question {
+			return Question{Text: "Delete " + what + " " + name(v) + "?", Detail: detail(v), Yes: "Delete"}
+		},
+		Busy: func(v V) string { return "Deleting " + name(v) + "…" },
+		Run: func(ctx context.Context, v V) (string, error) {
+			if err := del(ctx, name(v)); err != nil {
+				return "", err
+			}
+			return strings.ToUpper(what[:1]) + what[1:] + " " + name(v) + " deleted.", nil
+		},
+	}
+}
+
+// Reread makes an Open that reads the item as stored now, by name, and
+// opens the screen made from that: the row shown may be older than the
+// last save, and a form made from it would write the old values back.
+func Reread[V, T any](name func(V) string, get func(ctx context.Context, name string) (T, error), open func(ctx context.Context, t T) (Screen, error)) func(context.Context, V) (Screen, error) {
+	return func(ctx context.Context, v V) (Screen, error) {
+		t, err := get(ctx, name(v))
+		if err != nil {
+			return nil, err
+		}
+		return open(ctx, t)
+	}
 }

@@ -16,7 +16,6 @@ import (
 	"charm.land/bubbles/v2/key"
 
 	"oidcctl/core"
-	coretokens "oidcctl/core/tokens"
 	"oidcctl/screens"
 	"oidcctl/tui"
 )
@@ -48,13 +47,9 @@ type item struct {
 	state core.TokenState
 }
 
-var keys = struct{ Add, Edit, Token, Authorize, Delete, Reload key.Binding }{
-	Add:       tui.Keys("a", "add", "a"),
-	Edit:      tui.Keys("e", "edit", "e", "enter"),
+var keys = struct{ Token, Authorize key.Binding }{
 	Token:     tui.Keys("g", "get token", "g"),
 	Authorize: tui.Keys("o", "authorize (log in)", "o"),
-	Delete:    tui.Keys("d", "delete", "d", "delete"),
-	Reload:    tui.Keys("r", "reload", "r"),
 }
 
 // New returns the accounts screen.
@@ -75,7 +70,7 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 			{Title: "TOKEN", Width: 10},
 		},
 		Empty: "No functional account yet: press a to add one.",
-		Key:   func(a item) string { return a.Name },
+		Key:   name,
 		Row: func(a item) tui.Row {
 			word, tone := screens.TokenState(a.state, d.Clock())
 			return tui.Row{
@@ -87,7 +82,7 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 		Detail:     func(a item, width int) string { return detail(st, a, d.Clock()) },
 		DetailRows: 3,
 		Actions: []tui.Action[item]{
-			{Key: keys.Add, Open: func(ctx context.Context, _ item) (tui.Screen, error) {
+			{Key: tui.ListKeys.Add, Open: func(ctx context.Context, _ item) (tui.Screen, error) {
 				profiles, err := profileNames(ctx, reg)
 				if err != nil {
 					return nil, err
@@ -97,30 +92,19 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 				}
 				return addForm(st, reg, profiles, ""), nil
 			}},
-			{Key: keys.Edit, OnItem: true, Open: func(ctx context.Context, a item) (tui.Screen, error) {
-				// Afresh: the row may predate the last save.
-				acc, err := reg.Account(ctx, a.Name)
-				if err != nil {
-					return nil, err
-				}
+			{Key: tui.ListKeys.Edit, OnItem: true, Open: tui.Reread(name, reg.Account, func(ctx context.Context, a core.Account) (tui.Screen, error) {
 				profiles, err := profileNames(ctx, reg)
 				if err != nil {
 					return nil, err
 				}
-				return editForm(st, reg, profiles, acc), nil
-			}},
+				return editForm(st, reg, profiles, a), nil
+			})},
 			{Key: keys.Token, OnItem: true, Busy: func(a item) string { return "Getting a token for " + a.Name + "…" },
 				Run: func(ctx context.Context, a item) (string, error) {
 					// As `oidcctl token get`: the stored token while valid,
 					// else refreshed or obtained.
 					set, err := tokens.Token(ctx, a.Name)
-					if errors.Is(err, coretokens.ErrNeedsAuthorization) {
-						return "", fmt.Errorf("%s needs a person to log in: press o to authorize it (%w)", a.Name, err)
-					}
-					if err != nil {
-						return "", err
-					}
-					return fmt.Sprintf("%s: token obtained, expires %s.", a.Name, tui.Relative(set.Expiry, d.Clock())), nil
+					return screens.Obtained(a.Name, ": token obtained,", "press o to authorize it", set, err, d.Clock())
 				}},
 			{Key: keys.Authorize, OnItem: true, Shown: func(a item) bool { return a.GrantType == core.GrantAuthorizationCode },
 				Check: func(a item) error {
@@ -129,25 +113,18 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 					}
 					return nil
 				},
-				Open: func(ctx context.Context, a item) (tui.Screen, error) {
-					acc, err := reg.Account(ctx, a.Name)
-					if err != nil {
-						return nil, err
-					}
-					return newAuthScreen(d, acc), nil
-				}},
-			{Key: keys.Delete, OnItem: true, Ask: func(a item) tui.Question {
-				return tui.Question{Text: fmt.Sprintf("Delete account %s?", a.Name), Detail: "Its tokens are forgotten here (not revoked: use the token store's revoke first).", Yes: "Delete"}
-			}, Busy: func(a item) string { return "Deleting " + a.Name + "…" }, Run: func(ctx context.Context, a item) (string, error) {
-				if err := reg.DeleteAccount(ctx, a.Name); err != nil {
-					return "", err
-				}
-				return "Account " + a.Name + " deleted.", nil
-			}},
-			{Key: keys.Reload, Reload: true, FullHelp: true},
+				Open: tui.Reread(name, reg.Account, func(_ context.Context, a core.Account) (tui.Screen, error) {
+					return newAuthScreen(d, a), nil
+				})},
+			tui.DeleteAction("account", name, func(item) string {
+				return "Its tokens are forgotten here (not revoked: use the token store's revoke first)."
+			}, reg.DeleteAccount),
+			tui.ReloadAction[item](),
 		},
 	})
 }
+
+func name(a item) string { return a.Name }
 
 func load(ctx context.Context, reg Registry) ([]item, error) {
 	accounts, err := reg.Accounts(ctx, "")

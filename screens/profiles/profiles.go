@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
-
 	"oidcctl/core"
 	"oidcctl/screens"
 	"oidcctl/tui"
@@ -50,13 +48,7 @@ type testResult struct {
 	err error
 }
 
-var keys = struct{ Add, Edit, Test, Delete, Reload key.Binding }{
-	Add:    tui.Keys("a", "add", "a"),
-	Edit:   tui.Keys("e", "edit", "e", "enter"),
-	Test:   tui.Keys("t", "test", "t"),
-	Delete: tui.Keys("d", "delete", "d", "delete"),
-	Reload: tui.Keys("r", "reload", "r"),
-}
+var testKey = tui.Keys("t", "test", "t")
 
 // New returns the profiles screen.
 func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry, d.Discovery, d.Clock) }
@@ -67,6 +59,13 @@ func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) 
 	// tested keeps the last test of each profile in this session: a
 	// failed test leaves no trace in the discovery cache.
 	tested := map[string]testResult{}
+	del := tui.DeleteAction("profile", name, func(r row) string {
+		if len(r.accounts) > 0 {
+			return fmt.Sprintf("It is used by %s: oidcctl will refuse until they are removed or moved.", strings.Join(r.accounts, ", "))
+		}
+		return "Its cached discovery document goes with it."
+	}, reg.DeleteProfile)
+	del.Done = func(r row) { delete(tested, r.profile.Name) }
 	return tui.NewList(st, tui.ListConfig[string, row]{
 		Title: "Profiles",
 		Noun:  "profiles",
@@ -78,7 +77,7 @@ func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) 
 			{Title: "DISCOVERY", Width: 15},
 		},
 		Empty: "No profile yet: press a to add one.",
-		Key:   func(r row) string { return r.profile.Name },
+		Key:   name,
 		Row: func(r row) tui.Row {
 			state, tone := discoveryState(tested[r.profile.Name], r, now())
 			return tui.Row{
@@ -90,7 +89,7 @@ func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) 
 		Detail:     func(r row, _ int) string { return detail(st, r) },
 		DetailRows: 4,
 		Actions: []tui.Action[row]{
-			{Key: keys.Add, Open: func(ctx context.Context, _ row) (tui.Screen, error) {
+			{Key: tui.ListKeys.Add, Open: func(ctx context.Context, _ row) (tui.Screen, error) {
 				profiles, err := reg.Profiles(ctx)
 				if err != nil {
 					return nil, fmt.Errorf("reading profiles: %w", err)
@@ -100,37 +99,20 @@ func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) 
 				}
 				return newChooser(st, reg, profiles), nil
 			}},
-			{Key: keys.Edit, OnItem: true, Open: func(ctx context.Context, r row) (tui.Screen, error) {
-				p, err := reg.Profile(ctx, r.profile.Name)
-				if err != nil {
-					return nil, err
-				}
+			{Key: tui.ListKeys.Edit, OnItem: true, Open: tui.Reread(name, reg.Profile, func(_ context.Context, p core.Profile) (tui.Screen, error) {
 				return editForm(st, reg, p), nil
-			}},
-			{Key: keys.Test, OnItem: true, Open: func(ctx context.Context, r row) (tui.Screen, error) {
-				p, err := reg.Profile(ctx, r.profile.Name)
-				if err != nil {
-					return nil, err
-				}
+			})},
+			{Key: testKey, OnItem: true, Open: tui.Reread(name, reg.Profile, func(_ context.Context, p core.Profile) (tui.Screen, error) {
 				// record runs in the test screen's Update, as the list's.
 				return newTestScreen(st, disc, now, p, func(t testResult) { tested[p.Name] = t }), nil
-			}},
-			{Key: keys.Delete, OnItem: true, Ask: func(r row) tui.Question {
-				detail := "Its cached discovery document goes with it."
-				if n := len(r.accounts); n > 0 {
-					detail = fmt.Sprintf("It is used by %s: oidcctl will refuse until they are removed or moved.", strings.Join(r.accounts, ", "))
-				}
-				return tui.Question{Text: fmt.Sprintf("Delete profile %s?", r.profile.Name), Detail: detail, Yes: "Delete"}
-			}, Busy: func(r row) string { return "Deleting " + r.profile.Name + "…" }, Run: func(ctx context.Context, r row) (string, error) {
-				if err := reg.DeleteProfile(ctx, r.profile.Name); err != nil {
-					return "", err
-				}
-				return "Profile " + r.profile.Name + " deleted.", nil
-			}, Done: func(r row) { delete(tested, r.profile.Name) }},
-			{Key: keys.Reload, Reload: true},
+			})},
+			del,
+			{Key: tui.ListKeys.Reload, Reload: true},
 		},
 	})
 }
+
+func name(r row) string { return r.profile.Name }
 
 // loadRows reads the profiles, who uses them and their cached discovery
 // documents.

@@ -8,7 +8,6 @@ package tokenstore
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -86,13 +85,7 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 				Run: func(ctx context.Context, it item) (string, error) {
 					// As `oidcctl token refresh`.
 					set, err := m.Refresh(ctx, it.Account)
-					if errors.Is(err, tokens.ErrNeedsAuthorization) {
-						return "", fmt.Errorf("%s needs a person to log in: press o on it in Accounts (%w)", it.Account, err)
-					}
-					if err != nil {
-						return "", err
-					}
-					return fmt.Sprintf("%s refreshed: expires %s.", it.Account, tui.Relative(set.Expiry, now())), nil
+					return screens.Obtained(it.Account, " refreshed:", "press o on it in Accounts", set, err, now())
 				}},
 			{Key: keys.Revoke, OnItem: true,
 				Check: func(it item) error {

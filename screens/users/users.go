@@ -7,10 +7,7 @@ package users
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"strings"
-
-	"charm.land/bubbles/v2/key"
 
 	"oidcctl/core"
 	"oidcctl/screens"
@@ -30,13 +27,6 @@ type Store interface {
 // Screen is the list of users.
 type Screen = tui.List[string, core.User]
 
-var keys = struct{ Add, Edit, Delete, Reload key.Binding }{
-	Add:    tui.Keys("a", "add", "a"),
-	Edit:   tui.Keys("e", "edit", "e", "enter"),
-	Delete: tui.Keys("d", "delete", "d", "delete"),
-	Reload: tui.Keys("r", "reload", "r"),
-}
-
 // New returns the users screen.
 func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry.Store) }
 
@@ -53,36 +43,29 @@ func NewWith(st tui.Styles, store Store) *Screen {
 			{Title: "FROM", Width: 12},
 		},
 		Empty:      "No user yet: press a to add one, or let tokens create them (role map).",
-		Key:        func(u core.User) string { return u.Login },
+		Key:        login,
 		Row:        row,
 		Load:       store.Users,
 		Detail:     func(u core.User, width int) string { return detail(st, u, width) },
 		DetailRows: 3,
 		Actions: []tui.Action[core.User]{
-			{Key: keys.Add, Open: func(context.Context, core.User) (tui.Screen, error) { return addForm(st, store), nil }},
-			{Key: keys.Edit, OnItem: true, Open: func(ctx context.Context, u core.User) (tui.Screen, error) {
-				u, err := store.User(ctx, u.Login)
-				if err != nil {
-					return nil, err
-				}
+			{Key: tui.ListKeys.Add, Open: func(context.Context, core.User) (tui.Screen, error) { return addForm(st, store), nil }},
+			{Key: tui.ListKeys.Edit, OnItem: true, Open: tui.Reread(login, store.User, func(_ context.Context, u core.User) (tui.Screen, error) {
 				return editForm(st, store, u), nil
-			}},
-			{Key: keys.Delete, OnItem: true, Ask: func(u core.User) tui.Question {
+			})},
+			tui.DeleteAction("user", login, func(u core.User) string {
 				detail := "Calls with its tokens are refused from then on"
 				if u.Profile != "" {
 					detail = "A token of profile " + u.Profile + " whose roles the role map maps creates it again"
 				}
-				return tui.Question{Text: fmt.Sprintf("Delete user %s?", u.Login), Detail: detail + " (serve picks the change up within a minute).", Yes: "Delete"}
-			}, Busy: func(u core.User) string { return "Deleting " + u.Login + "…" }, Run: func(ctx context.Context, u core.User) (string, error) {
-				if err := store.DeleteUser(ctx, u.Login); err != nil {
-					return "", err
-				}
-				return "User " + u.Login + " deleted.", nil
-			}},
-			{Key: keys.Reload, Reload: true, FullHelp: true},
+				return detail + " (serve picks the change up within a minute)."
+			}, store.DeleteUser),
+			tui.ReloadAction[core.User](),
 		},
 	})
 }
+
+func login(u core.User) string { return u.Login }
 
 func row(u core.User) tui.Row {
 	return tui.Row{

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
-
 	"oidcctl/core"
 	"oidcctl/core/config"
 	"oidcctl/screens"
@@ -34,13 +32,6 @@ type Store interface {
 // Screen is the list of webservices.
 type Screen = tui.List[string, core.Webservice]
 
-var keys = struct{ Add, Edit, Delete, Reload key.Binding }{
-	Add:    tui.Keys("a", "add", "a"),
-	Edit:   tui.Keys("e", "edit", "e", "enter"),
-	Delete: tui.Keys("d", "delete", "d", "delete"),
-	Reload: tui.Keys("r", "reload", "r"),
-}
-
 // New returns the webservices screen.
 func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry.Store) }
 
@@ -58,13 +49,13 @@ func NewWith(st tui.Styles, store Store) *Screen {
 			{Title: "DEBUG", Width: 5},
 		},
 		Empty:      "No webservice yet: press a to add one for oidcctl serve.",
-		Key:        func(w core.Webservice) string { return w.Name },
+		Key:        name,
 		Row:        row,
 		Load:       store.Webservices,
 		Detail:     func(w core.Webservice, width int) string { return detail(st, w, width) },
 		DetailRows: 4,
 		Actions: []tui.Action[core.Webservice]{
-			{Key: keys.Add, Open: func(ctx context.Context, _ core.Webservice) (tui.Screen, error) {
+			{Key: tui.ListKeys.Add, Open: func(ctx context.Context, _ core.Webservice) (tui.Screen, error) {
 				profiles, accounts, err := names(ctx, store)
 				if err != nil {
 					return nil, err
@@ -74,27 +65,17 @@ func NewWith(st tui.Styles, store Store) *Screen {
 				}
 				return addForm(st, store, profiles, accounts), nil
 			}},
-			{Key: keys.Edit, OnItem: true, Open: func(ctx context.Context, w core.Webservice) (tui.Screen, error) {
-				w, err := store.Webservice(ctx, w.Name)
-				if err != nil {
-					return nil, err
-				}
+			{Key: tui.ListKeys.Edit, OnItem: true, Open: tui.Reread(name, store.Webservice, func(ctx context.Context, w core.Webservice) (tui.Screen, error) {
 				profiles, accounts, err := names(ctx, store)
 				if err != nil {
 					return nil, err
 				}
 				return editForm(st, store, profiles, accounts, w), nil
-			}},
-			{Key: keys.Delete, OnItem: true, Ask: func(w core.Webservice) tui.Question {
-				return tui.Question{Text: fmt.Sprintf("Delete webservice %s?", w.Name),
-					Detail: "Its recorded calls go with it, and a running serve stops serving " + servedAt(w) + " within seconds.", Yes: "Delete"}
-			}, Busy: func(w core.Webservice) string { return "Deleting " + w.Name + "…" }, Run: func(ctx context.Context, w core.Webservice) (string, error) {
-				if err := store.DeleteWebservice(ctx, w.Name); err != nil {
-					return "", err
-				}
-				return "Webservice " + w.Name + " deleted.", nil
-			}},
-			{Key: keys.Reload, Reload: true, FullHelp: true},
+			})},
+			tui.DeleteAction("webservice", name, func(w core.Webservice) string {
+				return "Its recorded calls go with it, and a running serve stops serving " + servedAt(w) + " within seconds."
+			}, store.DeleteWebservice),
+			tui.ReloadAction[core.Webservice](),
 		},
 	})
 }
@@ -119,6 +100,8 @@ func names(ctx context.Context, store Store) (profiles, accounts []string, err e
 	}
 	return profiles, accounts, nil
 }
+
+func name(w core.Webservice) string { return w.Name }
 
 func row(w core.Webservice) tui.Row {
 	with, at, methods := w.Profile, w.Route, strings.Join(w.Methods, " ")
