@@ -24,13 +24,11 @@ import (
 // token states, to list, read, add, change and delete, and the profiles
 // an account may use.
 type Registry interface {
-	Accounts(ctx context.Context, profile string) ([]core.Account, error)
-	Account(ctx context.Context, name string) (core.Account, error)
-	TokenStates(ctx context.Context) ([]core.TokenState, error)
-	Profiles(ctx context.Context) ([]core.Profile, error)
+	core.AccountStore // reads and deletes; adding and editing validate:
 	AddAccount(ctx context.Context, a core.Account) error
 	EditAccount(ctx context.Context, name string, fn func(*core.Account) error) (core.Account, error)
-	DeleteAccount(ctx context.Context, name string) error
+	TokenStates(ctx context.Context) ([]core.TokenState, error)
+	Profiles(ctx context.Context) ([]core.Profile, error)
 }
 
 // Tokens hands out an account's tokens, obtaining them when needed.

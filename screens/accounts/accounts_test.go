@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"oidcctl/core"
 	"oidcctl/core/oidctest"
@@ -100,11 +99,7 @@ func TestAddNeedsProfile(t *testing.T) {
 }
 
 func TestGetTokenNow(t *testing.T) {
-	prov := oidctest.Start(t)
-	e := screentest.New(t)
-	e.Clock.Set(time.Now())
-	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
-	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	e, prov := screentest.WithProvider(t)
 	e.AddProfile(t, screentest.Profile("bad", prov.DiscoveryURL, oidctest.ServiceClientID, "wrong"))
 	e.AddAccount(t, core.NewAccount("broken", "bad"))
 	term := e.Shell(t, 80, 24, accounts.New(e.Deps))

@@ -23,13 +23,11 @@ import (
 // add, change and delete, the accounts that use them and their cached
 // discovery documents.
 type Registry interface {
-	Profiles(ctx context.Context) ([]core.Profile, error)
-	Profile(ctx context.Context, name string) (core.Profile, error)
-	Accounts(ctx context.Context, profile string) ([]core.Account, error)
-	CachedDiscovery(ctx context.Context, profile string) (core.CachedDocument, error)
+	core.ProfileStore // reads and deletes; adding and editing validate:
 	AddProfile(ctx context.Context, p core.Profile) error
 	EditProfile(ctx context.Context, name string, fn func(*core.Profile) error) (core.Profile, error)
-	DeleteProfile(ctx context.Context, name string) error
+	Accounts(ctx context.Context, profile string) ([]core.Account, error)
+	CachedDiscovery(ctx context.Context, profile string) (core.CachedDocument, error)
 }
 
 // Screen is the list of profiles.

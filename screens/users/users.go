@@ -15,14 +15,8 @@ import (
 )
 
 // Store is what the screen needs of core: the users, to list, read,
-// create, change and delete.
-type Store interface {
-	Users(ctx context.Context) ([]core.User, error)
-	User(ctx context.Context, login string) (core.User, error)
-	CreateUser(ctx context.Context, u core.User) error
-	UpdateUser(ctx context.Context, login string, fn func(*core.User) error) (core.User, error)
-	DeleteUser(ctx context.Context, login string) error
-}
+// create, change and delete; core's user store is just that.
+type Store = core.UserStore
 
 // Screen is the list of users.
 type Screen = tui.List[string, core.User]

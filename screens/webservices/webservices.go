@@ -20,11 +20,7 @@ import (
 // Store is what the screen needs of core: the webservices, and the names
 // of the profiles and accounts they may use.
 type Store interface {
-	Webservices(ctx context.Context) ([]core.Webservice, error)
-	Webservice(ctx context.Context, name string) (core.Webservice, error)
-	CreateWebservice(ctx context.Context, w core.Webservice) error
-	UpdateWebservice(ctx context.Context, name string, fn func(*core.Webservice) error) (core.Webservice, error)
-	DeleteWebservice(ctx context.Context, name string) error
+	core.WebserviceStore
 	Profiles(ctx context.Context) ([]core.Profile, error)
 	Accounts(ctx context.Context, profile string) ([]core.Account, error)
 }

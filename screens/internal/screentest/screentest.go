@@ -14,6 +14,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
+	"oidcctl/core/oidctest"
 	"oidcctl/core/tokens"
 	"oidcctl/core/validate"
 	"oidcctl/db/dbtest"
@@ -103,6 +104,20 @@ func Get[T any](t testing.TB, get func(context.Context, string) (T, error), name
 		t.Fatal(err)
 	}
 	return v
+}
+
+// WithProvider starts the in-process OpenID provider and sets up a
+// database with profile idp at it (its service client) and the
+// client_credentials account billing of idp. The clock is at the real
+// time, since the provider's tokens are.
+func WithProvider(t testing.TB) (*Env, *oidctest.Provider) {
+	t.Helper()
+	prov := oidctest.Start(t)
+	e := New(t)
+	e.Clock.Set(time.Now())
+	e.AddProfile(t, Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	return e, prov
 }
 
 // Reg is the registry.
