@@ -6,6 +6,7 @@
 package screens
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -58,6 +59,40 @@ func (d Deps) Env(key string) string {
 		return ""
 	}
 	return d.Getenv(key)
+}
+
+// AccountState is an account with the state of its tokens, as lists
+// show it.
+type AccountState struct {
+	core.Account
+	State core.TokenState
+}
+
+// AccountStore reads the accounts and their token states.
+type AccountStore interface {
+	Accounts(ctx context.Context, profile string) ([]core.Account, error)
+	TokenStates(ctx context.Context) ([]core.TokenState, error)
+}
+
+// AccountStates reads every account with the state of its tokens.
+func AccountStates(ctx context.Context, store AccountStore) ([]AccountState, error) {
+	accounts, err := store.Accounts(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	states, err := store.TokenStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]core.TokenState, len(states))
+	for _, st := range states {
+		byName[st.Account] = st
+	}
+	out := make([]AccountState, len(accounts))
+	for i, a := range accounts {
+		out[i] = AccountState{Account: a, State: byName[a.Name]}
+	}
+	return out, nil
 }
 
 // Obtained is the toast after an account's tokens were obtained or

@@ -89,8 +89,7 @@ type List[K comparable, V any] struct {
 	confirm Confirm
 	busy    Busy
 
-	seq     int  // of the last load; older results are dropped
-	loaded  bool // the first load is in
+	loads   Loads
 	opening bool // an Open is on its way
 	visible bool
 	ticking bool
@@ -151,7 +150,7 @@ func (l *List[K, V]) SetSize(w, h int) {
 func (l *List[K, V]) Selected() (V, bool) { return l.table.Selected() }
 
 // Loaded reports whether the first load is in.
-func (l *List[K, V]) Loaded() bool { return l.loaded }
+func (l *List[K, V]) Loaded() bool { return l.loads.Done() }
 
 func (l *List[K, V]) KeyMap() help.KeyMap {
 	switch {
@@ -175,8 +174,7 @@ func (l *List[K, V]) KeyMap() help.KeyMap {
 }
 
 func (l *List[K, V]) load() tea.Cmd {
-	l.seq++
-	seq, to, load := l.seq, To(l.id), l.cfg.Load
+	seq, to, load := l.loads.Next(), To(l.id), l.cfg.Load
 	return func() tea.Msg {
 		items, err := load(context.Background())
 		return listLoadedMsg[V]{To: to, seq: seq, items: items, err: err}
@@ -199,10 +197,9 @@ func (l *List[K, V]) tick() tea.Cmd {
 func (l *List[K, V]) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case listLoadedMsg[V]:
-		if msg.seq != l.seq {
+		if !l.loads.Take(msg.seq) {
 			return l, nil
 		}
-		l.loaded = true
 		if msg.err != nil {
 			return l, ShowError(fmt.Errorf("reading %s: %w", l.cfg.Noun, msg.err))
 		}
@@ -324,7 +321,7 @@ func (l *List[K, V]) run(a Action[V], v V) tea.Cmd {
 }
 
 func (l *List[K, V]) View() string {
-	if !l.loaded {
+	if !l.loads.Done() {
 		return l.styles.Muted.Render("Reading " + l.cfg.Noun + "…")
 	}
 	if l.confirm.Active() {
@@ -386,3 +383,28 @@ func Reread[V, T any](name func(V) string, get func(ctx context.Context, name st
 		return open(ctx, t)
 	}
 }
+
+// Loads numbers a screen's loads so that only the last one's result is
+// taken (an older one may arrive after it), and says whether one came in.
+type Loads struct {
+	seq  int
+	done bool
+}
+
+// Next numbers a new load; its result carries the number.
+func (l *Loads) Next() int {
+	l.seq++
+	return l.seq
+}
+
+// Take reports whether seq is the last load's: the result to show.
+func (l *Loads) Take(seq int) bool {
+	if seq != l.seq {
+		return false
+	}
+	l.done = true
+	return true
+}
+
+// Done reports whether a load's result came in.
+func (l Loads) Done() bool { return l.done }

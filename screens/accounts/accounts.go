@@ -40,10 +40,7 @@ type Tokens interface {
 type Screen = tui.List[string, item]
 
 // item is an account in the list, with the state of its tokens.
-type item struct {
-	core.Account
-	state core.TokenState
-}
+type item = screens.AccountState
 
 var keys = struct{ Token, Authorize key.Binding }{
 	Token:     tui.Keys("g", "get token", "g"),
@@ -70,13 +67,13 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 		Empty: "No functional account yet: press a to add one.",
 		Key:   name,
 		Row: func(a item) tui.Row {
-			word, tone := screens.TokenState(a.state, d.Clock())
+			word, tone := screens.TokenState(a.State, d.Clock())
 			return tui.Row{
 				Cells: []string{a.Name, a.Profile, string(a.GrantType), strings.Join(a.Scopes, " "), word},
 				Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, 0, tone},
 			}
 		},
-		Load:       func(ctx context.Context) ([]item, error) { return load(ctx, reg) },
+		Load:       func(ctx context.Context) ([]item, error) { return screens.AccountStates(ctx, reg) },
 		Detail:     func(a item, width int) string { return detail(st, a, d.Clock()) },
 		DetailRows: 3,
 		Actions: []tui.Action[item]{
@@ -124,26 +121,6 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 
 func name(a item) string { return a.Name }
 
-func load(ctx context.Context, reg Registry) ([]item, error) {
-	accounts, err := reg.Accounts(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	states, err := reg.TokenStates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	byName := make(map[string]core.TokenState, len(states))
-	for _, st := range states {
-		byName[st.Account] = st
-	}
-	items := make([]item, len(accounts))
-	for i, a := range accounts {
-		items[i] = item{Account: a, state: byName[a.Name]}
-	}
-	return items, nil
-}
-
 func profileNames(ctx context.Context, reg Registry) ([]string, error) {
 	ps, err := reg.Profiles(ctx)
 	if err != nil {
@@ -158,7 +135,7 @@ func profileNames(ctx context.Context, reg Registry) ([]string, error) {
 
 func detail(sty tui.Styles, a item, now time.Time) string {
 	label := sty.Muted.Render
-	st := a.state
+	st := a.State
 	who := ""
 	if a.GrantType == core.GrantPassword {
 		who = " · user " + a.Username
