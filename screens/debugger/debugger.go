@@ -42,11 +42,10 @@ type Screen struct {
 	id      tui.ID
 	deps    screens.Deps
 	st      tui.Styles
-	table   tui.RowTable
+	table   tui.Table[string, core.DebugEntry]
 	confirm tui.Confirm
 	busy    tui.Busy
-	seq     int
-	loaded  bool
+	loads   tui.Loads
 	visible bool
 	ticking bool
 
@@ -57,7 +56,6 @@ type Screen struct {
 	verdict string
 	applied core.DebugFilter
 
-	entries  map[string]core.DebugEntry
 	services []string
 	statuses []int // every status seen, for the s key
 
@@ -80,7 +78,14 @@ var keys = keyMap{
 
 // New returns the debugger.
 func New(d screens.Deps) *Screen {
-	t := tui.NewRowTable(d.Styles,
+	row := func(e core.DebugEntry) tui.Row {
+		return tui.Row{
+			Cells: []string{clock(e.Time, d.Clock()), cmp.Or(e.Webservice, "-"), direction(e.Direction), e.Method, path(e),
+				strconv.Itoa(e.Status), took(e.Duration), cmp.Or(e.User, "-"), cmp.Or(e.Verdict, "-")},
+			Tones: []tui.Tone{tui.ToneMuted, tui.TonePrimary, tui.ToneMuted, 0, 0, statusTone(e.Status), tui.ToneMuted, 0, verdictTone(e.Verdict)},
+		}
+	}
+	t := tui.NewTable(d.Styles, func(e core.DebugEntry) string { return strconv.FormatInt(e.ID, 10) }, row,
 		tui.Column{Title: "TIME", Width: 8},
 		tui.Column{Title: "SERVICE", Width: 8},
 		tui.Column{Title: "DIR", Width: 3},
@@ -123,14 +128,14 @@ func (s *Screen) KeyMap() help.KeyMap {
 		return tui.KeyMap{Short: s.table.Bindings()}
 	}
 	var own []key.Binding
-	if _, ok := s.selected(); ok {
+	if _, ok := s.table.Selected(); ok {
 		own = append(own, keys.Open)
 	}
 	own = append(own, keys.Service, keys.Status, keys.Verdict)
 	if s.filtered() {
 		own = append(own, keys.All)
 	}
-	if len(s.entries) > 0 {
+	if s.table.Len() > 0 {
 		own = append(own, keys.Clear)
 	}
 	return tui.KeyMap{
@@ -166,8 +171,7 @@ type (
 )
 
 func (s *Screen) load() tea.Cmd {
-	s.seq++
-	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
+	seq, to, store := s.loads.Next(), tui.To(s.id), s.deps.Registry.Store
 	f := core.DebugFilter{Webservice: s.service, Status: s.status, Verdict: s.verdict, Limit: Limit}
 	return func() tea.Msg {
 		ctx := context.Background()
@@ -192,10 +196,9 @@ func (s *Screen) startTick() tea.Cmd {
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case loadedMsg:
-		if msg.seq != s.seq {
+		if !s.loads.Take(msg.seq) {
 			return s, nil
 		}
-		s.loaded = true
 		var nf *core.NotFoundError
 		if errors.As(msg.err, &nf) && s.service != "" {
 			// The webservice was deleted: show every call again.
@@ -260,7 +263,7 @@ func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(k, keys.Open):
-		if e, ok := s.selected(); ok {
+		if e, ok := s.table.Selected(); ok {
 			return tui.Push(newDetail(s.deps, e.ID))
 		}
 	case key.Matches(k, keys.Service):
@@ -278,7 +281,7 @@ func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Reload):
 		return s.load()
 	case key.Matches(k, keys.Clear):
-		if len(s.entries) == 0 {
+		if s.table.Len() == 0 {
 			return nil
 		}
 		// What is shown is what goes.
@@ -313,38 +316,18 @@ func (s *Screen) clear(service string) tea.Cmd {
 	})
 }
 
-func (s *Screen) selected() (core.DebugEntry, bool) {
-	r, ok := s.table.Selected()
-	if !ok {
-		return core.DebugEntry{}, false
-	}
-	e, ok := s.entries[r.Key]
-	return e, ok
-}
-
 func (s *Screen) fill(m loadedMsg) {
-	now := s.deps.Clock()
 	s.services = s.services[:0]
 	for _, w := range m.services {
 		s.services = append(s.services, w.Name)
 	}
-	s.entries = make(map[string]core.DebugEntry, len(m.entries))
-	rows := make([]tui.Row, len(m.entries))
-	for i, e := range m.entries {
-		k := strconv.FormatInt(e.ID, 10)
-		s.entries[k] = e
+	for _, e := range m.entries {
 		if !slices.Contains(s.statuses, e.Status) {
 			s.statuses = append(s.statuses, e.Status)
 		}
-		rows[i] = tui.Row{
-			Key: k,
-			Cells: []string{clock(e.Time, now), cmp.Or(e.Webservice, "-"), direction(e.Direction), e.Method, path(e),
-				strconv.Itoa(e.Status), took(e.Duration), cmp.Or(e.User, "-"), cmp.Or(e.Verdict, "-")},
-			Tones: []tui.Tone{tui.ToneMuted, tui.TonePrimary, tui.ToneMuted, 0, 0, statusTone(e.Status), tui.ToneMuted, 0, verdictTone(e.Verdict)},
-		}
 	}
 	slices.Sort(s.statuses)
-	s.table.SetItems(rows)
+	s.table.SetItems(m.entries)
 	empty := "No call recorded yet: oidcctl serve records the calls of webservices with the debugger on."
 	if m.filter != (core.DebugFilter{Limit: Limit}) {
 		empty = "No recorded call matches the filters: press a for all calls."
@@ -353,7 +336,7 @@ func (s *Screen) fill(m loadedMsg) {
 }
 
 func (s *Screen) View() string {
-	if !s.loaded {
+	if !s.loads.Done() {
 		return s.st.Muted.Render("Reading the debugger's log…")
 	}
 	head := s.filters()
@@ -398,7 +381,7 @@ func (s *Screen) filters() string {
 
 // detail is the selected call's request id, user and reason.
 func (s *Screen) detail() string {
-	e, ok := s.selected()
+	e, ok := s.table.Selected()
 	if !ok {
 		return ""
 	}

@@ -22,13 +22,12 @@ import (
 
 // Screen is the home screen.
 type Screen struct {
-	id     tui.ID
-	deps   screens.Deps
-	st     tui.Styles
-	table  tui.RowTable
-	seq    int
-	loaded bool
-	err    error
+	id    tui.ID
+	deps  screens.Deps
+	st    tui.Styles
+	table tui.RowTable
+	loads tui.Loads
+	err   error
 
 	profiles, accounts int
 	counts             map[string]int // state word → accounts
@@ -89,8 +88,7 @@ type loadedMsg struct {
 // names the account's profile and grant: all the screen shows. The two
 // reads run side by side (SQLite in WAL mode lets readers share the file).
 func (s *Screen) load() tea.Cmd {
-	s.seq++
-	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
+	seq, to, store := s.loads.Next(), tui.To(s.id), s.deps.Registry.Store
 	return func() tea.Msg {
 		ctx := context.Background()
 		msg := loadedMsg{To: to, seq: seq}
@@ -110,10 +108,10 @@ func (s *Screen) load() tea.Cmd {
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case loadedMsg:
-		if msg.seq != s.seq {
+		if !s.loads.Take(msg.seq) {
 			return s, nil // an older load
 		}
-		s.loaded, s.err = true, msg.err
+		s.err = msg.err
 		if msg.err != nil {
 			return s, tui.ShowError(fmt.Errorf("reading the database: %w", msg.err))
 		}
@@ -213,7 +211,7 @@ func (s *Screen) summary() string {
 
 func (s *Screen) View() string {
 	switch {
-	case !s.loaded:
+	case !s.loads.Done():
 		return s.st.Muted.Render("Reading the database…")
 	case s.err != nil:
 		return s.st.Error.Render("✗ Cannot read the database: " + s.err.Error())

@@ -41,11 +41,10 @@ type Screen struct {
 	deps    screens.Deps
 	st      tui.Styles
 	table   tui.RowTable
-	seq     int
+	loads   tui.Loads
 	ticks   int
 	ticking bool
 	visible bool
-	loaded  bool
 
 	statuses []core.ServeStatus
 	byName   map[string]core.ServeStatus
@@ -115,8 +114,7 @@ type (
 )
 
 func (s *Screen) load() tea.Cmd {
-	s.seq++
-	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
+	seq, to, store := s.loads.Next(), tui.To(s.id), s.deps.Registry.Store
 	return func() tea.Msg {
 		ctx := context.Background()
 		m := loadedMsg{To: to, seq: seq}
@@ -151,10 +149,9 @@ func (s *Screen) tick() tea.Cmd {
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case loadedMsg:
-		if msg.seq != s.seq {
+		if !s.loads.Take(msg.seq) {
 			return s, nil
 		}
-		s.loaded = true
 		if msg.err != nil {
 			return s, tui.ShowError(fmt.Errorf("reading the serve status: %w", msg.err))
 		}
@@ -210,7 +207,7 @@ func state(st core.ServeStatus, now time.Time) (string, tui.Tone) {
 }
 
 func (s *Screen) fill() {
-	if !s.loaded {
+	if !s.loads.Done() {
 		return
 	}
 	now := s.deps.Clock()
@@ -238,7 +235,7 @@ func (s *Screen) selected() (core.ServeStatus, bool) {
 }
 
 func (s *Screen) View() string {
-	if !s.loaded {
+	if !s.loads.Done() {
 		return s.st.Muted.Render("Reading the serve status…")
 	}
 	return s.table.View() + "\n" + s.process() + "\n\n" + s.schedule()
