@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -112,12 +111,6 @@ func NewList[K comparable, V any](st Styles, cfg ListConfig[K, V]) *List[K, V] {
 }
 
 type (
-	listLoadedMsg[V any] struct {
-		To
-		seq   int
-		items []V
-		err   error
-	}
 	listOpenedMsg struct {
 		To
 		screen Screen
@@ -173,13 +166,7 @@ func (l *List[K, V]) KeyMap() help.KeyMap {
 	return KeyMap{Short: slices.Concat(short, l.table.Bindings()), Full: [][]key.Binding{full, l.table.FullBindings()}}
 }
 
-func (l *List[K, V]) load() tea.Cmd {
-	seq, to, load := l.loads.Next(), To(l.id), l.cfg.Load
-	return func() tea.Msg {
-		items, err := load(context.Background())
-		return listLoadedMsg[V]{To: to, seq: seq, items: items, err: err}
-	}
-}
+func (l *List[K, V]) load() tea.Cmd { return Load(&l.loads, l.id, l.cfg.Load) }
 
 func (l *List[K, V]) startTick() tea.Cmd {
 	if l.cfg.Tick <= 0 || l.ticking {
@@ -196,15 +183,12 @@ func (l *List[K, V]) tick() tea.Cmd {
 
 func (l *List[K, V]) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case listLoadedMsg[V]:
-		if !l.loads.Take(msg.seq) {
-			return l, nil
+	case Loaded[[]V]:
+		items, cmd, ok := Take(&l.loads, msg, l.cfg.Noun)
+		if ok {
+			l.table.SetItems(items)
 		}
-		if msg.err != nil {
-			return l, ShowError(fmt.Errorf("reading %s: %w", l.cfg.Noun, msg.err))
-		}
-		l.table.SetItems(msg.items)
-		return l, nil
+		return l, cmd
 	case listOpenedMsg:
 		l.opening = false
 		if msg.err != nil {
@@ -383,28 +367,3 @@ func Reread[V, T any](name func(V) string, get func(ctx context.Context, name st
 		return open(ctx, t)
 	}
 }
-
-// Loads numbers a screen's loads so that only the last one's result is
-// taken (an older one may arrive after it), and says whether one came in.
-type Loads struct {
-	seq  int
-	done bool
-}
-
-// Next numbers a new load; its result carries the number.
-func (l *Loads) Next() int {
-	l.seq++
-	return l.seq
-}
-
-// Take reports whether seq is the last load's: the result to show.
-func (l *Loads) Take(seq int) bool {
-	if seq != l.seq {
-		return false
-	}
-	l.done = true
-	return true
-}
-
-// Done reports whether a load's result came in.
-func (l Loads) Done() bool { return l.done }

@@ -153,13 +153,11 @@ func (s *Screen) pending() bool {
 }
 
 type (
-	loadedMsg struct {
-		tui.To
-		seq      int
+	// loaded is what a load reads, with the filters it read by.
+	loaded struct {
 		filter   core.DebugFilter
 		entries  []core.DebugEntry
 		services []core.Webservice
-		err      error
 	}
 	tickMsg    struct{ tui.To }
 	clearedMsg struct {
@@ -171,17 +169,16 @@ type (
 )
 
 func (s *Screen) load() tea.Cmd {
-	seq, to, store := s.loads.Next(), tui.To(s.id), s.deps.Registry.Store
+	store := s.deps.Registry.Store
 	f := core.DebugFilter{Webservice: s.service, Status: s.status, Verdict: s.verdict, Limit: Limit}
-	return func() tea.Msg {
-		ctx := context.Background()
-		m := loadedMsg{To: to, seq: seq, filter: f}
-		if m.services, m.err = store.Webservices(ctx); m.err != nil {
-			return m
+	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
+		m.filter = f
+		if m.services, err = store.Webservices(ctx); err != nil {
+			return m, err
 		}
-		m.entries, m.err = store.DebugEntries(ctx, f)
-		return m
-	}
+		m.entries, err = store.DebugEntries(ctx, f)
+		return m, err
+	})
 }
 
 func (s *Screen) startTick() tea.Cmd {
@@ -195,21 +192,21 @@ func (s *Screen) startTick() tea.Cmd {
 
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case loadedMsg:
-		if !s.loads.Take(msg.seq) {
+	case tui.Loaded[loaded]:
+		if !s.loads.Take(msg.Seq) {
 			return s, nil
 		}
 		var nf *core.NotFoundError
-		if errors.As(msg.err, &nf) && s.service != "" {
+		if errors.As(msg.Err, &nf) && s.service != "" {
 			// The webservice was deleted: show every call again.
 			s.service = ""
 			return s, s.load()
 		}
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading the debugger's log: %w", msg.err))
+		if msg.Err != nil {
+			return s, tui.ShowError(fmt.Errorf("reading the debugger's log: %w", msg.Err))
 		}
-		s.applied = msg.filter
-		s.fill(msg)
+		s.applied = msg.Value.filter
+		s.fill(msg.Value)
 		return s, nil
 	case tickMsg:
 		s.ticking = false
@@ -316,7 +313,7 @@ func (s *Screen) clear(service string) tea.Cmd {
 	})
 }
 
-func (s *Screen) fill(m loadedMsg) {
+func (s *Screen) fill(m loaded) {
 	s.services = s.services[:0]
 	for _, w := range m.services {
 		s.services = append(s.services, w.Name)

@@ -75,47 +75,40 @@ func (s *Screen) KeyMap() help.KeyMap {
 	return tui.KeyMap{Short: short, Full: [][]key.Binding{s.table.FullBindings(), {keys.Profiles, keys.Accounts, keys.Tokens, keys.Reload}}}
 }
 
-// loadedMsg is the result of a load.
-type loadedMsg struct {
-	tui.To
-	seq      int
+// loaded is what a load reads.
+type loaded struct {
 	profiles []core.Profile
 	states   []core.TokenState // one per account: its name, profile and grant too
-	err      error
 }
 
 // load reads the profiles and the token state of every account, which
 // names the account's profile and grant: all the screen shows. The two
 // reads run side by side (SQLite in WAL mode lets readers share the file).
 func (s *Screen) load() tea.Cmd {
-	seq, to, store := s.loads.Next(), tui.To(s.id), s.deps.Registry.Store
-	return func() tea.Msg {
-		ctx := context.Background()
-		msg := loadedMsg{To: to, seq: seq}
+	store := s.deps.Registry.Store
+	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
 		var stateErr error
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			msg.states, stateErr = store.TokenStates(ctx)
+			m.states, stateErr = store.TokenStates(ctx)
 		}()
-		msg.profiles, msg.err = store.Profiles(ctx)
+		m.profiles, err = store.Profiles(ctx)
 		<-done
-		msg.err = errors.Join(msg.err, stateErr)
-		return msg
-	}
+		return m, errors.Join(err, stateErr)
+	})
 }
 
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case loadedMsg:
-		if !s.loads.Take(msg.seq) {
+	case tui.Loaded[loaded]:
+		if !s.loads.Take(msg.Seq) {
 			return s, nil // an older load
 		}
-		s.err = msg.err
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading the database: %w", msg.err))
+		if s.err = msg.Err; s.err != nil {
+			return s, tui.ShowError(fmt.Errorf("reading the database: %w", msg.Err))
 		}
-		s.fill(msg.profiles, msg.states)
+		s.fill(msg.Value.profiles, msg.Value.states)
 		return s, nil
 	case tui.ActivatedMsg:
 		return s, s.load()

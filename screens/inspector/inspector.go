@@ -122,38 +122,31 @@ func (s *Screen) KeyMap() help.KeyMap {
 	}
 }
 
-type loadedMsg struct {
-	tui.To
-	seq      int
+// loaded is what a load reads.
+type loaded struct {
 	accounts []screens.AccountState
 	profiles []core.Profile
-	err      error
 }
 
 func (s *Screen) load() tea.Cmd {
-	seq, to, store := s.loads.Next(), tui.To(s.id), s.deps.Registry.Store
-	return func() tea.Msg {
-		ctx := context.Background()
-		m := loadedMsg{To: to, seq: seq}
-		if m.accounts, m.err = screens.AccountStates(ctx, store); m.err != nil {
-			return m
+	store := s.deps.Registry.Store
+	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
+		if m.accounts, err = screens.AccountStates(ctx, store); err != nil {
+			return m, err
 		}
-		m.profiles, m.err = store.Profiles(ctx)
-		return m
-	}
+		m.profiles, err = store.Profiles(ctx)
+		return m, err
+	})
 }
 
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case loadedMsg:
-		if !s.loads.Take(msg.seq) {
-			return s, nil
+	case tui.Loaded[loaded]:
+		m, cmd, ok := tui.Take(&s.loads, msg, "accounts and profiles")
+		if ok {
+			s.fill(m)
 		}
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading accounts and profiles: %w", msg.err))
-		}
-		s.fill(msg)
-		return s, nil
+		return s, cmd
 	case tui.ActivatedMsg:
 		return s, s.load()
 	case tea.PasteMsg:
@@ -241,7 +234,7 @@ func (s *Screen) pick() pick {
 	return pick{profile: s.profiles[s.choice-1]}
 }
 
-func (s *Screen) fill(m loadedMsg) {
+func (s *Screen) fill(m loaded) {
 	chosen := s.pick()
 	s.profiles = make([]string, len(m.profiles))
 	for i, p := range m.profiles {

@@ -103,34 +103,30 @@ func (s *Screen) KeyMap() help.KeyMap {
 }
 
 type (
-	loadedMsg struct {
-		tui.To
-		seq      int
+	// loaded is what a load reads.
+	loaded struct {
 		statuses []core.ServeStatus
 		sched    schedule
-		err      error
 	}
 	tickMsg struct{ tui.To }
 )
 
 func (s *Screen) load() tea.Cmd {
-	seq, to, store := s.loads.Next(), tui.To(s.id), s.deps.Registry.Store
-	return func() tea.Msg {
-		ctx := context.Background()
-		m := loadedMsg{To: to, seq: seq}
-		if m.statuses, m.err = store.ServeStatuses(ctx); m.err != nil {
-			return m
+	store := s.deps.Registry.Store
+	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
+		if m.statuses, err = store.ServeStatuses(ctx); err != nil {
+			return m, err
 		}
 		sc := &m.sched
-		if sc.spec, sc.specSet, m.err = store.Setting(ctx, tokens.SettingSchedule); m.err != nil {
-			return m
+		if sc.spec, sc.specSet, err = store.Setting(ctx, tokens.SettingSchedule); err != nil {
+			return m, err
 		}
-		if sc.interval, sc.intervalSet, m.err = store.Setting(ctx, tokens.SettingInterval); m.err != nil {
-			return m
+		if sc.interval, sc.intervalSet, err = store.Setting(ctx, tokens.SettingInterval); err != nil {
+			return m, err
 		}
 		sc.parsed, sc.err = tokens.ParseSchedule(sc.spec, sc.interval)
-		return m
-	}
+		return m, nil
+	})
 }
 
 func (s *Screen) startTick() tea.Cmd {
@@ -148,16 +144,13 @@ func (s *Screen) tick() tea.Cmd {
 
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case loadedMsg:
-		if !s.loads.Take(msg.seq) {
-			return s, nil
+	case tui.Loaded[loaded]:
+		m, cmd, ok := tui.Take(&s.loads, msg, "the serve status")
+		if ok {
+			s.statuses, s.sched = m.statuses, m.sched
+			s.fill()
 		}
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading the serve status: %w", msg.err))
-		}
-		s.statuses, s.sched = msg.statuses, msg.sched
-		s.fill()
-		return s, nil
+		return s, cmd
 	case tickMsg:
 		if !s.visible {
 			s.ticking = false
