@@ -236,3 +236,17 @@ func TestFormScreen(t *testing.T) {
 	term.Press("ctrl+s")
 	term.WaitFor("✓ Thing good saved.", "screen Home")
 }
+
+func TestAge(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-time.Second:     "now",
+		12 * time.Second: "12s",
+		3 * time.Minute:  "3m",
+		47 * time.Hour:   "47h",
+		72 * time.Hour:   "3d",
+	} {
+		if got := tui.Age(d); got != want {
+			t.Errorf("Age(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -162,24 +162,9 @@ func discoveryState(t testResult, r row, now time.Time) (string, tui.Tone) {
 	}
 	age := now.Sub(r.fetched)
 	if age < r.profile.DiscoveryTTL {
-		return "ok " + ago(age), tui.ToneSuccess
+		return "ok " + tui.Age(age), tui.ToneSuccess
 	}
-	return "stale " + ago(age), tui.ToneWarning
-}
-
-// ago is a short age: "12s", "3m", "5h", "2d".
-func ago(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "now"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
+	return "stale " + tui.Age(age), tui.ToneWarning
 }
 
 // detail describes the selected profile under the table.

@@ -319,18 +319,10 @@ func age(t, now time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Second:
-		return "now"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	if d := now.Sub(t); d >= time.Second {
+		return tui.Age(d) + " ago"
 	}
-	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	return "now"
 }
 
 // short writes a duration without its zero units: "1h", "10m", "1h30m".
