@@ -90,7 +90,11 @@ func AccountStates(ctx context.Context, store AccountStore) ([]AccountState, err
 	}
 	out := make([]AccountState, len(accounts))
 	for i, a := range accounts {
-		out[i] = AccountState{Account: a, State: byName[a.Name]}
+		st, ok := byName[a.Name]
+		if !ok { // added between the two reads: no tokens yet
+			st = core.TokenState{Account: a.Name, Profile: a.Profile, GrantType: a.GrantType}
+		}
+		out[i] = AccountState{Account: a, State: st}
 	}
 	return out, nil
 }

@@ -26,12 +26,9 @@ import (
 // so that refreshes by serve or the scheduler appear.
 const ReloadEvery = 5 * time.Second
 
-// Store is what the screen reads of core: the token states, and the
-// accounts for the token type each hands out.
-type Store interface {
-	TokenStates(ctx context.Context) ([]core.TokenState, error)
-	Accounts(ctx context.Context, profile string) ([]core.Account, error)
-}
+// Store is what the screen reads of core: the accounts (for the token
+// type each hands out) and their token states.
+type Store = screens.AccountStore
 
 // Tokens refreshes and revokes an account's tokens.
 type Tokens interface {
@@ -128,21 +125,13 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 }
 
 func load(ctx context.Context, store Store) ([]item, error) {
-	states, err := store.TokenStates(ctx)
+	accounts, err := screens.AccountStates(ctx, store)
 	if err != nil {
 		return nil, err
 	}
-	accounts, err := store.Accounts(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	kinds := make(map[string]core.TokenType, len(accounts))
-	for _, a := range accounts {
-		kinds[a.Name] = a.TokenType
-	}
-	items := make([]item, len(states))
-	for i, st := range states {
-		items[i] = item{TokenState: st, kind: cmp.Or(kinds[st.Account], core.TokenAccess)}
+	items := make([]item, len(accounts))
+	for i, a := range accounts {
+		items[i] = item{TokenState: a.State, kind: cmp.Or(a.TokenType, core.TokenAccess)}
 	}
 	return items, nil
 }
