@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"charm.land/bubbles/v2/help"
@@ -24,6 +25,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"oidcctl/core"
+	"oidcctl/core/validate"
 	"oidcctl/screens"
 	"oidcctl/tui"
 )
@@ -37,7 +39,7 @@ const MaxPaste = 64 << 10
 // which profile judges it.
 type Screen struct {
 	id    tui.ID
-	deps  screens.Deps
+	deps  deps
 	st    tui.Styles
 	table tui.Table[string, screens.AccountState]
 	input textinput.Model
@@ -67,8 +69,41 @@ var keys = keyMap{
 	Leave:         tui.Keys("esc", "leave the field", "esc"),
 }
 
+// Store is what the inspector reads: the accounts with their token
+// states, and the profiles.
+type Store interface {
+	screens.AccountStore
+	Account(ctx context.Context, name string) (core.Account, error)
+	Profile(ctx context.Context, name string) (core.Profile, error)
+	Profiles(ctx context.Context) ([]core.Profile, error)
+}
+
+// Tokens hands out an account's token, obtaining it when needed.
+type Tokens interface {
+	Token(ctx context.Context, account string) (core.TokenSet, error)
+}
+
+// Validator judges a token as serve would, writing nothing.
+type Validator interface {
+	Inspect(ctx context.Context, p core.Profile, token string) *validate.Result
+}
+
+// deps are what the inspector's pages are built with.
+type deps struct {
+	Store     Store
+	Tokens    Tokens
+	Validator Validator
+	Styles    tui.Styles
+	Clock     func() time.Time
+}
+
 // New returns the inspector.
 func New(d screens.Deps) *Screen {
+	return newScreen(deps{Store: d.Registry.Store, Tokens: d.Tokens, Validator: d.Validator, Styles: d.Styles, Clock: d.Clock})
+}
+
+// newScreen returns the inspector on d.
+func newScreen(d deps) *Screen {
 	row := func(a screens.AccountState) tui.Row {
 		word, tone := screens.TokenState(a.State, d.Clock())
 		return tui.Row{
@@ -129,7 +164,7 @@ type loaded struct {
 }
 
 func (s *Screen) load() tea.Cmd {
-	store := s.deps.Registry.Store
+	store := s.deps.Store
 	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
 		if m.accounts, err = screens.AccountStates(ctx, store); err != nil {
 			return m, err
