@@ -41,6 +41,7 @@ var verdicts = []string{"accepted", "refused", "error"}
 type Screen struct {
 	id      tui.ID
 	deps    screens.Deps
+	store   Store
 	st      tui.Styles
 	table   tui.Table[string, core.DebugEntry]
 	confirm tui.Confirm
@@ -76,6 +77,15 @@ var keys = keyMap{
 	Reload:  tui.Keys("r", "reload", "r"),
 }
 
+// Store is what the debugger reads and clears: the recorded calls, and
+// the webservices to filter by.
+type Store interface {
+	Webservices(ctx context.Context) ([]core.Webservice, error)
+	DebugEntries(ctx context.Context, f core.DebugFilter) ([]core.DebugEntry, error)
+	DebugEntry(ctx context.Context, id int64) (core.DebugEntry, error)
+	ClearDebug(ctx context.Context, webservice string) (int, error)
+}
+
 // New returns the debugger.
 func New(d screens.Deps) *Screen {
 	row := func(e core.DebugEntry) tui.Row {
@@ -96,7 +106,7 @@ func New(d screens.Deps) *Screen {
 		tui.Column{Title: "USER", Width: 7},
 		tui.Column{Title: "VERDICT", Width: 8},
 	)
-	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t, confirm: tui.NewConfirm(d.Styles), busy: tui.NewBusy(d.Styles)}
+	return &Screen{id: tui.NewID(), deps: d, store: d.Registry.Store, st: d.Styles, table: t, confirm: tui.NewConfirm(d.Styles), busy: tui.NewBusy(d.Styles)}
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -169,7 +179,7 @@ type (
 )
 
 func (s *Screen) load() tea.Cmd {
-	store := s.deps.Registry.Store
+	store := s.store
 	f := core.DebugFilter{Webservice: s.service, Status: s.status, Verdict: s.verdict, Limit: Limit}
 	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
 		m.filter = f
@@ -261,7 +271,7 @@ func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, keys.Open):
 		if e, ok := s.table.Selected(); ok {
-			return tui.Push(newDetail(s.deps, e.ID))
+			return tui.Push(newDetail(s.st, s.store, s.deps.Clock, e.ID))
 		}
 	case key.Matches(k, keys.Service):
 		s.service = next(s.services, s.service)
@@ -306,7 +316,7 @@ func next[T comparable](list []T, cur T) T {
 }
 
 func (s *Screen) clear(service string) tea.Cmd {
-	to, store := tui.To(s.id), s.deps.Registry.Store
+	to, store := tui.To(s.id), s.store
 	return tea.Batch(s.busy.Start("Clearing…"), func() tea.Msg {
 		n, err := store.ClearDebug(context.Background(), service)
 		return clearedMsg{To: to, service: service, n: n, err: err}

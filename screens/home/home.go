@@ -24,6 +24,7 @@ import (
 type Screen struct {
 	id    tui.ID
 	deps  screens.Deps
+	store Store
 	st    tui.Styles
 	table tui.RowTable
 	loads tui.Loads
@@ -46,6 +47,13 @@ var keys = keyMap{
 	Reload:   tui.Keys("r", "reload", "r"),
 }
 
+// Store is what the home screen reads: the profiles, and the token
+// state of every account (which names its profile and grant).
+type Store interface {
+	Profiles(ctx context.Context) ([]core.Profile, error)
+	TokenStates(ctx context.Context) ([]core.TokenState, error)
+}
+
 // New returns the home screen.
 func New(d screens.Deps) *Screen {
 	t := tui.NewRowTable(d.Styles,
@@ -54,7 +62,7 @@ func New(d screens.Deps) *Screen {
 		tui.Column{Title: "STATE", Width: 12},
 		tui.Column{Title: "PROVIDER / EXPIRES", Width: 16, Flex: 2},
 	)
-	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t}
+	return &Screen{id: tui.NewID(), deps: d, store: d.Registry.Store, st: d.Styles, table: t}
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -85,7 +93,7 @@ type loaded struct {
 // names the account's profile and grant: all the screen shows. The two
 // reads run side by side (SQLite in WAL mode lets readers share the file).
 func (s *Screen) load() tea.Cmd {
-	store := s.deps.Registry.Store
+	store := s.store
 	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
 		var stateErr error
 		done := make(chan struct{})

@@ -39,6 +39,7 @@ const ReloadEvery = 5 * time.Second
 type Screen struct {
 	id      tui.ID
 	deps    screens.Deps
+	store   Store
 	st      tui.Styles
 	table   tui.RowTable
 	loads   tui.Loads
@@ -63,6 +64,13 @@ type schedule struct {
 
 var reloadKey = tui.Keys("r", "reload", "r")
 
+// Store is what the screen reads: the status each serve process
+// writes, and the refresh schedule's settings.
+type Store interface {
+	ServeStatuses(ctx context.Context) ([]core.ServeStatus, error)
+	Setting(ctx context.Context, key string) (value string, ok bool, err error)
+}
+
 // New returns the serve status screen.
 func New(d screens.Deps) *Screen {
 	t := tui.NewRowTable(d.Styles,
@@ -74,7 +82,7 @@ func New(d screens.Deps) *Screen {
 		tui.Column{Title: "HEARTBEAT", Width: 9},
 	)
 	t.SetEmpty("No serve process has run on this database.")
-	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t}
+	return &Screen{id: tui.NewID(), deps: d, store: d.Registry.Store, st: d.Styles, table: t}
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -112,7 +120,7 @@ type (
 )
 
 func (s *Screen) load() tea.Cmd {
-	store := s.deps.Registry.Store
+	store := s.store
 	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
 		if m.statuses, err = store.ServeStatuses(ctx); err != nil {
 			return m, err
