@@ -53,6 +53,15 @@ func (d Deps) Clock() time.Time {
 	return time.Now()
 }
 
+// Clockf is the clock as a function: Now, or time.Now when nil. Closures
+// take it rather than Deps, which is large to copy.
+func (d Deps) Clockf() func() time.Time {
+	if d.Now != nil {
+		return d.Now
+	}
+	return time.Now
+}
+
 // Env reads an environment variable by Getenv.
 func (d Deps) Env(key string) string {
 	if d.Getenv == nil {

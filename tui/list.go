@@ -83,7 +83,6 @@ type ListConfig[K comparable, V any] struct {
 type List[K comparable, V any] struct {
 	id      ID
 	cfg     ListConfig[K, V]
-	styles  Styles
 	table   Table[K, V]
 	confirm Confirm
 	busy    Busy
@@ -107,7 +106,7 @@ func NewList[K comparable, V any](st Styles, cfg ListConfig[K, V]) *List[K, V] {
 	if cfg.Empty != "" {
 		t.SetEmpty(cfg.Empty)
 	}
-	return &List[K, V]{id: NewID(), cfg: cfg, styles: st, table: t, confirm: NewConfirm(st), busy: NewBusy(st)}
+	return &List[K, V]{id: NewID(), cfg: cfg, table: t, confirm: NewConfirm(st), busy: NewBusy(st)}
 }
 
 type (
@@ -306,7 +305,7 @@ func (l *List[K, V]) run(a Action[V], v V) tea.Cmd {
 
 func (l *List[K, V]) View() string {
 	if !l.loads.Done() {
-		return l.styles.Muted.Render("Reading " + l.cfg.Noun + "…")
+		return l.table.styles.Muted.Render("Reading " + l.cfg.Noun + "…")
 	}
 	if l.confirm.Active() {
 		// The question takes the room it needs from the table.

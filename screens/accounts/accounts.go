@@ -53,7 +53,7 @@ func New(d screens.Deps) *Screen { return newScreen(d, d.Registry, d.Tokens) }
 // newScreen returns the accounts screen on reg and tokens; d serves the
 // login.
 func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
-	st := d.Styles
+	st, now := d.Styles, d.Clockf()
 	return tui.NewList(st, tui.ListConfig[string, item]{
 		Title: "Accounts",
 		Noun:  "accounts",
@@ -67,14 +67,14 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 		Empty: "No functional account yet: press a to add one.",
 		Key:   name,
 		Row: func(a item) tui.Row {
-			word, tone := screens.TokenState(a.State, d.Clock())
+			word, tone := screens.TokenState(a.State, now())
 			return tui.Row{
 				Cells: []string{a.Name, a.Profile, string(a.GrantType), strings.Join(a.Scopes, " "), word},
 				Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, 0, tone},
 			}
 		},
 		Load:       func(ctx context.Context) ([]item, error) { return screens.AccountStates(ctx, reg) },
-		Detail:     func(a item, width int) string { return detail(st, a, d.Clock()) },
+		Detail:     func(a item, width int) string { return detail(st, a, now()) },
 		DetailRows: 3,
 		Actions: []tui.Action[item]{
 			{Key: tui.ListKeys.Add, Open: func(ctx context.Context, _ item) (tui.Screen, error) {
@@ -99,7 +99,7 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 					// As `oidcctl token get`: the stored token while valid,
 					// else refreshed or obtained.
 					set, err := tokens.Token(ctx, a.Name)
-					return screens.Obtained(a.Name, ": token obtained,", "press o to authorize it", set, err, d.Clock())
+					return screens.Obtained(a.Name, ": token obtained,", "press o to authorize it", set, err, now())
 				}},
 			{Key: keys.Authorize, OnItem: true, Shown: func(a item) bool { return a.GrantType == core.GrantAuthorizationCode },
 				Check: func(a item) error {

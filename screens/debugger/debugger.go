@@ -88,9 +88,10 @@ type Store interface {
 
 // New returns the debugger.
 func New(d screens.Deps) *Screen {
+	now := d.Clockf()
 	row := func(e core.DebugEntry) tui.Row {
 		return tui.Row{
-			Cells: []string{clock(e.Time, d.Clock()), cmp.Or(e.Webservice, "-"), direction(e.Direction), e.Method, path(e),
+			Cells: []string{clock(e.Time, now()), cmp.Or(e.Webservice, "-"), direction(e.Direction), e.Method, path(e),
 				strconv.Itoa(e.Status), took(e.Duration), cmp.Or(e.User, "-"), cmp.Or(e.Verdict, "-")},
 			Tones: []tui.Tone{tui.ToneMuted, tui.TonePrimary, tui.ToneMuted, 0, 0, statusTone(e.Status), tui.ToneMuted, 0, verdictTone(e.Verdict)},
 		}

@@ -99,13 +99,14 @@ type deps struct {
 
 // New returns the inspector.
 func New(d screens.Deps) *Screen {
-	return newScreen(deps{Store: d.Registry.Store, Tokens: d.Tokens, Validator: d.Validator, Styles: d.Styles, Clock: d.Clock})
+	return newScreen(deps{Store: d.Registry.Store, Tokens: d.Tokens, Validator: d.Validator, Styles: d.Styles, Clock: d.Clockf()})
 }
 
 // newScreen returns the inspector on d.
 func newScreen(d deps) *Screen {
+	now := d.Clock
 	row := func(a screens.AccountState) tui.Row {
-		word, tone := screens.TokenState(a.State, d.Clock())
+		word, tone := screens.TokenState(a.State, now())
 		return tui.Row{
 			Cells: []string{a.Name, a.Profile, string(a.GrantType), word},
 			Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, tone},

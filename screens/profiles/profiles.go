@@ -49,7 +49,7 @@ type testResult struct {
 var testKey = tui.Keys("t", "test", "t")
 
 // New returns the profiles screen.
-func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry, d.Discovery, d.Clock) }
+func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry, d.Discovery, d.Clockf()) }
 
 // NewWith returns the profiles screen on reg, testing with disc; now is
 // the clock.

@@ -52,7 +52,7 @@ var keys = struct{ Refresh, Revoke, Copy key.Binding }{
 }
 
 // New returns the token store screen.
-func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry.Store, d.Tokens, d.Clock) }
+func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry.Store, d.Tokens, d.Clockf()) }
 
 // NewWith returns the token store screen on store and tokens; now is the
 // clock of the countdown.
