@@ -1,7 +1,6 @@
 package accounts
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -117,16 +116,9 @@ func addForm(st tui.Styles, reg Registry, profiles []string, preferred string) *
 	if preferred == "" && len(profiles) > 0 {
 		v.profile = profiles[0]
 	}
-	return tui.NewForm(st, "Add account", func() *huh.Form { return v.build(profiles) }, func(ctx context.Context) (string, error) {
-		a := core.NewAccount("", "")
-		if err := v.apply(&a); err != nil {
-			return "", err
-		}
-		if err := reg.AddAccount(ctx, a); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Account %s added.", a.Name), nil
-	})
+	return tui.NewForm(st, "Add account", func() *huh.Form { return v.build(profiles) },
+		tui.Create(func() core.Account { return core.NewAccount("", "") }, v.apply, reg.AddAccount,
+			func(a core.Account) string { return fmt.Sprintf("Account %s added.", a.Name) }))
 }
 
 func editForm(st tui.Styles, reg Registry, profiles []string, a core.Account) *tui.Form {
@@ -135,10 +127,6 @@ func editForm(st tui.Styles, reg Registry, profiles []string, a core.Account) *t
 	if !slices.Contains(profiles, a.Profile) {
 		profiles = append([]string{a.Profile}, profiles...)
 	}
-	return tui.NewForm(st, "Edit "+a.Name, func() *huh.Form { return v.build(profiles) }, func(ctx context.Context) (string, error) {
-		if _, err := reg.EditAccount(ctx, a.Name, v.apply); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Account %s saved.", a.Name), nil
-	})
+	return tui.NewForm(st, "Edit "+a.Name, func() *huh.Form { return v.build(profiles) },
+		tui.Change("Account", a.Name, reg.EditAccount, v.apply))
 }

@@ -1,7 +1,6 @@
 package webservices
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -195,16 +194,9 @@ func addForm(st tui.Styles, store Store, profiles, accounts []string) *tui.Form 
 	if len(accounts) > 0 {
 		v.account = accounts[0]
 	}
-	return tui.NewForm(st, "Add webservice", func() *huh.Form { return v.build(profiles, accounts) }, func(ctx context.Context) (string, error) {
-		w := core.NewWebservice("", v.kind)
-		if err := v.apply(&w); err != nil {
-			return "", err
-		}
-		if err := store.CreateWebservice(ctx, w); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Webservice %s added (%s).", w.Name, servedAt(w)), nil
-	})
+	return tui.NewForm(st, "Add webservice", func() *huh.Form { return v.build(profiles, accounts) },
+		tui.Create(func() core.Webservice { return core.NewWebservice("", v.kind) }, v.apply, store.CreateWebservice,
+			func(w core.Webservice) string { return fmt.Sprintf("Webservice %s added (%s).", w.Name, servedAt(w)) }))
 }
 
 func editForm(st tui.Styles, store Store, profiles, accounts []string, w core.Webservice) *tui.Form {
@@ -216,12 +208,8 @@ func editForm(st tui.Styles, store Store, profiles, accounts []string, w core.We
 	if w.Kind == core.Requester && !slices.Contains(accounts, w.Account) {
 		accounts = append([]string{w.Account}, accounts...)
 	}
-	return tui.NewForm(st, "Edit "+w.Name, func() *huh.Form { return v.build(profiles, accounts) }, func(ctx context.Context) (string, error) {
-		if _, err := store.UpdateWebservice(ctx, w.Name, v.apply); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Webservice %s saved.", w.Name), nil
-	})
+	return tui.NewForm(st, "Edit "+w.Name, func() *huh.Form { return v.build(profiles, accounts) },
+		tui.Change("Webservice", w.Name, store.UpdateWebservice, v.apply))
 }
 
 // optional parses s, or gives the zero value (the default) for "".
