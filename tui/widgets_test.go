@@ -250,3 +250,35 @@ func TestAge(t *testing.T) {
 		}
 	}
 }
+
+// A generic table renders only the rows in view: a frame costs the same
+// at 100 rows or 100,000. The filter renders every item once per change
+// of the items, not once per key.
+func TestTableRendersOnlyTheRowsInView(t *testing.T) {
+	rendered := 0
+	tb := tui.NewTable(tui.NewStyles(false), func(n int) int { return n }, func(n int) tui.Row {
+		rendered++
+		return tui.Row{Cells: []string{fmt.Sprintf("item-%06d", n)}}
+	}, tui.Column{Title: "ITEM", Width: 12})
+	tb.SetSize(40, 7) // header, 5 rows, footer
+	items := make([]int, 100_000)
+	for i := range items {
+		items[i] = i
+	}
+	tb.SetItems(items)
+	tb.Update(press("end"))
+	if v := tb.View(); !strings.Contains(v, "item-099999") || rendered != 5 {
+		t.Fatalf("rendered %d rows for one frame:\n%s", rendered, v)
+	}
+	rendered = 0
+	tb.Update(press("/"))
+	for _, k := range []string{"9", "9", "9", "9", "8"} {
+		tb.Update(press(k))
+	}
+	if rendered != len(items) {
+		t.Fatalf("filtering rendered %d rows, want each item once (%d)", rendered, len(items))
+	}
+	if r, ok := tb.Selected(); !ok || r != 99998 || tb.Shown() != 1 {
+		t.Fatalf("filter 99998: selected %d of %d", r, tb.Shown())
+	}
+}
