@@ -40,7 +40,7 @@ var verdicts = []string{"accepted", "refused", "error"}
 // Screen is the list of recorded calls.
 type Screen struct {
 	id      tui.ID
-	deps    screens.Deps
+	now     func() time.Time
 	store   Store
 	st      tui.Styles
 	table   tui.Table[string, core.DebugEntry]
@@ -107,7 +107,7 @@ func New(d screens.Deps) *Screen {
 		tui.Column{Title: "USER", Width: 7},
 		tui.Column{Title: "VERDICT", Width: 8},
 	)
-	return &Screen{id: tui.NewID(), deps: d, store: d.Registry.Store, st: d.Styles, table: t, confirm: tui.NewConfirm(d.Styles), busy: tui.NewBusy(d.Styles)}
+	return &Screen{id: tui.NewID(), now: d.Clockf(), store: d.Registry.Store, st: d.Styles, table: t, confirm: tui.NewConfirm(d.Styles), busy: tui.NewBusy(d.Styles)}
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -272,7 +272,7 @@ func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, keys.Open):
 		if e, ok := s.table.Selected(); ok {
-			return tui.Push(newDetail(s.st, s.store, s.deps.Clock, e.ID))
+			return tui.Push(newDetail(s.st, s.store, s.now, e.ID))
 		}
 	case key.Matches(k, keys.Service):
 		s.service = next(s.services, s.service)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -23,7 +24,7 @@ import (
 // Screen is the home screen.
 type Screen struct {
 	id    tui.ID
-	deps  screens.Deps
+	now   func() time.Time
 	store Store
 	st    tui.Styles
 	table tui.RowTable
@@ -62,7 +63,7 @@ func New(d screens.Deps) *Screen {
 		tui.Column{Title: "STATE", Width: 12},
 		tui.Column{Title: "PROVIDER / EXPIRES", Width: 16, Flex: 2},
 	)
-	return &Screen{id: tui.NewID(), deps: d, store: d.Registry.Store, st: d.Styles, table: t}
+	return &Screen{id: tui.NewID(), now: d.Clockf(), store: d.Registry.Store, st: d.Styles, table: t}
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -145,7 +146,7 @@ func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 
 // fill builds the rows: each profile, then its accounts indented.
 func (s *Screen) fill(profiles []core.Profile, states []core.TokenState) {
-	now := s.deps.Clock()
+	now := s.now()
 	byProfile := make(map[string][]core.TokenState, len(profiles))
 	for _, st := range states {
 		byProfile[st.Profile] = append(byProfile[st.Profile], st)

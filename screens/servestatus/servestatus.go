@@ -38,7 +38,7 @@ const ReloadEvery = 5 * time.Second
 // Screen is the serve status.
 type Screen struct {
 	id      tui.ID
-	deps    screens.Deps
+	now     func() time.Time
 	store   Store
 	st      tui.Styles
 	table   tui.RowTable
@@ -82,7 +82,7 @@ func New(d screens.Deps) *Screen {
 		tui.Column{Title: "HEARTBEAT", Width: 9},
 	)
 	t.SetEmpty("No serve process has run on this database.")
-	return &Screen{id: tui.NewID(), deps: d, store: d.Registry.Store, st: d.Styles, table: t}
+	return &Screen{id: tui.NewID(), now: d.Clockf(), store: d.Registry.Store, st: d.Styles, table: t}
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -211,7 +211,7 @@ func (s *Screen) fill() {
 	if !s.loads.Done() {
 		return
 	}
-	now := s.deps.Clock()
+	now := s.now()
 	s.byName = make(map[string]core.ServeStatus, len(s.statuses))
 	rows := make([]tui.Row, len(s.statuses))
 	for i, st := range s.statuses {
@@ -257,7 +257,7 @@ func (s *Screen) process() string {
 		}
 		return strings.Join(lines, "\n")
 	}
-	now := s.deps.Clock()
+	now := s.now()
 	version := ""
 	if st.Version != "" {
 		version = label(" · version ") + st.Version
@@ -303,7 +303,7 @@ func (s *Screen) schedule() string {
 		title = s.st.Error.Render(" unusable: serve keeps the one it runs with, and will not start")
 		when = s.st.Error.Render("✗ " + sc.err.Error())
 	} else {
-		now := s.deps.Clock()
+		now := s.now()
 		next := sc.parsed.Cron.Next(now)
 		when = label("next run ") + tui.Stamp(next) + label(" ("+tui.Relative(next, now)+")")
 		if after := sc.parsed.Cron.Next(next); after.Sub(next) < tokens.DefaultMinGap {
