@@ -51,6 +51,9 @@ func DefaultTableKeys() TableKeys {
 	}
 }
 
+// tableKeys are made once: every table shares them, and none changes them.
+var tableKeys = DefaultTableKeys()
+
 // RowRenderer makes the row that shows an item.
 type RowRenderer[V any] func(V) Row
 
@@ -84,7 +87,7 @@ func NewTable[K comparable, V any](st Styles, key func(V) K, render RowRenderer[
 	ti := textinput.New()
 	ti.Prompt = "/"
 	ti.Placeholder = "type to filter"
-	return Table[K, V]{styles: st, keys: DefaultTableKeys(), cols: cols, key: key, render: render, filter: ti, empty: "Nothing here yet."}
+	return Table[K, V]{styles: st, keys: tableKeys, cols: cols, key: key, render: render, filter: ti, empty: "Nothing here yet."}
 }
 
 // RowTable is a table of ready-made rows, keyed by Row.Key.
