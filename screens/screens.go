@@ -6,6 +6,9 @@
 package screens
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"oidcctl/core"
@@ -50,12 +53,73 @@ func (d Deps) Clock() time.Time {
 	return time.Now()
 }
 
+// Clockf is the clock as a function: Now, or time.Now when nil. Closures
+// take it rather than Deps, which is large to copy.
+func (d Deps) Clockf() func() time.Time {
+	if d.Now != nil {
+		return d.Now
+	}
+	return time.Now
+}
+
 // Env reads an environment variable by Getenv.
 func (d Deps) Env(key string) string {
 	if d.Getenv == nil {
 		return ""
 	}
 	return d.Getenv(key)
+}
+
+// AccountState is an account with the state of its tokens, as lists
+// show it.
+type AccountState struct {
+	core.Account
+	State core.TokenState
+}
+
+// AccountStore reads the accounts and their token states.
+type AccountStore interface {
+	Accounts(ctx context.Context, profile string) ([]core.Account, error)
+	TokenStates(ctx context.Context) ([]core.TokenState, error)
+}
+
+// AccountStates reads every account with the state of its tokens.
+func AccountStates(ctx context.Context, store AccountStore) ([]AccountState, error) {
+	accounts, err := store.Accounts(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	states, err := store.TokenStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]core.TokenState, len(states))
+	for _, st := range states {
+		byName[st.Account] = st
+	}
+	out := make([]AccountState, len(accounts))
+	for i, a := range accounts {
+		st, ok := byName[a.Name]
+		if !ok { // added between the two reads: no tokens yet
+			st = core.TokenState{Account: a.Name, Profile: a.Profile, GrantType: a.GrantType}
+		}
+		out[i] = AccountState{Account: a, State: st}
+	}
+	return out, nil
+}
+
+// Obtained is the toast after an account's tokens were obtained or
+// refreshed: the account, done ("refreshed:"), and when they expire. An
+// account that needs a person to log in gets the error with login, which
+// says how.
+func Obtained(account, done, login string, set core.TokenSet, err error, now time.Time) (string, error) {
+	if errors.Is(err, tokens.ErrNeedsAuthorization) {
+		return "", fmt.Errorf("%s needs a person to log in: %s (%w)", account, login, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s%s expires %s.", account, done, tui.Relative(set.Expiry, now)), nil
 }
 
 // TokenState says in one word how an account's tokens stand (as `oidcctl

@@ -1,6 +1,7 @@
 // Package tui is the shell of oidcctl's console: the Screen contract, the
 // root model that navigates between screens, the global key map, the
-// semantic styles and the widgets that screens share (a filterable table, a
+// semantic styles and the widgets that screens share (a generic filterable
+// table, the generic list screen every list of the console is built on, a
 // confirmation dialog, a spinner status line, a pager and a text builder
 // for pages longer than the screen, toasts, QR codes, OSC 52 copy).
 //
@@ -20,6 +21,17 @@
 // to the active screen only; keys too. A screen that becomes active again
 // (its tab is chosen, the screen above it popped) gets an ActivatedMsg and
 // usually reloads.
+//
+// # Lists
+//
+// A List[K, V] is a whole list screen made from a ListConfig: how to load
+// the items, key and render them, the detail under the table, and the
+// Actions of its keys (ask, then open a screen, run behind a spinner, or
+// do at once). Confirmation, the spinner, the reload after an action and
+// dropping older loads are written once, here. An action that opens a
+// form reads the item afresh (Reread), never from the row shown, which can
+// be older than the last save. Screens that are not lists use Load and
+// Take for the same load sequence.
 //
 // # Layout
 //

@@ -35,10 +35,10 @@ func TestEscape(t *testing.T) {
 // retitle (OSC 0) or clear (CSI 2J) the terminal.
 func TestWidgetsEscapeValues(t *testing.T) {
 	const evil = "evil\x1b]0;pwned\x07x\x1b[2J"
-	tb := tui.NewTable(tui.NewStyles(false), tui.Column{Title: "LOGIN", Width: 40})
+	tb := tui.NewRowTable(tui.NewStyles(false), tui.Column{Title: "LOGIN", Width: 40})
 	tb.SetSize(50, 5)
 	rows := []tui.Row{{Key: "k", Cells: []string{evil}}, {Key: "k2", Cells: []string{"clean"}}}
-	tb.SetRows(rows)
+	tb.SetItems(rows)
 	txt := tui.NewText(tui.NewStyles(false), 60)
 	txt.Heading(evil)
 	txt.KV(0, "sub\x1b[2J", 8, evil, tui.NewStyles(false).Normal)
@@ -54,7 +54,7 @@ func TestWidgetsEscapeValues(t *testing.T) {
 		}
 	}
 	if rows[0].Cells[0] != evil {
-		t.Error("SetRows changed the caller's rows")
+		t.Error("SetItems changed the caller's rows")
 	}
 	if r, _ := tb.Selected(); r.Key != "k" {
 		t.Errorf("selected %q", r.Key)

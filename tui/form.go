@@ -246,3 +246,31 @@ func (f *Form) View() string {
 	}
 	return f.problemView() + "\n\n" + f.form.View()
 }
+
+// Create is a form's save that adds a new item: fresh makes it, apply
+// writes the form's values onto it, add stores it; done says what was
+// done, for the toast.
+func Create[T any](fresh func() T, apply func(*T) error, add func(context.Context, T) error, done func(T) string) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		t := fresh()
+		if err := apply(&t); err != nil {
+			return "", err
+		}
+		if err := add(ctx, t); err != nil {
+			return "", err
+		}
+		return done(t), nil
+	}
+}
+
+// Change is a form's save that writes the form's values (apply) onto the
+// stored item name, inside edit's transaction, and says "<What> <name>
+// saved.".
+func Change[T any](what, name string, edit func(context.Context, string, func(*T) error) (T, error), apply func(*T) error) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		if _, err := edit(ctx, name, apply); err != nil {
+			return "", err
+		}
+		return what + " " + name + " saved.", nil
+	}
+}

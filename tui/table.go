@@ -19,8 +19,9 @@ type Column struct {
 	Flex  int
 }
 
-// Row is a table row. Key identifies it across reloads, so that the
-// cursor stays on the same thing. Cells are plain text.
+// Row is what a table shows of one item. Key identifies it in a RowTable
+// across reloads, so that the cursor stays on the same thing; a Table of
+// other items keys them with its own function. Cells are plain text.
 type Row struct {
 	Key   string
 	Cells []string
@@ -50,16 +51,26 @@ func DefaultTableKeys() TableKeys {
 	}
 }
 
-// Table is a scrolling table with a cursor and a `/` filter that matches
-// any cell, case-insensitively. It renders only the rows it shows, so that
-// thousands of rows cost nothing per frame.
-type Table struct {
+// tableKeys are made once: every table shares them, and none changes them.
+var tableKeys = DefaultTableKeys()
+
+// RowRenderer makes the row that shows an item.
+type RowRenderer[V any] func(V) Row
+
+// Table is a scrolling table of items of type V, each identified by a key
+// of type K, with a cursor and a `/` filter that matches any cell,
+// case-insensitively. It renders only the rows around the cursor, so that
+// a frame costs the same at 100 rows or 100,000; the filter renders every
+// row once per change of the items.
+type Table[K comparable, V any] struct {
 	styles Styles
 	keys   TableKeys
 	cols   []Column
-	rows   []Row
-	hay    []string // lower-cased cells of each row, for the filter
-	shown  []int    // indexes of rows that pass the filter
+	key    func(V) K
+	render RowRenderer[V]
+	items  []V
+	hay    []string // lower-cased cells of each item, for the filter; nil until needed
+	shown  []int    // indexes of items that pass the filter
 	cursor int      // index into shown
 	offset int      // first shown row on screen
 	width  int
@@ -70,60 +81,62 @@ type Table struct {
 	filtering bool
 }
 
-// NewTable returns an empty table.
-func NewTable(st Styles, cols ...Column) Table {
+// NewTable returns an empty table whose items are keyed by key and shown
+// by render.
+func NewTable[K comparable, V any](st Styles, key func(V) K, render RowRenderer[V], cols ...Column) Table[K, V] {
 	ti := textinput.New()
 	ti.Prompt = "/"
 	ti.Placeholder = "type to filter"
-	return Table{styles: st, keys: DefaultTableKeys(), cols: cols, filter: ti, empty: "Nothing here yet."}
+	return Table[K, V]{styles: st, keys: tableKeys, cols: cols, key: key, render: render, filter: ti, empty: "Nothing here yet."}
+}
+
+// RowTable is a table of ready-made rows, keyed by Row.Key.
+type RowTable = Table[string, Row]
+
+// NewRowTable returns an empty table of ready-made rows.
+func NewRowTable(st Styles, cols ...Column) RowTable {
+	return NewTable(st, func(r Row) string { return r.Key }, func(r Row) Row { return r }, cols...)
 }
 
 // SetEmpty sets what the table says when it has no rows.
-func (t *Table) SetEmpty(text string) { t.empty = text }
+func (t *Table[K, V]) SetEmpty(text string) { t.empty = text }
 
-// SetRows replaces the rows, keeping the cursor on the row with the same
-// key where there is one.
-func (t *Table) SetRows(rows []Row) {
+// SetItems replaces the items, in the order given, keeping the cursor on
+// the item with the same key where there is one. Rows are rendered when
+// shown, not here.
+func (t *Table[K, V]) SetItems(items []V) {
 	sel, hadSel := t.Selected()
-	t.rows = escapeRows(rows)
-	t.hay = make([]string, len(rows))
-	for i, r := range rows {
-		t.hay[i] = strings.ToLower(strings.Join(r.Cells, "\x00"))
-	}
+	t.items = items
+	t.hay = nil
 	t.refilter()
 	if hadSel {
-		t.SelectKey(sel.Key)
+		t.SelectKey(t.key(sel))
 	}
 }
 
-// escapeRows returns rows with every cell escaped (Escape), copying only
-// the rows that need it: cells come from tokens, callers and providers.
-func escapeRows(rows []Row) []Row {
-	out, copied := rows, false
-	for i, r := range rows {
-		var cells []string
-		for j, c := range r.Cells {
-			if e := Escape(c); e != c {
-				if cells == nil {
-					cells = slices.Clone(r.Cells)
-				}
-				cells[j] = e
+// row renders an item with every cell escaped (Escape): cells come from
+// tokens, callers and providers.
+func (t Table[K, V]) row(v V) Row {
+	r := t.render(v)
+	var cells []string
+	for j, c := range r.Cells {
+		if e := Escape(c); e != c {
+			if cells == nil {
+				cells = slices.Clone(r.Cells)
 			}
-		}
-		if cells != nil {
-			if !copied {
-				out, copied = slices.Clone(rows), true
-			}
-			out[i].Cells = cells
+			cells[j] = e
 		}
 	}
-	return out
+	if cells != nil {
+		r.Cells = cells
+	}
+	return r
 }
 
-// SelectKey moves the cursor to the row with this key, if shown.
-func (t *Table) SelectKey(k string) bool {
+// SelectKey moves the cursor to the item with this key, if shown.
+func (t *Table[K, V]) SelectKey(k K) bool {
 	for i, ri := range t.shown {
-		if t.rows[ri].Key == k {
+		if t.key(t.items[ri]) == k {
 			t.cursor = i
 			t.clamp()
 			return true
@@ -132,39 +145,57 @@ func (t *Table) SelectKey(k string) bool {
 	return false
 }
 
-// Len is the number of rows, and Shown the number that pass the filter.
-func (t Table) Len() int   { return len(t.rows) }
-func (t Table) Shown() int { return len(t.shown) }
-
-// Selected returns the row under the cursor.
-func (t Table) Selected() (Row, bool) {
-	if t.cursor < 0 || t.cursor >= len(t.shown) {
-		return Row{}, false
+// Item returns the item with this key, shown or not.
+func (t Table[K, V]) Item(k K) (V, bool) {
+	for _, v := range t.items {
+		if t.key(v) == k {
+			return v, true
+		}
 	}
-	return t.rows[t.shown[t.cursor]], true
+	var zero V
+	return zero, false
+}
+
+// Len is the number of items, and Shown the number that pass the filter.
+func (t Table[K, V]) Len() int   { return len(t.items) }
+func (t Table[K, V]) Shown() int { return len(t.shown) }
+
+// Selected returns the item under the cursor.
+func (t Table[K, V]) Selected() (V, bool) {
+	if t.cursor < 0 || t.cursor >= len(t.shown) {
+		var zero V
+		return zero, false
+	}
+	return t.items[t.shown[t.cursor]], true
 }
 
 // Filtering reports whether the filter is being typed: the table then
 // takes every key.
-func (t Table) Filtering() bool { return t.filtering }
+func (t Table[K, V]) Filtering() bool { return t.filtering }
 
 // FilterText is the filter in force.
-func (t Table) FilterText() string { return t.filter.Value() }
+func (t Table[K, V]) FilterText() string { return t.filter.Value() }
 
 // SetSize sets the space the table renders into, footer included.
-func (t *Table) SetSize(width, height int) {
+func (t *Table[K, V]) SetSize(width, height int) {
 	t.width, t.height = width, height
 	t.filter.SetWidth(max(10, width-20))
 	t.clamp()
 }
 
 // bodyRows is how many rows fit between the header and the footer.
-func (t Table) bodyRows() int { return max(1, t.height-2) }
+func (t Table[K, V]) bodyRows() int { return max(1, t.height-2) }
 
-func (t *Table) refilter() {
+func (t *Table[K, V]) refilter() {
 	q := strings.ToLower(strings.TrimSpace(t.filter.Value()))
 	t.shown = t.shown[:0]
-	for i := range t.rows {
+	if q != "" && t.hay == nil {
+		t.hay = make([]string, len(t.items))
+		for i, v := range t.items {
+			t.hay[i] = strings.ToLower(strings.Join(t.render(v).Cells, "\x00"))
+		}
+	}
+	for i := range t.items {
 		if q == "" || strings.Contains(t.hay[i], q) {
 			t.shown = append(t.shown, i)
 		}
@@ -172,7 +203,7 @@ func (t *Table) refilter() {
 	t.clamp()
 }
 
-func (t *Table) clamp() {
+func (t *Table[K, V]) clamp() {
 	n := len(t.shown)
 	t.cursor = max(0, min(t.cursor, n-1))
 	body := t.bodyRows()
@@ -186,7 +217,7 @@ func (t *Table) clamp() {
 }
 
 // Update handles the table's keys. It reports whether it used the message.
-func (t *Table) Update(msg tea.Msg) (bool, tea.Cmd) {
+func (t *Table[K, V]) Update(msg tea.Msg) (bool, tea.Cmd) {
 	if t.filtering {
 		if k, ok := msg.(tea.KeyPressMsg); ok {
 			switch {
@@ -230,7 +261,7 @@ func (t *Table) Update(msg tea.Msg) (bool, tea.Cmd) {
 	return t.move(k), nil
 }
 
-func (t *Table) move(k tea.KeyPressMsg) bool {
+func (t *Table[K, V]) move(k tea.KeyPressMsg) bool {
 	switch {
 	case key.Matches(k, t.keys.Up):
 		t.cursor--
@@ -253,11 +284,11 @@ func (t *Table) move(k tea.KeyPressMsg) bool {
 
 // Bindings are the table's keys for the help line; the arrows go
 // without saying there, and are in FullBindings.
-func (t Table) Bindings() []key.Binding {
+func (t Table[K, V]) Bindings() []key.Binding {
 	if t.filtering {
 		return []key.Binding{t.keys.ApplyFilter, t.keys.ClearFilter}
 	}
-	if len(t.rows) == 0 {
+	if len(t.items) == 0 {
 		return nil
 	}
 	b := []key.Binding{t.keys.Filter}
@@ -268,12 +299,12 @@ func (t Table) Bindings() []key.Binding {
 }
 
 // FullBindings are every key of the table, for the full help.
-func (t Table) FullBindings() []key.Binding {
+func (t Table[K, V]) FullBindings() []key.Binding {
 	return []key.Binding{t.keys.Up, t.keys.Down, t.keys.PageUp, t.keys.PageDown, t.keys.Top, t.keys.Bottom, t.keys.Filter, t.keys.ClearFilter}
 }
 
 // widths spreads the width over the columns.
-func (t Table) widths() []int {
+func (t Table[K, V]) widths() []int {
 	w := make([]int, len(t.cols))
 	used, flex := len(t.cols), 0 // the cursor mark and the gaps between columns
 	for i, c := range t.cols {
@@ -295,7 +326,7 @@ func (t Table) widths() []int {
 
 // View renders the header, the rows in view and a footer with the
 // position and the filter.
-func (t Table) View() string {
+func (t Table[K, V]) View() string {
 	if t.width <= 0 || t.height <= 0 {
 		return ""
 	}
@@ -311,14 +342,14 @@ func (t Table) View() string {
 	if len(t.shown) == 0 {
 		b.WriteString("\n")
 		msg := t.empty
-		if len(t.rows) > 0 {
+		if len(t.items) > 0 {
 			msg = fmt.Sprintf("No row matches %q.", t.filter.Value())
 		}
 		b.WriteString(t.styles.Muted.Render(fit(" "+msg, t.width)))
 		lines++
 	}
 	for i := t.offset; i < len(t.shown) && i < t.offset+body; i++ {
-		r := t.rows[t.shown[i]]
+		r := t.row(t.items[t.shown[i]])
 		b.WriteString("\n")
 		if i == t.cursor {
 			b.WriteString(t.styles.Selected.Render(padTo(fit("▸"+joinCells(r.Cells, widths), t.width), t.width)))
@@ -335,13 +366,13 @@ func (t Table) View() string {
 	return b.String()
 }
 
-func (t Table) footer() string {
+func (t Table[K, V]) footer() string {
 	pos := ""
 	if len(t.shown) > 0 {
 		pos = fmt.Sprintf("%d/%d", t.cursor+1, len(t.shown))
 	}
-	if len(t.shown) != len(t.rows) {
-		pos += fmt.Sprintf(" (of %d)", len(t.rows))
+	if len(t.shown) != len(t.items) {
+		pos += fmt.Sprintf(" (of %d)", len(t.items))
 	}
 	switch {
 	case t.filtering:
@@ -352,7 +383,7 @@ func (t Table) footer() string {
 	return t.styles.Muted.Render(fit(pos, t.width))
 }
 
-func (t Table) styledCells(r Row, widths []int) string {
+func (t Table[K, V]) styledCells(r Row, widths []int) string {
 	parts := make([]string, len(widths))
 	for i := range widths {
 		c := ""

@@ -28,9 +28,9 @@ func rows(n int) []tui.Row {
 }
 
 func TestTableScrollsFiltersAndKeepsSelection(t *testing.T) {
-	tb := tui.NewTable(tui.NewStyles(false), tui.Column{Title: "NAME", Width: 8}, tui.Column{Title: "VALUE", Width: 10, Flex: 1})
+	tb := tui.NewRowTable(tui.NewStyles(false), tui.Column{Title: "NAME", Width: 8}, tui.Column{Title: "VALUE", Width: 10, Flex: 1})
 	tb.SetSize(40, 7) // header, 5 rows, footer
-	tb.SetRows(rows(5000))
+	tb.SetItems(rows(5000))
 	view := tuitest.Plain(tb.View())
 	if want := " NAME     VALUE\n▸row-000  value 0 with a long tail that…\n"; !strings.HasPrefix(view, want) {
 		t.Fatalf("view:\n%s", view)
@@ -76,7 +76,7 @@ func TestTableScrollsFiltersAndKeepsSelection(t *testing.T) {
 		t.Fatalf("footer with filter:\n%s", v)
 	}
 	// New rows keep the cursor on the same key.
-	tb.SetRows(rows(5000))
+	tb.SetItems(rows(5000))
 	if r, _ := tb.Selected(); r.Key != "421" {
 		t.Fatalf("after SetRows selected %q", r.Key)
 	}
@@ -235,4 +235,50 @@ func TestFormScreen(t *testing.T) {
 	term.Type("good")
 	term.Press("ctrl+s")
 	term.WaitFor("✓ Thing good saved.", "screen Home")
+}
+
+func TestAge(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-time.Second:     "now",
+		12 * time.Second: "12s",
+		3 * time.Minute:  "3m",
+		47 * time.Hour:   "47h",
+		72 * time.Hour:   "3d",
+	} {
+		if got := tui.Age(d); got != want {
+			t.Errorf("Age(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// A generic table renders only the rows in view: a frame costs the same
+// at 100 rows or 100,000. The filter renders every item once per change
+// of the items, not once per key.
+func TestTableRendersOnlyTheRowsInView(t *testing.T) {
+	rendered := 0
+	tb := tui.NewTable(tui.NewStyles(false), func(n int) int { return n }, func(n int) tui.Row {
+		rendered++
+		return tui.Row{Cells: []string{fmt.Sprintf("item-%06d", n)}}
+	}, tui.Column{Title: "ITEM", Width: 12})
+	tb.SetSize(40, 7) // header, 5 rows, footer
+	items := make([]int, 100_000)
+	for i := range items {
+		items[i] = i
+	}
+	tb.SetItems(items)
+	tb.Update(press("end"))
+	if v := tb.View(); !strings.Contains(v, "item-099999") || rendered != 5 {
+		t.Fatalf("rendered %d rows for one frame:\n%s", rendered, v)
+	}
+	rendered = 0
+	tb.Update(press("/"))
+	for _, k := range []string{"9", "9", "9", "9", "8"} {
+		tb.Update(press(k))
+	}
+	if rendered != len(items) {
+		t.Fatalf("filtering rendered %d rows, want each item once (%d)", rendered, len(items))
+	}
+	if r, ok := tb.Selected(); !ok || r != 99998 || tb.Shown() != 1 {
+		t.Fatalf("filter 99998: selected %d of %d", r, tb.Shown())
+	}
 }

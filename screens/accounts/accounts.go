@@ -10,286 +10,132 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
+	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"oidcctl/core"
-	"oidcctl/core/tokens"
 	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
+// Registry is what the screen needs of core: the accounts with their
+// token states, to list, read, add, change and delete, and the profiles
+// an account may use.
+type Registry interface {
+	core.AccountStore // reads and deletes; adding and editing validate:
+	AddAccount(ctx context.Context, a core.Account) error
+	EditAccount(ctx context.Context, name string, fn func(*core.Account) error) (core.Account, error)
+	TokenStates(ctx context.Context) ([]core.TokenState, error)
+	Profiles(ctx context.Context) ([]core.Profile, error)
+}
+
+// Tokens hands out an account's tokens, obtaining them when needed.
+type Tokens interface {
+	Token(ctx context.Context, account string) (core.TokenSet, error)
+}
+
 // Screen is the list of accounts.
-type Screen struct {
-	id      tui.ID
-	deps    screens.Deps
-	st      tui.Styles
-	table   tui.Table
-	confirm tui.Confirm
-	busy    tui.Busy
-	seq     int
-	loaded  bool
+type Screen = tui.List[string, item]
 
-	accounts map[string]core.Account
-	states   map[string]core.TokenState
-	profiles []string
+// item is an account in the list, with the state of its tokens.
+type item = screens.AccountState
 
-	width, height int
-}
-
-type keyMap struct {
-	Add, Edit, Token, Authorize, Delete, Reload key.Binding
-}
-
-var keys = keyMap{
-	Add:       tui.Keys("a", "add", "a"),
-	Edit:      tui.Keys("e", "edit", "e", "enter"),
+var keys = struct{ Token, Authorize key.Binding }{
 	Token:     tui.Keys("g", "get token", "g"),
 	Authorize: tui.Keys("o", "authorize (log in)", "o"),
-	Delete:    tui.Keys("d", "delete", "d", "delete"),
-	Reload:    tui.Keys("r", "reload", "r"),
 }
 
 // New returns the accounts screen.
-func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
-		tui.Column{Title: "NAME", Width: 12, Flex: 2},
-		tui.Column{Title: "PROFILE", Width: 10, Flex: 1},
-		tui.Column{Title: "GRANT", Width: 18},
-		tui.Column{Title: "SCOPES", Width: 8, Flex: 2},
-		tui.Column{Title: "TOKEN", Width: 10},
-	)
-	t.SetEmpty("No functional account yet: press a to add one.")
-	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t, confirm: tui.NewConfirm(d.Styles), busy: tui.NewBusy(d.Styles)}
-}
+func New(d screens.Deps) *Screen { return newScreen(d, d.Registry, d.Tokens) }
 
-func (s *Screen) ID() tui.ID      { return s.id }
-func (s *Screen) Title() string   { return "Accounts" }
-func (s *Screen) Init() tea.Cmd   { return s.load() }
-func (s *Screen) Capturing() bool { return s.table.Filtering() || s.confirm.Active() }
-
-const detailRows = 3
-
-func (s *Screen) SetSize(w, h int) {
-	s.width, s.height = w, h
-	s.table.SetSize(w, max(3, h-detailRows-1))
-}
-
-func (s *Screen) KeyMap() help.KeyMap {
-	switch {
-	case s.confirm.Active():
-		return tui.KeyMap{Short: s.confirm.Bindings()}
-	case s.table.Filtering():
-		return tui.KeyMap{Short: s.table.Bindings()}
-	}
-	own := []key.Binding{keys.Add}
-	if a, ok := s.selected(); ok {
-		own = append(own, keys.Edit, keys.Token)
-		if a.GrantType == core.GrantAuthorizationCode {
-			own = append(own, keys.Authorize)
-		}
-		own = append(own, keys.Delete)
-	}
-	return tui.KeyMap{Short: slices.Concat(own, s.table.Bindings()), Full: [][]key.Binding{slices.Concat(own, []key.Binding{keys.Reload}), s.table.FullBindings()}}
-}
-
-type loadedMsg struct {
-	tui.To
-	seq      int
-	accounts []core.Account
-	states   []core.TokenState
-	profiles []core.Profile
-	err      error
-}
-
-type tokenMsg struct {
-	tui.To
-	account string
-	set     core.TokenSet
-	err     error
-}
-
-type deletedMsg struct {
-	tui.To
-	name string
-	err  error
-}
-
-func (s *Screen) load() tea.Cmd {
-	s.seq++
-	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
-	return func() tea.Msg {
-		ctx := context.Background()
-		m := loadedMsg{To: to, seq: seq}
-		if m.accounts, m.err = store.Accounts(ctx, ""); m.err != nil {
-			return m
-		}
-		if m.states, m.err = store.TokenStates(ctx); m.err != nil {
-			return m
-		}
-		m.profiles, m.err = store.Profiles(ctx)
-		return m
-	}
-}
-
-func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case loadedMsg:
-		if msg.seq != s.seq {
-			return s, nil
-		}
-		s.loaded = true
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading accounts: %w", msg.err))
-		}
-		s.fill(msg)
-		return s, nil
-	case tokenMsg:
-		s.busy.Stop()
-		if errors.Is(msg.err, tokens.ErrNeedsAuthorization) {
-			msg.err = fmt.Errorf("%s needs a person to log in: press o to authorize it (%w)", msg.account, msg.err)
-		}
-		if msg.err != nil {
-			return s, tea.Batch(tui.ShowError(msg.err), s.load())
-		}
-		return s, tea.Batch(tui.Toast(fmt.Sprintf("%s: token obtained, expires %s.", msg.account, tui.Relative(msg.set.Expiry, s.deps.Clock()))), s.load())
-	case deletedMsg:
-		s.busy.Stop()
-		if msg.err != nil {
-			return s, tui.ShowError(msg.err)
-		}
-		return s, tea.Batch(tui.Toast("Account "+msg.name+" deleted."), s.load())
-	case tui.ActivatedMsg:
-		return s, tea.Batch(s.load(), s.busy.Resume())
-	case tea.KeyPressMsg:
-		return s, s.handleKey(msg)
-	}
-	if s.table.Filtering() {
-		_, cmd := s.table.Update(msg)
-		return s, cmd
-	}
-	return s, s.busy.Update(msg)
-}
-
-func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
-	if s.confirm.Active() {
-		if answered, yes := s.confirm.Update(k); answered && yes {
-			return s.delete(s.confirm.Tag)
-		}
-		return nil
-	}
-	if used, cmd := s.table.Update(k); used {
-		return cmd
-	}
-	if s.busy.Active() {
-		return nil
-	}
-	a, ok := s.selected()
-	switch {
-	case key.Matches(k, keys.Add):
-		if len(s.profiles) == 0 {
-			return tui.ShowError(fmt.Errorf("an account obtains tokens from a profile: add a profile first (Profiles tab, a)"))
-		}
-		return tui.Push(addForm(s.deps, s.profiles, ""))
-	case key.Matches(k, keys.Reload):
-		return s.load()
-	case !ok:
-		return nil
-	case key.Matches(k, keys.Edit):
-		return tui.Push(editForm(s.deps, s.profiles, a))
-	case key.Matches(k, keys.Token):
-		return s.getToken(a.Name)
-	case key.Matches(k, keys.Authorize):
-		if a.GrantType != core.GrantAuthorizationCode {
-			return tui.ShowError(fmt.Errorf("account %s uses the %s grant, which needs no login: press g to get a token", a.Name, a.GrantType))
-		}
-		return tui.Push(newAuthScreen(s.deps, a))
-	case key.Matches(k, keys.Delete):
-		s.confirm.Ask(fmt.Sprintf("Delete account %s?", a.Name), "Its tokens are forgotten here (not revoked: use the token store's revoke first).", "Delete", a.Name)
-	}
-	return nil
-}
-
-// getToken hands out a valid token as `oidcctl token get` does: the stored
-// one while valid, else refreshed or obtained.
-func (s *Screen) getToken(name string) tea.Cmd {
-	to, m := tui.To(s.id), s.deps.Tokens
-	return tea.Batch(s.busy.Start("Getting a token for "+name+"…"), func() tea.Msg {
-		set, err := m.Token(context.Background(), name)
-		return tokenMsg{To: to, account: name, set: set, err: err}
+// newScreen returns the accounts screen on reg and tokens; d serves the
+// login.
+func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
+	st, now := d.Styles, d.Clockf()
+	return tui.NewList(st, tui.ListConfig[string, item]{
+		Title: "Accounts",
+		Noun:  "accounts",
+		Columns: []tui.Column{
+			{Title: "NAME", Width: 12, Flex: 2},
+			{Title: "PROFILE", Width: 10, Flex: 1},
+			{Title: "GRANT", Width: 18},
+			{Title: "SCOPES", Width: 8, Flex: 2},
+			{Title: "TOKEN", Width: 10},
+		},
+		Empty: "No functional account yet: press a to add one.",
+		Key:   name,
+		Row: func(a item) tui.Row {
+			word, tone := screens.TokenState(a.State, now())
+			return tui.Row{
+				Cells: []string{a.Name, a.Profile, string(a.GrantType), strings.Join(a.Scopes, " "), word},
+				Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, 0, tone},
+			}
+		},
+		Load:       func(ctx context.Context) ([]item, error) { return screens.AccountStates(ctx, reg) },
+		Detail:     func(a item, width int) string { return detail(st, a, now()) },
+		DetailRows: 3,
+		Actions: []tui.Action[item]{
+			{Key: tui.ListKeys.Add, Open: func(ctx context.Context, _ item) (tui.Screen, error) {
+				profiles, err := profileNames(ctx, reg)
+				if err != nil {
+					return nil, err
+				}
+				if len(profiles) == 0 {
+					return nil, errors.New("an account obtains tokens from a profile: add a profile first (Profiles tab, a)")
+				}
+				return addForm(st, reg, profiles, ""), nil
+			}},
+			{Key: tui.ListKeys.Edit, OnItem: true, Open: tui.Reread(name, reg.Account, func(ctx context.Context, a core.Account) (tui.Screen, error) {
+				profiles, err := profileNames(ctx, reg)
+				if err != nil {
+					return nil, err
+				}
+				return editForm(st, reg, profiles, a), nil
+			})},
+			{Key: keys.Token, OnItem: true, Busy: func(a item) string { return "Getting a token for " + a.Name + "…" },
+				Run: func(ctx context.Context, a item) (string, error) {
+					// As `oidcctl token get`: the stored token while valid,
+					// else refreshed or obtained.
+					set, err := tokens.Token(ctx, a.Name)
+					return screens.Obtained(a.Name, ": token obtained,", "press o to authorize it", set, err, now())
+				}},
+			{Key: keys.Authorize, OnItem: true, Shown: func(a item) bool { return a.GrantType == core.GrantAuthorizationCode },
+				Check: func(a item) error {
+					if a.GrantType != core.GrantAuthorizationCode {
+						return fmt.Errorf("account %s uses the %s grant, which needs no login: press g to get a token", a.Name, a.GrantType)
+					}
+					return nil
+				},
+				Open: tui.Reread(name, reg.Account, func(_ context.Context, a core.Account) (tui.Screen, error) {
+					return newAuthScreen(d, a), nil
+				})},
+			tui.DeleteAction("account", name, func(item) string {
+				return "Its tokens are forgotten here (not revoked: use the token store's revoke first)."
+			}, reg.DeleteAccount),
+			tui.ReloadAction[item](),
+		},
 	})
 }
 
-func (s *Screen) delete(name string) tea.Cmd {
-	to, reg := tui.To(s.id), s.deps.Registry
-	return tea.Batch(s.busy.Start("Deleting "+name+"…"), func() tea.Msg {
-		return deletedMsg{To: to, name: name, err: reg.DeleteAccount(context.Background(), name)}
-	})
+func name(a item) string { return a.Name }
+
+func profileNames(ctx context.Context, reg Registry) ([]string, error) {
+	ps, err := reg.Profiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading profiles: %w", err)
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return names, nil
 }
 
-func (s *Screen) selected() (core.Account, bool) {
-	r, ok := s.table.Selected()
-	if !ok {
-		return core.Account{}, false
-	}
-	a, ok := s.accounts[r.Key]
-	return a, ok
-}
-
-func (s *Screen) fill(m loadedMsg) {
-	now := s.deps.Clock()
-	s.accounts = make(map[string]core.Account, len(m.accounts))
-	s.states = make(map[string]core.TokenState, len(m.states))
-	for _, st := range m.states {
-		s.states[st.Account] = st
-	}
-	s.profiles = make([]string, len(m.profiles))
-	for i, p := range m.profiles {
-		s.profiles[i] = p.Name
-	}
-	rows := make([]tui.Row, len(m.accounts))
-	for i, a := range m.accounts {
-		s.accounts[a.Name] = a
-		word, tone := screens.TokenState(s.states[a.Name], now)
-		rows[i] = tui.Row{
-			Key:   a.Name,
-			Cells: []string{a.Name, a.Profile, string(a.GrantType), strings.Join(a.Scopes, " "), word},
-			Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, 0, tone},
-		}
-	}
-	s.table.SetRows(rows)
-}
-
-func (s *Screen) View() string {
-	if !s.loaded {
-		return s.st.Muted.Render("Reading accounts…")
-	}
-	if s.confirm.Active() {
-		box := s.confirm.View(s.width)
-		t := s.table
-		t.SetSize(s.width, max(3, s.height-lipgloss.Height(box)-1))
-		return t.View() + "\n" + box
-	}
-	bottom := s.detail()
-	if s.busy.Active() {
-		bottom = s.busy.View()
-	}
-	return s.table.View() + "\n" + bottom
-}
-
-func (s *Screen) detail() string {
-	a, ok := s.selected()
-	if !ok {
-		return ""
-	}
-	label := s.st.Muted.Render
-	st := s.states[a.Name]
-	now := s.deps.Clock()
+func detail(sty tui.Styles, a item, now time.Time) string {
+	label := sty.Muted.Render
+	st := a.State
 	who := ""
 	if a.GrantType == core.GrantPassword {
 		who = " · user " + a.Username
@@ -309,7 +155,7 @@ func (s *Screen) detail() string {
 		tok = "no token yet: press o to authorize"
 	}
 	if st.LastError != "" {
-		tok = s.st.Error.Render("last error: " + st.LastError)
+		tok = sty.Error.Render("last error: " + st.LastError)
 	}
 	lines := []string{
 		label("hands out ") + string(a.TokenType) + who,

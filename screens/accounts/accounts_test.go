@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"oidcctl/core"
 	"oidcctl/core/oidctest"
@@ -13,26 +12,6 @@ import (
 	"oidcctl/screens/internal/screentest"
 	"oidcctl/tui/tuitest"
 )
-
-func focus(term *tuitest.Term, title string) string {
-	return term.WaitUntil("focus on "+title, func(f string) bool {
-		for _, l := range strings.Split(f, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), "┃ "+title) {
-				return true
-			}
-		}
-		return false
-	})
-}
-
-func account(t *testing.T, e *screentest.Env, name string) core.Account {
-	t.Helper()
-	a, err := e.DB.Account(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
 
 func TestAddAndEditWithAdvanced(t *testing.T) {
 	e := screentest.New(t)
@@ -42,24 +21,24 @@ func TestAddAndEditWithAdvanced(t *testing.T) {
 	tuitest.Golden(t, "empty", term.WaitFor("No functional account yet"))
 
 	term.Type("a")
-	tuitest.Golden(t, "add", focus(term, "Name"))
+	tuitest.Golden(t, "add", term.WaitFocus("Name"))
 	term.Type("billing")
 	term.Press("enter")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("enter") // idp, the first
-	focus(term, "Grant type")
+	term.WaitFocus("Grant type")
 	term.Press("enter") // client_credentials
-	focus(term, "Scopes")
+	term.WaitFocus("Scopes")
 	term.Type("openid api")
 	term.Press("enter")
-	f := focus(term, "Show advanced settings")
+	f := term.WaitFocus("Show advanced settings")
 	if strings.Contains(f, "Resources") {
 		t.Fatalf("the advanced page shows before it is asked for:\n%s", f)
 	}
 	term.Press("enter") // no
 	f = term.WaitFor("Account billing added.", "billing", "client_credentials", "none")
 	tuitest.Golden(t, "list", f)
-	a := account(t, e, "billing")
+	a := screentest.Get(t, e.DB.Account, "billing")
 	if a.Profile != "idp" || a.GrantType != core.GrantClientCredentials || !slices.Equal(a.Scopes, []string{"openid", "api"}) ||
 		a.ResourceParam != "resource" || a.TokenType != core.TokenAccess {
 		t.Fatalf("stored: %+v", a)
@@ -67,29 +46,29 @@ func TestAddAndEditWithAdvanced(t *testing.T) {
 
 	// Edit: move to the password grant and open the advanced page.
 	term.Type("e")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("down", "enter") // other
-	focus(term, "Grant type")
+	term.WaitFocus("Grant type")
 	term.Press("right", "enter") // password
-	focus(term, "Scopes")
+	term.WaitFocus("Scopes")
 	term.Press("enter")
-	focus(term, "Show advanced settings")
+	term.WaitFocus("Show advanced settings")
 	term.Press("left", "enter") // yes
-	focus(term, "Username")
+	term.WaitFocus("Username")
 	term.Type("svc")
 	term.Press("enter")
-	focus(term, "Password")
+	term.WaitFocus("Password")
 	term.Type("pw")
 	term.Press("enter")
-	tuitest.Golden(t, "advanced", focus(term, "Resources"))
+	tuitest.Golden(t, "advanced", term.WaitFocus("Resources"))
 	term.Type("https://api.example")
 	term.Press("enter")
-	focus(term, "Resource parameter name")
+	term.WaitFocus("Resource parameter name")
 	term.Press("enter")
-	focus(term, "Token to hand out")
+	term.WaitFocus("Token to hand out")
 	term.Press("right", "enter") // id_token
 	term.WaitFor("Account billing saved.")
-	a = account(t, e, "billing")
+	a = screentest.Get(t, e.DB.Account, "billing")
 	if a.Profile != "other" || a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" ||
 		!slices.Equal(a.Resources, []string{"https://api.example"}) || a.TokenType != core.TokenID {
 		t.Fatalf("after edit: %+v (password %q)", a, a.Password.Reveal())
@@ -97,10 +76,10 @@ func TestAddAndEditWithAdvanced(t *testing.T) {
 
 	// Edit again: the password is not shown and is kept when left empty.
 	term.Type("e")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("ctrl+s")
 	term.WaitTitle("Accounts")
-	if a = account(t, e, "billing"); a.Password.Reveal() != "pw" {
+	if a = screentest.Get(t, e.DB.Account, "billing"); a.Password.Reveal() != "pw" {
 		t.Fatalf("password after an edit that left it empty: %q", a.Password.Reveal())
 	}
 
@@ -120,11 +99,7 @@ func TestAddNeedsProfile(t *testing.T) {
 }
 
 func TestGetTokenNow(t *testing.T) {
-	prov := oidctest.Start(t)
-	e := screentest.New(t)
-	e.Clock.Set(time.Now())
-	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
-	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	e, prov := screentest.WithProvider(t)
 	e.AddProfile(t, screentest.Profile("bad", prov.DiscoveryURL, oidctest.ServiceClientID, "wrong"))
 	e.AddAccount(t, core.NewAccount("broken", "bad"))
 	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
@@ -140,4 +115,31 @@ func TestGetTokenNow(t *testing.T) {
 	term.Press("down")
 	term.Type("g")
 	term.WaitFor("✗ renew tokens of broken", "failing", "last error: client_credentials for broken")
+}
+
+// The edit form shows the account as stored, not as the list last read
+// it: a save the list has not yet reloaded (or a change by the command
+// line or serve) is not written back over by a form made from the old
+// row. Before, saving such a form at once reverted the password grant.
+func TestEditReadsTheStoredAccount(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("billing", "client_credentials")
+
+	// The list keeps its row: nothing tells it of this change.
+	if _, err := e.Reg().EditAccount(context.Background(), "billing", func(a *core.Account) error {
+		a.GrantType, a.Username, a.Password = core.GrantPassword, "svc", core.NewSecret("pw")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	term.Type("e")
+	term.WaitFocus("Profile")
+	term.Press("ctrl+s")
+	term.WaitFor("Account billing saved.")
+	if a := screentest.Get(t, e.DB.Account, "billing"); a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" {
+		t.Fatalf("after saving an unchanged form: grant %s, user %q, password %q", a.GrantType, a.Username, a.Password.Reveal())
+	}
 }

@@ -1,7 +1,6 @@
 package accounts
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"charm.land/huh/v2"
 
 	"oidcctl/core"
-	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
@@ -113,33 +111,22 @@ func (v *values) build(profiles []string) *huh.Form {
 	)
 }
 
-func addForm(d screens.Deps, profiles []string, preferred string) *tui.Form {
+func addForm(st tui.Styles, reg Registry, profiles []string, preferred string) *tui.Form {
 	v := valuesOf(core.NewAccount("", preferred))
 	if preferred == "" && len(profiles) > 0 {
 		v.profile = profiles[0]
 	}
-	return tui.NewForm(d.Styles, "Add account", func() *huh.Form { return v.build(profiles) }, func(ctx context.Context) (string, error) {
-		a := core.NewAccount("", "")
-		if err := v.apply(&a); err != nil {
-			return "", err
-		}
-		if err := d.Registry.AddAccount(ctx, a); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Account %s added.", a.Name), nil
-	})
+	return tui.NewForm(st, "Add account", func() *huh.Form { return v.build(profiles) },
+		tui.Create(func() core.Account { return core.NewAccount("", "") }, v.apply, reg.AddAccount,
+			func(a core.Account) string { return fmt.Sprintf("Account %s added.", a.Name) }))
 }
 
-func editForm(d screens.Deps, profiles []string, a core.Account) *tui.Form {
+func editForm(st tui.Styles, reg Registry, profiles []string, a core.Account) *tui.Form {
 	v := valuesOf(a)
 	v.edit = true
 	if !slices.Contains(profiles, a.Profile) {
 		profiles = append([]string{a.Profile}, profiles...)
 	}
-	return tui.NewForm(d.Styles, "Edit "+a.Name, func() *huh.Form { return v.build(profiles) }, func(ctx context.Context) (string, error) {
-		if _, err := d.Registry.EditAccount(ctx, a.Name, v.apply); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Account %s saved.", a.Name), nil
-	})
+	return tui.NewForm(st, "Edit "+a.Name, func() *huh.Form { return v.build(profiles) },
+		tui.Change("Account", a.Name, reg.EditAccount, v.apply))
 }

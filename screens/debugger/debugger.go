@@ -40,13 +40,13 @@ var verdicts = []string{"accepted", "refused", "error"}
 // Screen is the list of recorded calls.
 type Screen struct {
 	id      tui.ID
-	deps    screens.Deps
+	now     func() time.Time
+	store   Store
 	st      tui.Styles
-	table   tui.Table
+	table   tui.Table[string, core.DebugEntry]
 	confirm tui.Confirm
 	busy    tui.Busy
-	seq     int
-	loaded  bool
+	loads   tui.Loads
 	visible bool
 	ticking bool
 
@@ -57,7 +57,6 @@ type Screen struct {
 	verdict string
 	applied core.DebugFilter
 
-	entries  map[string]core.DebugEntry
 	services []string
 	statuses []int // every status seen, for the s key
 
@@ -78,9 +77,26 @@ var keys = keyMap{
 	Reload:  tui.Keys("r", "reload", "r"),
 }
 
+// Store is what the debugger reads and clears: the recorded calls, and
+// the webservices to filter by.
+type Store interface {
+	Webservices(ctx context.Context) ([]core.Webservice, error)
+	DebugEntries(ctx context.Context, f core.DebugFilter) ([]core.DebugEntry, error)
+	DebugEntry(ctx context.Context, id int64) (core.DebugEntry, error)
+	ClearDebug(ctx context.Context, webservice string) (int, error)
+}
+
 // New returns the debugger.
 func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
+	now := d.Clockf()
+	row := func(e core.DebugEntry) tui.Row {
+		return tui.Row{
+			Cells: []string{clock(e.Time, now()), cmp.Or(e.Webservice, "-"), direction(e.Direction), e.Method, path(e),
+				strconv.Itoa(e.Status), took(e.Duration), cmp.Or(e.User, "-"), cmp.Or(e.Verdict, "-")},
+			Tones: []tui.Tone{tui.ToneMuted, tui.TonePrimary, tui.ToneMuted, 0, 0, statusTone(e.Status), tui.ToneMuted, 0, verdictTone(e.Verdict)},
+		}
+	}
+	t := tui.NewTable(d.Styles, func(e core.DebugEntry) string { return strconv.FormatInt(e.ID, 10) }, row,
 		tui.Column{Title: "TIME", Width: 8},
 		tui.Column{Title: "SERVICE", Width: 8},
 		tui.Column{Title: "DIR", Width: 3},
@@ -91,7 +107,7 @@ func New(d screens.Deps) *Screen {
 		tui.Column{Title: "USER", Width: 7},
 		tui.Column{Title: "VERDICT", Width: 8},
 	)
-	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t, confirm: tui.NewConfirm(d.Styles), busy: tui.NewBusy(d.Styles)}
+	return &Screen{id: tui.NewID(), now: d.Clockf(), store: d.Registry.Store, st: d.Styles, table: t, confirm: tui.NewConfirm(d.Styles), busy: tui.NewBusy(d.Styles)}
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -123,14 +139,14 @@ func (s *Screen) KeyMap() help.KeyMap {
 		return tui.KeyMap{Short: s.table.Bindings()}
 	}
 	var own []key.Binding
-	if _, ok := s.selected(); ok {
+	if _, ok := s.table.Selected(); ok {
 		own = append(own, keys.Open)
 	}
 	own = append(own, keys.Service, keys.Status, keys.Verdict)
 	if s.filtered() {
 		own = append(own, keys.All)
 	}
-	if len(s.entries) > 0 {
+	if s.table.Len() > 0 {
 		own = append(own, keys.Clear)
 	}
 	return tui.KeyMap{
@@ -148,13 +164,11 @@ func (s *Screen) pending() bool {
 }
 
 type (
-	loadedMsg struct {
-		tui.To
-		seq      int
+	// loaded is what a load reads, with the filters it read by.
+	loaded struct {
 		filter   core.DebugFilter
 		entries  []core.DebugEntry
 		services []core.Webservice
-		err      error
 	}
 	tickMsg    struct{ tui.To }
 	clearedMsg struct {
@@ -166,18 +180,16 @@ type (
 )
 
 func (s *Screen) load() tea.Cmd {
-	s.seq++
-	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
+	store := s.store
 	f := core.DebugFilter{Webservice: s.service, Status: s.status, Verdict: s.verdict, Limit: Limit}
-	return func() tea.Msg {
-		ctx := context.Background()
-		m := loadedMsg{To: to, seq: seq, filter: f}
-		if m.services, m.err = store.Webservices(ctx); m.err != nil {
-			return m
+	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
+		m.filter = f
+		if m.services, err = store.Webservices(ctx); err != nil {
+			return m, err
 		}
-		m.entries, m.err = store.DebugEntries(ctx, f)
-		return m
-	}
+		m.entries, err = store.DebugEntries(ctx, f)
+		return m, err
+	})
 }
 
 func (s *Screen) startTick() tea.Cmd {
@@ -191,22 +203,21 @@ func (s *Screen) startTick() tea.Cmd {
 
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case loadedMsg:
-		if msg.seq != s.seq {
+	case tui.Loaded[loaded]:
+		if !s.loads.Take(msg.Seq) {
 			return s, nil
 		}
-		s.loaded = true
 		var nf *core.NotFoundError
-		if errors.As(msg.err, &nf) && s.service != "" {
+		if errors.As(msg.Err, &nf) && s.service != "" {
 			// The webservice was deleted: show every call again.
 			s.service = ""
 			return s, s.load()
 		}
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading the debugger's log: %w", msg.err))
+		if msg.Err != nil {
+			return s, tui.ShowError(fmt.Errorf("reading the debugger's log: %w", msg.Err))
 		}
-		s.applied = msg.filter
-		s.fill(msg)
+		s.applied = msg.Value.filter
+		s.fill(msg.Value)
 		return s, nil
 	case tickMsg:
 		s.ticking = false
@@ -260,8 +271,8 @@ func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(k, keys.Open):
-		if e, ok := s.selected(); ok {
-			return tui.Push(newDetail(s.deps, e.ID))
+		if e, ok := s.table.Selected(); ok {
+			return tui.Push(newDetail(s.st, s.store, s.now, e.ID))
 		}
 	case key.Matches(k, keys.Service):
 		s.service = next(s.services, s.service)
@@ -278,7 +289,7 @@ func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Reload):
 		return s.load()
 	case key.Matches(k, keys.Clear):
-		if len(s.entries) == 0 {
+		if s.table.Len() == 0 {
 			return nil
 		}
 		// What is shown is what goes.
@@ -306,45 +317,25 @@ func next[T comparable](list []T, cur T) T {
 }
 
 func (s *Screen) clear(service string) tea.Cmd {
-	to, store := tui.To(s.id), s.deps.Registry.Store
+	to, store := tui.To(s.id), s.store
 	return tea.Batch(s.busy.Start("Clearing…"), func() tea.Msg {
 		n, err := store.ClearDebug(context.Background(), service)
 		return clearedMsg{To: to, service: service, n: n, err: err}
 	})
 }
 
-func (s *Screen) selected() (core.DebugEntry, bool) {
-	r, ok := s.table.Selected()
-	if !ok {
-		return core.DebugEntry{}, false
-	}
-	e, ok := s.entries[r.Key]
-	return e, ok
-}
-
-func (s *Screen) fill(m loadedMsg) {
-	now := s.deps.Clock()
+func (s *Screen) fill(m loaded) {
 	s.services = s.services[:0]
 	for _, w := range m.services {
 		s.services = append(s.services, w.Name)
 	}
-	s.entries = make(map[string]core.DebugEntry, len(m.entries))
-	rows := make([]tui.Row, len(m.entries))
-	for i, e := range m.entries {
-		k := strconv.FormatInt(e.ID, 10)
-		s.entries[k] = e
+	for _, e := range m.entries {
 		if !slices.Contains(s.statuses, e.Status) {
 			s.statuses = append(s.statuses, e.Status)
 		}
-		rows[i] = tui.Row{
-			Key: k,
-			Cells: []string{clock(e.Time, now), cmp.Or(e.Webservice, "-"), direction(e.Direction), e.Method, path(e),
-				strconv.Itoa(e.Status), took(e.Duration), cmp.Or(e.User, "-"), cmp.Or(e.Verdict, "-")},
-			Tones: []tui.Tone{tui.ToneMuted, tui.TonePrimary, tui.ToneMuted, 0, 0, statusTone(e.Status), tui.ToneMuted, 0, verdictTone(e.Verdict)},
-		}
 	}
 	slices.Sort(s.statuses)
-	s.table.SetRows(rows)
+	s.table.SetItems(m.entries)
 	empty := "No call recorded yet: oidcctl serve records the calls of webservices with the debugger on."
 	if m.filter != (core.DebugFilter{Limit: Limit}) {
 		empty = "No recorded call matches the filters: press a for all calls."
@@ -353,7 +344,7 @@ func (s *Screen) fill(m loadedMsg) {
 }
 
 func (s *Screen) View() string {
-	if !s.loaded {
+	if !s.loads.Done() {
 		return s.st.Muted.Render("Reading the debugger's log…")
 	}
 	head := s.filters()
@@ -398,7 +389,7 @@ func (s *Screen) filters() string {
 
 // detail is the selected call's request id, user and reason.
 func (s *Screen) detail() string {
-	e, ok := s.selected()
+	e, ok := s.table.Selected()
 	if !ok {
 		return ""
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"charm.land/bubbles/v2/help"
@@ -17,14 +18,14 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"oidcctl/core"
-	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
 // detail is one recorded call with its headers and bodies.
 type detail struct {
 	id     tui.ID
-	deps   screens.Deps
+	store  Store
+	now    func() time.Time
 	st     tui.Styles
 	entry  int64
 	pager  tui.Pager
@@ -34,8 +35,8 @@ type detail struct {
 	width  int
 }
 
-func newDetail(d screens.Deps, id int64) *detail {
-	return &detail{id: tui.NewID(), deps: d, st: d.Styles, entry: id, pager: tui.NewPager(d.Styles)}
+func newDetail(st tui.Styles, store Store, now func() time.Time, id int64) *detail {
+	return &detail{id: tui.NewID(), store: store, now: now, st: st, entry: id, pager: tui.NewPager(st)}
 }
 
 func (v *detail) ID() tui.ID    { return v.id }
@@ -50,7 +51,7 @@ type entryMsg struct {
 // Init reads the call: the list has it too, but the store is the truth
 // and a clear may have removed it meanwhile.
 func (v *detail) Init() tea.Cmd {
-	to, store, id := tui.To(v.id), v.deps.Registry.Store, v.entry
+	to, store, id := tui.To(v.id), v.store, v.entry
 	return func() tea.Msg {
 		e, err := store.DebugEntry(context.Background(), id)
 		return entryMsg{To: to, e: e, err: err}
@@ -98,7 +99,7 @@ func (v *detail) View() string {
 func (v *detail) render() string {
 	e, st := v.e, v.st
 	t := tui.NewText(st, max(30, v.width))
-	now := v.deps.Clock()
+	now := v.now()
 	const kw = 10
 	kv := func(k, val string, style lipgloss.Style) { t.KV(0, k, kw, val, style) }
 	kv("time", e.Time.Local().Format("2006-01-02 15:04:05.000")+" · "+tui.Relative(e.Time, now), st.Normal)

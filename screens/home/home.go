@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -22,13 +23,13 @@ import (
 
 // Screen is the home screen.
 type Screen struct {
-	id     tui.ID
-	deps   screens.Deps
-	st     tui.Styles
-	table  tui.Table
-	seq    int
-	loaded bool
-	err    error
+	id    tui.ID
+	now   func() time.Time
+	store Store
+	st    tui.Styles
+	table tui.RowTable
+	loads tui.Loads
+	err   error
 
 	profiles, accounts int
 	counts             map[string]int // state word → accounts
@@ -47,15 +48,22 @@ var keys = keyMap{
 	Reload:   tui.Keys("r", "reload", "r"),
 }
 
+// Store is what the home screen reads: the profiles, and the token
+// state of every account (which names its profile and grant).
+type Store interface {
+	Profiles(ctx context.Context) ([]core.Profile, error)
+	TokenStates(ctx context.Context) ([]core.TokenState, error)
+}
+
 // New returns the home screen.
 func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
+	t := tui.NewRowTable(d.Styles,
 		tui.Column{Title: "PROFILE / ACCOUNT", Width: 18, Flex: 2},
 		tui.Column{Title: "CLIENT ID / GRANT", Width: 18, Flex: 1},
 		tui.Column{Title: "STATE", Width: 12},
 		tui.Column{Title: "PROVIDER / EXPIRES", Width: 16, Flex: 2},
 	)
-	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t}
+	return &Screen{id: tui.NewID(), now: d.Clockf(), store: d.Registry.Store, st: d.Styles, table: t}
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -76,48 +84,40 @@ func (s *Screen) KeyMap() help.KeyMap {
 	return tui.KeyMap{Short: short, Full: [][]key.Binding{s.table.FullBindings(), {keys.Profiles, keys.Accounts, keys.Tokens, keys.Reload}}}
 }
 
-// loadedMsg is the result of a load.
-type loadedMsg struct {
-	tui.To
-	seq      int
+// loaded is what a load reads.
+type loaded struct {
 	profiles []core.Profile
 	states   []core.TokenState // one per account: its name, profile and grant too
-	err      error
 }
 
 // load reads the profiles and the token state of every account, which
 // names the account's profile and grant: all the screen shows. The two
 // reads run side by side (SQLite in WAL mode lets readers share the file).
 func (s *Screen) load() tea.Cmd {
-	s.seq++
-	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
-	return func() tea.Msg {
-		ctx := context.Background()
-		msg := loadedMsg{To: to, seq: seq}
+	store := s.store
+	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
 		var stateErr error
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			msg.states, stateErr = store.TokenStates(ctx)
+			m.states, stateErr = store.TokenStates(ctx)
 		}()
-		msg.profiles, msg.err = store.Profiles(ctx)
+		m.profiles, err = store.Profiles(ctx)
 		<-done
-		msg.err = errors.Join(msg.err, stateErr)
-		return msg
-	}
+		return m, errors.Join(err, stateErr)
+	})
 }
 
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case loadedMsg:
-		if msg.seq != s.seq {
+	case tui.Loaded[loaded]:
+		if !s.loads.Take(msg.Seq) {
 			return s, nil // an older load
 		}
-		s.loaded, s.err = true, msg.err
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading the database: %w", msg.err))
+		if s.err = msg.Err; s.err != nil {
+			return s, tui.ShowError(fmt.Errorf("reading the database: %w", msg.Err))
 		}
-		s.fill(msg.profiles, msg.states)
+		s.fill(msg.Value.profiles, msg.Value.states)
 		return s, nil
 	case tui.ActivatedMsg:
 		return s, s.load()
@@ -146,7 +146,7 @@ func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 
 // fill builds the rows: each profile, then its accounts indented.
 func (s *Screen) fill(profiles []core.Profile, states []core.TokenState) {
-	now := s.deps.Clock()
+	now := s.now()
 	byProfile := make(map[string][]core.TokenState, len(profiles))
 	for _, st := range states {
 		byProfile[st.Profile] = append(byProfile[st.Profile], st)
@@ -178,7 +178,7 @@ func (s *Screen) fill(profiles []core.Profile, states []core.TokenState) {
 			})
 		}
 	}
-	s.table.SetRows(rows)
+	s.table.SetItems(rows)
 }
 
 func plural(n int, what string) string {
@@ -213,7 +213,7 @@ func (s *Screen) summary() string {
 
 func (s *Screen) View() string {
 	switch {
-	case !s.loaded:
+	case !s.loads.Done():
 		return s.st.Muted.Render("Reading the database…")
 	case s.err != nil:
 		return s.st.Error.Render("✗ Cannot read the database: " + s.err.Error())

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"charm.land/bubbles/v2/help"
@@ -24,6 +25,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"oidcctl/core"
+	"oidcctl/core/validate"
 	"oidcctl/screens"
 	"oidcctl/tui"
 )
@@ -36,15 +38,13 @@ const MaxPaste = 64 << 10
 // Screen is the inspector's first page: where the token comes from and
 // which profile judges it.
 type Screen struct {
-	id     tui.ID
-	deps   screens.Deps
-	st     tui.Styles
-	table  tui.Table
-	input  textinput.Model
-	seq    int
-	loaded bool
+	id    tui.ID
+	deps  deps
+	st    tui.Styles
+	table tui.Table[string, screens.AccountState]
+	input textinput.Model
+	loads tui.Loads
 
-	accounts map[string]core.Account
 	profiles []string
 	// choice is the profile to check against: 0 the default (the
 	// account's profile; every profile for a pasted token), 1…n a
@@ -69,9 +69,50 @@ var keys = keyMap{
 	Leave:         tui.Keys("esc", "leave the field", "esc"),
 }
 
+// Store is what the inspector reads: the accounts with their token
+// states, and the profiles.
+type Store interface {
+	screens.AccountStore
+	Account(ctx context.Context, name string) (core.Account, error)
+	Profile(ctx context.Context, name string) (core.Profile, error)
+	Profiles(ctx context.Context) ([]core.Profile, error)
+}
+
+// Tokens hands out an account's token, obtaining it when needed.
+type Tokens interface {
+	Token(ctx context.Context, account string) (core.TokenSet, error)
+}
+
+// Validator judges a token as serve would, writing nothing.
+type Validator interface {
+	Inspect(ctx context.Context, p core.Profile, token string) *validate.Result
+}
+
+// deps are what the inspector's pages are built with.
+type deps struct {
+	Store     Store
+	Tokens    Tokens
+	Validator Validator
+	Styles    tui.Styles
+	Clock     func() time.Time
+}
+
 // New returns the inspector.
 func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
+	return newScreen(deps{Store: d.Registry.Store, Tokens: d.Tokens, Validator: d.Validator, Styles: d.Styles, Clock: d.Clockf()})
+}
+
+// newScreen returns the inspector on d.
+func newScreen(d deps) *Screen {
+	now := d.Clock
+	row := func(a screens.AccountState) tui.Row {
+		word, tone := screens.TokenState(a.State, now())
+		return tui.Row{
+			Cells: []string{a.Name, a.Profile, string(a.GrantType), word},
+			Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, tone},
+		}
+	}
+	t := tui.NewTable(d.Styles, func(a screens.AccountState) string { return a.Name }, row,
 		tui.Column{Title: "ACCOUNT", Width: 12, Flex: 2},
 		tui.Column{Title: "PROFILE", Width: 10, Flex: 1},
 		tui.Column{Title: "GRANT", Width: 18},
@@ -107,7 +148,7 @@ func (s *Screen) KeyMap() help.KeyMap {
 		return tui.KeyMap{Short: s.table.Bindings()}
 	}
 	own := []key.Binding{keys.Paste}
-	if _, ok := s.selected(); ok {
+	if _, ok := s.table.Selected(); ok {
 		own = []key.Binding{keys.Inspect, keys.Paste}
 	}
 	own = append(own, keys.Profile)
@@ -117,44 +158,31 @@ func (s *Screen) KeyMap() help.KeyMap {
 	}
 }
 
-type loadedMsg struct {
-	tui.To
-	seq      int
-	accounts []core.Account
-	states   []core.TokenState
+// loaded is what a load reads.
+type loaded struct {
+	accounts []screens.AccountState
 	profiles []core.Profile
-	err      error
 }
 
 func (s *Screen) load() tea.Cmd {
-	s.seq++
-	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
-	return func() tea.Msg {
-		ctx := context.Background()
-		m := loadedMsg{To: to, seq: seq}
-		if m.accounts, m.err = store.Accounts(ctx, ""); m.err != nil {
-			return m
+	store := s.deps.Store
+	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
+		if m.accounts, err = screens.AccountStates(ctx, store); err != nil {
+			return m, err
 		}
-		if m.states, m.err = store.TokenStates(ctx); m.err != nil {
-			return m
-		}
-		m.profiles, m.err = store.Profiles(ctx)
-		return m
-	}
+		m.profiles, err = store.Profiles(ctx)
+		return m, err
+	})
 }
 
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case loadedMsg:
-		if msg.seq != s.seq {
-			return s, nil
+	case tui.Loaded[loaded]:
+		m, cmd, ok := tui.Take(&s.loads, msg, "accounts and profiles")
+		if ok {
+			s.fill(m)
 		}
-		s.loaded = true
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading accounts and profiles: %w", msg.err))
-		}
-		s.fill(msg)
-		return s, nil
+		return s, cmd
 	case tui.ActivatedMsg:
 		return s, s.load()
 	case tea.PasteMsg:
@@ -216,7 +244,7 @@ func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Reload):
 		return s.load()
 	case key.Matches(k, keys.Inspect):
-		if a, ok := s.selected(); ok {
+		if a, ok := s.table.Selected(); ok {
 			return s.inspect(source{account: a.Name})
 		}
 	}
@@ -242,17 +270,7 @@ func (s *Screen) pick() pick {
 	return pick{profile: s.profiles[s.choice-1]}
 }
 
-func (s *Screen) selected() (core.Account, bool) {
-	r, ok := s.table.Selected()
-	if !ok {
-		return core.Account{}, false
-	}
-	a, ok := s.accounts[r.Key]
-	return a, ok
-}
-
-func (s *Screen) fill(m loadedMsg) {
-	now := s.deps.Clock()
+func (s *Screen) fill(m loaded) {
 	chosen := s.pick()
 	s.profiles = make([]string, len(m.profiles))
 	for i, p := range m.profiles {
@@ -268,26 +286,11 @@ func (s *Screen) fill(m loadedMsg) {
 			s.choice = i + 1
 		}
 	}
-	states := make(map[string]core.TokenState, len(m.states))
-	for _, st := range m.states {
-		states[st.Account] = st
-	}
-	s.accounts = make(map[string]core.Account, len(m.accounts))
-	rows := make([]tui.Row, len(m.accounts))
-	for i, a := range m.accounts {
-		s.accounts[a.Name] = a
-		word, tone := screens.TokenState(states[a.Name], now)
-		rows[i] = tui.Row{
-			Key:   a.Name,
-			Cells: []string{a.Name, a.Profile, string(a.GrantType), word},
-			Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, tone},
-		}
-	}
-	s.table.SetRows(rows)
+	s.table.SetItems(m.accounts)
 }
 
 func (s *Screen) View() string {
-	if !s.loaded {
+	if !s.loads.Done() {
 		return s.st.Muted.Render("Reading accounts and profiles…")
 	}
 	label := s.st.Muted.Render

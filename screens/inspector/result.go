@@ -15,7 +15,6 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/tokens"
 	"oidcctl/core/validate"
-	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
@@ -35,7 +34,7 @@ type pick struct {
 // result is the page with the inspection of one token.
 type result struct {
 	id     tui.ID
-	deps   screens.Deps
+	deps   deps
 	st     tui.Styles
 	src    source
 	pick   pick
@@ -59,7 +58,7 @@ var resultKeys = struct{ Next, Prev, Again key.Binding }{
 	Again: tui.Keys("r", "inspect again", "r"),
 }
 
-func newResult(d screens.Deps, src source, p pick) *result {
+func newResult(d deps, src source, p pick) *result {
 	return &result{id: tui.NewID(), deps: d, st: d.Styles, src: src, pick: p, busy: tui.NewBusy(d.Styles), pager: tui.NewPager(d.Styles)}
 }
 
@@ -141,8 +140,8 @@ func (r *result) run() tea.Cmd {
 // inspect gets the token (an account's is obtained or refreshed first
 // when needed, as `oidcctl token inspect --account` does) and inspects it
 // against the chosen profiles.
-func inspect(ctx context.Context, d screens.Deps, src source, p pick) ([]*validate.Result, error) {
-	store := d.Registry.Store
+func inspect(ctx context.Context, d deps, src source, p pick) ([]*validate.Result, error) {
+	store := d.Store
 	token, own := src.token, ""
 	if src.account != "" {
 		acc, err := store.Account(ctx, src.account)

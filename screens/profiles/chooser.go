@@ -6,7 +6,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"oidcctl/core"
-	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
@@ -15,8 +14,9 @@ import (
 // secrets).
 type chooser struct {
 	id       tui.ID
-	deps     screens.Deps
-	table    tui.Table
+	st       tui.Styles
+	reg      Registry
+	table    tui.RowTable
 	profiles map[string]core.Profile
 	height   int
 }
@@ -25,8 +25,8 @@ const blankKey = "\x00blank"
 
 var chooseKey = tui.Keys("enter", "choose", "enter")
 
-func newChooser(d screens.Deps, profiles []core.Profile) *chooser {
-	t := tui.NewTable(d.Styles,
+func newChooser(st tui.Styles, reg Registry, profiles []core.Profile) *chooser {
+	t := tui.NewRowTable(st,
 		tui.Column{Title: "START FROM", Width: 20, Flex: 1},
 		tui.Column{Title: "DISCOVERY URL", Width: 20, Flex: 3},
 	)
@@ -36,8 +36,8 @@ func newChooser(d screens.Deps, profiles []core.Profile) *chooser {
 		byName[p.Name] = p
 		rows = append(rows, tui.Row{Key: p.Name, Cells: []string{"settings of " + p.Name, p.DiscoveryURL}})
 	}
-	t.SetRows(rows)
-	return &chooser{id: tui.NewID(), deps: d, table: t, profiles: byName}
+	t.SetItems(rows)
+	return &chooser{id: tui.NewID(), st: st, reg: reg, table: t, profiles: byName}
 }
 
 func (c *chooser) ID() tui.ID       { return c.id }
@@ -63,7 +63,7 @@ func (c *chooser) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		if p, ok := c.profiles[r.Key]; ok {
 			src = &p
 		}
-		return addForm(c.deps, newValues(src)), nil // the form takes the chooser's place
+		return addForm(c.st, c.reg, newValues(src)), nil // the form takes the chooser's place
 	}
 	if isKey || c.table.Filtering() {
 		_, cmd := c.table.Update(msg)
@@ -73,5 +73,5 @@ func (c *chooser) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 }
 
 func (c *chooser) View() string {
-	return c.deps.Styles.Muted.Render("Settings of a profile at the same provider save typing; its name, client id\nand secrets are never copied.") + "\n" + c.table.View()
+	return c.st.Muted.Render("Settings of a profile at the same provider save typing; its name, client id\nand secrets are never copied.") + "\n" + c.table.View()
 }

@@ -1,7 +1,6 @@
 package profiles
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/config"
-	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
@@ -274,29 +272,18 @@ func (v *values) build(st tui.Styles) *huh.Form {
 }
 
 // addForm is the form that adds a profile from v.
-func addForm(d screens.Deps, v *values) *tui.Form {
-	return tui.NewForm(d.Styles, "Add profile", func() *huh.Form { return v.build(d.Styles) }, func(ctx context.Context) (string, error) {
-		p := core.NewProfile("")
-		if err := v.apply(&p); err != nil {
-			return "", err
-		}
-		if err := d.Registry.AddProfile(ctx, p); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Profile %s added. Press t to test it.", p.Name), nil
-	})
+func addForm(st tui.Styles, reg Registry, v *values) *tui.Form {
+	return tui.NewForm(st, "Add profile", func() *huh.Form { return v.build(st) },
+		tui.Create(func() core.Profile { return core.NewProfile("") }, v.apply, reg.AddProfile,
+			func(p core.Profile) string { return fmt.Sprintf("Profile %s added. Press t to test it.", p.Name) }))
 }
 
 // editForm is the form that edits the stored profile p.
-func editForm(d screens.Deps, p core.Profile) *tui.Form {
+func editForm(st tui.Styles, reg Registry, p core.Profile) *tui.Form {
 	v := valuesOf(p)
 	v.edit = true
-	return tui.NewForm(d.Styles, "Edit "+p.Name, func() *huh.Form { return v.build(d.Styles) }, func(ctx context.Context) (string, error) {
-		if _, err := d.Registry.EditProfile(ctx, p.Name, v.apply); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Profile %s saved.", p.Name), nil
-	})
+	return tui.NewForm(st, "Edit "+p.Name, func() *huh.Form { return v.build(st) },
+		tui.Change("Profile", p.Name, reg.EditProfile, v.apply))
 }
 
 // newValues are the values of a new profile, prefilled from src (nil:

@@ -11,39 +11,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
-
-	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"oidcctl/core"
 	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
-// Screen is the list of profiles.
-type Screen struct {
-	id      tui.ID
-	deps    screens.Deps
-	st      tui.Styles
-	table   tui.Table
-	confirm tui.Confirm
-	busy    tui.Busy
-	seq     int
-	loaded  bool
-
-	rows     map[string]row
-	profiles []core.Profile
-	// tested keeps the last test of each profile in this session: a failed
-	// test leaves no trace in the discovery cache.
-	tested map[string]testResult
-
-	width, height int
+// Registry is what the screen needs of core: the profiles, to list, read,
+// add, change and delete, the accounts that use them and their cached
+// discovery documents.
+type Registry interface {
+	core.ProfileStore // reads and deletes; adding and editing validate:
+	AddProfile(ctx context.Context, p core.Profile) error
+	EditProfile(ctx context.Context, name string, fn func(*core.Profile) error) (core.Profile, error)
+	Accounts(ctx context.Context, profile string) ([]core.Account, error)
+	CachedDiscovery(ctx context.Context, profile string) (core.CachedDocument, error)
 }
+
+// Screen is the list of profiles.
+type Screen = tui.List[string, row]
 
 // row is what the list knows of one profile.
 type row struct {
@@ -58,91 +46,75 @@ type testResult struct {
 	err error
 }
 
-type keyMap struct {
-	Add, Edit, Test, Delete, Reload key.Binding
-}
-
-var keys = keyMap{
-	Add:    tui.Keys("a", "add", "a"),
-	Edit:   tui.Keys("e", "edit", "e", "enter"),
-	Test:   tui.Keys("t", "test", "t"),
-	Delete: tui.Keys("d", "delete", "d", "delete"),
-	Reload: tui.Keys("r", "reload", "r"),
-}
+var testKey = tui.Keys("t", "test", "t")
 
 // New returns the profiles screen.
-func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
-		tui.Column{Title: "NAME", Width: 12, Flex: 1},
-		tui.Column{Title: "ISSUER", Width: 16, Flex: 3},
-		tui.Column{Title: "CLIENT ID", Width: 12, Flex: 1},
-		tui.Column{Title: "ACCTS", Width: 5},
-		tui.Column{Title: "DISCOVERY", Width: 15},
-	)
-	t.SetEmpty("No profile yet: press a to add one.")
-	return &Screen{
-		id: tui.NewID(), deps: d, st: d.Styles, table: t,
-		confirm: tui.NewConfirm(d.Styles), busy: tui.NewBusy(d.Styles),
-		tested: map[string]testResult{},
-	}
+func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry, d.Discovery, d.Clockf()) }
+
+// NewWith returns the profiles screen on reg, testing with disc; now is
+// the clock.
+func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) *Screen {
+	// tested keeps the last test of each profile in this session: a
+	// failed test leaves no trace in the discovery cache.
+	tested := map[string]testResult{}
+	del := tui.DeleteAction("profile", name, func(r row) string {
+		if len(r.accounts) > 0 {
+			return fmt.Sprintf("It is used by %s: oidcctl will refuse until they are removed or moved.", strings.Join(r.accounts, ", "))
+		}
+		return "Its cached discovery document goes with it."
+	}, reg.DeleteProfile)
+	del.Done = func(r row) { delete(tested, r.profile.Name) }
+	return tui.NewList(st, tui.ListConfig[string, row]{
+		Title: "Profiles",
+		Noun:  "profiles",
+		Columns: []tui.Column{
+			{Title: "NAME", Width: 12, Flex: 1},
+			{Title: "ISSUER", Width: 16, Flex: 3},
+			{Title: "CLIENT ID", Width: 12, Flex: 1},
+			{Title: "ACCTS", Width: 5},
+			{Title: "DISCOVERY", Width: 15},
+		},
+		Empty: "No profile yet: press a to add one.",
+		Key:   name,
+		Row: func(r row) tui.Row {
+			state, tone := discoveryState(tested[r.profile.Name], r, now())
+			return tui.Row{
+				Cells: []string{r.profile.Name, cmp.Or(r.issuer, "-"), r.profile.ClientID, fmt.Sprint(len(r.accounts)), state},
+				Tones: []tui.Tone{tui.TonePrimary, tui.ToneNormal, tui.ToneNormal, tui.ToneNormal, tone},
+			}
+		},
+		Load:       func(ctx context.Context) ([]row, error) { return loadRows(ctx, reg) },
+		Detail:     func(r row, _ int) string { return detail(st, r) },
+		DetailRows: 4,
+		Actions: []tui.Action[row]{
+			{Key: tui.ListKeys.Add, Open: func(ctx context.Context, _ row) (tui.Screen, error) {
+				profiles, err := reg.Profiles(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("reading profiles: %w", err)
+				}
+				if len(profiles) == 0 {
+					return addForm(st, reg, newValues(nil)), nil
+				}
+				return newChooser(st, reg, profiles), nil
+			}},
+			{Key: tui.ListKeys.Edit, OnItem: true, Open: tui.Reread(name, reg.Profile, func(_ context.Context, p core.Profile) (tui.Screen, error) {
+				return editForm(st, reg, p), nil
+			})},
+			{Key: testKey, OnItem: true, Open: tui.Reread(name, reg.Profile, func(_ context.Context, p core.Profile) (tui.Screen, error) {
+				// record runs in the test screen's Update, as the list's.
+				return newTestScreen(st, disc, now, p, func(t testResult) { tested[p.Name] = t }), nil
+			})},
+			del,
+			{Key: tui.ListKeys.Reload, Reload: true},
+		},
+	})
 }
 
-func (s *Screen) ID() tui.ID    { return s.id }
-func (s *Screen) Title() string { return "Profiles" }
-func (s *Screen) Init() tea.Cmd { return s.load() }
-
-func (s *Screen) Capturing() bool { return s.table.Filtering() || s.confirm.Active() }
-
-// detailRows is the height of the pane under the table.
-const detailRows = 4
-
-func (s *Screen) SetSize(w, h int) {
-	s.width, s.height = w, h
-	s.table.SetSize(w, max(3, h-detailRows-1))
-}
-
-func (s *Screen) KeyMap() help.KeyMap {
-	switch {
-	case s.confirm.Active():
-		return tui.KeyMap{Short: s.confirm.Bindings()}
-	case s.table.Filtering():
-		return tui.KeyMap{Short: s.table.Bindings()}
-	}
-	own := []key.Binding{keys.Add, keys.Reload}
-	if _, ok := s.selected(); ok {
-		own = []key.Binding{keys.Add, keys.Edit, keys.Test, keys.Delete, keys.Reload}
-	}
-	return tui.KeyMap{
-		Short: slices.Concat(own, s.table.Bindings()),
-		Full:  [][]key.Binding{own, s.table.FullBindings()},
-	}
-}
-
-type loadedMsg struct {
-	tui.To
-	seq  int
-	rows []row
-	err  error
-}
-
-type deletedMsg struct {
-	tui.To
-	name string
-	err  error
-}
-
-func (s *Screen) load() tea.Cmd {
-	s.seq++
-	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
-	return func() tea.Msg {
-		rows, err := loadRows(context.Background(), store)
-		return loadedMsg{To: to, seq: seq, rows: rows, err: err}
-	}
-}
+func name(r row) string { return r.profile.Name }
 
 // loadRows reads the profiles, who uses them and their cached discovery
 // documents.
-func loadRows(ctx context.Context, store core.Store) ([]row, error) {
+func loadRows(ctx context.Context, store Registry) ([]row, error) {
 	profiles, err := store.Profiles(ctx)
 	if err != nil {
 		return nil, err
@@ -179,117 +151,10 @@ func loadRows(ctx context.Context, store core.Store) ([]row, error) {
 	return rows, nil
 }
 
-func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case loadedMsg:
-		if msg.seq != s.seq {
-			return s, nil
-		}
-		s.loaded = true
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading profiles: %w", msg.err))
-		}
-		s.fill(msg.rows)
-		return s, nil
-	case deletedMsg:
-		s.busy.Stop()
-		if msg.err != nil {
-			return s, tui.ShowError(msg.err)
-		}
-		delete(s.tested, msg.name)
-		return s, tea.Batch(tui.Toast("Profile "+msg.name+" deleted."), s.load())
-	case tui.ActivatedMsg:
-		return s, tea.Batch(s.load(), s.busy.Resume())
-	case tea.KeyPressMsg:
-		return s, s.handleKey(msg)
-	}
-	if s.table.Filtering() {
-		_, cmd := s.table.Update(msg)
-		return s, cmd
-	}
-	return s, s.busy.Update(msg)
-}
-
-func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
-	if s.confirm.Active() {
-		if answered, yes := s.confirm.Update(k); answered && yes {
-			return s.delete(s.confirm.Tag)
-		}
-		return nil
-	}
-	if used, cmd := s.table.Update(k); used {
-		return cmd
-	}
-	if s.busy.Active() {
-		return nil
-	}
-	sel, ok := s.selected()
-	switch {
-	case key.Matches(k, keys.Add):
-		if len(s.profiles) == 0 {
-			return tui.Push(addForm(s.deps, newValues(nil)))
-		}
-		return tui.Push(newChooser(s.deps, s.profiles))
-	case key.Matches(k, keys.Reload):
-		return s.load()
-	case !ok:
-		return nil
-	case key.Matches(k, keys.Edit):
-		return tui.Push(editForm(s.deps, sel.profile))
-	case key.Matches(k, keys.Test):
-		return tui.Push(newTestScreen(s.deps, sel.profile, func(r testResult) { s.tested[sel.profile.Name] = r }))
-	case key.Matches(k, keys.Delete):
-		detail := "Its cached discovery document goes with it."
-		if n := len(sel.accounts); n > 0 {
-			detail = fmt.Sprintf("It is used by %s: oidcctl will refuse until they are removed or moved.", strings.Join(sel.accounts, ", "))
-		}
-		s.confirm.Ask(fmt.Sprintf("Delete profile %s?", sel.profile.Name), detail, "Delete", sel.profile.Name)
-	}
-	return nil
-}
-
-func (s *Screen) delete(name string) tea.Cmd {
-	to, reg := tui.To(s.id), s.deps.Registry
-	return tea.Batch(s.busy.Start("Deleting "+name+"…"), func() tea.Msg {
-		return deletedMsg{To: to, name: name, err: reg.DeleteProfile(context.Background(), name)}
-	})
-}
-
-func (s *Screen) selected() (row, bool) {
-	r, ok := s.table.Selected()
-	if !ok {
-		return row{}, false
-	}
-	sel, ok := s.rows[r.Key]
-	return sel, ok
-}
-
-func (s *Screen) fill(rows []row) {
-	now := s.deps.Clock()
-	s.rows = make(map[string]row, len(rows))
-	s.profiles = make([]core.Profile, len(rows))
-	out := make([]tui.Row, len(rows))
-	for i, r := range rows {
-		s.rows[r.profile.Name] = r
-		s.profiles[i] = r.profile
-		state, tone := s.discoveryState(r, now)
-		issuer := r.issuer
-		if issuer == "" {
-			issuer = "-"
-		}
-		out[i] = tui.Row{
-			Key:   r.profile.Name,
-			Cells: []string{r.profile.Name, issuer, r.profile.ClientID, fmt.Sprint(len(r.accounts)), state},
-			Tones: []tui.Tone{tui.TonePrimary, tui.ToneNormal, tui.ToneNormal, tui.ToneNormal, tone},
-		}
-	}
-	s.table.SetRows(out)
-}
-
 // discoveryState says whether the profile's discovery document is known
 // and fresh.
-func (s *Screen) discoveryState(r row, now time.Time) (string, tui.Tone) {
-	if t, ok := s.tested[r.profile.Name]; ok && t.err != nil && !t.at.Before(r.fetched) {
+func discoveryState(t testResult, r row, now time.Time) (string, tui.Tone) {
+	if t.err != nil && !t.at.Before(r.fetched) {
 		return "test failed", tui.ToneError
 	}
 	if r.fetched.IsZero() {
@@ -297,57 +162,15 @@ func (s *Screen) discoveryState(r row, now time.Time) (string, tui.Tone) {
 	}
 	age := now.Sub(r.fetched)
 	if age < r.profile.DiscoveryTTL {
-		return "ok " + ago(age), tui.ToneSuccess
+		return "ok " + tui.Age(age), tui.ToneSuccess
 	}
-	return "stale " + ago(age), tui.ToneWarning
-}
-
-// ago is a short age: "12s", "3m", "5h", "2d".
-func ago(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "now"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-func (s *Screen) View() string {
-	if !s.loaded {
-		return s.st.Muted.Render("Reading profiles…")
-	}
-	if s.confirm.Active() {
-		// The question takes the room it needs from the table.
-		box := s.confirm.View(s.width)
-		t := s.table
-		t.SetSize(s.width, max(3, s.height-lipgloss.Height(box)-1))
-		return t.View() + "\n" + box
-	}
-	var b strings.Builder
-	b.WriteString(s.table.View())
-	b.WriteString("\n")
-	switch {
-	case s.busy.Active():
-		b.WriteString(s.busy.View())
-	default:
-		b.WriteString(s.detail())
-	}
-	return b.String()
+	return "stale " + tui.Age(age), tui.ToneWarning
 }
 
 // detail describes the selected profile under the table.
-func (s *Screen) detail() string {
-	r, ok := s.selected()
-	if !ok {
-		return ""
-	}
+func detail(st tui.Styles, r row) string {
 	p := r.profile
-	label := s.st.Muted.Render
+	label := st.Muted.Render
 	secret := "no secret (public client)"
 	if p.ClientSecret.IsSet() {
 		secret = "secret set"
@@ -355,9 +178,9 @@ func (s *Screen) detail() string {
 	tls := "system CAs"
 	switch {
 	case p.TLS.SkipVerifyPeer:
-		tls = s.st.Error.Render("certificate NOT verified (tests only)")
+		tls = st.Error.Render("certificate NOT verified (tests only)")
 	case p.TLS.SkipVerifyHostname:
-		tls = s.st.Warning.Render("host name not verified")
+		tls = st.Warning.Render("host name not verified")
 	case p.TLS.CAFile != "" || p.TLS.CADir != "":
 		tls = "extra CAs"
 	}

@@ -13,38 +13,6 @@ import (
 	"oidcctl/tui/tuitest"
 )
 
-// focus waits until the form's focused field (marked ┃) is title.
-func focus(term *tuitest.Term, title string) string {
-	return term.WaitUntil("focus on "+title, func(f string) bool {
-		for _, l := range strings.Split(f, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), "┃ "+title) {
-				return true
-			}
-		}
-		return false
-	})
-}
-
-// step is one field of a form: wait for it, type, press enter.
-type step struct{ field, text string }
-
-func fill(term *tuitest.Term, steps ...step) {
-	for _, s := range steps {
-		focus(term, s.field)
-		term.Type(s.text)
-		term.Press("enter")
-	}
-}
-
-func profile(t *testing.T, e *screentest.Env, name string) core.Profile {
-	t.Helper()
-	p, err := e.DB.Profile(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestAddWalkingEveryPage(t *testing.T) {
 	prov := oidctest.Start(t)
 	e := screentest.New(t)
@@ -52,49 +20,49 @@ func TestAddWalkingEveryPage(t *testing.T) {
 	tuitest.Golden(t, "empty", term.WaitFor("No profile yet: press a to add one."))
 
 	term.Type("a")
-	tuitest.Golden(t, "add-basic", focus(term, "Name"))
-	fill(term,
-		step{"Name", "idp"},
-		step{"Discovery URL", prov.DiscoveryURL},
-		step{"Client ID", oidctest.ServiceClientID},
-		step{"Client secret", oidctest.ServiceClientSecret},
+	tuitest.Golden(t, "add-basic", term.WaitFocus("Name"))
+	term.Fill(
+		tuitest.Field{"Name", "idp"},
+		tuitest.Field{"Discovery URL", prov.DiscoveryURL},
+		tuitest.Field{"Client ID", oidctest.ServiceClientID},
+		tuitest.Field{"Client secret", oidctest.ServiceClientSecret},
 	)
-	f := focus(term, "Additional scopes")
+	f := term.WaitFocus("Additional scopes")
 	if strings.Contains(f, oidctest.ServiceClientSecret) || !strings.Contains(f, "Client secret: **********") {
 		t.Fatalf("the secret is not masked:\n%s", f)
 	}
-	fill(term,
-		step{"Additional scopes", "api offline_access"},
-		step{"Provider flavour", ""},
-		step{"Discovery cache TTL", ""},
+	term.Fill(
+		tuitest.Field{"Additional scopes", "api offline_access"},
+		tuitest.Field{"Provider flavour", ""},
+		tuitest.Field{"Discovery cache TTL", ""},
 	)
-	tuitest.Golden(t, "add-tls", focus(term, "Client certificate"))
-	fill(term,
-		step{"Client certificate", ""}, step{"Client key (PEM", ""}, step{"Client key password", ""},
-		step{"CA file", ""}, step{"CA directory", ""}, step{"Verify the host name", ""},
-		step{"Verify the certificate", ""}, step{"Allow plain http", ""},
-		step{"Use a nonce", "y"}, // the select takes no letters: stays no
+	tuitest.Golden(t, "add-tls", term.WaitFocus("Client certificate"))
+	term.Fill(
+		tuitest.Field{"Client certificate", ""}, tuitest.Field{"Client key (PEM", ""}, tuitest.Field{"Client key password", ""},
+		tuitest.Field{"CA file", ""}, tuitest.Field{"CA directory", ""}, tuitest.Field{"Verify the host name", ""},
+		tuitest.Field{"Verify the certificate", ""}, tuitest.Field{"Allow plain http", ""},
+		tuitest.Field{"Use a nonce", "y"}, // the select takes no letters: stays no
 	)
-	focus(term, "Rand length")
+	term.WaitFocus("Rand length")
 	term.Press("backspace", "backspace")
 	term.Type("32")
 	term.Press("enter")
-	fill(term, step{"Rand TTL", ""}, step{"Leeway", ""})
-	tuitest.Golden(t, "add-mapping", focus(term, "UID claim"))
-	fill(term, step{"UID claim", ""})
-	focus(term, "Role map")
+	term.Fill(tuitest.Field{"Rand TTL", ""}, tuitest.Field{"Leeway", ""})
+	tuitest.Golden(t, "add-mapping", term.WaitFocus("UID claim"))
+	term.Fill(tuitest.Field{"UID claim", ""})
+	term.WaitFocus("Role map")
 	term.Paste("realm_access.roles:\n  admin: Admin")
 	term.Press("enter")
-	focus(term, "User map")
+	term.WaitFocus("User map")
 	term.Paste("email: Email")
 	term.Press("enter")
-	fill(term, step{"User login", ""}, step{"Scopes", ""}, step{"Audiences", "billing"}, step{"Authorized party", ""})
+	term.Fill(tuitest.Field{"User login", ""}, tuitest.Field{"Scopes", ""}, tuitest.Field{"Audiences", "billing"}, tuitest.Field{"Authorized party", ""})
 
 	f = term.WaitFor("Profile idp added.", "not fetched")
 	if !strings.Contains(f, "secret set") || !strings.Contains(f, "scopes: api offline_access") {
 		t.Fatalf("list after add:\n%s", f)
 	}
-	p := profile(t, e, "idp")
+	p := screentest.Get(t, e.DB.Profile, "idp")
 	if p.ClientSecret.Reveal() != oidctest.ServiceClientSecret || p.Misc.RandLength != 32 ||
 		!slices.Equal(p.Scopes, []string{"api", "offline_access"}) || !slices.Equal(p.Restrictions.Audiences, []string{"billing"}) ||
 		p.RoleMap["realm_access.roles"]["admin"] != "Admin" || p.UserMap["email"] != core.UserEmail {
@@ -121,17 +89,17 @@ func TestEditKeepsSecretAndPrefillSkipsIt(t *testing.T) {
 
 	// Edit: the secret field is empty and says the secret is kept.
 	term.Type("e")
-	f := focus(term, "Discovery URL")
+	f := term.WaitFocus("Discovery URL")
 	tuitest.Golden(t, "edit", f)
 	if !strings.Contains(f, "(set: leave empty to keep)") || strings.Contains(f, "s3cret") {
 		t.Fatalf("edit form:\n%s", f)
 	}
-	fill(term, step{"Discovery URL", ""}, step{"Client ID", ""}, step{"Client secret", ""})
-	focus(term, "Additional scopes")
+	term.Fill(tuitest.Field{"Discovery URL", ""}, tuitest.Field{"Client ID", ""}, tuitest.Field{"Client secret", ""})
+	term.WaitFocus("Additional scopes")
 	term.Type(" api")
 	term.Press("ctrl+s")
 	term.WaitFor("Profile idp saved.")
-	p := profile(t, e, "idp")
+	p := screentest.Get(t, e.DB.Profile, "idp")
 	if p.ClientSecret.Reveal() != "s3cret" || !slices.Equal(p.Scopes, []string{"openid", "api"}) || !p.TLS.SkipVerifyHostname {
 		t.Fatalf("after edit: secret %q scopes %v skip hostname %v", p.ClientSecret.Reveal(), p.Scopes, p.TLS.SkipVerifyHostname)
 	}
@@ -140,14 +108,14 @@ func TestEditKeepsSecretAndPrefillSkipsIt(t *testing.T) {
 	term.Type("a")
 	term.WaitFor("a blank profile", "settings of idp")
 	term.Press("down", "enter")
-	f = focus(term, "Name")
+	f = term.WaitFocus("Name")
 	if !strings.Contains(f, "Discovery URL: https://idp.example/") || !strings.Contains(f, "Client secret: (leave empty") {
 		t.Fatalf("prefilled form:\n%s", f)
 	}
-	fill(term, step{"Name", "idp2"}, step{"Discovery URL", ""}, step{"Client ID", "other"})
+	term.Fill(tuitest.Field{"Name", "idp2"}, tuitest.Field{"Discovery URL", ""}, tuitest.Field{"Client ID", "other"})
 	term.Press("ctrl+s")
 	term.WaitFor("Profile idp2 added.")
-	p2 := profile(t, e, "idp2")
+	p2 := screentest.Get(t, e.DB.Profile, "idp2")
 	if p2.DiscoveryURL != src.DiscoveryURL || p2.ClientSecret.IsSet() || p2.ClientID != "other" || !p2.TLS.SkipVerifyHostname {
 		t.Fatalf("prefilled profile: %+v", p2)
 	}
@@ -179,8 +147,8 @@ func TestRefusals(t *testing.T) {
 	term.Type("a")
 	term.WaitFor("a blank profile")
 	term.Press("enter")
-	fill(term, step{"Name", "bad name!"}, step{"Discovery URL", "ftp://x"}, step{"Client ID", "c"})
-	focus(term, "Client secret")
+	term.Fill(tuitest.Field{"Name", "bad name!"}, tuitest.Field{"Discovery URL", "ftp://x"}, tuitest.Field{"Client ID", "c"})
+	term.WaitFocus("Client secret")
 	term.Press("ctrl+s")
 	f = term.WaitFor("✗ name", "✗ discovery URL")
 	tuitest.Golden(t, "invalid", f)

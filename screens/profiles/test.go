@@ -15,7 +15,6 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/discovery"
-	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
@@ -24,7 +23,8 @@ import (
 // provider cannot be used.
 type testScreen struct {
 	id      tui.ID
-	deps    screens.Deps
+	disc    Discovery
+	now     func() time.Time
 	st      tui.Styles
 	profile core.Profile
 	record  func(testResult)
@@ -44,10 +44,15 @@ var testKeys = struct{ Again, Up, Down key.Binding }{
 	Down:  tui.Keys("↓/pgdn", "scroll", "down", "j", "pgdown"),
 }
 
-func newTestScreen(d screens.Deps, p core.Profile, record func(testResult)) *testScreen {
+// Discovery tests a profile's discovery document and JWKS.
+type Discovery interface {
+	Test(ctx context.Context, p core.Profile) (*discovery.Report, error)
+}
+
+func newTestScreen(st tui.Styles, disc Discovery, now func() time.Time, p core.Profile, record func(testResult)) *testScreen {
 	vp := viewport.New()
 	vp.SoftWrap = true
-	return &testScreen{id: tui.NewID(), deps: d, st: d.Styles, profile: p, record: record, busy: tui.NewBusy(d.Styles), view: vp}
+	return &testScreen{id: tui.NewID(), disc: disc, now: now, st: st, profile: p, record: record, busy: tui.NewBusy(st), view: vp}
 }
 
 // Close stops a test in flight when the screen is left.
@@ -90,7 +95,7 @@ type testedMsg struct {
 func (t *testScreen) run() tea.Cmd {
 	t.seq++
 	t.done = false
-	seq, to, disc, p, clock := t.seq, tui.To(t.id), t.deps.Discovery, t.profile, t.deps.Clock
+	seq, to, disc, p, clock := t.seq, tui.To(t.id), t.disc, t.profile, t.now
 	ctx, cancel := context.WithCancel(context.Background())
 	t.cancel = cancel
 	return tea.Batch(t.busy.Start("Fetching the discovery document and JWKS of "+p.Name+"…"), func() tea.Msg {

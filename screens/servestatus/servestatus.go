@@ -38,14 +38,14 @@ const ReloadEvery = 5 * time.Second
 // Screen is the serve status.
 type Screen struct {
 	id      tui.ID
-	deps    screens.Deps
+	now     func() time.Time
+	store   Store
 	st      tui.Styles
-	table   tui.Table
-	seq     int
+	table   tui.RowTable
+	loads   tui.Loads
 	ticks   int
 	ticking bool
 	visible bool
-	loaded  bool
 
 	statuses []core.ServeStatus
 	byName   map[string]core.ServeStatus
@@ -64,9 +64,16 @@ type schedule struct {
 
 var reloadKey = tui.Keys("r", "reload", "r")
 
+// Store is what the screen reads: the status each serve process
+// writes, and the refresh schedule's settings.
+type Store interface {
+	ServeStatuses(ctx context.Context) ([]core.ServeStatus, error)
+	Setting(ctx context.Context, key string) (value string, ok bool, err error)
+}
+
 // New returns the serve status screen.
 func New(d screens.Deps) *Screen {
-	t := tui.NewTable(d.Styles,
+	t := tui.NewRowTable(d.Styles,
 		tui.Column{Title: "INSTANCE", Width: 10, Flex: 1},
 		tui.Column{Title: "STATE", Width: 12},
 		tui.Column{Title: "LISTEN", Width: 15},
@@ -75,7 +82,7 @@ func New(d screens.Deps) *Screen {
 		tui.Column{Title: "HEARTBEAT", Width: 9},
 	)
 	t.SetEmpty("No serve process has run on this database.")
-	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t}
+	return &Screen{id: tui.NewID(), now: d.Clockf(), store: d.Registry.Store, st: d.Styles, table: t}
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -104,35 +111,30 @@ func (s *Screen) KeyMap() help.KeyMap {
 }
 
 type (
-	loadedMsg struct {
-		tui.To
-		seq      int
+	// loaded is what a load reads.
+	loaded struct {
 		statuses []core.ServeStatus
 		sched    schedule
-		err      error
 	}
 	tickMsg struct{ tui.To }
 )
 
 func (s *Screen) load() tea.Cmd {
-	s.seq++
-	seq, to, store := s.seq, tui.To(s.id), s.deps.Registry.Store
-	return func() tea.Msg {
-		ctx := context.Background()
-		m := loadedMsg{To: to, seq: seq}
-		if m.statuses, m.err = store.ServeStatuses(ctx); m.err != nil {
-			return m
+	store := s.store
+	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
+		if m.statuses, err = store.ServeStatuses(ctx); err != nil {
+			return m, err
 		}
 		sc := &m.sched
-		if sc.spec, sc.specSet, m.err = store.Setting(ctx, tokens.SettingSchedule); m.err != nil {
-			return m
+		if sc.spec, sc.specSet, err = store.Setting(ctx, tokens.SettingSchedule); err != nil {
+			return m, err
 		}
-		if sc.interval, sc.intervalSet, m.err = store.Setting(ctx, tokens.SettingInterval); m.err != nil {
-			return m
+		if sc.interval, sc.intervalSet, err = store.Setting(ctx, tokens.SettingInterval); err != nil {
+			return m, err
 		}
 		sc.parsed, sc.err = tokens.ParseSchedule(sc.spec, sc.interval)
-		return m
-	}
+		return m, nil
+	})
 }
 
 func (s *Screen) startTick() tea.Cmd {
@@ -150,17 +152,13 @@ func (s *Screen) tick() tea.Cmd {
 
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case loadedMsg:
-		if msg.seq != s.seq {
-			return s, nil
+	case tui.Loaded[loaded]:
+		m, cmd, ok := tui.Take(&s.loads, msg, "the serve status")
+		if ok {
+			s.statuses, s.sched = m.statuses, m.sched
+			s.fill()
 		}
-		s.loaded = true
-		if msg.err != nil {
-			return s, tui.ShowError(fmt.Errorf("reading the serve status: %w", msg.err))
-		}
-		s.statuses, s.sched = msg.statuses, msg.sched
-		s.fill()
-		return s, nil
+		return s, cmd
 	case tickMsg:
 		if !s.visible {
 			s.ticking = false
@@ -210,10 +208,10 @@ func state(st core.ServeStatus, now time.Time) (string, tui.Tone) {
 }
 
 func (s *Screen) fill() {
-	if !s.loaded {
+	if !s.loads.Done() {
 		return
 	}
-	now := s.deps.Clock()
+	now := s.now()
 	s.byName = make(map[string]core.ServeStatus, len(s.statuses))
 	rows := make([]tui.Row, len(s.statuses))
 	for i, st := range s.statuses {
@@ -225,7 +223,7 @@ func (s *Screen) fill() {
 			Tones: []tui.Tone{tui.TonePrimary, tone, 0, 0, tui.ToneMuted, tui.ToneMuted},
 		}
 	}
-	s.table.SetRows(rows)
+	s.table.SetItems(rows)
 }
 
 func (s *Screen) selected() (core.ServeStatus, bool) {
@@ -238,7 +236,7 @@ func (s *Screen) selected() (core.ServeStatus, bool) {
 }
 
 func (s *Screen) View() string {
-	if !s.loaded {
+	if !s.loads.Done() {
 		return s.st.Muted.Render("Reading the serve status…")
 	}
 	return s.table.View() + "\n" + s.process() + "\n\n" + s.schedule()
@@ -259,7 +257,7 @@ func (s *Screen) process() string {
 		}
 		return strings.Join(lines, "\n")
 	}
-	now := s.deps.Clock()
+	now := s.now()
 	version := ""
 	if st.Version != "" {
 		version = label(" · version ") + st.Version
@@ -305,7 +303,7 @@ func (s *Screen) schedule() string {
 		title = s.st.Error.Render(" unusable: serve keeps the one it runs with, and will not start")
 		when = s.st.Error.Render("✗ " + sc.err.Error())
 	} else {
-		now := s.deps.Clock()
+		now := s.now()
 		next := sc.parsed.Cron.Next(now)
 		when = label("next run ") + tui.Stamp(next) + label(" ("+tui.Relative(next, now)+")")
 		if after := sc.parsed.Cron.Next(next); after.Sub(next) < tokens.DefaultMinGap {
@@ -329,18 +327,10 @@ func age(t, now time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Second:
-		return "now"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	if d := now.Sub(t); d >= time.Second {
+		return tui.Age(d) + " ago"
 	}
-	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	return "now"
 }
 
 // short writes a duration without its zero units: "1h", "10m", "1h30m".

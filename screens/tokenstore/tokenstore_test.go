@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/oidctest"
 	"oidcctl/db/dbtest"
 	"oidcctl/screens/internal/screentest"
 	"oidcctl/screens/tokenstore"
@@ -72,11 +71,7 @@ func TestStatesAndCountdown(t *testing.T) {
 }
 
 func TestRefreshAndRevoke(t *testing.T) {
-	prov := oidctest.Start(t)
-	e := screentest.New(t)
-	e.Clock.Set(time.Now())
-	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
-	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	e, prov := screentest.WithProvider(t)
 	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
 	term.WaitFor("billing", "none")
 
@@ -110,11 +105,7 @@ func TestRefreshAndRevoke(t *testing.T) {
 // TestDamagedRow: an account whose stored tokens cannot be opened is shown
 // as damaged with the reason, beside the others, and r obtains new tokens.
 func TestDamagedRow(t *testing.T) {
-	prov := oidctest.Start(t)
-	e := screentest.New(t)
-	e.Clock.Set(time.Now())
-	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
-	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	e, _ := screentest.WithProvider(t)
 	e.AddAccount(t, core.NewAccount("reports", "idp"))
 	ctx := context.Background()
 	for _, n := range []string{"billing", "reports"} {

@@ -1,7 +1,6 @@
 package users
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"charm.land/huh/v2"
 
 	"oidcctl/core"
-	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
@@ -65,27 +63,15 @@ func (v *values) build() *huh.Form {
 		Description("A token whose UID claim equals the login is this user; its roles go to the API."))
 }
 
-func addForm(d screens.Deps) *tui.Form {
+func addForm(st tui.Styles, store Store) *tui.Form {
 	v := &values{}
-	return tui.NewForm(d.Styles, "Add user", v.build, func(ctx context.Context) (string, error) {
-		var u core.User
-		if err := v.apply(&u); err != nil {
-			return "", err
-		}
-		if err := d.Registry.Store.CreateUser(ctx, u); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("User %s added.", u.Login), nil
-	})
+	return tui.NewForm(st, "Add user", v.build,
+		tui.Create(func() core.User { return core.User{} }, v.apply, store.CreateUser,
+			func(u core.User) string { return fmt.Sprintf("User %s added.", u.Login) }))
 }
 
-func editForm(d screens.Deps, u core.User) *tui.Form {
+func editForm(st tui.Styles, store Store, u core.User) *tui.Form {
 	v := valuesOf(u)
 	v.edit = true
-	return tui.NewForm(d.Styles, "Edit "+u.Login, v.build, func(ctx context.Context) (string, error) {
-		if _, err := d.Registry.Store.UpdateUser(ctx, u.Login, v.apply); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("User %s saved.", u.Login), nil
-	})
+	return tui.NewForm(st, "Edit "+u.Login, v.build, tui.Change("User", u.Login, store.UpdateUser, v.apply))
 }

@@ -12,53 +12,23 @@ import (
 	"oidcctl/tui/tuitest"
 )
 
-func focus(term *tuitest.Term, title string) string {
-	return term.WaitUntil("focus on "+title, func(f string) bool {
-		for _, l := range strings.Split(f, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), "┃ "+title) {
-				return true
-			}
-		}
-		return false
-	})
-}
-
-type step struct{ field, text string }
-
-func fill(term *tuitest.Term, steps ...step) {
-	for _, s := range steps {
-		focus(term, s.field)
-		term.Type(s.text)
-		term.Press("enter")
-	}
-}
-
-func user(t *testing.T, e *screentest.Env, login string) core.User {
-	t.Helper()
-	u, err := e.DB.User(context.Background(), login)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 func TestAddEditDelete(t *testing.T) {
 	e := screentest.New(t)
 	term := e.Shell(t, 80, 24, users.New(e.Deps))
 	tuitest.Golden(t, "empty", term.WaitFor("No user yet: press a to add one"))
 
 	term.Type("a")
-	tuitest.Golden(t, "add", focus(term, "Login"))
-	fill(term,
-		step{"Login", "acc-service"},
-		step{"Email", "svc@example.test"},
-		step{"First name", "Service"},
-		step{"Last name", "Account"},
-		step{"Roles", "ticket-writer ticket-reader,ticket-reader"},
+	tuitest.Golden(t, "add", term.WaitFocus("Login"))
+	term.Fill(
+		tuitest.Field{"Login", "acc-service"},
+		tuitest.Field{"Email", "svc@example.test"},
+		tuitest.Field{"First name", "Service"},
+		tuitest.Field{"Last name", "Account"},
+		tuitest.Field{"Roles", "ticket-writer ticket-reader,ticket-reader"},
 	)
 	f := term.WaitFor("User acc-service added.", "by hand")
 	tuitest.Golden(t, "list", f)
-	u := user(t, e, "acc-service")
+	u := screentest.Get(t, e.DB.User, "acc-service")
 	if u.Email != "svc@example.test" || u.FirstName != "Service" || u.LastName != "Account" ||
 		!slices.Equal(u.Roles, []string{"ticket-reader", "ticket-writer"}) || u.Profile != "" {
 		t.Fatalf("stored: %+v", u)
@@ -67,7 +37,7 @@ func TestAddEditDelete(t *testing.T) {
 	// Edit: the login stays, the roles change; a bad email is refused with
 	// the form kept.
 	term.Type("e")
-	f = focus(term, "Email")
+	f = term.WaitFocus("Email")
 	if strings.Contains(f, "Login:") || !strings.Contains(f, "Roles: ticket-reader ticket-writer") {
 		t.Fatalf("edit form:\n%s", f)
 	}
@@ -76,17 +46,17 @@ func TestAddEditDelete(t *testing.T) {
 	term.Press("ctrl+s")
 	f = term.WaitFor(`✗ email "not an address" is not an email address`)
 	tuitest.Golden(t, "invalid", f)
-	focus(term, "Email")
+	term.WaitFocus("Email")
 	term.Press("ctrl+u")
 	term.Type("ops@example.test")
 	term.Press("enter")
-	fill(term, step{"First name", ""}, step{"Last name", ""})
-	focus(term, "Roles")
+	term.Fill(tuitest.Field{"First name", ""}, tuitest.Field{"Last name", ""})
+	term.WaitFocus("Roles")
 	term.Press("ctrl+u")
 	term.Type("admin")
 	term.Press("enter")
 	term.WaitFor("User acc-service saved.", "ops@example.test", "admin")
-	if u = user(t, e, "acc-service"); u.Email != "ops@example.test" || !slices.Equal(u.Roles, []string{"admin"}) {
+	if u = screentest.Get(t, e.DB.User, "acc-service"); u.Email != "ops@example.test" || !slices.Equal(u.Roles, []string{"admin"}) {
 		t.Fatalf("after edit: %+v", u)
 	}
 
@@ -128,7 +98,7 @@ func TestAddTakenLogin(t *testing.T) {
 	term := e.Shell(t, 80, 24, users.New(e.Deps))
 	term.WaitFor("svc", "by hand")
 	term.Type("a")
-	focus(term, "Login")
+	term.WaitFocus("Login")
 	term.Type("svc")
 	term.Press("ctrl+s")
 	term.WaitFor("✗", "svc", "exists")

@@ -1,7 +1,6 @@
 package webservices
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/config"
-	"oidcctl/screens"
 	"oidcctl/tui"
 )
 
@@ -185,7 +183,7 @@ func (v *values) nameOr() string {
 	return "<name>"
 }
 
-func addForm(d screens.Deps, profiles, accounts []string) *tui.Form {
+func addForm(st tui.Styles, store Store, profiles, accounts []string) *tui.Form {
 	v := valuesOf(core.NewWebservice("", core.Provider))
 	if len(profiles) == 0 {
 		v.kind = core.Requester
@@ -196,19 +194,12 @@ func addForm(d screens.Deps, profiles, accounts []string) *tui.Form {
 	if len(accounts) > 0 {
 		v.account = accounts[0]
 	}
-	return tui.NewForm(d.Styles, "Add webservice", func() *huh.Form { return v.build(profiles, accounts) }, func(ctx context.Context) (string, error) {
-		w := core.NewWebservice("", v.kind)
-		if err := v.apply(&w); err != nil {
-			return "", err
-		}
-		if err := d.Registry.Store.CreateWebservice(ctx, w); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Webservice %s added (%s).", w.Name, servedAt(w)), nil
-	})
+	return tui.NewForm(st, "Add webservice", func() *huh.Form { return v.build(profiles, accounts) },
+		tui.Create(func() core.Webservice { return core.NewWebservice("", v.kind) }, v.apply, store.CreateWebservice,
+			func(w core.Webservice) string { return fmt.Sprintf("Webservice %s added (%s).", w.Name, servedAt(w)) }))
 }
 
-func editForm(d screens.Deps, profiles, accounts []string, w core.Webservice) *tui.Form {
+func editForm(st tui.Styles, store Store, profiles, accounts []string, w core.Webservice) *tui.Form {
 	v := valuesOf(w)
 	v.edit = true
 	if w.Kind == core.Provider && !slices.Contains(profiles, w.Profile) {
@@ -217,12 +208,8 @@ func editForm(d screens.Deps, profiles, accounts []string, w core.Webservice) *t
 	if w.Kind == core.Requester && !slices.Contains(accounts, w.Account) {
 		accounts = append([]string{w.Account}, accounts...)
 	}
-	return tui.NewForm(d.Styles, "Edit "+w.Name, func() *huh.Form { return v.build(profiles, accounts) }, func(ctx context.Context) (string, error) {
-		if _, err := d.Registry.Store.UpdateWebservice(ctx, w.Name, v.apply); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Webservice %s saved.", w.Name), nil
-	})
+	return tui.NewForm(st, "Edit "+w.Name, func() *huh.Form { return v.build(profiles, accounts) },
+		tui.Change("Webservice", w.Name, store.UpdateWebservice, v.apply))
 }
 
 // optional parses s, or gives the zero value (the default) for "".

@@ -13,36 +13,6 @@ import (
 	"oidcctl/tui/tuitest"
 )
 
-func focus(term *tuitest.Term, title string) string {
-	return term.WaitUntil("focus on "+title, func(f string) bool {
-		for _, l := range strings.Split(f, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), "┃ "+title) {
-				return true
-			}
-		}
-		return false
-	})
-}
-
-type step struct{ field, text string }
-
-func fill(term *tuitest.Term, steps ...step) {
-	for _, s := range steps {
-		focus(term, s.field)
-		term.Type(s.text)
-		term.Press("enter")
-	}
-}
-
-func service(t *testing.T, e *screentest.Env, name string) core.Webservice {
-	t.Helper()
-	w, err := e.DB.Webservice(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
 func setup(t *testing.T) *screentest.Env {
 	e := screentest.New(t)
 	e.AddProfile(t, screentest.Profile("keycloak", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
@@ -57,25 +27,25 @@ func TestProviderAndRequester(t *testing.T) {
 
 	// A provider: validated with keycloak, proxied to the upstream.
 	term.Type("a")
-	focus(term, "Name")
+	term.WaitFocus("Name")
 	term.Type("tickets")
 	term.Press("enter")
-	focus(term, "Kind")
+	term.WaitFocus("Kind")
 	term.Press("enter") // provider, the default
-	tuitest.Golden(t, "add-provider", focus(term, "Profile"))
+	tuitest.Golden(t, "add-provider", term.WaitFocus("Profile"))
 	term.Press("enter") // keycloak
-	fill(term,
-		step{"Route", "/GetTicket/:TicketID"},
-		step{"Methods", " post"},
-		step{"Upstream URL", "http://127.0.0.1:8080/otobo/nph-genericinterface.pl/Webservice/Test"},
-		step{"Pass the caller's", ""},
-		step{"Record calls", ""},
-		step{"Keep of each body", ""},
-		step{"Keep calls for", ""},
-		step{"Keep at most", ""},
+	term.Fill(
+		tuitest.Field{"Route", "/GetTicket/:TicketID"},
+		tuitest.Field{"Methods", " post"},
+		tuitest.Field{"Upstream URL", "http://127.0.0.1:8080/otobo/nph-genericinterface.pl/Webservice/Test"},
+		tuitest.Field{"Pass the caller's", ""},
+		tuitest.Field{"Record calls", ""},
+		tuitest.Field{"Keep of each body", ""},
+		tuitest.Field{"Keep calls for", ""},
+		tuitest.Field{"Keep at most", ""},
 	)
 	f := term.WaitFor("Webservice tickets added (/ws/tickets/GetTicket/:TicketID).", "GET POST")
-	w := service(t, e, "tickets")
+	w := screentest.Get(t, e.DB.Webservice, "tickets")
 	if w.Kind != core.Provider || w.Profile != "keycloak" || w.Route != "/GetTicket/:TicketID" || !slices.Equal(w.Methods, []string{"GET", "POST"}) ||
 		!w.Debug.Enabled || w.Debug.MaxBody != core.DefaultDebugMaxBody || w.Debug.MaxAge != core.DefaultDebugMaxAge {
 		t.Fatalf("stored: %+v", w)
@@ -86,31 +56,31 @@ func TestProviderAndRequester(t *testing.T) {
 
 	// A requester: the provider's fields are not asked for.
 	term.Type("a")
-	focus(term, "Name")
+	term.WaitFocus("Name")
 	term.Type("echo")
 	term.Press("enter")
-	focus(term, "Kind")
+	term.WaitFocus("Kind")
 	term.Press("right", "enter")
-	f = focus(term, "Account")
+	f = term.WaitFocus("Account")
 	if strings.Contains(f, "Upstream") || strings.Contains(f, "Route") {
 		t.Fatalf("the requester form asks for provider fields:\n%s", f)
 	}
 	tuitest.Golden(t, "add-requester", f)
 	term.Press("enter") // billing
-	fill(term, step{"Endpoint", "https://echo.example/"}, step{"Path", "/rest/api/endpoint"})
-	focus(term, "Method")
+	term.Fill(tuitest.Field{"Endpoint", "https://echo.example/"}, tuitest.Field{"Path", "/rest/api/endpoint"})
+	term.WaitFocus("Method")
 	term.Press("enter") // POST
-	focus(term, "Record calls")
+	term.WaitFocus("Record calls")
 	term.Press("right", "enter") // no
-	for _, s := range []step{{"Keep of each body", "64KiB"}, {"Keep calls for", "36h"}, {"Keep at most", "50"}} {
-		focus(term, s.field)
+	for _, s := range []tuitest.Field{{"Keep of each body", "64KiB"}, {"Keep calls for", "36h"}, {"Keep at most", "50"}} {
+		term.WaitFocus(s[0])
 		term.Press("ctrl+u") // the defaults are filled in
-		term.Type(s.text)
+		term.Type(s[1])
 		term.Press("enter")
 	}
 	f = term.WaitFor("Webservice echo added (/invoke/echo).", "requester")
 	tuitest.Golden(t, "list", f)
-	w = service(t, e, "echo")
+	w = screentest.Get(t, e.DB.Webservice, "echo")
 	if w.Kind != core.Requester || w.Account != "billing" || w.Endpoint != "https://echo.example" || w.Path != "/rest/api/endpoint" ||
 		w.Method != "POST" || w.Debug.Enabled || w.Debug.MaxBody != 64<<10 || w.Debug.MaxAge != 36*time.Hour || w.Debug.MaxEntries != 50 {
 		t.Fatalf("stored: %+v", w)
@@ -120,19 +90,19 @@ func TestProviderAndRequester(t *testing.T) {
 	term.Press("down")
 	term.WaitFor("call     /ws/tickets")
 	term.Type("e")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("ctrl+s")
 	term.WaitFor("Webservice tickets saved.")
 	term.Type("e")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("enter")
-	fill(term, step{"Route", ""}, step{"Methods", ""}, step{"Upstream URL", ""}, step{"Pass the caller's", ""}, step{"Record calls", ""}, step{"Keep of each body", ""})
-	focus(term, "Keep calls for")
+	term.Fill(tuitest.Field{"Route", ""}, tuitest.Field{"Methods", ""}, tuitest.Field{"Upstream URL", ""}, tuitest.Field{"Pass the caller's", ""}, tuitest.Field{"Record calls", ""}, tuitest.Field{"Keep of each body", ""})
+	term.WaitFocus("Keep calls for")
 	term.Press("ctrl+u")
 	term.Type("30d")
 	term.Press("ctrl+s")
 	term.WaitFor("Webservice tickets saved.", "30d, at most 1000 calls")
-	if w = service(t, e, "tickets"); w.Debug.MaxAge != 30*24*time.Hour || w.Kind != core.Provider {
+	if w = screentest.Get(t, e.DB.Webservice, "tickets"); w.Debug.MaxAge != 30*24*time.Hour || w.Kind != core.Provider {
 		t.Fatalf("after edit: %+v", w)
 	}
 
@@ -152,27 +122,27 @@ func TestRefusals(t *testing.T) {
 	term := e.Shell(t, 80, 24, webservices.New(e.Deps))
 	term.WaitFor("No webservice yet")
 	term.Type("a")
-	focus(term, "Name")
+	term.WaitFocus("Name")
 	term.Type("bad")
 	term.Press("enter")
-	focus(term, "Kind")
+	term.WaitFocus("Kind")
 	term.Press("enter")
-	focus(term, "Profile")
+	term.WaitFocus("Profile")
 	term.Press("enter")
-	fill(term, step{"Route", "GetTicket"})
-	focus(term, "Methods")
+	term.Fill(tuitest.Field{"Route", "GetTicket"})
+	term.WaitFocus("Methods")
 	term.Press("ctrl+u")
 	term.Type("FETCH")
 	term.Press("enter")
-	focus(term, "Upstream URL")
+	term.WaitFocus("Upstream URL")
 	term.Type("ftp://x")
 	term.Press("enter")
-	fill(term, step{"Pass the caller's", ""}, step{"Record calls", ""})
-	focus(term, "Keep of each body")
+	term.Fill(tuitest.Field{"Pass the caller's", ""}, tuitest.Field{"Record calls", ""})
+	term.WaitFocus("Keep of each body")
 	term.Press("ctrl+u")
 	term.Type("2GiB")
 	term.Press("enter")
-	focus(term, "Keep calls for")
+	term.WaitFocus("Keep calls for")
 	term.Press("ctrl+s")
 	f := term.WaitFor(`✗ route "GetTicket" must start with /`, `✗ methods "FETCH" is not an HTTP method`, "✗ upstream", "✗ debug max body")
 	tuitest.Golden(t, "invalid", f)

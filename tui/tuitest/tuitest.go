@@ -223,6 +223,34 @@ func (c *Term) WaitGone(text string) string {
 	return c.WaitUntil("no "+text, func(f string) bool { return !strings.Contains(f, text) })
 }
 
+// WaitFocus waits until the focused field of a form (marked ┃ by
+// tui.FormTheme) is title. Huh moves focus asynchronously: keys for the
+// next field go only after it.
+func (c *Term) WaitFocus(title string) string {
+	c.t.Helper()
+	return c.WaitUntil("focus on "+title, func(f string) bool {
+		for _, l := range strings.Split(f, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "┃ "+title) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// Field is one field of a form to fill: its title, then the text to type.
+type Field [2]string
+
+// Fill fills fields in turn: it waits for each, types, and presses enter.
+func (c *Term) Fill(fields ...Field) {
+	c.t.Helper()
+	for _, f := range fields {
+		c.WaitFocus(f[0])
+		c.Type(f[1])
+		c.Press("enter")
+	}
+}
+
 // WaitUntil waits until ok holds for the last frame.
 func (c *Term) WaitUntil(what string, ok func(frame string) bool) string {
 	c.t.Helper()

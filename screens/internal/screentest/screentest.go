@@ -13,6 +13,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
+	"oidcctl/core/oidctest"
 	"oidcctl/core/tokens"
 	"oidcctl/core/validate"
 	"oidcctl/db/dbtest"
@@ -68,6 +69,31 @@ func New(t testing.TB) *Env {
 		Getenv:    func(k string) string { return e.Vars[k] },
 	}
 	return e
+}
+
+// Get reads one thing by name with get (e.DB.User, e.DB.Account …),
+// failing the test on error.
+func Get[T any](t testing.TB, get func(context.Context, string) (T, error), name string) T {
+	t.Helper()
+	v, err := get(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// WithProvider starts the in-process OpenID provider and sets up a
+// database with profile idp at it (its service client) and the
+// client_credentials account billing of idp. The clock is at the real
+// time, since the provider's tokens are.
+func WithProvider(t testing.TB) (*Env, *oidctest.Provider) {
+	t.Helper()
+	prov := oidctest.Start(t)
+	e := New(t)
+	e.Clock.Set(time.Now())
+	e.AddProfile(t, Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	return e, prov
 }
 
 // Reg is the registry.
