@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"oidcctl/assets"
 	"oidcctl/core"
 	"oidcctl/core/config"
+	"oidcctl/core/logs"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
 	"oidcctl/tui"
@@ -287,7 +287,7 @@ func (f *serveFlags) config() (serve.Config, error) {
 // serve opens everything and runs the server until the context ends.
 func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	ctx := cmd.Context()
-	a.log = serveLogger(a.stderr, a.logLevel, cmd.Flags().Changed("log-level"))
+	a.log = a.serveLogger()
 	a.watch = serve.NewTokenWatch()
 	if _, err := a.open(ctx); err != nil {
 		return err
@@ -342,18 +342,19 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	return srv.Run(ctx, ln, sock)
 }
 
-// serveLogger logs as JSON when w is not a terminal (journald, files),
-// as text when it is; at info unless --log-level says otherwise.
-func serveLogger(w io.Writer, level string, levelGiven bool) *slog.Logger {
-	var l slog.Level = slog.LevelInfo
-	if levelGiven {
-		_ = l.UnmarshalText([]byte(level)) // checked by setup
+// serveLogger logs as JSON when standard error is not a terminal
+// (journald, files), as text when it is; at info unless --log-level says
+// otherwise.
+func (a *app) serveLogger() *slog.Logger {
+	level := slog.LevelInfo
+	if a.logLevel != "" {
+		_ = level.UnmarshalText([]byte(a.logLevel)) // checked by setup
 	}
-	opts := &slog.HandlerOptions{Level: l}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return slog.New(slog.NewTextHandler(w, opts))
+	format := logs.JSON
+	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		format = logs.Text
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return a.logger(level, format)
 }
 
 func validHeaderName(s string) bool {

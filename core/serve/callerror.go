@@ -82,7 +82,7 @@ func (c *call) answer(err error) {
 		c.reason = e.description
 	}
 	if e.logMsg != "" {
-		attrs := append([]any{"webservice", c.webservice, "request_id", c.id, "method", c.r.Method, "path", quotePath(c.r.URL.Path)}, e.logAttrs...)
+		attrs := append([]any{"webservice", c.webservice, "request_id", c.id, "method", c.r.Method, "path", logPath(c.r.URL.Path)}, e.logAttrs...)
 		c.s.log.Log(c.r.Context(), e.logLevel, e.logMsg, attrs...)
 	}
 	if c.w.status != 0 {
