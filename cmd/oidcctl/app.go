@@ -137,7 +137,7 @@ Without a command it opens the console on the database.`,
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.dbFlag, "db", "", "database file (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
+	pf.StringVar(&a.dbFlag, "db", "", "database file (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, db= in /etc/oidcctl/oidcctl.conf, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default warn; info for serve)")
 	root.AddCommand(a.profileCommand(), a.accountCommand(), a.tokenCommand(), a.userCommand(), a.importUser(), a.configCommand(), a.webserviceCommand(), a.debugCommand(), a.serveCommand())
@@ -177,11 +177,11 @@ func (a *app) openStore(ctx context.Context) (*db.DB, error) {
 	if a.store != nil {
 		return a.store, nil
 	}
-	path, err := db.ResolvePath(a.dbFlag, a.getenv)
+	path, keyEnv, err := a.locate()
 	if err != nil {
 		return nil, err
 	}
-	keyPath, create := crypt.KeyLocation(path, a.getenv)
+	keyPath, create := crypt.KeyLocation(path, keyEnv)
 	// A database that holds sealed secrets needs its own key: a new one
 	// would be left behind and then refused as "does not fit".
 	sealedBy, err := db.SealedBy(ctx, path)

@@ -19,7 +19,9 @@ type cli struct {
 
 func newCLI(t *testing.T) *cli {
 	dir := t.TempDir()
-	return &cli{t: t, dir: dir, env: map[string]string{"OIDCCTL_DB": filepath.Join(dir, "data", "oidcctl.db")}}
+	return &cli{t: t, dir: dir, env: map[string]string{"OIDCCTL_DB": filepath.Join(dir, "data", "oidcctl.db"),
+		// Never the host's own /etc/oidcctl/oidcctl.conf.
+		"OIDCCTL_CONFIG": filepath.Join(dir, "no-host.conf")}}
 }
 
 type result struct {

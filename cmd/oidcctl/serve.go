@@ -20,6 +20,7 @@ import (
 	"oidcctl/assets"
 	"oidcctl/core"
 	"oidcctl/core/config"
+	"oidcctl/core/hostconf"
 	"oidcctl/core/logs"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
@@ -46,7 +47,8 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Run the daemon: forward-auth, provider and requester webservices, token socket, refresh",
 		Long: `Runs until SIGTERM or SIGINT (then it finishes the calls in flight, for up
 to --shutdown-timeout), under systemd as a Type=notify service:
---print-unit prints the unit.
+--print-unit prints the unit, with the key and database of
+/etc/oidcctl/oidcctl.conf when it names them.
 
 On --listen it serves:
 
@@ -88,7 +90,11 @@ SIGHUP. Logs are JSON when standard error is not a terminal.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.printUnit {
-				_, err := a.stdout.Write(assets.SystemdUnit)
+				host, err := hostconf.Load(a.getenv)
+				if err != nil {
+					return err
+				}
+				_, err = a.stdout.Write(unit(assets.SystemdUnit, host))
 				return err
 			}
 			cfg, err := f.config()
