@@ -113,7 +113,7 @@ func TestTour(t *testing.T) {
 	if r.code != exitFailure || !strings.Contains(r.stderr, "used by account billing") {
 		t.Fatalf("profile rm in use: %+v", r)
 	}
-	c.ok("account", "rm", "billing")
+	c.ok("account", "rm", "billing", "--yes")
 	c.ok("profile", "rm", "keycloak")
 	if out := c.ok("profile", "list"); !strings.Contains(out, "No profiles yet") {
 		t.Fatalf("after rm: %s", out)
