@@ -81,7 +81,9 @@ The refresh scheduler runs inside (oidcctl config set refresh.schedule,
 refresh.interval); serve refuses to start (exit 2) with a schedule that
 never fires. Changes made with the console or the command line, the
 schedule included, are picked up within the reload interval, or at once on
-SIGHUP. Logs are JSON when standard error is not a terminal.`,
+SIGHUP. Logs are JSON when standard error is not a terminal; under systemd
+(JOURNAL_STREAM) each line starts with its priority (<4> for a warning), so
+journalctl -p warning finds them. --log-level is info for serve unless given.`,
 		Example: `  oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock --auth-profile keycloak
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8085/ws/tickets/GetTicket/1
   curl -H "X-Oidcctl-Credential: $CREDENTIAL" -d @article.json http://127.0.0.1:8085/invoke/echo
