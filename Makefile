@@ -4,7 +4,7 @@ BIN         ?= bin/oidcctl
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TESTFLAGS   ?= -race -count=1 -timeout 30m
 
-.PHONY: build run test test-deps bench lint clean
+.PHONY: build run demo test test-deps bench lint clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/oidcctl
@@ -12,6 +12,11 @@ build:
 ## run: the console on the default database (pass ARGS="..." for a command)
 run: build
 	./$(BIN) $(ARGS)
+
+## demo: the test provider, a demo API and a demo database, until ctrl+c
+demo: build
+	$(GO) build -o bin/oidcctl-demo ./core/oidctest/cmd/oidcctl-demo
+	./bin/oidcctl-demo --oidcctl $(BIN)
 
 ## test: installs what the tests need (Debian packages), then runs every test
 test: test-deps

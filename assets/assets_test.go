@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,10 +60,36 @@ func TestSystemdUnit(t *testing.T) {
 	for _, want := range []string{"\nType=notify\n", "\nDynamicUser=yes\n", "\nStateDirectory=oidcctl\n", "\nRuntimeDirectory=oidcctl\n",
 		"\nLoadCredential=oidcctl.key:/etc/oidcctl/oidcctl.key\n", "\nNoNewPrivileges=yes\n", "\nProtectSystem=strict\n",
 		"\nPrivateTmp=yes\n", "\nWatchdogSec=30s\n", "\nExecStart=/usr/local/bin/oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock\n",
-		"\nExecReload=/bin/kill -HUP $MAINPID\n", "\nRestartPreventExitStatus=2\n"} {
+		"\nExecReload=/bin/kill -HUP $MAINPID\n", "\nRestartPreventExitStatus=2\n",
+		// /proc hides other processes and everything but process entries.
+		"\nProtectProc=invisible\n", "\nProcSubset=pid\n"} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("the unit lacks %q", strings.TrimSpace(want))
 		}
+	}
+}
+
+// systemd-analyze security scores the unit at 1.5 or better (lower is
+// safer): ProtectProc=invisible and ProcSubset=pid took it from 1.7.
+func TestSystemdUnitSecurityScore(t *testing.T) {
+	bin, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatal("systemd-analyze is not installed: run `make test-deps` (it installs the Debian package systemd)")
+	}
+	unit := filepath.Join(t.TempDir(), "oidcctl.service")
+	must(t, os.WriteFile(unit, assets.SystemdUnit, 0o600))
+	out, err := exec.Command(bin, "security", "--offline=yes", "--no-pager", unit).CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`Overall exposure level for oidcctl\.service: (\d+\.\d+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no overall exposure level in:\n%s", out)
+	}
+	score, err := strconv.ParseFloat(string(m[1]), 64)
+	must(t, err)
+	if score > 1.5 {
+		t.Errorf("systemd-analyze security: exposure %.1f, want 1.5 or better", score)
 	}
 }
 

@@ -7,12 +7,13 @@ set -euo pipefail
 # is tested in a real headless browser. nginx: serve's forward-auth is
 # tested behind a real nginx auth_request (in /usr/sbin, which a user's
 # PATH may lack). wrk: bench/forward-auth.sh. tmux: the console end to end
-# in a terminal.
+# in a terminal. systemd: systemd-analyze security scores the unit.
 declare -A needs=(
   [chromium]=chromium
   [tmux]=tmux
   [nginx]=/usr/sbin/nginx
   [wrk]=wrk
+  [systemd]=systemd-analyze
 )
 
 missing=()

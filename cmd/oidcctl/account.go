@@ -9,6 +9,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/config"
+	"oidcctl/tui"
 )
 
 // accountFlags are the flags of account add and edit.
@@ -246,23 +247,55 @@ func (a *app) accountList() *cobra.Command {
 }
 
 func (a *app) accountRemove() *cobra.Command {
-	return &cobra.Command{
+	var yes, noRevoke bool
+	cmd := &cobra.Command{
 		Use:     "rm NAME",
 		Aliases: []string{"remove", "delete"},
-		Short:   "Remove an account and its tokens",
-		Example: "  oidcctl account rm billing",
+		Short:   "Revoke an account's tokens at the provider, then remove the account",
+		Long: `Revokes the account's tokens at the provider (RFC 7009, as oidcctl token
+revoke does) and then removes the account and its tokens. When the tokens
+cannot be revoked the account is kept (exit 1); --no-revoke removes it
+anyway, and its tokens stay valid at the provider until they expire.
+
+Asks first on a terminal; without one (a script) it needs --yes.`,
+		Example: "  oidcctl account rm billing\n  oidcctl account rm billing --yes",
 		Args:    exactArgs(1, "an account name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, err := a.open(cmd.Context())
+			ctx, name := cmd.Context(), args[0]
+			reg, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
-			if err := reg.DeleteAccount(cmd.Context(), args[0]); err != nil {
+			st, err := a.store.TokenState(ctx, name)
+			if err != nil {
 				return err
 			}
-			return a.printDone("removed", "account", args[0])
+			held := st.Tokens.AccessToken.IsSet() || st.Tokens.RefreshToken.IsSet()
+			question := fmt.Sprintf("Remove account %q?", name)
+			if held && !noRevoke {
+				question = fmt.Sprintf("Revoke the tokens of account %q at the provider and remove it?", name)
+			}
+			if err := a.confirm(cmd, yes, tui.EscapeText(question)); err != nil {
+				return err
+			}
+			if held && !noRevoke {
+				r, err := a.svc.tokens.Revoke(ctx, name)
+				if err != nil {
+					return fmt.Errorf("account %s is kept: %w (--no-revoke removes it anyway)", name, err)
+				}
+				if r.Unsupported {
+					fmt.Fprintf(a.stderr, "The provider offers no token revocation; the tokens are only forgotten here.\n")
+				}
+			}
+			if err := reg.DeleteAccount(ctx, name); err != nil {
+				return err
+			}
+			return a.printDone("removed", "account", name)
 		},
 	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask (needed without a terminal)")
+	cmd.Flags().BoolVar(&noRevoke, "no-revoke", false, "remove the account without revoking its tokens, which stay valid at the provider until they expire")
+	return cmd
 }
 
 func (a *app) printAccount(acc core.Account, verb string) error {

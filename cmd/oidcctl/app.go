@@ -13,6 +13,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/crypt"
+	"oidcctl/core/logs"
 	"oidcctl/core/serve"
 	"oidcctl/db"
 	"oidcctl/tui"
@@ -136,9 +137,9 @@ Without a command it opens the console on the database.`,
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.dbFlag, "db", "", "database file (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
+	pf.StringVar(&a.dbFlag, "db", "", "database file (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, db= in /etc/oidcctl/oidcctl.conf, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
-	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default warn; info for serve)")
 	root.AddCommand(a.profileCommand(), a.accountCommand(), a.tokenCommand(), a.userCommand(), a.importUser(), a.configCommand(), a.webserviceCommand(), a.debugCommand(), a.serveCommand())
 	return root
 }
@@ -148,11 +149,13 @@ func (a *app) setup(cmd *cobra.Command, _ []string) error {
 	if a.output != "table" && a.output != "json" {
 		return usagef("--output %q: want table or json", a.output)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
-		return usagef("--log-level %q: want debug, info, warn or error", a.logLevel)
+	level := slog.LevelWarn
+	if a.logLevel != "" {
+		if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+			return usagef("--log-level %q: want debug, info, warn or error", a.logLevel)
+		}
 	}
-	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	a.log = a.logger(level, logs.Text)
 	return nil
 }
 
@@ -174,11 +177,11 @@ func (a *app) openStore(ctx context.Context) (*db.DB, error) {
 	if a.store != nil {
 		return a.store, nil
 	}
-	path, err := db.ResolvePath(a.dbFlag, a.getenv)
+	path, keyEnv, err := a.locate()
 	if err != nil {
 		return nil, err
 	}
-	keyPath, create := crypt.KeyLocation(path, a.getenv)
+	keyPath, create := crypt.KeyLocation(path, keyEnv)
 	// A database that holds sealed secrets needs its own key: a new one
 	// would be left behind and then refused as "does not fit".
 	sealedBy, err := db.SealedBy(ctx, path)

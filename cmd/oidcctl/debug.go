@@ -177,10 +177,12 @@ func printExchange(a *app, title string, h http.Header, body []byte) {
 }
 
 func (a *app) debugClear() *cobra.Command {
-	return &cobra.Command{
+	var yes bool
+	cmd := &cobra.Command{
 		Use:     "clear [WEBSERVICE]",
 		Short:   "Remove the recorded calls of a webservice, or all of them",
-		Example: "  oidcctl debug clear tickets\n  oidcctl debug clear",
+		Long:    "Asks first on a terminal; without one (a script) it needs --yes.",
+		Example: "  oidcctl debug clear tickets\n  oidcctl debug clear --yes",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usagef("debug clear takes at most one webservice name")
@@ -195,6 +197,16 @@ func (a *app) debugClear() *cobra.Command {
 			if _, err := a.open(cmd.Context()); err != nil {
 				return err
 			}
+			what := "all webservices"
+			if ws != "" {
+				if _, err := a.store.Webservice(cmd.Context(), ws); err != nil {
+					return err
+				}
+				what = "webservice " + strconv.Quote(ws)
+			}
+			if err := a.confirm(cmd, yes, tui.EscapeText("Remove the recorded calls of "+what+"?")); err != nil {
+				return err
+			}
 			n, err := a.store.ClearDebug(cmd.Context(), ws)
 			if err != nil {
 				return err
@@ -202,14 +214,12 @@ func (a *app) debugClear() *cobra.Command {
 			if a.output == "json" {
 				return writeJSON(a.stdout, map[string]any{"webservice": ws, "removed": n})
 			}
-			what := "all webservices"
-			if ws != "" {
-				what = "webservice " + strconv.Quote(ws)
-			}
 			fmt.Fprintf(a.stdout, "Removed %d recorded calls of %s.\n", n, what)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask (needed without a terminal)")
+	return cmd
 }
 
 // debugEntryJSON is the -o json form of a debugger entry; headers and

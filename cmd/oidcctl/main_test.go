@@ -19,7 +19,9 @@ type cli struct {
 
 func newCLI(t *testing.T) *cli {
 	dir := t.TempDir()
-	return &cli{t: t, dir: dir, env: map[string]string{"OIDCCTL_DB": filepath.Join(dir, "data", "oidcctl.db")}}
+	return &cli{t: t, dir: dir, env: map[string]string{"OIDCCTL_DB": filepath.Join(dir, "data", "oidcctl.db"),
+		// Never the host's own /etc/oidcctl/oidcctl.conf.
+		"OIDCCTL_CONFIG": filepath.Join(dir, "no-host.conf")}}
 }
 
 type result struct {
@@ -111,7 +113,7 @@ func TestTour(t *testing.T) {
 	if r.code != exitFailure || !strings.Contains(r.stderr, "used by account billing") {
 		t.Fatalf("profile rm in use: %+v", r)
 	}
-	c.ok("account", "rm", "billing")
+	c.ok("account", "rm", "billing", "--yes")
 	c.ok("profile", "rm", "keycloak")
 	if out := c.ok("profile", "list"); !strings.Contains(out, "No profiles yet") {
 		t.Fatalf("after rm: %s", out)

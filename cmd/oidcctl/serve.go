@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -21,6 +20,8 @@ import (
 	"oidcctl/assets"
 	"oidcctl/core"
 	"oidcctl/core/config"
+	"oidcctl/core/hostconf"
+	"oidcctl/core/logs"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
 	"oidcctl/tui"
@@ -46,7 +47,8 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Run the daemon: forward-auth, provider and requester webservices, token socket, refresh",
 		Long: `Runs until SIGTERM or SIGINT (then it finishes the calls in flight, for up
 to --shutdown-timeout), under systemd as a Type=notify service:
---print-unit prints the unit.
+--print-unit prints the unit, with the key and database of
+/etc/oidcctl/oidcctl.conf when it names them.
 
 On --listen it serves:
 
@@ -79,7 +81,9 @@ The refresh scheduler runs inside (oidcctl config set refresh.schedule,
 refresh.interval); serve refuses to start (exit 2) with a schedule that
 never fires. Changes made with the console or the command line, the
 schedule included, are picked up within the reload interval, or at once on
-SIGHUP. Logs are JSON when standard error is not a terminal.`,
+SIGHUP. Logs are JSON when standard error is not a terminal; under systemd
+(JOURNAL_STREAM) each line starts with its priority (<4> for a warning), so
+journalctl -p warning finds them. --log-level is info for serve unless given.`,
 		Example: `  oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock --auth-profile keycloak
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8085/ws/tickets/GetTicket/1
   curl -H "X-Oidcctl-Credential: $CREDENTIAL" -d @article.json http://127.0.0.1:8085/invoke/echo
@@ -88,7 +92,11 @@ SIGHUP. Logs are JSON when standard error is not a terminal.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.printUnit {
-				_, err := a.stdout.Write(assets.SystemdUnit)
+				host, err := hostconf.Load(a.getenv)
+				if err != nil {
+					return err
+				}
+				_, err = a.stdout.Write(unit(assets.SystemdUnit, host))
 				return err
 			}
 			cfg, err := f.config()
@@ -287,7 +295,7 @@ func (f *serveFlags) config() (serve.Config, error) {
 // serve opens everything and runs the server until the context ends.
 func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	ctx := cmd.Context()
-	a.log = serveLogger(a.stderr, a.logLevel, cmd.Flags().Changed("log-level"))
+	a.log = a.serveLogger()
 	a.watch = serve.NewTokenWatch()
 	if _, err := a.open(ctx); err != nil {
 		return err
@@ -342,18 +350,19 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	return srv.Run(ctx, ln, sock)
 }
 
-// serveLogger logs as JSON when w is not a terminal (journald, files),
-// as text when it is; at info unless --log-level says otherwise.
-func serveLogger(w io.Writer, level string, levelGiven bool) *slog.Logger {
-	var l slog.Level = slog.LevelInfo
-	if levelGiven {
-		_ = l.UnmarshalText([]byte(level)) // checked by setup
+// serveLogger logs as JSON when standard error is not a terminal
+// (journald, files), as text when it is; at info unless --log-level says
+// otherwise.
+func (a *app) serveLogger() *slog.Logger {
+	level := slog.LevelInfo
+	if a.logLevel != "" {
+		_ = level.UnmarshalText([]byte(a.logLevel)) // checked by setup
 	}
-	opts := &slog.HandlerOptions{Level: l}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return slog.New(slog.NewTextHandler(w, opts))
+	format := logs.JSON
+	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		format = logs.Text
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return a.logger(level, format)
 }
 
 func validHeaderName(s string) bool {

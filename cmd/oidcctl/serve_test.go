@@ -167,7 +167,7 @@ func TestServeCommand(t *testing.T) {
 	if show := c.ok("debug", "show", itoa(entries[1].ID)); !strings.Contains(show, "Authorization: Bearer [REDACTED]") || strings.Contains(show, tok) {
 		t.Fatalf("debug show:\n%s", show)
 	}
-	if out := c.ok("debug", "clear", "tickets"); !strings.Contains(out, "Removed 2 recorded calls") {
+	if out := c.ok("debug", "clear", "tickets", "--yes"); !strings.Contains(out, "Removed 2 recorded calls") {
 		t.Fatalf("debug clear: %s", out)
 	}
 	if out := c.ok("debug", "list", "tickets"); !strings.Contains(out, "No calls recorded") {

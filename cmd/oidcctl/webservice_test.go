@@ -106,7 +106,7 @@ func TestDebugAndSettingCommands(t *testing.T) {
 	if out := c.ok("debug", "list", "-o", "json"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("empty json: %s", out)
 	}
-	if out := c.ok("debug", "clear"); !strings.Contains(out, "Removed 0 recorded calls of all webservices") {
+	if out := c.ok("debug", "clear", "--yes"); !strings.Contains(out, "Removed 0 recorded calls of all webservices") {
 		t.Fatalf("clear: %s", out)
 	}
 

@@ -86,7 +86,8 @@ type flight struct {
 // fresh, otherwise a newly fetched one (see the package comment for the
 // stale fallback, whose documents have an old FetchedAt). Concurrent Gets
 // for one profile share one fetch, made with the first caller's context.
-// Errors are *Error. The document is shared: do not modify it.
+// Errors are *Error, within an *UnreachableError when the provider could
+// not be reached. The document is shared: do not modify it.
 func (c *Client) Get(ctx context.Context, p core.Profile) (*Document, error) {
 	now := c.now()
 	key := entryKey{p.Name, p.DiscoveryURL}
@@ -135,7 +136,7 @@ func (c *Client) Get(ctx context.Context, p core.Profile) (*Document, error) {
 				"profile", p.Name, "url", p.DiscoveryURL, "fetched_at", stale.FetchedAt, "err", f.err)
 			return stale, nil
 		}
-		return nil, f.err
+		return nil, ForProfile(p.Name, f.err)
 	}
 	return f.doc, nil
 }

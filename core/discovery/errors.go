@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -146,9 +147,13 @@ func transportError(rawURL string, err error) *Error {
 		}
 		e.Err = explain(err, "TLS: the server refused the handshake (%s)%s", alert, hint)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		e.Err = explain(err, "could not connect to %s: connection refused (is the provider running, is the port right?)", hostPort(rawURL))
+		e.Err = explain(err, "the provider at %s does not answer (connection refused); is it running, is the port right?", hostPort(rawURL))
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		e.Err = explain(err, "no answer in time (%s)", cause)
+		e.Err = explain(err, "the provider at %s does not answer in time (%s); is it running, is it reachable from here?", hostPort(rawURL), cause)
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		e.Err = explain(err, "the provider at %s cannot be reached (%s); is the network route or a firewall in the way?", hostPort(rawURL), cause)
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		e.Err = explain(err, "the provider at %s closed the connection (%s); is a proxy or the provider failing?", hostPort(rawURL), cause)
 	default:
 		e.Err = explain(err, "%s", cause)
 	}
@@ -199,4 +204,60 @@ func snippet(body []byte, n int) string {
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// Explain turns what http.Client.Do returned for a request to one of a
+// provider's endpoints into an *Error that says what went wrong as the
+// discovery fetch (and so oidcctl profile test) says it: "the provider at
+// HOST does not answer (connection refused); is it running ...", not
+// `Post "URL": dial tcp ...`. Errors that are not about reaching the
+// server, and those already explained, are returned as they are.
+func Explain(err error) error {
+	var (
+		de *Error
+		ue *url.Error
+	)
+	if err == nil || errors.As(err, &de) || !errors.As(err, &ue) {
+		return err
+	}
+	return transportError(ue.URL, err)
+}
+
+// UnreachableError is a provider that could not be reached (no DNS
+// answer, no connection, no answer in time, a failed TLS handshake) for a
+// profile: its message ends with the command that diagnoses it.
+type UnreachableError struct {
+	Profile string
+	Err     error // holds an *Error
+}
+
+func (e *UnreachableError) Error() string {
+	msg := e.Err.Error()
+	if strings.HasSuffix(msg, "?") {
+		return msg + " Try: oidcctl profile test " + e.Profile
+	}
+	return msg + "; try: oidcctl profile test " + e.Profile
+}
+
+// Unwrap returns Err.
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// ForProfile makes err, when it is a failure to reach the provider of
+// profile (an *Error of stage dns, connect or tls, not a cancellation),
+// an *UnreachableError that points at oidcctl profile test; other errors
+// are returned as they are.
+func ForProfile(profile string, err error) error {
+	var (
+		de *Error
+		ue *UnreachableError
+	)
+	if err == nil || errors.As(err, &ue) || !errors.As(err, &de) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	switch de.Stage {
+	case StageDNS, StageConnect, StageTLS:
+	default:
+		return err
+	}
+	return &UnreachableError{Profile: profile, Err: err}
 }

@@ -226,7 +226,7 @@ func TestUnreachable(t *testing.T) {
 		{
 			name: "nothing listens", url: "http://" + closedPort + discoveryPath,
 			stage: discovery.StageConnect,
-			want:  []string{"could not connect to " + closedPort + ": connection refused"},
+			want:  []string{"the provider at " + closedPort + " does not answer (connection refused); is it running", "? Try: oidcctl profile test down"},
 		},
 		{
 			name: "DNS failure", url: "https://oidcctl-test.invalid" + discoveryPath,
@@ -237,7 +237,7 @@ func TestUnreachable(t *testing.T) {
 		{
 			name: "no answer in time", url: slow.URL + discoveryPath, timeout: 200 * time.Millisecond,
 			stage: discovery.StageConnect,
-			want:  []string{"no answer in time"},
+			want:  []string{"does not answer in time", "Try: oidcctl profile test down"},
 		},
 	}
 	for _, tt := range tests {

@@ -284,7 +284,7 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 			// x/oauth2's own: no JSON, no access_token.
 			err = fmt.Errorf("unusable answer from the token endpoint: %w", err)
 		}
-		return core.TokenSet{}, err
+		return core.TokenSet{}, discovery.ForProfile(p.Name, discovery.Explain(err))
 	}
 	set := tokenSet(tok, now, req.scopes)
 	if set.IDToken.IsSet() {

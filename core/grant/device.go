@@ -133,6 +133,7 @@ func (f *DeviceFlow) wait(ctx context.Context) (core.TokenSet, error) {
 	}
 	timer := time.NewTimer(f.Interval)
 	defer timer.Stop()
+	failures := 0 // polls in a row that failed on the way or at the provider
 	for {
 		select {
 		case <-ctx.Done():
@@ -150,6 +151,21 @@ func (f *DeviceFlow) wait(ctx context.Context) (core.TokenSet, error) {
 			secrets: []string{f.deviceCode},
 		})
 		var pe *ProviderError
+		if err != nil && transientPoll(ctx, err) {
+			// One lost poll (a network hiccup, a provider restarting) must
+			// not end a login the person may be finishing right now: try
+			// again, backing off (RFC 8628 §3.5), a few times in a row.
+			failures++
+			if failures >= maxPollFailures {
+				return core.TokenSet{}, fmt.Errorf("%d polls in a row failed, the last: %w", failures, err)
+			}
+			wait := f.Interval << failures
+			f.c.logger().Warn("grant: a device flow poll failed; trying again", "account", f.a.Name,
+				"failures", failures, "next_poll_in", wait.String(), "err", err)
+			timer.Reset(wait)
+			continue
+		}
+		failures = 0
 		switch {
 		case err == nil:
 			return set, nil
@@ -165,4 +181,24 @@ func (f *DeviceFlow) wait(ctx context.Context) (core.TokenSet, error) {
 		}
 		timer.Reset(f.Interval)
 	}
+}
+
+// maxPollFailures is how many device flow polls in a row may fail on the
+// way or at the provider before Wait gives up.
+const maxPollFailures = 3
+
+// transientPoll says whether a poll's failure may go away by itself: the
+// provider could not be reached or answered with a server error (5xx,
+// server_error, temporarily_unavailable). Answers about the grant itself
+// (denied, expired, invalid_client ...) are final.
+func transientPoll(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var pe *ProviderError
+	if errors.As(err, &pe) {
+		return pe.Status >= 500 || pe.Code == "server_error" || pe.Code == "temporarily_unavailable"
+	}
+	var de *discovery.Error
+	return errors.As(err, &de) && (de.Stage == discovery.StageConnect || de.Stage == discovery.StageDNS)
 }

@@ -223,3 +223,65 @@ func TestDeviceSlowDown(t *testing.T) {
 		t.Errorf("Interval = %s, want 6s", f.Interval)
 	}
 }
+
+// TestDevicePollSurvivesAFailure: a poll that fails on the way or at the
+// provider (here a 502) does not end the login the person may be
+// finishing: the next poll comes after a back-off (twice the interval) and
+// gets the tokens. Three failures in a row end it, with the last one.
+func TestDevicePollSurvivesAFailure(t *testing.T) {
+	t.Parallel()
+	e := setup(t, oidctest.WithDevicePollInterval(time.Second))
+	a := account("support-bot", core.GrantAuthorizationCode, "openid")
+	f, err := e.c.StartDevice(ctxT(t), e.web(), e.doc, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var polls []time.Time
+	fail := 1
+	e.op.SetTokenMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			polls = append(polls, time.Now())
+			n := len(polls)
+			mu.Unlock()
+			if n <= fail {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = w.Write([]byte("<h1>502 Bad Gateway</h1>"))
+				return
+			}
+			_ = e.op.ApproveDevice(f.UserCode, e.op.Username())
+			next.ServeHTTP(w, r)
+		})
+	})
+	defer e.op.SetTokenMiddleware(nil)
+	set, err := f.Wait(ctxT(t))
+	if err != nil {
+		t.Fatalf("one failed poll ended the login: %v", err)
+	}
+	if !set.AccessToken.IsSet() {
+		t.Fatalf("tokens: %+v", set)
+	}
+	mu.Lock()
+	if len(polls) != 2 || polls[1].Sub(polls[0]) < 2*time.Second {
+		t.Errorf("polls at %v: want the second 2s (twice the interval) after the failed one", polls)
+	}
+	polls, fail = nil, 100
+	mu.Unlock()
+
+	f, err = e.c.StartDevice(ctxT(t), e.web(), e.doc, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Wait(ctxT(t))
+	var pe *grant.ProviderError
+	if err == nil || !errors.As(err, &pe) || pe.Status != http.StatusBadGateway || !strings.Contains(err.Error(), "3 polls in a row failed") {
+		t.Fatalf("err = %v, want the third 502", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(polls) != 3 {
+		t.Errorf("%d polls, want 3", len(polls))
+	}
+}

@@ -48,7 +48,7 @@ func (c *Client) post(ctx context.Context, p core.Profile, d *discovery.Document
 	defer done()
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, discovery.ForProfile(p.Name, discovery.Explain(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))

@@ -53,6 +53,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"oidcctl/core"
+	"oidcctl/core/discovery"
 	"oidcctl/core/tlsclient"
 )
 
@@ -540,7 +541,7 @@ func (c *Cache) fetch(ctx context.Context, p core.Profile, url string) (*keySet,
 	req.Header.Set("User-Agent", "oidcctl")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetching the key set: %w", err)
+		return nil, discovery.ForProfile(p.Name, fmt.Errorf("fetching the key set: %w", discovery.Explain(err)))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodySize+1))

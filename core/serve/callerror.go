@@ -36,6 +36,9 @@ type callError struct {
 	logMsg   string
 	logLevel slog.Level
 	logAttrs []any
+
+	// refused, when not "", counts the call in oidcctl_token_refusals_total.
+	refused validate.Reason
 }
 
 func (e *callError) Error() string {
@@ -81,8 +84,11 @@ func (c *call) answer(err error) {
 	case c.reason == "":
 		c.reason = e.description
 	}
+	if e.refused != "" && c.s.metrics != nil {
+		c.s.metrics.refusals.WithLabelValues(reasonLabel(e.refused)).Inc()
+	}
 	if e.logMsg != "" {
-		attrs := append([]any{"webservice", c.webservice, "request_id", c.id, "method", c.r.Method, "path", quotePath(c.r.URL.Path)}, e.logAttrs...)
+		attrs := append([]any{"webservice", c.webservice, "request_id", c.id, "method", c.r.Method, "path", logPath(c.r.URL.Path)}, e.logAttrs...)
 		c.s.log.Log(c.r.Context(), e.logLevel, e.logMsg, attrs...)
 	}
 	if c.w.status != 0 {
@@ -138,7 +144,7 @@ func badGateway(what, detail string, err error) *callError {
 func refusal(res *validate.Result) *callError {
 	a := res.Reason.HTTP()
 	e := &callError{status: a.Status, code: a.Error, description: a.Description,
-		detail: string(res.Reason) + ": " + res.Message, outcome: outcomeRefused, verdict: verdictRefused}
+		detail: string(res.Reason) + ": " + res.Message, outcome: outcomeRefused, verdict: verdictRefused, refused: res.Reason}
 	if a.Judged() {
 		e.with("WWW-Authenticate", res.WWWAuthenticate())
 		e.logMsg, e.logLevel = "token refused", slog.LevelInfo

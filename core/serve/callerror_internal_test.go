@@ -57,7 +57,7 @@ func TestAnswer(t *testing.T) {
 			name: "endpoint down", err: badGateway("endpoint", "endpoint http://10.0.0.1/api: connection refused", errors.New("connection refused")), status: 502,
 			body:    `{"error":"bad_gateway","error_description":"The endpoint did not answer; the debugger and the log have the details under the request id.","request_id":"req-1"}`,
 			outcome: outcomeUpstreamError, reason: "endpoint http://10.0.0.1/api: connection refused",
-			log: `"level":"WARN","msg":"endpoint failed","webservice":"echo","request_id":"req-1","method":"GET","path":"\"/invoke/echo\"","err":"connection refused"`,
+			log: `"level":"WARN","msg":"endpoint failed","webservice":"echo","request_id":"req-1","method":"GET","path":"/invoke/echo","err":"connection refused"`,
 		},
 		{
 			name: "two authorizations", err: twoAuthorizations(), status: 400,
@@ -92,7 +92,7 @@ func TestAnswer(t *testing.T) {
 			body:    `{"error":"invalid_token","error_description":"The access token is not valid.","request_id":"req-1"}`,
 			header:  map[string]string{"WWW-Authenticate": `Bearer error="invalid_token", error_description="The access token is not valid."`},
 			outcome: outcomeRefused, verdict: verdictRefused, reason: "expired: the token expired at 12:00 (profile op)",
-			log: `"level":"INFO","msg":"token refused","webservice":"echo","request_id":"req-1","method":"GET","path":"\"/invoke/echo\"","profile":"op","reason":"expired","detail":"the token expired at 12:00 (profile op)"`,
+			log: `"level":"INFO","msg":"token refused","webservice":"echo","request_id":"req-1","method":"GET","path":"/invoke/echo","profile":"op","reason":"expired","detail":"the token expired at 12:00 (profile op)"`,
 		},
 		{
 			name: "no token at all", status: 401,

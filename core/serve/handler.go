@@ -123,7 +123,7 @@ func (s *Server) protect(w http.ResponseWriter, r *http.Request, h func(*call) e
 				panic(v)
 			}
 			s.log.Error("panic while serving a request", "webservice", c.webservice, "request_id", c.id,
-				"method", r.Method, "path", quotePath(r.URL.Path), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				"method", r.Method, "path", logPath(r.URL.Path), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			c.answer(fmt.Errorf("%v", v))
 			c.finish()
 		}
@@ -204,7 +204,7 @@ func (c *call) finish() {
 // request id.
 func (c *call) logError(msg string, err error) {
 	c.s.log.Warn(msg, "webservice", c.webservice, "request_id", c.id, "method", c.r.Method,
-		"path", quotePath(c.r.URL.Path), "err", err)
+		"path", logPath(c.r.URL.Path), "err", err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -239,12 +239,18 @@ func requestID(r *http.Request) string {
 	return fmt.Sprintf("%016x", rand.Uint64())
 }
 
-// quotePath makes a path safe for logs and messages.
+// quotePath makes a path safe for messages.
 func quotePath(p string) string {
+	return strconv.Quote(logPath(p))
+}
+
+// logPath bounds a path for the log, whose handler escapes what needs it
+// (quoting it here too would log "path":"\"/auth\"").
+func logPath(p string) string {
 	if len(p) > 200 {
 		p = p[:200] + "…"
 	}
-	return strconv.Quote(p)
+	return p
 }
 
 // responseWriter remembers the status and, while the debugger is on, the

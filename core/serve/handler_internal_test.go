@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"oidcctl/core"
 	"oidcctl/core/serve/debuglog"
@@ -15,7 +16,7 @@ import (
 
 func bareServer(logs *bytes.Buffer) *Server {
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	s := &Server{log: log, metrics: newMetrics(nil, NewTokenWatch().refreshes, log), recorder: &debuglog.Recorder{}, debugRate: newDebugLimiter(0)}
+	s := &Server{log: log, metrics: newMetrics(nil, NewTokenWatch().refreshes, log, time.Now), recorder: &debuglog.Recorder{}, debugRate: newDebugLimiter(0)}
 	s.table.Store(&routeTable{webservices: map[string]*route{}})
 	return s
 }

@@ -28,11 +28,12 @@ type metrics struct {
 	debugWritten  prometheus.Counter
 	debugDropped  prometheus.Counter
 	debugSkipped  *prometheus.CounterVec
+	refusals      *prometheus.CounterVec
 }
 
 // newMetrics builds the metrics; refreshes are counted by the server's
 // TokenWatch.
-func newMetrics(store core.TokenStore, refreshes *prometheus.CounterVec, log *slog.Logger) *metrics {
+func newMetrics(store core.TokenStore, refreshes *prometheus.CounterVec, log *slog.Logger, now func() time.Time) *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		registry: reg,
@@ -75,8 +76,9 @@ func newMetrics(store core.TokenStore, refreshes *prometheus.CounterVec, log *sl
 			Name: "oidcctl_debug_skipped_total",
 			Help: "Calls the debugger did not record because they came faster than its rate per webservice.",
 		}, []string{"webservice"}),
+		refusals: newRefusals(),
 	}
-	reg.MustRegister(m.requests, m.duration, m.validation, m.refreshes, m.reloads, m.configVersion,
+	reg.MustRegister(m.refusals, &accountCollector{store: store, now: now, log: log}, m.requests, m.duration, m.validation, m.refreshes, m.reloads, m.configVersion,
 		m.inFlight, m.debugWritten, m.debugDropped, m.debugSkipped, &expiryCollector{store: store, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})

@@ -229,7 +229,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// gets the redirect.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	s.metrics = newMetrics(cfg.Store, watch.refreshes, s.log)
+	s.metrics = newMetrics(cfg.Store, watch.refreshes, s.log, s.now)
 	s.metrics.registerCache(cfg.Validator)
 	if cfg.Tokens != nil {
 		s.tokens = secretTokens{tokenSource: cfg.Tokens, book: s.secrets}

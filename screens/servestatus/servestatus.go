@@ -248,7 +248,7 @@ func (s *Screen) process() string {
 	st, ok := s.selected()
 	if !ok {
 		lines := []string{
-			"Start one with oidcctl serve (under systemd: assets/oidcctl.service);",
+			"Start one with oidcctl serve (for systemd: oidcctl serve --print-unit);",
 			"it reports here every " + core.ServeHeartbeat.String() + ", and the console and serve may share the database.",
 			"",
 		}

@@ -16,7 +16,7 @@ import (
 func TestNoServeYet(t *testing.T) {
 	e := screentest.New(t)
 	term := e.Shell(t, 80, 24, servestatus.New(e.Deps))
-	f := term.WaitFor("No serve process has run on this database.", "0 * * * * (default)", "3600 s (default)")
+	f := term.WaitFor("No serve process has run on this database.", "(for systemd: oidcctl serve --print-unit)", "0 * * * * (default)", "3600 s (default)")
 	tuitest.Golden(t, "empty", f)
 	if !strings.Contains(f, "next run 2026-03-04 11:00:00 (in 1h0m)") {
 		t.Errorf("next run:\n%s", f)

@@ -1,0 +1,99 @@
+package serve
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"oidcctl/core"
+	"oidcctl/core/validate"
+)
+
+// refusalReasons are the values of the reason label of
+// oidcctl_token_refusals_total: validate's reasons, and "other" for any
+// reason a later version adds before this list learns it. The label set is
+// bounded whatever a caller sends.
+var refusalReasons = []validate.Reason{
+	validate.ReasonMissing, validate.ReasonTooLarge, validate.ReasonMalformed, validate.ReasonEncrypted, validate.ReasonOpaque,
+	validate.ReasonAlgNone, validate.ReasonAlgNotAllowed, validate.ReasonEmbeddedKey, validate.ReasonCritUnsupported,
+	validate.ReasonEntraGraphToken, validate.ReasonUnknownKID, validate.ReasonKeyMismatch, validate.ReasonBadSignature,
+	validate.ReasonExpired, validate.ReasonNoExpiry, validate.ReasonNotYetValid, validate.ReasonIssuedInFuture,
+	validate.ReasonIssuerMismatch, validate.ReasonAudienceMismatch, validate.ReasonInactive, validate.ReasonScopeMissing,
+	validate.ReasonAZPMismatch, validate.ReasonUserLoginMismatch, validate.ReasonNoUID, validate.ReasonUserUnknown,
+	validate.ReasonNoMappedRoles, validate.ReasonNoEmail, validate.ReasonControlCharacters, validate.ReasonDiscoveryUnavailable,
+	validate.ReasonKeysUnavailable, validate.ReasonIntrospectionUnavailable, validate.ReasonUserStoreError,
+}
+
+// reasonOther is the label of a reason not in refusalReasons.
+const reasonOther = "other"
+
+// newRefusals makes the refusal counter with every reason at zero, so that
+// an alert on its rate has a series from the start.
+func newRefusals() *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "oidcctl_token_refusals_total",
+		Help: "Incoming tokens refused or not judged (forward-auth and provider webservices), by reason (validate's reasons; other for any else).",
+	}, []string{"reason"})
+	for _, r := range refusalReasons {
+		c.WithLabelValues(string(r))
+	}
+	c.WithLabelValues(reasonOther)
+	return c
+}
+
+// reasonLabel is the label value of r.
+func reasonLabel(r validate.Reason) string {
+	for _, k := range refusalReasons {
+		if r == k {
+			return string(r)
+		}
+	}
+	return reasonOther
+}
+
+// accountCollector reports, at every scrape and from the store (another
+// process may have refreshed), how many accounts need a person to log in
+// and how long each refresh token has left, so that an alert fires days
+// before a person must log in again.
+type accountCollector struct {
+	store core.TokenStore
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+var (
+	needsAuthDesc = prometheus.NewDesc("oidcctl_accounts_needing_authorization",
+		"Functional accounts that only a person can give new tokens (oidcctl account authorize).", nil, nil)
+	refreshLeftDesc = prometheus.NewDesc("oidcctl_refresh_token_expires_in_seconds",
+		"Seconds until the refresh token of each functional account expires (negative once it has); absent when the account has none or the provider did not say.",
+		[]string{"account"}, nil)
+)
+
+func (a *accountCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- needsAuthDesc
+	ch <- refreshLeftDesc
+}
+
+func (a *accountCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	states, err := a.store.TokenStates(ctx)
+	if err != nil {
+		a.log.Warn("metrics: cannot read token states", "err", err)
+		ch <- prometheus.NewInvalidMetric(needsAuthDesc, err)
+		return
+	}
+	now := a.now()
+	needs := 0
+	for _, st := range states {
+		if st.NeedsAuthorization {
+			needs++
+		}
+		if st.Tokens.RefreshToken.IsSet() && !st.Tokens.RefreshExpiry.IsZero() {
+			ch <- prometheus.MustNewConstMetric(refreshLeftDesc, prometheus.GaugeValue, st.Tokens.RefreshExpiry.Sub(now).Seconds(), st.Account)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(needsAuthDesc, prometheus.GaugeValue, float64(needs))
+}

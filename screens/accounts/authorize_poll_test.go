@@ -1,0 +1,45 @@
+package accounts_test
+
+import (
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"oidcctl/screens/accounts"
+)
+
+// The console's device login survives a failed poll: the provider's token
+// endpoint answers the first poll with 502 (a proxy while the provider
+// restarts), the login goes on and ends authorized once the code is
+// entered.
+func TestAuthorizeDeviceFlowSurvivesAFailedPoll(t *testing.T) {
+	prov, e := loginSetup(t)
+	var polls atomic.Int32
+	prov.SetTokenMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if polls.Add(1) == 1 {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = w.Write([]byte("<h1>502 Bad Gateway</h1>"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("support", "authorization_code")
+	term.Type("o")
+	f := term.WaitFor("and enter the code", "Waiting for the code to be entered…")
+	code := userCode.FindString(f)
+	if code == "" {
+		t.Fatalf("no code on screen:\n%s", f)
+	}
+	if err := prov.ApproveDevice(code, prov.Username()); err != nil {
+		t.Fatal(err)
+	}
+	term.WaitFor("✓ support is authorized: access token and refresh token stored")
+	authorized(t, e)
+	if n := polls.Load(); n < 2 {
+		t.Errorf("%d polls, want the failed one and another", n)
+	}
+}
