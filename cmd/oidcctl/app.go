@@ -38,8 +38,11 @@ type app struct {
 	dbFlag   string
 	output   string
 	logLevel string
-	log      *slog.Logger
-	store    *db.DB
+	// jqExpr is --jq; jq, when set, filters what the command writes.
+	jqExpr string
+	jq     *jqFilter
+	log    *slog.Logger
+	store  *db.DB
 	// svc are the services on store, built by open.
 	svc *services
 	// watch, when set before open (serve), hears of the tokens the token
@@ -64,6 +67,11 @@ func run(ctx context.Context, args []string, e env) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	err := root.ExecuteContext(ctx)
+	if a.jq != nil {
+		if jerr := a.jq.close(); err == nil && jerr != nil {
+			err = jerr
+		}
+	}
 	if a.store != nil {
 		if cerr := a.store.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -139,7 +147,10 @@ Without a command it opens the console on the database.`,
 	pf.StringVar(&a.dbFlag, "db", "", "database file (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	pf.StringVar(&a.jqExpr, "jq", "", "filter the JSON output with a jq expression (implies -o json; strings are printed without quotes)")
 	root.AddCommand(a.profileCommand(), a.accountCommand(), a.tokenCommand(), a.userCommand(), a.importUser(), a.configCommand(), a.webserviceCommand(), a.debugCommand(), a.serveCommand())
+	root.AddCommand(a.versionCommand(), a.manCommand())
+	a.finishCommands(root)
 	return root
 }
 
@@ -147,6 +158,9 @@ Without a command it opens the console on the database.`,
 func (a *app) setup(cmd *cobra.Command, _ []string) error {
 	if a.output != "table" && a.output != "json" {
 		return usagef("--output %q: want table or json", a.output)
+	}
+	if err := a.setupJQ(cmd); err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
