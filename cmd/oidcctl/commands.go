@@ -25,7 +25,10 @@ import (
 func (a *app) finishCommands(root *cobra.Command) {
 	root.Version = buildinfo.Read().String()
 	root.SetVersionTemplate("oidcctl {{.Version}}\n")
-	root.CompletionOptions.HiddenDefaultCmd = false
+	// The completion command writes where the root writes when it is
+	// made: here, not os.Stdout.
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	root.InitDefaultCompletionCmd()
 	walk(root, func(c *cobra.Command) {
 		if c.HasSubCommands() {

@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +19,7 @@ import (
 
 	"oidcctl/assets"
 	"oidcctl/core"
+	"oidcctl/core/buildinfo"
 	"oidcctl/core/config"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
@@ -175,7 +175,7 @@ runs.`,
 					return err
 				}
 			} else if len(out) > 0 {
-				t := newTable(a.stdout, "INSTANCE", "STATE", "LISTEN", "SOCKET", "STARTED", "LAST HEARTBEAT", "LAST REFRESH RUN")
+				t := newTable(a.stdout, "INSTANCE", "STATE", "VERSION", "LISTEN", "SOCKET", "STARTED", "LAST HEARTBEAT", "LAST REFRESH RUN")
 				for i, s := range all {
 					state := "gone"
 					switch {
@@ -188,7 +188,7 @@ runs.`,
 					if !s.LastRefreshRun.IsZero() {
 						run += fmt.Sprintf(" (%d renewed, %d failed)", s.LastRefreshRenewed, s.LastRefreshFailed)
 					}
-					t.row(s.Instance, state, s.Listen, cmp.Or(s.Socket, "-"), tui.Relative(s.StartedAt, now), tui.Relative(s.Heartbeat, now), run)
+					t.row(s.Instance, state, cmp.Or(s.Version, "-"), s.Listen, cmp.Or(s.Socket, "-"), tui.Relative(s.StartedAt, now), tui.Relative(s.Heartbeat, now), run)
 				}
 				t.flush()
 			}
@@ -198,33 +198,6 @@ runs.`,
 			return nil
 		},
 	}
-}
-
-// version says which build this is, for the serve status.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	v, rev, dirty := bi.Main.Version, "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev != "" {
-		v += " " + rev
-		if dirty {
-			v += "-dirty"
-		}
-	}
-	return v
 }
 
 // config checks the flags and turns them into a serve.Config (without
@@ -301,7 +274,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	cfg.Validator = a.svc.validator
 	cfg.Tokens, cfg.TokenWatch = a.svc.tokens, a.watch
 	cfg.Logger = a.log
-	cfg.Version = version()
+	cfg.Version = buildinfo.Read().Short()
 	srv, err := serve.New(ctx, cfg)
 	if errors.Is(err, tokens.ErrBadSchedule) {
 		// A setting to fix, not a failure to retry: exit 2 with the reason.

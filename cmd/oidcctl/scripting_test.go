@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"oidcctl/core/buildinfo"
+)
+
+// TestVersion: --version and the version command print the build
+// information the toolchain recorded; -o json gives its fields.
+func TestVersion(t *testing.T) {
+	c := newCLI(t)
+	want := "oidcctl " + buildinfo.Read().String() + "\n"
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		if out := c.ok(args...); out != want {
+			t.Errorf("oidcctl %s = %q, want %q", strings.Join(args, " "), out, want)
+		}
+	}
+	var info buildinfo.Info
+	if err := json.Unmarshal([]byte(c.ok("version", "-o", "json")), &info); err != nil {
+		t.Fatal(err)
+	}
+	if info != buildinfo.Read() || info.GoVersion == "" {
+		t.Errorf("version -o json = %+v", info)
+	}
+	if _, err := os.Stat(c.env["OIDCCTL_DB"]); err == nil {
+		t.Error("version created the database")
+	}
+}
+
+// TestUnknownCommand: a mistyped sub-command exits 2 and names the
+// command that was probably meant; a parent alone still shows its help.
+func TestUnknownCommand(t *testing.T) {
+	c := newCLI(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"profile", "lst"}, `unknown command "lst" for "oidcctl profile"; did you mean "list"`},
+		{[]string{"tokn"}, `unknown command "tokn" for "oidcctl"; did you mean "token"?`},
+		{[]string{"token", "gte", "billing"}, `unknown command "gte" for "oidcctl token"; did you mean "get"?`},
+		{[]string{"webservice", "credential", "ad"}, `did you mean "add"`},
+		{[]string{"account", "frobnicate"}, `unknown command "frobnicate" for "oidcctl account" (see oidcctl account --help)`},
+	} {
+		r := c.run("", tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("oidcctl %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", strings.Join(tc.args, " "), r.code, r.stdout, r.stderr, tc.want)
+		}
+	}
+	if out := c.ok("profile"); !strings.Contains(out, "Available Commands:") {
+		t.Errorf("oidcctl profile:\n%s", out)
+	}
+}
+
+// complete asks for the completions of the last word of args, as the
+// shell scripts do, and returns the candidates.
+func (c *cli) complete(args ...string) []string {
+	c.t.Helper()
+	out := c.ok(append([]string{"__complete"}, args...)...)
+	var got []string
+	for line := range strings.Lines(out) {
+		line = strings.TrimRight(line, "\n")
+		if strings.HasPrefix(line, ":") {
+			break
+		}
+		name, _, _ := strings.Cut(line, "\t")
+		got = append(got, name)
+	}
+	return got
+}
+
+// TestCompletion: names complete from the database, enumerations from
+// their values; a missing database is neither created nor complained
+// about.
+func TestCompletion(t *testing.T) {
+	c := newCLI(t)
+	if got := c.complete("profile", "show", ""); len(got) != 0 {
+		t.Errorf("without a database: %q", got)
+	}
+	if _, err := os.Stat(c.env["OIDCCTL_DB"]); err == nil {
+		t.Fatal("completion created the database")
+	}
+	secret := c.file("secret", "s\n")
+	for _, p := range []string{"keycloak", "entra"} {
+		c.ok("profile", "add", p, "--discovery-url", exampleDiscoveryURL, "--client-id", "x", "--client-secret-file", secret)
+	}
+	c.ok("account", "add", "billing", "--profile", "keycloak", "--grant-type", "client_credentials")
+	c.ok("account", "add", "backup", "--profile", "entra", "--grant-type", "client_credentials")
+	c.ok("user", "add", "alice", "--email", "a@example.org")
+	c.ok("webservice", "add", "tickets", "--provider", "--profile", "keycloak", "--route", "/t", "--method", "GET", "--upstream", "http://127.0.0.1:9/")
+
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"profile", "show", ""}, []string{"entra", "keycloak"}},
+		{[]string{"profile", "test", "k"}, []string{"keycloak"}},
+		{[]string{"profile", "add", ""}, nil}, // a new name
+		{[]string{"account", "show", "b"}, []string{"backup", "billing"}},
+		{[]string{"token", "get", "bi"}, []string{"billing"}},
+		{[]string{"account", "authorize", ""}, []string{"backup", "billing"}},
+		{[]string{"user", "show", ""}, []string{"alice"}},
+		{[]string{"webservice", "show", ""}, []string{"tickets"}},
+		{[]string{"webservice", "credential", "add", ""}, []string{"tickets"}},
+		{[]string{"token", "get", "billing", ""}, nil}, // one account only
+		{[]string{"account", "add", "x", "--profile", ""}, []string{"entra", "keycloak"}},
+		{[]string{"token", "inspect", "--account", "ba"}, []string{"backup"}},
+		{[]string{"account", "add", "x", "--grant-type", ""}, []string{"client_credentials", "password", "authorization_code"}},
+		{[]string{"import-user", "--grant-type", ""}, []string{"password", "client_credentials"}},
+		{[]string{"profile", "list", "-o", ""}, []string{"table", "json"}},
+		{[]string{"profile", "edit", "keycloak", "--flavour", ""}, []string{"generic", "keycloak", "entra", "google"}},
+		{[]string{"account", "edit", "billing", "--token-type", ""}, []string{"access_token", "id_token"}},
+		{[]string{"debug", "list", "--verdict", ""}, []string{"accepted", "refused", "error"}},
+		{[]string{"profile", "l"}, []string{"list"}},
+	} {
+		got := c.complete(tc.args...)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("complete %q = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		if out := c.ok("completion", shell); !strings.Contains(out, "__complete") {
+			t.Errorf("completion %s does not call back into oidcctl:\n%.300s", shell, out)
+		}
+	}
+}
+
+// TestJQ: --jq filters the JSON output with a jq program: strings bare,
+// other values as JSON; it refuses a table and a broken program.
+func TestJQ(t *testing.T) {
+	c := newCLI(t)
+	secret := c.file("secret", "s\n")
+	for _, p := range []string{"keycloak", "entra"} {
+		c.ok("profile", "add", p, "--discovery-url", exampleDiscoveryURL, "--client-id", "id-"+p, "--client-secret-file", secret)
+	}
+	if out := c.ok("profile", "list", "--jq", ".[].name"); out != "entra\nkeycloak\n" {
+		t.Errorf("--jq .[].name = %q", out)
+	}
+	if out := c.ok("profile", "list", "-o", "json", "--jq", `map({(.name): .client_id}) | add`); out != "{\n  \"entra\": \"id-entra\",\n  \"keycloak\": \"id-keycloak\"\n}\n" {
+		t.Errorf("--jq object = %q", out)
+	}
+	if out := c.ok("profile", "show", "keycloak", "--jq", ".client_secret.set"); out != "true\n" {
+		t.Errorf("--jq bool = %q", out)
+	}
+	if r := c.run("", "profile", "list", "-o", "table", "--jq", ".[]"); r.code != exitUsage || !strings.Contains(r.stderr, "--jq filters JSON") {
+		t.Errorf("--jq with -o table: %+v", r)
+	}
+	if r := c.run("", "profile", "list", "--jq", ".[ | "); r.code != exitUsage || !strings.Contains(r.stderr, "--jq") {
+		t.Errorf("broken program: %+v", r)
+	}
+	if r := c.run("", "profile", "list", "--jq", ".[0].name | error"); r.code != exitFailure || !strings.Contains(r.stderr, "--jq") {
+		t.Errorf("program error: %+v", r)
+	}
+}
+
+// TestManPages: oidcctl man DIR writes a page per command, with the
+// flags of --help.
+func TestManPages(t *testing.T) {
+	c := newCLI(t)
+	dir := filepath.Join(c.dir, "man", "man1")
+	c.ok("man", dir)
+	for _, page := range []string{"oidcctl.1", "oidcctl-profile.1", "oidcctl-token-get.1", "oidcctl-import-user.1", "oidcctl-version.1"} {
+		if _, err := os.Stat(filepath.Join(dir, page)); err != nil {
+			t.Errorf("no %s: %v", page, err)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "oidcctl-profile-add.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := string(b); !strings.Contains(page, `.TH "OIDCCTL"`) || !strings.Contains(page, "\\fB--discovery-ttl\\fP") {
+		t.Errorf("oidcctl-profile-add.1:\n%.600s", page)
+	}
+	if r := c.run("", "man"); r.code != exitUsage {
+		t.Errorf("man without DIR: %+v", r)
+	}
+}
