@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"oidcctl/core/buildinfo"
+	"oidcctl/core/oidctest"
 )
 
 // TestVersion: --version and the version command print the build
@@ -178,5 +179,53 @@ func TestManPages(t *testing.T) {
 	}
 	if r := c.run("", "man"); r.code != exitUsage {
 		t.Errorf("man without DIR: %+v", r)
+	}
+}
+
+// TestImportUserVocabulary: import-user takes the manual's flags and the
+// spellings the rest of oidcctl uses; --password works and warns.
+func TestImportUserVocabulary(t *testing.T) {
+	op := oidctest.Start(t)
+	c := newCLI(t)
+	addProvider(c, op)
+	c.ok("user", "add", oidctest.UserID, "--role", "agent")
+	pw := c.file("pw", oidctest.Password)
+	roles := c.file("roles.yaml", "roles:\n  admin: admin\n")
+	users := c.file("users.yaml", "email: Email\n")
+	base := []string{"import-user", "--profile", "web", "--grant-type", "password", "--username", op.Username(), "--scope", "openid", "--dry-run"}
+	with := func(args ...string) []string { return append(slices.Clone(base), args...) }
+
+	// oidcctl's spellings: the user is found by the sub claim.
+	out := c.ok(with("--password-file", pw, "--uid-claim", "sub", "--role-map-file", roles, "--user-map-file", users)...)
+	if !strings.Contains(out, `User "`+oidctest.UserID+`" exists, unchanged`) {
+		t.Fatalf("import-user with --uid-claim, --role-map-file, --user-map-file:\n%s", out)
+	}
+	// --uid-claim is applied: the id_token has no email claim.
+	if r := c.run("", with("--password-file", pw, "--uid-claim", "email", "--role-map-file", roles)...); r.code != exitRefused || !strings.Contains(r.stdout, `no "email" claim`) {
+		t.Fatalf("--uid-claim email: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The manual's --password: works, and says who can see it.
+	r := c.run("", with("--password", oidctest.Password, "--uid", "sub")...)
+	if r.code != exitOK || !strings.Contains(r.stderr, "other local users can see") {
+		t.Fatalf("--password: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The password from standard input.
+	if r := c.run(oidctest.Password+"\n", with("--password-file", "-")...); r.code != exitOK {
+		t.Fatalf("--password-file -: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{with("--password-file", pw, "--uid", "sub", "--uid-claim", "sub"), "--uid and --uid-claim say the same"},
+		{with("--password-file", pw, "--role-map", "{}", "--role-map-file", roles), "--role-map and --role-map-file say the same"},
+		{with("--password-file", pw, "--role-map-file", c.file("broken.yaml", "{")), "--role-map-file"},
+		{with("--password", "x", "--password-file", pw), "give one of --password, --password-file and --password-prompt"},
+		{with("--password-prompt"), "--password-prompt needs a terminal"},
+	} {
+		r := c.run("", tt.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args[len(base):], r.code, r.stderr, tt.want)
+		}
 	}
 }
