@@ -36,6 +36,10 @@ func (a *app) finishCommands(root *cobra.Command) {
 		}
 		a.completeArgs(c)
 		a.completeFlags(c)
+		describeDurations(c)
+		if c.Name() == "edit" {
+			noDefaults(c)
+		}
 	})
 }
 
@@ -53,17 +57,25 @@ func walk(c *cobra.Command, f func(*cobra.Command)) {
 // help, as before; the root keeps its own Run (the console).
 func refuseUnknown(c *cobra.Command) {
 	c.SuggestionsMinimumDistance = 2
+	var own cobra.PositionalArgs
+	if c.Runnable() {
+		own = c.Args
+	} // a command that runs itself (serve) checks its own arguments
 	c.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return nil
 		}
+		suggestions := cmd.SuggestionsFor(args[0])
+		if own != nil && cmd.HasParent() && len(suggestions) == 0 {
+			return own(cmd, args)
+		}
 		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-			msg += fmt.Sprintf("; did you mean %s?", quoteOr(s))
+		if len(suggestions) > 0 {
+			msg += fmt.Sprintf("; did you mean %s?", quoteOr(suggestions))
 		}
 		return usagef("%s (see %s --help)", msg, cmd.CommandPath())
 	}
-	if c.Run == nil && c.RunE == nil {
+	if !c.Runnable() {
 		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	}
 }

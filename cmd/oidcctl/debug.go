@@ -97,7 +97,7 @@ func (a *app) debugList() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	fs.IntVar(&status, "status", 0, "only calls answered with this status")
-	fs.StringVar(&since, "since", "", "only calls of the last duration (e.g. 1h, 2d)")
+	fs.Var(newDurationText(&since, ""), "since", "only calls of the last DURATION")
 	fs.StringVar(&verdict, "verdict", "", "only calls with this verdict: accepted, refused or error")
 	fs.IntVarP(&limit, "limit", "n", 50, "at most this many calls")
 	return cmd

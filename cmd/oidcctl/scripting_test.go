@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"oidcctl/core/buildinfo"
 	"oidcctl/core/oidctest"
 )
@@ -226,6 +229,57 @@ func TestImportUserVocabulary(t *testing.T) {
 		r := c.run("", tt.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args[len(base):], r.code, r.stderr, tt.want)
+		}
+	}
+}
+
+// TestEditHelpShowsNoDefaults: an edit changes only the settings whose
+// flags are given, so its help shows no defaults; add keeps them.
+func TestEditHelpShowsNoDefaults(t *testing.T) {
+	c := newCLI(t)
+	for _, kind := range []string{"profile", "account", "user", "webservice"} {
+		help := c.ok(kind, "edit", "--help")
+		flags, _, _ := strings.Cut(help[strings.Index(help, "Flags:"):], "Global Flags:")
+		if strings.Contains(flags, "(default") {
+			t.Errorf("%s edit --help shows defaults:\n%s", kind, flags)
+		}
+	}
+	if help := c.ok("profile", "add", "--help"); !strings.Contains(help, "(default 2s)") || !strings.Contains(help, "(default 22)") {
+		t.Errorf("profile add --help lost its defaults:\n%s", help)
+	}
+}
+
+// TestDurationFlags: every duration flag reads the one syntax (7d, 36h,
+// 30m, 90s, plain seconds) and says it in its help.
+func TestDurationFlags(t *testing.T) {
+	c := newCLI(t)
+	a := &app{env: env{stdout: &strings.Builder{}, stderr: &strings.Builder{}, getenv: func(string) string { return "" }}}
+	n := 0
+	walk(a.rootCommand(), func(cmd *cobra.Command) {
+		cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			switch {
+			case f.Value.Type() == "duration":
+				t.Errorf("%s --%s parses with time.ParseDuration, not the documented syntax", cmd.CommandPath(), f.Name)
+			case f.Value.Type() == "DURATION":
+				n++
+				if !strings.Contains(f.Usage, durationSyntax) {
+					t.Errorf("%s --%s: help %q does not say the syntax", cmd.CommandPath(), f.Name, f.Usage)
+				}
+			}
+		})
+	})
+	if n < 10 {
+		t.Errorf("only %d duration flags found", n)
+	}
+	// Days and plain seconds where Go's syntax alone took neither.
+	c.ok("serve", "--print-unit", "--shutdown-timeout", "90", "--reload-interval", "1d")
+	c.ok("token", "list", "--warn", "1800")
+	for _, args := range [][]string{
+		{"serve", "--print-unit", "--upstream-timeout", "soon"},
+		{"profile", "add", "p", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--leeway", "2 s"},
+	} {
+		if r := c.run("", args...); r.code != exitUsage || !strings.Contains(r.stderr, "want a duration such as") {
+			t.Errorf("%v: %+v", args, r)
 		}
 	}
 }

@@ -217,7 +217,7 @@ monitoring system can call it.`,
 		},
 	}
 	cmd.Flags().BoolVar(&check, "check", false, "exit 1 when any account is failing or will need authorization soon")
-	cmd.Flags().StringVar(&warn, "warn", "7d", "warning window before a refresh token expires (e.g. 7d, 36h)")
+	cmd.Flags().Var(newDurationText(&warn, "7d"), "warn", "warning window before a refresh token expires")
 	return cmd
 }
 

@@ -40,7 +40,7 @@ func (f *webserviceFlags) register(cmd *cobra.Command, add bool) {
 	fs.StringArrayVar(&f.methods, "method", nil, "provider: allowed HTTP methods (repeat, or comma-separated); requester: the one method (default POST)")
 	fs.BoolVar(&f.debug, "debug", true, "record calls in the debugger (--debug=false switches it off)")
 	fs.StringVar(&f.debugMaxBody, "debug-max-body", "16KiB", "bytes of each body the debugger keeps")
-	fs.StringVar(&f.debugMaxAge, "debug-max-age", "7d", "how long the debugger keeps calls (e.g. 7d, 36h)")
+	fs.Var(newDurationText(&f.debugMaxAge, "7d"), "debug-max-age", "how long the debugger keeps calls")
 	fs.IntVar(&f.debugMaxEntries, "debug-max-entries", core.DefaultDebugMaxEntries, "how many calls the debugger keeps")
 }
 
