@@ -76,7 +76,7 @@ one webservice apart, for revoking one of them.`,
 				}
 				for _, s := range stored {
 					if s.Name == c.Name {
-						out.CreatedAt = s.CreatedAt.UTC()
+						out.CreatedAt = jsonTime(s.CreatedAt)
 					}
 				}
 				return writeJSON(a.stdout, out)
@@ -115,7 +115,7 @@ func (a *app) credentialList() *cobra.Command {
 			if a.output == "json" {
 				out := make([]credentialJSON, len(cs))
 				for i, c := range cs {
-					out[i] = credentialJSON{Webservice: c.Webservice, Name: c.Name, Hint: c.Hint, Header: core.CredentialHeader, CreatedAt: c.CreatedAt.UTC()}
+					out[i] = credentialJSON{Webservice: c.Webservice, Name: c.Name, Hint: c.Hint, Header: core.CredentialHeader, CreatedAt: jsonTime(c.CreatedAt)}
 				}
 				return writeJSON(a.stdout, out)
 			}

@@ -223,7 +223,7 @@ type debugEntryJSON struct {
 	Method             string      `json:"method"`
 	Path               string      `json:"path"`
 	Status             int         `json:"status"`
-	DurationMS         float64     `json:"duration_ms"`
+	DurationSeconds    float64     `json:"duration_seconds"`
 	User               string      `json:"user"`
 	Verdict            string      `json:"verdict"`
 	Reason             string      `json:"reason"`
@@ -239,7 +239,7 @@ type debugEntryJSON struct {
 func toDebugJSON(e core.DebugEntry, full bool) debugEntryJSON {
 	j := debugEntryJSON{
 		ID: e.ID, Time: e.Time.UTC(), RequestID: e.RequestID, Webservice: e.Webservice, Direction: e.Direction,
-		Method: e.Method, Path: e.Path, Status: e.Status, DurationMS: float64(e.Duration.Microseconds()) / 1000,
+		Method: e.Method, Path: e.Path, Status: e.Status, DurationSeconds: float64(e.Duration.Microseconds()) / 1e6,
 		User: e.User, Verdict: e.Verdict, Reason: e.Reason, BodiesTruncated: e.BodiesTruncated,
 	}
 	if !full {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -282,4 +283,78 @@ func TestDurationFlags(t *testing.T) {
 			t.Errorf("%v: %+v", args, r)
 		}
 	}
+}
+
+// TestJSONNames: one naming scheme in -o json: times in RFC 3339 (UTC,
+// whole seconds), durations in seconds with _seconds in the name, the
+// words of the tables.
+func TestJSONNames(t *testing.T) {
+	op := oidctest.Start(t)
+	c := newCLI(t)
+	addProvider(c, op)
+	c.ok("account", "add", "billing", "--profile", "service")
+	c.ok("webservice", "add", "tickets", "--provider", "--profile", "service", "--route", "/t", "--method", "GET", "--upstream", "http://127.0.0.1:9/", "--debug-max-age", "2d")
+	c.ok("webservice", "add", "out", "--requester", "--account", "billing", "--endpoint", "http://127.0.0.1:9", "--path", "/r", "--method", "GET")
+	c.ok("webservice", "credential", "add", "out", "script")
+
+	object := func(args ...string) map[string]any {
+		t.Helper()
+		var v any
+		if err := json.Unmarshal([]byte(c.ok(append(args, "-o", "json")...)), &v); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if list, ok := v.([]any); ok {
+			v = list[0]
+		}
+		return v.(map[string]any)
+	}
+	has := func(what string, m map[string]any, present []string, absent []string) {
+		t.Helper()
+		for _, k := range present {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%s lacks %q: %v", what, k, m)
+			}
+		}
+		for _, k := range absent {
+			if _, ok := m[k]; ok {
+				t.Errorf("%s has %q: %v", what, k, m)
+			}
+		}
+	}
+	rfc3339 := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+	times := func(what string, m map[string]any, keys ...string) {
+		t.Helper()
+		for _, k := range keys {
+			if s, _ := m[k].(string); !rfc3339.MatchString(s) {
+				t.Errorf("%s %s = %v, want RFC 3339 in whole seconds", what, k, m[k])
+			}
+		}
+	}
+
+	get := object("token", "get", "billing")
+	has("token get", get, []string{"token_type", "scheme", "expires_at", "expires_in_seconds"}, []string{"type", "expires_in"})
+	if get["token_type"] != "access_token" || get["scheme"] != "Bearer" {
+		t.Errorf("token get: token_type %v, scheme %v", get["token_type"], get["scheme"])
+	}
+	times("token get", get, "expires_at")
+
+	list := object("token", "list")
+	has("token list", list, []string{"last_refresh", "expires_at"}, []string{"last_success"})
+	times("token list", list, "last_refresh", "expires_at")
+
+	keys := object("profile", "keys", "service")
+	has("profile keys", keys, []string{"age_seconds", "fetched_at", "last_attempt", "keys"}, []string{"age"})
+	if age, _ := keys["age_seconds"].(float64); age < 0 || age > 60 {
+		t.Errorf("profile keys age_seconds = %v", keys["age_seconds"])
+	}
+	times("profile keys", keys, "fetched_at", "last_attempt")
+
+	ws := object("webservice", "show", "tickets")
+	times("webservice show", ws, "created_at", "updated_at")
+	debug := ws["debug"].(map[string]any)
+	has("webservice show debug", debug, []string{"max_age_seconds", "max_body_bytes"}, []string{"max_age", "max_body"})
+	if debug["max_age_seconds"] != float64(2*24*3600) {
+		t.Errorf("max_age_seconds = %v", debug["max_age_seconds"])
+	}
+	times("credential list", object("webservice", "credential", "list", "out"), "created_at")
 }

@@ -164,7 +164,7 @@ runs.`,
 			out := make([]serveStatusJSON, len(all))
 			for i, s := range all {
 				out[i] = serveStatusJSON{Instance: s.Instance, Running: s.Alive(now), Listen: s.Listen, Socket: s.Socket, Version: s.Version,
-					StartedAt: s.StartedAt.UTC(), Heartbeat: s.Heartbeat.UTC(), LastRefreshRun: optTime(s.LastRefreshRun),
+					StartedAt: jsonTime(s.StartedAt), Heartbeat: jsonTime(s.Heartbeat), LastRefreshRun: optTime(s.LastRefreshRun),
 					Renewed: s.LastRefreshRenewed, Failed: s.LastRefreshFailed, Stopped: s.Stopped}
 				if out[i].Running {
 					running++
