@@ -338,7 +338,7 @@ func (a *app) profileList() *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List profiles",
-		Example: "  oidcctl profile list\n  oidcctl profile list -o json | jq -r '.[].name'",
+		Example: "  oidcctl profile list\n  oidcctl profile list --jq '.[].name'",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			reg, err := a.open(cmd.Context())
