@@ -100,6 +100,7 @@ const (
 	accountNames
 	webserviceNames
 	userNames
+	settingKeys // config set and get: known without a database
 )
 
 // argKinds say what the positional arguments of a command name, by the
@@ -125,6 +126,8 @@ func argKinds(c *cobra.Command) []nameKind {
 			k = webserviceNames
 		case "LOGIN":
 			k = userNames
+		case "KEY":
+			k = settingKeys
 		case "NAME":
 			switch parent {
 			case "profile":
@@ -213,6 +216,15 @@ func (a *app) completeFlags(c *cobra.Command) {
 // with logs discarded, and any failure (no database yet, no key) gives
 // no candidates.
 func (a *app) names(ctx context.Context, kind nameKind, prefix string) []cobra.Completion {
+	if kind == settingKeys {
+		var out []cobra.Completion
+		for _, s := range settings {
+			if strings.HasPrefix(s.key, prefix) {
+				out = append(out, cobra.CompletionWithDesc(s.key, s.help))
+			}
+		}
+		return out
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}

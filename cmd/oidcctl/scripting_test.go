@@ -122,6 +122,8 @@ func TestCompletion(t *testing.T) {
 		{[]string{"account", "edit", "billing", "--token-type", ""}, []string{"access_token", "id_token"}},
 		{[]string{"debug", "list", "--verdict", ""}, []string{"accepted", "refused", "error"}},
 		{[]string{"profile", "l"}, []string{"list"}},
+		{[]string{"config", "set", "refresh."}, []string{"refresh.schedule", "refresh.interval"}},
+		{[]string{"config", "set", "refresh.schedule", ""}, nil},
 	} {
 		got := c.complete(tc.args...)
 		if !slices.Equal(got, tc.want) {
