@@ -163,16 +163,28 @@ func (a *app) completeArgs(c *cobra.Command) {
 	}
 }
 
-// flagValues are the values of the flags that take one of a few words.
+// strs turns core's typed lists into words, leaving out "".
+func strs[T ~string](values []T) []string {
+	var out []string
+	for _, v := range values {
+		if v != "" {
+			out = append(out, string(v))
+		}
+	}
+	return out
+}
+
+// flagValues are the values of the flags that take one of a few words,
+// from core's lists where core has one.
 var flagValues = map[string][]string{
 	"output":            {"table", "json"},
-	"grant-type":        {string(core.GrantClientCredentials), string(core.GrantPassword), string(core.GrantAuthorizationCode)},
-	"flavour":           {"generic", "keycloak", "entra", "google"},
+	"grant-type":        strs(core.GrantTypes),
+	"flavour":           strs(core.Flavours),
 	"token-type":        {string(core.TokenAccess), string(core.TokenID)},
 	"log-level":         {"debug", "info", "warn", "error"},
 	"auth-debug":        {"refused", "all", "off"},
 	"verdict":           {"accepted", "refused", "error"},
-	"token-auth-method": {"client_secret_basic", "client_secret_post"},
+	"token-auth-method": strs(core.TokenAuthMethods),
 	"uid-claim":         {"sub", "email", "preferred_username", "uid", "oid", "upn"},
 	"method":            {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 }
