@@ -39,8 +39,11 @@ type app struct {
 	dbFlag   string
 	output   string
 	logLevel string
-	log      *slog.Logger
-	store    *db.DB
+	// jqExpr is --jq; jq, when set, filters what the command writes.
+	jqExpr string
+	jq     *jqFilter
+	log    *slog.Logger
+	store  *db.DB
 	// svc are the services on store, built by open.
 	svc *services
 	// watch, when set before open (serve), hears of the tokens the token
@@ -65,6 +68,11 @@ func run(ctx context.Context, args []string, e env) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	err := root.ExecuteContext(ctx)
+	if a.jq != nil {
+		if jerr := a.jq.close(); err == nil && jerr != nil {
+			err = jerr
+		}
+	}
 	if a.store != nil {
 		if cerr := a.store.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -140,7 +148,10 @@ Without a command it opens the console on the database.`,
 	pf.StringVar(&a.dbFlag, "db", "", "database file (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, db= in /etc/oidcctl/oidcctl.conf, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default warn; info for serve)")
+	pf.StringVar(&a.jqExpr, "jq", "", "filter the JSON output with a jq expression (implies -o json; strings are printed without quotes)")
 	root.AddCommand(a.profileCommand(), a.accountCommand(), a.tokenCommand(), a.userCommand(), a.importUser(), a.configCommand(), a.webserviceCommand(), a.debugCommand(), a.serveCommand())
+	root.AddCommand(a.versionCommand(), a.manCommand())
+	a.finishCommands(root)
 	return root
 }
 
@@ -148,6 +159,9 @@ Without a command it opens the console on the database.`,
 func (a *app) setup(cmd *cobra.Command, _ []string) error {
 	if a.output != "table" && a.output != "json" {
 		return usagef("--output %q: want table or json", a.output)
+	}
+	if err := a.setupJQ(cmd); err != nil {
+		return err
 	}
 	level := slog.LevelWarn
 	if a.logLevel != "" {

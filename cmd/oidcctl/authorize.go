@@ -72,7 +72,7 @@ next one read). The console's authorize screen runs the same login.`,
 	}
 	cmd.Flags().BoolVar(&device, "device", false, "use the device flow (RFC 8628): a code to enter on any device")
 	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "print the URL instead of opening a browser; take the pasted redirect URL")
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "how long to wait for the login (default: the profile's rand TTL)")
+	cmd.Flags().Var(newDuration(&timeout, 0), "timeout", "how long to wait for the login (default: the profile's rand TTL)")
 	return cmd
 }
 

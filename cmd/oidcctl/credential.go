@@ -52,7 +52,7 @@ secret. It is not shown again: store it where the caller reads it (a file
 only the caller can read, a systemd credential). NAME tells the callers of
 one webservice apart, for revoking one of them.`,
 		Example: `  oidcctl webservice credential add echo cron-billing
-  oidcctl webservice credential add echo ci -o json | jq -r .secret > /etc/ci/oidcctl-echo.credential`,
+  oidcctl webservice credential add echo ci --jq .secret > /etc/ci/oidcctl-echo.credential`,
 		Args: exactArgs(2, "a webservice name and a credential name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, secret, err := core.NewInvokeCredential(args[0], args[1])
@@ -76,7 +76,7 @@ one webservice apart, for revoking one of them.`,
 				}
 				for _, s := range stored {
 					if s.Name == c.Name {
-						out.CreatedAt = s.CreatedAt.UTC()
+						out.CreatedAt = jsonTime(s.CreatedAt)
 					}
 				}
 				return writeJSON(a.stdout, out)
@@ -115,7 +115,7 @@ func (a *app) credentialList() *cobra.Command {
 			if a.output == "json" {
 				out := make([]credentialJSON, len(cs))
 				for i, c := range cs {
-					out[i] = credentialJSON{Webservice: c.Webservice, Name: c.Name, Hint: c.Hint, Header: core.CredentialHeader, CreatedAt: c.CreatedAt.UTC()}
+					out[i] = credentialJSON{Webservice: c.Webservice, Name: c.Name, Hint: c.Hint, Header: core.CredentialHeader, CreatedAt: jsonTime(c.CreatedAt)}
 				}
 				return writeJSON(a.stdout, out)
 			}

@@ -97,7 +97,7 @@ func (a *app) debugList() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	fs.IntVar(&status, "status", 0, "only calls answered with this status")
-	fs.StringVar(&since, "since", "", "only calls of the last duration (e.g. 1h, 2d)")
+	fs.Var(newDurationText(&since, ""), "since", "only calls of the last DURATION")
 	fs.StringVar(&verdict, "verdict", "", "only calls with this verdict: accepted, refused or error")
 	fs.IntVarP(&limit, "limit", "n", 50, "at most this many calls")
 	return cmd
@@ -233,7 +233,7 @@ type debugEntryJSON struct {
 	Method             string      `json:"method"`
 	Path               string      `json:"path"`
 	Status             int         `json:"status"`
-	DurationMS         float64     `json:"duration_ms"`
+	DurationSeconds    float64     `json:"duration_seconds"`
 	User               string      `json:"user"`
 	Verdict            string      `json:"verdict"`
 	Reason             string      `json:"reason"`
@@ -249,7 +249,7 @@ type debugEntryJSON struct {
 func toDebugJSON(e core.DebugEntry, full bool) debugEntryJSON {
 	j := debugEntryJSON{
 		ID: e.ID, Time: e.Time.UTC(), RequestID: e.RequestID, Webservice: e.Webservice, Direction: e.Direction,
-		Method: e.Method, Path: e.Path, Status: e.Status, DurationMS: float64(e.Duration.Microseconds()) / 1000,
+		Method: e.Method, Path: e.Path, Status: e.Status, DurationSeconds: float64(e.Duration.Microseconds()) / 1e6,
 		User: e.User, Verdict: e.Verdict, Reason: e.Reason, BodiesTruncated: e.BodiesTruncated,
 	}
 	if !full {

@@ -17,12 +17,14 @@ import (
 // with --profile in place of --openid-config.
 func (a *app) importUser() *cobra.Command {
 	var (
-		profile, grantType, username, passwordFile string
+		profile, grantType, username               string
 		resourceParam, tokenType, userMap, roleMap string
+		userMapFile, roleMapFile                   string
 		uid                                        string
 		password                                   string
 		scopes, resources                          []string
 		dryRun, quiet, noANSI                      bool
+		passwordIn                                 = secretFlag{name: "password", what: "password"}
 	)
 	cmd := &cobra.Command{
 		Use:   "import-user --profile P --grant-type password|client_credentials [flags]",
@@ -30,8 +32,15 @@ func (a *app) importUser() *cobra.Command {
 		Long: `Does the real handshake with the provider for a user (password grant) or a
 client (client_credentials), validates the token the profile's way, and
 prints the user and roles it maps to; without --dry-run it creates or updates
-that user. --user-map, --role-map and --uid override the profile's for this
-run (JSON or YAML, inline or @FILE).
+that user.
+
+The flags are the manual's, and the spellings the rest of oidcctl uses work
+too: --uid or --uid-claim; --role-map and --user-map (JSON or YAML, inline or
+@FILE) or --role-map-file and --user-map-file (a file, - for standard input)
+override the profile's maps for this run. The password (password grant) comes
+from --password-file, --password-prompt, or a prompt when standard input is a
+terminal; --password works as in the manual but warns, since a command line is
+visible to the other local users (ps, /proc) and stays in the shell history.
 
 Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 1 other errors.`,
@@ -55,16 +64,16 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 			acc.Scopes, acc.Resources, acc.ResourceParam = words(scopes), words(resources), resourceParam
 			if acc.GrantType == core.GrantPassword {
 				acc.Username = username
-				switch {
-				case passwordFile != "":
-					data, err := readInput(ctx, a.env, passwordFile)
-					if err != nil {
-						return fmt.Errorf("--password-file: %w", err)
+				if cmd.Flags().Changed("password") {
+					if passwordIn.file != "" || passwordIn.prompt {
+						return usagef("--password: give one of --password, --password-file and --password-prompt")
 					}
-					acc.Password = core.NewSecret(strings.TrimRight(string(data), "\r\n"))
-				case cmd.Flags().Changed("password"):
-					fmt.Fprintln(a.stderr, "warning: --password is visible in ps and shell history; prefer --password-file")
+					fmt.Fprintln(a.stderr, "warning: --password puts the password on the command line, which other local users can see (ps, /proc) and the shell history keeps; prefer --password-file or --password-prompt")
 					acc.Password = core.NewSecret(password)
+				} else if pw, ok, err := passwordIn.read(cmd, a.env, acc.Username != ""); err != nil {
+					return err
+				} else if ok {
+					acc.Password = pw
 				}
 			}
 			if err := acc.Validate(); err != nil {
@@ -77,6 +86,22 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 			if err != nil {
 				return err
 			}
+			if err := oneOf(cmd, "uid", "uid-claim"); err != nil {
+				return err
+			}
+			if err := oneOf(cmd, "role-map", "role-map-file"); err != nil {
+				return err
+			}
+			if err := oneOf(cmd, "user-map", "user-map-file"); err != nil {
+				return err
+			}
+			roleFlag, userFlag := "--role-map", "--user-map"
+			if roleMapFile != "" {
+				roleMap, roleFlag = "@"+roleMapFile, "--role-map-file"
+			}
+			if userMapFile != "" {
+				userMap, userFlag = "@"+userMapFile, "--user-map-file"
+			}
 			if uid != "" {
 				if err := core.CheckName(uid); err != nil {
 					return usagef("--uid: %w", err)
@@ -84,21 +109,21 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 				p.UIDClaim = uid
 			}
 			if roleMap != "" {
-				data, err := inlineOrFile(ctx, a.env, "--role-map", roleMap)
+				data, err := inlineOrFile(ctx, a.env, roleFlag, roleMap)
 				if err != nil {
 					return err
 				}
 				if p.RoleMap, err = core.ParseRoleMap(data); err != nil {
-					return usagef("--role-map: %w", err)
+					return usagef("%s: %w", roleFlag, err)
 				}
 			}
 			if userMap != "" {
-				data, err := inlineOrFile(ctx, a.env, "--user-map", userMap)
+				data, err := inlineOrFile(ctx, a.env, userFlag, userMap)
 				if err != nil {
 					return err
 				}
 				if p.UserMap, err = core.ParseUserMap(data); err != nil {
-					return usagef("--user-map: %w", err)
+					return usagef("%s: %w", userFlag, err)
 				}
 			}
 			d, err := a.svc.discovery.Get(ctx, p)
@@ -132,15 +157,19 @@ Exit codes: 0 the user was (or would be) imported, 3 the token is refused,
 	f.StringVar(&profile, "profile", "", "profile to log in with (the manual's --openid-config)")
 	f.StringVar(&grantType, "grant-type", "password", "password or client_credentials")
 	f.StringVar(&username, "username", "", "user name (password grant)")
-	f.StringVar(&password, "password", "", "password (visible in ps: prefer --password-file)")
-	f.StringVar(&passwordFile, "password-file", "", "read the password from this file (- for standard input)")
+	f.StringVar(&password, "password", "", "password (warns: other local users can see a command line; prefer --password-file or --password-prompt)")
+	f.StringVar(&passwordIn.file, "password-file", "", "read the password from this file (- for standard input)")
+	f.BoolVar(&passwordIn.prompt, "password-prompt", false, "ask for the password on the terminal (also done when no password is given and standard input is a terminal)")
 	f.StringArrayVar(&scopes, "scope", nil, "scopes, space-separated or repeated")
 	f.StringArrayVar(&resources, "resource", nil, "RFC 8707 resource indicators")
 	f.StringVar(&resourceParam, "resource-param-name", core.DefaultResourceParam, "name of the resource parameter")
 	f.StringVar(&tokenType, "token-type", string(core.TokenID), "token to validate: id_token (default, as the manual) or access_token")
 	f.StringVar(&userMap, "user-map", "", "user map for this run: JSON/YAML inline or @FILE")
+	f.StringVar(&userMapFile, "user-map-file", "", "user map for this run from a file (- for standard input); the same as --user-map @FILE")
 	f.StringVar(&roleMap, "role-map", "", "role map for this run: JSON/YAML inline or @FILE")
-	f.StringVar(&uid, "uid", "", "UID claim for this run")
+	f.StringVar(&roleMapFile, "role-map-file", "", "role map for this run from a file (- for standard input); the same as --role-map @FILE")
+	f.StringVar(&uid, "uid", "", "UID claim for this run (the manual's name for --uid-claim)")
+	f.StringVar(&uid, "uid-claim", "", "UID claim for this run (the same as --uid)")
 	f.BoolVar(&dryRun, "dry-run", false, "show what would be imported; change nothing")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	f.BoolVar(&noANSI, "no-ansi", false, "no colours (oidcctl's output has none; kept for the manual's scripts)")
@@ -154,6 +183,14 @@ func inlineOrFile(ctx context.Context, e env, flag, v string) ([]byte, error) {
 		return readMapFile(ctx, e, flag, name)
 	}
 	return []byte(v), nil
+}
+
+// oneOf refuses two flags that say the same thing given together.
+func oneOf(cmd *cobra.Command, a, b string) error {
+	if cmd.Flags().Changed(a) && cmd.Flags().Changed(b) {
+		return usagef("--%s and --%s say the same: give one", a, b)
+	}
+	return nil
 }
 
 func userActionWords(a validate.UserAction) string {

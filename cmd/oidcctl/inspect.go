@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"oidcctl/core"
+	"oidcctl/core/jwks"
 	"oidcctl/core/validate"
 	"oidcctl/tui"
 )
@@ -228,6 +229,19 @@ func claimText(v any) string {
 	return string(b)
 }
 
+// keysJSON is the -o json form of profile keys: times in RFC 3339 and
+// the cache's age in seconds, as in every other JSON oidcctl writes.
+type keysJSON struct {
+	URL         string         `json:"url"`
+	FetchedAt   *time.Time     `json:"fetched_at,omitempty"`
+	AgeSeconds  int64          `json:"age_seconds"`
+	Reason      string         `json:"reason"`
+	Fetches     int            `json:"fetches"`
+	LastAttempt *time.Time     `json:"last_attempt,omitempty"`
+	LastError   string         `json:"last_error,omitempty"`
+	Keys        []jwks.KeyInfo `json:"keys"`
+}
+
 func (a *app) profileKeys() *cobra.Command {
 	return &cobra.Command{
 		Use:   "keys NAME",
@@ -255,7 +269,8 @@ was last fetched.`,
 				return err
 			}
 			if a.output == "json" {
-				return writeJSON(a.stdout, info)
+				return writeJSON(a.stdout, keysJSON{URL: info.URL, FetchedAt: optTime(info.FetchedAt), AgeSeconds: int64(info.Age.Seconds()),
+					Reason: info.Reason, Fetches: info.Fetches, LastAttempt: optTime(info.LastAttempt), LastError: info.LastErrorText, Keys: info.Keys})
 			}
 			t := newTable(a.stdout, "KID", "KTY", "ALG", "USE", "SIZE", "X5T", "NOTE")
 			for _, k := range info.Keys {

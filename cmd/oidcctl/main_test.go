@@ -199,7 +199,7 @@ func TestBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"nonsense"}, exitUsage, "takes no arguments"},
+		{[]string{"nonsense"}, exitUsage, `unknown command "nonsense" for "oidcctl"`},
 		{[]string{"-o", "xml", "profile", "list"}, exitUsage, "want table or json"},
 		{[]string{"--log-level", "loud", "profile", "list"}, exitUsage, "--log-level"},
 		{[]string{"profile", "add"}, exitUsage, "needs a profile name"},

@@ -103,7 +103,7 @@ func isBlankYAML(data []byte) bool {
 func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.discoveryURL, "discovery-url", "", "the provider's .well-known/openid-configuration URL")
-	fs.StringVar(&f.discoveryTTL, "discovery-ttl", "30m", "how long a fetched discovery document is used (e.g. 30m, or seconds)")
+	fs.Var(newDurationText(&f.discoveryTTL, "30m"), "discovery-ttl", "how long a fetched discovery document is used")
 	fs.StringVar(&f.clientID, "client-id", "", "client id registered at the provider")
 	fs.StringArrayVar(&f.scopes, "scope", nil, "additional scopes, space-separated or repeated")
 	fs.StringVar(&f.flavour, "flavour", "generic", "provider flavour: generic, keycloak, entra or google")
@@ -118,8 +118,8 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	fs.BoolVar(&f.skipVerifyHostname, "tls-skip-verify-hostname", false, "accept a valid certificate issued for another host name")
 	fs.BoolVar(&f.useNonce, "use-nonce", false, "send a nonce with authorization requests and check it")
 	fs.IntVar(&f.randLength, "rand-length", core.DefaultRandLength, "length of state and nonce")
-	fs.StringVar(&f.randTTL, "rand-ttl", "300s", "how long state and nonce stay valid")
-	fs.StringVar(&f.leeway, "leeway", "2s", "allowed clock skew when checking token times")
+	fs.Var(newDurationText(&f.randTTL, "300s"), "rand-ttl", "how long state and nonce stay valid")
+	fs.Var(newDurationText(&f.leeway, "2s"), "leeway", "allowed clock skew when checking token times")
 	fs.StringVar(&f.uidClaim, "uid-claim", core.DefaultUIDClaim, "claim that names the local user (sub, email, preferred_username, oid, ...)")
 	fs.StringVar(&f.roleMapFile, "role-map-file", "", "role map, JSON or YAML: claim path -> token role -> local role (- for stdin; '' to clear, an empty file is refused)")
 	fs.StringVar(&f.userMapFile, "user-map-file", "", "user map, JSON or YAML: claim -> Email|FirstName|LastName (- for stdin; '' to clear, an empty file is refused)")
@@ -338,7 +338,7 @@ func (a *app) profileList() *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List profiles",
-		Example: "  oidcctl profile list\n  oidcctl profile list -o json | jq -r '.[].name'",
+		Example: "  oidcctl profile list\n  oidcctl profile list --jq '.[].name'",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			reg, err := a.open(cmd.Context())

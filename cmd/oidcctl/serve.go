@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"oidcctl/assets"
 	"oidcctl/core"
+	"oidcctl/core/buildinfo"
 	"oidcctl/core/config"
 	"oidcctl/core/hostconf"
 	"oidcctl/core/logs"
@@ -126,10 +126,10 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.maxBody, "max-body", "10MiB", "largest body of a call to a provider webservice (413 beyond)")
 	fs.StringVar(&f.maxInvokeBody, "max-invoke-body", "1MiB", "largest body of a call to a requester webservice (kept for a retry)")
 	fs.IntVar(&f.debugRate, "debug-rate", serve.DefaultDebugRate, "calls per second per webservice the debugger records at most (0: no bound)")
-	fs.DurationVar(&f.readHeaderTimeout, "read-header-timeout", serve.DefaultReadHeaderTimeout, "time a client has to send its request headers")
-	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", serve.DefaultUpstreamTimeout, "time an upstream or endpoint has to start its answer")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", serve.DefaultShutdownTimeout, "time the calls in flight have to finish on SIGTERM")
-	fs.DurationVar(&f.reloadInterval, "reload-interval", serve.DefaultReloadInterval, "how often the database is asked for configuration changes")
+	fs.Var(newDuration(&f.readHeaderTimeout, serve.DefaultReadHeaderTimeout), "read-header-timeout", "time a client has to send its request headers")
+	fs.Var(newDuration(&f.upstreamTimeout, serve.DefaultUpstreamTimeout), "upstream-timeout", "time an upstream or endpoint has to start its answer")
+	fs.Var(newDuration(&f.shutdownTimeout, serve.DefaultShutdownTimeout), "shutdown-timeout", "time the calls in flight have to finish on SIGTERM")
+	fs.Var(newDuration(&f.reloadInterval, serve.DefaultReloadInterval), "reload-interval", "how often the database is asked for configuration changes")
 	fs.BoolVar(&f.noScheduler, "no-scheduler", false, "do not refresh tokens on the schedule (another process does)")
 	fs.BoolVar(&f.printUnit, "print-unit", false, "print the systemd unit and exit")
 }
@@ -172,7 +172,7 @@ runs.`,
 			out := make([]serveStatusJSON, len(all))
 			for i, s := range all {
 				out[i] = serveStatusJSON{Instance: s.Instance, Running: s.Alive(now), Listen: s.Listen, Socket: s.Socket, Version: s.Version,
-					StartedAt: s.StartedAt.UTC(), Heartbeat: s.Heartbeat.UTC(), LastRefreshRun: optTime(s.LastRefreshRun),
+					StartedAt: jsonTime(s.StartedAt), Heartbeat: jsonTime(s.Heartbeat), LastRefreshRun: optTime(s.LastRefreshRun),
 					Renewed: s.LastRefreshRenewed, Failed: s.LastRefreshFailed, Stopped: s.Stopped}
 				if out[i].Running {
 					running++
@@ -183,7 +183,7 @@ runs.`,
 					return err
 				}
 			} else if len(out) > 0 {
-				t := newTable(a.stdout, "INSTANCE", "STATE", "LISTEN", "SOCKET", "STARTED", "LAST HEARTBEAT", "LAST REFRESH RUN")
+				t := newTable(a.stdout, "INSTANCE", "STATE", "VERSION", "LISTEN", "SOCKET", "STARTED", "LAST HEARTBEAT", "LAST REFRESH RUN")
 				for i, s := range all {
 					state := "gone"
 					switch {
@@ -196,7 +196,7 @@ runs.`,
 					if !s.LastRefreshRun.IsZero() {
 						run += fmt.Sprintf(" (%d renewed, %d failed)", s.LastRefreshRenewed, s.LastRefreshFailed)
 					}
-					t.row(s.Instance, state, s.Listen, cmp.Or(s.Socket, "-"), tui.Relative(s.StartedAt, now), tui.Relative(s.Heartbeat, now), run)
+					t.row(s.Instance, state, cmp.Or(s.Version, "-"), s.Listen, cmp.Or(s.Socket, "-"), tui.Relative(s.StartedAt, now), tui.Relative(s.Heartbeat, now), run)
 				}
 				t.flush()
 			}
@@ -206,33 +206,6 @@ runs.`,
 			return nil
 		},
 	}
-}
-
-// version says which build this is, for the serve status.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	v, rev, dirty := bi.Main.Version, "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev != "" {
-		v += " " + rev
-		if dirty {
-			v += "-dirty"
-		}
-	}
-	return v
 }
 
 // config checks the flags and turns them into a serve.Config (without
@@ -309,7 +282,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	cfg.Validator = a.svc.validator
 	cfg.Tokens, cfg.TokenWatch = a.svc.tokens, a.watch
 	cfg.Logger = a.log
-	cfg.Version = version()
+	cfg.Version = buildinfo.Read().Short()
 	srv, err := serve.New(ctx, cfg)
 	if errors.Is(err, tokens.ErrBadSchedule) {
 		// A setting to fix, not a failure to retry: exit 2 with the reason.

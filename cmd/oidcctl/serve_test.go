@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"oidcctl/core/buildinfo"
 	"oidcctl/core/oidctest"
 	"oidcctl/internal/testkit"
 )
@@ -181,6 +182,13 @@ func TestServeCommand(t *testing.T) {
 	}
 	if out := c.ok("serve", "status"); !strings.Contains(out, "running") || !strings.Contains(out, addr) {
 		t.Fatalf("serve status:\n%s", out)
+	}
+	// Which build runs: in the status (both forms) and in /metrics.
+	if v := buildinfo.Read().Short(); statuses[0].Version != v || !strings.Contains(c.ok("serve", "status"), "VERSION") || !strings.Contains(c.ok("serve", "status"), v) {
+		t.Fatalf("serve status lacks the version %q: %+v", v, statuses[0])
+	}
+	if _, b := httpDo(t, hc, "GET", base+"/metrics", ""); !strings.Contains(b, "oidcctl_build_info{") {
+		t.Fatal("/metrics lacks oidcctl_build_info")
 	}
 
 	stop()

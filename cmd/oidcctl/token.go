@@ -47,14 +47,18 @@ func (a *app) tokenCommand() *cobra.Command {
 }
 
 // tokenJSON is the -o json form of a token set: only the token asked for.
+// token_type is the account's word (access_token or id_token, as in
+// account show); the scheme the provider gave (RFC 6749's token_type,
+// usually Bearer) is scheme, to put before the token in an Authorization
+// header.
 type tokenJSON struct {
-	Account   string     `json:"account"`
-	TokenType string     `json:"token_type"` // access_token or id_token
-	Token     string     `json:"token"`
-	Type      string     `json:"type,omitempty"` // as the provider said, usually Bearer
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	ExpiresIn int64      `json:"expires_in,omitempty"` // seconds
-	Scope     string     `json:"scope"`
+	Account          string     `json:"account"`
+	TokenType        string     `json:"token_type"` // access_token or id_token
+	Token            string     `json:"token"`
+	Scheme           string     `json:"scheme,omitempty"` // as the provider said, usually Bearer
+	ExpiresAt        *time.Time `json:"expires_at,omitempty"`
+	ExpiresInSeconds int64      `json:"expires_in_seconds,omitempty"`
+	Scope            string     `json:"scope"`
 }
 
 func (a *app) tokenGet() *cobra.Command {
@@ -92,10 +96,9 @@ quit at once.`,
 				fmt.Fprintln(a.stdout, tok.Reveal())
 				return nil
 			}
-			out := tokenJSON{Account: acc.Name, TokenType: string(acc.TokenType), Token: tok.Reveal(), Type: set.TokenType, Scope: set.Scope}
-			if !set.Expiry.IsZero() {
-				exp := set.Expiry.UTC()
-				out.ExpiresAt, out.ExpiresIn = &exp, int64(time.Until(exp).Seconds())
+			out := tokenJSON{Account: acc.Name, TokenType: string(acc.TokenType), Token: tok.Reveal(), Scheme: set.TokenType, Scope: set.Scope}
+			if exp := optTime(set.Expiry); exp != nil {
+				out.ExpiresAt, out.ExpiresInSeconds = exp, int64(time.Until(set.Expiry).Seconds())
 			}
 			return writeJSON(a.stdout, out)
 		},
@@ -114,7 +117,7 @@ type tokenState struct {
 	ExpiresAt          *time.Time `json:"expires_at,omitempty"`
 	RefreshExpiresAt   *time.Time `json:"refresh_expires_at,omitempty"`
 	Scope              string     `json:"scope"`
-	LastSuccess        *time.Time `json:"last_success,omitempty"`
+	LastRefresh        *time.Time `json:"last_refresh,omitempty"` // LAST REFRESH in the table
 	LastError          string     `json:"last_error,omitempty"`
 	LastErrorAt        *time.Time `json:"last_error_at,omitempty"`
 	Failures           int        `json:"failures"`
@@ -124,13 +127,19 @@ type tokenState struct {
 	Damaged string `json:"damaged,omitempty"`
 }
 
+// optTime is t for JSON: nil when unset, else UTC in whole seconds, so
+// that every time oidcctl writes reads as RFC 3339 alike
+// ("2026-12-04T19:30:55Z").
 func optTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	t = t.UTC()
+	t = jsonTime(t)
 	return &t
 }
+
+// jsonTime is a time that is always set, for JSON: UTC, whole seconds.
+func jsonTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 
 func (a *app) tokenList() *cobra.Command {
 	var check bool
@@ -175,7 +184,7 @@ monitoring system can call it.`,
 						Account: st.Account, Profile: st.Profile, GrantType: string(st.GrantType), State: st.Status(now),
 						HasAccessToken: st.Tokens.AccessToken.IsSet(), HasRefreshToken: st.Tokens.RefreshToken.IsSet(), HasIDToken: st.Tokens.IDToken.IsSet(),
 						ExpiresAt: optTime(st.Tokens.Expiry), RefreshExpiresAt: optTime(st.Tokens.RefreshExpiry), Scope: st.Tokens.Scope,
-						LastSuccess: optTime(st.LastSuccess), LastError: st.LastError, LastErrorAt: optTime(st.LastErrorAt),
+						LastRefresh: optTime(st.LastSuccess), LastError: st.LastError, LastErrorAt: optTime(st.LastErrorAt),
 						Failures: st.Failures, NextAttempt: optTime(st.NextAttempt), NeedsAuthorization: st.NeedsAuthorization,
 					}
 					if st.Damaged != nil {
@@ -217,7 +226,7 @@ monitoring system can call it.`,
 		},
 	}
 	cmd.Flags().BoolVar(&check, "check", false, "exit 1 when any account is failing or will need authorization soon")
-	cmd.Flags().StringVar(&warn, "warn", "7d", "warning window before a refresh token expires (e.g. 7d, 36h)")
+	cmd.Flags().Var(newDurationText(&warn, "7d"), "warn", "warning window before a refresh token expires")
 	return cmd
 }
 

@@ -46,7 +46,7 @@ func TestTokenCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("token", "get", "svc", "-o", "json")), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Token == "" || got.TokenType != "access_token" || got.ExpiresIn <= 0 || !strings.Contains(got.Scope, "offline_access") {
+	if got.Token == "" || got.TokenType != "access_token" || got.ExpiresInSeconds <= 0 || !strings.Contains(got.Scope, "offline_access") {
 		t.Fatalf("token get -o json: %+v", got)
 	}
 	list := c.ok("token", "list")

@@ -40,7 +40,7 @@ func (f *webserviceFlags) register(cmd *cobra.Command, add bool) {
 	fs.StringArrayVar(&f.methods, "method", nil, "provider: allowed HTTP methods (repeat, or comma-separated); requester: the one method (default POST)")
 	fs.BoolVar(&f.debug, "debug", true, "record calls in the debugger (--debug=false switches it off)")
 	fs.StringVar(&f.debugMaxBody, "debug-max-body", "16KiB", "bytes of each body the debugger keeps")
-	fs.StringVar(&f.debugMaxAge, "debug-max-age", "7d", "how long the debugger keeps calls (e.g. 7d, 36h)")
+	fs.Var(newDurationText(&f.debugMaxAge, "7d"), "debug-max-age", "how long the debugger keeps calls")
 	fs.IntVar(&f.debugMaxEntries, "debug-max-entries", core.DefaultDebugMaxEntries, "how many calls the debugger keeps")
 }
 
@@ -310,18 +310,18 @@ type webserviceJSON struct {
 }
 
 type debugJSON struct {
-	Enabled    bool   `json:"enabled"`
-	MaxBody    int    `json:"max_body"`
-	MaxAge     string `json:"max_age"`
-	MaxEntries int    `json:"max_entries"`
+	Enabled       bool  `json:"enabled"`
+	MaxBodyBytes  int   `json:"max_body_bytes"`
+	MaxAgeSeconds int64 `json:"max_age_seconds"`
+	MaxEntries    int   `json:"max_entries"`
 }
 
 func toWebserviceJSON(w core.Webservice) webserviceJSON {
 	j := webserviceJSON{
 		Name: w.Name, Kind: string(w.Kind), Profile: w.Profile, Route: w.Route, Methods: w.Methods, Upstream: w.Upstream,
 		PassAuthorization: w.PassAuthorization, Account: w.Account, Endpoint: w.Endpoint, Path: w.Path, Method: w.Method,
-		Debug:     debugJSON{Enabled: w.Debug.Enabled, MaxBody: w.Debug.MaxBody, MaxAge: fmtDuration(w.Debug.MaxAge), MaxEntries: w.Debug.MaxEntries},
-		CreatedAt: w.CreatedAt.UTC(), UpdatedAt: w.UpdatedAt.UTC(),
+		Debug:     debugJSON{Enabled: w.Debug.Enabled, MaxBodyBytes: w.Debug.MaxBody, MaxAgeSeconds: int64(w.Debug.MaxAge.Seconds()), MaxEntries: w.Debug.MaxEntries},
+		CreatedAt: jsonTime(w.CreatedAt), UpdatedAt: jsonTime(w.UpdatedAt),
 	}
 	if w.Kind == core.Requester {
 		j.ServedAt = "/invoke/" + w.Name
@@ -357,7 +357,7 @@ func (a *app) printWebservice(w core.Webservice, verb string) error {
 	}
 	kv.row("debugger:", onOff(w.Debug.Enabled, "off"))
 	kv.row("debug max body:", fmt.Sprintf("%d bytes", w.Debug.MaxBody))
-	kv.row("debug max age:", j.Debug.MaxAge)
+	kv.row("debug max age:", fmtDuration(w.Debug.MaxAge))
 	kv.row("debug max entries:", fmt.Sprint(w.Debug.MaxEntries))
 	return kv.flush()
 }

@@ -36,7 +36,7 @@ func TestWebserviceCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("webservice", "show", "tickets", "-o", "json")), &w); err != nil {
 		t.Fatal(err)
 	}
-	if w.Debug.Enabled || w.Debug.MaxBody != 1024 || w.Debug.MaxAge != "720h" || w.Debug.MaxEntries != 50 || !w.PassAuthorization ||
+	if w.Debug.Enabled || w.Debug.MaxBodyBytes != 1024 || w.Debug.MaxAgeSeconds != 30*24*3600 || w.Debug.MaxEntries != 50 || !w.PassAuthorization ||
 		w.Route != "/GetTicket/:TicketID" || w.Profile != "kc" {
 		t.Fatalf("after edit: %+v", w)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"oidcctl/core"
+	"oidcctl/core/buildinfo"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own
@@ -81,6 +82,7 @@ func newMetrics(store core.TokenStore, refreshes *prometheus.CounterVec, log *sl
 	reg.MustRegister(m.refusals, &accountCollector{store: store, now: now, log: log}, m.requests, m.duration, m.validation, m.refreshes, m.reloads, m.configVersion,
 		m.inFlight, m.debugWritten, m.debugDropped, m.debugSkipped, &expiryCollector{store: store, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(buildInfoGauge(buildinfo.Read()))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})
 	return m
 }
