@@ -1,0 +1,178 @@
+// Package postgres keeps oidcctl's state in a PostgreSQL database, for
+// several oidcctl processes on several hosts that share one state. It
+// implements core.Store as package db does on SQLite, with the same
+// promises; the two are tested by one conformance suite (core/storetest).
+//
+// Transactions: every public method runs in one transaction. A write
+// transaction first takes one transaction-level advisory lock
+// (writerLock), so that the writers of all processes on the database take
+// turns, as SQLite's IMMEDIATE transactions make them do: a
+// read-modify-write (an Update* method, a lease taken, the rotated refresh
+// token stored as the refresh ends) can neither overwrite another nor be
+// overwritten. Readers take no lock and read one snapshot (REPEATABLE
+// READ, READ ONLY). The lock ends with the transaction, also when a
+// process dies: PostgreSQL ends its session.
+//
+// Representation, kept as close to the SQLite store's as the engines
+// allow so that a database can be copied between them: times are bigint
+// unix milliseconds (UTC), durations bigint nanoseconds, secrets sealed
+// bytea (see package db/internal/sealed) with the same associated data,
+// NULL when not set, and what is not queried by itself a jsonb document in
+// a settings column. Names are text COLLATE "C" (byte order, as SQLite
+// sorts them) and unique regardless of ASCII case. The migrations in
+// migrations/*.sql are the schema's documentation.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"oidcctl/core"
+	"oidcctl/core/crypt"
+)
+
+// DB is a PostgreSQL database holding profiles, accounts, cached discovery
+// documents, the token state of each account, shared settings, local
+// users, webservices, the debugger's log and the configuration version.
+// It is safe for concurrent use, also by several processes on several
+// hosts on one database.
+type DB struct {
+	pool *pgxpool.Pool
+	key  *crypt.Key
+	name string // what to call the database in errors: no password
+
+	// Now is the clock for created and updated times. Open sets it to
+	// time.Now.
+	Now func() time.Time
+}
+
+var _ core.Store = (*DB)(nil)
+
+// Open connects to the database that conn names (a postgres:// URL or a
+// key=value string; the PG* environment variables and the password file
+// fill in what it leaves out, as libpq's do), migrates its schema to the
+// newest version this binary knows and checks that key is the key its
+// secrets were sealed with.
+//
+// Several processes may open one database at the same time: the
+// migrations run under an advisory lock, and the later ones find the work
+// done. A database whose schema is newer than this binary gives an error
+// wrapping ErrSchemaTooNew; a key other than the database's gives the
+// *crypt.KeyError (errors.Is crypt.ErrWrongKey) that names the key tried.
+// Errors name the database by host, port and database, never with its
+// password.
+func Open(ctx context.Context, conn string, key *crypt.Key) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(conn)
+	if err != nil {
+		// pgconn's parse errors leave the password out.
+		return nil, fmt.Errorf("open PostgreSQL database: %w", err)
+	}
+	name := fmt.Sprintf("%s@%s:%d/%s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	if key == nil {
+		return nil, fmt.Errorf("open database %s: no secret key", name)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	db := &DB{pool: pool, key: key, name: name, Now: time.Now}
+	if err := db.init(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	return db, nil
+}
+
+// Close closes the connections of the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Name returns the database as errors name it: user@host:port/database,
+// without a password.
+func (db *DB) Name() string { return db.name }
+
+// now returns the current time as stored: unix milliseconds.
+func (db *DB) now() int64 { return db.Now().UnixMilli() }
+
+// fromMillis turns a stored time back into a time.Time in UTC.
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// nullMillis returns the stored form of a time in a nullable column: unix
+// milliseconds, or nil (NULL) for the zero time.
+func nullMillis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// asStored returns t as a nullable time column gives it back: in UTC,
+// truncated to the millisecond, zero for zero.
+func asStored(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return fromMillis(t.UnixMilli())
+}
+
+// fromNullMillis turns a nullable stored time back into a time.Time in
+// UTC; NULL is the zero time.
+func fromNullMillis(ms *int64) time.Time {
+	if ms == nil {
+		return time.Time{}
+	}
+	return fromMillis(*ms)
+}
+
+// typed reports whether err is one of core's typed errors, which already say
+// what and which, so that the callers return them without more context.
+func typed(err error) bool {
+	var (
+		nf *core.NotFoundError
+		ex *core.ExistsError
+		iu *core.InUseError
+		ve *core.ValidationError
+	)
+	return errors.As(err, &nf) || errors.As(err, &ex) || errors.As(err, &iu) || errors.As(err, &ve)
+}
+
+// wrap adds what was being done to an error, except to core's typed errors.
+func wrap(op, name string, err error) error {
+	return wrapOp(op+" "+name, err)
+}
+
+// wrapOp is wrap where there is no name: it adds "op: " to an error,
+// except to core's typed errors and to an asIs error, which it returns as
+// it is.
+func wrapOp(op string, err error) error {
+	if a, ok := err.(asIs); ok {
+		return a.err
+	}
+	if err == nil || typed(err) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// asIs carries an error out of a transaction's function to be returned as
+// it is, without the method's context: the error of a caller's function
+// (the fn of the Update methods), or one that already says more than the
+// method would.
+type asIs struct{ err error }
+
+func (e asIs) Error() string { return e.err.Error() }
+func (e asIs) Unwrap() error { return e.err }
+
+// keepAsIs marks a non-nil err as asIs; nil stays nil.
+func keepAsIs(err error) error {
+	if err == nil {
+		return nil
+	}
+	return asIs{err}
+}
