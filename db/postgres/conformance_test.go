@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"oidcctl/core"
 	"oidcctl/core/crypt"
 	"oidcctl/core/serve"
 	"oidcctl/core/storetest"
@@ -54,6 +55,15 @@ func TestConformance(t *testing.T) {
 			SetNow: func(now func() time.Time) { s.Now = now },
 			CorruptToken: func(t testing.TB, account, column string) {
 				corruptToken(t, conn, account, column)
+			},
+			Another: func(t testing.TB) core.Store {
+				t.Helper()
+				other, err := postgres.Open(context.Background(), conn, s.Key())
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { other.Close() })
+				return other
 			},
 		}
 	})

@@ -176,3 +176,6 @@ func keepAsIs(err error) error {
 	}
 	return asIs{err}
 }
+
+// Key returns the key the store seals secrets with.
+func (db *DB) Key() *crypt.Key { return db.key }
