@@ -27,12 +27,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"oidcctl/core"
 	"oidcctl/core/crypt"
+	"oidcctl/db/internal/sealed"
 )
 
 // DB is a PostgreSQL database holding profiles, accounts, cached discovery
@@ -43,7 +47,7 @@ import (
 type DB struct {
 	pool *pgxpool.Pool
 	key  *crypt.Key
-	name string // what to call the database in errors: no password
+	name string // where the database is, as shown to people: no password
 
 	// Now is the clock for created and updated times. Open sets it to
 	// time.Now.
@@ -93,9 +97,56 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Name returns the database as errors name it: user@host:port/database,
-// without a password.
-func (db *DB) Name() string { return db.name }
+// Path says where the database is, as errors and the console show it:
+// user@host:port/database, never the password.
+func (db *DB) Path() string { return db.name }
+
+// IsConnString reports whether s names a PostgreSQL database rather than
+// a SQLite file: a postgres:// or postgresql:// URL, or a key=value
+// connection string ("host=db.internal dbname=oidcctl"), whose first word
+// is followed by "=". A file path with "=" in its first word is taken for
+// a key=value string; write it as ./path.
+func IsConnString(s string) bool {
+	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
+		return true
+	}
+	word, _, _ := strings.Cut(strings.TrimSpace(s), " ")
+	k, _, ok := strings.Cut(word, "=")
+	return ok && k != "" && !strings.ContainsAny(k, "/\\.")
+}
+
+// SealedBy returns the id of the key that the secrets of the database
+// conn names were sealed with, or "" when it holds no oidcctl schema or no
+// key check yet. It only reads, and does not migrate.
+func SealedBy(ctx context.Context, conn string) (string, error) {
+	cfg, err := pgx.ParseConfig(conn)
+	if err != nil {
+		return "", fmt.Errorf("read PostgreSQL database: %w", err)
+	}
+	name := fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return "", fmt.Errorf("read database %s: %w", name, err)
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	var stored []byte
+	err = c.QueryRow(ctx, `SELECT value FROM meta WHERE to_regclass('meta') IS NOT NULL AND key = $1`, sealed.KeyCheckName).Scan(&stored)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: no schema yet
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read database %s: %w", name, err)
+	}
+	id, ok := crypt.SealedKeyID(stored)
+	if !ok {
+		return "", fmt.Errorf("read database %s: its key check is not in oidcctl's sealed format", name)
+	}
+	return id, nil
+}
 
 // now returns the current time as stored: unix milliseconds.
 func (db *DB) now() int64 { return db.Now().UnixMilli() }

@@ -150,3 +150,41 @@ func TestSchemaTooNew(t *testing.T) {
 		t.Fatalf("open: %v, want ErrSchemaTooNew", err)
 	}
 }
+
+// --db and OIDCCTL_DB tell a PostgreSQL database from a SQLite file.
+func TestIsConnString(t *testing.T) {
+	for s, want := range map[string]bool{
+		"postgres://oidcctl@db.internal/oidcctl?sslmode=verify-full": true,
+		"postgresql:///oidcctl?host=/run/postgresql":                 true,
+		"host=db.internal dbname=oidcctl":                            true,
+		" dbname=oidcctl":                                            true,
+		"/var/lib/oidcctl/oidcctl.db":                                false,
+		"oidcctl.db":                                                 false,
+		"./a=b.db":                                                   false,
+		"data/x=y":                                                   false,
+		"":                                                           false,
+	} {
+		if got := postgres.IsConnString(s); got != want {
+			t.Errorf("IsConnString(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// SealedBy reads the key id of a database without migrating it: "" for
+// an empty database, the key's id once a store has opened it.
+func TestSealedBy(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.URL(t)
+	if id, err := postgres.SealedBy(ctx, conn); err != nil || id != "" {
+		t.Fatalf("empty database: %q, %v", id, err)
+	}
+	key := newKey(t)
+	s, err := postgres.Open(ctx, conn, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if id, err := postgres.SealedBy(ctx, conn); err != nil || id != key.ID() {
+		t.Fatalf("sealed by %q, %v; want %s", id, err, key.ID())
+	}
+}
