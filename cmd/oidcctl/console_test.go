@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"oidcctl/db/pgtest"
 	"oidcctl/core"
 	"oidcctl/core/crypt"
 	"oidcctl/db"
@@ -70,7 +71,7 @@ func buildBinaries(t *testing.T) (oidcctl, provider string) {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m) // stops the PostgreSQL server the tests started
 	if binaries.oidcctl != "" {
 		os.RemoveAll(filepath.Dir(binaries.oidcctl))
 	}

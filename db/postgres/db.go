@@ -27,6 +27,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -230,3 +232,16 @@ func keepAsIs(err error) error {
 
 // Key returns the key the store seals secrets with.
 func (db *DB) Key() *crypt.Key { return db.key }
+
+// Redact returns the connection string conn with its password, if any,
+// replaced by "xxxxx", for messages about a database that is not open.
+func Redact(conn string) string {
+	if u, err := url.Parse(conn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		return u.Redacted()
+	}
+	return passwordField.ReplaceAllString(conn, "${1}xxxxx")
+}
+
+// passwordField is the password of a key=value connection string, quoted
+// or not.
+var passwordField = regexp.MustCompile(`(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
