@@ -21,6 +21,16 @@
 // a settings column. Names are text COLLATE "C" (byte order, as SQLite
 // sorts them) and unique regardless of ASCII case. The migrations in
 // migrations/*.sql are the schema's documentation.
+//
+// Not here yet (issue #10, later steps): the schedulers of several serve
+// instances sharing the renewal work (claiming due accounts with
+// SELECT ... FOR UPDATE SKIP LOCKED and a lease, instead of each instance
+// trying every account), LISTEN/NOTIFY of configuration changes beside
+// the ConfigVersion poll, copying a SQLite database here with its sealed
+// secrets as they are (the representation above is kept for that), and
+// the benchmarks. The one writer lock is the simplest way to keep every
+// promise of the SQLite store; where it limits many instances, writes
+// that touch one account can move to row locks on that account.
 package postgres
 
 import (

@@ -188,3 +188,18 @@ func TestSealedBy(t *testing.T) {
 		t.Fatalf("sealed by %q, %v; want %s", id, err, key.ID())
 	}
 }
+
+// Redact masks the password of a connection string, in either form.
+func TestRedact(t *testing.T) {
+	for conn, want := range map[string]string{
+		"postgres://u:s3cret@db/x?sslmode=require": "postgres://u:xxxxx@db/x?sslmode=require",
+		"postgresql://u@db/x":                      "postgresql://u@db/x",
+		"host=db password=s3cret dbname=x":         "host=db password=xxxxx dbname=x",
+		"host=db password = 's3 cr\\'et' dbname=x": "host=db password = xxxxx dbname=x",
+		"host=db dbname=x":                         "host=db dbname=x",
+	} {
+		if got := postgres.Redact(conn); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", conn, got, want)
+		}
+	}
+}
