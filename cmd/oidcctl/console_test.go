@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"oidcctl/db/pgtest"
 	"oidcctl/core"
 	"oidcctl/core/crypt"
 	"oidcctl/db"
+	"oidcctl/db/pgtest"
 	"oidcctl/internal/testkit"
 )
 
