@@ -220,7 +220,8 @@ func (a *app) openStore(ctx context.Context) (openedStore, error) {
 
 // openPostgres opens the PostgreSQL database conn names. The key is
 // looked for as for a SQLite file (systemd credential, OIDCCTL_KEY_FILE),
-// else in the default data directory; it is created there only while the
+// else beside where the SQLite file would be by default ($STATE_DIRECTORY,
+// the XDG data directory); it is created there only while the
 // database holds no secrets, so that a second host without the key is
 // refused instead of starting with a key of its own.
 func (a *app) openPostgres(ctx context.Context, conn string) (openedStore, error) {
