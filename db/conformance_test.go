@@ -1,8 +1,12 @@
 package db_test
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 
+	"oidcctl/core"
+	"oidcctl/core/crypt"
 	"oidcctl/core/serve"
 	"oidcctl/core/storetest"
 	"oidcctl/db"
@@ -22,6 +26,19 @@ func TestConformance(t *testing.T) {
 			SetNow: s.SetNow,
 			CorruptToken: func(t testing.TB, account, column string) {
 				dbtest.CorruptToken(t, dir, account, column)
+			},
+			Another: func(t testing.TB) core.Store {
+				t.Helper()
+				key, err := crypt.LoadKey(filepath.Join(dir, crypt.KeyFileName), false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				other, err := db.Open(context.Background(), filepath.Join(dir, db.FileName), key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { other.Close() })
+				return other
 			},
 		}
 	})

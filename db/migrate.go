@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"oidcctl/core/crypt"
+	"oidcctl/db/internal/sealed"
 )
 
 // ErrSchemaTooNew is wrapped by the error Open returns for a database that
@@ -104,14 +105,9 @@ func migrate(ctx context.Context, tx *sql.Tx, migrations []migration, now time.T
 	return nil
 }
 
-// keyCheck is sealed with the key when a database is created, so that a
-// later Open with another key fails at once, naming the key, instead of
-// when the first secret is read.
-const (
-	keyCheckName  = "key_check"
-	keyCheckPlain = "oidcctl key check"
-	keyCheckAD    = "meta/key_check"
-)
+// keyCheckName is the key of the key check in the meta table; see
+// sealed.NewKeyCheck.
+const keyCheckName = sealed.KeyCheckName
 
 // checkSchema checks, without writing, that a database has the schema
 // this binary knows: for a read-only open, which cannot migrate.
@@ -143,17 +139,17 @@ func checkKey(ctx context.Context, tx *sql.Tx, key *crypt.Key) error {
 // verifyKey is checkKey; without write, a database without a key check is
 // an error instead of getting one.
 func verifyKey(ctx context.Context, tx *sql.Tx, key *crypt.Key, write bool) error {
-	var sealed []byte
-	err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, keyCheckName).Scan(&sealed)
+	var stored []byte
+	err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, keyCheckName).Scan(&stored)
 	if errors.Is(err, sql.ErrNoRows) && !write {
 		return fmt.Errorf("%w and has no key check yet: open it once with write access", ErrReadOnly)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		sealed, err := key.Seal([]byte(keyCheckPlain), keyCheckAD)
+		check, err := sealed.NewKeyCheck(key)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)`, keyCheckName, sealed); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)`, keyCheckName, check); err != nil {
 			return fmt.Errorf("store key check: %w", err)
 		}
 		return nil
@@ -161,12 +157,5 @@ func verifyKey(ctx context.Context, tx *sql.Tx, key *crypt.Key, write bool) erro
 	if err != nil {
 		return fmt.Errorf("read key check: %w", err)
 	}
-	plain, err := key.Open(sealed, keyCheckAD)
-	if err != nil {
-		return err // *crypt.KeyError, naming the key
-	}
-	if string(plain) != keyCheckPlain {
-		return &crypt.KeyError{Source: key.Source, KeyID: key.ID(), Reason: "the key check stored in the database does not match"}
-	}
-	return nil
+	return sealed.VerifyKeyCheck(key, stored)
 }

@@ -8,12 +8,16 @@ set -euo pipefail
 # tested behind a real nginx auth_request (in /usr/sbin, which a user's
 # PATH may lack). wrk: bench/forward-auth.sh. tmux: the console end to end
 # in a terminal. systemd: systemd-analyze security scores the unit.
+# postgresql: the PostgreSQL store is tested against a real server, which
+# the tests start themselves in a temporary directory (see db/pgtest);
+# installing the package must not start a cluster of its own.
 declare -A needs=(
   [chromium]=chromium
   [tmux]=tmux
   [nginx]=/usr/sbin/nginx
   [wrk]=wrk
   [systemd]=systemd-analyze
+  [postgresql]=/usr/lib/postgresql/15/bin/initdb
 )
 
 missing=()
@@ -29,4 +33,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "test-deps: installing ${missing[*]}" >&2
 $sudo apt-get update -qq
+# No cluster started by the package's scripts: the tests start their own.
+if [[ " ${missing[*]} " == *" postgresql "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod 755 /usr/sbin/policy-rc.d
+  trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -16,6 +16,7 @@ import (
 	"oidcctl/core/logs"
 	"oidcctl/core/serve"
 	"oidcctl/db"
+	"oidcctl/db/postgres"
 	"oidcctl/tui"
 )
 
@@ -43,12 +44,21 @@ type app struct {
 	jqExpr string
 	jq     *jqFilter
 	log    *slog.Logger
-	store  *db.DB
+	store  openedStore
 	// svc are the services on store, built by open.
 	svc *services
 	// watch, when set before open (serve), hears of the tokens the token
 	// manager obtains.
 	watch *serve.TokenWatch
+}
+
+// openedStore is the database a run works on: a SQLite file (*db.DB) or
+// a PostgreSQL database (*postgres.DB).
+type openedStore interface {
+	core.Store
+	Close() error
+	// Path says where the database is, for people: never a password.
+	Path() string
 }
 
 // usageError marks an error in how oidcctl was called: exit code 2.
@@ -145,12 +155,12 @@ Without a command it opens the console on the database.`,
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.dbFlag, "db", "", "database file (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, db= in /etc/oidcctl/oidcctl.conf, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
+	pf.StringVar(&a.dbFlag, "db", "", "database file, or a PostgreSQL URL or key=value string (default $OIDCCTL_DB, $STATE_DIRECTORY/oidcctl.db under systemd, db= in /etc/oidcctl/oidcctl.conf, else $XDG_DATA_HOME/oidcctl/oidcctl.db)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default warn; info for serve)")
 	pf.StringVar(&a.jqExpr, "jq", "", "filter the JSON output with a jq expression (implies -o json; strings are printed without quotes)")
 	root.AddCommand(a.profileCommand(), a.accountCommand(), a.tokenCommand(), a.userCommand(), a.importUser(), a.configCommand(), a.webserviceCommand(), a.debugCommand(), a.serveCommand())
-	root.AddCommand(a.versionCommand(), a.manCommand())
+	root.AddCommand(a.versionCommand(), a.manCommand(), a.dbCommand())
 	a.finishCommands(root)
 	return root
 }
@@ -187,13 +197,16 @@ func (a *app) open(ctx context.Context) (core.Registry, error) {
 }
 
 // openStore opens the database, creating it and its key on first use.
-func (a *app) openStore(ctx context.Context) (*db.DB, error) {
+func (a *app) openStore(ctx context.Context) (openedStore, error) {
 	if a.store != nil {
 		return a.store, nil
 	}
 	path, keyEnv, err := a.locate()
 	if err != nil {
 		return nil, err
+	}
+	if postgres.IsConnString(path) {
+		return a.openPostgres(ctx, path)
 	}
 	keyPath, create := crypt.KeyLocation(path, keyEnv)
 	// A database that holds sealed secrets needs its own key: a new one
@@ -219,6 +232,52 @@ func (a *app) openStore(ctx context.Context) (*db.DB, error) {
 	a.log.Debug("database open", "path", path, "key", keyPath, "key_id", key.ID())
 	a.store = store
 	return store, nil
+}
+
+// openPostgres opens the PostgreSQL database conn names. The key is
+// looked for as for a SQLite file (systemd credential, OIDCCTL_KEY_FILE),
+// else beside where the SQLite file would be by default ($STATE_DIRECTORY,
+// the XDG data directory); it is created there only while the
+// database holds no secrets, so that a second host without the key is
+// refused instead of starting with a key of its own.
+func (a *app) openPostgres(ctx context.Context, conn string) (openedStore, error) {
+	home, err := db.ResolvePath("", func(k string) string {
+		if k == "OIDCCTL_DB" {
+			return ""
+		}
+		return a.getenv(k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	keyPath, create := crypt.KeyLocation(home, a.getenv)
+	sealedBy, err := postgres.SealedBy(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	key, err := crypt.LoadKey(keyPath, create && sealedBy == "")
+	if errors.Is(err, fs.ErrNotExist) && sealedBy != "" {
+		return nil, &crypt.MissingKeyError{Path: keyPath, Database: postgresName(conn), SealedBy: sealedBy}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if key.Warning != "" {
+		a.log.Warn(key.Warning)
+	}
+	store, err := postgres.Open(ctx, conn, key)
+	if err != nil {
+		return nil, err
+	}
+	a.log.Debug("database open", "database", store.Path(), "key", keyPath, "key_id", key.ID())
+	a.store = store
+	return store, nil
+}
+
+// postgresName is where a PostgreSQL database is, for an error before it
+// is open: the connection string with any password masked.
+func postgresName(conn string) string {
+	return "PostgreSQL " + postgres.Redact(conn)
 }
 
 // noArgs, exactArgs: cobra's argument checks, as usage errors.

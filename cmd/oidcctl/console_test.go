@@ -19,6 +19,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/crypt"
 	"oidcctl/db"
+	"oidcctl/db/pgtest"
 	"oidcctl/internal/testkit"
 )
 
@@ -70,7 +71,7 @@ func buildBinaries(t *testing.T) (oidcctl, provider string) {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m) // stops the PostgreSQL server the tests started
 	if binaries.oidcctl != "" {
 		os.RemoveAll(filepath.Dir(binaries.oidcctl))
 	}

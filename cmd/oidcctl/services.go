@@ -13,7 +13,6 @@ import (
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
 	"oidcctl/core/validate"
-	"oidcctl/db"
 )
 
 // services are the long-lived objects of one run of oidcctl, built once
@@ -23,7 +22,7 @@ import (
 // client, one token manager (whose per-account locks must be the only
 // ones in the process) and one validator. Nothing changes them after.
 type services struct {
-	store     *db.DB
+	store     core.Store
 	discovery *discovery.Client
 	keys      *jwks.Cache
 	grants    *grant.Client
@@ -34,7 +33,7 @@ type services struct {
 // newServices builds the services on store. watch, when not nil, hears of
 // every token the manager obtains or refreshes (serve's metrics and
 // debugger).
-func newServices(store *db.DB, log *slog.Logger, watch *serve.TokenWatch) *services {
+func newServices(store core.Store, log *slog.Logger, watch *serve.TokenWatch) *services {
 	sv := &services{
 		store:     store,
 		discovery: &discovery.Client{Cache: store, Logger: log},

@@ -25,6 +25,8 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
+			// One process: every handle is the store itself.
+			Another: func(testing.TB) core.Store { return s },
 		}
 	})
 }

@@ -3,8 +3,9 @@
 // SQLite, core/memstore against its in-memory fake, and a new backend
 // (PostgreSQL) runs it to show that it keeps the same promises.
 //
-// It tests one process. What two processes on one database must see is
-// the backend's own test.
+// It tests one process, and two handles on one database where Opened
+// gives them (Another): what two processes must see beyond that is the
+// backend's own test.
 package storetest
 
 import (
@@ -32,6 +33,11 @@ type Opened struct {
 	// refresh_token or id_token) of an account so that it cannot be
 	// opened, as a damaged disk or a restore with another key would.
 	CorruptToken func(t testing.TB, account, column string)
+	// Another opens a second handle on the same database, with the same
+	// key and its own connections, as another process would; it is
+	// closed when the test ends. A store that lives in one process
+	// returns itself.
+	Another func(t testing.TB) core.Store
 }
 
 // t0 has nanoseconds that a store drops: it keeps milliseconds.
@@ -56,6 +62,9 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"TokenStateOfNewAccount", testTokenStateOfNewAccount},
 		{"Leases", testLeases},
 		{"LeaseHasOneHolder", testLeaseHasOneHolder},
+		{"LeaseHasOneHolderAcrossHandles", testLeaseHasOneHolderAcrossHandles},
+		{"NamesClashAcrossHandles", testNamesClashAcrossHandles},
+		{"SecretsReadBackAcrossHandles", testSecretsReadBackAcrossHandles},
 		{"SaveTokensKeepsRefreshToken", testSaveTokensKeepsRefreshToken},
 		{"FailuresAndClear", testFailuresAndClear},
 		{"RotationUnderLease", testRotationUnderLease},
@@ -499,6 +508,125 @@ func testLeaseHasOneHolder(t *testing.T, e *env) {
 	}
 	if len(winners) != 1 || e.state(t, "acc").LeaseOwner != winners[0] {
 		t.Fatalf("winners %v", winners)
+	}
+}
+
+// Of owners asking at once through two handles on one database (two
+// processes, two connection pools), exactly one gets the lease, and both
+// handles see that one hold it.
+func testLeaseHasOneHolderAcrossHandles(t *testing.T, e *env) {
+	e.profile(t, "op")
+	other := e.Another(t)
+	handles := []core.Store{e.Store, other}
+	const accounts, n = 8, 8
+	for a := range accounts {
+		e.account(t, fmt.Sprintf("acc%d", a), "op")
+	}
+	for a := range accounts {
+		account := fmt.Sprintf("acc%d", a)
+		var wg sync.WaitGroup
+		won := make(chan string, n)
+		for i := range n {
+			wg.Go(func() {
+				owner := fmt.Sprintf("owner-%d", i)
+				_, ok, err := handles[i%2].AcquireLease(e.ctx, account, owner, t0, t0.Add(time.Minute))
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					won <- owner
+				}
+			})
+		}
+		wg.Wait()
+		close(won)
+		var winners []string
+		for w := range won {
+			winners = append(winners, w)
+		}
+		if len(winners) != 1 {
+			t.Fatalf("%s: winners %v, want exactly one", account, winners)
+		}
+		for h, s := range handles {
+			st, err := s.TokenState(e.ctx, account)
+			must(t, err)
+			if st.LeaseOwner != winners[0] {
+				t.Fatalf("%s: handle %d sees the lease held by %q, want %q", account, h, st.LeaseOwner, winners[0])
+			}
+		}
+	}
+}
+
+// Names that differ only in case, created at once through two handles:
+// exactly one is stored, the other refused as a clash, not as an error of
+// the database.
+func testNamesClashAcrossHandles(t *testing.T, e *env) {
+	other := e.Another(t)
+	for round := range 8 {
+		lower, upper := fmt.Sprintf("base%d", round), fmt.Sprintf("BASE%d", round)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		wg.Go(func() { errs[0] = e.Store.CreateProfile(e.ctx, core.NewProfile(lower)) })
+		wg.Go(func() { errs[1] = other.CreateProfile(e.ctx, core.NewProfile(upper)) })
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !isA[*core.ValidationError](err) && !isA[*core.ExistsError](err):
+				t.Fatalf("round %d: %v, want *ValidationError or *ExistsError", round, err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d of %s and %s stored (%v), want exactly one", round, ok, lower, upper, errs)
+		}
+	}
+	ps, err := other.Profiles(e.ctx)
+	must(t, err)
+	if len(ps) != 8 {
+		t.Fatalf("%d profiles, want 8", len(ps))
+	}
+}
+
+// Secrets written through one handle read back in plain text through
+// another: both seal and open with the database's key, and what is stored
+// is the sealed form of exactly what was given.
+func testSecretsReadBackAcrossHandles(t *testing.T, e *env) {
+	p := core.NewProfile("op")
+	p.DiscoveryURL, p.ClientID = "https://op.example/.well-known/openid-configuration", "cid"
+	p.ClientSecret, p.TLS.ClientKeyPassword = core.NewSecret("client-sécret ✓"), core.NewSecret("key-pw")
+	must(t, e.Store.CreateProfile(e.ctx, p))
+	a := core.NewAccount("acc", "op")
+	a.GrantType, a.Username, a.Password = core.GrantPassword, "svc", core.NewSecret("pass word\t1")
+	must(t, e.Store.CreateAccount(e.ctx, a))
+	must(t, e.Store.SaveTokens(e.ctx, "acc", "", core.TokenSet{
+		AccessToken: core.NewSecret("at-1"), RefreshToken: core.NewSecret("rt-1"), IDToken: core.NewSecret("id-1"),
+	}))
+	other := e.Another(t)
+	gp, err := other.Profile(e.ctx, "op")
+	must(t, err)
+	ga, err := other.Account(e.ctx, "acc")
+	must(t, err)
+	st, err := other.TokenState(e.ctx, "acc")
+	must(t, err)
+	for _, c := range []struct {
+		what      string
+		got, want core.Secret
+	}{
+		{"client secret", gp.ClientSecret, p.ClientSecret},
+		{"key password", gp.TLS.ClientKeyPassword, p.TLS.ClientKeyPassword},
+		{"account password", ga.Password, a.Password},
+		{"access token", st.Tokens.AccessToken, core.NewSecret("at-1")},
+		{"refresh token", st.Tokens.RefreshToken, core.NewSecret("rt-1")},
+		{"id token", st.Tokens.IDToken, core.NewSecret("id-1")},
+	} {
+		if c.got.Reveal() != c.want.Reveal() {
+			t.Errorf("%s read through the other handle differs from what was stored", c.what)
+		}
+	}
+	if st.Damaged != nil {
+		t.Errorf("damaged: %v", st.Damaged)
 	}
 }
 

@@ -1,0 +1,257 @@
+// Package postgres keeps oidcctl's state in a PostgreSQL database, for
+// several oidcctl processes on several hosts that share one state. It
+// implements core.Store as package db does on SQLite, with the same
+// promises; the two are tested by one conformance suite (core/storetest).
+//
+// Transactions: every public method runs in one transaction. A write
+// transaction first takes one transaction-level advisory lock
+// (writerLock), so that the writers of all processes on the database take
+// turns, as SQLite's IMMEDIATE transactions make them do: a
+// read-modify-write (an Update* method, a lease taken, the rotated refresh
+// token stored as the refresh ends) can neither overwrite another nor be
+// overwritten. Readers take no lock and read one snapshot (REPEATABLE
+// READ, READ ONLY). The lock ends with the transaction, also when a
+// process dies: PostgreSQL ends its session.
+//
+// Representation, kept as close to the SQLite store's as the engines
+// allow so that a database can be copied between them: times are bigint
+// unix milliseconds (UTC), durations bigint nanoseconds, secrets sealed
+// bytea (see package db/internal/sealed) with the same associated data,
+// NULL when not set, and what is not queried by itself a jsonb document in
+// a settings column. Names are text COLLATE "C" (byte order, as SQLite
+// sorts them) and unique regardless of ASCII case. The migrations in
+// migrations/*.sql are the schema's documentation.
+//
+// Not here yet (issue #10, later steps): the schedulers of several serve
+// instances sharing the renewal work (claiming due accounts with
+// SELECT ... FOR UPDATE SKIP LOCKED and a lease, instead of each instance
+// trying every account), LISTEN/NOTIFY of configuration changes beside
+// the ConfigVersion poll, copying a SQLite database here with its sealed
+// secrets as they are (the representation above is kept for that), and
+// the benchmarks. The one writer lock is the simplest way to keep every
+// promise of the SQLite store; where it limits many instances, writes
+// that touch one account can move to row locks on that account.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"oidcctl/core"
+	"oidcctl/core/crypt"
+	"oidcctl/db/internal/sealed"
+)
+
+// DB is a PostgreSQL database holding profiles, accounts, cached discovery
+// documents, the token state of each account, shared settings, local
+// users, webservices, the debugger's log and the configuration version.
+// It is safe for concurrent use, also by several processes on several
+// hosts on one database.
+type DB struct {
+	pool *pgxpool.Pool
+	key  *crypt.Key
+	name string // where the database is, as shown to people: no password
+
+	// Now is the clock for created and updated times. Open sets it to
+	// time.Now.
+	Now func() time.Time
+}
+
+var _ core.Store = (*DB)(nil)
+
+// Open connects to the database that conn names (a postgres:// URL or a
+// key=value string; the PG* environment variables and the password file
+// fill in what it leaves out, as libpq's do), migrates its schema to the
+// newest version this binary knows and checks that key is the key its
+// secrets were sealed with.
+//
+// Several processes may open one database at the same time: the
+// migrations run under an advisory lock, and the later ones find the work
+// done. A database whose schema is newer than this binary gives an error
+// wrapping ErrSchemaTooNew; a key other than the database's gives the
+// *crypt.KeyError (errors.Is crypt.ErrWrongKey) that names the key tried.
+// Errors name the database by host, port and database, never with its
+// password.
+func Open(ctx context.Context, conn string, key *crypt.Key) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(conn)
+	if err != nil {
+		// pgconn's parse errors leave the password out.
+		return nil, fmt.Errorf("open PostgreSQL database: %w", err)
+	}
+	name := fmt.Sprintf("%s@%s:%d/%s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	if key == nil {
+		return nil, fmt.Errorf("open database %s: no secret key", name)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	db := &DB{pool: pool, key: key, name: name, Now: time.Now}
+	if err := db.init(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	return db, nil
+}
+
+// Close closes the connections of the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Path says where the database is, as errors and the console show it:
+// user@host:port/database, never the password.
+func (db *DB) Path() string { return db.name }
+
+// IsConnString reports whether s names a PostgreSQL database rather than
+// a SQLite file: a postgres:// or postgresql:// URL, or a key=value
+// connection string ("host=db.internal dbname=oidcctl"), whose first word
+// is followed by "=". A file path with "=" in its first word is taken for
+// a key=value string; write it as ./path.
+func IsConnString(s string) bool {
+	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
+		return true
+	}
+	word, _, _ := strings.Cut(strings.TrimSpace(s), " ")
+	k, _, ok := strings.Cut(word, "=")
+	return ok && k != "" && !strings.ContainsAny(k, "/\\.")
+}
+
+// SealedBy returns the id of the key that the secrets of the database
+// conn names were sealed with, or "" when it holds no oidcctl schema or no
+// key check yet. It only reads, and does not migrate.
+func SealedBy(ctx context.Context, conn string) (string, error) {
+	cfg, err := pgx.ParseConfig(conn)
+	if err != nil {
+		return "", fmt.Errorf("read PostgreSQL database: %w", err)
+	}
+	name := fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return "", fmt.Errorf("read database %s: %w", name, err)
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	var stored []byte
+	err = c.QueryRow(ctx, `SELECT value FROM meta WHERE to_regclass('meta') IS NOT NULL AND key = $1`, sealed.KeyCheckName).Scan(&stored)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: no schema yet
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read database %s: %w", name, err)
+	}
+	id, ok := crypt.SealedKeyID(stored)
+	if !ok {
+		return "", fmt.Errorf("read database %s: its key check is not in oidcctl's sealed format", name)
+	}
+	return id, nil
+}
+
+// now returns the current time as stored: unix milliseconds.
+func (db *DB) now() int64 { return db.Now().UnixMilli() }
+
+// fromMillis turns a stored time back into a time.Time in UTC.
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// nullMillis returns the stored form of a time in a nullable column: unix
+// milliseconds, or nil (NULL) for the zero time.
+func nullMillis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// asStored returns t as a nullable time column gives it back: in UTC,
+// truncated to the millisecond, zero for zero.
+func asStored(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return fromMillis(t.UnixMilli())
+}
+
+// fromNullMillis turns a nullable stored time back into a time.Time in
+// UTC; NULL is the zero time.
+func fromNullMillis(ms *int64) time.Time {
+	if ms == nil {
+		return time.Time{}
+	}
+	return fromMillis(*ms)
+}
+
+// typed reports whether err is one of core's typed errors, which already say
+// what and which, so that the callers return them without more context.
+func typed(err error) bool {
+	var (
+		nf *core.NotFoundError
+		ex *core.ExistsError
+		iu *core.InUseError
+		ve *core.ValidationError
+	)
+	return errors.As(err, &nf) || errors.As(err, &ex) || errors.As(err, &iu) || errors.As(err, &ve)
+}
+
+// wrap adds what was being done to an error, except to core's typed errors.
+func wrap(op, name string, err error) error {
+	return wrapOp(op+" "+name, err)
+}
+
+// wrapOp is wrap where there is no name: it adds "op: " to an error,
+// except to core's typed errors and to an asIs error, which it returns as
+// it is.
+func wrapOp(op string, err error) error {
+	if a, ok := err.(asIs); ok {
+		return a.err
+	}
+	if err == nil || typed(err) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// asIs carries an error out of a transaction's function to be returned as
+// it is, without the method's context: the error of a caller's function
+// (the fn of the Update methods), or one that already says more than the
+// method would.
+type asIs struct{ err error }
+
+func (e asIs) Error() string { return e.err.Error() }
+func (e asIs) Unwrap() error { return e.err }
+
+// keepAsIs marks a non-nil err as asIs; nil stays nil.
+func keepAsIs(err error) error {
+	if err == nil {
+		return nil
+	}
+	return asIs{err}
+}
+
+// Key returns the key the store seals secrets with.
+func (db *DB) Key() *crypt.Key { return db.key }
+
+// Redact returns the connection string conn with its password, if any,
+// replaced by "xxxxx", for messages about a database that is not open.
+func Redact(conn string) string {
+	if u, err := url.Parse(conn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		return u.Redacted()
+	}
+	return passwordField.ReplaceAllString(conn, "${1}xxxxx")
+}
+
+// passwordField is the password of a key=value connection string, quoted
+// or not.
+var passwordField = regexp.MustCompile(`(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)

@@ -1,0 +1,415 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"oidcctl/core"
+)
+
+// profileSettings is the JSON kept in profiles.settings: everything of a
+// profile that has no column of its own. It is ours, not core's, so that
+// renaming a core field does not change the stored form. A new key needs
+// a new migration (token_auth_method and introspect came with 0003).
+type profileSettings struct {
+	DiscoveryTTLNS  int64                        `json:"discovery_ttl_ns"`
+	Scopes          []string                     `json:"scopes,omitempty"`
+	InsecureHTTP    bool                         `json:"insecure_http,omitempty"`
+	TokenAuthMethod string                       `json:"token_auth_method,omitempty"`
+	Introspect      bool                         `json:"introspect,omitempty"`
+	Flavour         string                       `json:"flavour"`
+	TLS             tlsSettings                  `json:"tls"`
+	Misc            miscSettings                 `json:"misc"`
+	UIDClaim        string                       `json:"uid_claim"`
+	RoleMap         map[string]map[string]string `json:"role_map,omitempty"`
+	UserMap         map[string]string            `json:"user_map,omitempty"`
+	Restrictions    restrictionSettings          `json:"restrictions"`
+}
+
+// tlsSettings are core.TLSOptions without the key password, which is a
+// sealed column.
+type tlsSettings struct {
+	ClientCert         string `json:"client_cert,omitempty"`
+	ClientKey          string `json:"client_key,omitempty"`
+	CAFile             string `json:"ca_file,omitempty"`
+	CADir              string `json:"ca_dir,omitempty"`
+	SkipVerifyHostname bool   `json:"skip_verify_hostname,omitempty"`
+	SkipVerifyPeer     bool   `json:"skip_verify_peer,omitempty"`
+}
+
+type miscSettings struct {
+	UseNonce   bool  `json:"use_nonce"`
+	RandLength int   `json:"rand_length"`
+	RandTTLNS  int64 `json:"rand_ttl_ns"`
+	LeewayNS   int64 `json:"leeway_ns"`
+}
+
+type restrictionSettings struct {
+	UserLogin       string   `json:"user_login,omitempty"`
+	Scopes          []string `json:"scopes,omitempty"`
+	Audiences       []string `json:"audiences,omitempty"`
+	AuthorizedParty string   `json:"authorized_party,omitempty"`
+}
+
+func newProfileSettings(p *core.Profile) profileSettings {
+	s := profileSettings{
+		DiscoveryTTLNS:  int64(p.DiscoveryTTL),
+		Scopes:          p.Scopes,
+		InsecureHTTP:    p.InsecureHTTP,
+		TokenAuthMethod: p.TokenAuthMethod,
+		Introspect:      p.Introspect,
+		Flavour:         string(p.Flavour),
+		TLS: tlsSettings{
+			ClientCert:         p.TLS.ClientCert,
+			ClientKey:          p.TLS.ClientKey,
+			CAFile:             p.TLS.CAFile,
+			CADir:              p.TLS.CADir,
+			SkipVerifyHostname: p.TLS.SkipVerifyHostname,
+			SkipVerifyPeer:     p.TLS.SkipVerifyPeer,
+		},
+		Misc: miscSettings{
+			UseNonce:   p.Misc.UseNonce,
+			RandLength: p.Misc.RandLength,
+			RandTTLNS:  int64(p.Misc.RandTTL),
+			LeewayNS:   int64(p.Misc.Leeway),
+		},
+		UIDClaim: p.UIDClaim,
+		RoleMap:  p.RoleMap,
+		Restrictions: restrictionSettings{
+			UserLogin:       p.Restrictions.UserLogin,
+			Scopes:          p.Restrictions.Scopes,
+			Audiences:       p.Restrictions.Audiences,
+			AuthorizedParty: p.Restrictions.AuthorizedParty,
+		},
+	}
+	if len(p.UserMap) > 0 {
+		s.UserMap = make(map[string]string, len(p.UserMap))
+		for claim, field := range p.UserMap {
+			s.UserMap[claim] = string(field)
+		}
+	}
+	return s
+}
+
+// apply fills the settings into p.
+func (s *profileSettings) apply(p *core.Profile) {
+	p.DiscoveryTTL = time.Duration(s.DiscoveryTTLNS)
+	p.Scopes = s.Scopes
+	p.InsecureHTTP = s.InsecureHTTP
+	p.TokenAuthMethod = s.TokenAuthMethod
+	p.Introspect = s.Introspect
+	p.Flavour = core.Flavour(s.Flavour)
+	p.TLS.ClientCert = s.TLS.ClientCert
+	p.TLS.ClientKey = s.TLS.ClientKey
+	p.TLS.CAFile = s.TLS.CAFile
+	p.TLS.CADir = s.TLS.CADir
+	p.TLS.SkipVerifyHostname = s.TLS.SkipVerifyHostname
+	p.TLS.SkipVerifyPeer = s.TLS.SkipVerifyPeer
+	p.Misc = core.Misc{
+		UseNonce:   s.Misc.UseNonce,
+		RandLength: s.Misc.RandLength,
+		RandTTL:    time.Duration(s.Misc.RandTTLNS),
+		Leeway:     time.Duration(s.Misc.LeewayNS),
+	}
+	p.UIDClaim = s.UIDClaim
+	p.RoleMap = s.RoleMap
+	p.UserMap = nil
+	if len(s.UserMap) > 0 {
+		p.UserMap = make(core.UserMap, len(s.UserMap))
+		for claim, field := range s.UserMap {
+			p.UserMap[claim] = core.UserField(field)
+		}
+	}
+	p.Restrictions = core.Restrictions{
+		UserLogin:       s.Restrictions.UserLogin,
+		Scopes:          s.Restrictions.Scopes,
+		Audiences:       s.Restrictions.Audiences,
+		AuthorizedParty: s.Restrictions.AuthorizedParty,
+	}
+}
+
+// CreateProfile stores a new profile; *core.ExistsError when the name is
+// taken. Its CreatedAt and UpdatedAt are set from db.Now.
+func (db *DB) CreateProfile(ctx context.Context, p core.Profile) error {
+	return wrap("create profile", p.Name, db.inTx(ctx, func(tx pgx.Tx) error {
+		return db.createProfile(ctx, tx, &p)
+	}))
+}
+
+// Profile returns one profile; *core.NotFoundError when there is none.
+func (db *DB) Profile(ctx context.Context, name string) (core.Profile, error) {
+	p, err := readTx(ctx, db, func(tx pgx.Tx) (core.Profile, error) {
+		p, _, err := db.findProfile(ctx, tx, name)
+		return p, err
+	})
+	return p, wrap("read profile", name, err)
+}
+
+// Profiles returns every profile, ordered by name (byte order).
+func (db *DB) Profiles(ctx context.Context) ([]core.Profile, error) {
+	ps, err := readTx(ctx, db, func(tx pgx.Tx) ([]core.Profile, error) {
+		return db.listProfiles(ctx, tx)
+	})
+	return ps, wrapOp("list profiles", err)
+}
+
+// UpdateProfile reads a profile, lets fn change it and writes it back, in
+// one write transaction, so that no other process writes in between.
+// When fn returns an error nothing is written and that error is returned
+// as it is. A changed name is refused with a *core.ValidationError; the
+// timestamps fn sets are ignored (CreatedAt stays, UpdatedAt is db.Now).
+// The profile is not validated here: that is core's job, in fn.
+func (db *DB) UpdateProfile(ctx context.Context, name string, fn func(*core.Profile) error) (core.Profile, error) {
+	p, err := writeTx(ctx, db, func(tx pgx.Tx) (core.Profile, error) {
+		p, id, err := db.findProfile(ctx, tx, name)
+		if err != nil {
+			return p, err
+		}
+		if err := edit(&p, fn, "profile", "name", &p.Name, &p.CreatedAt); err != nil {
+			return p, err
+		}
+		return p, db.updateProfile(ctx, tx, id, &p)
+	})
+	return p, wrap("update profile", name, err)
+}
+
+// DeleteProfile removes a profile and its cached discovery document;
+// *core.NotFoundError when there is no such profile. While accounts or
+// webservices use it, it is refused with a *core.InUseError naming them
+// (sorted); when both do, the error is errors.Join of the one naming the
+// accounts and the one naming the webservices, so that errors.As finds
+// the accounts' and the message lists both.
+func (db *DB) DeleteProfile(ctx context.Context, name string) error {
+	return wrap("delete profile", name, db.inTx(ctx, func(tx pgx.Tx) error {
+		return deleteProfile(ctx, tx, name)
+	}))
+}
+
+// edit runs fn, the caller's function of an Update method, on v, the row
+// as read: fn's error comes back as it is (asIs), a changed key (*key, the
+// name or login of kind) is refused with a *core.ValidationError, and
+// *created, which fn may have changed, is put back. Whatever fn does to
+// v's UpdatedAt is overwritten when the row is written.
+func edit[T any](v *T, fn func(*T) error, kind, field string, key *string, created *time.Time) error {
+	name, createdAt := *key, *created
+	if err := fn(v); err != nil {
+		return asIs{err}
+	}
+	if *key != name {
+		return renameError(kind, field, name, *key)
+	}
+	*created = createdAt
+	return nil
+}
+
+// renameError refuses a rename inside an Update function; field is what
+// names the thing ("name", or "login" for a user).
+func renameError(kind, field, name, to string) error {
+	return &core.ValidationError{Kind: kind, Name: name, Problems: []core.FieldError{{
+		Field:   field,
+		Problem: fmt.Sprintf("cannot be changed (to %q): create a new %s instead", to, kind),
+	}}}
+}
+
+const profileColumns = `id, name, discovery_url, client_id, client_secret, client_key_password, settings, created_at, updated_at`
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanProfile reads one row of profileColumns.
+func (db *DB) scanProfile(row scanner) (core.Profile, int64, error) {
+	var (
+		p                    core.Profile
+		id                   int64
+		secret, keyPassword  []byte
+		settings             string
+		createdAt, updatedAt int64
+	)
+	if err := row.Scan(&id, &p.Name, &p.DiscoveryURL, &p.ClientID, &secret, &keyPassword, &settings, &createdAt, &updatedAt); err != nil {
+		return core.Profile{}, 0, err
+	}
+	var s profileSettings
+	if err := json.Unmarshal([]byte(settings), &s); err != nil {
+		return core.Profile{}, 0, fmt.Errorf("profile %s: settings: %w", p.Name, err)
+	}
+	s.apply(&p)
+	var err error
+	if p.ClientSecret, err = db.open(secret, secretAD("profile", p.Name, "client_secret")); err != nil {
+		return core.Profile{}, 0, err
+	}
+	if p.TLS.ClientKeyPassword, err = db.open(keyPassword, secretAD("profile", p.Name, "client_key_password")); err != nil {
+		return core.Profile{}, 0, err
+	}
+	p.CreatedAt, p.UpdatedAt = fromMillis(createdAt), fromMillis(updatedAt)
+	return p, id, nil
+}
+
+// findProfile returns a profile and its id; *core.NotFoundError when there
+// is none.
+func (db *DB) findProfile(ctx context.Context, tx pgx.Tx, name string) (core.Profile, int64, error) {
+	row := tx.QueryRow(ctx, `SELECT `+profileColumns+` FROM profiles WHERE name = $1`, name)
+	p, id, err := db.scanProfile(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return core.Profile{}, 0, &core.NotFoundError{Kind: "profile", Name: name}
+	}
+	return p, id, err
+}
+
+// profileID returns the id of a profile; *core.NotFoundError when there is
+// none.
+func profileID(ctx context.Context, tx pgx.Tx, name string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM profiles WHERE name = $1`, name).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, &core.NotFoundError{Kind: "profile", Name: name}
+	}
+	return id, err
+}
+
+func (db *DB) listProfiles(ctx context.Context, tx pgx.Tx) ([]core.Profile, error) {
+	rows, err := tx.Query(ctx, `SELECT `+profileColumns+` FROM profiles ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []core.Profile
+	for rows.Next() {
+		p, _, err := db.scanProfile(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// profileValues returns the stored form of the sealed and JSON columns.
+func (db *DB) profileValues(p *core.Profile) (secret, keyPassword []byte, settings string, err error) {
+	if secret, err = db.seal(p.ClientSecret, secretAD("profile", p.Name, "client_secret")); err != nil {
+		return nil, nil, "", err
+	}
+	if keyPassword, err = db.seal(p.TLS.ClientKeyPassword, secretAD("profile", p.Name, "client_key_password")); err != nil {
+		return nil, nil, "", err
+	}
+	js, err := json.Marshal(newProfileSettings(p))
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("settings: %w", err)
+	}
+	return secret, keyPassword, string(js), nil
+}
+
+// createProfile inserts p and sets its timestamps.
+func (db *DB) createProfile(ctx context.Context, tx pgx.Tx, p *core.Profile) error {
+	if _, err := profileID(ctx, tx, p.Name); err == nil {
+		return &core.ExistsError{Kind: "profile", Name: p.Name}
+	} else if !errors.Is(err, core.ErrNotFound) {
+		return err
+	}
+	if err := caseClash(ctx, tx, "profile", "profiles", "name", p.Name); err != nil {
+		return err
+	}
+	secret, keyPassword, settings, err := db.profileValues(p)
+	if err != nil {
+		return err
+	}
+	now := db.now()
+	_, err = tx.Exec(ctx, `
+		INSERT INTO profiles (name, discovery_url, client_id, client_secret, client_key_password, settings, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		p.Name, p.DiscoveryURL, p.ClientID, secret, keyPassword, settings, now, now)
+	if err != nil {
+		return err
+	}
+	p.CreatedAt, p.UpdatedAt = fromMillis(now), fromMillis(now)
+	return nil
+}
+
+// updateProfile writes p over the row id and sets p.UpdatedAt.
+func (db *DB) updateProfile(ctx context.Context, tx pgx.Tx, id int64, p *core.Profile) error {
+	secret, keyPassword, settings, err := db.profileValues(p)
+	if err != nil {
+		return err
+	}
+	now := db.now()
+	_, err = tx.Exec(ctx, `
+		UPDATE profiles
+		SET discovery_url = $1, client_id = $2, client_secret = $3, client_key_password = $4, settings = $5, updated_at = $6
+		WHERE id = $7`,
+		p.DiscoveryURL, p.ClientID, secret, keyPassword, settings, now, id)
+	if err != nil {
+		return err
+	}
+	p.UpdatedAt = fromMillis(now)
+	return nil
+}
+
+// deleteProfile removes a profile unless accounts or webservices use it;
+// its discovery cache goes with it (ON DELETE CASCADE).
+func deleteProfile(ctx context.Context, tx pgx.Tx, name string) error {
+	id, err := profileID(ctx, tx, name)
+	if err != nil {
+		return err
+	}
+	accounts, err := accountNames(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	webservices, err := webserviceNames(ctx, tx, "profile_id", id)
+	if err != nil {
+		return err
+	}
+	if err := inUse("profile", name, usage{"account", accounts}, usage{"webservice", webservices}); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM profiles WHERE id = $1`, id)
+	return err
+}
+
+// usage is what uses a row: the kind of the users and their names.
+type usage struct {
+	by    string
+	names []string
+}
+
+// inUse refuses to delete kind name while anything in uses exists: one
+// *core.InUseError when one kind of user uses it, else errors.Join of one
+// per kind in the order given, so that errors.As finds the first kind and
+// the message names them all. nil when nothing uses it.
+func inUse(kind, name string, uses ...usage) error {
+	var errs []error
+	for _, u := range uses {
+		if len(u.names) > 0 {
+			errs = append(errs, &core.InUseError{Kind: kind, Name: name, UsedBy: u.by, Users: u.names})
+		}
+	}
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+// accountNames returns the names of the accounts of a profile, sorted.
+func accountNames(ctx context.Context, tx pgx.Tx, profileID int64) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT name FROM accounts WHERE profile_id = $1 ORDER BY name`, profileID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
