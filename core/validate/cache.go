@@ -16,16 +16,25 @@ import (
 // resultCache).
 var seed = maphash.MakeSeed()
 
-// cacheKey names a cached result: a keyed hash of the token and the
-// profile's name and version.
+// cacheKey names a cached result: the profile's name and version, and a
+// keyed hash of them and the token, which is the key of the cache's map
+// (8 bytes a slot rather than the whole key).
 type cacheKey struct {
-	sum     uint64 // maphash of the token
+	sum     uint64 // maphash of the token, the profile and its version
 	profile string
 	version int64 // the profile's UpdatedAt
 }
 
+// profileVersion is what the hash of a key mixes in besides the token.
+type profileVersion struct {
+	profile string
+	version int64
+}
+
 func newCacheKey(p *core.Profile, token string) cacheKey {
-	return cacheKey{sum: maphash.String(seed, token), profile: p.Name, version: p.UpdatedAt.UnixNano()}
+	k := cacheKey{profile: p.Name, version: p.UpdatedAt.UnixNano()}
+	k.sum = maphash.String(seed, token) ^ maphash.Comparable(seed, profileVersion{k.profile, k.version})
+	return k
 }
 
 type cacheEntry struct {
@@ -96,7 +105,7 @@ const ownOverhead = int(unsafe.Sizeof(tokenFields{}))
 // and misses for /metrics.
 type resultCache struct {
 	mu                sync.Mutex
-	items             map[cacheKey]*cacheEntry
+	items             map[uint64]*cacheEntry // by cacheKey.sum
 	verdicts          map[verdictKey]*verdict
 	accepted, refused lru
 
@@ -144,7 +153,7 @@ func (l *lru) moveToFront(e *cacheEntry) {
 }
 
 func (c *resultCache) init(items, acceptedBytes, refusedBytes int) {
-	c.items = make(map[cacheKey]*cacheEntry)
+	c.items = make(map[uint64]*cacheEntry)
 	c.verdicts = make(map[verdictKey]*verdict)
 	c.accepted.maxItems, c.accepted.maxBytes = items, acceptedBytes
 	c.refused.maxItems, c.refused.maxBytes = items, refusedBytes
@@ -161,13 +170,15 @@ func (c *resultCache) lruOf(r *Result) *lru {
 // An accepted result is checked against its token's exp again.
 func (c *resultCache) get(key cacheKey, token string, now time.Time, leeway time.Duration) (*Result, bool) {
 	c.mu.Lock()
-	e, ok := c.items[key]
+	e, ok := c.items[key.sum]
 	if ok {
 		exp := e.v.res.ExpiresAt
 		if e.own != nil {
 			exp = e.own.expiresAt
 		}
 		switch {
+		case e.key != key:
+			ok = false // another profile, or version, with the same hash
 		case e.token != token && (e.token != "" || e.check != maphash.String(checkSeed, token)):
 			ok = false // another token with the same hash
 		case now.UnixNano() >= e.until || e.v.res.Accepted() && !exp.IsZero() && now.After(exp.Add(leeway)):
@@ -204,7 +215,7 @@ func (c *resultCache) put(key cacheKey, token string, res *Result, until time.Ti
 	vk := verdictKey{res.Profile, res.Login, res.Message, res.Reason}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.items[key]; ok {
+	if old, ok := c.items[key.sum]; ok {
 		c.remove(old)
 	}
 	l := c.lruOf(res)
@@ -230,7 +241,7 @@ func (c *resultCache) put(key cacheKey, token string, res *Result, until time.Ti
 		l.bytes += v.size
 	}
 	v.refs++
-	c.items[key] = e
+	c.items[key.sum] = e
 	l.pushFront(e)
 	l.bytes += e.size
 	for l.n > l.maxItems || l.bytes > l.maxBytes {
@@ -245,7 +256,7 @@ func (c *resultCache) remove(e *cacheEntry) {
 	l := c.lruOf(v.res)
 	l.unlink(e)
 	l.bytes -= e.size
-	delete(c.items, e.key)
+	delete(c.items, e.key.sum)
 	if v.refs--; v.refs == 0 {
 		l.bytes -= v.size
 		if c.verdicts[v.key] == v {
@@ -280,8 +291,8 @@ func sameUser(a, b *core.User) bool {
 func (c *resultCache) forget(profile string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, e := range c.items {
-		if k.profile == profile {
+	for _, e := range c.items {
+		if e.key.profile == profile {
 			c.remove(e)
 		}
 	}
