@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"oidcctl/core"
@@ -79,7 +80,7 @@ type Client struct {
 	tick    uint64 // counts uses, for entry.used
 	// hits and misses count Gets answered with a fresh document from
 	// memory, and the others.
-	hits, misses uint64
+	hits, misses atomic.Uint64
 }
 
 // Stats describe the documents a Client holds in memory, for /metrics.
@@ -102,7 +103,7 @@ func (c *Client) Stats() Stats {
 			n++
 		}
 	}
-	return Stats{Documents: n, Bytes: c.bytes, MaxDocuments: c.maxDocuments(), MaxBytes: c.maxBytes(), Hits: c.hits, Misses: c.misses}
+	return Stats{Documents: n, Bytes: c.bytes, MaxDocuments: c.maxDocuments(), MaxBytes: c.maxBytes(), Hits: c.hits.Load(), Misses: c.misses.Load()}
 }
 
 func (c *Client) maxDocuments() int {
@@ -168,14 +169,10 @@ func (c *Client) Get(ctx context.Context, p core.Profile) (*Document, error) {
 	key := entryKey{p.Name, p.DiscoveryURL}
 	stale := c.memory(key, p)
 	if stale != nil && fresh(stale, p, now) {
-		c.mu.Lock()
-		c.hits++
-		c.mu.Unlock()
+		c.hits.Add(1)
 		return stale, nil
 	}
-	c.mu.Lock()
-	c.misses++
-	c.mu.Unlock()
+	c.misses.Add(1)
 	if d := c.cached(ctx, p); d != nil && (stale == nil || d.FetchedAt.After(stale.FetchedAt)) {
 		c.remember(key, d)
 		stale = d
