@@ -6,7 +6,9 @@
 // login (package grant) both go through it, so the two cannot drift apart.
 //
 // The compact form is read here (encoding/base64, and encoding/json for
-// the header and claims) rather than by jwx's jws.Parse, and the
+// the header and claims; ParseSelected decodes only the claims a caller
+// reads, walking the payload with jsontext) rather than by jwx's
+// jws.Parse, and the
 // signature is checked with jwx's dsig functions on the key already
 // exported to its crypto form: one decoding of the token, no key set
 // search.
@@ -92,7 +94,12 @@ type Token struct {
 // Parse splits and decodes a token; a token without exactly two dots has
 // a Problem. It never fails half-way: Problem says what is wrong, and
 // whatever could be decoded before is kept.
-func Parse(token string) (t Token) {
+func Parse(token string) Token {
+	return parse(token, nil)
+}
+
+// parse is Parse, or ParseSelected when want is not nil.
+func parse(token string, want Want) (t Token) {
 	i := strings.IndexByte(token, '.')
 	j := strings.LastIndexByte(token, '.')
 	if i < 0 || i == j || strings.IndexByte(token[i+1:j], '.') >= 0 {
@@ -112,16 +119,28 @@ func Parse(token string) (t Token) {
 		t.Problem = "the header is not base64url: " + err.Error()
 		return t
 	}
-	if t.Header, t.Problem = decodeObject(hb, "header"); t.Problem != "" {
-		return t
+	ok := false
+	if want != nil {
+		t.Header, ok = selectClaims(hb, headerWant)
+	}
+	if !ok {
+		if t.Header, t.Problem = decodeObject(hb, "header"); t.Problem != "" {
+			return t
+		}
 	}
 	pb, buf, err := decodePart(buf, p)
 	if err != nil {
 		t.Problem = "the payload is not base64url: " + err.Error()
 		return t
 	}
-	if t.Claims, t.Problem = decodeObject(pb, "payload"); t.Problem != "" {
-		return t
+	ok = false
+	if want != nil {
+		t.Claims, ok = selectClaims(pb, want)
+	}
+	if !ok {
+		if t.Claims, t.Problem = decodeObject(pb, "payload"); t.Problem != "" {
+			return t
+		}
 	}
 	if s != "" {
 		if t.sig, _, err = decodePart(buf, s); err != nil {
