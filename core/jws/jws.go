@@ -20,6 +20,8 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -121,7 +123,7 @@ func parse(token string, want Want) (t Token) {
 	}
 	ok := false
 	if want != nil {
-		t.Header, ok = selectClaims(hb, headerWant)
+		t.Header, ok = selectClaims(hb, headerWant, 8)
 	}
 	if !ok {
 		if t.Header, t.Problem = decodeObject(hb, "header"); t.Problem != "" {
@@ -135,7 +137,7 @@ func parse(token string, want Want) (t Token) {
 	}
 	ok = false
 	if want != nil {
-		t.Claims, ok = selectClaims(pb, want)
+		t.Claims, ok = selectClaims(pb, want, 16)
 	}
 	if !ok {
 		if t.Claims, t.Problem = decodeObject(pb, "payload"); t.Problem != "" {
@@ -174,6 +176,22 @@ func parse(token string, want Want) (t Token) {
 func decodePart(buf []byte, part string) (decoded, rest []byte, err error) {
 	n, err := b64.Decode(buf, unsafe.Slice(unsafe.StringData(part), len(part))) // read only
 	return buf[:n:n], buf[n:], err
+}
+
+// digest hashes the signing input into d, without a hash.Hash of its own
+// (dsig.VerifyRSA and VerifyECDSA allocate one for every token).
+func digest(d *[sha512.Size]byte, h crypto.Hash, input []byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		*(*[sha256.Size]byte)(d[:]) = sha256.Sum256(input)
+		return d[:sha256.Size]
+	case crypto.SHA384:
+		*(*[sha512.Size384]byte)(d[:]) = sha512.Sum384(input)
+		return d[:sha512.Size384]
+	default:
+		*d = sha512.Sum512(input)
+		return d[:]
+	}
 }
 
 // ErrBadSignature is a signature that does not verify with the key.
@@ -223,7 +241,8 @@ func (t *Token) Verify(k jwks.Key) error {
 		if a.Kty != "RSA" {
 			return &MismatchError{KeyTypeDiffers, "the key is RSA"}
 		}
-		err = dsig.VerifyRSA(pub, input, t.sig, a.Hash, a.PSS)
+		var d [sha512.Size]byte
+		err = dsig.VerifyRSADigest(pub, digest(&d, a.Hash, input), t.sig, a.Hash, a.PSS)
 	case *ecdsa.PublicKey:
 		if a.Kty != "EC" {
 			return &MismatchError{KeyTypeDiffers, "the key is EC"}
@@ -231,7 +250,8 @@ func (t *Token) Verify(k jwks.Key) error {
 		if pub.Curve != a.Curve {
 			return &MismatchError{KeyTypeDiffers, fmt.Sprintf("the key's curve is %s, %s needs %s", pub.Curve.Params().Name, t.Alg, a.Curve.Params().Name)}
 		}
-		err = dsig.VerifyECDSA(pub, input, t.sig, a.Hash)
+		var d [sha512.Size]byte
+		err = dsig.VerifyECDSADigest(pub, digest(&d, a.Hash, input), t.sig)
 	case ed25519.PublicKey:
 		if a.Kty != "OKP" {
 			return &MismatchError{KeyTypeDiffers, "the key is Ed25519"}

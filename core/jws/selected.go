@@ -74,7 +74,8 @@ var walkOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontex
 
 // selectClaims decodes the claims of payload that want picks; ok is false
 // when the payload must be decoded whole (see ParseSelected).
-func selectClaims(payload []byte, want Want) (claims map[string]any, ok bool) {
+// size is the map's size hint (a map of up to 8 is one allocation less).
+func selectClaims(payload []byte, want Want, size int) (claims map[string]any, ok bool) {
 	if !json.Valid(payload) {
 		return nil, false
 	}
@@ -109,7 +110,7 @@ func selectClaims(payload []byte, want Want) (claims map[string]any, ok bool) {
 			return nil, false
 		}
 		if claims == nil {
-			claims = make(map[string]any, 12)
+			claims = make(map[string]any, size)
 		}
 		claims[key] = v // a repeated name: the last one counts, as in encoding/json
 	}

@@ -38,7 +38,7 @@ func FuzzSelectClaims(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		full, problem := decodeObject(data, "payload")
-		sel, ok := selectClaims(data, fuzzWant)
+		sel, ok := selectClaims(data, fuzzWant, 8)
 		if !ok {
 			return // Parse decodes the whole payload then
 		}
