@@ -51,8 +51,12 @@ type cacheEntry struct {
 	// v is the verdict, shared by the entries of tokens that got the same
 	// one (same user, roles and message); own holds the token's subject
 	// and times when they differ from the verdict's, nil when they do not.
+	// The first hit turns own into res, the verdict's Result with them
+	// (user, roles and message still shared), so that later hits
+	// allocate nothing.
 	v     *verdict
 	own   *tokenFields
+	res   *Result
 	until int64 // unix nanoseconds
 	size  int
 	// prev and next link the entry into its LRU list.
@@ -92,8 +96,12 @@ var checkSeed = maphash.MakeSeed()
 // fields and its verdict: the entry and its map slot, about.
 const entryOverhead = int(unsafe.Sizeof(cacheEntry{})) + 64
 
-// ownOverhead is the memory of an entry's own fields besides the subject.
-const ownOverhead = int(unsafe.Sizeof(tokenFields{}))
+// ownOverhead is the memory of an entry's own fields besides the subject;
+// resultOverhead that of its own Result, which shares the rest.
+const (
+	ownOverhead    = int(unsafe.Sizeof(tokenFields{}))
+	resultOverhead = int(unsafe.Sizeof(Result{}))
+)
 
 // resultCache holds results of Validate with an expiry each, in two LRU
 // lists bounded in entries and bytes: accepted results, and refusals that
@@ -173,8 +181,11 @@ func (c *resultCache) get(key cacheKey, token string, now time.Time, leeway time
 	e, ok := c.items[key.sum]
 	if ok {
 		exp := e.v.res.ExpiresAt
-		if e.own != nil {
+		switch {
+		case e.own != nil:
 			exp = e.own.expiresAt
+		case e.res != nil:
+			exp = e.res.ExpiresAt
 		}
 		switch {
 		case e.key != key:
@@ -191,15 +202,25 @@ func (c *resultCache) get(key cacheKey, token string, now time.Time, leeway time
 		c.misses.Add(1)
 		return nil, false
 	}
-	c.lruOf(e.v.res).moveToFront(e)
-	res, own := e.v.res, e.own
+	l := c.lruOf(e.v.res)
+	l.moveToFront(e)
+	if own := e.own; own != nil {
+		r := *e.v.res
+		r.Subject, r.IssuedAt, r.NotBefore, r.ExpiresAt = own.subject, own.issuedAt, own.notBefore, own.expiresAt
+		e.res, e.own = &r, nil
+		grow := resultOverhead - ownOverhead
+		e.size += grow
+		l.bytes += grow
+		for l.n > 1 && l.bytes > l.maxBytes {
+			c.remove(l.tail)
+		}
+	}
+	res := e.v.res
+	if e.res != nil {
+		res = e.res
+	}
 	c.mu.Unlock()
 	c.hits.Add(1)
-	if own != nil {
-		r := *res
-		r.Subject, r.IssuedAt, r.NotBefore, r.ExpiresAt = own.subject, own.issuedAt, own.notBefore, own.expiresAt
-		res = &r
-	}
 	return res, true
 }
 

@@ -61,8 +61,9 @@
 // hash of the token rather than the token, and the entries of tokens with
 // the same verdict (user, roles, message) share one Result: an entry costs
 // its token (accepted only), its subject and times when they differ from
-// the shared Result's, and some 200 bytes, so that 10,000 refusals fit
-// in the default bound. A refusal that time, a key refetch
+// the shared Result's (a Result of its own, sharing the rest, once it is
+// hit), and some 200 bytes, so that 10,000 refusals fit in the default
+// bound. A refusal that time, a key refetch
 // or an administrator may cure (unknown kid, not yet valid, unknown user,
 // provider unreachable …) is not cached. A change of the profile that
 // does not change its UpdatedAt, or a change of a user, shows after
