@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"oidcctl/core"
@@ -35,6 +36,11 @@ const (
 	// DefaultRetryBackoff is how long Get serves a stale document after a
 	// failed fetch before it tries again.
 	DefaultRetryBackoff = 30 * time.Second
+	// DefaultMaxDocuments bounds the documents held in memory (one per
+	// profile and discovery URL).
+	DefaultMaxDocuments = 64
+	// DefaultMaxBytes bounds the sizes of the documents held, as served.
+	DefaultMaxBytes = 4 << 20
 	// MaxBodySize is the largest discovery document or JWKS read.
 	MaxBodySize = 1 << 20
 	// UserAgent is sent with every request.
@@ -61,9 +67,79 @@ type Client struct {
 	MaxStale time.Duration
 	// RetryBackoff: 0 means DefaultRetryBackoff, negative means none.
 	RetryBackoff time.Duration
+	// MaxDocuments and MaxBytes bound the documents held in memory: their
+	// number and their sizes as served. Beyond either, the documents used
+	// least recently are dropped (and read from Cache or fetched again
+	// when needed), never one whose fetch is under way. 0 means
+	// DefaultMaxDocuments and DefaultMaxBytes.
+	MaxDocuments, MaxBytes int
 
 	mu      sync.Mutex
 	entries map[entryKey]*entry
+	bytes   int    // the sizes of the documents held
+	tick    uint64 // counts uses, for entry.used
+	// hits and misses count Gets answered with a fresh document from
+	// memory, and the others.
+	hits, misses atomic.Uint64
+}
+
+// Stats describe the documents a Client holds in memory, for /metrics.
+type Stats struct {
+	// Documents and Bytes are the documents held and their sizes as
+	// served; MaxDocuments and MaxBytes their bounds.
+	Documents, Bytes, MaxDocuments, MaxBytes int
+	// Hits and Misses count Gets answered with a fresh document from
+	// memory, and those that were not.
+	Hits, Misses uint64
+}
+
+// Stats returns what the client holds in memory.
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, e := range c.entries {
+		if e.doc != nil {
+			n++
+		}
+	}
+	return Stats{Documents: n, Bytes: c.bytes, MaxDocuments: c.maxDocuments(), MaxBytes: c.maxBytes(), Hits: c.hits.Load(), Misses: c.misses.Load()}
+}
+
+func (c *Client) maxDocuments() int {
+	if c.MaxDocuments > 0 {
+		return c.MaxDocuments
+	}
+	return DefaultMaxDocuments
+}
+
+func (c *Client) maxBytes() int {
+	if c.MaxBytes > 0 {
+		return c.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// trim drops the documents used least recently until the bounds hold;
+// keep is never dropped, nor an entry with a fetch under way. c.mu is
+// held.
+func (c *Client) trim(keep *entry) {
+	for len(c.entries) > c.maxDocuments() || c.bytes > c.maxBytes() {
+		var oldest *entry
+		var oldestKey entryKey
+		for k, e := range c.entries {
+			if e != keep && e.flight == nil && (oldest == nil || e.used < oldest.used) {
+				oldest, oldestKey = e, k
+			}
+		}
+		if oldest == nil {
+			return
+		}
+		if oldest.doc != nil {
+			c.bytes -= len(oldest.doc.Raw)
+		}
+		delete(c.entries, oldestKey)
+	}
 }
 
 // entryKey: a profile's memory is per discovery URL, so that changing the
@@ -74,6 +150,7 @@ type entry struct {
 	doc      *Document // last good document, or nil
 	failedAt time.Time // when the last fetch failed; zero after a success
 	flight   *flight   // the fetch Get is waiting for, or nil
+	used     uint64    // Client.tick at the last use
 }
 
 type flight struct {
@@ -93,8 +170,10 @@ func (c *Client) Get(ctx context.Context, p core.Profile) (*Document, error) {
 	key := entryKey{p.Name, p.DiscoveryURL}
 	stale := c.memory(key, p)
 	if stale != nil && fresh(stale, p, now) {
+		c.hits.Add(1)
 		return stale, nil
 	}
+	c.misses.Add(1)
 	if d := c.cached(ctx, p); d != nil && (stale == nil || d.FetchedAt.After(stale.FetchedAt)) {
 		c.remember(key, d)
 		stale = d
@@ -211,6 +290,8 @@ func (c *Client) memory(key entryKey, p core.Profile) *Document {
 	if e == nil || e.doc == nil || check(e.doc, p) != nil {
 		return nil
 	}
+	c.tick++
+	e.used = c.tick
 	return e.doc
 }
 
@@ -220,8 +301,13 @@ func (c *Client) remember(key entryKey, d *Document) {
 	defer c.mu.Unlock()
 	e := c.entry(key)
 	if e.doc == nil || !e.doc.FetchedAt.After(d.FetchedAt) {
+		if e.doc != nil {
+			c.bytes -= len(e.doc.Raw)
+		}
+		c.bytes += len(d.Raw)
 		e.doc = d
 		e.failedAt = time.Time{}
+		c.trim(e)
 	}
 }
 
@@ -234,7 +320,10 @@ func (c *Client) entry(key entryKey) *entry {
 	if e == nil {
 		e = &entry{}
 		c.entries[key] = e
+		c.trim(e)
 	}
+	c.tick++
+	e.used = c.tick
 	return e
 }
 

@@ -77,6 +77,11 @@ const (
 	MaxBodySize = 1 << 20
 	// MinRSABits is the smallest RSA modulus accepted for verification.
 	MinRSABits = 2048
+	// DefaultMaxSets bounds the number of sets held (one per profile and
+	// jwks_uri).
+	DefaultMaxSets = 64
+	// DefaultMaxBytes bounds the sizes of the sets held, as served.
+	DefaultMaxBytes = 8 << 20
 )
 
 // Reasons for a fetch, as Info.Reason. ReasonUnknownKID is followed by the
@@ -206,9 +211,83 @@ type Cache struct {
 	// Logger receives warnings (a failed refetch); nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// MaxSets and MaxBytes bound the sets held: their number and their
+	// sizes as served (a set is at most MaxBodySize). Beyond either, the
+	// sets used least recently are dropped (and fetched again when a token
+	// needs them), never one whose fetch is under way. 0 means
+	// DefaultMaxSets and DefaultMaxBytes.
+	MaxSets, MaxBytes int
 
 	mu      sync.Mutex
 	entries map[entryKey]*entry
+	bytes   int    // the sizes of the sets held
+	tick    uint64 // counts uses, for entry.used
+	// hits and misses count PublicKey lookups served from a set held and
+	// those that waited for a fetch or failed.
+	hits, misses uint64
+}
+
+// Stats describe what a Cache holds, for /metrics.
+type Stats struct {
+	// Sets and Bytes are the sets held and their sizes as served;
+	// MaxSets and MaxBytes their bounds.
+	Sets, Bytes, MaxSets, MaxBytes int
+	// Hits and Misses count key lookups (PublicKey) answered from a set
+	// held, and those that were not.
+	Hits, Misses uint64
+}
+
+// Stats returns what the cache holds.
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, e := range c.entries {
+		if e.keys != nil {
+			n++
+		}
+	}
+	return Stats{Sets: n, Bytes: c.bytes, MaxSets: c.maxSets(), MaxBytes: c.maxBytes(), Hits: c.hits, Misses: c.misses}
+}
+
+func (c *Cache) maxSets() int {
+	if c.MaxSets > 0 {
+		return c.MaxSets
+	}
+	return DefaultMaxSets
+}
+
+func (c *Cache) maxBytes() int {
+	if c.MaxBytes > 0 {
+		return c.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// trim drops the sets used least recently until the bounds hold; keep is
+// never dropped, nor an entry with a fetch under way. c.mu is held.
+func (c *Cache) trim(keep *entry) {
+	for len(c.entries) > c.maxSets() || c.bytes > c.maxBytes() {
+		var oldest *entry
+		var oldestKey entryKey
+		for k, e := range c.entries {
+			if e != keep && e.flight == nil && (oldest == nil || e.used < oldest.used) {
+				oldest, oldestKey = e, k
+			}
+		}
+		if oldest == nil {
+			return
+		}
+		c.drop(oldestKey, oldest)
+	}
+}
+
+// drop forgets an entry; c.mu is held.
+func (c *Cache) drop(k entryKey, e *entry) {
+	if e.keys != nil {
+		c.bytes -= e.keys.size
+	}
+	delete(c.entries, k)
 }
 
 // entryKey: a set belongs to one profile and one URL, so that two profiles
@@ -224,6 +303,7 @@ type entry struct {
 	err       error     // the last fetch's error; nil after a success
 	fetches   int
 	flight    *flight
+	used      uint64 // Cache.tick at the last use
 }
 
 type flight struct {
@@ -237,6 +317,7 @@ type keySet struct {
 	byKID  map[string]Key
 	usable []Key // keys that can verify, in set order
 	info   []KeyInfo
+	size   int // the set's size as served
 }
 
 // PublicKey returns the key with the given kid from the profile's set at
@@ -260,8 +341,14 @@ func (c *Cache) PublicKey(ctx context.Context, p core.Profile, jwksURL, kid stri
 	case c.tooOld(e, now):
 		reason = ReasonMaxAge
 	default:
+		c.hits++
 		c.mu.Unlock()
 		return key, nil
+	}
+	if found {
+		c.hits++
+	} else {
+		c.misses++
 	}
 	f := e.flight
 	if f == nil && c.mayFetch(e, now) {
@@ -374,9 +461,9 @@ func (c *Cache) Info(p core.Profile, jwksURL string) (Info, bool) {
 func (c *Cache) Forget(profile string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k := range c.entries {
+	for k, e := range c.entries {
 		if k.profile == profile {
-			delete(c.entries, k)
+			c.drop(k, e)
 		}
 	}
 }
@@ -411,9 +498,18 @@ func (c *Cache) start(ctx context.Context, e *entry, k entryKey, p core.Profile,
 					"profile", p.Name, "url", k.url, "reason", reason, "fetched_at", e.fetchedAt, "err", err)
 			}
 		} else {
+			if c.entries[k] == e { // not dropped meanwhile
+				c.bytes += ks.size
+				if e.keys != nil {
+					c.bytes -= e.keys.size
+				}
+			}
 			e.keys, e.fetchedAt, e.reason, e.err = ks, c.now(), reason, nil
 		}
 		e.flight = nil
+		if c.entries[k] == e {
+			c.trim(e)
+		}
 		f.err = err
 		c.mu.Unlock()
 		close(f.done)
@@ -494,7 +590,10 @@ func (c *Cache) entry(k entryKey) *entry {
 	if e == nil {
 		e = &entry{}
 		c.entries[k] = e
+		c.trim(e)
 	}
+	c.tick++
+	e.used = c.tick
 	return e
 }
 
@@ -565,7 +664,9 @@ func parseSet(url string, body []byte) (*keySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the key set at %s is not a valid JWK set: %w", url, err)
 	}
-	return fromSet(set), nil
+	ks := fromSet(set)
+	ks.size = len(body)
+	return ks, nil
 }
 
 // fromSet exports the keys of a parsed set and indexes them by kid.

@@ -6,7 +6,9 @@
 // login (package grant) both go through it, so the two cannot drift apart.
 //
 // The compact form is read here (encoding/base64, and encoding/json for
-// the header and claims) rather than by jwx's jws.Parse, and the
+// the header and claims; ParseSelected decodes only the claims a caller
+// reads, walking the payload with jsontext) rather than by jwx's
+// jws.Parse, and the
 // signature is checked with jwx's dsig functions on the key already
 // exported to its crypto form: one decoding of the token, no key set
 // search.
@@ -18,6 +20,8 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -92,7 +96,12 @@ type Token struct {
 // Parse splits and decodes a token; a token without exactly two dots has
 // a Problem. It never fails half-way: Problem says what is wrong, and
 // whatever could be decoded before is kept.
-func Parse(token string) (t Token) {
+func Parse(token string) Token {
+	return parse(token, nil)
+}
+
+// parse is Parse, or ParseSelected when want is not nil.
+func parse(token string, want Want) (t Token) {
 	i := strings.IndexByte(token, '.')
 	j := strings.LastIndexByte(token, '.')
 	if i < 0 || i == j || strings.IndexByte(token[i+1:j], '.') >= 0 {
@@ -112,16 +121,28 @@ func Parse(token string) (t Token) {
 		t.Problem = "the header is not base64url: " + err.Error()
 		return t
 	}
-	if t.Header, t.Problem = decodeObject(hb, "header"); t.Problem != "" {
-		return t
+	ok := false
+	if want != nil {
+		t.Header, ok = selectClaims(hb, headerWant, 8)
+	}
+	if !ok {
+		if t.Header, t.Problem = decodeObject(hb, "header"); t.Problem != "" {
+			return t
+		}
 	}
 	pb, buf, err := decodePart(buf, p)
 	if err != nil {
 		t.Problem = "the payload is not base64url: " + err.Error()
 		return t
 	}
-	if t.Claims, t.Problem = decodeObject(pb, "payload"); t.Problem != "" {
-		return t
+	ok = false
+	if want != nil {
+		t.Claims, ok = selectClaims(pb, want, 16)
+	}
+	if !ok {
+		if t.Claims, t.Problem = decodeObject(pb, "payload"); t.Problem != "" {
+			return t
+		}
 	}
 	if s != "" {
 		if t.sig, _, err = decodePart(buf, s); err != nil {
@@ -155,6 +176,22 @@ func Parse(token string) (t Token) {
 func decodePart(buf []byte, part string) (decoded, rest []byte, err error) {
 	n, err := b64.Decode(buf, unsafe.Slice(unsafe.StringData(part), len(part))) // read only
 	return buf[:n:n], buf[n:], err
+}
+
+// digest hashes the signing input into d, without a hash.Hash of its own
+// (dsig.VerifyRSA and VerifyECDSA allocate one for every token).
+func digest(d *[sha512.Size]byte, h crypto.Hash, input []byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		*(*[sha256.Size]byte)(d[:]) = sha256.Sum256(input)
+		return d[:sha256.Size]
+	case crypto.SHA384:
+		*(*[sha512.Size384]byte)(d[:]) = sha512.Sum384(input)
+		return d[:sha512.Size384]
+	default:
+		*d = sha512.Sum512(input)
+		return d[:]
+	}
 }
 
 // ErrBadSignature is a signature that does not verify with the key.
@@ -204,7 +241,8 @@ func (t *Token) Verify(k jwks.Key) error {
 		if a.Kty != "RSA" {
 			return &MismatchError{KeyTypeDiffers, "the key is RSA"}
 		}
-		err = dsig.VerifyRSA(pub, input, t.sig, a.Hash, a.PSS)
+		var d [sha512.Size]byte
+		err = dsig.VerifyRSADigest(pub, digest(&d, a.Hash, input), t.sig, a.Hash, a.PSS)
 	case *ecdsa.PublicKey:
 		if a.Kty != "EC" {
 			return &MismatchError{KeyTypeDiffers, "the key is EC"}
@@ -212,7 +250,8 @@ func (t *Token) Verify(k jwks.Key) error {
 		if pub.Curve != a.Curve {
 			return &MismatchError{KeyTypeDiffers, fmt.Sprintf("the key's curve is %s, %s needs %s", pub.Curve.Params().Name, t.Alg, a.Curve.Params().Name)}
 		}
-		err = dsig.VerifyECDSA(pub, input, t.sig, a.Hash)
+		var d [sha512.Size]byte
+		err = dsig.VerifyECDSADigest(pub, digest(&d, a.Hash, input), t.sig)
 	case ed25519.PublicKey:
 		if a.Kty != "OKP" {
 			return &MismatchError{KeyTypeDiffers, "the key is Ed25519"}

@@ -3,6 +3,7 @@ package serve
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"oidcctl/core/discovery"
 	"oidcctl/core/validate"
 )
 
@@ -36,5 +37,39 @@ func (m *metrics) registerCache(v *validate.Validator) {
 			Name: "oidcctl_validation_cache_misses_total",
 			Help: "Validations that found no cached result.",
 		}, func() float64 { return float64(v.CacheStats().Misses) }),
+	)
+	m.registerKeyCaches(v)
+}
+
+// registerKeyCaches adds the key-set cache and the discovery documents
+// held in memory to the metrics, like the result cache: what they hold,
+// their bounds, and lookups that hit and missed.
+func (m *metrics) registerKeyCaches(v *validate.Validator) {
+	gauge := func(name, help string, f func() int) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
+	}
+	counter := func(name, help string, f func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
+	}
+	keys := v.Keys()
+	m.registry.MustRegister(
+		gauge("oidcctl_jwks_cache_sets", "Key sets (JWKS) held, one per profile and jwks_uri.", func() int { return keys.Stats().Sets }),
+		gauge("oidcctl_jwks_cache_bytes", "Sizes of the key sets held, as served.", func() int { return keys.Stats().Bytes }),
+		gauge("oidcctl_jwks_cache_max_bytes", "The bound of oidcctl_jwks_cache_bytes.", func() int { return keys.Stats().MaxBytes }),
+		counter("oidcctl_jwks_cache_hits_total", "Key lookups answered from a key set held.", func() uint64 { return keys.Stats().Hits }),
+		counter("oidcctl_jwks_cache_misses_total", "Key lookups that needed a fetch or failed.", func() uint64 { return keys.Stats().Misses }),
+	)
+	d, ok := v.Discovery().(*discovery.Client)
+	if !ok {
+		return
+	}
+	m.registry.MustRegister(
+		gauge("oidcctl_discovery_cache_documents", "Discovery documents held in memory, one per profile and discovery URL.",
+			func() int { return d.Stats().Documents }),
+		gauge("oidcctl_discovery_cache_bytes", "Sizes of the discovery documents held in memory, as served.", func() int { return d.Stats().Bytes }),
+		gauge("oidcctl_discovery_cache_max_bytes", "The bound of oidcctl_discovery_cache_bytes.", func() int { return d.Stats().MaxBytes }),
+		counter("oidcctl_discovery_cache_hits_total", "Discovery lookups answered with a fresh document from memory.",
+			func() uint64 { return d.Stats().Hits }),
+		counter("oidcctl_discovery_cache_misses_total", "Discovery lookups that were not.", func() uint64 { return d.Stats().Misses }),
 	)
 }

@@ -7,7 +7,8 @@ import (
 
 // TestCacheMetrics: /metrics shows the validator's result cache: entries
 // and bytes of accepted results and of refusals (the negative cache), the
-// bounds, and hits and misses, from which the hit rate follows.
+// bounds, and hits and misses, from which the hit rate follows; and the
+// key-set and discovery caches likewise.
 func TestCacheMetrics(t *testing.T) {
 	h := start(t)
 	tok := h.signed(nil)
@@ -28,12 +29,21 @@ func TestCacheMetrics(t *testing.T) {
 		`oidcctl_validation_cache_max_bytes{kind="refused"} 4.194304e+06`,
 		`oidcctl_validation_cache_hits_total 4`,
 		`oidcctl_validation_cache_misses_total 2`,
+		// The key set and the discovery document, bounded likewise.
+		`oidcctl_jwks_cache_sets 1`,
+		`oidcctl_jwks_cache_max_bytes 8.388608e+06`,
+		`oidcctl_jwks_cache_hits_total `,
+		`oidcctl_discovery_cache_documents 1`,
+		`oidcctl_discovery_cache_max_bytes 4.194304e+06`,
+		`oidcctl_discovery_cache_hits_total `,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	if strings.Contains(metrics, `oidcctl_validation_cache_bytes{kind="accepted"} 0`+"\n") {
-		t.Error("the accepted result takes no bytes")
+	for _, zero := range []string{`oidcctl_validation_cache_bytes{kind="accepted"} 0`, `oidcctl_jwks_cache_bytes 0`, `oidcctl_discovery_cache_bytes 0`} {
+		if strings.Contains(metrics, zero+"\n") || !strings.Contains(metrics, strings.TrimSuffix(zero, "0")) {
+			t.Errorf("/metrics: %s, or missing", zero)
+		}
 	}
 }

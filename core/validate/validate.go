@@ -42,7 +42,9 @@
 //
 // The token is read and its signature checked by package jws, the one
 // JWS verification that id_tokens get too; the key comes by kid from the
-// jwks cache already exported from jwx to its crypto form.
+// jwks cache already exported from jwx to its crypto form. Validate
+// decodes only the claims its checks read (jws.ParseSelected with
+// wantClaim), Inspect every claim.
 //
 // Results of Validate are cached in memory, keyed by a keyed hash of the
 // token (hash/maphash, random seed) with the profile's name and UpdatedAt,
@@ -55,7 +57,13 @@
 // cached, in two least-recently-used lists bounded in entries and in bytes
 // (ResultCacheBytes, RefusedCacheBytes), so that a flood of distinct
 // invalid tokens pushes out only other refusals; CacheStats gives their
-// use and the hit rate for /metrics. A refusal that time, a key refetch
+// use and the hit rate for /metrics. A cached refusal keeps a second keyed
+// hash of the token rather than the token, and the entries of tokens with
+// the same verdict (user, roles, message) share one Result: an entry costs
+// its token (accepted only), its subject and times when they differ from
+// the shared Result's (a Result of its own, sharing the rest, once it is
+// hit), and some 200 bytes, so that 10,000 refusals fit in the default
+// bound. A refusal that time, a key refetch
 // or an administrator may cure (unknown kid, not yet valid, unknown user,
 // provider unreachable …) is not cached. A change of the profile that
 // does not change its UpdatedAt, or a change of a user, shows after
@@ -349,7 +357,12 @@ func (x *run) check(token string) {
 
 func (x *run) checkJWT(token string) {
 	r := x.r
-	jt := jws.Parse(token)
+	var jt jws.Token
+	if x.detail {
+		jt = jws.Parse(token) // every claim, for Inspect
+	} else {
+		jt = jws.ParseSelected(token, x.wantClaim)
+	}
 	t := &jt
 	r.Header, r.Claims, r.Alg, r.KID = t.Header, t.Claims, t.Alg, t.KID
 	if t.Problem != "" {
@@ -449,6 +462,75 @@ func (x *run) discover() *discovery.Document {
 		return nil
 	}
 	return d
+}
+
+// wantClaim picks the claims the checks read (see jws.ParseSelected):
+// the registered and Microsoft claims they look at, and the top-level
+// names of the profile's UID claim, role map paths and user map claims
+// (a path "realm_access.roles" needs "realm_access", or the whole path as
+// one name, see claimPath). A claim that no check reads is not decoded.
+func (x *run) wantClaim(name string) (string, bool) {
+	switch name {
+	case "iss":
+		return "iss", true
+	case "sub":
+		return "sub", true
+	case "aud":
+		return "aud", true
+	case "exp":
+		return "exp", true
+	case "nbf":
+		return "nbf", true
+	case "iat":
+		return "iat", true
+	case "azp":
+		return "azp", true
+	case "appid":
+		return "appid", true
+	case "client_id":
+		return "client_id", true
+	case "scope":
+		return "scope", true
+	case "scp":
+		return "scp", true
+	case "roles":
+		return "roles", true
+	case "tid":
+		return "tid", true
+	case "ver":
+		return "ver", true
+	}
+	p := &x.p
+	uid := p.UIDClaim
+	if uid == "" {
+		uid = core.DefaultUIDClaim
+	}
+	if key, ok := pathHead(uid, name); ok {
+		return key, true
+	}
+	for path := range p.RoleMap {
+		if key, ok := pathHead(path, name); ok {
+			return key, true
+		}
+	}
+	for claim := range p.UserMap {
+		if key, ok := pathHead(claim, name); ok {
+			return key, true
+		}
+	}
+	return "", false
+}
+
+// pathHead reports whether claimPath may look up name for path: the path
+// itself, or its part before one of its dots; key is that part of path.
+func pathHead(path, name string) (key string, ok bool) {
+	if len(name) > len(path) || path[:len(name)] != name {
+		return "", false
+	}
+	if len(name) == len(path) || path[len(name)] == '.' {
+		return path[:len(name)], true
+	}
+	return "", false
 }
 
 // readClaims fills the Result's subject and times.
