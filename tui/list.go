@@ -97,6 +97,11 @@ type List[K comparable, V any] struct {
 	asked     int
 	askedItem V
 
+	// pending is the key of an item just added, for the cursor once a
+	// load brings it.
+	pending    K
+	hasPending bool
+
 	width, height int
 }
 
@@ -186,8 +191,15 @@ func (l *List[K, V]) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		items, cmd, ok := Take(&l.loads, msg, l.cfg.Noun)
 		if ok {
 			l.table.SetItems(items)
+			l.selectPending()
 		}
 		return l, cmd
+	case SelectMsg:
+		if k, ok := any(msg.Key).(K); ok {
+			l.pending, l.hasPending = k, true
+			l.selectPending()
+		}
+		return l, nil
 	case listOpenedMsg:
 		l.opening = false
 		if msg.err != nil {
@@ -234,7 +246,24 @@ func (l *List[K, V]) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return l, l.busy.Update(msg)
 }
 
+// selectPending puts the cursor on the item just added, clearing a
+// filter that hides it, once the items hold it.
+func (l *List[K, V]) selectPending() {
+	if !l.hasPending {
+		return
+	}
+	if _, ok := l.table.Item(l.pending); !ok {
+		return // not read yet: the next load brings it
+	}
+	if !l.table.SelectKey(l.pending) {
+		l.table.ClearFilter()
+		l.table.SelectKey(l.pending)
+	}
+	l.hasPending = false
+}
+
 func (l *List[K, V]) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	l.hasPending = false // the person moves on: a late load must not move the cursor
 	if l.confirm.Active() {
 		if answered, yes := l.confirm.Update(k); answered && yes {
 			// The item as last read: a reload may have come meanwhile.

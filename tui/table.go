@@ -43,8 +43,8 @@ func DefaultTableKeys() TableKeys {
 		Down:        Keys("↓/j", "down", "down", "j"),
 		PageUp:      Keys("pgup", "page up", "pgup", "ctrl+u"),
 		PageDown:    Keys("pgdn", "page down", "pgdown", "ctrl+d"),
-		Top:         Keys("home", "first", "home"),
-		Bottom:      Keys("end", "last", "end"),
+		Top:         Keys("g/home", "first", "g", "home"),
+		Bottom:      Keys("G/end", "last", "G", "end"),
 		Filter:      Keys("/", "filter", "/"),
 		ClearFilter: Keys("esc", "clear filter", "esc"),
 		ApplyFilter: Keys("enter", "apply filter", "enter"),
@@ -131,6 +131,14 @@ func (t Table[K, V]) row(v V) Row {
 		r.Cells = cells
 	}
 	return r
+}
+
+// ClearFilter drops the filter, showing every item.
+func (t *Table[K, V]) ClearFilter() {
+	t.filtering = false
+	t.filter.Blur()
+	t.filter.SetValue("")
+	t.refilter()
 }
 
 // SelectKey moves the cursor to the item with this key, if shown.
