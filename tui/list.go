@@ -53,8 +53,9 @@ type Action[V any] struct {
 
 // ListConfig says what a List shows and does.
 type ListConfig[K comparable, V any] struct {
-	// Title is the name in the tab bar.
-	Title string
+	// Title is the name in the tab bar, and Short its abbreviation there
+	// when the full names do not fit ("Prof"; "" cuts Title).
+	Title, Short string
 	// Noun names the items in "Reading users…" and in a read error.
 	Noun    string
 	Columns []Column
@@ -129,9 +130,12 @@ type (
 	listTickMsg struct{ To }
 )
 
-func (l *List[K, V]) ID() ID          { return l.id }
-func (l *List[K, V]) Title() string   { return l.cfg.Title }
-func (l *List[K, V]) Capturing() bool { return l.table.Filtering() || l.confirm.Active() }
+func (l *List[K, V]) ID() ID        { return l.id }
+func (l *List[K, V]) Title() string { return l.cfg.Title }
+
+// ShortTitle implements Shorter.
+func (l *List[K, V]) ShortTitle() string { return l.cfg.Short }
+func (l *List[K, V]) Capturing() bool    { return l.table.Filtering() || l.confirm.Active() }
 
 func (l *List[K, V]) Init() tea.Cmd {
 	l.visible = true

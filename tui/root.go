@@ -503,10 +503,13 @@ func (m *Model) helpLine(s Screen) string {
 	item := func(b key.Binding) string {
 		return st.ShortKey.Render(b.Help().Key) + " " + st.ShortDesc.Render(b.Help().Desc)
 	}
-	// The filter goes with the global keys, which always show.
+	// The filter goes with the global keys, which always show (but for a
+	// screen that takes every key, such as a form).
+	c, capturing := s.(Capturer)
+	capturing = capturing && c.Capturing()
 	var bindings, pinned []key.Binding
 	for _, b := range s.KeyMap().ShortHelp() {
-		if b.Enabled() && b.Help().Key == "/" {
+		if !capturing && b.Enabled() && b.Help().Key == "/" {
 			pinned = append(pinned, b)
 		} else {
 			bindings = append(bindings, b)
@@ -532,10 +535,11 @@ func (m *Model) helpLine(s Screen) string {
 		if len(own) > 0 {
 			w += lipgloss.Width(sep)
 		}
-		// Keep room for the ellipsis unless this is the last one.
+		// Keep room for the ellipsis and its separator unless this is
+		// the last one.
 		need := w
 		if i < len(bindings)-1 {
-			need += 2
+			need += lipgloss.Width(sep) + 1
 		}
 		if used+need > room {
 			own = append(own, st.Ellipsis.Render("…"))

@@ -104,7 +104,7 @@ func TestGetTokenNow(t *testing.T) {
 	e.AddAccount(t, core.NewAccount("broken", "bad"))
 	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
 	term.WaitFor("billing", "broken")
-	term.Type("g") // billing, the first
+	term.Type("f") // billing, the first
 	term.WaitFor("billing: token obtained, expires in ", "valid")
 	st, err := e.DB.TokenState(context.Background(), "billing")
 	if err != nil || !st.Tokens.AccessToken.IsSet() {
@@ -113,7 +113,7 @@ func TestGetTokenNow(t *testing.T) {
 
 	// A failure is shown on the screen and kept in the store.
 	term.Press("down")
-	term.Type("g")
+	term.Type("f")
 	term.WaitFor("✗ renew tokens of broken", "failing", "last error: client_credentials for broken")
 }
 

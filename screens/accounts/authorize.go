@@ -272,7 +272,7 @@ func (s *authScreen) handle(ev login.Event) tea.Cmd {
 		if errors.As(ev.Err, new(*login.GrantError)) {
 			// Refused as `oidcctl account authorize` refuses it; the list
 			// offers g for such an account.
-			ev.Err = fmt.Errorf("%w: press g on the list to get a token", ev.Err)
+			ev.Err = fmt.Errorf("%w: press f on the list to get a token", ev.Err)
 		}
 		return s.finish(ev.Set, ev.Err)
 	}

@@ -69,8 +69,11 @@ func TestAuthorizeDeviceFlowShowsQRWhenLarge(t *testing.T) {
 	if strings.Contains(f, "a larger terminal shows a QR code") {
 		t.Fatalf("no QR code at 200×50:\n%s", f)
 	}
+	// Below 80×24 the shell says so rather than cut the code.
 	term.Resize(60, 20)
-	term.WaitFor("a larger terminal shows a QR code")
+	term.WaitFor("terminal too small (need 80×24)")
+	term.Resize(80, 24) // the device code's QR code fits at 80×24
+	term.WaitFor("and enter the code", "█", prov.Issuer+"/device")
 	term.Press("esc") // cancels the login
 	term.WaitTitle("Accounts")
 }
@@ -136,7 +139,7 @@ func TestAuthorizeCancelAndRefusals(t *testing.T) {
 	term.Type("o") // billing: client_credentials
 	term.WaitFor("✗ account billing uses the client_credentials grant, which needs no login")
 	term.Press("down")
-	term.Type("g") // support cannot get a token without a login
+	term.Type("f") // support cannot get a token without a login
 	term.WaitFor("✗ support needs a person to log in: press o to authorize it")
 	term.Type("o")
 	f := term.WaitFor("and enter the code", "esc cancels")
@@ -174,7 +177,7 @@ func TestAuthorizeRefusesGrantChangedMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	term.Type("o") // the list has not reloaded: it still offers the login
-	term.WaitFor("✗ The login failed: account support uses the client_credentials grant, which", "needs no login: press g on the list to get a token")
+	term.WaitFor("✗ The login failed: account support uses the client_credentials grant, which", "needs no login: press f on the list to get a token")
 	st, err := e.DB.TokenState(context.Background(), "support")
 	if err != nil || st.Tokens.AccessToken.IsSet() {
 		t.Fatalf("after a refused login: %+v, %v", st, err)

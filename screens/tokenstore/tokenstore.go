@@ -46,7 +46,8 @@ type item struct {
 }
 
 var keys = struct{ Refresh, Revoke, Copy key.Binding }{
-	Refresh: tui.Keys("r", "refresh now", "r"),
+	// r reloads the list, as everywhere; f goes to the provider.
+	Refresh: tui.Keys("f", "refresh token", "f"),
 	Revoke:  tui.Keys("x", "revoke", "x"),
 	Copy:    tui.Keys("c", "copy token", "c"),
 }
@@ -59,6 +60,7 @@ func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry.Store, d.
 func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen {
 	return tui.NewList(st, tui.ListConfig[string, item]{
 		Title: "Tokens",
+		Short: "Tok",
 		Noun:  "the token store",
 		Columns: []tui.Column{
 			{Title: "ACCOUNT", Width: 11, Flex: 2},
@@ -103,7 +105,7 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 			{Key: keys.Copy, OnItem: true,
 				Check: func(it item) error {
 					if !it.Tokens.Token(it.kind).IsSet() {
-						return fmt.Errorf("%s has no %s to copy: press r to get one", it.Account, it.kind)
+						return fmt.Errorf("%s has no %s to copy: press f to get one", it.Account, it.kind)
 					}
 					return nil
 				},
@@ -120,6 +122,7 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 					return tea.Batch(tui.Copy(it.Tokens.Token(it.kind).Reveal()),
 						tui.Toast(fmt.Sprintf("The %s of %s is on your clipboard. Clear it when done.", it.kind, it.Account)))
 				}},
+			tui.ReloadAction[item](),
 		},
 	})
 }
@@ -218,7 +221,7 @@ func detail(sty tui.Styles, st core.TokenState, now time.Time, width int) string
 	case st.NeedsAuthorization:
 		lines = append(lines, sty.Warning.Render(tui.Truncate("needs a login: press o on the account in Accounts", width)))
 	case st.Damaged != nil:
-		fix := "press r to obtain new tokens"
+		fix := "press f to obtain new tokens"
 		if st.GrantType == core.GrantAuthorizationCode {
 			fix = "press o on the account in Accounts to log in again"
 		}

@@ -75,7 +75,12 @@ func TestRefreshAndRevoke(t *testing.T) {
 	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
 	term.WaitFor("billing", "none")
 
-	term.Type("r")
+	term.Type("r") // reloads the list; it does not go to the provider
+	term.WaitFor("billing", "none")
+	if n := len(prov.TokenRequests()); n != 0 {
+		t.Fatalf("r asked the provider for tokens %d times", n)
+	}
+	term.Type("f")
 	term.WaitFor("billing refreshed: expires in ", "valid")
 	st, err := e.DB.TokenState(context.Background(), "billing")
 	if err != nil || !st.Tokens.AccessToken.IsSet() {
@@ -103,7 +108,7 @@ func TestRefreshAndRevoke(t *testing.T) {
 }
 
 // TestDamagedRow: an account whose stored tokens cannot be opened is shown
-// as damaged with the reason, beside the others, and r obtains new tokens.
+// as damaged with the reason, beside the others, and f obtains new tokens.
 func TestDamagedRow(t *testing.T) {
 	e, _ := screentest.WithProvider(t)
 	e.AddAccount(t, core.NewAccount("reports", "idp"))
@@ -117,8 +122,8 @@ func TestDamagedRow(t *testing.T) {
 
 	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
 	term.WaitFor("billing", "damaged", "stored tokens…", "reports", "valid")
-	term.WaitFor("damaged (press r to obtain new tokens): the stored access_token cannot be")
-	term.Type("r")
+	term.WaitFor("damaged (press f to obtain new tokens): the stored access_token cannot be")
+	term.Type("f")
 	term.WaitFor("billing refreshed: expires in ")
 	term.WaitGone("damaged")
 	if st, err := e.DB.TokenState(ctx, "billing"); err != nil || st.Damaged != nil || !st.Tokens.AccessToken.IsSet() {

@@ -102,6 +102,8 @@ func TestAddTakenLogin(t *testing.T) {
 	term.Type("svc")
 	term.Press("ctrl+s")
 	term.WaitFor("✗", "svc", "exists")
-	term.Press("esc")
+	term.Press("esc") // what was typed would be lost: it asks
+	term.WaitFor("Discard changes?")
+	term.Type("y")
 	term.WaitTitle("Users")
 }

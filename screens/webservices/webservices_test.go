@@ -146,7 +146,9 @@ func TestRefusals(t *testing.T) {
 	term.Press("ctrl+s")
 	f := term.WaitFor(`✗ route "GetTicket" must start with /`, `✗ methods "FETCH" is not an HTTP method`, "✗ upstream", "✗ debug max body")
 	tuitest.Golden(t, "invalid", f)
-	term.Press("esc")
+	term.Press("esc") // what was typed would be lost: it asks
+	term.WaitFor("Discard changes?")
+	term.Type("y")
 	term.WaitTitle("Webservices")
 	if ws, _ := e.DB.Webservices(context.Background()); len(ws) != 0 {
 		t.Fatalf("stored after a refusal: %v", ws)
