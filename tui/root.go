@@ -659,7 +659,8 @@ func (m *Model) tabMap() string {
 	for i, st := range m.stacks {
 		names[i] = fmt.Sprintf("%d %s", i+1, st[0].Title())
 	}
-	return m.styles.Bold.Render("Tabs") + "  " + lipgloss.Wrap(strings.Join(names, " · "), max(20, m.width-6), " ")
+	text := strings.Join(names, " · ") + m.styles.Muted.Render("  (:name goes to a tab, as :"+strings.ToLower(m.stacks[len(m.stacks)-1][0].Title())+")")
+	return m.styles.Bold.Render("Tabs") + "  " + lipgloss.Wrap(text, max(20, m.width-6), " ")
 }
 
 // fit cuts a line to width.
