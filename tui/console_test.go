@@ -240,3 +240,45 @@ func TestFooterKeepsFilterHelpQuitAndGJumps(t *testing.T) {
 	term.Type("g")
 	term.WaitFor("▸a1", "1/5")
 }
+
+// Wrapped text breaks at spaces only: a command in a message keeps its
+// flags whole ("--role", not "--" and "role").
+func TestWrapKeepsFlagsWhole(t *testing.T) {
+	msg := "create it by hand (oidcctl user add sid1 --email … --role …), or give the profile a role map"
+	for w := 20; w <= 80; w++ {
+		lines := tui.Wrap(msg, w)
+		for _, l := range lines {
+			if ansi.StringWidth(l) > w {
+				t.Fatalf("width %d: line %q is wider", w, l)
+			}
+			if strings.HasSuffix(l, "-") || strings.HasPrefix(l, "role …") || strings.HasPrefix(l, "email …") {
+				t.Fatalf("width %d: a flag broken at a hyphen:\n%s", w, strings.Join(lines, "\n"))
+			}
+		}
+		if strings.Join(lines, " ") != msg {
+			t.Fatalf("width %d: the words changed:\n%s", w, strings.Join(lines, "\n"))
+		}
+	}
+	if got := tui.Wrap("abcdefghij", 4); strings.Join(got, "|") != "abcd|efgh|ij" {
+		t.Fatalf("a word wider than the line: %q", got)
+	}
+	if got := tui.Wrap("  {\n    \"a\": 1", 20); strings.Join(got, "|") != `  {|    "a": 1` {
+		t.Fatalf("indentation lost: %q", got)
+	}
+}
+
+// A table's empty-state hint wraps rather than being cut.
+func TestTableEmptyHintWraps(t *testing.T) {
+	tb := tui.NewRowTable(tui.NewStyles(false), tui.Column{Title: "TIME", Width: 8})
+	hint := "No call recorded yet: oidcctl serve records the calls of webservices with the debugger on."
+	tb.SetEmpty(hint)
+	tb.SetSize(40, 8)
+	v := tuitest.Plain(tb.View())
+	var words []string
+	for _, l := range strings.Split(v, "\n")[1:] {
+		words = append(words, strings.Fields(l)...)
+	}
+	if got := strings.Join(words, " "); !strings.HasPrefix(got, hint) {
+		t.Fatalf("the hint is cut:\n%s", v)
+	}
+}

@@ -307,7 +307,7 @@ func (f *Form) problemView() string {
 	for i, p := range f.problems {
 		lines[i] = "✗ " + p
 	}
-	return f.styles.Error.Render(lipgloss.Wrap(strings.Join(lines, "\n"), max(20, f.width), " "))
+	return f.styles.Error.Render(strings.Join(Wrap(strings.Join(lines, "\n"), max(20, f.width)), "\n"))
 }
 
 func (f *Form) View() string {

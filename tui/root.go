@@ -420,7 +420,7 @@ func (m *Model) statusRows() int {
 	if t == "" || m.width <= 0 {
 		return 1
 	}
-	return min(maxStatusRows, lipgloss.Height(ansi.Wrap(t, m.width, " ")))
+	return min(maxStatusRows, len(Wrap(t, m.width)))
 }
 
 // contentSize is the space screens get: all but the tab bar, the title,
@@ -566,7 +566,7 @@ func (m *Model) statusLines() []string {
 	if t == "" {
 		return []string{""}
 	}
-	lines := strings.Split(ansi.Wrap(t, m.width, " "), "\n")
+	lines := Wrap(t, m.width)
 	if len(lines) > maxStatusRows {
 		lines = lines[:maxStatusRows]
 		lines[maxStatusRows-1] = ansi.Truncate(lines[maxStatusRows-1], m.width-1, "") + "…"

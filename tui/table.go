@@ -353,8 +353,17 @@ func (t Table[K, V]) View() string {
 		if len(t.items) > 0 {
 			msg = fmt.Sprintf("No row matches %q.", t.filter.Value())
 		}
-		b.WriteString(t.styles.Muted.Render(fit(" "+msg, t.width)))
-		lines++
+		// Wrapped, not cut: the hint says what to do.
+		for i, l := range Wrap(msg, max(1, t.width-1)) {
+			if i > 0 {
+				if lines >= body {
+					break
+				}
+				b.WriteString("\n")
+			}
+			b.WriteString(t.styles.Muted.Render(" " + l))
+			lines++
+		}
 	}
 	for i := t.offset; i < len(t.shown) && i < t.offset+body; i++ {
 		r := t.row(t.items[t.shown[i]])

@@ -64,7 +64,7 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 		Noun:  "the token store",
 		Columns: []tui.Column{
 			{Title: "ACCOUNT", Width: 11, Flex: 2},
-			{Title: "STATE", Width: 9},
+			{Title: "STATE", Width: 10},
 			{Title: "EXPIRES", Width: 11},
 			{Title: "REFRESH EXP", Width: 11},
 			{Title: "LAST REFRESH", Width: 12},

@@ -121,12 +121,31 @@ func TestDamagedRow(t *testing.T) {
 	dbtest.CorruptToken(t, e.Dir, "billing", "access_token")
 
 	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
-	term.WaitFor("billing", "damaged", "stored tokens…", "reports", "valid")
+	term.WaitFor("billing", "damaged", "stored token", "reports", "valid")
 	term.WaitFor("damaged (press f to obtain new tokens): the stored access_token cannot be")
 	term.Type("f")
 	term.WaitFor("billing refreshed: expires in ")
 	term.WaitGone("damaged")
 	if st, err := e.DB.TokenState(ctx, "billing"); err != nil || st.Damaged != nil || !st.Tokens.AccessToken.IsSet() {
 		t.Fatalf("after refresh: damaged %v, %v", st.Damaged, err)
+	}
+}
+
+// An account that needs a person to log in says so in short words that
+// fit the state column at 80 columns, not "needs au…".
+func TestNeedsAuthFitsAt80(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	code := core.NewAccount("support", "idp")
+	code.GrantType = core.GrantAuthorizationCode
+	e.AddAccount(t, code)
+	if err := e.DB.RecordFailure(context.Background(), "support", "", core.Failure{Err: "the refresh token was revoked",
+		At: screentest.T0, NeedsAuthorization: true}); err != nil {
+		t.Fatal(err)
+	}
+	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
+	f := term.WaitFor("support")
+	if !strings.Contains(f, "needs auth ") || strings.Contains(f, "needs au…") {
+		t.Fatalf("the state is cut or long:\n%s", f)
 	}
 }
