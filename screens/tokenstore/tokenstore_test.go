@@ -75,7 +75,9 @@ func TestRefreshAndRevoke(t *testing.T) {
 	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
 	term.WaitFor("billing", "none")
 
-	term.Type("r") // reloads the list; it does not go to the provider
+	// r reloads the list, as on every tab; f goes to the provider.
+	term.WaitFor("f refresh token")
+	term.Type("r")
 	term.WaitFor("billing", "none")
 	if n := len(prov.TokenRequests()); n != 0 {
 		t.Fatalf("r asked the provider for tokens %d times", n)
