@@ -124,7 +124,23 @@ func TestDamagedRow(t *testing.T) {
 
 	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
 	term.WaitFor("billing", "damaged", "stored token", "reports", "valid")
-	term.WaitFor("damaged (press f to obtain new tokens): the stored access_token cannot be")
+	f := term.WaitFor("damaged (press f to obtain new tokens): the stored access_token cannot be")
+	// The detail pane cuts the error; enter shows the whole of it.
+	st, err := e.DB.TokenState(ctx, "billing")
+	if err != nil || st.Damaged == nil {
+		t.Fatalf("not damaged: %v", err)
+	}
+	whole := strings.Join(strings.Fields(st.Damaged.Error()), " ")
+	if strings.Contains(strings.Join(strings.Fields(f), " "), whole) {
+		t.Fatalf("the error is not long enough to be cut at 80 columns: %s", whole)
+	}
+	term.Press("enter")
+	f = term.WaitTitle("Tokens › billing")
+	if !strings.Contains(strings.Join(strings.Fields(f), " "), whole) {
+		t.Fatalf("the page lacks the whole error %q:\n%s", whole, f)
+	}
+	term.Press("esc")
+	term.WaitTitle("Tokens")
 	term.Type("f")
 	term.WaitFor("billing refreshed: expires in ")
 	term.WaitGone("damaged")
