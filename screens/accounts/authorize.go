@@ -351,7 +351,7 @@ func (s *authScreen) View() string {
 	st := s.st
 	if s.done {
 		if s.err != nil {
-			return st.Error.Render(lipgloss.Wrap("✗ The login failed: "+s.err.Error(), s.width, " ")) + "\n\n" + st.Muted.Render("r tries again, esc goes back.")
+			return st.Error.Render(strings.Join(tui.Wrap("✗ The login failed: "+s.err.Error(), s.width), "\n")) + "\n\n" + st.Muted.Render("r tries again, esc goes back.")
 		}
 		return st.Success.Render("✓ "+s.account.Name+" is authorized: "+stored(s.set, s.deps.Clock())+".") + "\n\n" + st.Muted.Render("esc goes back.")
 	}
