@@ -143,3 +143,25 @@ func TestEditReadsTheStoredAccount(t *testing.T) {
 		t.Fatalf("after saving an unchanged form: grant %s, user %q, password %q", a.GrantType, a.Username, a.Password.Reveal())
 	}
 }
+
+// A form left untouched, or only walked through with enter, has nothing
+// to lose: esc leaves it at once, without "Discard changes?".
+func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("▸billing")
+	term.Press("a")
+	term.WaitFocus("Name")
+	term.Press("esc")
+	term.WaitTitle("Accounts")
+	term.Press("e")
+	term.WaitFocus("Profile")
+	term.Press("enter")
+	term.WaitFocus("Grant type")
+	term.Press("enter")
+	term.WaitFocus("Scopes")
+	term.Press("esc")
+	term.WaitTitle("Accounts")
+}

@@ -190,3 +190,36 @@ func TestAddedProfileIsSelected(t *testing.T) {
 	term.WaitTitle("Profiles › Test op2")
 	term.WaitFor("issuer", prov.Issuer)
 }
+
+// A form left untouched, or only walked through with enter, has nothing
+// to lose: esc leaves it at once, without "Discard changes?".
+func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
+	term.WaitFor("▸idp")
+	for _, from := range [][]string{{"enter"}, {"down", "enter"}} {
+		term.Press("a")
+		term.WaitFor("a blank profile")
+		term.Press(from...)
+		term.WaitFocus("Name")
+		term.Press("esc")
+		term.WaitTitle("Profiles")
+	}
+	term.Press("e")
+	term.WaitFocus("Discovery URL")
+	term.Press("enter")
+	term.WaitFocus("Client ID")
+	term.Press("enter")
+	term.WaitFocus("Client secret")
+	term.Press("esc")
+	term.WaitTitle("Profiles")
+	// One change, and esc asks.
+	term.Press("e")
+	term.WaitFocus("Discovery URL")
+	term.Type("x")
+	term.Press("esc")
+	term.WaitFor("Discard changes?")
+	term.Type("y")
+	term.WaitTitle("Profiles")
+}

@@ -161,3 +161,15 @@ func TestRefusals(t *testing.T) {
 	term.Type("a")
 	term.WaitFor("✗ a webservice needs a profile or an account: add one first (Profiles, Accounts)")
 }
+
+// A form left untouched, or only walked through with enter, has nothing
+// to lose: esc leaves it at once, without "Discard changes?".
+func TestUntouchedFormLeavesAtOnce(t *testing.T) {
+	e := setup(t)
+	term := e.Shell(t, 80, 24, webservices.New(e.Deps))
+	term.WaitFor("No webservice yet")
+	term.Press("a")
+	term.WaitFocus("Name")
+	term.Press("esc")
+	term.WaitTitle("Webservices")
+}
