@@ -171,7 +171,7 @@ func TestJumpToTabByName(t *testing.T) {
 	term := tuitest.Start(t, tui.New(tui.Options{Styles: mono()}, nineTabs()...), 80, 24)
 	term.WaitFor("screen Home")
 	term.Type(":tokens")
-	term.WaitFor(":tokens")
+	term.WaitFor(":tokens", "enter go • esc cancel")
 	term.Press("enter")
 	term.WaitFor("screen Tokens")
 	term.Type(":debug")

@@ -503,6 +503,9 @@ func (m *Model) helpLine(s Screen) string {
 	item := func(b key.Binding) string {
 		return st.ShortKey.Render(b.Help().Key) + " " + st.ShortDesc.Render(b.Help().Desc)
 	}
+	if m.jumping {
+		return fit(item(jumpKeys.Go)+sep+item(jumpKeys.Cancel), m.width)
+	}
 	// The filter goes with the global keys, which always show (but for a
 	// screen that takes every key, such as a form).
 	c, capturing := s.(Capturer)
