@@ -122,12 +122,18 @@ func Obtained(account, done, login string, set core.TokenSet, err error, now tim
 	return fmt.Sprintf("%s%s expires %s.", account, done, tui.Relative(set.Expiry, now)), nil
 }
 
+// NeedsAuth is the console's short word for core.StateNeedsAuthorization.
+const NeedsAuth = "needs auth"
+
 // TokenState says in one word how an account's tokens stand (as `oidcctl
 // token list` says it: core.TokenState.Status), and the tone to show it in.
 func TokenState(st core.TokenState, now time.Time) (string, tui.Tone) {
 	word := st.Status(now)
 	switch word {
-	case core.StateNeedsAuthorization, core.StateExpired:
+	case core.StateNeedsAuthorization:
+		// Short, to fit the state columns at 80 columns uncut.
+		return NeedsAuth, tui.ToneWarning
+	case core.StateExpired:
 		return word, tui.ToneWarning
 	case core.StateFailing, core.StateDamaged:
 		return word, tui.ToneError

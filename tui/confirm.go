@@ -1,9 +1,10 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 )
 
 // Confirm is a yes/no question that a screen shows over its content, such
@@ -79,9 +80,9 @@ func (c Confirm) View(width int) string {
 	if label == "" {
 		label = "Yes"
 	}
-	body := c.styles.Bold.Render(lipgloss.Wrap(c.question, inner, " "))
+	body := c.styles.Bold.Render(strings.Join(Wrap(c.question, inner), "\n"))
 	if c.detail != "" {
-		body += "\n" + lipgloss.Wrap(c.detail, inner, " ")
+		body += "\n" + strings.Join(Wrap(c.detail, inner), "\n")
 	}
 	body += "\n\n" + yes.Render(label+" (y)") + " " + no.Render("Cancel (n)")
 	return c.styles.Box.Width(inner + 4).Render(body)

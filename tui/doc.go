@@ -31,11 +31,24 @@
 // dropping older loads are written once, here. An action that opens a
 // form reads the item afresh (Reread), never from the row shown, which can
 // be older than the last save. Screens that are not lists use Load and
-// Take for the same load sequence.
+// Take for the same load sequence. A Form that saved an item sends
+// SelectMsg after it is popped, and the list under it puts its cursor on
+// that item once a load brings it.
 //
-// # Layout
+// # Work in progress
+//
+// A Form that Watches its values asks "Discard changes?" before esc throws
+// changes away; it is a Guard, so the shell hands it ctrl+c instead of
+// quitting while it has changes (a second ctrl+c quits).
+//
+// # Layout and keys
 //
 // Row 1 is the tab bar, row 2 the screen's title (a breadcrumb of the
 // stack), then the screen, then the status line (errors and toasts, one to
-// three rows) and the help line. Every screen works at 80×24.
+// three rows, or the ":name" prompt) and the help line. The tab bar names
+// every tab, abbreviated (Shorter) where the full names do not fit; `:`
+// and a name goes to a tab, as in k9s. The help line always ends with
+// "/ filter", "? help" and "q quit"; a screen's own keys are cut first.
+// Every screen works at 80×24; below that the shell says so instead of
+// cutting columns.
 package tui

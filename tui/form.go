@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -70,16 +71,26 @@ func Input(title string, v *string) *huh.Input {
 	return huh.NewInput().Title(title + ": ").Prompt("").Inline(true).Value(v)
 }
 
+// Saved is what a form's save did: the sentence for the toast, and the
+// key of the item it added or changed ("" for none), on which the list
+// under the form puts its cursor.
+type Saved struct {
+	Toast string
+	Key   string
+}
+
 // FormDoneMsg is the result of saving a form.
 type FormDoneMsg struct {
 	To
-	Toast string
-	Err   error
+	Saved
+	Err error
 }
 
 // Form is a screen around a huh form: esc cancels it, completing it runs
 // Save in a command, and a refusal (core's *ValidationError lists every
 // problem) is shown above the form, opened again with what was typed.
+// A form that watches its values (Watch) asks "Discard changes?" before
+// esc or ctrl+c throws changes away.
 type Form struct {
 	id     ID
 	styles Styles
@@ -87,24 +98,66 @@ type Form struct {
 	// Build makes the form, bound to the values it edits; it is called
 	// again after a refusal.
 	build func() *huh.Form
-	// save stores the values and says what it did, for a toast.
-	save func(ctx context.Context) (string, error)
+	// save stores the values and says what it did.
+	save func(ctx context.Context) (Saved, error)
 
 	form     *huh.Form
 	problems []string
 	busy     Busy
 	width    int
 	height   int
+
+	// watched are the values the form edits, and their copies as they
+	// were when the form opened: they differ once the person changed
+	// something.
+	watched, initial []reflect.Value
+	discard          Confirm
 }
 
 // NewForm returns a form screen.
-func NewForm(st Styles, title string, build func() *huh.Form, save func(ctx context.Context) (string, error)) *Form {
-	return &Form{id: NewID(), styles: st, title: title, build: build, save: save, busy: NewBusy(st)}
+func NewForm(st Styles, title string, build func() *huh.Form, save func(ctx context.Context) (Saved, error)) *Form {
+	return &Form{id: NewID(), styles: st, title: title, build: build, save: save, busy: NewBusy(st), discard: NewConfirm(st)}
 }
+
+// Watch names the values the form edits (pointers, as bound to its
+// fields) and remembers them as they are now, so that the form knows when
+// they were changed and asks before esc or ctrl+c throws the changes
+// away. It returns f.
+func (f *Form) Watch(ptrs ...any) *Form {
+	for _, p := range ptrs {
+		v := reflect.ValueOf(p)
+		if v.Kind() != reflect.Pointer || v.IsNil() {
+			panic("tui: Form.Watch needs pointers")
+		}
+		c := reflect.New(v.Elem().Type()).Elem()
+		c.Set(v.Elem())
+		f.watched = append(f.watched, v.Elem())
+		f.initial = append(f.initial, c)
+	}
+	return f
+}
+
+// Unsaved reports whether the watched values differ from what they were
+// when the form opened.
+func (f *Form) Unsaved() bool {
+	for i, v := range f.watched {
+		if !reflect.DeepEqual(v.Interface(), f.initial[i].Interface()) {
+			return true
+		}
+	}
+	return false
+}
+
+// Asking reports whether the form asks whether to discard the changes.
+func (f *Form) Asking() bool { return f.discard.Active() }
 
 func (f *Form) ID() ID          { return f.id }
 func (f *Form) Title() string   { return f.title }
 func (f *Form) Capturing() bool { return true }
+
+// Guards implements Guard: ctrl+c reaches a form with unsaved changes,
+// which asks before throwing them away; while it asks, ctrl+c quits.
+func (f *Form) Guards() bool { return !f.busy.Active() && !f.discard.Active() && f.Unsaved() }
 
 // Problems are the problems shown above the form.
 func (f *Form) Problems() []string { return f.problems }
@@ -148,6 +201,9 @@ func (f *Form) KeyMap() help.KeyMap {
 	if f.busy.Active() || f.form == nil {
 		return KeyMap{}
 	}
+	if f.discard.Active() {
+		return KeyMap{Short: f.discard.Bindings()}
+	}
 	// enter and shift+tab first: they are what moves through the form.
 	var first, rest []key.Binding
 	for _, b := range f.form.KeyBinds() {
@@ -167,8 +223,9 @@ func (f *Form) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		f.busy.Stop()
 		if msg.Err == nil {
 			// In this order: a key typed after the toast shows must reach
-			// the screen under the form, not the form.
-			return f, tea.Sequence(Pop(), Toast(msg.Toast))
+			// the screen under the form, not the form; the screen under
+			// it puts its cursor on what was saved.
+			return f, tea.Sequence(Pop(), Select(msg.Key), Toast(msg.Toast))
 		}
 		f.problems = problemsOf(msg.Err)
 		return f, f.open()
@@ -178,9 +235,15 @@ func (f *Form) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if f.busy.Active() {
 			return f, nil
 		}
+		if f.discard.Active() {
+			if answered, yes := f.discard.Update(msg); answered && yes {
+				return f, Pop()
+			}
+			return f, nil
+		}
 		switch {
-		case key.Matches(msg, FormKeys.Cancel):
-			return f, Pop()
+		case key.Matches(msg, FormKeys.Cancel, formGuardKey):
+			return f, f.cancel()
 		case key.Matches(msg, FormKeys.Save):
 			return f, f.submit()
 		}
@@ -204,12 +267,25 @@ func (f *Form) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return f, cmd
 }
 
+// formGuardKey is ctrl+c, which the shell hands to a form with unsaved
+// changes instead of quitting.
+var formGuardKey = Keys("ctrl+c", "quit", "ctrl+c")
+
+// cancel leaves the form, asking first when that throws changes away.
+func (f *Form) cancel() tea.Cmd {
+	if !f.Unsaved() {
+		return Pop()
+	}
+	f.discard.Ask("Discard changes?", "What was typed in "+f.title+" is not saved.", "Discard", "")
+	return nil
+}
+
 func (f *Form) submit() tea.Cmd {
 	spin := f.busy.Start("Saving…")
 	to, save := To(f.id), f.save
 	return tea.Batch(spin, func() tea.Msg {
-		text, err := save(context.Background())
-		return FormDoneMsg{To: to, Toast: text, Err: err}
+		saved, err := save(context.Background())
+		return FormDoneMsg{To: to, Saved: saved, Err: err}
 	})
 }
 
@@ -231,7 +307,7 @@ func (f *Form) problemView() string {
 	for i, p := range f.problems {
 		lines[i] = "✗ " + p
 	}
-	return f.styles.Error.Render(lipgloss.Wrap(strings.Join(lines, "\n"), max(20, f.width), " "))
+	return f.styles.Error.Render(strings.Join(Wrap(strings.Join(lines, "\n"), max(20, f.width)), "\n"))
 }
 
 func (f *Form) View() string {
@@ -241,6 +317,9 @@ func (f *Form) View() string {
 	if f.form == nil {
 		return ""
 	}
+	if f.discard.Active() {
+		return f.discard.View(f.width)
+	}
 	if len(f.problems) == 0 {
 		return f.form.View()
 	}
@@ -249,28 +328,29 @@ func (f *Form) View() string {
 
 // Create is a form's save that adds a new item: fresh makes it, apply
 // writes the form's values onto it, add stores it; done says what was
-// done, for the toast.
-func Create[T any](fresh func() T, apply func(*T) error, add func(context.Context, T) error, done func(T) string) func(context.Context) (string, error) {
-	return func(ctx context.Context) (string, error) {
+// done, for the toast, and key names the new item, for the cursor of the
+// list under the form.
+func Create[T any](fresh func() T, apply func(*T) error, add func(context.Context, T) error, key func(T) string, done func(T) string) func(context.Context) (Saved, error) {
+	return func(ctx context.Context) (Saved, error) {
 		t := fresh()
 		if err := apply(&t); err != nil {
-			return "", err
+			return Saved{}, err
 		}
 		if err := add(ctx, t); err != nil {
-			return "", err
+			return Saved{}, err
 		}
-		return done(t), nil
+		return Saved{Toast: done(t), Key: key(t)}, nil
 	}
 }
 
 // Change is a form's save that writes the form's values (apply) onto the
 // stored item name, inside edit's transaction, and says "<What> <name>
 // saved.".
-func Change[T any](what, name string, edit func(context.Context, string, func(*T) error) (T, error), apply func(*T) error) func(context.Context) (string, error) {
-	return func(ctx context.Context) (string, error) {
+func Change[T any](what, name string, edit func(context.Context, string, func(*T) error) (T, error), apply func(*T) error) func(context.Context) (Saved, error) {
+	return func(ctx context.Context) (Saved, error) {
 		if _, err := edit(ctx, name, apply); err != nil {
-			return "", err
+			return Saved{}, err
 		}
-		return what + " " + name + " saved.", nil
+		return Saved{Toast: what + " " + name + " saved.", Key: name}, nil
 	}
 }

@@ -11,6 +11,7 @@ type GlobalKeys struct {
 	NextTab   key.Binding
 	PrevTab   key.Binding
 	Tab       key.Binding // the digits 1-9, for help only
+	Jump      key.Binding // : then a tab's name, as in k9s
 }
 
 // DefaultGlobalKeys returns the global key map.
@@ -23,6 +24,7 @@ func DefaultGlobalKeys() GlobalKeys {
 		NextTab:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
 		PrevTab:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous tab")),
 		Tab:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "go to tab")),
+		Jump:      key.NewBinding(key.WithKeys(":"), key.WithHelp(":name", "tab by name")),
 	}
 }
 

@@ -53,8 +53,9 @@ type Action[V any] struct {
 
 // ListConfig says what a List shows and does.
 type ListConfig[K comparable, V any] struct {
-	// Title is the name in the tab bar.
-	Title string
+	// Title is the name in the tab bar, and Short its abbreviation there
+	// when the full names do not fit ("Prof"; "" cuts Title).
+	Title, Short string
 	// Noun names the items in "Reading users…" and in a read error.
 	Noun    string
 	Columns []Column
@@ -97,6 +98,11 @@ type List[K comparable, V any] struct {
 	asked     int
 	askedItem V
 
+	// pending is the key of an item just added, for the cursor once a
+	// load brings it.
+	pending    K
+	hasPending bool
+
 	width, height int
 }
 
@@ -124,9 +130,12 @@ type (
 	listTickMsg struct{ To }
 )
 
-func (l *List[K, V]) ID() ID          { return l.id }
-func (l *List[K, V]) Title() string   { return l.cfg.Title }
-func (l *List[K, V]) Capturing() bool { return l.table.Filtering() || l.confirm.Active() }
+func (l *List[K, V]) ID() ID        { return l.id }
+func (l *List[K, V]) Title() string { return l.cfg.Title }
+
+// ShortTitle implements Shorter.
+func (l *List[K, V]) ShortTitle() string { return l.cfg.Short }
+func (l *List[K, V]) Capturing() bool    { return l.table.Filtering() || l.confirm.Active() }
 
 func (l *List[K, V]) Init() tea.Cmd {
 	l.visible = true
@@ -186,8 +195,15 @@ func (l *List[K, V]) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		items, cmd, ok := Take(&l.loads, msg, l.cfg.Noun)
 		if ok {
 			l.table.SetItems(items)
+			l.selectPending()
 		}
 		return l, cmd
+	case SelectMsg:
+		if k, ok := any(msg.Key).(K); ok {
+			l.pending, l.hasPending = k, true
+			l.selectPending()
+		}
+		return l, nil
 	case listOpenedMsg:
 		l.opening = false
 		if msg.err != nil {
@@ -234,7 +250,24 @@ func (l *List[K, V]) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return l, l.busy.Update(msg)
 }
 
+// selectPending puts the cursor on the item just added, clearing a
+// filter that hides it, once the items hold it.
+func (l *List[K, V]) selectPending() {
+	if !l.hasPending {
+		return
+	}
+	if _, ok := l.table.Item(l.pending); !ok {
+		return // not read yet: the next load brings it
+	}
+	if !l.table.SelectKey(l.pending) {
+		l.table.ClearFilter()
+		l.table.SelectKey(l.pending)
+	}
+	l.hasPending = false
+}
+
 func (l *List[K, V]) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	l.hasPending = false // the person moves on: a late load must not move the cursor
 	if l.confirm.Active() {
 		if answered, yes := l.confirm.Update(k); answered && yes {
 			// The item as last read: a reload may have come meanwhile.

@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/aymanbagabas/go-osc52/v2"
@@ -41,6 +42,10 @@ type Model struct {
 	width, height int
 	showHelp      bool
 
+	// jump is the ":name" prompt in the status line, while jumping.
+	jump    textinput.Model
+	jumping bool
+
 	status    string
 	statusErr bool
 	statusSeq int
@@ -67,9 +72,12 @@ func New(opts Options, tabs ...Screen) *Model {
 	}
 	h := help.New()
 	h.Styles = st.Help
+	jump := textinput.New()
+	jump.Prompt = ":"
+	jump.Placeholder = "tab name (enter goes, esc cancels)"
 	m := &Model{
 		name: opts.Name, getenv: opts.Getenv, styles: st, keys: DefaultGlobalKeys(),
-		help: h, toastFor: opts.ToastFor, started: map[ID]bool{},
+		help: h, toastFor: opts.ToastFor, started: map[ID]bool{}, jump: jump,
 	}
 	for _, s := range tabs {
 		m.stacks = append(m.stacks, []Screen{s})
@@ -220,15 +228,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 type clearToastMsg struct{ seq int }
 
 func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	s := m.current()
 	if key.Matches(k, m.keys.ForceQuit) {
+		// A form with unsaved changes asks first.
+		if g, ok := s.(Guard); ok && !m.showHelp && !m.jumping && g.Guards() {
+			return m.update(s, k)
+		}
 		return tea.Quit
 	}
 	if m.statusErr {
 		m.setStatus("", false)
 	}
-	s := m.current()
 	if s == nil {
 		return tea.Quit
+	}
+	if m.jumping {
+		return m.handleJump(k)
 	}
 	if m.showHelp {
 		switch {
@@ -248,6 +263,12 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Help):
 		m.showHelp = true
 		return nil
+	case key.Matches(k, m.keys.Jump) && len(m.stacks) > 1:
+		m.setStatus("", false)
+		m.jumping = true
+		m.jump.SetValue("")
+		m.jump.SetWidth(max(10, m.width-2))
+		return m.jump.Focus()
 	case key.Matches(k, m.keys.Back) && len(m.stacks[m.active]) > 1:
 		return m.pop()
 	case key.Matches(k, m.keys.NextTab) && len(m.stacks) > 1:
@@ -261,6 +282,83 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	return m.update(s, k)
+}
+
+// jumpKeys are the keys of the ":name" prompt.
+var jumpKeys = struct{ Go, Cancel key.Binding }{
+	Go:     Keys("enter", "go", "enter"),
+	Cancel: Keys("esc", "cancel", "esc"),
+}
+
+// handleJump takes a key while ":name" is typed: enter goes to the tab
+// so named (or so begun), esc cancels.
+func (m *Model) handleJump(k tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, jumpKeys.Cancel):
+		m.jumping = false
+		m.jump.Blur()
+		return nil
+	case key.Matches(k, jumpKeys.Go):
+		m.jumping = false
+		m.jump.Blur()
+		name := strings.ToLower(strings.TrimSpace(m.jump.Value()))
+		switch name {
+		case "":
+			return nil
+		case "q", "quit":
+			return tea.Quit
+		}
+		if i, ok := m.tabNamed(name); ok {
+			return m.switchTab(i)
+		}
+		m.setStatus(fmt.Sprintf("no tab is called %q: %s", name, m.tabNames()), true)
+		return nil
+	}
+	var cmd tea.Cmd
+	m.jump, cmd = m.jump.Update(k)
+	return cmd
+}
+
+// tabNamed finds the tab that name names: its title or its short title,
+// whole or begun, in any case, or its number.
+func (m *Model) tabNamed(name string) (int, bool) {
+	for i := range m.stacks {
+		if name == fmt.Sprint(i+1) {
+			return i, true
+		}
+	}
+	for _, whole := range []bool{true, false} {
+		for i, st := range m.stacks {
+			for _, n := range []string{st[0].Title(), shortTitle(st[0])} {
+				n = strings.ToLower(n)
+				if n == name || !whole && strings.HasPrefix(n, name) {
+					return i, true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// tabNames lists the tabs' names for ":name", lower case.
+func (m *Model) tabNames() string {
+	names := make([]string, len(m.stacks))
+	for i, st := range m.stacks {
+		names[i] = ":" + strings.ToLower(st[0].Title())
+	}
+	return strings.Join(names, " ")
+}
+
+// shortTitle is the abbreviation of a tab's title for the tab bar.
+func shortTitle(s Screen) string {
+	if sh, ok := s.(Shorter); ok && sh.ShortTitle() != "" {
+		return sh.ShortTitle()
+	}
+	t := s.Title()
+	if r := []rune(t); len(r) > 5 {
+		return string(r[:4])
+	}
+	return t
 }
 
 func (m *Model) switchTab(i int) tea.Cmd {
@@ -322,7 +420,7 @@ func (m *Model) statusRows() int {
 	if t == "" || m.width <= 0 {
 		return 1
 	}
-	return min(maxStatusRows, lipgloss.Height(ansi.Wrap(t, m.width, " ")))
+	return min(maxStatusRows, len(Wrap(t, m.width)))
 }
 
 // contentSize is the space screens get: all but the tab bar, the title,
@@ -361,6 +459,10 @@ func (m *Model) View() tea.View {
 	return v
 }
 
+// MinWidth and MinHeight are the smallest terminal the console draws
+// in; below it says so rather than cut columns.
+const MinWidth, MinHeight = 80, 24
+
 func (m *Model) render() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
@@ -368,6 +470,10 @@ func (m *Model) render() string {
 	s := m.current()
 	if s == nil {
 		return ""
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		msg := fmt.Sprintf("terminal too small (need %d×%d)\nthis one is %d×%d\nq quits", MinWidth, MinHeight, m.width, m.height)
+		return block(m.styles.Warning.Render(msg), m.width, m.height)
 	}
 	w, h := m.contentSize()
 	var b strings.Builder
@@ -397,8 +503,23 @@ func (m *Model) helpLine(s Screen) string {
 	item := func(b key.Binding) string {
 		return st.ShortKey.Render(b.Help().Key) + " " + st.ShortDesc.Render(b.Help().Desc)
 	}
+	if m.jumping {
+		return fit(item(jumpKeys.Go)+sep+item(jumpKeys.Cancel), m.width)
+	}
+	// The filter goes with the global keys, which always show (but for a
+	// screen that takes every key, such as a form).
+	c, capturing := s.(Capturer)
+	capturing = capturing && c.Capturing()
+	var bindings, pinned []key.Binding
+	for _, b := range s.KeyMap().ShortHelp() {
+		if !capturing && b.Enabled() && b.Help().Key == "/" {
+			pinned = append(pinned, b)
+		} else {
+			bindings = append(bindings, b)
+		}
+	}
 	var global []string
-	for _, b := range m.globalHelp(s) {
+	for _, b := range append(pinned, m.globalHelp(s)...) {
 		global = append(global, item(b))
 	}
 	tail := strings.Join(global, sep)
@@ -408,7 +529,6 @@ func (m *Model) helpLine(s Screen) string {
 	}
 	var own []string
 	used := 0
-	bindings := s.KeyMap().ShortHelp()
 	for i, b := range bindings {
 		if !b.Enabled() {
 			continue
@@ -418,10 +538,11 @@ func (m *Model) helpLine(s Screen) string {
 		if len(own) > 0 {
 			w += lipgloss.Width(sep)
 		}
-		// Keep room for the ellipsis unless this is the last one.
+		// Keep room for the ellipsis and its separator unless this is
+		// the last one.
 		need := w
 		if i < len(bindings)-1 {
-			need += 2
+			need += lipgloss.Width(sep) + 1
 		}
 		if used+need > room {
 			own = append(own, st.Ellipsis.Render("…"))
@@ -441,11 +562,14 @@ func (m *Model) helpLine(s Screen) string {
 }
 
 func (m *Model) statusLines() []string {
+	if m.jumping {
+		return []string{fit(m.jump.View(), m.width)}
+	}
 	t := m.statusText()
 	if t == "" {
 		return []string{""}
 	}
-	lines := strings.Split(ansi.Wrap(t, m.width, " "), "\n")
+	lines := Wrap(t, m.width)
 	if len(lines) > maxStatusRows {
 		lines = lines[:maxStatusRows]
 		lines[maxStatusRows-1] = ansi.Truncate(lines[maxStatusRows-1], m.width-1, "") + "…"
@@ -460,27 +584,44 @@ func (m *Model) statusLines() []string {
 	return lines
 }
 
-// tabBar names every tab; when they do not fit, inactive tabs show only
-// their number.
+// tabBar names every tab: in full where they fit, else abbreviated (the
+// active one in full where it fits), else by number only.
 func (m *Model) tabBar() string {
-	render := func(short bool) string {
+	const (
+		full = iota
+		activeFull
+		short
+		numbers
+	)
+	render := func(mode int) string {
 		parts := []string{m.styles.Primary.Render(m.name)}
+		inactive := m.styles.TabInactive
+		if mode != full {
+			inactive = inactive.UnsetPadding()
+		}
 		for i, st := range m.stacks {
-			label := fmt.Sprintf("%d %s", i+1, st[0].Title())
+			title := st[0].Title()
+			if mode == short || mode == numbers || mode == activeFull && i != m.active {
+				title = shortTitle(st[0])
+			}
+			label := fmt.Sprintf("%d %s", i+1, title)
 			if i == m.active {
 				parts = append(parts, m.styles.TabActive.Render(label))
 				continue
 			}
-			if short {
+			if mode == numbers {
 				label = fmt.Sprint(i + 1)
 			}
-			parts = append(parts, m.styles.TabInactive.Render(label))
+			parts = append(parts, inactive.Render(label))
 		}
 		return strings.Join(parts, " ")
 	}
-	bar := render(false)
-	if lipgloss.Width(bar) > m.width {
-		bar = render(true)
+	bar := ""
+	for mode := full; mode <= numbers; mode++ {
+		bar = render(mode)
+		if lipgloss.Width(bar) <= m.width {
+			break
+		}
 	}
 	return bar
 }
@@ -509,10 +650,20 @@ func (m *Model) globalHelp(s Screen) []key.Binding {
 
 func (m *Model) fullHelp(s Screen) string {
 	groups := append([][]key.Binding(nil), s.KeyMap().FullHelp()...)
-	groups = append(groups, []key.Binding{m.keys.Tab, m.keys.NextTab, m.keys.PrevTab, m.keys.Back, m.keys.Help, m.keys.Quit, m.keys.ForceQuit})
+	groups = append(groups, []key.Binding{m.keys.Tab, m.keys.Jump, m.keys.NextTab, m.keys.PrevTab, m.keys.Back, m.keys.Help, m.keys.Quit, m.keys.ForceQuit})
 	hm := m.help
 	hm.ShowAll = true
-	return m.styles.Bold.Render("Keys") + m.styles.Muted.Render("  (? or esc closes)") + "\n\n" + hm.View(KeyMap{Full: groups})
+	return m.styles.Bold.Render("Keys") + m.styles.Muted.Render("  (? or esc closes)") + "\n\n" + hm.View(KeyMap{Full: groups}) + "\n\n" + m.tabMap()
+}
+
+// tabMap lists the tabs by number and name, for the full help.
+func (m *Model) tabMap() string {
+	names := make([]string, len(m.stacks))
+	for i, st := range m.stacks {
+		names[i] = fmt.Sprintf("%d %s", i+1, st[0].Title())
+	}
+	text := strings.Join(names, " · ") + m.styles.Muted.Render("  (:name goes to a tab, as :"+strings.ToLower(m.stacks[len(m.stacks)-1][0].Title())+")")
+	return m.styles.Bold.Render("Tabs") + "  " + lipgloss.Wrap(text, max(20, m.width-6), " ")
 }
 
 // fit cuts a line to width.

@@ -37,6 +37,20 @@ type Capturer interface {
 	Capturing() bool
 }
 
+// Guard is implemented by screens that hold unsaved work, such as a form
+// with changes: while Guards is true the shell hands them ctrl+c instead
+// of quitting, and they ask before the work is lost.
+type Guard interface {
+	Guards() bool
+}
+
+// Shorter is implemented by top-level screens whose title is too long
+// for the tab bar at 80 columns: ShortTitle is the abbreviation shown
+// there ("Prof" for "Profiles").
+type Shorter interface {
+	ShortTitle() string
+}
+
 // Closer is implemented by screens that hold something while shown, such
 // as a login waiting for its callback: the shell calls Close when the
 // screen is popped or replaced, and when the console quits.
@@ -83,6 +97,11 @@ type PopMsg struct{}
 // SwitchTabMsg asks the shell to show the top-level tab with this title.
 type SwitchTabMsg struct{ Title string }
 
+// SelectMsg asks the active screen to put its cursor on the item with
+// this key, once it has it: a form sends it to the list under it after
+// adding an item.
+type SelectMsg struct{ Key string }
+
 // ErrorMsg shows an error in the status line until the next key.
 type ErrorMsg struct{ Err error }
 
@@ -109,6 +128,15 @@ func ShowError(err error) tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg { return ErrorMsg{err} }
+}
+
+// Select returns a command that asks the active screen to put its cursor
+// on the item with key; "" gives a nil command.
+func Select(key string) tea.Cmd {
+	if key == "" {
+		return nil
+	}
+	return func() tea.Msg { return SelectMsg{key} }
 }
 
 // Toast returns a command that shows text in the status line for a while.

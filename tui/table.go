@@ -43,8 +43,8 @@ func DefaultTableKeys() TableKeys {
 		Down:        Keys("↓/j", "down", "down", "j"),
 		PageUp:      Keys("pgup", "page up", "pgup", "ctrl+u"),
 		PageDown:    Keys("pgdn", "page down", "pgdown", "ctrl+d"),
-		Top:         Keys("home", "first", "home"),
-		Bottom:      Keys("end", "last", "end"),
+		Top:         Keys("g/home", "first", "g", "home"),
+		Bottom:      Keys("G/end", "last", "G", "end"),
 		Filter:      Keys("/", "filter", "/"),
 		ClearFilter: Keys("esc", "clear filter", "esc"),
 		ApplyFilter: Keys("enter", "apply filter", "enter"),
@@ -131,6 +131,14 @@ func (t Table[K, V]) row(v V) Row {
 		r.Cells = cells
 	}
 	return r
+}
+
+// ClearFilter drops the filter, showing every item.
+func (t *Table[K, V]) ClearFilter() {
+	t.filtering = false
+	t.filter.Blur()
+	t.filter.SetValue("")
+	t.refilter()
 }
 
 // SelectKey moves the cursor to the item with this key, if shown.
@@ -345,8 +353,17 @@ func (t Table[K, V]) View() string {
 		if len(t.items) > 0 {
 			msg = fmt.Sprintf("No row matches %q.", t.filter.Value())
 		}
-		b.WriteString(t.styles.Muted.Render(fit(" "+msg, t.width)))
-		lines++
+		// Wrapped, not cut: the hint says what to do.
+		for i, l := range Wrap(msg, max(1, t.width-1)) {
+			if i > 0 {
+				if lines >= body {
+					break
+				}
+				b.WriteString("\n")
+			}
+			b.WriteString(t.styles.Muted.Render(" " + l))
+			lines++
+		}
 	}
 	for i := t.offset; i < len(t.shown) && i < t.offset+body; i++ {
 		r := t.row(t.items[t.shown[i]])

@@ -79,11 +79,37 @@ func (t *Text) Hang(prefix string, prefixWidth int, v string, style lipgloss.Sty
 // where it can and inside words where it must; line breaks in s stay.
 func Wrap(s string, width int) []string {
 	width = max(1, width)
-	lines := strings.Split(ansi.Wrap(s, width, " "), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " ")
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		lines = append(lines, wrapSpaces(para, width)...)
 	}
 	return lines
+}
+
+// wrapSpaces wraps one paragraph at its spaces only: a hyphen is no place
+// to break, since commands in messages (oidcctl user add --email …) must
+// read, and copy, whole. A word wider than the line is cut hard.
+func wrapSpaces(s string, width int) []string {
+	var lines []string
+	line, lineW := "", 0
+	for i, word := range strings.Split(s, " ") {
+		w := ansi.StringWidth(word)
+		switch {
+		case i == 0:
+			line, lineW = word, w
+		case lineW+1+w <= width:
+			line, lineW = line+" "+word, lineW+1+w
+		default:
+			lines = append(lines, line)
+			line, lineW = word, w
+		}
+		for lineW > width {
+			lines = append(lines, ansi.Truncate(line, width, ""))
+			line = ansi.TruncateLeft(line, width, "")
+			lineW = ansi.StringWidth(line)
+		}
+	}
+	return append(lines, strings.TrimRight(line, " "))
 }
 
 // Truncate cuts s to w columns, marking the cut with "…".

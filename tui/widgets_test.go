@@ -194,20 +194,20 @@ func TestFormScreen(t *testing.T) {
 	build := func() *huh.Form {
 		return huh.NewForm(huh.NewGroup(tui.Input("Name", &name), tui.Input("Note", &note)).Title("Thing"))
 	}
-	save := func(context.Context) (string, error) {
+	save := func(context.Context) (tui.Saved, error) {
 		saves++
 		if name == "bad" {
-			return "", &core.ValidationError{Kind: "thing", Name: name, Problems: []core.FieldError{{Field: "name", Problem: "is bad"}, {Field: "note", Problem: "is missing"}}}
+			return tui.Saved{}, &core.ValidationError{Kind: "thing", Name: name, Problems: []core.FieldError{{Field: "name", Problem: "is bad"}, {Field: "note", Problem: "is missing"}}}
 		}
 		if name == "taken" {
-			return "", errors.New(`thing "taken" already exists`)
+			return tui.Saved{}, errors.New(`thing "taken" already exists`)
 		}
-		return "Thing " + name + " saved.", nil
+		return tui.Saved{Toast: "Thing " + name + " saved."}, nil
 	}
 	home := newFake("Home")
 	home.onKey = func(k tea.KeyPressMsg) tea.Cmd {
 		if k.String() == "a" {
-			return tui.Push(tui.NewForm(tui.NewStyles(false), "Add thing", build, save))
+			return tui.Push(tui.NewForm(tui.NewStyles(false), "Add thing", build, save).Watch(&name, &note))
 		}
 		return nil
 	}
@@ -227,7 +227,9 @@ func TestFormScreen(t *testing.T) {
 	term.WaitFor("┃ Note:")
 	term.Press("enter") // the last field submits
 	term.WaitFor(`✗ thing "taken" already exists`)
-	term.Press("esc") // cancels
+	term.Press("esc") // asks first: what was typed would be lost
+	term.WaitFor("Discard changes?", "Discard (y)", "Cancel (n)")
+	term.Press("y")
 	term.WaitFor("screen Home")
 	term.Type("a")
 	term.WaitFor("┃ Name: taken") // the values were kept by the caller

@@ -354,7 +354,7 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 	doc(t, width, "account-form", p.focus("Show advanced settings"))
 	p.keys("Enter")
 	p.waitFor("Account billing added.", "client_credentials")
-	p.keys("g")
+	p.keys("f") // f fetches a token: g is the top of the list
 	s = p.waitFor("billing: token obtained, expires in ", "valid")
 	doc(t, width, "accounts", s)
 
@@ -400,7 +400,7 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 	}
 	doc(t, width, "authorize-device", s)
 	p.keys("u")
-	s = p.waitFor("Open this URL in a browser", "ssh -L", "10.0.0.2")
+	s = p.waitFor("Open this URL in a browser", "ssh -L", "10.0.0.2", "Waiting for the login")
 	doc(t, width, "authorize-remote", s)
 	p.keys("Escape")
 	p.title("Accounts")
@@ -567,5 +567,55 @@ func recordServe(t *testing.T, dbPath string) {
 		StartedAt: now.Add(-time.Hour), Heartbeat: now, LastRefreshRun: now.Add(-20 * time.Minute), LastRefreshRenewed: 2,
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConsoleKeepsWorkInTmux drives the real binary in a real terminal:
+// ctrl+c and esc in a form with changes ask first, :tokens jumps to a tab
+// by name, and below 80×24 the console says that it needs more room.
+func TestConsoleKeepsWorkInTmux(t *testing.T) {
+	oidcctl, _ := buildBinaries(t)
+	dir := t.TempDir()
+	exitFile := filepath.Join(dir, "exit-status")
+	env := []string{"TERM=xterm-256color", "NO_COLOR=1"}
+	p := startPane(t, 80, 24, env, "sh", "-c", `f=$1; shift; "$@"; echo $? >"$f.tmp" && mv "$f.tmp" "$f"`, "sh", exitFile, oidcctl, "--db", filepath.Join(dir, "oidcctl.db"))
+	bar := strings.SplitN(p.waitFor("No profile yet."), "\n", 2)[0]
+	for _, tab := range []string{"1 Home", "2 Prof", "3 Acct", "4 Tok", "5 Insp", "6 Users", "7 Web", "8 Debug", "9 Serve"} {
+		if !strings.Contains(bar, tab) {
+			t.Errorf("the tab bar at 80 columns lacks %q: %q", tab, bar)
+		}
+	}
+
+	p.keys("2")
+	p.title("Profiles")
+	p.keys("a")
+	p.focus("Name")
+	p.text("half-typed")
+	p.waitFor("Name: half-typed")
+	p.keys("C-c") // asks, rather than quitting
+	p.waitFor("Discard changes?", "Cancel (n)")
+	p.keys("n")
+	p.waitFor("Name: half-typed")
+	p.keys("Escape")
+	p.waitFor("Discard changes?")
+	p.keys("y")
+	p.title("Profiles")
+
+	p.text(":tokens")
+	p.keys("Enter")
+	p.title("Tokens")
+
+	p.tmux("resize-window", "-t", "console", "-x", "70", "-y", "20")
+	p.waitFor("terminal too small (need 80×24)", "this one is 70×20")
+	p.tmux("resize-window", "-t", "console", "-x", "80", "-y", "24")
+	p.title("Tokens")
+	p.keys("q")
+	var status []byte
+	testkit.Eventually(t, 30*time.Second, "oidcctl to exit", func() bool {
+		status, _ = os.ReadFile(exitFile)
+		return len(status) > 0
+	})
+	if s := strings.TrimSpace(string(status)); s != "0" {
+		t.Fatalf("oidcctl exited with %s:\n%s", s, p.capture())
 	}
 }

@@ -43,7 +43,8 @@ type Screen = tui.List[string, item]
 type item = screens.AccountState
 
 var keys = struct{ Token, Authorize key.Binding }{
-	Token:     tui.Keys("g", "get token", "g"),
+	// f, as in Tokens: g goes to the top of the list.
+	Token:     tui.Keys("f", "fetch token", "f"),
 	Authorize: tui.Keys("o", "authorize (log in)", "o"),
 }
 
@@ -56,6 +57,7 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 	st, now := d.Styles, d.Clockf()
 	return tui.NewList(st, tui.ListConfig[string, item]{
 		Title: "Accounts",
+		Short: "Acct",
 		Noun:  "accounts",
 		Columns: []tui.Column{
 			{Title: "NAME", Width: 12, Flex: 2},
@@ -104,7 +106,7 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 			{Key: keys.Authorize, OnItem: true, Shown: func(a item) bool { return a.GrantType == core.GrantAuthorizationCode },
 				Check: func(a item) error {
 					if a.GrantType != core.GrantAuthorizationCode {
-						return fmt.Errorf("account %s uses the %s grant, which needs no login: press g to get a token", a.Name, a.GrantType)
+						return fmt.Errorf("account %s uses the %s grant, which needs no login: press f to get a token", a.Name, a.GrantType)
 					}
 					return nil
 				},

@@ -104,7 +104,7 @@ func TestGetTokenNow(t *testing.T) {
 	e.AddAccount(t, core.NewAccount("broken", "bad"))
 	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
 	term.WaitFor("billing", "broken")
-	term.Type("g") // billing, the first
+	term.Type("f") // billing, the first
 	term.WaitFor("billing: token obtained, expires in ", "valid")
 	st, err := e.DB.TokenState(context.Background(), "billing")
 	if err != nil || !st.Tokens.AccessToken.IsSet() {
@@ -113,7 +113,7 @@ func TestGetTokenNow(t *testing.T) {
 
 	// A failure is shown on the screen and kept in the store.
 	term.Press("down")
-	term.Type("g")
+	term.Type("f")
 	term.WaitFor("✗ renew tokens of broken", "failing", "last error: client_credentials for broken")
 }
 
@@ -142,4 +142,26 @@ func TestEditReadsTheStoredAccount(t *testing.T) {
 	if a := screentest.Get(t, e.DB.Account, "billing"); a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" {
 		t.Fatalf("after saving an unchanged form: grant %s, user %q, password %q", a.GrantType, a.Username, a.Password.Reveal())
 	}
+}
+
+// A form left untouched, or only walked through with enter, has nothing
+// to lose: esc leaves it at once, without "Discard changes?".
+func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
+	term.WaitFor("▸billing")
+	term.Press("a")
+	term.WaitFocus("Name")
+	term.Press("esc")
+	term.WaitTitle("Accounts")
+	term.Press("e")
+	term.WaitFocus("Profile")
+	term.Press("enter")
+	term.WaitFocus("Grant type")
+	term.Press("enter")
+	term.WaitFocus("Scopes")
+	term.Press("esc")
+	term.WaitTitle("Accounts")
 }

@@ -59,9 +59,8 @@ type authScreen struct {
 	browserErr error
 	deadline   time.Time
 
-	paste    textinput.Model
-	pasting  bool
-	pasteErr error
+	paste   textinput.Model
+	pasting bool
 
 	done bool
 	set  core.TokenSet
@@ -186,7 +185,7 @@ func (s *authScreen) start(method grant.Method) tea.Cmd {
 	s.ctx, s.cancel = ctx, cancel
 	s.events, s.pastes = make(chan login.Event, 8), make(chan string)
 	s.url, s.qrText, s.device, s.redirect, s.forward, s.browserErr, s.deadline = "", "", nil, "", "", nil, time.Time{}
-	s.done, s.err, s.pasting, s.pasteErr = false, nil, false, nil
+	s.done, s.err, s.pasting = false, nil, false
 	if method != grant.MethodAuto {
 		s.method = method
 	}
@@ -263,8 +262,12 @@ func (s *authScreen) handle(ev login.Event) tea.Cmd {
 	case login.BrowserFailed:
 		s.browserErr = ev.Err
 	case login.PasteRefused:
-		s.pasteErr, s.pasting = ev.Err, true
-		return s.paste.Focus()
+		// The login ends here, on screen: no spinner goes on waiting
+		// under the error, and r starts a new one.
+		s.Close()
+		s.paste.Blur()
+		s.paste.SetValue("")
+		return s.finish(core.TokenSet{}, ev.Err)
 	case login.Done:
 		if s.done {
 			return nil
@@ -272,7 +275,7 @@ func (s *authScreen) handle(ev login.Event) tea.Cmd {
 		if errors.As(ev.Err, new(*login.GrantError)) {
 			// Refused as `oidcctl account authorize` refuses it; the list
 			// offers g for such an account.
-			ev.Err = fmt.Errorf("%w: press g on the list to get a token", ev.Err)
+			ev.Err = fmt.Errorf("%w: press f on the list to get a token", ev.Err)
 		}
 		return s.finish(ev.Set, ev.Err)
 	}
@@ -332,7 +335,7 @@ func (s *authScreen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, authKeys.Copy) && s.url != "":
 		return tea.Batch(tui.Copy(s.url), tui.Toast("URL copied to your terminal's clipboard (OSC 52), where it supports that."))
 	case key.Matches(k, authKeys.Paste) && s.canPaste():
-		s.pasting, s.pasteErr = true, nil
+		s.pasting = true
 		return s.paste.Focus()
 	case key.Matches(k, authKeys.Device) && s.method != grant.MethodDevice:
 		return s.start(grant.MethodDevice)
@@ -348,7 +351,7 @@ func (s *authScreen) View() string {
 	st := s.st
 	if s.done {
 		if s.err != nil {
-			return st.Error.Render(lipgloss.Wrap("✗ The login failed: "+s.err.Error(), s.width, " ")) + "\n\n" + st.Muted.Render("r tries again, esc goes back.")
+			return st.Error.Render(strings.Join(tui.Wrap("✗ The login failed: "+s.err.Error(), s.width), "\n")) + "\n\n" + st.Muted.Render("r tries again, esc goes back.")
 		}
 		return st.Success.Render("✓ "+s.account.Name+" is authorized: "+stored(s.set, s.deps.Clock())+".") + "\n\n" + st.Muted.Render("esc goes back.")
 	}
@@ -356,11 +359,8 @@ func (s *authScreen) View() string {
 	if !s.deadline.IsZero() && s.busy.Active() {
 		footer += st.Muted.Render(" (gives up " + tui.Relative(s.deadline, s.deps.Clock()) + "; esc cancels)")
 	}
-	if s.pasting || s.pasteErr != nil {
+	if s.pasting {
 		footer += "\n" + st.Bold.Render("Paste the address the browser ended on:") + "\n" + s.paste.View()
-		if s.pasteErr != nil {
-			footer += "\n" + st.Error.Render(lipgloss.Wrap("✗ "+s.pasteErr.Error(), s.width, " "))
-		}
 	}
 	if s.device == nil && s.url == "" {
 		return footer
@@ -405,9 +405,12 @@ func (s *authScreen) urlText(width int) []string {
 	} else {
 		lines = append(lines, "Open this URL in a browser and log in (copied to your terminal's clipboard):")
 	}
-	// The URL is hard-wrapped without indent, so that a mouse selection
-	// across its lines still yields it whole.
-	lines = append(lines, "", st.Primary.Render(ansi.Hardwrap(s.url, max(20, width), false)), "")
+	// The URL is never broken over lines, which would put line breaks
+	// into what a mouse selection copies: it is one line, cut to fit with
+	// "…" where it must be, and a link (OSC 8) to the whole URL; c copies
+	// it whole (OSC 52).
+	lines = append(lines, "", link(st, s.url, max(20, width)),
+		st.Muted.Render(lipgloss.Wrap("(c copies it whole; where the terminal shows links, a click opens it)", width, " ")), "")
 	if s.method == grant.MethodRemote {
 		lines = append(lines,
 			lipgloss.Wrap("The provider then redirects to "+s.redirect+". Make that reach this machine by connecting with", width, " "),
@@ -418,6 +421,12 @@ func (s *authScreen) urlText(width int) []string {
 		)
 	}
 	return lines
+}
+
+// link shows url on one line at most width wide, cut with "…" where it
+// must be, as a terminal hyperlink (OSC 8) to the whole of it.
+func link(st tui.Styles, url string, width int) string {
+	return st.Primary.Hyperlink(url).Render(ansi.Truncate(url, width, "…"))
 }
 
 // withQR puts a QR code of the URL beside the text, or under it, where

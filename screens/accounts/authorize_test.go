@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"oidcctl/core"
 	"oidcctl/core/oidctest"
 	"oidcctl/screens/accounts"
@@ -69,8 +71,11 @@ func TestAuthorizeDeviceFlowShowsQRWhenLarge(t *testing.T) {
 	if strings.Contains(f, "a larger terminal shows a QR code") {
 		t.Fatalf("no QR code at 200×50:\n%s", f)
 	}
+	// Below 80×24 the shell says so rather than cut the code.
 	term.Resize(60, 20)
-	term.WaitFor("a larger terminal shows a QR code")
+	term.WaitFor("terminal too small (need 80×24)")
+	term.Resize(80, 24) // the device code's QR code fits at 80×24
+	term.WaitFor("and enter the code", "█", prov.Issuer+"/device")
 	term.Press("esc") // cancels the login
 	term.WaitTitle("Accounts")
 }
@@ -83,34 +88,33 @@ func TestAuthorizeRemoteByPastedRedirect(t *testing.T) {
 	term.Type("o")
 	term.WaitFor("and enter the code") // the device flow first: the provider has it
 	term.Type("u")
-	f := term.WaitFor("Open this URL in a browser", "ssh -L ", "10.0.0.2", "press p and paste")
-	// The URL is hard-wrapped without indent: its lines joined give it back.
-	var parts []string
-	for _, l := range strings.Split(f, "\n") {
-		if strings.HasPrefix(l, prov.Issuer+"/auth?") || (len(parts) > 0 && l != "") {
-			parts = append(parts, l)
-			continue
-		}
-		if len(parts) > 0 {
-			break
-		}
-	}
-	authURL := strings.Join(parts, "")
-	if _, err := url.Parse(authURL); err != nil || !strings.Contains(authURL, "code_challenge=") {
-		t.Fatalf("no authorization URL on screen (%q):\n%s", authURL, f)
-	}
-	loc, err := prov.Authorize(context.Background(), authURL, prov.Username(), oidctest.Password)
-	if err != nil {
+	f := term.WaitFor("Open this URL in a browser", "ssh -L ", "10.0.0.2", "press p and paste", "c copies it whole")
+	authURL := shownURL(t, term, f, prov.Issuer+"/auth?")
+	if _, err := prov.Authorize(context.Background(), authURL, prov.Username(), oidctest.Password); err != nil {
 		t.Fatal(err)
 	}
-	// A wrong paste is refused and the wait goes on.
+	// A wrong paste ends the login on screen: no spinner waits on under
+	// the error, and r offers a new login.
 	term.Type("p")
 	term.WaitFor("Paste the address the browser ended on:")
 	term.Paste("http://127.0.0.1:1/elsewhere?code=x")
 	term.Press("enter")
-	term.WaitFor("✗ authorization_code for support: the pasted URL is not the redirect")
-	term.Press("ctrl+a") // textinput: start of line
-	term.Press("ctrl+k") // textinput: delete to the end
+	f = term.WaitFor("✗ The login failed: authorization_code for support: the pasted URL is not the", "r tries again")
+	if strings.Contains(f, "Waiting") || strings.Contains(f, "gives up") {
+		t.Fatalf("the login still waits after the refused paste:\n%s", f)
+	}
+	term.Type("r")
+	f = term.WaitFor("Open this URL in a browser", "press p and paste")
+	authURL2 := shownURL(t, term, f, prov.Issuer+"/auth?")
+	if authURL2 == authURL {
+		t.Fatal("trying again showed the same login")
+	}
+	loc, err := prov.Authorize(context.Background(), authURL2, prov.Username(), oidctest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	term.Type("p")
+	term.WaitFor("Paste the address the browser ended on:")
 	term.Paste(loc.String())
 	term.Press("enter")
 	term.WaitFor("✓ support is authorized: access token and refresh token stored")
@@ -136,7 +140,7 @@ func TestAuthorizeCancelAndRefusals(t *testing.T) {
 	term.Type("o") // billing: client_credentials
 	term.WaitFor("✗ account billing uses the client_credentials grant, which needs no login")
 	term.Press("down")
-	term.Type("g") // support cannot get a token without a login
+	term.Type("f") // support cannot get a token without a login
 	term.WaitFor("✗ support needs a person to log in: press o to authorize it")
 	term.Type("o")
 	f := term.WaitFor("and enter the code", "esc cancels")
@@ -174,9 +178,51 @@ func TestAuthorizeRefusesGrantChangedMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	term.Type("o") // the list has not reloaded: it still offers the login
-	term.WaitFor("✗ The login failed: account support uses the client_credentials grant, which", "needs no login: press g on the list to get a token")
+	term.WaitFor("✗ The login failed: account support uses the client_credentials grant, which", "needs no login: press f on the list to get a token")
 	st, err := e.DB.TokenState(context.Background(), "support")
 	if err != nil || st.Tokens.AccessToken.IsSet() {
 		t.Fatalf("after a refused login: %+v, %v", st, err)
 	}
+}
+
+// osc8 is a terminal hyperlink: OSC 8, parameters, the URL, ended by BEL
+// or ST.
+var osc8 = regexp.MustCompile(`\x1b\]8;[^;]*;([^\x07\x1b]+)(?:\x07|\x1b\\)`)
+
+// shownURL is the URL that starts with prefix in frame: one line, never
+// broken, cut with "…" at 80 columns, and a link (OSC 8) to the whole
+// URL, which is the last link to it in the output.
+func shownURL(t *testing.T, term *tuitest.Term, frame, prefix string) string {
+	t.Helper()
+	var line string
+	lines := strings.Split(frame, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			line = l
+			if i+1 < len(lines) && lines[i+1] != "" && !strings.HasPrefix(lines[i+1], "(c copies") {
+				t.Fatalf("the URL goes on on the next line (%q):\n%s", lines[i+1], frame)
+			}
+			break
+		}
+	}
+	if !strings.HasSuffix(line, "…") || ansi.StringWidth(line) > 80 {
+		t.Fatalf("the URL line %q is not one line cut to fit:\n%s", line, frame)
+	}
+	cut := strings.TrimSuffix(line, "…")
+	var whole string
+	deadline := time.Now().Add(tuitest.Timeout)
+	for whole == "" {
+		for _, m := range osc8.FindAllStringSubmatch(term.Output(), -1) {
+			if strings.HasPrefix(m[1], cut) {
+				whole = m[1]
+			}
+		}
+		if whole == "" && time.Now().After(deadline) {
+			t.Fatalf("no OSC 8 link to a URL starting %q in the output", cut)
+		}
+	}
+	if _, err := url.Parse(whole); err != nil || !strings.Contains(whole, "code_challenge=") || !strings.Contains(whole, "state=") {
+		t.Fatalf("the link is not the whole authorization URL: %q", whole)
+	}
+	return whole
 }

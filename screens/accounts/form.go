@@ -117,8 +117,8 @@ func addForm(st tui.Styles, reg Registry, profiles []string, preferred string) *
 		v.profile = profiles[0]
 	}
 	return tui.NewForm(st, "Add account", func() *huh.Form { return v.build(profiles) },
-		tui.Create(func() core.Account { return core.NewAccount("", "") }, v.apply, reg.AddAccount,
-			func(a core.Account) string { return fmt.Sprintf("Account %s added.", a.Name) }))
+		tui.Create(func() core.Account { return core.NewAccount("", "") }, v.apply, reg.AddAccount, func(a core.Account) string { return a.Name },
+			func(a core.Account) string { return fmt.Sprintf("Account %s added.", a.Name) })).Watch(v)
 }
 
 func editForm(st tui.Styles, reg Registry, profiles []string, a core.Account) *tui.Form {
@@ -128,5 +128,5 @@ func editForm(st tui.Styles, reg Registry, profiles []string, a core.Account) *t
 		profiles = append([]string{a.Profile}, profiles...)
 	}
 	return tui.NewForm(st, "Edit "+a.Name, func() *huh.Form { return v.build(profiles) },
-		tui.Change("Account", a.Name, reg.EditAccount, v.apply))
+		tui.Change("Account", a.Name, reg.EditAccount, v.apply)).Watch(v)
 }

@@ -110,9 +110,12 @@ func New(d screens.Deps) *Screen {
 	return &Screen{id: tui.NewID(), now: d.Clockf(), store: d.Registry.Store, st: d.Styles, table: t, confirm: tui.NewConfirm(d.Styles), busy: tui.NewBusy(d.Styles)}
 }
 
-func (s *Screen) ID() tui.ID      { return s.id }
-func (s *Screen) Title() string   { return "Debugger" }
-func (s *Screen) Capturing() bool { return s.table.Filtering() || s.confirm.Active() }
+func (s *Screen) ID() tui.ID    { return s.id }
+func (s *Screen) Title() string { return "Debugger" }
+
+// ShortTitle is the name in the tab bar at 80 columns.
+func (s *Screen) ShortTitle() string { return "Debug" }
+func (s *Screen) Capturing() bool    { return s.table.Filtering() || s.confirm.Active() }
 
 func (s *Screen) Init() tea.Cmd {
 	s.visible = true

@@ -91,7 +91,7 @@ func (v *detail) View() string {
 	case !v.loaded:
 		return v.st.Muted.Render("Reading the call…")
 	case v.err != nil:
-		return v.st.Error.Render(lipgloss.Wrap("✗ "+v.err.Error(), max(20, v.width), " "))
+		return v.st.Error.Render(strings.Join(tui.Wrap("✗ "+v.err.Error(), max(20, v.width)), "\n"))
 	}
 	return v.pager.View()
 }

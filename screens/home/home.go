@@ -199,7 +199,7 @@ func host(discoveryURL string) string {
 
 func (s *Screen) summary() string {
 	parts := []string{plural(s.profiles, "profile"), plural(s.accounts, "functional account")}
-	for _, w := range []string{"valid", "expired", "failing", "needs authorization", "none"} {
+	for _, w := range []string{"valid", "expired", "failing", screens.NeedsAuth, "none"} {
 		if n := s.counts[w]; n > 0 {
 			label := w
 			if w == "none" {

@@ -126,10 +126,13 @@ func newScreen(d deps) *Screen {
 	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t, input: in}
 }
 
-func (s *Screen) ID() tui.ID      { return s.id }
-func (s *Screen) Title() string   { return "Inspector" }
-func (s *Screen) Init() tea.Cmd   { return s.load() }
-func (s *Screen) Capturing() bool { return s.input.Focused() || s.table.Filtering() }
+func (s *Screen) ID() tui.ID    { return s.id }
+func (s *Screen) Title() string { return "Inspector" }
+
+// ShortTitle is the name in the tab bar at 80 columns.
+func (s *Screen) ShortTitle() string { return "Insp" }
+func (s *Screen) Init() tea.Cmd      { return s.load() }
+func (s *Screen) Capturing() bool    { return s.input.Focused() || s.table.Filtering() }
 
 // headRows are the rows above the table: the token, the profile and a gap.
 const headRows = 3

@@ -252,7 +252,7 @@ func (r *result) View() string {
 		return ""
 	}
 	if r.err != nil {
-		return r.st.Error.Render(lipgloss.Wrap("✗ "+r.err.Error(), max(20, r.width), " ")) + "\n\n" +
+		return r.st.Error.Render(strings.Join(tui.Wrap("✗ "+r.err.Error(), max(20, r.width)), "\n")) + "\n\n" +
 			r.st.Muted.Render("r tries again, esc goes back.")
 	}
 	return r.verdict() + "\n\n" + r.pager.View()
@@ -276,11 +276,9 @@ func (r *result) verdict() string {
 	}
 	w := max(20, r.width)
 	lines := []string{r.st.Tone(tone).Bold(true).Render(tui.Truncate(tui.Escape(head), w))}
-	msg := strings.Split(lipgloss.Wrap(tui.EscapeText(res.Message), w, " "), "\n")
-	if len(msg) > 3 {
-		msg = append(msg[:2], tui.Truncate(strings.TrimSpace(strings.Join(msg[2:], " ")), w-1)+"…")
-	}
-	for _, l := range msg {
+	// Whole, wrapped at spaces: the reason and its fix (a command) must
+	// read to the end; the pager below takes the rows left.
+	for _, l := range tui.Wrap(tui.EscapeText(res.Message), w) {
 		lines = append(lines, r.st.Tone(tone).Render(strings.TrimRight(l, " ")))
 	}
 	return strings.Join(lines, "\n")

@@ -274,8 +274,8 @@ func (v *values) build(st tui.Styles) *huh.Form {
 // addForm is the form that adds a profile from v.
 func addForm(st tui.Styles, reg Registry, v *values) *tui.Form {
 	return tui.NewForm(st, "Add profile", func() *huh.Form { return v.build(st) },
-		tui.Create(func() core.Profile { return core.NewProfile("") }, v.apply, reg.AddProfile,
-			func(p core.Profile) string { return fmt.Sprintf("Profile %s added. Press t to test it.", p.Name) }))
+		tui.Create(func() core.Profile { return core.NewProfile("") }, v.apply, reg.AddProfile, func(p core.Profile) string { return p.Name },
+			func(p core.Profile) string { return fmt.Sprintf("Profile %s added. Press t to test it.", p.Name) })).Watch(v)
 }
 
 // editForm is the form that edits the stored profile p.
@@ -283,7 +283,7 @@ func editForm(st tui.Styles, reg Registry, p core.Profile) *tui.Form {
 	v := valuesOf(p)
 	v.edit = true
 	return tui.NewForm(st, "Edit "+p.Name, func() *huh.Form { return v.build(st) },
-		tui.Change("Profile", p.Name, reg.EditProfile, v.apply))
+		tui.Change("Profile", p.Name, reg.EditProfile, v.apply)).Watch(v)
 }
 
 // newValues are the values of a new profile, prefilled from src (nil:

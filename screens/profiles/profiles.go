@@ -66,6 +66,7 @@ func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) 
 	del.Done = func(r row) { delete(tested, r.profile.Name) }
 	return tui.NewList(st, tui.ListConfig[string, row]{
 		Title: "Profiles",
+		Short: "Prof",
 		Noun:  "profiles",
 		Columns: []tui.Column{
 			{Title: "NAME", Width: 12, Flex: 1},

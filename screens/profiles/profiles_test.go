@@ -152,7 +152,9 @@ func TestRefusals(t *testing.T) {
 	term.Press("ctrl+s")
 	f = term.WaitFor("✗ name", "✗ discovery URL")
 	tuitest.Golden(t, "invalid", f)
-	term.Press("esc")
+	term.Press("esc") // what was typed would be lost: it asks
+	term.WaitFor("Discard changes?")
+	term.Type("y")
 	term.WaitFor("someapi")
 	if ps, _ := e.DB.Profiles(context.Background()); len(ps) != 1 {
 		t.Fatalf("profiles after refusal: %v", ps)
@@ -168,4 +170,56 @@ func TestRefusals(t *testing.T) {
 	term.WaitFor("Delete profile idp?", "cached discovery document goes with it")
 	term.Type("y")
 	term.WaitFor("Profile idp deleted.", "No profile yet")
+}
+
+// After "Profile op2 added. Press t to test it." the cursor is on op2, so
+// that t tests op2, not the profile selected before.
+func TestAddedProfileIsSelected(t *testing.T) {
+	e, prov := screentest.WithProvider(t)
+	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
+	term.WaitFor("▸idp")
+	term.Type("a")
+	term.WaitFor("settings of idp")
+	term.Press("down", "enter")
+	term.Fill(tuitest.Field{"Name", "op2"}, tuitest.Field{"Discovery URL", ""},
+		tuitest.Field{"Client ID", oidctest.ServiceClientID}, tuitest.Field{"Client secret", oidctest.ServiceClientSecret})
+	term.WaitFocus("Additional scopes")
+	term.Press("ctrl+s")
+	term.WaitFor("✓ Profile op2 added. Press t to test it.", "▸op2", "2/2")
+	term.Type("t")
+	term.WaitTitle("Profiles › Test op2")
+	term.WaitFor("issuer", prov.Issuer)
+}
+
+// A form left untouched, or only walked through with enter, has nothing
+// to lose: esc leaves it at once, without "Discard changes?".
+func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
+	term.WaitFor("▸idp")
+	for _, from := range [][]string{{"enter"}, {"down", "enter"}} {
+		term.Press("a")
+		term.WaitFor("a blank profile")
+		term.Press(from...)
+		term.WaitFocus("Name")
+		term.Press("esc")
+		term.WaitTitle("Profiles")
+	}
+	term.Press("e")
+	term.WaitFocus("Discovery URL")
+	term.Press("enter")
+	term.WaitFocus("Client ID")
+	term.Press("enter")
+	term.WaitFocus("Client secret")
+	term.Press("esc")
+	term.WaitTitle("Profiles")
+	// One change, and esc asks.
+	term.Press("e")
+	term.WaitFocus("Discovery URL")
+	term.Type("x")
+	term.Press("esc")
+	term.WaitFor("Discard changes?")
+	term.Type("y")
+	term.WaitTitle("Profiles")
 }

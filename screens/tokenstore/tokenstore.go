@@ -14,7 +14,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"oidcctl/core"
 	"oidcctl/core/tokens"
@@ -46,7 +45,8 @@ type item struct {
 }
 
 var keys = struct{ Refresh, Revoke, Copy key.Binding }{
-	Refresh: tui.Keys("r", "refresh now", "r"),
+	// r reloads the list, as everywhere; f goes to the provider.
+	Refresh: tui.Keys("f", "refresh token", "f"),
 	Revoke:  tui.Keys("x", "revoke", "x"),
 	Copy:    tui.Keys("c", "copy token", "c"),
 }
@@ -59,10 +59,11 @@ func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry.Store, d.
 func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen {
 	return tui.NewList(st, tui.ListConfig[string, item]{
 		Title: "Tokens",
+		Short: "Tok",
 		Noun:  "the token store",
 		Columns: []tui.Column{
 			{Title: "ACCOUNT", Width: 11, Flex: 2},
-			{Title: "STATE", Width: 9},
+			{Title: "STATE", Width: 10},
 			{Title: "EXPIRES", Width: 11},
 			{Title: "REFRESH EXP", Width: 11},
 			{Title: "LAST REFRESH", Width: 12},
@@ -72,7 +73,7 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 		Key:        func(it item) string { return it.Account },
 		Row:        func(it item) tui.Row { return row(it.TokenState, now()) },
 		Load:       func(ctx context.Context) ([]item, error) { return load(ctx, store) },
-		Detail:     func(it item, width int) string { return detail(st, it.TokenState, now(), width) },
+		Detail:     func(it item, width int) string { return detail(st, it.TokenState, now(), width, 2) },
 		DetailRows: 5,
 		// The countdown moves every second without reading the store.
 		Tick:        time.Second,
@@ -103,7 +104,7 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 			{Key: keys.Copy, OnItem: true,
 				Check: func(it item) error {
 					if !it.Tokens.Token(it.kind).IsSet() {
-						return fmt.Errorf("%s has no %s to copy: press r to get one", it.Account, it.kind)
+						return fmt.Errorf("%s has no %s to copy: press f to get one", it.Account, it.kind)
 					}
 					return nil
 				},
@@ -120,6 +121,11 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 					return tea.Batch(tui.Copy(it.Tokens.Token(it.kind).Reveal()),
 						tui.Toast(fmt.Sprintf("The %s of %s is on your clipboard. Clear it when done.", it.kind, it.Account)))
 				}},
+			{Key: tui.OpenKey, OnItem: true, FullHelp: true, Do: func(it item) tea.Cmd {
+				// The whole of what the detail pane cuts, such as a long error.
+				return tui.Push(tui.NewPage(st, it.Account, func(width int) string { return detail(st, it.TokenState, now(), width, 0) }))
+			}},
+			tui.ReloadAction[item](),
 		},
 	})
 }
@@ -191,7 +197,9 @@ func errTone(e string) tui.Tone {
 	return tui.ToneMuted
 }
 
-func detail(sty tui.Styles, st core.TokenState, now time.Time, width int) string {
+// detail describes an account's tokens for width columns, with at most
+// errRows rows of its error (0: all of it).
+func detail(sty tui.Styles, st core.TokenState, now time.Time, width, errRows int) string {
 	label := sty.Muted.Render
 	held := []string{}
 	for _, t := range []struct {
@@ -218,17 +226,17 @@ func detail(sty tui.Styles, st core.TokenState, now time.Time, width int) string
 	case st.NeedsAuthorization:
 		lines = append(lines, sty.Warning.Render(tui.Truncate("needs a login: press o on the account in Accounts", width)))
 	case st.Damaged != nil:
-		fix := "press r to obtain new tokens"
+		fix := "press f to obtain new tokens"
 		if st.GrantType == core.GrantAuthorizationCode {
 			fix = "press o on the account in Accounts to log in again"
 		}
-		lines = append(lines, errorLines(sty, width, "damaged ("+fix+")", st.Damaged.Error())...)
+		lines = append(lines, errorLines(sty, width, errRows, "damaged ("+fix+")", st.Damaged.Error())...)
 	case st.LastError != "":
 		head := "error"
 		if !st.NextAttempt.IsZero() {
 			head = fmt.Sprintf("error (%s, next try %s)", plural(st.Failures, "failure"), tui.Relative(st.NextAttempt, now))
 		}
-		lines = append(lines, errorLines(sty, width, head, st.LastError)...)
+		lines = append(lines, errorLines(sty, width, errRows, head, st.LastError)...)
 	default:
 		lines = append(lines, label("no error"))
 	}
@@ -237,11 +245,12 @@ func detail(sty tui.Styles, st core.TokenState, now time.Time, width int) string
 
 // errorLines renders head: msg as two rows at most: the rest is in
 // `oidcctl token list -o json`.
-func errorLines(sty tui.Styles, width int, head, msg string) []string {
+func errorLines(sty tui.Styles, width, rows int, head, msg string) []string {
 	// The provider wrote part of the error: escaped.
-	wrapped := strings.Split(lipgloss.Wrap(head+": "+tui.EscapeText(msg), width, " "), "\n")
-	if len(wrapped) > 2 {
-		wrapped = append(wrapped[:1], tui.Truncate(strings.TrimSpace(strings.Join(wrapped[1:], " ")), width-1)+"…")
+	wrapped := tui.Wrap(head+": "+tui.EscapeText(msg), width)
+	if rows > 0 && len(wrapped) > rows {
+		// The rest is on the page that enter opens.
+		wrapped = append(wrapped[:rows-1], tui.Truncate(strings.TrimSpace(strings.Join(wrapped[rows-1:], " ")), width-1)+"…")
 	}
 	lines := make([]string, len(wrapped))
 	for i, l := range wrapped {

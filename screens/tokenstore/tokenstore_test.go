@@ -75,7 +75,14 @@ func TestRefreshAndRevoke(t *testing.T) {
 	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
 	term.WaitFor("billing", "none")
 
+	// r reloads the list, as on every tab; f goes to the provider.
+	term.WaitFor("f refresh token")
 	term.Type("r")
+	term.WaitFor("billing", "none")
+	if n := len(prov.TokenRequests()); n != 0 {
+		t.Fatalf("r asked the provider for tokens %d times", n)
+	}
+	term.Type("f")
 	term.WaitFor("billing refreshed: expires in ", "valid")
 	st, err := e.DB.TokenState(context.Background(), "billing")
 	if err != nil || !st.Tokens.AccessToken.IsSet() {
@@ -103,7 +110,7 @@ func TestRefreshAndRevoke(t *testing.T) {
 }
 
 // TestDamagedRow: an account whose stored tokens cannot be opened is shown
-// as damaged with the reason, beside the others, and r obtains new tokens.
+// as damaged with the reason, beside the others, and f obtains new tokens.
 func TestDamagedRow(t *testing.T) {
 	e, _ := screentest.WithProvider(t)
 	e.AddAccount(t, core.NewAccount("reports", "idp"))
@@ -116,12 +123,47 @@ func TestDamagedRow(t *testing.T) {
 	dbtest.CorruptToken(t, e.Dir, "billing", "access_token")
 
 	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
-	term.WaitFor("billing", "damaged", "stored tokens…", "reports", "valid")
-	term.WaitFor("damaged (press r to obtain new tokens): the stored access_token cannot be")
-	term.Type("r")
+	term.WaitFor("billing", "damaged", "stored token", "reports", "valid")
+	f := term.WaitFor("damaged (press f to obtain new tokens): the stored access_token cannot be")
+	// The detail pane cuts the error; enter shows the whole of it.
+	st, err := e.DB.TokenState(ctx, "billing")
+	if err != nil || st.Damaged == nil {
+		t.Fatalf("not damaged: %v", err)
+	}
+	whole := strings.Join(strings.Fields(st.Damaged.Error()), " ")
+	if strings.Contains(strings.Join(strings.Fields(f), " "), whole) {
+		t.Fatalf("the error is not long enough to be cut at 80 columns: %s", whole)
+	}
+	term.Press("enter")
+	f = term.WaitTitle("Tokens › billing")
+	if !strings.Contains(strings.Join(strings.Fields(f), " "), whole) {
+		t.Fatalf("the page lacks the whole error %q:\n%s", whole, f)
+	}
+	term.Press("esc")
+	term.WaitTitle("Tokens")
+	term.Type("f")
 	term.WaitFor("billing refreshed: expires in ")
 	term.WaitGone("damaged")
 	if st, err := e.DB.TokenState(ctx, "billing"); err != nil || st.Damaged != nil || !st.Tokens.AccessToken.IsSet() {
 		t.Fatalf("after refresh: damaged %v, %v", st.Damaged, err)
+	}
+}
+
+// An account that needs a person to log in says so in short words that
+// fit the state column at 80 columns, not "needs au…".
+func TestNeedsAuthFitsAt80(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	code := core.NewAccount("support", "idp")
+	code.GrantType = core.GrantAuthorizationCode
+	e.AddAccount(t, code)
+	if err := e.DB.RecordFailure(context.Background(), "support", "", core.Failure{Err: "the refresh token was revoked",
+		At: screentest.T0, NeedsAuthorization: true}); err != nil {
+		t.Fatal(err)
+	}
+	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
+	f := term.WaitFor("support")
+	if !strings.Contains(f, "needs auth ") || strings.Contains(f, "needs au…") {
+		t.Fatalf("the state is cut or long:\n%s", f)
 	}
 }

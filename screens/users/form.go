@@ -66,12 +66,12 @@ func (v *values) build() *huh.Form {
 func addForm(st tui.Styles, store Store) *tui.Form {
 	v := &values{}
 	return tui.NewForm(st, "Add user", v.build,
-		tui.Create(func() core.User { return core.User{} }, v.apply, store.CreateUser,
-			func(u core.User) string { return fmt.Sprintf("User %s added.", u.Login) }))
+		tui.Create(func() core.User { return core.User{} }, v.apply, store.CreateUser, login,
+			func(u core.User) string { return fmt.Sprintf("User %s added.", u.Login) })).Watch(v)
 }
 
 func editForm(st tui.Styles, store Store, u core.User) *tui.Form {
 	v := valuesOf(u)
 	v.edit = true
-	return tui.NewForm(st, "Edit "+u.Login, v.build, tui.Change("User", u.Login, store.UpdateUser, v.apply))
+	return tui.NewForm(st, "Edit "+u.Login, v.build, tui.Change("User", u.Login, store.UpdateUser, v.apply)).Watch(v)
 }

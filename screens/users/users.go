@@ -28,6 +28,7 @@ func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry.Store) }
 func NewWith(st tui.Styles, store Store) *Screen {
 	return tui.NewList(st, tui.ListConfig[string, core.User]{
 		Title: "Users",
+		Short: "Users",
 		Noun:  "users",
 		Columns: []tui.Column{
 			{Title: "LOGIN", Width: 12, Flex: 2},

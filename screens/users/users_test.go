@@ -102,6 +102,28 @@ func TestAddTakenLogin(t *testing.T) {
 	term.Type("svc")
 	term.Press("ctrl+s")
 	term.WaitFor("✗", "svc", "exists")
+	term.Press("esc") // what was typed would be lost: it asks
+	term.WaitFor("Discard changes?")
+	term.Type("y")
+	term.WaitTitle("Users")
+}
+
+// A form left untouched has nothing to lose: esc leaves it at once.
+func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
+	e := screentest.New(t)
+	if err := e.DB.CreateUser(context.Background(), core.User{Login: "svc", Email: "svc@example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	term := e.Shell(t, 80, 24, users.New(e.Deps))
+	term.WaitFor("▸svc")
+	term.Press("a")
+	term.WaitFocus("Login")
+	term.Press("esc")
+	term.WaitTitle("Users")
+	term.Press("e")
+	term.WaitFocus("Email")
+	term.Press("enter")
+	term.WaitFocus("First name")
 	term.Press("esc")
 	term.WaitTitle("Users")
 }

@@ -195,8 +195,8 @@ func addForm(st tui.Styles, store Store, profiles, accounts []string) *tui.Form 
 		v.account = accounts[0]
 	}
 	return tui.NewForm(st, "Add webservice", func() *huh.Form { return v.build(profiles, accounts) },
-		tui.Create(func() core.Webservice { return core.NewWebservice("", v.kind) }, v.apply, store.CreateWebservice,
-			func(w core.Webservice) string { return fmt.Sprintf("Webservice %s added (%s).", w.Name, servedAt(w)) }))
+		tui.Create(func() core.Webservice { return core.NewWebservice("", v.kind) }, v.apply, store.CreateWebservice, name,
+			func(w core.Webservice) string { return fmt.Sprintf("Webservice %s added (%s).", w.Name, servedAt(w)) })).Watch(v)
 }
 
 func editForm(st tui.Styles, store Store, profiles, accounts []string, w core.Webservice) *tui.Form {
@@ -209,7 +209,7 @@ func editForm(st tui.Styles, store Store, profiles, accounts []string, w core.We
 		accounts = append([]string{w.Account}, accounts...)
 	}
 	return tui.NewForm(st, "Edit "+w.Name, func() *huh.Form { return v.build(profiles, accounts) },
-		tui.Change("Webservice", w.Name, store.UpdateWebservice, v.apply))
+		tui.Change("Webservice", w.Name, store.UpdateWebservice, v.apply)).Watch(v)
 }
 
 // optional parses s, or gives the zero value (the default) for "".

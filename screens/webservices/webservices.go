@@ -35,6 +35,7 @@ func New(d screens.Deps) *Screen { return NewWith(d.Styles, d.Registry.Store) }
 func NewWith(st tui.Styles, store Store) *Screen {
 	return tui.NewList(st, tui.ListConfig[string, core.Webservice]{
 		Title: "Webservices",
+		Short: "Web",
 		Noun:  "webservices",
 		Columns: []tui.Column{
 			{Title: "NAME", Width: 10, Flex: 1},

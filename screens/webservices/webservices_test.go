@@ -146,7 +146,9 @@ func TestRefusals(t *testing.T) {
 	term.Press("ctrl+s")
 	f := term.WaitFor(`✗ route "GetTicket" must start with /`, `✗ methods "FETCH" is not an HTTP method`, "✗ upstream", "✗ debug max body")
 	tuitest.Golden(t, "invalid", f)
-	term.Press("esc")
+	term.Press("esc") // what was typed would be lost: it asks
+	term.WaitFor("Discard changes?")
+	term.Type("y")
 	term.WaitTitle("Webservices")
 	if ws, _ := e.DB.Webservices(context.Background()); len(ws) != 0 {
 		t.Fatalf("stored after a refusal: %v", ws)
@@ -158,4 +160,16 @@ func TestRefusals(t *testing.T) {
 	term.WaitFor("No webservice yet")
 	term.Type("a")
 	term.WaitFor("✗ a webservice needs a profile or an account: add one first (Profiles, Accounts)")
+}
+
+// A form left untouched, or only walked through with enter, has nothing
+// to lose: esc leaves it at once, without "Discard changes?".
+func TestUntouchedFormLeavesAtOnce(t *testing.T) {
+	e := setup(t)
+	term := e.Shell(t, 80, 24, webservices.New(e.Deps))
+	term.WaitFor("No webservice yet")
+	term.Press("a")
+	term.WaitFocus("Name")
+	term.Press("esc")
+	term.WaitTitle("Webservices")
 }

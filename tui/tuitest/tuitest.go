@@ -17,6 +17,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 )
@@ -79,7 +80,10 @@ func Plain(s string) string {
 func Start(t testing.TB, m tea.Model, width, height int) *Term {
 	t.Helper()
 	rec := &recorder{model: m}
-	tm := teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(width, height))
+	// A 16-colour terminal, as over SSH: the output keeps styles and
+	// links (OSC 8), which the frames read by Frame leave out.
+	tm := teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(width, height),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.ANSI)))
 	term := &Term{t: t, tm: tm, rec: rec}
 	t.Cleanup(func() {
 		_ = tm.Quit()
@@ -205,6 +209,16 @@ func (c *Term) WaitOutput(raw string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Output is what the program wrote to the terminal so far, escape
+// sequences and all (OSC 8 links, OSC 52 copies).
+func (c *Term) Output() string {
+	c.t.Helper()
+	if _, err := io.Copy(&c.out, c.tm.Output()); err != nil {
+		c.t.Fatal(err)
+	}
+	return c.out.String()
 }
 
 // WaitTitle waits until the shell's title row (the breadcrumb, row 2) is
