@@ -213,7 +213,7 @@ func TestSchedulerFollowsAChange(t *testing.T) {
 	must(t, e.store.SetSetting(ctx, SettingSchedule, "0 0 * * *"))
 	e.clock.Freeze(time.Date(2026, 11, 27, 10, 3, 0, 0, time.UTC))
 	waits := make(chan time.Duration)
-	runs := make(chan []Outcome, 4)
+	runs := make(chan []Outcome) // unbuffered: a run and the wait after it are never both ready at once
 	changed := make(chan struct{}, 1)
 	s := &Scheduler{
 		Manager: e.m, Settings: e.store, Changed: changed,
