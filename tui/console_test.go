@@ -215,12 +215,11 @@ func TestFooterKeepsFilterHelpQuitAndGJumps(t *testing.T) {
 	for _, n := range []string{"a1", "a2", "a3", "a4", "a5"} {
 		store.m[n] = "x"
 	}
-	l := newThingList(store)
 	var actions []tui.Action[thing]
 	for _, k := range []string{"b", "c", "f", "h", "i", "m", "n", "o"} {
 		actions = append(actions, tui.Action[thing]{Key: tui.Keys(k, "a rather long action "+k, k), Do: func(thing) tea.Cmd { return nil }})
 	}
-	l = tui.NewList(tui.NewStyles(false), tui.ListConfig[string, thing]{
+	l := tui.NewList(tui.NewStyles(false), tui.ListConfig[string, thing]{
 		Title: "Things", Noun: "things",
 		Columns: []tui.Column{{Title: "NAME", Width: 10}},
 		Key:     func(t thing) string { return t.name },
