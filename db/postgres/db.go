@@ -30,9 +30,9 @@
 // Not here yet (issue #10, later steps): the schedulers of several serve
 // instances sharing the renewal work (claiming due accounts with
 // SELECT ... FOR UPDATE SKIP LOCKED and a lease, instead of each instance
-// trying every account), copying a SQLite database here with its sealed
-// secrets as they are (the representation above is kept for that), and
-// the benchmarks. The one writer lock is the simplest way to keep every
+// trying every account) and the benchmarks. Copying a database between
+// SQLite and here, sealed secrets as they are, is package db/dbcopy (the
+// representation above is kept for it). The one writer lock is the simplest way to keep every
 // promise of the SQLite store; where it limits many instances, writes
 // that touch one account can move to row locks on that account.
 package postgres
