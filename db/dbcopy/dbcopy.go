@@ -94,12 +94,15 @@ func Copy(ctx context.Context, from, to string, keyID string, opts Options) (Res
 	if err := checkKey(ctx, to, keyID); err != nil {
 		return res, err
 	}
-	src, err := connect(ctx, from)
+	src, err := connect(ctx, from, false)
 	if err != nil {
 		return res, err
 	}
 	defer src.close()
-	dst, err := connect(ctx, to)
+	if err := src.snapshot(ctx); err != nil {
+		return res, err
+	}
+	dst, err := connect(ctx, to, true)
 	if err != nil {
 		return res, err
 	}
@@ -272,9 +275,60 @@ type endpoint struct {
 	name string
 	sql  *sql.DB   // SQLite
 	pg   *pgx.Conn // PostgreSQL
+	// The read transaction of a source, once snapshot began it; reads go
+	// through it.
+	sqlSnap *sql.Tx
+	pgSnap  pgx.Tx
 }
 
-func connect(ctx context.Context, where string) (*endpoint, error) {
+// sqlQuerier and pgQuerier read from a database or from its snapshot.
+type sqlQuerier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+type pgQuerier interface {
+	Query(ctx context.Context, q string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, q string, args ...any) pgx.Row
+}
+
+func (e *endpoint) sqlq() sqlQuerier {
+	if e.sqlSnap != nil {
+		return e.sqlSnap
+	}
+	return e.sql
+}
+
+func (e *endpoint) pgq() pgQuerier {
+	if e.pgSnap != nil {
+		return e.pgSnap
+	}
+	return e.pg
+}
+
+// snapshot starts one read-only transaction on a source, so that every
+// table is read as of one moment, also while other processes write.
+func (e *endpoint) snapshot(ctx context.Context) error {
+	if e.pg != nil {
+		tx, err := e.pg.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return fmt.Errorf("read %s: %w", e.name, err)
+		}
+		e.pgSnap = tx
+		return nil
+	}
+	tx, err := e.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", e.name, err)
+	}
+	e.sqlSnap = tx
+	return nil
+}
+
+// connect opens a database; a SQLite destination (write) begins its
+// transactions IMMEDIATE, a source reads in a deferred one that holds no
+// lock against the source's writers.
+func connect(ctx context.Context, where string, write bool) (*endpoint, error) {
 	if postgres.IsConnString(where) {
 		c, err := pgx.Connect(ctx, where)
 		if err != nil {
@@ -282,7 +336,11 @@ func connect(ctx context.Context, where string) (*endpoint, error) {
 		}
 		return &endpoint{name: display(where), pg: c}, nil
 	}
-	d, err := sql.Open("sqlite", "file:"+where+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_txlock=immediate")
+	dsn := "file:" + where + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"
+	if write {
+		dsn += "&_txlock=immediate"
+	}
+	d, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", where, err)
 	}
@@ -291,6 +349,12 @@ func connect(ctx context.Context, where string) (*endpoint, error) {
 }
 
 func (e *endpoint) close() {
+	if e.pgSnap != nil {
+		e.pgSnap.Rollback(context.Background())
+	}
+	if e.sqlSnap != nil {
+		e.sqlSnap.Rollback()
+	}
 	if e.pg != nil {
 		e.pg.Close(context.Background())
 	}
@@ -303,7 +367,7 @@ func (e *endpoint) close() {
 func (e *endpoint) columns(ctx context.Context, table string) ([]column, error) {
 	var out []column
 	if e.pg != nil {
-		rows, err := e.pg.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns
+		rows, err := e.pgq().Query(ctx, `SELECT column_name, data_type FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, table)
 		if err != nil {
 			return nil, err
@@ -318,7 +382,7 @@ func (e *endpoint) columns(ctx context.Context, table string) ([]column, error) 
 		}
 		return out, rows.Err()
 	}
-	rows, err := e.sql.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+	rows, err := e.sqlq().QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
 	if err != nil {
 		return nil, err
 	}
@@ -352,9 +416,9 @@ func pgKind(typ string) kind {
 func (e *endpoint) count(ctx context.Context, table string) (int, error) {
 	var n int
 	if e.pg != nil {
-		return n, e.pg.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n)
+		return n, e.pgq().QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n)
 	}
-	return n, e.sql.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n)
+	return n, e.sqlq().QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n)
 }
 
 // each reads the rows of a table in the order of its first column and
@@ -375,7 +439,7 @@ func (e *endpoint) each(ctx context.Context, table string, cols []column, fn fun
 	}
 	q := `SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + table + ` ORDER BY 1`
 	if e.pg != nil {
-		rows, err := e.pg.Query(ctx, q)
+		rows, err := e.pgq().Query(ctx, q)
 		if err != nil {
 			return err
 		}
@@ -391,7 +455,7 @@ func (e *endpoint) each(ctx context.Context, table string, cols []column, fn fun
 		}
 		return rows.Err()
 	}
-	rows, err := e.sql.QueryContext(ctx, q)
+	rows, err := e.sqlq().QueryContext(ctx, q)
 	if err != nil {
 		return err
 	}
