@@ -430,11 +430,11 @@ func (e *endpoint) each(ctx context.Context, table string, cols []column, fn fun
 	for i, c := range cols {
 		switch {
 		case e.pg != nil && c.kind == boolean:
-			exprs[i] = c.name + `::int::int8`
+			exprs[i] = quote(c.name) + `::int::int8`
 		case e.pg != nil && c.kind == json:
-			exprs[i] = c.name + `::text`
+			exprs[i] = quote(c.name) + `::text`
 		default:
-			exprs[i] = c.name
+			exprs[i] = quote(c.name)
 		}
 	}
 	q := `SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + table + ` ORDER BY 1`
@@ -475,3 +475,7 @@ func (e *endpoint) each(ctx context.Context, table string, cols []column, fn fun
 	}
 	return rows.Err()
 }
+
+// quote makes a column name an identifier on both engines, also where it
+// is a keyword of one of them (debug_log.user).
+func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }

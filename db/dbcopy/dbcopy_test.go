@@ -2,6 +2,7 @@ package dbcopy_test
 
 import (
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -60,6 +61,12 @@ func fill(t *testing.T, s core.Store) {
 	must(t, err)
 	must(t, s.CreateCredential(ctx, c))
 	must(t, s.SetSetting(ctx, "refresh.schedule", "*/5 * * * *"))
+	must(t, s.AddDebugEntries(ctx, []core.DebugEntry{{
+		Time: exp, RequestID: "r1", Webservice: "tickets", Direction: "out", Method: "GET", Path: "/t",
+		Status: 502, Duration: 1500 * time.Millisecond, Verdict: "error", Reason: "upstream down",
+		RequestHeader: http.Header{"Accept": {"application/json"}}, RequestBody: []byte("req"),
+		ResponseHeader: http.Header{"Content-Type": {"text/plain"}}, ResponseBody: []byte("resp"), BodiesTruncated: true,
+	}}))
 }
 
 // state is everything a store shows of what fill put in, secrets opened.
@@ -70,6 +77,7 @@ type state struct {
 	Webservices []core.Webservice
 	Credentials []core.InvokeCredential
 	Schedule    string
+	Debug       []core.DebugEntry
 }
 
 func read(t *testing.T, s core.Store) state {
@@ -89,13 +97,16 @@ func read(t *testing.T, s core.Store) state {
 	must(t, err)
 	st.Schedule, _, err = s.Setting(ctx, "refresh.schedule")
 	must(t, err)
+	st.Debug, err = s.DebugEntries(ctx, core.DebugFilter{})
+	must(t, err)
 	return st
 }
 
 // SQLite → PostgreSQL → SQLite gives back the same configuration (the
 // export with its secrets, which therefore still open under the key), the
-// same token states and the same users, webservices, credentials and
-// settings; and the copies take new rows afterwards.
+// same token states and the same users, webservices, credentials,
+// settings and (asked for) debugger entries; and the copies take new rows
+// afterwards.
 func TestRoundTripSQLitePostgresSQLite(t *testing.T) {
 	ctx := t.Context()
 	key := newKey(t)
@@ -118,6 +129,7 @@ func TestRoundTripSQLitePostgresSQLite(t *testing.T) {
 	defer mid.Close()
 	var progressed []string
 	res, err := dbcopy.Copy(ctx, first, pg, key.ID(), dbcopy.Options{
+		Debug: true,
 		Progress: func(table string, done, total int) {
 			if done == total {
 				progressed = append(progressed, table)
@@ -135,7 +147,7 @@ func TestRoundTripSQLitePostgresSQLite(t *testing.T) {
 	dst, err := db.Open(ctx, back, key)
 	must(t, err)
 	defer dst.Close()
-	_, err = dbcopy.Copy(ctx, pg, back, key.ID(), dbcopy.Options{})
+	_, err = dbcopy.Copy(ctx, pg, back, key.ID(), dbcopy.Options{Debug: true})
 	must(t, err)
 	if got := read(t, dst); !reflect.DeepEqual(got, want) {
 		t.Fatalf("back in SQLite:\n got %+v\nwant %+v", got, want)
@@ -181,6 +193,7 @@ func TestRefusesNonEmptyDestinationUnlessReplace(t *testing.T) {
 	}
 	_, err = dbcopy.Copy(ctx, from, to, key.ID(), dbcopy.Options{Replace: true})
 	must(t, err)
+	want.Debug = nil // not asked for
 	if got := read(t, dst); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after replace:\n got %+v\nwant %+v", got, want)
 	}

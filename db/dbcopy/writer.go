@@ -74,7 +74,7 @@ func (w *pgWriter) insert(ctx context.Context, table string, cols []column, vals
 	names := make([]string, len(cols))
 	marks := make([]string, len(cols))
 	for i, c := range cols {
-		names[i] = c.name
+		names[i] = quote(c.name)
 		marks[i] = fmt.Sprintf("$%d", i+1)
 	}
 	_, err := w.tx.Exec(ctx, `INSERT INTO `+table+` (`+strings.Join(names, ", ")+`) VALUES (`+strings.Join(marks, ", ")+`)`, vals...)
@@ -153,7 +153,7 @@ func (w *sqliteWriter) insert(ctx context.Context, table string, cols []column, 
 	names := make([]string, len(cols))
 	marks := make([]string, len(cols))
 	for i, c := range cols {
-		names[i] = c.name
+		names[i] = quote(c.name)
 		marks[i] = "?"
 	}
 	_, err := w.tx.ExecContext(ctx, `INSERT INTO `+table+` (`+strings.Join(names, ", ")+`) VALUES (`+strings.Join(marks, ", ")+`)`, vals...)
