@@ -27,6 +27,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -336,7 +338,13 @@ func connect(ctx context.Context, where string, write bool) (*endpoint, error) {
 		}
 		return &endpoint{name: display(where), pg: c}, nil
 	}
-	dsn := "file:" + where + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"
+	abs, err := filepath.Abs(where)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	// As package db builds it: a path with "?" or "#" stays a path.
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
+	dsn := u.String() + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"
 	if write {
 		dsn += "&_txlock=immediate"
 	}

@@ -111,7 +111,7 @@ func TestRoundTripSQLitePostgresSQLite(t *testing.T) {
 	ctx := t.Context()
 	key := newKey(t)
 	dir := t.TempDir()
-	first, back := filepath.Join(dir, "first.db"), filepath.Join(dir, "back.db")
+	first, back := filepath.Join(dir, "first #1?.db"), filepath.Join(dir, "back.db")
 	pg := pgtest.URL(t)
 
 	src, err := db.Open(ctx, first, key)
