@@ -34,5 +34,6 @@ processes may migrate one database at once.`,
 			return err
 		},
 	})
+	cmd.AddCommand(a.dbCopyCommand())
 	return cmd
 }

@@ -124,7 +124,10 @@
 //
 // The route table (profiles, accounts, webservices) is an immutable value
 // behind an atomic pointer: a reload, when the store's ConfigVersion
-// changes (polled every ReloadInterval) or Reload is called (SIGHUP),
+// changes (polled every ReloadInterval, and read at once when a store
+// that is a core.ChangeNotifier signals a change: PostgreSQL's
+// LISTEN/NOTIFY brings a change made on any host within a second) or
+// Reload is called (SIGHUP),
 // builds a new table and swaps it in; requests in flight finish with the
 // table they started with. Each reload also makes the refresh scheduler
 // read the refresh schedule again: a new schedule or interval takes effect

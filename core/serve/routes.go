@@ -204,17 +204,31 @@ func (s *Server) debugSettings() map[string]core.DebugSettings {
 	return out
 }
 
-// pollReload reloads when the store's configuration version changes.
+// pollReload reloads when the store's configuration version changes: it
+// reads the version every ReloadInterval and, when the store is a
+// core.ChangeNotifier (PostgreSQL's LISTEN/NOTIFY), also at once after
+// each of its signals, so that a change made on another host arrives
+// within a second. The poll stays as the fallback for the time the
+// store cannot listen.
 func (s *Server) pollReload(ctx context.Context) {
 	every := orDefault(s.cfg.ReloadInterval, DefaultReloadInterval)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	var changes <-chan struct{}
+	if n, ok := s.store.(core.ChangeNotifier); ok {
+		changes = n.ConfigChanges(ctx)
+	}
 	failing := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil // the poll goes on alone
+				continue
+			}
 		}
 		v, err := s.store.ConfigVersion(ctx)
 		if err != nil {

@@ -22,13 +22,17 @@
 // sorts them) and unique regardless of ASCII case. The migrations in
 // migrations/*.sql are the schema's documentation.
 //
+// Configuration changes: the triggers that raise the configuration
+// version also NOTIFY oidcctl_config, and ConfigChanges LISTENs on it
+// (core.ChangeNotifier), so that serve on every host reloads within a
+// second; see listen.go.
+//
 // Not here yet (issue #10, later steps): the schedulers of several serve
 // instances sharing the renewal work (claiming due accounts with
 // SELECT ... FOR UPDATE SKIP LOCKED and a lease, instead of each instance
-// trying every account), LISTEN/NOTIFY of configuration changes beside
-// the ConfigVersion poll, copying a SQLite database here with its sealed
-// secrets as they are (the representation above is kept for that), and
-// the benchmarks. The one writer lock is the simplest way to keep every
+// trying every account) and the benchmarks. Copying a database between
+// SQLite and here, sealed secrets as they are, is package db/dbcopy (the
+// representation above is kept for it). The one writer lock is the simplest way to keep every
 // promise of the SQLite store; where it limits many instances, writes
 // that touch one account can move to row locks on that account.
 package postgres
