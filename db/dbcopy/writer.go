@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"oidcctl/db/postgres"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -28,8 +29,8 @@ func (e *endpoint) begin(ctx context.Context) (writer, error) {
 			return nil, err
 		}
 		// Take turns with the writers of running processes, as the store
-		// does (db/postgres writerLock).
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgWriterLock); err != nil {
+		// does (postgres.WriterLock).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, postgres.WriterLock); err != nil {
 			tx.Rollback(ctx)
 			return nil, err
 		}
@@ -46,10 +47,6 @@ func (e *endpoint) begin(ctx context.Context) (writer, error) {
 	}
 	return &sqliteWriter{e: e, conn: conn, tx: tx}, nil
 }
-
-// pgWriterLock is db/postgres's writerLock: the key of the advisory lock
-// every write transaction of the PostgreSQL store takes.
-const pgWriterLock int64 = 0x6f69646363746c
 
 type pgWriter struct {
 	e  *endpoint

@@ -5,7 +5,7 @@
 //
 // Transactions: every public method runs in one transaction. A write
 // transaction first takes one transaction-level advisory lock
-// (writerLock), so that the writers of all processes on the database take
+// (WriterLock), so that the writers of all processes on the database take
 // turns, as SQLite's IMMEDIATE transactions make them do: a
 // read-modify-write (an Update* method, a lease taken, the rotated refresh
 // token stored as the refresh ends) can neither overwrite another nor be

@@ -24,7 +24,7 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this oidcctl")
 var migrationFiles embed.FS
 
 // migrateLock is the key of the advisory lock under which Open migrates
-// and checks the key: "oidcmig" in ASCII. It is not writerLock, so that
+// and checks the key: "oidcmig" in ASCII. It is not WriterLock, so that
 // an open never waits for the writes of running processes longer than one
 // of them takes.
 const migrateLock int64 = 0x6f6964636d6967

@@ -11,11 +11,12 @@ import (
 // rolls back and commits: the work itself is a function of the pgx.Tx,
 // which does no I/O but the database's.
 
-// writerLock is the key of the transaction-level advisory lock that every
+// WriterLock is the key of the transaction-level advisory lock that every
 // write transaction takes first, so that the writers of every process on
-// the database take turns (see the package documentation). Its value is
+// the database take turns (see the package documentation); a program that
+// writes the database by other means (db copy) takes it too. Its value is
 // arbitrary and fixed: "oidcctl" in ASCII.
-const writerLock int64 = 0x6f69646363746c
+const WriterLock int64 = 0x6f69646363746c
 
 // inTx runs fn in one write transaction and commits it when fn returns
 // nil; otherwise it rolls it back and returns fn's error as it is.
@@ -67,7 +68,7 @@ func (db *DB) run(ctx context.Context, write bool, fn func(tx pgx.Tx) error) err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) // after a commit, a no-op
 	if write {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writerLock); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, WriterLock); err != nil {
 			return err
 		}
 	}
