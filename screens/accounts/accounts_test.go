@@ -14,11 +14,9 @@ import (
 )
 
 func TestAddAndEditWithAdvanced(t *testing.T) {
-	e := screentest.New(t)
-	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e := screentest.WithProfile(t, "idp")
 	e.AddProfile(t, screentest.Profile("other", "https://other.example/.well-known/openid-configuration", "x", "s"))
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	tuitest.Golden(t, "empty", term.WaitFor("No functional account yet"))
+	term, _ := e.OpenGolden(t, accounts.New(e.Deps), "empty", "No functional account yet")
 
 	term.Type("a")
 	tuitest.Golden(t, "add", term.WaitFocus("Name"))
@@ -84,16 +82,13 @@ func TestAddAndEditWithAdvanced(t *testing.T) {
 	}
 
 	// Delete asks first.
-	term.Type("d")
-	term.WaitFor("Delete account billing?")
-	term.Type("y")
+	term.Confirm("d", "Delete account billing?")
 	term.WaitFor("Account billing deleted.", "No functional account yet")
 }
 
 func TestAddNeedsProfile(t *testing.T) {
 	e := screentest.New(t)
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("No functional account yet")
+	term, _ := e.Open(t, accounts.New(e.Deps), "No functional account yet")
 	term.Type("a")
 	term.WaitFor("✗ an account obtains tokens from a profile: add a profile first")
 }
@@ -102,8 +97,7 @@ func TestGetTokenNow(t *testing.T) {
 	e, prov := screentest.WithProvider(t)
 	e.AddProfile(t, screentest.Profile("bad", prov.DiscoveryURL, oidctest.ServiceClientID, "wrong"))
 	e.AddAccount(t, core.NewAccount("broken", "bad"))
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("billing", "broken")
+	term, _ := e.Open(t, accounts.New(e.Deps), "billing", "broken")
 	term.Type("f") // billing, the first
 	term.WaitFor("billing: token obtained, expires in ", "valid")
 	st, err := e.DB.TokenState(context.Background(), "billing")
@@ -122,11 +116,9 @@ func TestGetTokenNow(t *testing.T) {
 // line or serve) is not written back over by a form made from the old
 // row. Before, saving such a form at once reverted the password grant.
 func TestEditReadsTheStoredAccount(t *testing.T) {
-	e := screentest.New(t)
-	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e := screentest.WithProfile(t, "idp")
 	e.AddAccount(t, core.NewAccount("billing", "idp"))
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("billing", "client_credentials")
+	term, _ := e.Open(t, accounts.New(e.Deps), "billing", "client_credentials")
 
 	// The list keeps its row: nothing tells it of this change.
 	if _, err := e.Reg().EditAccount(context.Background(), "billing", func(a *core.Account) error {
@@ -147,11 +139,9 @@ func TestEditReadsTheStoredAccount(t *testing.T) {
 // A form left untouched, or only walked through with enter, has nothing
 // to lose: esc leaves it at once, without "Discard changes?".
 func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
-	e := screentest.New(t)
-	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e := screentest.WithProfile(t, "idp")
 	e.AddAccount(t, core.NewAccount("billing", "idp"))
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("▸billing")
+	term, _ := e.Open(t, accounts.New(e.Deps), "▸billing")
 	term.Press("a")
 	term.WaitFocus("Name")
 	term.Press("esc")

@@ -26,17 +26,10 @@ func TestAuthorizeDeviceFlowSurvivesAFailedPoll(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("support", "authorization_code")
+	term, _ := e.Open(t, accounts.New(e.Deps), "support", "authorization_code")
 	term.Type("o")
 	f := term.WaitFor("and enter the code", "Waiting for the code to be entered…")
-	code := userCode.FindString(f)
-	if code == "" {
-		t.Fatalf("no code on screen:\n%s", f)
-	}
-	if err := prov.ApproveDevice(code, prov.Username()); err != nil {
-		t.Fatal(err)
-	}
+	approveShownCode(t, prov, f)
 	term.WaitFor("✓ support is authorized: access token and refresh token stored")
 	authorized(t, e)
 	if n := polls.Load(); n < 2 {

@@ -43,19 +43,25 @@ func authorized(t *testing.T, e *screentest.Env) {
 // userCode is a device flow user code as the provider makes them.
 var userCode = regexp.MustCompile(`[A-Z]{4}-[A-Z]{4}`)
 
-func TestAuthorizeDeviceFlow(t *testing.T) {
-	prov, e := loginSetup(t)
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("support", "authorization_code")
-	term.Type("o")
-	f := term.WaitFor("On any device, open", prov.Issuer+"/device", "and enter the code", "Waiting for the code to be entered…")
-	code := userCode.FindString(f)
+// approveShownCode approves, as the provider's user, the device flow
+// user code shown in frame, as a person would after reading it there.
+func approveShownCode(t *testing.T, prov *oidctest.Provider, frame string) {
+	t.Helper()
+	code := userCode.FindString(frame)
 	if code == "" {
-		t.Fatalf("no code on screen:\n%s", f)
+		t.Fatalf("no code on screen:\n%s", frame)
 	}
 	if err := prov.ApproveDevice(code, prov.Username()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestAuthorizeDeviceFlow(t *testing.T) {
+	prov, e := loginSetup(t)
+	term, _ := e.Open(t, accounts.New(e.Deps), "support", "authorization_code")
+	term.Type("o")
+	f := term.WaitFor("On any device, open", prov.Issuer+"/device", "and enter the code", "Waiting for the code to be entered…")
+	approveShownCode(t, prov, f)
 	term.WaitFor("✓ support is authorized: access token and refresh token stored, expires in ")
 	authorized(t, e)
 	term.Press("esc")
@@ -83,8 +89,7 @@ func TestAuthorizeDeviceFlowShowsQRWhenLarge(t *testing.T) {
 func TestAuthorizeRemoteByPastedRedirect(t *testing.T) {
 	prov, e := loginSetup(t)
 	e.Vars["SSH_CONNECTION"] = "10.0.0.1 50000 10.0.0.2 22"
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("support")
+	term, _ := e.Open(t, accounts.New(e.Deps), "support")
 	term.Type("o")
 	term.WaitFor("and enter the code") // the device flow first: the provider has it
 	term.Type("u")
@@ -125,8 +130,7 @@ func TestAuthorizeInLocalBrowser(t *testing.T) {
 	prov, e := loginSetup(t)
 	e.Vars["BROWSER"] = "firefox"
 	e.Deps.OpenBrowser = prov.BrowserFunc(prov.Username(), oidctest.Password)
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("support")
+	term, _ := e.Open(t, accounts.New(e.Deps), "support")
 	term.Type("o")
 	term.WaitFor("✓ support is authorized: access token and refresh token stored")
 	authorized(t, e)
@@ -135,8 +139,7 @@ func TestAuthorizeInLocalBrowser(t *testing.T) {
 func TestAuthorizeCancelAndRefusals(t *testing.T) {
 	_, e := loginSetup(t)
 	e.AddAccount(t, core.NewAccount("billing", "idp"))
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("support", "billing")
+	term, _ := e.Open(t, accounts.New(e.Deps), "support", "billing")
 	term.Type("o") // billing: client_credentials
 	term.WaitFor("✗ account billing uses the client_credentials grant, which needs no login")
 	term.Press("down")
@@ -169,8 +172,7 @@ func redact(f string) string {
 // grant it had when loaded.
 func TestAuthorizeRefusesGrantChangedMeanwhile(t *testing.T) {
 	_, e := loginSetup(t)
-	term := e.Shell(t, 80, 24, accounts.New(e.Deps))
-	term.WaitFor("support", "authorization_code")
+	term, _ := e.Open(t, accounts.New(e.Deps), "support", "authorization_code")
 	if _, err := e.Reg().EditAccount(context.Background(), "support", func(a *core.Account) error {
 		a.GrantType = core.GrantClientCredentials
 		return nil

@@ -16,9 +16,8 @@ import (
 // setup stores two webservices and calls of them, as serve records them.
 func setup(t *testing.T) *screentest.Env {
 	t.Helper()
-	e := screentest.New(t)
+	e := screentest.WithProfile(t, "keycloak")
 	ctx := context.Background()
-	e.AddProfile(t, screentest.Profile("keycloak", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
 	e.AddAccount(t, core.NewAccount("billing", "keycloak"))
 	tickets := core.NewWebservice("tickets", core.Provider)
 	tickets.Profile, tickets.Route, tickets.Methods, tickets.Upstream = "keycloak", "/GetTicket/:TicketID", []string{"GET"}, "http://127.0.0.1:8080/otobo"
@@ -53,9 +52,7 @@ func setup(t *testing.T) *screentest.Env {
 
 func TestListFiltersAndDetail(t *testing.T) {
 	e := setup(t)
-	term := e.Shell(t, 80, 24, debugger.New(e.Deps))
-	f := term.WaitFor("09:59:00", "09:57:00", "accepted", "refused", "error")
-	tuitest.Golden(t, "list", f)
+	term, f := e.OpenGolden(t, debugger.New(e.Deps), "list", "09:59:00", "09:57:00", "accepted", "refused", "error")
 	if strings.Index(f, "09:59:00") > strings.Index(f, "09:57:00") {
 		t.Fatalf("not newest first:\n%s", f)
 	}
@@ -103,8 +100,7 @@ func TestListFiltersAndDetail(t *testing.T) {
 
 func TestReloadsAndClears(t *testing.T) {
 	e := setup(t)
-	term := e.Shell(t, 80, 24, debugger.New(e.Deps))
-	term.WaitFor("1/3")
+	term, _ := e.Open(t, debugger.New(e.Deps), "1/3")
 
 	// A call recorded meanwhile appears without a key.
 	if err := e.DB.AddDebugEntries(context.Background(), []core.DebugEntry{{Time: screentest.T0, Webservice: "tickets",
@@ -116,15 +112,11 @@ func TestReloadsAndClears(t *testing.T) {
 	// Clearing one webservice's log asks first, then leaves the others.
 	term.Type("ww") // tickets
 	term.WaitFor("webservice tickets", "2/3")
-	term.Type("x")
-	f := term.WaitFor("Clear the log of tickets?")
-	tuitest.Golden(t, "clear-confirm", f)
+	term.Ask("x", "clear-confirm", "Clear the log of tickets?")
 	term.Type("y")
 	term.WaitFor("Removed 3 recorded calls of tickets.", "No recorded call matches the filters")
 	term.Type("a")
 	term.WaitFor("/invoke/echo", "1/1")
-	term.Type("x")
-	term.WaitFor("Clear the log of every webservice?")
-	term.Type("y")
+	term.Confirm("x", "Clear the log of every webservice?")
 	term.WaitFor("Removed 1 recorded calls of every webservice.", "No call recorded yet")
 }

@@ -8,14 +8,11 @@ import (
 	"oidcctl/core"
 	"oidcctl/screens/home"
 	"oidcctl/screens/internal/screentest"
-	"oidcctl/tui/tuitest"
 )
 
 func TestEmptyDatabase(t *testing.T) {
 	e := screentest.New(t)
-	term := e.Shell(t, 80, 24, home.New(e.Deps))
-	f := term.WaitFor("No profile yet.")
-	tuitest.Golden(t, "empty", f)
+	e.OpenGolden(t, home.New(e.Deps), "empty", "No profile yet.")
 }
 
 func TestProfilesAndAccounts(t *testing.T) {
@@ -39,9 +36,7 @@ func TestProfilesAndAccounts(t *testing.T) {
 	if err := e.DB.RecordFailure(ctx, "reports", "", core.Failure{Err: "boom", At: screentest.T0}); err != nil {
 		t.Fatal(err)
 	}
-	term := e.Shell(t, 80, 24, home.New(e.Deps))
-	f := term.WaitFor("support-bot")
-	tuitest.Golden(t, "tree", f)
+	term, _ := e.OpenGolden(t, home.New(e.Deps), "tree", "support-bot")
 
 	// A wider terminal gives the columns the room.
 	term.Resize(120, 30)
@@ -51,7 +46,7 @@ func TestProfilesAndAccounts(t *testing.T) {
 
 	term.Type("/")
 	term.Type("bill")
-	f = term.WaitFor("filter", "1/1 (of 5)")
+	f := term.WaitFor("filter", "1/1 (of 5)")
 	if !contains(f, "billing") || contains(f, "support-bot") {
 		t.Fatalf("filter bill shows:\n%s", f)
 	}

@@ -55,9 +55,7 @@ func TestPastedToken(t *testing.T) {
 	p.RoleMap = core.RoleMap{"realm_access.roles": {"admin": "Admin"}}
 	p.UserMap = core.UserMap{"email": core.UserEmail}
 	e.AddProfile(t, p)
-	term := e.Shell(t, 80, 24, inspector.New(e.Deps))
-	f := term.WaitFor("press v and paste one", "No functional account")
-	tuitest.Golden(t, "empty", f)
+	term, _ := e.OpenGolden(t, inspector.New(e.Deps), "empty", "press v and paste one", "No functional account")
 
 	// A paste with the Bearer prefix and the line breaks of a wrapped
 	// terminal line.
@@ -65,7 +63,7 @@ func TestPastedToken(t *testing.T) {
 	term.Paste("Bearer " + tok[:40] + "\n" + tok[40:] + "\n")
 	term.WaitFor("enter inspect")
 	term.Press("enter")
-	f = term.WaitFor("✓ ACCEPTED by profile idp", "Header")
+	f := term.WaitFor("✓ ACCEPTED by profile idp", "Header")
 	tuitest.Golden(t, "accepted", masked(prov, f))
 	term.Press("end")
 	f = term.WaitFor("would be created from the token", "of 50 · end")
@@ -112,8 +110,7 @@ func TestAccountTokenAgainstEachProfile(t *testing.T) {
 	if err := e.DB.CreateUser(context.Background(), core.User{Login: oidctest.ServiceClientID, Email: "svc@example.test", Roles: []string{"ticket-reader"}}); err != nil {
 		t.Fatal(err)
 	}
-	term := e.Shell(t, 80, 24, inspector.New(e.Deps))
-	term.WaitFor("billing", "support", "none")
+	term, _ := e.Open(t, inspector.New(e.Deps), "billing", "support", "none")
 
 	// billing has no token yet: it is obtained, then judged by its profile.
 	term.Press("enter")

@@ -16,8 +16,7 @@ import (
 func TestAddWalkingEveryPage(t *testing.T) {
 	prov := oidctest.Start(t)
 	e := screentest.New(t)
-	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
-	tuitest.Golden(t, "empty", term.WaitFor("No profile yet: press a to add one."))
+	term, _ := e.OpenGolden(t, profiles.New(e.Deps), "empty", "No profile yet: press a to add one.")
 
 	term.Type("a")
 	tuitest.Golden(t, "add-basic", term.WaitFocus("Name"))
@@ -84,8 +83,7 @@ func TestEditKeepsSecretAndPrefillSkipsIt(t *testing.T) {
 	src.Scopes = []string{"openid"}
 	src.TLS.SkipVerifyHostname = true
 	e.AddProfile(t, src)
-	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
-	tuitest.Golden(t, "list", term.WaitFor("idp.example", "someapi"))
+	term, _ := e.OpenGolden(t, profiles.New(e.Deps), "list", "idp.example", "someapi")
 
 	// Edit: the secret field is empty and says the secret is kept.
 	term.Type("e")
@@ -125,13 +123,10 @@ func TestRefusals(t *testing.T) {
 	e := screentest.New(t)
 	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", ""))
 	e.AddAccount(t, core.NewAccount("billing", "idp"))
-	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
-	term.WaitFor("someapi")
+	term, _ := e.Open(t, profiles.New(e.Deps), "someapi")
 
 	// Delete is refused while an account uses the profile: core says why.
-	term.Type("d")
-	f := term.WaitFor("Delete profile idp?", "used by billing")
-	tuitest.Golden(t, "delete-confirm", f)
+	term.Ask("d", "delete-confirm", "Delete profile idp?", "used by billing")
 	term.Type("y")
 	term.WaitFor(`✗ profile "idp" is used by account billing; remove it or move it to another`, "profile first")
 	if _, err := e.DB.Profile(context.Background(), "idp"); err != nil {
@@ -150,11 +145,9 @@ func TestRefusals(t *testing.T) {
 	term.Fill(tuitest.Field{"Name", "bad name!"}, tuitest.Field{"Discovery URL", "ftp://x"}, tuitest.Field{"Client ID", "c"})
 	term.WaitFocus("Client secret")
 	term.Press("ctrl+s")
-	f = term.WaitFor("✗ name", "✗ discovery URL")
+	f := term.WaitFor("✗ name", "✗ discovery URL")
 	tuitest.Golden(t, "invalid", f)
-	term.Press("esc") // what was typed would be lost: it asks
-	term.WaitFor("Discard changes?")
-	term.Type("y")
+	term.Discard() // what was typed would be lost: it asks
 	term.WaitFor("someapi")
 	if ps, _ := e.DB.Profiles(context.Background()); len(ps) != 1 {
 		t.Fatalf("profiles after refusal: %v", ps)
@@ -166,9 +159,7 @@ func TestRefusals(t *testing.T) {
 	}
 	term.Type("r")
 	term.WaitFor("  0 ")
-	term.Type("d")
-	term.WaitFor("Delete profile idp?", "cached discovery document goes with it")
-	term.Type("y")
+	term.Confirm("d", "Delete profile idp?", "cached discovery document goes with it")
 	term.WaitFor("Profile idp deleted.", "No profile yet")
 }
 
@@ -176,8 +167,7 @@ func TestRefusals(t *testing.T) {
 // that t tests op2, not the profile selected before.
 func TestAddedProfileIsSelected(t *testing.T) {
 	e, prov := screentest.WithProvider(t)
-	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
-	term.WaitFor("▸idp")
+	term, _ := e.Open(t, profiles.New(e.Deps), "▸idp")
 	term.Type("a")
 	term.WaitFor("settings of idp")
 	term.Press("down", "enter")
@@ -194,10 +184,8 @@ func TestAddedProfileIsSelected(t *testing.T) {
 // A form left untouched, or only walked through with enter, has nothing
 // to lose: esc leaves it at once, without "Discard changes?".
 func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
-	e := screentest.New(t)
-	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
-	term := e.Shell(t, 80, 24, profiles.New(e.Deps))
-	term.WaitFor("▸idp")
+	e := screentest.WithProfile(t, "idp")
+	term, _ := e.Open(t, profiles.New(e.Deps), "▸idp")
 	for _, from := range [][]string{{"enter"}, {"down", "enter"}} {
 		term.Press("a")
 		term.WaitFor("a blank profile")
@@ -218,8 +206,6 @@ func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
 	term.Press("e")
 	term.WaitFocus("Discovery URL")
 	term.Type("x")
-	term.Press("esc")
-	term.WaitFor("Discard changes?")
-	term.Type("y")
+	term.Discard()
 	term.WaitTitle("Profiles")
 }

@@ -10,14 +10,11 @@ import (
 	"oidcctl/core/tokens"
 	"oidcctl/screens/internal/screentest"
 	"oidcctl/screens/servestatus"
-	"oidcctl/tui/tuitest"
 )
 
 func TestNoServeYet(t *testing.T) {
 	e := screentest.New(t)
-	term := e.Shell(t, 80, 24, servestatus.New(e.Deps))
-	f := term.WaitFor("No serve process has run on this database.", "(for systemd: oidcctl serve --print-unit)", "0 * * * * (default)", "3600 s (default)")
-	tuitest.Golden(t, "empty", f)
+	_, f := e.OpenGolden(t, servestatus.New(e.Deps), "empty", "No serve process has run on this database.", "(for systemd: oidcctl serve --print-unit)", "0 * * * * (default)", "3600 s (default)")
 	if !strings.Contains(f, "next run 2026-03-04 11:00:00 (in 1h0m)") {
 		t.Errorf("next run:\n%s", f)
 	}
@@ -42,9 +39,7 @@ func TestProcessesAndSchedule(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	term := e.Shell(t, 80, 24, servestatus.New(e.Deps))
-	f := term.WaitFor("api-1:4242", "running", "stopped", "no heartbeat", "4s ago")
-	tuitest.Golden(t, "processes", f)
+	term, f := e.OpenGolden(t, servestatus.New(e.Deps), "processes", "api-1:4242", "running", "stopped", "no heartbeat", "4s ago")
 	for _, want := range []string{"3 renewed, 1 failed (see Tokens)", "*/10 * * * * · next run 2026-03-04 10:10:00 (in 10m0s)", "600 s · each run looks ahead at least 10m"} {
 		if !strings.Contains(f, want) {
 			t.Errorf("no %q in\n%s", want, f)
@@ -83,8 +78,7 @@ func TestUnusableAndTooFrequentSchedules(t *testing.T) {
 	if err := e.DB.SetSetting(ctx, tokens.SettingSchedule, "0 0 31 2 *"); err != nil {
 		t.Fatal(err)
 	}
-	term := e.Shell(t, 80, 24, servestatus.New(e.Deps))
-	f := term.WaitFor(`0 0 31 2 * · ✗ refresh schedule "0 0 31 2 *" never fires`)
+	term, f := e.Open(t, servestatus.New(e.Deps), `0 0 31 2 * · ✗ refresh schedule "0 0 31 2 *" never fires`)
 	for _, want := range []string{"unusable: serve keeps the one it runs with, and will not start"} {
 		if !strings.Contains(f, want) {
 			t.Errorf("no %q in\n%s", want, f)

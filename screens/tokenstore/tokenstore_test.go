@@ -11,12 +11,10 @@ import (
 	"oidcctl/db/dbtest"
 	"oidcctl/screens/internal/screentest"
 	"oidcctl/screens/tokenstore"
-	"oidcctl/tui/tuitest"
 )
 
 func TestStatesAndCountdown(t *testing.T) {
-	e := screentest.New(t)
-	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e := screentest.WithProfile(t, "idp")
 	code := core.NewAccount("support", "idp")
 	code.GrantType = core.GrantAuthorizationCode
 	code.Scopes = []string{"openid", "offline_access"}
@@ -41,9 +39,7 @@ func TestStatesAndCountdown(t *testing.T) {
 	}
 	e.Clock.Set(t0)
 
-	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
-	f := term.WaitFor("billing", "in 4m12s")
-	tuitest.Golden(t, "states", f)
+	term, f := e.OpenGolden(t, tokenstore.New(e.Deps), "states", "billing", "in 4m12s")
 	for _, want := range []string{"expired", "failing", "valid", "none", "in 30h0m", "client_cred"} {
 		if !strings.Contains(f, want) {
 			t.Errorf("no %q in\n%s", want, f)
@@ -62,9 +58,7 @@ func TestStatesAndCountdown(t *testing.T) {
 	term.Type("c")
 	term.WaitFor("✗ zero has no access_token to copy")
 	term.Press("home")
-	term.Type("c")
-	f = term.WaitFor("Copy the access_token of billing to the clipboard?", "live credential")
-	tuitest.Golden(t, "copy-warning", f)
+	term.Ask("c", "copy-warning", "Copy the access_token of billing to the clipboard?", "live credential")
 	term.Type("y")
 	term.WaitFor("The access_token of billing is on your clipboard.")
 	term.WaitOutput("\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte("at-billing")))
@@ -72,8 +66,7 @@ func TestStatesAndCountdown(t *testing.T) {
 
 func TestRefreshAndRevoke(t *testing.T) {
 	e, prov := screentest.WithProvider(t)
-	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
-	term.WaitFor("billing", "none")
+	term, _ := e.Open(t, tokenstore.New(e.Deps), "billing", "none")
 
 	// r reloads the list, as on every tab; f goes to the provider.
 	term.WaitFor("f refresh token")
@@ -94,9 +87,7 @@ func TestRefreshAndRevoke(t *testing.T) {
 	term.WaitFor("Revoke the tokens of billing?")
 	term.Type("n")
 	term.WaitGone("Revoke the tokens of billing?")
-	term.Type("x")
-	term.WaitFor("Revoke the tokens of billing?")
-	term.Type("y")
+	term.Confirm("x", "Revoke the tokens of billing?")
 	term.WaitFor("Tokens of billing revoked (1 at the provider) and forgotten.", "none")
 	if st, err = e.DB.TokenState(context.Background(), "billing"); err != nil || st.Tokens.AccessToken.IsSet() {
 		t.Fatalf("after revoke: %+v, %v", st, err)
@@ -122,8 +113,7 @@ func TestDamagedRow(t *testing.T) {
 	}
 	dbtest.CorruptToken(t, e.Dir, "billing", "access_token")
 
-	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
-	term.WaitFor("billing", "damaged", "stored token", "reports", "valid")
+	term, _ := e.Open(t, tokenstore.New(e.Deps), "billing", "damaged", "stored token", "reports", "valid")
 	f := term.WaitFor("damaged (press f to obtain new tokens): the stored access_token cannot be")
 	// The detail pane cuts the error; enter shows the whole of it.
 	st, err := e.DB.TokenState(ctx, "billing")
@@ -152,8 +142,7 @@ func TestDamagedRow(t *testing.T) {
 // An account that needs a person to log in says so in short words that
 // fit the state column at 80 columns, not "needs au…".
 func TestNeedsAuthFitsAt80(t *testing.T) {
-	e := screentest.New(t)
-	e.AddProfile(t, screentest.Profile("idp", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e := screentest.WithProfile(t, "idp")
 	code := core.NewAccount("support", "idp")
 	code.GrantType = core.GrantAuthorizationCode
 	e.AddAccount(t, code)
@@ -161,8 +150,7 @@ func TestNeedsAuthFitsAt80(t *testing.T) {
 		At: screentest.T0, NeedsAuthorization: true}); err != nil {
 		t.Fatal(err)
 	}
-	term := e.Shell(t, 80, 24, tokenstore.New(e.Deps))
-	f := term.WaitFor("support")
+	_, f := e.Open(t, tokenstore.New(e.Deps), "support")
 	if !strings.Contains(f, "needs auth ") || strings.Contains(f, "needs au…") {
 		t.Fatalf("the state is cut or long:\n%s", f)
 	}

@@ -14,8 +14,7 @@ import (
 
 func TestAddEditDelete(t *testing.T) {
 	e := screentest.New(t)
-	term := e.Shell(t, 80, 24, users.New(e.Deps))
-	tuitest.Golden(t, "empty", term.WaitFor("No user yet: press a to add one"))
+	term, _ := e.OpenGolden(t, users.New(e.Deps), "empty", "No user yet: press a to add one")
 
 	term.Type("a")
 	tuitest.Golden(t, "add", term.WaitFocus("Login"))
@@ -76,14 +75,10 @@ func TestAddEditDelete(t *testing.T) {
 	term.WaitFor("from a token of profile idp")
 
 	// Delete asks first; no is the default.
-	term.Type("d")
-	f = term.WaitFor("Delete user id1?", "creates it again")
-	tuitest.Golden(t, "delete-confirm", f)
+	term.Ask("d", "delete-confirm", "Delete user id1?", "creates it again")
 	term.Press("enter")
 	term.WaitGone("Delete user id1?")
-	term.Type("d")
-	term.WaitFor("Delete user id1?")
-	term.Type("y")
+	term.Confirm("d", "Delete user id1?")
 	term.WaitFor("User id1 deleted.")
 	if _, err := e.DB.User(context.Background(), "id1"); err == nil {
 		t.Fatal("id1 is still there")
@@ -95,16 +90,13 @@ func TestAddTakenLogin(t *testing.T) {
 	if err := e.DB.CreateUser(context.Background(), core.User{Login: "svc"}); err != nil {
 		t.Fatal(err)
 	}
-	term := e.Shell(t, 80, 24, users.New(e.Deps))
-	term.WaitFor("svc", "by hand")
+	term, _ := e.Open(t, users.New(e.Deps), "svc", "by hand")
 	term.Type("a")
 	term.WaitFocus("Login")
 	term.Type("svc")
 	term.Press("ctrl+s")
 	term.WaitFor("✗", "svc", "exists")
-	term.Press("esc") // what was typed would be lost: it asks
-	term.WaitFor("Discard changes?")
-	term.Type("y")
+	term.Discard() // what was typed would be lost: it asks
 	term.WaitTitle("Users")
 }
 
@@ -114,8 +106,7 @@ func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
 	if err := e.DB.CreateUser(context.Background(), core.User{Login: "svc", Email: "svc@example.test"}); err != nil {
 		t.Fatal(err)
 	}
-	term := e.Shell(t, 80, 24, users.New(e.Deps))
-	term.WaitFor("▸svc")
+	term, _ := e.Open(t, users.New(e.Deps), "▸svc")
 	term.Press("a")
 	term.WaitFocus("Login")
 	term.Press("esc")

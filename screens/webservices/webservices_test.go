@@ -14,16 +14,25 @@ import (
 )
 
 func setup(t *testing.T) *screentest.Env {
-	e := screentest.New(t)
-	e.AddProfile(t, screentest.Profile("keycloak", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e := screentest.WithProfile(t, "keycloak")
 	e.AddAccount(t, core.NewAccount("billing", "keycloak"))
 	return e
 }
 
+// openAddForm opens the screen on setup's database, and its add form at
+// the first field.
+func openAddForm(t *testing.T) (*screentest.Env, *tuitest.Term) {
+	t.Helper()
+	e := setup(t)
+	term, _ := e.Open(t, webservices.New(e.Deps), "No webservice yet")
+	term.Type("a")
+	term.WaitFocus("Name")
+	return e, term
+}
+
 func TestProviderAndRequester(t *testing.T) {
 	e := setup(t)
-	term := e.Shell(t, 80, 24, webservices.New(e.Deps))
-	tuitest.Golden(t, "empty", term.WaitFor("No webservice yet"))
+	term, _ := e.OpenGolden(t, webservices.New(e.Deps), "empty", "No webservice yet")
 
 	// A provider: validated with keycloak, proxied to the upstream.
 	term.Type("a")
@@ -107,9 +116,7 @@ func TestProviderAndRequester(t *testing.T) {
 	}
 
 	// Delete asks first.
-	term.Type("d")
-	f = term.WaitFor("Delete webservice tickets?", "recorded calls go with it")
-	tuitest.Golden(t, "delete-confirm", f)
+	term.Ask("d", "delete-confirm", "Delete webservice tickets?", "recorded calls go with it")
 	term.Type("y")
 	term.WaitFor("Webservice tickets deleted.")
 	if ws, _ := e.DB.Webservices(context.Background()); len(ws) != 1 {
@@ -118,11 +125,7 @@ func TestProviderAndRequester(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
-	e := setup(t)
-	term := e.Shell(t, 80, 24, webservices.New(e.Deps))
-	term.WaitFor("No webservice yet")
-	term.Type("a")
-	term.WaitFocus("Name")
+	e, term := openAddForm(t)
 	term.Type("bad")
 	term.Press("enter")
 	term.WaitFocus("Kind")
@@ -146,9 +149,7 @@ func TestRefusals(t *testing.T) {
 	term.Press("ctrl+s")
 	f := term.WaitFor(`✗ route "GetTicket" must start with /`, `✗ methods "FETCH" is not an HTTP method`, "✗ upstream", "✗ debug max body")
 	tuitest.Golden(t, "invalid", f)
-	term.Press("esc") // what was typed would be lost: it asks
-	term.WaitFor("Discard changes?")
-	term.Type("y")
+	term.Discard() // what was typed would be lost: it asks
 	term.WaitTitle("Webservices")
 	if ws, _ := e.DB.Webservices(context.Background()); len(ws) != 0 {
 		t.Fatalf("stored after a refusal: %v", ws)
@@ -156,8 +157,7 @@ func TestRefusals(t *testing.T) {
 
 	// Nothing to validate with or call as: the screen says what to add.
 	e2 := screentest.New(t)
-	term = e2.Shell(t, 80, 24, webservices.New(e2.Deps))
-	term.WaitFor("No webservice yet")
+	term, _ = e2.Open(t, webservices.New(e2.Deps), "No webservice yet")
 	term.Type("a")
 	term.WaitFor("✗ a webservice needs a profile or an account: add one first (Profiles, Accounts)")
 }
@@ -165,11 +165,7 @@ func TestRefusals(t *testing.T) {
 // A form left untouched, or only walked through with enter, has nothing
 // to lose: esc leaves it at once, without "Discard changes?".
 func TestUntouchedFormLeavesAtOnce(t *testing.T) {
-	e := setup(t)
-	term := e.Shell(t, 80, 24, webservices.New(e.Deps))
-	term.WaitFor("No webservice yet")
-	term.Press("a")
-	term.WaitFocus("Name")
+	_, term := openAddForm(t)
 	term.Press("esc")
 	term.WaitTitle("Webservices")
 }

@@ -192,6 +192,35 @@ func (c *Term) WaitFor(texts ...string) string {
 	})
 }
 
+// Ask types key, waits for the question it brings up (every one of
+// texts), compares that frame with the golden file golden and returns it;
+// the test then answers.
+func (c *Term) Ask(key, golden string, texts ...string) string {
+	c.t.Helper()
+	c.Type(key)
+	f := c.WaitFor(texts...)
+	Golden(c.t, golden, f)
+	return f
+}
+
+// Confirm types key, waits for the question it brings up (every one of
+// texts) and answers yes.
+func (c *Term) Confirm(key string, texts ...string) {
+	c.t.Helper()
+	c.Type(key)
+	c.WaitFor(texts...)
+	c.Type("y")
+}
+
+// Discard leaves a form that has changes with esc and answers yes to the
+// shell's "Discard changes?".
+func (c *Term) Discard() {
+	c.t.Helper()
+	c.Press("esc")
+	c.WaitFor("Discard changes?")
+	c.Type("y")
+}
+
 // WaitOutput waits until what the program wrote to the terminal so far
 // (escape sequences and all) contains raw, such as an OSC 52 sequence.
 func (c *Term) WaitOutput(raw string) {

@@ -96,6 +96,20 @@ func WithProvider(t testing.TB) (*Env, *oidctest.Provider) {
 	return e, prov
 }
 
+// ExampleDiscoveryURL is the discovery URL of WithProfile's profile: a
+// provider that is never asked, for screens that only list profiles.
+const ExampleDiscoveryURL = "https://idp.example/.well-known/openid-configuration"
+
+// WithProfile sets up a database holding one profile named name at
+// ExampleDiscoveryURL (client someapi, secret "s"), for tests of screens
+// that need a profile but no provider.
+func WithProfile(t testing.TB, name string) *Env {
+	t.Helper()
+	e := New(t)
+	e.AddProfile(t, Profile(name, ExampleDiscoveryURL, "someapi", "s"))
+	return e
+}
+
 // Reg is the registry.
 func (e *Env) Reg() core.Registry { return e.Deps.Registry }
 
@@ -132,4 +146,22 @@ func (e *Env) Shell(t testing.TB, width, height int, tabs ...tui.Screen) *tuites
 	// on how fast the test runs.
 	m := tui.New(tui.Options{Getenv: e.Deps.Getenv, Styles: &st, ToastFor: time.Hour}, tabs...)
 	return tuitest.Start(t, m, width, height)
+}
+
+// Open runs screen alone in the shell at 80×24, the size of the golden
+// files, and waits for its first frame showing every one of first; it
+// returns the terminal and that frame.
+func (e *Env) Open(t testing.TB, screen tui.Screen, first ...string) (*tuitest.Term, string) {
+	t.Helper()
+	term := e.Shell(t, 80, 24, screen)
+	return term, term.WaitFor(first...)
+}
+
+// OpenGolden is Open, and compares that first frame with the golden file
+// golden.
+func (e *Env) OpenGolden(t testing.TB, screen tui.Screen, golden string, first ...string) (*tuitest.Term, string) {
+	t.Helper()
+	term, f := e.Open(t, screen, first...)
+	tuitest.Golden(t, golden, f)
+	return term, f
 }
