@@ -162,6 +162,8 @@ func redact(f string) string {
 	f = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(f, "127.0.0.1:PORT ")
 	f = userCode.ReplaceAllString(f, "CODE-CODE")
 	f = regexp.MustCompile(`gives up in [0-9ms]+;`).ReplaceAllString(f, "gives up in …;")
+	// The spinner turns while the frame is taken: one glyph stands for all.
+	f = regexp.MustCompile(`[\x{2801}-\x{28FF}]`).ReplaceAllString(f, "⠙")
 	// The QR code holds the port and the code too.
 	return regexp.MustCompile(`[█▀▄][█▀▄ ]*`).ReplaceAllString(f, "[QR]")
 }
