@@ -60,9 +60,13 @@ type Profile struct {
 	// Introspect checks opaque (non-JWT) incoming tokens at the provider's
 	// introspection endpoint (RFC 7662); without it they are refused.
 	Introspect bool
-	Flavour    Flavour
-	TLS        TLSOptions
-	Misc       Misc
+	// RedirectURI is the default loopback redirect URI of its accounts'
+	// browser logins; "" means http://127.0.0.1:<free port>/callback.
+	// See CheckRedirectURI.
+	RedirectURI string
+	Flavour     Flavour
+	TLS         TLSOptions
+	Misc        Misc
 	// UIDClaim is the claim that names the local user (default "sub").
 	UIDClaim     string
 	RoleMap      RoleMap
@@ -169,6 +173,9 @@ func (p *Profile) Validate() error {
 	}
 	if !slices.Contains(TokenAuthMethods, p.TokenAuthMethod) {
 		v.add("token auth method", fmt.Sprintf("%q: want client_secret_basic, client_secret_post or empty (from discovery)", p.TokenAuthMethod))
+	}
+	if msg := CheckRedirectURI(p.RedirectURI); msg != "" {
+		v.add("redirect URI", msg)
 	}
 	if (p.TLS.ClientCert == "") != (p.TLS.ClientKey == "") {
 		v.add("client certificate", "needs both a certificate and a key file")

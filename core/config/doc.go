@@ -39,9 +39,12 @@ type Profile struct {
 	// (from discovery).
 	TokenAuthMethod string `json:"token_auth_method" yaml:"token_auth_method,omitempty"`
 	Introspect      bool   `json:"introspect" yaml:"introspect,omitempty"`
-	TLS             TLS    `json:"tls" yaml:"tls"`
-	Misc            Misc   `json:"misc" yaml:"misc"`
-	UIDClaim        string `json:"uid_claim" yaml:"uid_claim"`
+	// RedirectURI is the loopback redirect URI of browser logins; ""
+	// (left out) is http://127.0.0.1:<free port>/callback.
+	RedirectURI string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
+	TLS         TLS    `json:"tls" yaml:"tls"`
+	Misc        Misc   `json:"misc" yaml:"misc"`
+	UIDClaim    string `json:"uid_claim" yaml:"uid_claim"`
 	// RoleMap is claim path → token role → local role.
 	RoleMap map[string]map[string]string `json:"role_map" yaml:"role_map"`
 	// UserMap is claim → Email, FirstName or LastName.
@@ -81,17 +84,20 @@ type Restrictions struct {
 
 // Account is the document form of core.Account.
 type Account struct {
-	Name          string     `json:"name" yaml:"name"`
-	Profile       string     `json:"profile" yaml:"profile"`
-	GrantType     string     `json:"grant_type" yaml:"grant_type"`
-	Username      string     `json:"username,omitempty" yaml:"username,omitempty"`
-	Password      Secret     `json:"password" yaml:"password,omitempty"`
-	Scopes        []string   `json:"scopes" yaml:"scopes,flow"`
-	Resources     []string   `json:"resources" yaml:"resources,flow,omitempty"`
-	ResourceParam string     `json:"resource_param" yaml:"resource_param"`
-	TokenType     string     `json:"token_type" yaml:"token_type"`
-	CreatedAt     *time.Time `json:"created_at,omitempty" yaml:"-"`
-	UpdatedAt     *time.Time `json:"updated_at,omitempty" yaml:"-"`
+	Name          string   `json:"name" yaml:"name"`
+	Profile       string   `json:"profile" yaml:"profile"`
+	GrantType     string   `json:"grant_type" yaml:"grant_type"`
+	Username      string   `json:"username,omitempty" yaml:"username,omitempty"`
+	Password      Secret   `json:"password" yaml:"password,omitempty"`
+	Scopes        []string `json:"scopes" yaml:"scopes,flow"`
+	Resources     []string `json:"resources" yaml:"resources,flow,omitempty"`
+	ResourceParam string   `json:"resource_param" yaml:"resource_param"`
+	TokenType     string   `json:"token_type" yaml:"token_type"`
+	// RedirectURI is the loopback redirect URI of browser logins; ""
+	// (left out) takes the profile's.
+	RedirectURI string     `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
+	CreatedAt   *time.Time `json:"created_at,omitempty" yaml:"-"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty" yaml:"-"`
 }
 
 // Secret is a secret in a document: its plaintext when exported with
@@ -168,6 +174,7 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 		InsecureHTTP:    p.InsecureHTTP,
 		TokenAuthMethod: p.TokenAuthMethod,
 		Introspect:      p.Introspect,
+		RedirectURI:     p.RedirectURI,
 		TLS: TLS{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
@@ -214,6 +221,7 @@ func (d Profile) ToProfile() core.Profile {
 	p.InsecureHTTP = d.InsecureHTTP
 	p.TokenAuthMethod = d.TokenAuthMethod
 	p.Introspect = d.Introspect
+	p.RedirectURI = d.RedirectURI
 	p.TLS = core.TLSOptions{
 		ClientCert:         d.TLS.ClientCert,
 		ClientKey:          d.TLS.ClientKey,
@@ -266,6 +274,7 @@ func FromAccount(a core.Account, withSecrets bool) Account {
 		Resources:     nonNil(a.Resources),
 		ResourceParam: a.ResourceParam,
 		TokenType:     string(a.TokenType),
+		RedirectURI:   a.RedirectURI,
 		CreatedAt:     timePtr(a.CreatedAt),
 		UpdatedAt:     timePtr(a.UpdatedAt),
 	}
@@ -287,6 +296,7 @@ func (d Account) ToAccount() core.Account {
 	if d.TokenType != "" {
 		a.TokenType = core.TokenType(d.TokenType)
 	}
+	a.RedirectURI = d.RedirectURI
 	return a
 }
 

@@ -287,7 +287,7 @@ type result struct {
 func (l attempt) remote(ctx context.Context) (core.TokenSet, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cb, err := grant.Listen(ctx, grant.ListenOptions{})
+	cb, err := grant.ListenRedirect(ctx, core.RedirectURIFor(l.p, l.acc))
 	if err != nil {
 		return core.TokenSet{}, err
 	}
