@@ -49,6 +49,7 @@ type Callback struct {
 	Port int
 
 	path      string
+	v6Only    bool // listening on [::1] only
 	srv       *http.Server
 	requests  chan callbackRequest
 	closed    chan struct{}
@@ -101,6 +102,7 @@ func Listen(ctx context.Context, opts ListenOptions) (*Callback, error) {
 		RedirectURI: (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(port)), Path: path}).String(),
 		Port:        port,
 		path:        path,
+		v6Only:      host == "::1",
 		requests:    make(chan callbackRequest),
 		closed:      make(chan struct{}),
 	}

@@ -158,3 +158,25 @@ func TestRedirectURIRefused(t *testing.T) {
 		}
 	}
 }
+
+// The ssh -L line forwards to the address the callback server listens
+// on: [::1] for a [::1] redirect URI, 127.0.0.1 otherwise.
+func TestCallbackForwardCommand(t *testing.T) {
+	t.Parallel()
+	getenv := func(string) string { return "10.0.0.9 5555 10.0.0.1 22" }
+	for _, tc := range []struct{ uri, target string }{
+		{"", "127.0.0.1"},
+		{"http://localhost/cb", "127.0.0.1"},
+		{"http://[::1]/cb", "[::1]"},
+	} {
+		cb, err := grant.ListenRedirect(t.Context(), tc.uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "ssh -L " + strconv.Itoa(cb.Port) + ":" + tc.target + ":" + strconv.Itoa(cb.Port) + " 10.0.0.1"
+		if got := cb.ForwardCommand(getenv); got != want {
+			t.Errorf("%q: %q, want %q", tc.uri, got, want)
+		}
+		cb.Close()
+	}
+}
