@@ -48,11 +48,11 @@ type Account struct {
 	ResourceParam string
 	// TokenType is the token handed out: access_token or id_token.
 	TokenType TokenType
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// RedirectURI is the loopback redirect URI of browser logins
 	// (authorization_code); "" takes the profile's. See CheckRedirectURI.
 	RedirectURI string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
 }
 
 // NewAccount returns an account with the defaults filled in.

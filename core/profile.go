@@ -60,13 +60,9 @@ type Profile struct {
 	// Introspect checks opaque (non-JWT) incoming tokens at the provider's
 	// introspection endpoint (RFC 7662); without it they are refused.
 	Introspect bool
-	// RedirectURI is the default loopback redirect URI of its accounts'
-	// browser logins; "" means http://127.0.0.1:<free port>/callback.
-	// See CheckRedirectURI.
-	RedirectURI string
-	Flavour     Flavour
-	TLS         TLSOptions
-	Misc        Misc
+	Flavour    Flavour
+	TLS        TLSOptions
+	Misc       Misc
 	// UIDClaim is the claim that names the local user (default "sub").
 	UIDClaim     string
 	RoleMap      RoleMap
@@ -74,6 +70,10 @@ type Profile struct {
 	Restrictions Restrictions
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// RedirectURI is the default loopback redirect URI of its accounts'
+	// browser logins; "" means http://127.0.0.1:<free port>/callback.
+	// See CheckRedirectURI.
+	RedirectURI string
 }
 
 // TLSOptions are the TLS settings used for every call to a profile's

@@ -39,12 +39,10 @@ type Profile struct {
 	// (from discovery).
 	TokenAuthMethod string `json:"token_auth_method" yaml:"token_auth_method,omitempty"`
 	Introspect      bool   `json:"introspect" yaml:"introspect,omitempty"`
-	// RedirectURI is the loopback redirect URI of browser logins; ""
-	// (left out) is http://127.0.0.1:<free port>/callback.
-	RedirectURI string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
-	TLS         TLS    `json:"tls" yaml:"tls"`
-	Misc        Misc   `json:"misc" yaml:"misc"`
-	UIDClaim    string `json:"uid_claim" yaml:"uid_claim"`
+	RedirectURI     string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
+	TLS             TLS    `json:"tls" yaml:"tls"`
+	Misc            Misc   `json:"misc" yaml:"misc"`
+	UIDClaim        string `json:"uid_claim" yaml:"uid_claim"`
 	// RoleMap is claim path → token role → local role.
 	RoleMap map[string]map[string]string `json:"role_map" yaml:"role_map"`
 	// UserMap is claim → Email, FirstName or LastName.
@@ -84,20 +82,18 @@ type Restrictions struct {
 
 // Account is the document form of core.Account.
 type Account struct {
-	Name          string   `json:"name" yaml:"name"`
-	Profile       string   `json:"profile" yaml:"profile"`
-	GrantType     string   `json:"grant_type" yaml:"grant_type"`
-	Username      string   `json:"username,omitempty" yaml:"username,omitempty"`
-	Password      Secret   `json:"password" yaml:"password,omitempty"`
-	Scopes        []string `json:"scopes" yaml:"scopes,flow"`
-	Resources     []string `json:"resources" yaml:"resources,flow,omitempty"`
-	ResourceParam string   `json:"resource_param" yaml:"resource_param"`
-	TokenType     string   `json:"token_type" yaml:"token_type"`
-	// RedirectURI is the loopback redirect URI of browser logins; ""
-	// (left out) takes the profile's.
-	RedirectURI string     `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
-	CreatedAt   *time.Time `json:"created_at,omitempty" yaml:"-"`
-	UpdatedAt   *time.Time `json:"updated_at,omitempty" yaml:"-"`
+	Name          string     `json:"name" yaml:"name"`
+	Profile       string     `json:"profile" yaml:"profile"`
+	GrantType     string     `json:"grant_type" yaml:"grant_type"`
+	Username      string     `json:"username,omitempty" yaml:"username,omitempty"`
+	Password      Secret     `json:"password" yaml:"password,omitempty"`
+	Scopes        []string   `json:"scopes" yaml:"scopes,flow"`
+	Resources     []string   `json:"resources" yaml:"resources,flow,omitempty"`
+	ResourceParam string     `json:"resource_param" yaml:"resource_param"`
+	TokenType     string     `json:"token_type" yaml:"token_type"`
+	RedirectURI   string     `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
+	CreatedAt     *time.Time `json:"created_at,omitempty" yaml:"-"`
+	UpdatedAt     *time.Time `json:"updated_at,omitempty" yaml:"-"`
 }
 
 // Secret is a secret in a document: its plaintext when exported with
