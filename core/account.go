@@ -50,6 +50,9 @@ type Account struct {
 	TokenType TokenType
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// RedirectURI is the loopback redirect URI of browser logins
+	// (authorization_code); "" takes the profile's. See CheckRedirectURI.
+	RedirectURI string
 }
 
 // NewAccount returns an account with the defaults filled in.
@@ -131,6 +134,9 @@ func (a *Account) Validate() error {
 	}
 	if a.TokenType != TokenAccess && a.TokenType != TokenID {
 		v.add("token type", fmt.Sprintf("unknown token type %q: want access_token or id_token", a.TokenType))
+	}
+	if msg := CheckRedirectURI(a.RedirectURI); msg != "" {
+		v.add("redirect URI", msg)
 	}
 	if a.TokenType == TokenID && !slices.Contains(a.Scopes, "openid") {
 		v.add("token type", "id_token needs the openid scope")

@@ -70,6 +70,10 @@ type Profile struct {
 	Restrictions Restrictions
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// RedirectURI is the default loopback redirect URI of its accounts'
+	// browser logins; "" means http://127.0.0.1:<free port>/callback.
+	// See CheckRedirectURI.
+	RedirectURI string
 }
 
 // TLSOptions are the TLS settings used for every call to a profile's
@@ -169,6 +173,9 @@ func (p *Profile) Validate() error {
 	}
 	if !slices.Contains(TokenAuthMethods, p.TokenAuthMethod) {
 		v.add("token auth method", fmt.Sprintf("%q: want client_secret_basic, client_secret_post or empty (from discovery)", p.TokenAuthMethod))
+	}
+	if msg := CheckRedirectURI(p.RedirectURI); msg != "" {
+		v.add("redirect URI", msg)
 	}
 	if (p.TLS.ClientCert == "") != (p.TLS.ClientKey == "") {
 		v.add("client certificate", "needs both a certificate and a key file")

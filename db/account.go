@@ -16,6 +16,7 @@ type accountSettings struct {
 	Resources     []string `json:"resources,omitempty"`
 	ResourceParam string   `json:"resource_param"`
 	TokenType     string   `json:"token_type"`
+	RedirectURI   string   `json:"redirect_uri,omitempty"`
 }
 
 // CreateAccount stores a new account; *core.ExistsError when the name is
@@ -97,6 +98,7 @@ func (db *DB) scanAccount(row scanner) (core.Account, int64, error) {
 	}
 	a.Scopes, a.Resources = s.Scopes, s.Resources
 	a.ResourceParam, a.TokenType = s.ResourceParam, core.TokenType(s.TokenType)
+	a.RedirectURI = s.RedirectURI
 	var err error
 	if a.Password, err = db.open(password, secretAD("account", a.Name, "password")); err != nil {
 		return core.Account{}, 0, err
@@ -162,6 +164,7 @@ func (db *DB) accountValues(a *core.Account) (password []byte, settings string, 
 		Resources:     a.Resources,
 		ResourceParam: a.ResourceParam,
 		TokenType:     string(a.TokenType),
+		RedirectURI:   a.RedirectURI,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("settings: %w", err)

@@ -63,6 +63,7 @@ func fullProfile(name string) core.Profile {
 		// stored index or a default would show.
 		TokenAuthMethod: "client_secret_post",
 		Introspect:      true,
+		RedirectURI:     "http://[::1]:8400/" + name + "/callback",
 		Flavour:         core.FlavourKeycloak,
 		TLS: core.TLSOptions{
 			ClientCert:         "/etc/oidcctl/" + name + ".crt",
@@ -110,6 +111,7 @@ func fullAccount(name, profile string) core.Account {
 		Resources:     []string{"https://api.example.com/", "urn:example:billing"},
 		ResourceParam: "audience",
 		TokenType:     core.TokenID,
+		RedirectURI:   "http://localhost/" + name,
 	}
 }
 

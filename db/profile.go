@@ -21,6 +21,7 @@ type profileSettings struct {
 	InsecureHTTP    bool                         `json:"insecure_http,omitempty"`
 	TokenAuthMethod string                       `json:"token_auth_method,omitempty"`
 	Introspect      bool                         `json:"introspect,omitempty"`
+	RedirectURI     string                       `json:"redirect_uri,omitempty"`
 	Flavour         string                       `json:"flavour"`
 	TLS             tlsSettings                  `json:"tls"`
 	Misc            miscSettings                 `json:"misc"`
@@ -62,6 +63,7 @@ func newProfileSettings(p *core.Profile) profileSettings {
 		InsecureHTTP:    p.InsecureHTTP,
 		TokenAuthMethod: p.TokenAuthMethod,
 		Introspect:      p.Introspect,
+		RedirectURI:     p.RedirectURI,
 		Flavour:         string(p.Flavour),
 		TLS: tlsSettings{
 			ClientCert:         p.TLS.ClientCert,
@@ -102,6 +104,7 @@ func (s *profileSettings) apply(p *core.Profile) {
 	p.InsecureHTTP = s.InsecureHTTP
 	p.TokenAuthMethod = s.TokenAuthMethod
 	p.Introspect = s.Introspect
+	p.RedirectURI = s.RedirectURI
 	p.Flavour = core.Flavour(s.Flavour)
 	p.TLS.ClientCert = s.TLS.ClientCert
 	p.TLS.ClientKey = s.TLS.ClientKey

@@ -16,6 +16,7 @@ import (
 type accountFlags struct {
 	profile, grantType, username string
 	resourceParam, tokenType     string
+	redirectURI                  string
 	scopes, resources            []string
 	password                     secretFlag
 
@@ -43,6 +44,8 @@ func (f *accountFlags) register(cmd *cobra.Command) {
 	fs.StringArrayVar(&f.resources, "resource", nil, "RFC 8707 resource indicators, space-separated or repeated")
 	fs.StringVar(&f.resourceParam, "resource-param-name", core.DefaultResourceParam, "name of the resource parameter")
 	fs.StringVar(&f.tokenType, "token-type", string(core.TokenAccess), "token to hand out: access_token or id_token")
+	fs.StringVar(&f.redirectURI, "redirect-uri", "", "loopback redirect URI of browser logins, e.g. http://127.0.0.1:8400/callback\n"+
+		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path); \"\" takes the profile's")
 	f.password = secretFlag{name: "password", what: "password"}
 	f.password.register(cmd)
 }
@@ -80,6 +83,9 @@ func (f *accountFlags) apply(cmd *cobra.Command, acc *core.Account) error {
 		if acc.TokenType, err = core.ParseTokenType(f.tokenType); err != nil {
 			return usageError{err}
 		}
+	}
+	if set("redirect-uri") {
+		acc.RedirectURI = strings.TrimSpace(f.redirectURI)
 	}
 	if f.passwordSet {
 		acc.Password = f.passwordValue
@@ -317,5 +323,8 @@ func (a *app) printAccount(acc core.Account, verb string) error {
 	kv.row("resources:", cmp.Or(strings.Join(acc.Resources, " "), "-"))
 	kv.row("resource param:", acc.ResourceParam)
 	kv.row("token type:", string(acc.TokenType))
+	if acc.GrantType == core.GrantAuthorizationCode || acc.RedirectURI != "" {
+		kv.row("redirect URI:", cmp.Or(acc.RedirectURI, "- (the profile's)"))
+	}
 	return kv.flush()
 }

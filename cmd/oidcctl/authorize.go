@@ -32,7 +32,8 @@ stores the tokens it yields.
 
 By default oidcctl opens a local browser and waits on a loopback callback
 (http://127.0.0.1:PORT/callback: register http://127.0.0.1/callback with the
-provider). Over SSH, where there is no local browser, it uses the device flow
+provider), or on exactly the --redirect-uri of the account, else of its
+profile (a fixed port, localhost, [::1], another path). Over SSH, where there is no local browser, it uses the device flow
 when the provider offers it; otherwise it prints the URL (and copies it to
 your terminal's clipboard by OSC 52), the ssh -L line that makes the callback
 reachable from your own browser, and also takes the final redirect URL

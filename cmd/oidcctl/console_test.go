@@ -322,7 +322,7 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 		// Walk every page with enter, as a person would the first time.
 		for _, f := range []string{"Provider flavour", "Discovery cache TTL", "Client certificate", "Client key (PEM", "Client key password",
 			"CA file", "CA directory", "Verify the host name", "Verify the certificate", "Allow plain http",
-			"Use a nonce", "Rand length", "Rand TTL", "Leeway", "UID claim", "Role map", "User map",
+			"Use a nonce", "Rand length", "Rand TTL", "Leeway", "Redirect URI", "UID claim", "Role map", "User map",
 			"User login", "Scopes", "Audiences"} {
 			p.field(f, "")
 		}

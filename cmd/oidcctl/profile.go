@@ -21,6 +21,7 @@ type profileFlags struct {
 	scopes                                    []string
 	insecureHTTP, introspect                  bool
 	tokenAuthMethod                           string
+	redirectURI                               string
 	clientCert, clientKey, caFile, caDir      string
 	skipVerifyPeer, skipVerifyHostname        bool
 	useNonce                                  bool
@@ -109,6 +110,8 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	fs.StringVar(&f.flavour, "flavour", "generic", "provider flavour: generic, keycloak, entra or google")
 	fs.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow a plain http discovery URL on a host that is not loopback")
 	fs.StringVar(&f.tokenAuthMethod, "token-auth-method", "", "client_secret_basic or client_secret_post (default: from the discovery document)")
+	fs.StringVar(&f.redirectURI, "redirect-uri", "", "loopback redirect URI of its accounts' browser logins, e.g. http://127.0.0.1:8400/callback\n"+
+		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path; default http://127.0.0.1:<free port>/callback)")
 	fs.BoolVar(&f.introspect, "introspect", false, "check opaque incoming tokens at the provider's introspection endpoint (RFC 7662)")
 	fs.StringVar(&f.clientCert, "client-cert", "", "TLS client certificate (PEM file)")
 	fs.StringVar(&f.clientKey, "client-key", "", "TLS client key (PEM file)")
@@ -165,6 +168,7 @@ func (f *profileFlags) apply(cmd *cobra.Command, p *core.Profile) error {
 	str("restrict-user-login", &p.Restrictions.UserLogin, f.restrictUserLogin)
 	str("restrict-azp", &p.Restrictions.AuthorizedParty, f.restrictAZP)
 	str("token-auth-method", &p.TokenAuthMethod, f.tokenAuthMethod)
+	str("redirect-uri", &p.RedirectURI, f.redirectURI)
 	dur("discovery-ttl", &p.DiscoveryTTL, f.discoveryTTL)
 	dur("rand-ttl", &p.Misc.RandTTL, f.randTTL)
 	dur("leeway", &p.Misc.Leeway, f.leeway)
@@ -422,6 +426,7 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 	kv.row("client secret:", p.ClientSecret.String())
 	kv.row("token auth method:", cmp.Or(p.TokenAuthMethod, "-"))
 	kv.row("introspect opaque:", onOff(p.Introspect, "off"))
+	kv.row("redirect URI:", cmp.Or(p.RedirectURI, "- (http://127.0.0.1:<free port>/callback)"))
 	kv.row("scopes:", cmp.Or(strings.Join(p.Scopes, " "), "-"))
 	kv.row("UID claim:", p.UIDClaim)
 	kv.row("TLS client cert:", cmp.Or(p.TLS.ClientCert, "-"))

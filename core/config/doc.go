@@ -39,6 +39,7 @@ type Profile struct {
 	// (from discovery).
 	TokenAuthMethod string `json:"token_auth_method" yaml:"token_auth_method,omitempty"`
 	Introspect      bool   `json:"introspect" yaml:"introspect,omitempty"`
+	RedirectURI     string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
 	TLS             TLS    `json:"tls" yaml:"tls"`
 	Misc            Misc   `json:"misc" yaml:"misc"`
 	UIDClaim        string `json:"uid_claim" yaml:"uid_claim"`
@@ -90,6 +91,7 @@ type Account struct {
 	Resources     []string   `json:"resources" yaml:"resources,flow,omitempty"`
 	ResourceParam string     `json:"resource_param" yaml:"resource_param"`
 	TokenType     string     `json:"token_type" yaml:"token_type"`
+	RedirectURI   string     `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
 	CreatedAt     *time.Time `json:"created_at,omitempty" yaml:"-"`
 	UpdatedAt     *time.Time `json:"updated_at,omitempty" yaml:"-"`
 }
@@ -168,6 +170,7 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 		InsecureHTTP:    p.InsecureHTTP,
 		TokenAuthMethod: p.TokenAuthMethod,
 		Introspect:      p.Introspect,
+		RedirectURI:     p.RedirectURI,
 		TLS: TLS{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
@@ -214,6 +217,7 @@ func (d Profile) ToProfile() core.Profile {
 	p.InsecureHTTP = d.InsecureHTTP
 	p.TokenAuthMethod = d.TokenAuthMethod
 	p.Introspect = d.Introspect
+	p.RedirectURI = d.RedirectURI
 	p.TLS = core.TLSOptions{
 		ClientCert:         d.TLS.ClientCert,
 		ClientKey:          d.TLS.ClientKey,
@@ -266,6 +270,7 @@ func FromAccount(a core.Account, withSecrets bool) Account {
 		Resources:     nonNil(a.Resources),
 		ResourceParam: a.ResourceParam,
 		TokenType:     string(a.TokenType),
+		RedirectURI:   a.RedirectURI,
 		CreatedAt:     timePtr(a.CreatedAt),
 		UpdatedAt:     timePtr(a.UpdatedAt),
 	}
@@ -287,6 +292,7 @@ func (d Account) ToAccount() core.Account {
 	if d.TokenType != "" {
 		a.TokenType = core.TokenType(d.TokenType)
 	}
+	a.RedirectURI = d.RedirectURI
 	return a
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,58 @@ func TestAuthorizeLoopbackChromium(t *testing.T) {
 	loc, _ := url.Parse(s.location)
 	if loc.Hostname() != "127.0.0.1" || loc.Path != "/callback" || loc.Query().Get("code") == "" {
 		t.Errorf("the browser ended at %s, want the loopback callback with a code", s.location)
+	}
+}
+
+// TestAuthorizeLoopbackChromiumConfiguredRedirect: a real browser logs in
+// and lands on exactly the account's configured redirect URI (fixed
+// port, another path) on localhost and on [::1], where oidcctl answers.
+func TestAuthorizeLoopbackChromiumConfiguredRedirect(t *testing.T) {
+	t.Parallel()
+	bctx := browser(t)
+	local := "http://localhost:" + strconv.Itoa(freePort(t, "127.0.0.1")) + "/oidc/return"
+	v6 := "http://[::1]:" + strconv.Itoa(freePort(t, "::1")) + "/done"
+	e := setup(t, oidctest.WithRedirectURIs(v6))
+	for _, uri := range []string{local, v6} {
+		t.Run(uri, func(t *testing.T) {
+			a := account("support-bot", core.GrantAuthorizationCode, "openid")
+			a.RedirectURI = uri
+			var title, location string
+			done := make(chan error, 1)
+			open := func(authURL string) error {
+				go func() {
+					ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+					defer cancel()
+					err := chromedp.Do(ctx,
+						chromedp.Navigate(authURL),
+						chromedp.WaitVisible(chromedp.CSS("#username")),
+						chromedp.SendKeys(chromedp.CSS("#username"), e.op.Username()),
+						chromedp.SendKeys(chromedp.CSS("#password"), oidctest.Password),
+						chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+						chromedp.WaitVisible(chromedp.ID("message")))
+					if err == nil {
+						title, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("title")))
+					}
+					if err == nil {
+						location, err = chromedp.Run(ctx, chromedp.Location())
+					}
+					done <- err
+				}()
+				return nil
+			}
+			set, err := e.c.AuthorizeLoopback(ctxT(t), e.web(), e.doc, a, open, 30*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("browser: %v", err)
+			}
+			if !set.AccessToken.IsSet() || title != "Login complete" {
+				t.Fatalf("access token set %v, final page %q", set.AccessToken.IsSet(), title)
+			}
+			if !strings.HasPrefix(location, uri+"?") {
+				t.Errorf("the browser ended at %s, want %s?…", location, uri)
+			}
+		})
 	}
 }

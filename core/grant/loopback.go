@@ -49,6 +49,7 @@ type Callback struct {
 	Port int
 
 	path      string
+	v6Only    bool // listening on [::1] only
 	srv       *http.Server
 	requests  chan callbackRequest
 	closed    chan struct{}
@@ -101,6 +102,7 @@ func Listen(ctx context.Context, opts ListenOptions) (*Callback, error) {
 		RedirectURI: (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(port)), Path: path}).String(),
 		Port:        port,
 		path:        path,
+		v6Only:      host == "::1",
 		requests:    make(chan callbackRequest),
 		closed:      make(chan struct{}),
 	}
@@ -139,6 +141,10 @@ func bindLoopback(ctx context.Context, hosts []string, port int) ([]net.Listener
 				if i > 0 && h == "::1" && isNoIPv6(err) {
 					err = nil
 					continue
+				}
+				if port != 0 && errors.Is(err, syscall.EADDRINUSE) {
+					err = fmt.Errorf("port %d on %s is taken (another program, or another login, listens there): "+
+						"stop it, or choose another port in the redirect URI: %w", port, h, err)
 				}
 				break
 			}
@@ -257,8 +263,51 @@ func writePage(w http.ResponseWriter, pg page) {
 	_ = pageTemplate.Execute(w, struct{ Title, Text string }{pg.title, pg.text})
 }
 
+// ListenRedirect starts a callback server for a configured redirect URI
+// (see core.CheckRedirectURI): on its host ("localhost" binds 127.0.0.1
+// and [::1]), its port (none or 0: a free one) and its path ("" is "/").
+// The server's RedirectURI is then exactly the configured one, with the
+// bound port filled in when it was free. "" is the default,
+// http://127.0.0.1:<free port>/callback. A fixed port that is taken gives
+// an error naming it.
+func ListenRedirect(ctx context.Context, redirectURI string) (*Callback, error) {
+	if redirectURI == "" {
+		return Listen(ctx, ListenOptions{})
+	}
+	if msg := core.CheckRedirectURI(redirectURI); msg != "" {
+		return nil, fmt.Errorf("redirect URI %s", msg)
+	}
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		return nil, fmt.Errorf("redirect URI %q: %w", redirectURI, err)
+	}
+	port := 0
+	if s := u.Port(); s != "" {
+		if port, err = strconv.Atoi(s); err != nil {
+			return nil, fmt.Errorf("redirect URI %q: port: %w", redirectURI, err)
+		}
+	}
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	cb, err := Listen(ctx, ListenOptions{Host: u.Hostname(), Port: port, Path: path})
+	if err != nil {
+		return nil, fmt.Errorf("redirect URI %s: %w", redirectURI, err)
+	}
+	if port != 0 {
+		cb.RedirectURI = redirectURI
+	} else {
+		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(cb.Port))
+		cb.RedirectURI = u.String()
+	}
+	return cb, nil
+}
+
 // AuthorizeLoopback runs a whole authorization code login: a callback
-// server on 127.0.0.1 at a free port, the authorization request, and the
+// server on the redirect URI of the account, else of its profile (see
+// core.RedirectURIFor; by default 127.0.0.1 at a free port with path
+// /callback), the authorization request, and the
 // wait for the callback. open shows the authorization URL to the person
 // and opens a browser where there is one; it runs alongside the wait and
 // should return once the URL is shown; an error from it ends the login.
@@ -278,9 +327,9 @@ func (c *Client) AuthorizeLoopback(ctx context.Context, p core.Profile, d *disco
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	cb, err := Listen(ctx, ListenOptions{})
+	cb, err := ListenRedirect(ctx, core.RedirectURIFor(p, a))
 	if err != nil {
-		return core.TokenSet{}, err
+		return core.TokenSet{}, fmt.Errorf("authorization_code for %s: %w", a.Name, err)
 	}
 	defer cb.Close()
 	f, err := c.StartAuthCode(p, d, a, cb.RedirectURI)

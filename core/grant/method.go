@@ -97,11 +97,25 @@ func SupportsDevice(d *discovery.Document) bool {
 // port on this machine reachable from the admin's own browser: the host is
 // the address the admin's SSH connection reached ($SSH_CONNECTION).
 func ForwardCommand(port int, getenv func(string) string) string {
+	return forwardCommand("127.0.0.1", port, getenv)
+}
+
+// ForwardCommand is the package's ForwardCommand for this callback
+// server: it forwards to [::1] when the server listens there only.
+func (cb *Callback) ForwardCommand(getenv func(string) string) string {
+	target := "127.0.0.1"
+	if cb.v6Only {
+		target = "[::1]"
+	}
+	return forwardCommand(target, cb.Port, getenv)
+}
+
+func forwardCommand(target string, port int, getenv func(string) string) string {
 	host := "THIS-HOST"
 	if getenv != nil {
 		if f := strings.Fields(getenv("SSH_CONNECTION")); len(f) == 4 {
 			host = f[2]
 		}
 	}
-	return fmt.Sprintf("ssh -L %d:127.0.0.1:%d %s", port, port, host)
+	return fmt.Sprintf("ssh -L %d:%s:%d %s", port, target, port, host)
 }

@@ -287,7 +287,7 @@ type result struct {
 func (l attempt) remote(ctx context.Context) (core.TokenSet, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cb, err := grant.Listen(ctx, grant.ListenOptions{})
+	cb, err := grant.ListenRedirect(ctx, core.RedirectURIFor(l.p, l.acc))
 	if err != nil {
 		return core.TokenSet{}, err
 	}
@@ -296,7 +296,7 @@ func (l attempt) remote(ctx context.Context) (core.TokenSet, error) {
 	if err != nil {
 		return core.TokenSet{}, err
 	}
-	l.ev.send(ShowURL{Method: grant.MethodRemote, URL: f.URL, RedirectURI: cb.RedirectURI, Forward: grant.ForwardCommand(cb.Port, l.getenv)})
+	l.ev.send(ShowURL{Method: grant.MethodRemote, URL: f.URL, RedirectURI: cb.RedirectURI, Forward: cb.ForwardCommand(l.getenv)})
 	l.ev.send(Waiting{Method: grant.MethodRemote, Deadline: l.deadline})
 	done := make(chan result, 2)
 	go func() {

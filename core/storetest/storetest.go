@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"ProfileDeleteInUse", testProfileDeleteInUse},
 		{"UpdateIsOneTransaction", testUpdateIsOneTransaction},
 		{"Accounts", testAccounts},
+		{"RedirectURI", testRedirectURI},
 		{"DiscoveryCache", testDiscoveryCache},
 		{"TokenStateOfNewAccount", testTokenStateOfNewAccount},
 		{"Leases", testLeases},
@@ -368,6 +369,38 @@ func testAccounts(t *testing.T, e *env) {
 	e.account(t, "acc", "op")
 	if st := e.state(t, "acc"); st.Tokens.AccessToken.IsSet() {
 		t.Fatal("a new account of a deleted one's name has its tokens")
+	}
+}
+
+// A profile's and an account's redirect URIs are kept, changed and
+// cleared.
+func testRedirectURI(t *testing.T, e *env) {
+	p := core.NewProfile("op")
+	p.DiscoveryURL, p.ClientID = "https://op.example/.well-known/openid-configuration", "cid"
+	p.RedirectURI = "http://localhost:8400/cb"
+	must(t, e.Store.CreateProfile(e.ctx, p))
+	a := core.NewAccount("acc", "op")
+	a.GrantType, a.Scopes = core.GrantAuthorizationCode, []string{"openid"}
+	a.RedirectURI = "http://[::1]:9/login/done"
+	must(t, e.Store.CreateAccount(e.ctx, a))
+	e.account(t, "plain", "op")
+	gotP, err := e.Store.Profile(e.ctx, "op")
+	must(t, err)
+	gotA, err := e.Store.Account(e.ctx, "acc")
+	must(t, err)
+	plain, err := e.Store.Account(e.ctx, "plain")
+	must(t, err)
+	if gotP.RedirectURI != p.RedirectURI || gotA.RedirectURI != a.RedirectURI || plain.RedirectURI != "" {
+		t.Fatalf("read back profile %q, account %q, plain account %q", gotP.RedirectURI, gotA.RedirectURI, plain.RedirectURI)
+	}
+	_, err = e.Store.UpdateProfile(e.ctx, "op", func(p *core.Profile) error { p.RedirectURI = ""; return nil })
+	must(t, err)
+	_, err = e.Store.UpdateAccount(e.ctx, "acc", func(a *core.Account) error { a.RedirectURI = "http://127.0.0.1/other"; return nil })
+	must(t, err)
+	gotP, _ = e.Store.Profile(e.ctx, "op")
+	gotA, _ = e.Store.Account(e.ctx, "acc")
+	if gotP.RedirectURI != "" || gotA.RedirectURI != "http://127.0.0.1/other" {
+		t.Fatalf("after update: profile %q, account %q", gotP.RedirectURI, gotA.RedirectURI)
 	}
 }
 

@@ -65,10 +65,14 @@ func TestAddAndEditWithAdvanced(t *testing.T) {
 	term.Press("enter")
 	term.WaitFocus("Token to hand out")
 	term.Press("right", "enter") // id_token
+	term.WaitFocus("Redirect URI")
+	term.Type("http://localhost:8400/cb")
+	term.Press("enter")
 	term.WaitFor("Account billing saved.")
 	a = screentest.Get(t, e.DB.Account, "billing")
 	if a.Profile != "other" || a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" ||
-		!slices.Equal(a.Resources, []string{"https://api.example"}) || a.TokenType != core.TokenID {
+		!slices.Equal(a.Resources, []string{"https://api.example"}) || a.TokenType != core.TokenID ||
+		a.RedirectURI != "http://localhost:8400/cb" {
 		t.Fatalf("after edit: %+v (password %q)", a, a.Password.Reveal())
 	}
 

@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ type values struct {
 
 	resources, resourceParam string
 	tokenType                core.TokenType
+	redirectURI              string
 }
 
 func valuesOf(a core.Account) *values {
@@ -33,6 +35,7 @@ func valuesOf(a core.Account) *values {
 		name: a.Name, profile: a.Profile, grant: a.GrantType, scopes: strings.Join(a.Scopes, " "),
 		username: a.Username, passwordSet: a.Password.IsSet(),
 		resources: strings.Join(a.Resources, " "), resourceParam: a.ResourceParam, tokenType: a.TokenType,
+		redirectURI: a.RedirectURI,
 	}
 	if v.resourceParam == "" {
 		v.resourceParam = core.DefaultResourceParam
@@ -41,7 +44,8 @@ func valuesOf(a core.Account) *values {
 		v.tokenType = core.TokenAccess
 	}
 	// Show the advanced page when something on it is not the default.
-	v.advanced = v.resources != "" || v.resourceParam != core.DefaultResourceParam || v.tokenType != core.TokenAccess
+	v.advanced = v.resources != "" || v.resourceParam != core.DefaultResourceParam || v.tokenType != core.TokenAccess ||
+		v.redirectURI != ""
 	return v
 }
 
@@ -65,6 +69,7 @@ func (v *values) apply(a *core.Account) error {
 	a.Resources = strings.Fields(v.resources)
 	a.ResourceParam = strings.TrimSpace(v.resourceParam)
 	a.TokenType = v.tokenType
+	a.RedirectURI = strings.TrimSpace(v.redirectURI)
 	return nil
 }
 
@@ -107,6 +112,13 @@ func (v *values) build(profiles []string) *huh.Form {
 			tui.Input("Resource parameter name", &v.resourceParam).Validate(core.CheckName),
 			huh.NewSelect[core.TokenType]().Title("Token to hand out").Inline(true).
 				Options(huh.NewOption("access_token", core.TokenAccess), huh.NewOption("id_token", core.TokenID)).Value(&v.tokenType),
+			tui.Input("Redirect URI of browser logins", &v.redirectURI).Placeholder("(empty: the profile's)").
+				Validate(func(s string) error {
+					if msg := core.CheckRedirectURI(strings.TrimSpace(s)); msg != "" {
+						return errors.New(msg)
+					}
+					return nil
+				}),
 		).Title("Advanced").WithHideFunc(func() bool { return !v.advanced }),
 	)
 }

@@ -30,6 +30,7 @@ type values struct {
 
 	useNonce                    bool
 	randLength, randTTL, leeway string
+	redirectURI                 string
 
 	uidClaim, roleMap, userMap string
 
@@ -46,7 +47,7 @@ func valuesOf(p core.Profile) *values {
 		clientCert: p.TLS.ClientCert, clientKey: p.TLS.ClientKey, caFile: p.TLS.CAFile, caDir: p.TLS.CADir,
 		verifyHostname: !p.TLS.SkipVerifyHostname, verifyPeer: !p.TLS.SkipVerifyPeer, insecureHTTP: p.InsecureHTTP,
 		useNonce: p.Misc.UseNonce, randLength: strconv.Itoa(p.Misc.RandLength),
-		randTTL: duration(p.Misc.RandTTL), leeway: duration(p.Misc.Leeway),
+		randTTL: duration(p.Misc.RandTTL), leeway: duration(p.Misc.Leeway), redirectURI: p.RedirectURI,
 		uidClaim: p.UIDClaim, roleMap: roleMapText(p.RoleMap), userMap: userMapText(p.UserMap),
 		userLogin: p.Restrictions.UserLogin, rScopes: strings.Join(p.Restrictions.Scopes, " "),
 		audiences: strings.Join(p.Restrictions.Audiences, " "), azp: p.Restrictions.AuthorizedParty,
@@ -122,6 +123,7 @@ func (v *values) apply(p *core.Profile) error {
 	p.TLS.SkipVerifyPeer = !v.verifyPeer
 	p.InsecureHTTP = v.insecureHTTP
 	p.Misc.UseNonce = v.useNonce
+	p.RedirectURI = strings.TrimSpace(v.redirectURI)
 	if n, err := strconv.Atoi(strings.TrimSpace(v.randLength)); err != nil {
 		bad("rand length", errors.New("must be a whole number"))
 	} else {
@@ -254,6 +256,8 @@ func (v *values) build(st tui.Styles) *huh.Form {
 			tui.Input("Rand length (state and nonce)", &v.randLength).Validate(checkInt),
 			tui.Input("Rand TTL", &v.randTTL).Validate(checkDuration),
 			tui.Input("Leeway (clock skew)", &v.leeway).Validate(checkDuration),
+			tui.Input("Redirect URI of browser logins", &v.redirectURI).
+				Placeholder("(default http://127.0.0.1:<free port>/callback)").Validate(checkRedirectURI),
 		).Title("Misc (3/5)"),
 		huh.NewGroup(
 			tui.Input("UID claim", &v.uidClaim).Placeholder("(sub, email, preferred_username, oid …)").Validate(core.CheckName),
@@ -296,4 +300,13 @@ func newValues(src *core.Profile) *values {
 	v := valuesOf(p)
 	v.secretSet, v.keyPasswordSet = false, false
 	return v
+}
+
+// checkRedirectURI refuses a redirect URI that a browser login cannot
+// listen on (core.CheckRedirectURI).
+func checkRedirectURI(s string) error {
+	if msg := core.CheckRedirectURI(strings.TrimSpace(s)); msg != "" {
+		return errors.New(msg)
+	}
+	return nil
 }

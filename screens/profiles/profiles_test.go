@@ -46,7 +46,7 @@ func TestAddWalkingEveryPage(t *testing.T) {
 	term.Press("backspace", "backspace")
 	term.Type("32")
 	term.Press("enter")
-	term.Fill(tuitest.Field{"Rand TTL", ""}, tuitest.Field{"Leeway", ""})
+	term.Fill(tuitest.Field{"Rand TTL", ""}, tuitest.Field{"Leeway", ""}, tuitest.Field{"Redirect URI", "http://[::1]:8400/cb"})
 	tuitest.Golden(t, "add-mapping", term.WaitFocus("UID claim"))
 	term.Fill(tuitest.Field{"UID claim", ""})
 	term.WaitFocus("Role map")
@@ -64,7 +64,8 @@ func TestAddWalkingEveryPage(t *testing.T) {
 	p := screentest.Get(t, e.DB.Profile, "idp")
 	if p.ClientSecret.Reveal() != oidctest.ServiceClientSecret || p.Misc.RandLength != 32 ||
 		!slices.Equal(p.Scopes, []string{"api", "offline_access"}) || !slices.Equal(p.Restrictions.Audiences, []string{"billing"}) ||
-		p.RoleMap["realm_access.roles"]["admin"] != "Admin" || p.UserMap["email"] != core.UserEmail {
+		p.RoleMap["realm_access.roles"]["admin"] != "Admin" || p.UserMap["email"] != core.UserEmail ||
+		p.RedirectURI != "http://[::1]:8400/cb" {
 		t.Fatalf("stored profile: %+v", p)
 	}
 
