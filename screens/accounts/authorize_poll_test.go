@@ -10,8 +10,8 @@ import (
 
 // The console's device login survives a failed poll: the provider's token
 // endpoint answers the first poll with 502 (a proxy while the provider
-// restarts), the login goes on and ends authorized once the code is
-// entered.
+// restarts), the screen says so ("poll failed, retrying"), the login goes
+// on and ends authorized once the code is entered.
 func TestAuthorizeDeviceFlowSurvivesAFailedPoll(t *testing.T) {
 	prov, e := loginSetup(t)
 	var polls atomic.Int32
@@ -34,6 +34,7 @@ func TestAuthorizeDeviceFlowSurvivesAFailedPoll(t *testing.T) {
 	if code == "" {
 		t.Fatalf("no code on screen:\n%s", f)
 	}
+	f = term.WaitFor("! poll failed, retrying in", "(1 of 3 failed in a row)", "502", "Waiting for the code to be entered…")
 	if err := prov.ApproveDevice(code, prov.Username()); err != nil {
 		t.Fatal(err)
 	}
