@@ -495,8 +495,9 @@ func (m *Model) render() string {
 	return b.String()
 }
 
-// helpLine is the screen's keys, then the global ones, which always show:
-// the screen's are cut short first, marked with "…".
+// helpLine is the global keys first, which always show (/ filter, ? help,
+// q quit), then the screen's own keys, cut short with "…" when they do not
+// fit: all of them are in the full help (?).
 func (m *Model) helpLine(s Screen) string {
 	st := m.styles.Help
 	sep := st.ShortSeparator.Render(m.help.ShortSeparator)
@@ -522,20 +523,15 @@ func (m *Model) helpLine(s Screen) string {
 	for _, b := range append(pinned, m.globalHelp(s)...) {
 		global = append(global, item(b))
 	}
-	tail := strings.Join(global, sep)
-	room := m.width - lipgloss.Width(tail)
-	if tail != "" {
-		room -= lipgloss.Width(sep)
-	}
-	var own []string
-	used := 0
+	line := strings.Join(global, sep)
+	used := lipgloss.Width(line)
 	for i, b := range bindings {
 		if !b.Enabled() {
 			continue
 		}
 		it := item(b)
 		w := lipgloss.Width(it)
-		if len(own) > 0 {
+		if used > 0 {
 			w += lipgloss.Width(sep)
 		}
 		// Keep room for the ellipsis and its separator unless this is
@@ -544,19 +540,18 @@ func (m *Model) helpLine(s Screen) string {
 		if i < len(bindings)-1 {
 			need += lipgloss.Width(sep) + 1
 		}
-		if used+need > room {
-			own = append(own, st.Ellipsis.Render("…"))
+		if used+need > m.width {
+			if used > 0 {
+				line += sep
+			}
+			line += st.Ellipsis.Render("…")
 			break
 		}
-		own = append(own, it)
-		used += w
-	}
-	line := strings.Join(own, sep)
-	if tail != "" {
-		if line != "" {
+		if used > 0 {
 			line += sep
 		}
-		line += tail
+		line += it
+		used += w
 	}
 	return fit(line, m.width)
 }

@@ -121,6 +121,8 @@ func (c *cliPrompter) Event(ev login.Event) {
 		}
 	case login.BrowserFailed:
 		fmt.Fprintf(c.w, "Could not open a browser (%v): open the URL above yourself.\n", ev.Err)
+	case login.PollFailed:
+		fmt.Fprintf(c.w, "A poll failed (%s); retrying in %s (%d of %d failed in a row).\n", tui.EscapeText(ev.Err.Error()), ev.Retry, ev.Failures, ev.MaxFailures)
 	case login.PasteRefused:
 		fmt.Fprintf(c.w, "%s\nPaste the address the browser ends on again:\n", tui.EscapeText(ev.Err.Error()))
 	case login.Done:

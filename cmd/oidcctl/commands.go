@@ -41,6 +41,7 @@ func (a *app) finishCommands(root *cobra.Command) {
 			noDefaults(c)
 		}
 	})
+	helpRefusesUnknown(root)
 }
 
 func walk(c *cobra.Command, f func(*cobra.Command)) {
@@ -69,14 +70,42 @@ func refuseUnknown(c *cobra.Command) {
 		if own != nil && cmd.HasParent() && len(suggestions) == 0 {
 			return own(cmd, args)
 		}
-		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-		if len(suggestions) > 0 {
-			msg += fmt.Sprintf("; did you mean %s?", quoteOr(suggestions))
-		}
-		return usagef("%s (see %s --help)", msg, cmd.CommandPath())
+		return unknownCommand(cmd, args[0], suggestions)
 	}
 	if !c.Runnable() {
 		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+}
+
+// unknownCommand is the usage error for a word that names no sub-command
+// of cmd, with the ones it may have meant.
+func unknownCommand(cmd *cobra.Command, word string, suggestions []string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", word, cmd.CommandPath())
+	if len(suggestions) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", quoteOr(suggestions))
+	}
+	return usagef("%s (see %s --help)", msg, cmd.CommandPath())
+}
+
+// helpRefusesUnknown makes `oidcctl help WORD…` refuse a topic that names
+// no command as a mistyped command is refused (exit code 2, "did you
+// mean"): cobra's help prints "Unknown help topic" and exits 0.
+func helpRefusesUnknown(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	help, _, err := root.Find([]string{"help"})
+	if err != nil || help == root {
+		return
+	}
+	help.Run = nil
+	help.RunE = func(c *cobra.Command, args []string) error {
+		cmd, rest, err := c.Root().Find(args)
+		if err != nil {
+			return usagef("%v (see %s --help)", err, c.Root().CommandPath())
+		}
+		if len(rest) > 0 && cmd.HasAvailableSubCommands() {
+			return unknownCommand(cmd, rest[0], cmd.SuggestionsFor(rest[0]))
+		}
+		return cmd.Help()
 	}
 }
 

@@ -51,6 +51,9 @@ func TestUnknownCommand(t *testing.T) {
 		{[]string{"token", "gte", "billing"}, `unknown command "gte" for "oidcctl token"; did you mean "get"?`},
 		{[]string{"webservice", "credential", "ad"}, `did you mean "add"`},
 		{[]string{"account", "frobnicate"}, `unknown command "frobnicate" for "oidcctl account" (see oidcctl account --help)`},
+		// help takes the same words: a mistyped topic is no success.
+		{[]string{"help", "tokn"}, `unknown command "tokn" for "oidcctl"; did you mean "token"?`},
+		{[]string{"help", "profile", "lst"}, `unknown command "lst" for "oidcctl profile"; did you mean "list"`},
 	} {
 		r := c.run("", tc.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
@@ -59,6 +62,9 @@ func TestUnknownCommand(t *testing.T) {
 	}
 	if out := c.ok("profile"); !strings.Contains(out, "Available Commands:") {
 		t.Errorf("oidcctl profile:\n%s", out)
+	}
+	if out := c.ok("help", "profile", "list"); !strings.Contains(out, "oidcctl profile list") {
+		t.Errorf("oidcctl help profile list:\n%s", out)
 	}
 }
 

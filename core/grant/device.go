@@ -35,6 +35,11 @@ type DeviceFlow struct {
 	// Interval is the wait between polls (5 s when the provider did not
 	// say); slow_down answers lengthen it by 5 s.
 	Interval time.Duration
+	// OnPollFailed, when set, is called by Wait when a poll failed in a
+	// way that may pass (the provider unreachable or answering 5xx) and
+	// Wait tries again: failures is how many polls failed in a row, next
+	// the wait before the next one.
+	OnPollFailed func(failures int, next time.Duration, err error)
 
 	c          *Client
 	p          core.Profile
@@ -156,12 +161,15 @@ func (f *DeviceFlow) wait(ctx context.Context) (core.TokenSet, error) {
 			// not end a login the person may be finishing right now: try
 			// again, backing off (RFC 8628 §3.5), a few times in a row.
 			failures++
-			if failures >= maxPollFailures {
+			if failures >= MaxPollFailures {
 				return core.TokenSet{}, fmt.Errorf("%d polls in a row failed, the last: %w", failures, err)
 			}
 			wait := f.Interval << failures
 			f.c.logger().Warn("grant: a device flow poll failed; trying again", "account", f.a.Name,
 				"failures", failures, "next_poll_in", wait.String(), "err", err)
+			if f.OnPollFailed != nil {
+				f.OnPollFailed(failures, wait, err)
+			}
 			timer.Reset(wait)
 			continue
 		}
@@ -183,9 +191,9 @@ func (f *DeviceFlow) wait(ctx context.Context) (core.TokenSet, error) {
 	}
 }
 
-// maxPollFailures is how many device flow polls in a row may fail on the
+// MaxPollFailures is how many device flow polls in a row may fail on the
 // way or at the provider before Wait gives up.
-const maxPollFailures = 3
+const MaxPollFailures = 3
 
 // transientPoll says whether a poll's failure may go away by itself: the
 // provider could not be reached or answered with a server error (5xx,

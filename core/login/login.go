@@ -78,7 +78,7 @@ type Prompter interface {
 }
 
 // Event is one step of a login: ShowURL, ShowDeviceCode, BrowserFailed,
-// Waiting, PasteRefused or Done.
+// Waiting, PollFailed, PasteRefused or Done.
 type Event interface{ event() }
 
 // ShowURL asks the person to open URL in a browser and log in.
@@ -116,6 +116,17 @@ type Waiting struct {
 	Deadline time.Time
 }
 
+// PollFailed says that a poll of the device flow failed in a way that may
+// pass (the provider unreachable or answering 5xx); the login goes on and
+// polls again after Retry. Failures counts the polls that failed in a row;
+// MaxFailures in a row end the login.
+type PollFailed struct {
+	Err         error
+	Failures    int
+	MaxFailures int
+	Retry       time.Duration
+}
+
 // PasteRefused says that a pasted address was not this login's redirect;
 // the login goes on and the next paste is asked for.
 type PasteRefused struct{ Err error }
@@ -131,6 +142,7 @@ func (ShowURL) event()        {}
 func (ShowDeviceCode) event() {}
 func (BrowserFailed) event()  {}
 func (Waiting) event()        {}
+func (PollFailed) event()     {}
 func (PasteRefused) event()   {}
 func (Done) event()           {}
 
@@ -255,6 +267,9 @@ func (l attempt) device(ctx context.Context) (core.TokenSet, error) {
 		deadline = f.ExpiresAt
 	}
 	l.ev.send(Waiting{Method: grant.MethodDevice, Deadline: deadline})
+	f.OnPollFailed = func(failures int, next time.Duration, err error) {
+		l.ev.send(PollFailed{Err: err, Failures: failures, MaxFailures: grant.MaxPollFailures, Retry: next})
+	}
 	return f.Wait(ctx)
 }
 

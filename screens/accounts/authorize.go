@@ -58,6 +58,9 @@ type authScreen struct {
 	forward    string // remote: the ssh -L line
 	browserErr error
 	deadline   time.Time
+	// pollFailed is the last failed poll of the device flow, which the
+	// login tries again: said on screen so that a slow login is explained.
+	pollFailed *login.PollFailed
 
 	paste   textinput.Model
 	pasting bool
@@ -185,7 +188,7 @@ func (s *authScreen) start(method grant.Method) tea.Cmd {
 	s.ctx, s.cancel = ctx, cancel
 	s.events, s.pastes = make(chan login.Event, 8), make(chan string)
 	s.url, s.qrText, s.device, s.redirect, s.forward, s.browserErr, s.deadline = "", "", nil, "", "", nil, time.Time{}
-	s.done, s.err, s.pasting = false, nil, false
+	s.done, s.err, s.pasting, s.pollFailed = false, nil, false, nil
 	if method != grant.MethodAuto {
 		s.method = method
 	}
@@ -261,6 +264,8 @@ func (s *authScreen) handle(ev login.Event) tea.Cmd {
 		return s.busy.Start("Waiting for the login…")
 	case login.BrowserFailed:
 		s.browserErr = ev.Err
+	case login.PollFailed:
+		s.pollFailed = &ev
 	case login.PasteRefused:
 		// The login ends here, on screen: no spinner goes on waiting
 		// under the error, and r starts a new one.
@@ -358,6 +363,15 @@ func (s *authScreen) View() string {
 	footer := s.busy.View()
 	if !s.deadline.IsZero() && s.busy.Active() {
 		footer += st.Muted.Render(" (gives up " + tui.Relative(s.deadline, s.deps.Clock()) + "; esc cancels)")
+	}
+	if p := s.pollFailed; p != nil && s.busy.Active() {
+		msg := fmt.Sprintf("! poll failed, retrying in %s (%d of %d failed in a row): %v", p.Retry, p.Failures, p.MaxFailures, p.Err)
+		lines := tui.Wrap(msg, max(20, s.width))
+		if len(lines) > 2 {
+			lines = lines[:2]
+			lines[1] = ansi.Truncate(lines[1], max(20, s.width)-1, "") + "…"
+		}
+		footer = st.Warning.Render(strings.Join(lines, "\n")) + "\n" + footer
 	}
 	if s.pasting {
 		footer += "\n" + st.Bold.Render("Paste the address the browser ended on:") + "\n" + s.paste.View()

@@ -10,8 +10,8 @@ import (
 
 // The console's device login survives a failed poll: the provider's token
 // endpoint answers the first poll with 502 (a proxy while the provider
-// restarts), the login goes on and ends authorized once the code is
-// entered.
+// restarts), the screen says so ("poll failed, retrying"), the login goes
+// on and ends authorized once the code is entered.
 func TestAuthorizeDeviceFlowSurvivesAFailedPoll(t *testing.T) {
 	prov, e := loginSetup(t)
 	var polls atomic.Int32
@@ -29,6 +29,9 @@ func TestAuthorizeDeviceFlowSurvivesAFailedPoll(t *testing.T) {
 	term, _ := e.Open(t, accounts.New(e.Deps), "support", "authorization_code")
 	term.Type("o")
 	f := term.WaitFor("and enter the code", "Waiting for the code to be entered…")
+	// The warning shows before the code is entered; the frame it is in
+	// still shows the code.
+	f = term.WaitFor("! poll failed, retrying in", "(1 of 3 failed in a row)", "502", "Waiting for the code to be entered…")
 	approveShownCode(t, prov, f)
 	term.WaitFor("✓ support is authorized: access token and refresh token stored")
 	authorized(t, e)

@@ -44,6 +44,8 @@ type Screen struct {
 	table tui.Table[string, screens.AccountState]
 	input textinput.Model
 	loads tui.Loads
+	// discard asks before ctrl+c throws a pasted token away (esc keeps it).
+	discard tui.Confirm
 
 	profiles []string
 	// choice is the profile to check against: 0 the default (the
@@ -68,6 +70,10 @@ var keys = keyMap{
 	InspectPasted: tui.Keys("enter", "inspect", "enter"),
 	Leave:         tui.Keys("esc", "leave the field", "esc"),
 }
+
+// guardKey is ctrl+c, which the shell hands to the token field holding a
+// token instead of quitting.
+var guardKey = tui.Keys("ctrl+c", "quit", "ctrl+c")
 
 // Store is what the inspector reads: the accounts with their token
 // states, and the profiles.
@@ -123,7 +129,7 @@ func newScreen(d deps) *Screen {
 	in.Prompt = ""
 	in.Placeholder = "paste or type the token, then press enter"
 	in.CharLimit = MaxPaste
-	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t, input: in}
+	return &Screen{id: tui.NewID(), deps: d, st: d.Styles, table: t, input: in, discard: tui.NewConfirm(d.Styles)}
 }
 
 func (s *Screen) ID() tui.ID    { return s.id }
@@ -132,7 +138,15 @@ func (s *Screen) Title() string { return "Inspector" }
 // ShortTitle is the name in the tab bar at 80 columns.
 func (s *Screen) ShortTitle() string { return "Insp" }
 func (s *Screen) Init() tea.Cmd      { return s.load() }
-func (s *Screen) Capturing() bool    { return s.input.Focused() || s.table.Filtering() }
+func (s *Screen) Capturing() bool {
+	return s.input.Focused() || s.table.Filtering() || s.discard.Active()
+}
+
+// Guards implements tui.Guard: ctrl+c in the token field holding a token
+// asks before throwing it away; while it asks, ctrl+c quits.
+func (s *Screen) Guards() bool {
+	return s.input.Focused() && Clean(s.input.Value()) != "" && !s.discard.Active()
+}
 
 // headRows are the rows above the table: the token, the profile and a gap.
 const headRows = 3
@@ -145,6 +159,8 @@ func (s *Screen) SetSize(w, h int) {
 
 func (s *Screen) KeyMap() help.KeyMap {
 	switch {
+	case s.discard.Active():
+		return tui.KeyMap{Short: s.discard.Bindings()}
 	case s.input.Focused():
 		return tui.KeyMap{Short: []key.Binding{keys.InspectPasted, keys.Leave}}
 	case s.table.Filtering():
@@ -217,8 +233,20 @@ func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 }
 
 func (s *Screen) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	if s.discard.Active() {
+		if answered, yes := s.discard.Update(k); answered && yes {
+			s.input.SetValue("")
+			s.input.Blur()
+		}
+		return nil
+	}
 	if s.input.Focused() {
 		switch {
+		case key.Matches(k, guardKey):
+			if Clean(s.input.Value()) != "" {
+				s.discard.Ask("Discard the pasted token?", "It is not kept anywhere else; esc leaves the field and keeps it.", "Discard", "")
+			}
+			return nil
 		case key.Matches(k, keys.Leave):
 			s.input.Blur()
 			return nil
@@ -295,6 +323,9 @@ func (s *Screen) fill(m loaded) {
 func (s *Screen) View() string {
 	if !s.loads.Done() {
 		return s.st.Muted.Render("Reading accounts and profiles…")
+	}
+	if s.discard.Active() {
+		return s.discard.View(s.width)
 	}
 	label := s.st.Muted.Render
 	var b strings.Builder

@@ -2,6 +2,7 @@ package inspector_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -166,4 +167,49 @@ func TestClean(t *testing.T) {
 			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// esc leaves the token field without throwing the pasted token away: the
+// Token line keeps it, and v then enter inspects it (so esc needs no
+// "discard?" question, unlike a form's).
+func TestEscKeepsPastedToken(t *testing.T) {
+	prov := oidctest.Start(t)
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
+	term := e.Shell(t, 80, 24, inspector.New(e.Deps))
+	term.WaitFor("press v and paste one")
+	tok := signed(t, prov, screentest.T0.Add(4*time.Minute))
+	term.Paste(tok)
+	term.WaitFor("enter inspect")
+	term.Press("esc")
+	term.WaitFor(fmt.Sprintf("(%d chars) · v, enter to inspect it", len(tok)))
+	term.Type("v")
+	term.WaitFor("enter inspect")
+	term.Press("enter")
+	term.WaitFor("Inspector › Pasted token", "by profile idp", "svc-billing")
+}
+
+// ctrl+c in the token field holding a pasted token asks before throwing it
+// away, as a form with changes does, instead of quitting: n keeps it, y
+// empties the field.
+func TestCtrlCAsksBeforeDiscardingPastedToken(t *testing.T) {
+	prov := oidctest.Start(t)
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
+	term := e.Shell(t, 80, 24, inspector.New(e.Deps))
+	term.WaitFor("press v and paste one")
+	tok := signed(t, prov, screentest.T0.Add(4*time.Minute))
+	term.Paste(tok)
+	term.WaitFor("enter inspect")
+	term.Press("ctrl+c")
+	term.WaitFor("Discard the pasted token?", "Cancel (n)")
+	term.Type("n")
+	term.WaitFor("enter inspect")
+	term.Press("esc")
+	term.WaitFor(fmt.Sprintf("(%d chars) · v, enter to inspect it", len(tok)))
+	term.Type("v")
+	term.Press("ctrl+c")
+	term.WaitFor("Discard the pasted token?")
+	term.Type("y")
+	term.WaitFor("press v and paste one")
 }
