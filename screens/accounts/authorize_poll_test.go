@@ -28,10 +28,10 @@ func TestAuthorizeDeviceFlowSurvivesAFailedPoll(t *testing.T) {
 	})
 	term, _ := e.Open(t, accounts.New(e.Deps), "support", "authorization_code")
 	term.Type("o")
-	f := term.WaitFor("and enter the code", "Waiting for the code to be entered…")
+	term.WaitFor("and enter the code", "Waiting for the code to be entered…")
 	// The warning shows before the code is entered; the frame it is in
 	// still shows the code.
-	f = term.WaitFor("! poll failed, retrying in", "(1 of 3 failed in a row)", "502", "Waiting for the code to be entered…")
+	f := term.WaitFor("! poll failed, retrying in", "(1 of 3 failed in a row)", "502", "Waiting for the code to be entered…")
 	approveShownCode(t, prov, f)
 	term.WaitFor("✓ support is authorized: access token and refresh token stored")
 	authorized(t, e)
