@@ -189,6 +189,13 @@ func TestJumpToTabByName(t *testing.T) {
 	term.Type(":nope")
 	term.Press("enter")
 	term.WaitFor(`no tab is called "nope"`, ":tokens")
+	// A pasted name goes to the prompt, not to the screen.
+	term.Type(":")
+	term.WaitFor("enter go • esc cancel")
+	term.Paste("serve")
+	term.WaitFor(":serve")
+	term.Press("enter")
+	term.WaitFor("screen Serve")
 }
 
 // Below 80×24 the console says so, and draws again when the terminal

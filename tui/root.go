@@ -188,6 +188,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+	case tea.PasteMsg:
+		if m.jumping {
+			// A tab's name pasted after ":" goes to the prompt.
+			var cmd tea.Cmd
+			m.jump, cmd = m.jump.Update(msg)
+			return m, cmd
+		}
 	case PushMsg:
 		return m, m.push(msg.Screen)
 	case PopMsg:

@@ -241,6 +241,17 @@ func (a *app) openStore(ctx context.Context) (openedStore, error) {
 // database holds no secrets, so that a second host without the key is
 // refused instead of starting with a key of its own.
 func (a *app) openPostgres(ctx context.Context, conn string) (openedStore, error) {
+	store, err := a.openPostgresKeyed(ctx, conn, true)
+	if err != nil {
+		return nil, err
+	}
+	a.store = store
+	return store, nil
+}
+
+// openPostgresKeyed opens the PostgreSQL database conn with the run's key;
+// mayCreate lets it make a key while the database holds no secrets yet.
+func (a *app) openPostgresKeyed(ctx context.Context, conn string, mayCreate bool) (*postgres.DB, error) {
 	home, err := db.ResolvePath("", func(k string) string {
 		if k == "OIDCCTL_DB" {
 			return ""
@@ -255,7 +266,7 @@ func (a *app) openPostgres(ctx context.Context, conn string) (openedStore, error
 	if err != nil {
 		return nil, err
 	}
-	key, err := crypt.LoadKey(keyPath, create && sealedBy == "")
+	key, err := crypt.LoadKey(keyPath, mayCreate && create && sealedBy == "")
 	if errors.Is(err, fs.ErrNotExist) && sealedBy != "" {
 		return nil, &crypt.MissingKeyError{Path: keyPath, Database: postgresName(conn), SealedBy: sealedBy}
 	}
@@ -270,7 +281,6 @@ func (a *app) openPostgres(ctx context.Context, conn string) (openedStore, error
 		return nil, err
 	}
 	a.log.Debug("database open", "database", store.Path(), "key", keyPath, "key_id", key.ID())
-	a.store = store
 	return store, nil
 }
 

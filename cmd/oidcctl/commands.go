@@ -17,6 +17,7 @@ import (
 	"oidcctl/core/buildinfo"
 	"oidcctl/core/crypt"
 	"oidcctl/db"
+	"oidcctl/db/postgres"
 )
 
 // finishCommands does what concerns every command at once, once the
@@ -316,7 +317,7 @@ func (a *app) names(ctx context.Context, kind nameKind, prefix string) []cobra.C
 
 // openQuietly opens the database read-only, without creating it or its
 // key, and without logging.
-func (a *app) openQuietly(ctx context.Context) (*db.DB, error) {
+func (a *app) openQuietly(ctx context.Context) (openedStore, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -325,6 +326,9 @@ func (a *app) openQuietly(ctx context.Context) (*db.DB, error) {
 	path, keyEnv, err := a.locate()
 	if err != nil {
 		return nil, err
+	}
+	if postgres.IsConnString(path) {
+		return a.openPostgresKeyed(ctx, path, false)
 	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, err

@@ -47,6 +47,10 @@ func TestPostgresDatabase(t *testing.T) {
 		t.Fatalf("profile list: %v", profiles)
 	}
 	keep(c.ok())
+	// Shell completion reads names from PostgreSQL too.
+	if got := c.complete("profile", "show", "k"); len(got) != 1 || got[0] != "keycloak" {
+		t.Errorf("completion on PostgreSQL: %q", got)
+	}
 
 	// The same database through --db as a key=value string.
 	kv := "host=" + u.Query().Get("host") + " user=" + u.User.Username() + " password=" + password + " dbname=" + strings.TrimPrefix(u.Path, "/")
