@@ -18,8 +18,8 @@ demo: build
 	$(GO) build -o bin/oidcctl-demo ./core/oidctest/cmd/oidcctl-demo
 	./bin/oidcctl-demo --oidcctl $(BIN)
 
-## test: installs what the tests need (Debian packages), then runs every test
-test: test-deps
+## test: installs what the tests need (Debian packages), lints (vet, staticcheck, gofmt), then runs every test
+test: test-deps lint
 	$(GO) test $(TESTFLAGS) ./...
 
 test-deps:
