@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,19 +13,9 @@ import (
 )
 
 // refusalReasons are the values of the reason label of
-// oidcctl_token_refusals_total: validate's reasons, and "other" for any
-// reason a later version adds before this list learns it. The label set is
-// bounded whatever a caller sends.
-var refusalReasons = []validate.Reason{
-	validate.ReasonMissing, validate.ReasonTooLarge, validate.ReasonMalformed, validate.ReasonEncrypted, validate.ReasonOpaque,
-	validate.ReasonAlgNone, validate.ReasonAlgNotAllowed, validate.ReasonEmbeddedKey, validate.ReasonCritUnsupported,
-	validate.ReasonEntraGraphToken, validate.ReasonUnknownKID, validate.ReasonKeyMismatch, validate.ReasonBadSignature,
-	validate.ReasonExpired, validate.ReasonNoExpiry, validate.ReasonNotYetValid, validate.ReasonIssuedInFuture,
-	validate.ReasonIssuerMismatch, validate.ReasonAudienceMismatch, validate.ReasonInactive, validate.ReasonScopeMissing,
-	validate.ReasonAZPMismatch, validate.ReasonUserLoginMismatch, validate.ReasonNoUID, validate.ReasonUserUnknown,
-	validate.ReasonNoMappedRoles, validate.ReasonNoEmail, validate.ReasonControlCharacters, validate.ReasonDiscoveryUnavailable,
-	validate.ReasonKeysUnavailable, validate.ReasonIntrospectionUnavailable, validate.ReasonUserStoreError,
-}
+// oidcctl_token_refusals_total: validate's reasons, and "other" for
+// anything else. The label set is bounded whatever a caller sends.
+var refusalReasons = validate.Reasons()
 
 // reasonOther is the label of a reason not in refusalReasons.
 const reasonOther = "other"
@@ -45,10 +36,8 @@ func newRefusals() *prometheus.CounterVec {
 
 // reasonLabel is the label value of r.
 func reasonLabel(r validate.Reason) string {
-	for _, k := range refusalReasons {
-		if r == k {
-			return string(r)
-		}
+	if slices.Contains(refusalReasons, r) {
+		return string(r)
 	}
 	return reasonOther
 }

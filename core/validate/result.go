@@ -2,6 +2,7 @@ package validate
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,6 +70,23 @@ const (
 	ReasonIntrospectionUnavailable Reason = "introspection_unavailable"
 	ReasonUserStoreError           Reason = "user_store_error"
 )
+
+// allReasons is every reason above, in their order; TestReasonsListsEvery
+// keeps it whole.
+var allReasons = []Reason{
+	ReasonMissing, ReasonTooLarge, ReasonMalformed, ReasonEncrypted, ReasonOpaque,
+	ReasonAlgNone, ReasonAlgNotAllowed, ReasonEmbeddedKey, ReasonCritUnsupported,
+	ReasonEntraGraphToken, ReasonUnknownKID, ReasonKeyMismatch, ReasonBadSignature,
+	ReasonExpired, ReasonNoExpiry, ReasonNotYetValid, ReasonIssuedInFuture,
+	ReasonIssuerMismatch, ReasonAudienceMismatch, ReasonInactive, ReasonScopeMissing,
+	ReasonAZPMismatch, ReasonUserLoginMismatch, ReasonNoUID, ReasonUserUnknown,
+	ReasonNoMappedRoles, ReasonNoEmail, ReasonControlCharacters, ReasonDiscoveryUnavailable,
+	ReasonKeysUnavailable, ReasonIntrospectionUnavailable, ReasonUserStoreError,
+}
+
+// Reasons returns every reason a token can be refused for (or not judged
+// for): a bounded set, for metric labels.
+func Reasons() []Reason { return slices.Clone(allReasons) }
 
 // Answer is what a reason means over HTTP: its row of the one table
 // (reasonAnswers) that Status, ErrorCode, Description and serve's answers
