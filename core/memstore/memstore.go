@@ -194,6 +194,19 @@ func renameError(kind, field, name, to string) error {
 
 // caseClash refuses a name that differs only in case from an existing
 // one, as the SQLite store does.
+// edited runs fn on a copy of cur, the first step of every Update*, and
+// refuses a change of the key (name or login) the row is found by.
+func edited[T any](cur T, copyOf func(T) T, key func(T) string, kind, field, name string, fn func(*T) error) (T, error) {
+	v := copyOf(cur)
+	if err := fn(&v); err != nil {
+		return v, err
+	}
+	if k := key(v); k != name {
+		return v, renameError(kind, field, name, k)
+	}
+	return v, nil
+}
+
 func caseClash[V any](kind, field, name string, rows map[string]V) error {
 	for other := range rows {
 		if other != name && strings.EqualFold(other, name) {
@@ -301,12 +314,9 @@ func (s *Store) UpdateProfile(_ context.Context, name string, fn func(*core.Prof
 	if err != nil {
 		return core.Profile{}, err
 	}
-	p := copyProfile(r.p)
-	if err := fn(&p); err != nil {
+	p, err := edited(r.p, copyProfile, func(x core.Profile) string { return x.Name }, "profile", "name", name, fn)
+	if err != nil {
 		return core.Profile{}, err
-	}
-	if p.Name != name {
-		return core.Profile{}, renameError("profile", "name", name, p.Name)
 	}
 	p.CreatedAt, p.UpdatedAt = r.p.CreatedAt, s.now()
 	r.p = copyProfile(p)
@@ -452,12 +462,9 @@ func (s *Store) UpdateAccount(_ context.Context, name string, fn func(*core.Acco
 	if err != nil {
 		return core.Account{}, err
 	}
-	a := copyAccount(r.a)
-	if err := fn(&a); err != nil {
+	a, err := edited(r.a, copyAccount, func(x core.Account) string { return x.Name }, "account", "name", name, fn)
+	if err != nil {
 		return core.Account{}, err
-	}
-	if a.Name != name {
-		return core.Account{}, renameError("account", "name", name, a.Name)
 	}
 	p, err := s.profile(a.Profile)
 	if err != nil {
@@ -802,12 +809,9 @@ func (s *Store) UpdateUser(_ context.Context, login string, fn func(*core.User) 
 	if !ok {
 		return core.User{}, &core.NotFoundError{Kind: "user", Name: login}
 	}
-	u := copyUser(*old)
-	if err := fn(&u); err != nil {
+	u, err := edited(*old, copyUser, func(x core.User) string { return x.Login }, "user", "login", login, fn)
+	if err != nil {
 		return core.User{}, err
-	}
-	if u.Login != login {
-		return core.User{}, renameError("user", "login", login, u.Login)
 	}
 	if err := checkUser(&u); err != nil {
 		return core.User{}, err
@@ -927,12 +931,9 @@ func (s *Store) UpdateWebservice(_ context.Context, name string, fn func(*core.W
 	if err != nil {
 		return core.Webservice{}, err
 	}
-	w := copyWebservice(r.w)
-	if err := fn(&w); err != nil {
+	w, err := edited(r.w, copyWebservice, func(x core.Webservice) string { return x.Name }, "webservice", "name", name, fn)
+	if err != nil {
 		return core.Webservice{}, err
-	}
-	if w.Name != name {
-		return core.Webservice{}, renameError("webservice", "name", name, w.Name)
 	}
 	pid, aid, err := s.references(&w)
 	if err != nil {
