@@ -8,16 +8,8 @@ import (
 	"fmt"
 
 	"oidcctl/core"
+	"oidcctl/db/internal/rowform"
 )
-
-// accountSettings is the JSON kept in accounts.settings.
-type accountSettings struct {
-	Scopes        []string `json:"scopes,omitempty"`
-	Resources     []string `json:"resources,omitempty"`
-	ResourceParam string   `json:"resource_param"`
-	TokenType     string   `json:"token_type"`
-	RedirectURI   string   `json:"redirect_uri,omitempty"`
-}
 
 // CreateAccount stores a new account; *core.ExistsError when the name is
 // taken, *core.NotFoundError (Kind "profile") when its profile does not
@@ -92,7 +84,7 @@ func (db *DB) scanAccount(row scanner) (core.Account, int64, error) {
 	if err := row.Scan(&id, &a.Name, &a.Profile, &a.GrantType, &a.Username, &password, &settings, &createdAt, &updatedAt); err != nil {
 		return core.Account{}, 0, err
 	}
-	var s accountSettings
+	var s rowform.AccountSettings
 	if err := json.Unmarshal([]byte(settings), &s); err != nil {
 		return core.Account{}, 0, fmt.Errorf("account %s: settings: %w", a.Name, err)
 	}
@@ -159,7 +151,7 @@ func (db *DB) accountValues(a *core.Account) (password []byte, settings string, 
 	if password, err = db.seal(a.Password, secretAD("account", a.Name, "password")); err != nil {
 		return nil, "", err
 	}
-	js, err := json.Marshal(accountSettings{
+	js, err := json.Marshal(rowform.AccountSettings{
 		Scopes:        a.Scopes,
 		Resources:     a.Resources,
 		ResourceParam: a.ResourceParam,

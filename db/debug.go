@@ -3,17 +3,16 @@ package db
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/db/internal/rowform"
 )
 
 // The debugger's log keeps each entry as serve gives it: headers and
@@ -139,48 +138,14 @@ func scanDebugEntry(row scanner) (core.DebugEntry, error) {
 	}
 	e.Time, e.Duration, e.BodiesTruncated = fromMillis(at), time.Duration(duration), truncated != 0
 	var err error
-	if e.RequestHeader, err = parseHeader(reqHeader); err != nil {
+	if e.RequestHeader, err = rowform.ParseHeader(reqHeader); err != nil {
 		return core.DebugEntry{}, fmt.Errorf("debug entry %d: request header: %w", e.ID, err)
 	}
-	if e.ResponseHeader, err = parseHeader(respHeader); err != nil {
+	if e.ResponseHeader, err = rowform.ParseHeader(respHeader); err != nil {
 		return core.DebugEntry{}, fmt.Errorf("debug entry %d: response header: %w", e.ID, err)
 	}
-	e.RequestBody, e.ResponseBody = nilIfEmpty(e.RequestBody), nilIfEmpty(e.ResponseBody)
+	e.RequestBody, e.ResponseBody = rowform.NilIfEmpty(e.RequestBody), rowform.NilIfEmpty(e.ResponseBody)
 	return e, nil
-}
-
-// headerJSON returns the stored form of a header: a JSON object of arrays,
-// "{}" when it has no fields.
-func headerJSON(h http.Header) (string, error) {
-	if len(h) == 0 {
-		return "{}", nil
-	}
-	js, err := json.Marshal(h)
-	if err != nil {
-		return "", err
-	}
-	return string(js), nil
-}
-
-// parseHeader turns a stored header back into an http.Header; nil when it
-// has no fields.
-func parseHeader(js string) (http.Header, error) {
-	var h http.Header
-	if err := json.Unmarshal([]byte(js), &h); err != nil {
-		return nil, err
-	}
-	if len(h) == 0 {
-		return nil, nil
-	}
-	return h, nil
-}
-
-// nilIfEmpty is the stored form of a body: nil (NULL) when empty.
-func nilIfEmpty(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
 }
 
 func (db *DB) addDebugEntries(ctx context.Context, tx *sql.Tx, entries []core.DebugEntry) error {
@@ -219,17 +184,17 @@ func (db *DB) addDebugEntries(ctx context.Context, tx *sql.Tx, entries []core.De
 		if at.IsZero() {
 			at = db.Now()
 		}
-		reqHeader, err := headerJSON(e.RequestHeader)
+		reqHeader, err := rowform.HeaderJSON(e.RequestHeader)
 		if err != nil {
 			return fmt.Errorf("request header: %w", err)
 		}
-		respHeader, err := headerJSON(e.ResponseHeader)
+		respHeader, err := rowform.HeaderJSON(e.ResponseHeader)
 		if err != nil {
 			return fmt.Errorf("response header: %w", err)
 		}
 		_, err = stmt.ExecContext(ctx, at.UnixMilli(), e.RequestID, wsID, e.Webservice, e.Direction, e.Method, e.Path,
 			e.Status, int64(e.Duration), e.User, e.Verdict, e.Reason,
-			reqHeader, nilIfEmpty(e.RequestBody), respHeader, nilIfEmpty(e.ResponseBody), boolInt(e.BodiesTruncated))
+			reqHeader, rowform.NilIfEmpty(e.RequestBody), respHeader, rowform.NilIfEmpty(e.ResponseBody), boolInt(e.BodiesTruncated))
 		if err != nil {
 			return err
 		}

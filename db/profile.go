@@ -9,131 +9,8 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/db/internal/rowform"
 )
-
-// profileSettings is the JSON kept in profiles.settings: everything of a
-// profile that has no column of its own. It is ours, not core's, so that
-// renaming a core field does not change the stored form. A new key needs
-// a new migration (token_auth_method and introspect came with 0003).
-type profileSettings struct {
-	DiscoveryTTLNS  int64                        `json:"discovery_ttl_ns"`
-	Scopes          []string                     `json:"scopes,omitempty"`
-	InsecureHTTP    bool                         `json:"insecure_http,omitempty"`
-	TokenAuthMethod string                       `json:"token_auth_method,omitempty"`
-	Introspect      bool                         `json:"introspect,omitempty"`
-	RedirectURI     string                       `json:"redirect_uri,omitempty"`
-	Flavour         string                       `json:"flavour"`
-	TLS             tlsSettings                  `json:"tls"`
-	Misc            miscSettings                 `json:"misc"`
-	UIDClaim        string                       `json:"uid_claim"`
-	RoleMap         map[string]map[string]string `json:"role_map,omitempty"`
-	UserMap         map[string]string            `json:"user_map,omitempty"`
-	Restrictions    restrictionSettings          `json:"restrictions"`
-}
-
-// tlsSettings are core.TLSOptions without the key password, which is a
-// sealed column.
-type tlsSettings struct {
-	ClientCert         string `json:"client_cert,omitempty"`
-	ClientKey          string `json:"client_key,omitempty"`
-	CAFile             string `json:"ca_file,omitempty"`
-	CADir              string `json:"ca_dir,omitempty"`
-	SkipVerifyHostname bool   `json:"skip_verify_hostname,omitempty"`
-	SkipVerifyPeer     bool   `json:"skip_verify_peer,omitempty"`
-}
-
-type miscSettings struct {
-	UseNonce   bool  `json:"use_nonce"`
-	RandLength int   `json:"rand_length"`
-	RandTTLNS  int64 `json:"rand_ttl_ns"`
-	LeewayNS   int64 `json:"leeway_ns"`
-}
-
-type restrictionSettings struct {
-	UserLogin       string   `json:"user_login,omitempty"`
-	Scopes          []string `json:"scopes,omitempty"`
-	Audiences       []string `json:"audiences,omitempty"`
-	AuthorizedParty string   `json:"authorized_party,omitempty"`
-}
-
-func newProfileSettings(p *core.Profile) profileSettings {
-	s := profileSettings{
-		DiscoveryTTLNS:  int64(p.DiscoveryTTL),
-		Scopes:          p.Scopes,
-		InsecureHTTP:    p.InsecureHTTP,
-		TokenAuthMethod: p.TokenAuthMethod,
-		Introspect:      p.Introspect,
-		RedirectURI:     p.RedirectURI,
-		Flavour:         string(p.Flavour),
-		TLS: tlsSettings{
-			ClientCert:         p.TLS.ClientCert,
-			ClientKey:          p.TLS.ClientKey,
-			CAFile:             p.TLS.CAFile,
-			CADir:              p.TLS.CADir,
-			SkipVerifyHostname: p.TLS.SkipVerifyHostname,
-			SkipVerifyPeer:     p.TLS.SkipVerifyPeer,
-		},
-		Misc: miscSettings{
-			UseNonce:   p.Misc.UseNonce,
-			RandLength: p.Misc.RandLength,
-			RandTTLNS:  int64(p.Misc.RandTTL),
-			LeewayNS:   int64(p.Misc.Leeway),
-		},
-		UIDClaim: p.UIDClaim,
-		RoleMap:  p.RoleMap,
-		Restrictions: restrictionSettings{
-			UserLogin:       p.Restrictions.UserLogin,
-			Scopes:          p.Restrictions.Scopes,
-			Audiences:       p.Restrictions.Audiences,
-			AuthorizedParty: p.Restrictions.AuthorizedParty,
-		},
-	}
-	if len(p.UserMap) > 0 {
-		s.UserMap = make(map[string]string, len(p.UserMap))
-		for claim, field := range p.UserMap {
-			s.UserMap[claim] = string(field)
-		}
-	}
-	return s
-}
-
-// apply fills the settings into p.
-func (s *profileSettings) apply(p *core.Profile) {
-	p.DiscoveryTTL = time.Duration(s.DiscoveryTTLNS)
-	p.Scopes = s.Scopes
-	p.InsecureHTTP = s.InsecureHTTP
-	p.TokenAuthMethod = s.TokenAuthMethod
-	p.Introspect = s.Introspect
-	p.RedirectURI = s.RedirectURI
-	p.Flavour = core.Flavour(s.Flavour)
-	p.TLS.ClientCert = s.TLS.ClientCert
-	p.TLS.ClientKey = s.TLS.ClientKey
-	p.TLS.CAFile = s.TLS.CAFile
-	p.TLS.CADir = s.TLS.CADir
-	p.TLS.SkipVerifyHostname = s.TLS.SkipVerifyHostname
-	p.TLS.SkipVerifyPeer = s.TLS.SkipVerifyPeer
-	p.Misc = core.Misc{
-		UseNonce:   s.Misc.UseNonce,
-		RandLength: s.Misc.RandLength,
-		RandTTL:    time.Duration(s.Misc.RandTTLNS),
-		Leeway:     time.Duration(s.Misc.LeewayNS),
-	}
-	p.UIDClaim = s.UIDClaim
-	p.RoleMap = s.RoleMap
-	p.UserMap = nil
-	if len(s.UserMap) > 0 {
-		p.UserMap = make(core.UserMap, len(s.UserMap))
-		for claim, field := range s.UserMap {
-			p.UserMap[claim] = core.UserField(field)
-		}
-	}
-	p.Restrictions = core.Restrictions{
-		UserLogin:       s.Restrictions.UserLogin,
-		Scopes:          s.Restrictions.Scopes,
-		Audiences:       s.Restrictions.Audiences,
-		AuthorizedParty: s.Restrictions.AuthorizedParty,
-	}
-}
 
 // CreateProfile stores a new profile; *core.ExistsError when the name is
 // taken. Its CreatedAt and UpdatedAt are set from db.Now.
@@ -203,19 +80,10 @@ func edit[T any](v *T, fn func(*T) error, kind, field string, key *string, creat
 		return asIs{err}
 	}
 	if *key != name {
-		return renameError(kind, field, name, *key)
+		return rowform.RenameError(kind, field, name, *key)
 	}
 	*created = createdAt
 	return nil
-}
-
-// renameError refuses a rename inside an Update function; field is what
-// names the thing ("name", or "login" for a user).
-func renameError(kind, field, name, to string) error {
-	return &core.ValidationError{Kind: kind, Name: name, Problems: []core.FieldError{{
-		Field:   field,
-		Problem: fmt.Sprintf("cannot be changed (to %q): create a new %s instead", to, kind),
-	}}}
 }
 
 const profileColumns = `id, name, discovery_url, client_id, client_secret, client_key_password, settings, created_at, updated_at`
@@ -235,11 +103,11 @@ func (db *DB) scanProfile(row scanner) (core.Profile, int64, error) {
 	if err := row.Scan(&id, &p.Name, &p.DiscoveryURL, &p.ClientID, &secret, &keyPassword, &settings, &createdAt, &updatedAt); err != nil {
 		return core.Profile{}, 0, err
 	}
-	var s profileSettings
+	var s rowform.ProfileSettings
 	if err := json.Unmarshal([]byte(settings), &s); err != nil {
 		return core.Profile{}, 0, fmt.Errorf("profile %s: settings: %w", p.Name, err)
 	}
-	s.apply(&p)
+	s.Apply(&p)
 	var err error
 	if p.ClientSecret, err = db.open(secret, secretAD("profile", p.Name, "client_secret")); err != nil {
 		return core.Profile{}, 0, err
@@ -298,7 +166,7 @@ func (db *DB) profileValues(p *core.Profile) (secret, keyPassword []byte, settin
 	if keyPassword, err = db.seal(p.TLS.ClientKeyPassword, secretAD("profile", p.Name, "client_key_password")); err != nil {
 		return nil, nil, "", err
 	}
-	js, err := json.Marshal(newProfileSettings(p))
+	js, err := json.Marshal(rowform.NewProfileSettings(p))
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("settings: %w", err)
 	}

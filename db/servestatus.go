@@ -8,27 +8,16 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/db/internal/rowform"
 )
-
-// serveStatusDoc is the stored form of a core.ServeStatus.
-type serveStatusDoc struct {
-	Listen             string `json:"listen,omitempty"`
-	Socket             string `json:"socket,omitempty"`
-	Version            string `json:"version,omitempty"`
-	StartedAt          int64  `json:"started_at"`
-	LastRefreshRun     int64  `json:"last_refresh_run,omitempty"`
-	LastRefreshRenewed int    `json:"last_refresh_renewed,omitempty"`
-	LastRefreshFailed  int    `json:"last_refresh_failed,omitempty"`
-	Stopped            bool   `json:"stopped,omitempty"`
-}
 
 // PutServeStatus stores the status of one serve instance and forgets
 // instances whose last heartbeat is more than a day old.
 func (db *DB) PutServeStatus(ctx context.Context, s core.ServeStatus) error {
-	doc, err := json.Marshal(serveStatusDoc{
+	doc, err := json.Marshal(rowform.ServeStatusDoc{
 		Listen: s.Listen, Socket: s.Socket, Version: s.Version,
 		StartedAt:          s.StartedAt.UnixMilli(),
-		LastRefreshRun:     millisOrZero(s.LastRefreshRun),
+		LastRefreshRun:     rowform.MillisOrZero(s.LastRefreshRun),
 		LastRefreshRenewed: s.LastRefreshRenewed,
 		LastRefreshFailed:  s.LastRefreshFailed,
 		Stopped:            s.Stopped,
@@ -73,7 +62,7 @@ func listServeStatuses(ctx context.Context, tx *sql.Tx) ([]core.ServeStatus, err
 		if err := rows.Scan(&s.Instance, &doc, &heartbeat); err != nil {
 			return nil, err
 		}
-		var d serveStatusDoc
+		var d rowform.ServeStatusDoc
 		if err := json.Unmarshal([]byte(doc), &d); err != nil {
 			return nil, asIs{fmt.Errorf("read serve status of %s: %w", s.Instance, err)}
 		}
@@ -86,11 +75,4 @@ func listServeStatuses(ctx context.Context, tx *sql.Tx) ([]core.ServeStatus, err
 		out = append(out, s)
 	}
 	return out, rows.Err()
-}
-
-func millisOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
 }

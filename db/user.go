@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"oidcctl/core"
+	"oidcctl/db/internal/rowform"
 )
 
 // CreateUser stores a new user; *core.ExistsError (Kind "user") when the
@@ -64,31 +65,6 @@ func (db *DB) DeleteUser(ctx context.Context, login string) error {
 	return wrap("delete user", login, db.inTx(ctx, func(tx *sql.Tx) error {
 		return deleteUser(ctx, tx, login)
 	}))
-}
-
-// checkUser returns what the store cannot keep: an empty login or role.
-// Everything else about a user is core's to judge.
-func checkUser(u *core.User) error {
-	v := &core.ValidationError{Kind: "user", Name: u.Login}
-	if u.Login == "" {
-		v.Problems = append(v.Problems, core.FieldError{Field: "login", Problem: "is required"})
-	}
-	if slices.Contains(u.Roles, "") {
-		v.Problems = append(v.Problems, core.FieldError{Field: "roles", Problem: "must not contain an empty role"})
-	}
-	if len(v.Problems) > 0 {
-		return v
-	}
-	return nil
-}
-
-// normalRoles returns roles sorted and without duplicates, nil when there
-// are none, as User and Users give them back.
-func normalRoles(roles []string) []string {
-	if len(roles) == 0 {
-		return nil
-	}
-	return slices.Compact(slices.Sorted(slices.Values(roles)))
 }
 
 const userColumns = `id, login, email, first_name, last_name, profile, created_at, updated_at`
@@ -189,7 +165,7 @@ func userID(ctx context.Context, tx *sql.Tx, login string) (int64, error) {
 // createUser inserts u with its roles, normalizes u.Roles and sets its
 // timestamps.
 func (db *DB) createUser(ctx context.Context, tx *sql.Tx, u *core.User) error {
-	if err := checkUser(u); err != nil {
+	if err := rowform.CheckUser(u); err != nil {
 		return err
 	}
 	if _, err := userID(ctx, tx, u.Login); err == nil {
@@ -212,7 +188,7 @@ func (db *DB) createUser(ctx context.Context, tx *sql.Tx, u *core.User) error {
 	if err != nil {
 		return err
 	}
-	u.Roles = normalRoles(u.Roles)
+	u.Roles = rowform.NormalRoles(u.Roles)
 	if err := setRoles(ctx, tx, id, u.Roles); err != nil {
 		return err
 	}
@@ -223,7 +199,7 @@ func (db *DB) createUser(ctx context.Context, tx *sql.Tx, u *core.User) error {
 // updateUser writes u over the row id and its roles, normalizes u.Roles
 // and sets u.UpdatedAt.
 func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, id int64, u *core.User) error {
-	if err := checkUser(u); err != nil {
+	if err := rowform.CheckUser(u); err != nil {
 		return err
 	}
 	now := db.now()
@@ -234,7 +210,7 @@ func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, id int64, u *core.User
 	if err != nil {
 		return err
 	}
-	u.Roles = normalRoles(u.Roles)
+	u.Roles = rowform.NormalRoles(u.Roles)
 	if err := setRoles(ctx, tx, id, u.Roles); err != nil {
 		return err
 	}

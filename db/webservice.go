@@ -9,27 +9,8 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/db/internal/rowform"
 )
-
-// webserviceSettings is the JSON kept in webservices.settings: everything
-// of a webservice but its name, kind, profile and account.
-type webserviceSettings struct {
-	Route             string        `json:"route,omitempty"`
-	Methods           []string      `json:"methods,omitempty"`
-	Upstream          string        `json:"upstream,omitempty"`
-	PassAuthorization bool          `json:"pass_authorization,omitempty"`
-	Endpoint          string        `json:"endpoint,omitempty"`
-	Path              string        `json:"path,omitempty"`
-	Method            string        `json:"method,omitempty"`
-	Debug             debugSettings `json:"debug"`
-}
-
-type debugSettings struct {
-	Enabled    bool  `json:"enabled"`
-	MaxBody    int   `json:"max_body"`
-	MaxAgeNS   int64 `json:"max_age_ns"`
-	MaxEntries int   `json:"max_entries"`
-}
 
 // CreateWebservice stores a new webservice; *core.ExistsError when the
 // name is taken, *core.NotFoundError (Kind "profile" or "account") when
@@ -94,18 +75,6 @@ func (db *DB) DeleteWebservice(ctx context.Context, name string) error {
 	}))
 }
 
-// checkWebservice returns what the store cannot keep: a kind other than
-// provider or requester.
-func checkWebservice(w *core.Webservice) error {
-	if w.Kind == core.Provider || w.Kind == core.Requester {
-		return nil
-	}
-	return &core.ValidationError{Kind: "webservice", Name: w.Name, Problems: []core.FieldError{{
-		Field:   "kind",
-		Problem: fmt.Sprintf("%q: want provider or requester", w.Kind),
-	}}}
-}
-
 const webserviceColumns = `w.id, w.name, w.kind, coalesce(p.name, ''), coalesce(a.name, ''), w.settings, w.created_at, w.updated_at`
 
 const webserviceFrom = ` FROM webservices w
@@ -122,7 +91,7 @@ func scanWebservice(row scanner) (core.Webservice, int64, error) {
 	if err := row.Scan(&id, &w.Name, &kind, &w.Profile, &w.Account, &settings, &createdAt, &updatedAt); err != nil {
 		return core.Webservice{}, 0, err
 	}
-	var s webserviceSettings
+	var s rowform.WebserviceSettings
 	if err := json.Unmarshal([]byte(settings), &s); err != nil {
 		return core.Webservice{}, 0, fmt.Errorf("webservice %s: settings: %w", w.Name, err)
 	}
@@ -202,7 +171,7 @@ func webserviceNames(ctx context.Context, tx *sql.Tx, column string, id int64) (
 // webserviceValues returns the stored form of a webservice's references
 // (the ids, or nil for NULL when it names none) and settings.
 func webserviceValues(ctx context.Context, tx *sql.Tx, w *core.Webservice) (profile, account any, settings string, err error) {
-	if err := checkWebservice(w); err != nil {
+	if err := rowform.CheckWebservice(w); err != nil {
 		return nil, nil, "", err
 	}
 	if w.Profile != "" {
@@ -215,7 +184,7 @@ func webserviceValues(ctx context.Context, tx *sql.Tx, w *core.Webservice) (prof
 			return nil, nil, "", err
 		}
 	}
-	js, err := json.Marshal(webserviceSettings{
+	js, err := json.Marshal(rowform.WebserviceSettings{
 		Route:             w.Route,
 		Methods:           w.Methods,
 		Upstream:          w.Upstream,
@@ -223,7 +192,7 @@ func webserviceValues(ctx context.Context, tx *sql.Tx, w *core.Webservice) (prof
 		Endpoint:          w.Endpoint,
 		Path:              w.Path,
 		Method:            w.Method,
-		Debug: debugSettings{
+		Debug: rowform.DebugSettings{
 			Enabled:    w.Debug.Enabled,
 			MaxBody:    w.Debug.MaxBody,
 			MaxAgeNS:   int64(w.Debug.MaxAge),

@@ -2,11 +2,9 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"oidcctl/core"
+	"oidcctl/db/internal/rowform"
 )
 
 // The debugger's log keeps each entry as serve gives it: headers and
@@ -141,48 +140,14 @@ func scanDebugEntry(row scanner) (core.DebugEntry, error) {
 	}
 	e.Time, e.Duration, e.BodiesTruncated = fromMillis(at), time.Duration(duration), truncated
 	var err error
-	if e.RequestHeader, err = parseHeader(reqHeader); err != nil {
+	if e.RequestHeader, err = rowform.ParseHeader(reqHeader); err != nil {
 		return core.DebugEntry{}, fmt.Errorf("debug entry %d: request header: %w", e.ID, err)
 	}
-	if e.ResponseHeader, err = parseHeader(respHeader); err != nil {
+	if e.ResponseHeader, err = rowform.ParseHeader(respHeader); err != nil {
 		return core.DebugEntry{}, fmt.Errorf("debug entry %d: response header: %w", e.ID, err)
 	}
-	e.RequestBody, e.ResponseBody = nilIfEmpty(e.RequestBody), nilIfEmpty(e.ResponseBody)
+	e.RequestBody, e.ResponseBody = rowform.NilIfEmpty(e.RequestBody), rowform.NilIfEmpty(e.ResponseBody)
 	return e, nil
-}
-
-// headerJSON returns the stored form of a header: a JSON object of arrays,
-// "{}" when it has no fields.
-func headerJSON(h http.Header) (string, error) {
-	if len(h) == 0 {
-		return "{}", nil
-	}
-	js, err := json.Marshal(h)
-	if err != nil {
-		return "", err
-	}
-	return string(js), nil
-}
-
-// parseHeader turns a stored header back into an http.Header; nil when it
-// has no fields.
-func parseHeader(js string) (http.Header, error) {
-	var h http.Header
-	if err := json.Unmarshal([]byte(js), &h); err != nil {
-		return nil, err
-	}
-	if len(h) == 0 {
-		return nil, nil
-	}
-	return h, nil
-}
-
-// nilIfEmpty is the stored form of a body: nil (NULL) when empty.
-func nilIfEmpty(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
 }
 
 func (db *DB) addDebugEntries(ctx context.Context, tx pgx.Tx, entries []core.DebugEntry) error {
@@ -215,17 +180,17 @@ func (db *DB) addDebugEntries(ctx context.Context, tx pgx.Tx, entries []core.Deb
 		if at.IsZero() {
 			at = db.Now()
 		}
-		reqHeader, err := headerJSON(e.RequestHeader)
+		reqHeader, err := rowform.HeaderJSON(e.RequestHeader)
 		if err != nil {
 			return fmt.Errorf("request header: %w", err)
 		}
-		respHeader, err := headerJSON(e.ResponseHeader)
+		respHeader, err := rowform.HeaderJSON(e.ResponseHeader)
 		if err != nil {
 			return fmt.Errorf("response header: %w", err)
 		}
 		batch.Queue(insertDebugEntry, at.UnixMilli(), e.RequestID, wsID, e.Webservice, e.Direction, e.Method, e.Path,
 			e.Status, int64(e.Duration), e.User, e.Verdict, e.Reason,
-			reqHeader, nilIfEmpty(e.RequestBody), respHeader, nilIfEmpty(e.ResponseBody), e.BodiesTruncated)
+			reqHeader, rowform.NilIfEmpty(e.RequestBody), respHeader, rowform.NilIfEmpty(e.ResponseBody), e.BodiesTruncated)
 	}
 	if batch.Len() == 0 {
 		return nil
