@@ -19,9 +19,6 @@ type Text struct {
 // NewText returns an empty text for width columns.
 func NewText(st Styles, width int) *Text { return &Text{st: st, width: max(1, width)} }
 
-// Width is the width the text is written for.
-func (t *Text) Width() int { return t.width }
-
 // String is the text, one line a row.
 func (t *Text) String() string { return strings.Join(t.lines, "\n") }
 

@@ -93,15 +93,10 @@ func SupportsDevice(d *discovery.Document) bool {
 	return d.GrantTypesSupported == nil || slices.Contains(d.GrantTypesSupported, deviceGrant)
 }
 
-// ForwardCommand is the ssh command line that makes a loopback callback
-// port on this machine reachable from the admin's own browser: the host is
-// the address the admin's SSH connection reached ($SSH_CONNECTION).
-func ForwardCommand(port int, getenv func(string) string) string {
-	return forwardCommand("127.0.0.1", port, getenv)
-}
-
-// ForwardCommand is the package's ForwardCommand for this callback
-// server: it forwards to [::1] when the server listens there only.
+// ForwardCommand is the ssh command line that makes this callback
+// server's port reachable from the admin's own browser: the host is the
+// address the admin's SSH connection reached ($SSH_CONNECTION); it
+// forwards to [::1] when the server listens there only.
 func (cb *Callback) ForwardCommand(getenv func(string) string) string {
 	target := "127.0.0.1"
 	if cb.v6Only {
