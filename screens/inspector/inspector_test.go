@@ -173,14 +173,7 @@ func TestClean(t *testing.T) {
 // Token line keeps it, and v then enter inspects it (so esc needs no
 // "discard?" question, unlike a form's).
 func TestEscKeepsPastedToken(t *testing.T) {
-	prov := oidctest.Start(t)
-	e := screentest.New(t)
-	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
-	term := e.Shell(t, 80, 24, inspector.New(e.Deps))
-	term.WaitFor("press v and paste one")
-	tok := signed(t, prov, screentest.T0.Add(4*time.Minute))
-	term.Paste(tok)
-	term.WaitFor("enter inspect")
+	term, tok := pasteToken(t)
 	term.Press("esc")
 	term.WaitFor(fmt.Sprintf("(%d chars) · v, enter to inspect it", len(tok)))
 	term.Type("v")
@@ -193,14 +186,7 @@ func TestEscKeepsPastedToken(t *testing.T) {
 // away, as a form with changes does, instead of quitting: n keeps it, y
 // empties the field.
 func TestCtrlCAsksBeforeDiscardingPastedToken(t *testing.T) {
-	prov := oidctest.Start(t)
-	e := screentest.New(t)
-	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
-	term := e.Shell(t, 80, 24, inspector.New(e.Deps))
-	term.WaitFor("press v and paste one")
-	tok := signed(t, prov, screentest.T0.Add(4*time.Minute))
-	term.Paste(tok)
-	term.WaitFor("enter inspect")
+	term, tok := pasteToken(t)
 	term.Press("ctrl+c")
 	term.WaitFor("Discard the pasted token?", "Cancel (n)")
 	term.Type("n")
@@ -212,4 +198,19 @@ func TestCtrlCAsksBeforeDiscardingPastedToken(t *testing.T) {
 	term.WaitFor("Discard the pasted token?")
 	term.Type("y")
 	term.WaitFor("press v and paste one")
+}
+
+// pasteToken opens the inspector on a profile of a fresh provider and
+// pastes a token of it into the token field.
+func pasteToken(t *testing.T) (*tuitest.Term, string) {
+	t.Helper()
+	prov := oidctest.Start(t)
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("idp", prov.DiscoveryURL, oidctest.ServiceClientID, oidctest.ServiceClientSecret))
+	term := e.Shell(t, 80, 24, inspector.New(e.Deps))
+	term.WaitFor("press v and paste one")
+	tok := signed(t, prov, screentest.T0.Add(4*time.Minute))
+	term.Paste(tok)
+	term.WaitFor("enter inspect")
+	return term, tok
 }
