@@ -412,3 +412,30 @@ func TestListen(t *testing.T) {
 		return err != nil
 	})
 }
+
+// TestWaitNamesWhyTheLoginEnded: when the login's context ends, the server
+// closes with it, so Wait sees both at once; the error must still say why
+// (the cause), not that the server was closed. Both channels are ready
+// before Wait runs, so each round is a fair draw for the select.
+func TestWaitNamesWhyTheLoginEnded(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	a := account("support-bot", core.GrantAuthorizationCode, "openid")
+	why := errors.New("no browser here")
+	for range 32 {
+		ctx, cancel := context.WithCancelCause(ctxT(t))
+		cb, err := grant.Listen(ctx, grant.ListenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := e.c.StartAuthCode(e.web(), e.doc, a, cb.RedirectURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel(why)
+		cb.Close()
+		if _, err := cb.Wait(ctx, f); !errors.Is(err, why) {
+			t.Fatalf("err = %v, want the cause %q", err, why)
+		}
+	}
+}

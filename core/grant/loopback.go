@@ -221,9 +221,9 @@ func (cb *Callback) Wait(ctx context.Context, f *AuthCodeFlow) (core.TokenSet, e
 	for {
 		select {
 		case <-ctx.Done():
-			return core.TokenSet{}, fmt.Errorf("authorization_code for %s: waiting for the login at %s: %w", f.a.Name, cb.RedirectURI, context.Cause(ctx))
+			return core.TokenSet{}, cb.ended(ctx, f)
 		case <-cb.closed:
-			return core.TokenSet{}, fmt.Errorf("authorization_code for %s: the callback server was closed", f.a.Name)
+			return core.TokenSet{}, cb.ended(ctx, f)
 		case req := <-cb.requests:
 			set, err := f.Exchange(ctx, req.query)
 			switch {
@@ -241,6 +241,16 @@ func (cb *Callback) Wait(ctx context.Context, f *AuthCodeFlow) (core.TokenSet, e
 			return set, nil
 		}
 	}
+}
+
+// ended says why Wait stopped before a callback ended the login. The server
+// closes when ctx ends, so Wait may see the close first: the cause of ctx
+// comes before the close.
+func (cb *Callback) ended(ctx context.Context, f *AuthCodeFlow) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("authorization_code for %s: waiting for the login at %s: %w", f.a.Name, cb.RedirectURI, context.Cause(ctx))
+	}
+	return fmt.Errorf("authorization_code for %s: the callback server was closed", f.a.Name)
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
