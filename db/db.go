@@ -36,6 +36,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/crypt"
+	"oidcctl/db/internal/sqlstore"
 )
 
 // FileName is the name of the database file in the default locations.
@@ -45,16 +46,31 @@ const FileName = "oidcctl.db"
 // documents, the token state of each account, shared settings, local
 // users, webservices, the debugger's log and the configuration version.
 // It is safe for concurrent use, also by several processes on one file.
+//
+// Its methods, and its clock (the field Now, time.Now unless set), are
+// those it shares with the PostgreSQL store (db/internal/sqlstore); what
+// is SQLite's own is here: the file, its modes, the DSN, the transactions
+// (tx.go) and the migrations.
 type DB struct {
+	*store
 	db       *sql.DB
-	key      *crypt.Key
 	path     string
 	readOnly bool
-
-	// Now is the clock for created and updated times. Open sets it to
-	// time.Now.
-	Now func() time.Time
 }
+
+// store is the shared implementation, embedded under a name of its own.
+type store = sqlstore.Store
+
+// dialect is what SQLite says differently: NOCASE, as the unique indexes
+// of the name columns compare, and LIMIT -1 for no limit.
+var dialect = sqlstore.Dialect{
+	SameNameFold: func(column string) string { return column + ` = $1 COLLATE NOCASE` },
+	NoLimit:      `LIMIT -1`,
+}
+
+// DefaultDebugLimit is how many entries DebugEntries returns when the
+// filter sets no limit.
+const DefaultDebugLimit = sqlstore.DefaultDebugLimit
 
 var _ core.Store = (*DB)(nil)
 
@@ -132,7 +148,8 @@ func OpenWith(ctx context.Context, path string, key *crypt.Key, opts Options) (*
 	// connections serve the readers, and each one costs a page cache.
 	sqldb.SetMaxOpenConns(maxConns)
 	sqldb.SetMaxIdleConns(maxConns)
-	db := &DB{db: sqldb, key: key, path: abs, readOnly: readOnly, Now: time.Now}
+	db := &DB{db: sqldb, path: abs, readOnly: readOnly}
+	db.store = sqlstore.New(key, dialect, db.runShared)
 	if err := db.init(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
@@ -320,86 +337,6 @@ func (db *DB) initOnce(ctx context.Context, migrations []migration) error {
 		} else if err := migrate(ctx, tx, migrations, db.Now()); err != nil {
 			return err
 		}
-		return verifyKey(ctx, tx, db.key, !db.readOnly)
+		return verifyKey(ctx, tx, db.Key(), !db.readOnly)
 	})
-}
-
-// now returns the current time as stored: unix milliseconds.
-func (db *DB) now() int64 { return db.Now().UnixMilli() }
-
-// fromMillis turns a stored time back into a time.Time in UTC.
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-// nullMillis returns the stored form of a time in a nullable column: unix
-// milliseconds, or nil (NULL) for the zero time.
-func nullMillis(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-// asStored returns t as a nullable time column gives it back: in UTC,
-// truncated to the millisecond, zero for zero.
-func asStored(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return fromMillis(t.UnixMilli())
-}
-
-// fromNullMillis turns a nullable stored time back into a time.Time in
-// UTC; NULL is the zero time.
-func fromNullMillis(ms sql.NullInt64) time.Time {
-	if !ms.Valid {
-		return time.Time{}
-	}
-	return fromMillis(ms.Int64)
-}
-
-// typed reports whether err is one of core's typed errors, which already say
-// what and which, so that the callers return them without more context.
-func typed(err error) bool {
-	var (
-		nf *core.NotFoundError
-		ex *core.ExistsError
-		iu *core.InUseError
-		ve *core.ValidationError
-	)
-	return errors.As(err, &nf) || errors.As(err, &ex) || errors.As(err, &iu) || errors.As(err, &ve)
-}
-
-// wrap adds what was being done to an error, except to core's typed errors.
-func wrap(op, name string, err error) error {
-	return wrapOp(op+" "+name, err)
-}
-
-// wrapOp is wrap where there is no name: it adds "op: " to an error,
-// except to core's typed errors and to an asIs error, which it returns as
-// it is.
-func wrapOp(op string, err error) error {
-	if a, ok := err.(asIs); ok {
-		return a.err
-	}
-	if err == nil || typed(err) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// asIs carries an error out of a transaction's function to be returned as
-// it is, without the method's context: the error of a caller's function
-// (the fn of the Update methods), or one that already says more than the
-// method would.
-type asIs struct{ err error }
-
-func (e asIs) Error() string { return e.err.Error() }
-func (e asIs) Unwrap() error { return e.err }
-
-// keepAsIs marks a non-nil err as asIs; nil stays nil.
-func keepAsIs(err error) error {
-	if err == nil {
-		return nil
-	}
-	return asIs{err}
 }

@@ -3,11 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
-
-	"oidcctl/core"
 )
 
 // namedTables are the tables whose names may not differ only in case
@@ -17,27 +14,6 @@ var namedTables = []struct{ kind, table, column string }{
 	{"account", "accounts", "name"},
 	{"webservice", "webservices", "name"},
 	{"user", "users", "login"},
-}
-
-// caseClash returns a *core.ValidationError when table holds another name
-// that differs from name only in case (as SQLite's NOCASE compares: ASCII
-// letters), before the unique index refuses the insert with a message
-// about indexes.
-func caseClash(ctx context.Context, tx *sql.Tx, kind, table, column, name string) error {
-	var other string
-	err := tx.QueryRowContext(ctx,
-		`SELECT `+column+` FROM `+table+` WHERE `+column+` = ? COLLATE NOCASE AND `+column+` <> ? LIMIT 1`,
-		name, name).Scan(&other)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return &core.ValidationError{Kind: kind, Name: name, Problems: []core.FieldError{{
-		Field:   column,
-		Problem: fmt.Sprintf("differs only in case from the existing %s %q: names that differ only in case would be taken for each other", kind, other),
-	}}}
 }
 
 // preMigrationChecks run, inside the migration's transaction, before the

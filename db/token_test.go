@@ -132,7 +132,7 @@ func TestTokenStateRoundTrip(t *testing.T) {
 
 	// Across a reopen, from the file.
 	path := d.Path()
-	key := d.key
+	key := d.Key()
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+
+	"oidcctl/db/internal/sqlstore"
 )
 
 // The transactions of the store. Every public method runs its work in one
@@ -79,3 +82,65 @@ func (db *DB) begin(ctx context.Context, write bool) (*sql.Tx, error) {
 	}
 	return db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
 }
+
+// runShared is run for the shared store (sqlstore): fn gets the
+// transaction through sqlTx.
+func (db *DB) runShared(ctx context.Context, write bool, fn func(sqlstore.Tx) error) error {
+	return db.run(ctx, write, func(tx *sql.Tx) error { return fn(sqlTx{tx}) })
+}
+
+// sqlTx is a *sql.Tx as the shared store's sqlstore.Tx.
+type sqlTx struct{ tx *sql.Tx }
+
+func (t sqlTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t sqlTx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (t sqlTx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return sqlRow{t.tx.QueryRowContext(ctx, query, args...)}
+}
+
+// ExecBatch runs query once for each set of arguments, as one prepared
+// statement.
+func (t sqlTx) ExecBatch(ctx context.Context, query string, args [][]any) error {
+	stmt, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, a := range args {
+		if _, err := stmt.ExecContext(ctx, a...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sqlRow turns sql.ErrNoRows into sqlstore.ErrNoRows.
+type sqlRow struct{ row *sql.Row }
+
+func (r sqlRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sqlstore.ErrNoRows
+	}
+	return err
+}
+
+// sqlRows is *sql.Rows with a Close that returns nothing: the error of
+// reading the rows comes from Err.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }

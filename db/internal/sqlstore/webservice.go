@@ -1,8 +1,7 @@
-package db
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,16 +17,16 @@ import (
 // when its kind is neither provider nor requester. Its CreatedAt and
 // UpdatedAt are set from db.Now. The rest is core's to validate
 // (Webservice.Validate).
-func (db *DB) CreateWebservice(ctx context.Context, w core.Webservice) error {
-	return wrap("create webservice", w.Name, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) CreateWebservice(ctx context.Context, w core.Webservice) error {
+	return wrap("create webservice", w.Name, db.inTx(ctx, func(tx Tx) error {
 		return db.createWebservice(ctx, tx, &w)
 	}))
 }
 
 // Webservice returns one webservice; *core.NotFoundError when there is
 // none.
-func (db *DB) Webservice(ctx context.Context, name string) (core.Webservice, error) {
-	w, err := readTx(ctx, db, func(tx *sql.Tx) (core.Webservice, error) {
+func (db *Store) Webservice(ctx context.Context, name string) (core.Webservice, error) {
+	w, err := readTx(ctx, db, func(tx Tx) (core.Webservice, error) {
 		w, _, err := findWebservice(ctx, tx, name)
 		return w, err
 	})
@@ -35,20 +34,20 @@ func (db *DB) Webservice(ctx context.Context, name string) (core.Webservice, err
 }
 
 // Webservices returns every webservice, ordered by name (byte order).
-func (db *DB) Webservices(ctx context.Context) ([]core.Webservice, error) {
-	ws, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.Webservice, error) {
+func (db *Store) Webservices(ctx context.Context) ([]core.Webservice, error) {
+	ws, err := readTx(ctx, db, func(tx Tx) ([]core.Webservice, error) {
 		return listWebservices(ctx, tx)
 	})
 	return ws, wrapOp("list webservices", err)
 }
 
-// UpdateWebservice is UpdateProfile for webservices: one IMMEDIATE
+// UpdateWebservice is UpdateProfile for webservices: one write
 // transaction, fn's error returned as it is, a rename refused with a
 // *core.ValidationError, the timestamps fn sets ignored. fn may point the
 // webservice at another profile or account; *core.NotFoundError when that
 // does not exist.
-func (db *DB) UpdateWebservice(ctx context.Context, name string, fn func(*core.Webservice) error) (core.Webservice, error) {
-	w, err := writeTx(ctx, db, func(tx *sql.Tx) (core.Webservice, error) {
+func (db *Store) UpdateWebservice(ctx context.Context, name string, fn func(*core.Webservice) error) (core.Webservice, error) {
+	w, err := writeTx(ctx, db, func(tx Tx) (core.Webservice, error) {
 		w, id, err := findWebservice(ctx, tx, name)
 		if err != nil {
 			return w, err
@@ -64,13 +63,13 @@ func (db *DB) UpdateWebservice(ctx context.Context, name string, fn func(*core.W
 // DeleteWebservice removes a webservice, its debugger entries and its
 // invoke credentials (ON DELETE CASCADE); *core.NotFoundError when there
 // is none.
-func (db *DB) DeleteWebservice(ctx context.Context, name string) error {
-	return wrap("delete webservice", name, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) DeleteWebservice(ctx context.Context, name string) error {
+	return wrap("delete webservice", name, db.inTx(ctx, func(tx Tx) error {
 		id, err := webserviceID(ctx, tx, name)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM webservices WHERE id = ?`, id)
+		_, err = tx.Exec(ctx, `DELETE FROM webservices WHERE id = $1`, id)
 		return err
 	}))
 }
@@ -110,9 +109,9 @@ func scanWebservice(row scanner) (core.Webservice, int64, error) {
 
 // findWebservice returns a webservice and its id; *core.NotFoundError when
 // there is none.
-func findWebservice(ctx context.Context, tx *sql.Tx, name string) (core.Webservice, int64, error) {
-	w, id, err := scanWebservice(tx.QueryRowContext(ctx, `SELECT `+webserviceColumns+webserviceFrom+` WHERE w.name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
+func findWebservice(ctx context.Context, tx Tx, name string) (core.Webservice, int64, error) {
+	w, id, err := scanWebservice(tx.QueryRow(ctx, `SELECT `+webserviceColumns+webserviceFrom+` WHERE w.name = $1`, name))
+	if errors.Is(err, ErrNoRows) {
 		return core.Webservice{}, 0, &core.NotFoundError{Kind: "webservice", Name: name}
 	}
 	return w, id, err
@@ -120,17 +119,17 @@ func findWebservice(ctx context.Context, tx *sql.Tx, name string) (core.Webservi
 
 // webserviceID returns the id of a webservice; *core.NotFoundError when
 // there is none.
-func webserviceID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+func webserviceID(ctx context.Context, tx Tx, name string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM webservices WHERE name = ?`, name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := tx.QueryRow(ctx, `SELECT id FROM webservices WHERE name = $1`, name).Scan(&id)
+	if errors.Is(err, ErrNoRows) {
 		return 0, &core.NotFoundError{Kind: "webservice", Name: name}
 	}
 	return id, err
 }
 
-func listWebservices(ctx context.Context, tx *sql.Tx) ([]core.Webservice, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+webserviceColumns+webserviceFrom+` ORDER BY w.name`)
+func listWebservices(ctx context.Context, tx Tx) ([]core.Webservice, error) {
+	rows, err := tx.Query(ctx, `SELECT `+webserviceColumns+webserviceFrom+` ORDER BY w.name`)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +147,11 @@ func listWebservices(ctx context.Context, tx *sql.Tx) ([]core.Webservice, error)
 
 // webserviceNames returns the names of the webservices whose column
 // (profile_id or account_id, a constant) is id, sorted.
-func webserviceNames(ctx context.Context, tx *sql.Tx, column string, id int64) ([]string, error) {
+func webserviceNames(ctx context.Context, tx Tx, column string, id int64) ([]string, error) {
 	if column != "profile_id" && column != "account_id" {
 		return nil, fmt.Errorf("webservices by %q: not a reference column", column)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM webservices WHERE `+column+` = ? ORDER BY name`, id)
+	rows, err := tx.Query(ctx, `SELECT name FROM webservices WHERE `+column+` = $1 ORDER BY name`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +169,7 @@ func webserviceNames(ctx context.Context, tx *sql.Tx, column string, id int64) (
 
 // webserviceValues returns the stored form of a webservice's references
 // (the ids, or nil for NULL when it names none) and settings.
-func webserviceValues(ctx context.Context, tx *sql.Tx, w *core.Webservice) (profile, account any, settings string, err error) {
+func webserviceValues(ctx context.Context, tx Tx, w *core.Webservice) (profile, account any, settings string, err error) {
 	if err := rowform.CheckWebservice(w); err != nil {
 		return nil, nil, "", err
 	}
@@ -206,13 +205,13 @@ func webserviceValues(ctx context.Context, tx *sql.Tx, w *core.Webservice) (prof
 }
 
 // createWebservice inserts w and sets its timestamps.
-func (db *DB) createWebservice(ctx context.Context, tx *sql.Tx, w *core.Webservice) error {
+func (db *Store) createWebservice(ctx context.Context, tx Tx, w *core.Webservice) error {
 	if _, err := webserviceID(ctx, tx, w.Name); err == nil {
 		return &core.ExistsError{Kind: "webservice", Name: w.Name}
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
-	if err := caseClash(ctx, tx, "webservice", "webservices", "name", w.Name); err != nil {
+	if err := db.caseClash(ctx, tx, "webservice", "webservices", "name", w.Name); err != nil {
 		return err
 	}
 	profile, account, settings, err := webserviceValues(ctx, tx, w)
@@ -220,9 +219,9 @@ func (db *DB) createWebservice(ctx context.Context, tx *sql.Tx, w *core.Webservi
 		return err
 	}
 	now := db.now()
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 		INSERT INTO webservices (name, kind, profile_id, account_id, settings, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		w.Name, string(w.Kind), profile, account, settings, now, now)
 	if err != nil {
 		return err
@@ -232,16 +231,16 @@ func (db *DB) createWebservice(ctx context.Context, tx *sql.Tx, w *core.Webservi
 }
 
 // updateWebservice writes w over the row id and sets w.UpdatedAt.
-func (db *DB) updateWebservice(ctx context.Context, tx *sql.Tx, id int64, w *core.Webservice) error {
+func (db *Store) updateWebservice(ctx context.Context, tx Tx, id int64, w *core.Webservice) error {
 	profile, account, settings, err := webserviceValues(ctx, tx, w)
 	if err != nil {
 		return err
 	}
 	now := db.now()
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 		UPDATE webservices
-		SET kind = ?, profile_id = ?, account_id = ?, settings = ?, updated_at = ?
-		WHERE id = ?`,
+		SET kind = $1, profile_id = $2, account_id = $3, settings = $4, updated_at = $5
+		WHERE id = $6`,
 		string(w.Kind), profile, account, settings, now, id)
 	if err != nil {
 		return err

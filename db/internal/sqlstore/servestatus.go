@@ -1,8 +1,7 @@
-package db
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -13,7 +12,7 @@ import (
 
 // PutServeStatus stores the status of one serve instance and forgets
 // instances whose last heartbeat is more than a day old.
-func (db *DB) PutServeStatus(ctx context.Context, s core.ServeStatus) error {
+func (db *Store) PutServeStatus(ctx context.Context, s core.ServeStatus) error {
 	doc, err := json.Marshal(rowform.ServeStatusDoc{
 		Listen: s.Listen, Socket: s.Socket, Version: s.Version,
 		StartedAt:          s.StartedAt.UnixMilli(),
@@ -25,14 +24,14 @@ func (db *DB) PutServeStatus(ctx context.Context, s core.ServeStatus) error {
 	if err != nil {
 		return fmt.Errorf("put serve status: %w", err)
 	}
-	return wrap("put serve status", s.Instance, db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO serve_status (instance, status, heartbeat) VALUES (?, ?, ?)
+	return wrap("put serve status", s.Instance, db.inTx(ctx, func(tx Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO serve_status (instance, status, heartbeat) VALUES ($1, $2, $3)
 			ON CONFLICT (instance) DO UPDATE SET status = excluded.status, heartbeat = excluded.heartbeat`,
 			s.Instance, string(doc), s.Heartbeat.UnixMilli()); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM serve_status WHERE heartbeat < ?`,
+		_, err := tx.Exec(ctx, `DELETE FROM serve_status WHERE heartbeat < $1`,
 			db.Now().Add(-24*time.Hour).UnixMilli())
 		return err
 	}))
@@ -40,16 +39,16 @@ func (db *DB) PutServeStatus(ctx context.Context, s core.ServeStatus) error {
 
 // ServeStatuses returns the status of every serve instance, newest
 // heartbeat first.
-func (db *DB) ServeStatuses(ctx context.Context) ([]core.ServeStatus, error) {
-	ss, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.ServeStatus, error) {
+func (db *Store) ServeStatuses(ctx context.Context) ([]core.ServeStatus, error) {
+	ss, err := readTx(ctx, db, func(tx Tx) ([]core.ServeStatus, error) {
 		return listServeStatuses(ctx, tx)
 	})
 	return ss, wrapOp("read serve status", err)
 }
 
 // listServeStatuses is ServeStatuses in tx.
-func listServeStatuses(ctx context.Context, tx *sql.Tx) ([]core.ServeStatus, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT instance, status, heartbeat FROM serve_status ORDER BY heartbeat DESC, instance`)
+func listServeStatuses(ctx context.Context, tx Tx) ([]core.ServeStatus, error) {
+	rows, err := tx.Query(ctx, `SELECT instance, status, heartbeat FROM serve_status ORDER BY heartbeat DESC, instance`)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,7 @@
-package db
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"slices"
 
@@ -14,16 +13,16 @@ import (
 // login is taken, *core.ValidationError when the login or a role is empty.
 // Its roles are stored sorted and without duplicates; CreatedAt and
 // UpdatedAt are set from db.Now, whatever u says.
-func (db *DB) CreateUser(ctx context.Context, u core.User) error {
-	return wrap("create user", u.Login, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) CreateUser(ctx context.Context, u core.User) error {
+	return wrap("create user", u.Login, db.inTx(ctx, func(tx Tx) error {
 		return db.createUser(ctx, tx, &u)
 	}))
 }
 
 // User returns one user, its roles sorted; *core.NotFoundError (Kind
 // "user") when there is none.
-func (db *DB) User(ctx context.Context, login string) (core.User, error) {
-	u, err := readTx(ctx, db, func(tx *sql.Tx) (core.User, error) {
+func (db *Store) User(ctx context.Context, login string) (core.User, error) {
+	u, err := readTx(ctx, db, func(tx Tx) (core.User, error) {
 		u, _, err := findUser(ctx, tx, login)
 		return u, err
 	})
@@ -31,22 +30,22 @@ func (db *DB) User(ctx context.Context, login string) (core.User, error) {
 }
 
 // Users returns every user, ordered by login (byte order).
-func (db *DB) Users(ctx context.Context) ([]core.User, error) {
-	us, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.User, error) {
+func (db *Store) Users(ctx context.Context) ([]core.User, error) {
+	us, err := readTx(ctx, db, func(tx Tx) ([]core.User, error) {
 		return listUsers(ctx, tx)
 	})
 	return us, wrapOp("list users", err)
 }
 
 // UpdateUser reads a user, lets fn change it and writes it back, in one
-// IMMEDIATE transaction, so that no other process writes in between.
+// write transaction, so that no other process writes in between.
 // When fn returns an error nothing is written and that error is returned
 // as it is. A changed login is refused with a *core.ValidationError, as
 // is an empty role; the roles are stored sorted and without duplicates;
 // the timestamps fn sets are ignored (CreatedAt stays, UpdatedAt is
 // db.Now). *core.NotFoundError when there is no such user.
-func (db *DB) UpdateUser(ctx context.Context, login string, fn func(*core.User) error) (core.User, error) {
-	u, err := writeTx(ctx, db, func(tx *sql.Tx) (core.User, error) {
+func (db *Store) UpdateUser(ctx context.Context, login string, fn func(*core.User) error) (core.User, error) {
+	u, err := writeTx(ctx, db, func(tx Tx) (core.User, error) {
 		u, id, err := findUser(ctx, tx, login)
 		if err != nil {
 			return u, err
@@ -61,8 +60,8 @@ func (db *DB) UpdateUser(ctx context.Context, login string, fn func(*core.User) 
 
 // DeleteUser removes a user and its roles; *core.NotFoundError when there
 // is none.
-func (db *DB) DeleteUser(ctx context.Context, login string) error {
-	return wrap("delete user", login, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) DeleteUser(ctx context.Context, login string) error {
+	return wrap("delete user", login, db.inTx(ctx, func(tx Tx) error {
 		return deleteUser(ctx, tx, login)
 	}))
 }
@@ -84,15 +83,15 @@ func scanUser(row scanner) (core.User, int64, error) {
 
 // findUser returns a user with its roles, and its id; *core.NotFoundError
 // when there is none.
-func findUser(ctx context.Context, tx *sql.Tx, login string) (core.User, int64, error) {
-	u, id, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE login = ?`, login))
-	if errors.Is(err, sql.ErrNoRows) {
+func findUser(ctx context.Context, tx Tx, login string) (core.User, int64, error) {
+	u, id, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE login = $1`, login))
+	if errors.Is(err, ErrNoRows) {
 		return core.User{}, 0, &core.NotFoundError{Kind: "user", Name: login}
 	}
 	if err != nil {
 		return core.User{}, 0, err
 	}
-	roles, err := userRoles(ctx, tx, `WHERE user_id = ?`, id)
+	roles, err := userRoles(ctx, tx, `WHERE user_id = $1`, id)
 	if err != nil {
 		return core.User{}, 0, err
 	}
@@ -102,8 +101,8 @@ func findUser(ctx context.Context, tx *sql.Tx, login string) (core.User, int64, 
 
 // userRoles returns the roles of the users that where selects, by user
 // id, each sorted.
-func userRoles(ctx context.Context, tx *sql.Tx, where string, args ...any) (map[int64][]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT user_id, role FROM user_roles `+where+` ORDER BY user_id, role`, args...)
+func userRoles(ctx context.Context, tx Tx, where string, args ...any) (map[int64][]string, error) {
+	rows, err := tx.Query(ctx, `SELECT user_id, role FROM user_roles `+where+` ORDER BY user_id, role`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +121,8 @@ func userRoles(ctx context.Context, tx *sql.Tx, where string, args ...any) (map[
 	return roles, rows.Err()
 }
 
-func listUsers(ctx context.Context, tx *sql.Tx) ([]core.User, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY login`)
+func listUsers(ctx context.Context, tx Tx) ([]core.User, error) {
+	rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY login`)
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +152,10 @@ func listUsers(ctx context.Context, tx *sql.Tx) ([]core.User, error) {
 }
 
 // userID returns the id of a user; *core.NotFoundError when there is none.
-func userID(ctx context.Context, tx *sql.Tx, login string) (int64, error) {
+func userID(ctx context.Context, tx Tx, login string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE login = ?`, login).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := tx.QueryRow(ctx, `SELECT id FROM users WHERE login = $1`, login).Scan(&id)
+	if errors.Is(err, ErrNoRows) {
 		return 0, &core.NotFoundError{Kind: "user", Name: login}
 	}
 	return id, err
@@ -164,7 +163,7 @@ func userID(ctx context.Context, tx *sql.Tx, login string) (int64, error) {
 
 // createUser inserts u with its roles, normalizes u.Roles and sets its
 // timestamps.
-func (db *DB) createUser(ctx context.Context, tx *sql.Tx, u *core.User) error {
+func (db *Store) createUser(ctx context.Context, tx Tx, u *core.User) error {
 	if err := rowform.CheckUser(u); err != nil {
 		return err
 	}
@@ -173,18 +172,15 @@ func (db *DB) createUser(ctx context.Context, tx *sql.Tx, u *core.User) error {
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
-	if err := caseClash(ctx, tx, "user", "users", "login", u.Login); err != nil {
+	if err := db.caseClash(ctx, tx, "user", "users", "login", u.Login); err != nil {
 		return err
 	}
 	now := db.now()
-	res, err := tx.ExecContext(ctx, `
+	var id int64
+	err := tx.QueryRow(ctx, `
 		INSERT INTO users (login, email, first_name, last_name, profile, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.Login, u.Email, u.FirstName, u.LastName, u.Profile, now, now)
-	if err != nil {
-		return err
-	}
-	id, err := res.LastInsertId()
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		u.Login, u.Email, u.FirstName, u.LastName, u.Profile, now, now).Scan(&id)
 	if err != nil {
 		return err
 	}
@@ -198,14 +194,14 @@ func (db *DB) createUser(ctx context.Context, tx *sql.Tx, u *core.User) error {
 
 // updateUser writes u over the row id and its roles, normalizes u.Roles
 // and sets u.UpdatedAt.
-func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, id int64, u *core.User) error {
+func (db *Store) updateUser(ctx context.Context, tx Tx, id int64, u *core.User) error {
 	if err := rowform.CheckUser(u); err != nil {
 		return err
 	}
 	now := db.now()
-	_, err := tx.ExecContext(ctx, `
-		UPDATE users SET email = ?, first_name = ?, last_name = ?, profile = ?, updated_at = ?
-		WHERE id = ?`,
+	_, err := tx.Exec(ctx, `
+		UPDATE users SET email = $1, first_name = $2, last_name = $3, profile = $4, updated_at = $5
+		WHERE id = $6`,
 		u.Email, u.FirstName, u.LastName, u.Profile, now, id)
 	if err != nil {
 		return err
@@ -221,21 +217,21 @@ func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, id int64, u *core.User
 // setRoles makes roles, which are normal, the roles of user id. It
 // touches only the rows that change, so that writing a user's roles
 // unchanged does not raise the configuration version (see ConfigVersion).
-func setRoles(ctx context.Context, tx *sql.Tx, id int64, roles []string) error {
-	stored, err := userRoles(ctx, tx, `WHERE user_id = ?`, id)
+func setRoles(ctx context.Context, tx Tx, id int64, roles []string) error {
+	stored, err := userRoles(ctx, tx, `WHERE user_id = $1`, id)
 	if err != nil {
 		return err
 	}
 	for _, r := range stored[id] {
 		if !slices.Contains(roles, r) {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id = ? AND role = ?`, id, r); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1 AND role = $2`, id, r); err != nil {
 				return err
 			}
 		}
 	}
 	for _, r := range roles {
 		if !slices.Contains(stored[id], r) {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role) VALUES (?, ?)`, id, r); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO user_roles (user_id, role) VALUES ($1, $2)`, id, r); err != nil {
 				return err
 			}
 		}
@@ -244,11 +240,11 @@ func setRoles(ctx context.Context, tx *sql.Tx, id int64, roles []string) error {
 }
 
 // deleteUser removes a user; its roles go with it (ON DELETE CASCADE).
-func deleteUser(ctx context.Context, tx *sql.Tx, login string) error {
+func deleteUser(ctx context.Context, tx Tx, login string) error {
 	id, err := userID(ctx, tx, login)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	_, err = tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
 	return err
 }

@@ -1,8 +1,7 @@
-package db
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,8 +20,8 @@ import (
 // history when none were obtained yet; *core.NotFoundError when the
 // account does not exist. Tokens that cannot be opened are left unset and
 // reported in Damaged.
-func (db *DB) TokenState(ctx context.Context, account string) (core.TokenState, error) {
-	st, err := readTx(ctx, db, func(tx *sql.Tx) (core.TokenState, error) {
+func (db *Store) TokenState(ctx context.Context, account string) (core.TokenState, error) {
+	st, err := readTx(ctx, db, func(tx Tx) (core.TokenState, error) {
 		st, _, err := db.tokenState(ctx, tx, account)
 		return st, err
 	})
@@ -33,8 +32,8 @@ func (db *DB) TokenState(ctx context.Context, account string) (core.TokenState, 
 // tokens included, ordered by account name (byte order). An account whose
 // tokens cannot be opened is listed with Damaged set, so that one bad row
 // does not hide the others.
-func (db *DB) TokenStates(ctx context.Context) ([]core.TokenState, error) {
-	sts, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.TokenState, error) {
+func (db *Store) TokenStates(ctx context.Context) ([]core.TokenState, error) {
+	sts, err := readTx(ctx, db, func(tx Tx) ([]core.TokenState, error) {
 		return db.listTokenStates(ctx, tx)
 	})
 	return sts, wrapOp("list token states", err)
@@ -43,19 +42,19 @@ func (db *DB) TokenStates(ctx context.Context) ([]core.TokenState, error) {
 // AcquireLease gives owner the refresh lease of an account until until,
 // unless another owner holds a lease that has not expired at now (its
 // LeaseUntil is after now). The owner that holds it may acquire it again,
-// which moves LeaseUntil to until. Reading and taking are one IMMEDIATE
+// which moves LeaseUntil to until. Reading and taking are one write
 // transaction, so two processes cannot both take it.
 //
 // When the lease is taken, the state returned is as stored afterwards
 // (LeaseOwner is owner); when not, it is as stored, naming the holder.
 // owner must not be empty; *core.NotFoundError when the account does not
 // exist.
-func (db *DB) AcquireLease(ctx context.Context, account, owner string, now, until time.Time) (core.TokenState, bool, error) {
+func (db *Store) AcquireLease(ctx context.Context, account, owner string, now, until time.Time) (core.TokenState, bool, error) {
 	if owner == "" {
 		return core.TokenState{}, false, fmt.Errorf("acquire lease of account %s: no lease owner given", account)
 	}
 	taken := false
-	st, err := writeTx(ctx, db, func(tx *sql.Tx) (core.TokenState, error) {
+	st, err := writeTx(ctx, db, func(tx Tx) (core.TokenState, error) {
 		st, id, err := db.tokenState(ctx, tx, account)
 		if err != nil {
 			return st, err
@@ -75,7 +74,7 @@ func (db *DB) AcquireLease(ctx context.Context, account, owner string, now, unti
 	return st, taken, nil
 }
 
-// SaveTokens stores a new token set, in one IMMEDIATE transaction: the
+// SaveTokens stores a new token set, in one write transaction: the
 // whole set replaces the stored one, LastSuccess becomes set.ObtainedAt
 // (db.Now when that is zero), the last error, the failure count, the next
 // attempt and NeedsAuthorization are cleared, and owner's lease is
@@ -95,19 +94,19 @@ func (db *DB) AcquireLease(ctx context.Context, account, owner string, now, unti
 // forget a refresh token.
 //
 // *core.NotFoundError when the account does not exist.
-func (db *DB) SaveTokens(ctx context.Context, account, owner string, set core.TokenSet) error {
-	return wrap("save tokens of account", account, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) SaveTokens(ctx context.Context, account, owner string, set core.TokenSet) error {
+	return wrap("save tokens of account", account, db.inTx(ctx, func(tx Tx) error {
 		return db.saveTokens(ctx, tx, account, owner, &set)
 	}))
 }
 
-// RecordFailure keeps a failed attempt, in one IMMEDIATE transaction: the
+// RecordFailure keeps a failed attempt, in one write transaction: the
 // stored tokens stay, LastError and LastErrorAt are f.Err and f.At (db.Now
 // when zero), Failures goes up by one, NextAttempt and NeedsAuthorization
 // are f's, and owner's lease is released. *core.NotFoundError when the
 // account does not exist.
-func (db *DB) RecordFailure(ctx context.Context, account, owner string, f core.Failure) error {
-	return wrap("record failure of account", account, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) RecordFailure(ctx context.Context, account, owner string, f core.Failure) error {
+	return wrap("record failure of account", account, db.inTx(ctx, func(tx Tx) error {
 		return db.recordFailure(ctx, tx, account, owner, f)
 	}))
 }
@@ -115,8 +114,8 @@ func (db *DB) RecordFailure(ctx context.Context, account, owner string, f core.F
 // ReleaseLease gives up owner's lease of an account, if owner still holds
 // it; a lease held by another owner (or none) is left as it is.
 // *core.NotFoundError when the account does not exist.
-func (db *DB) ReleaseLease(ctx context.Context, account, owner string) error {
-	return wrap("release lease of account", account, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) ReleaseLease(ctx context.Context, account, owner string) error {
+	return wrap("release lease of account", account, db.inTx(ctx, func(tx Tx) error {
 		id, err := accountID(ctx, tx, account)
 		if err != nil {
 			return err
@@ -131,8 +130,8 @@ func (db *DB) ReleaseLease(ctx context.Context, account, owner string) error {
 // lease is kept: a process renewing at that moment still holds it, and
 // stores what it obtains. *core.NotFoundError when the account does not
 // exist.
-func (db *DB) ClearTokens(ctx context.Context, account string) error {
-	return wrap("clear tokens of account", account, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) ClearTokens(ctx context.Context, account string) error {
+	return wrap("clear tokens of account", account, db.inTx(ctx, func(tx Tx) error {
 		return clearTokens(ctx, tx, account)
 	}))
 }
@@ -144,7 +143,7 @@ const tokenStateSelect = `
 		t.access_token, t.refresh_token, t.id_token, coalesce(t.token_type, ''),
 		t.expiry, t.refresh_expiry, coalesce(t.scope, ''), t.obtained_at,
 		t.last_success, coalesce(t.last_error, ''), t.last_error_at, coalesce(t.failures, 0),
-		t.next_attempt, coalesce(t.needs_authorization, 0), coalesce(t.lease_owner, ''), t.lease_until
+		t.next_attempt, coalesce(t.needs_authorization, false), coalesce(t.lease_owner, ''), t.lease_until
 	FROM accounts a
 	JOIN profiles p ON p.id = a.profile_id
 	LEFT JOIN tokens t ON t.account_id = a.id`
@@ -152,17 +151,17 @@ const tokenStateSelect = `
 // scanTokenState reads one row of tokenStateSelect and opens its tokens.
 // A token that does not open is left unset and the reason kept in
 // Damaged: the other columns, and the other rows, stay readable.
-func (db *DB) scanTokenState(row scanner) (core.TokenState, int64, error) {
+func (db *Store) scanTokenState(row scanner) (core.TokenState, int64, error) {
 	var (
 		st                                    core.TokenState
 		id                                    int64
 		access, refresh, idToken              []byte
-		expiry, refreshExpiry, obtainedAt     sql.NullInt64
-		lastSuccess, lastErrorAt, nextAttempt sql.NullInt64
-		leaseUntil                            sql.NullInt64
+		expiry, refreshExpiry, obtainedAt     *int64
+		lastSuccess, lastErrorAt, nextAttempt *int64
+		leaseUntil                            *int64
 		grantType                             string
 		t                                     = &st.Tokens
-		needsAuthorization                    int64
+		needsAuthorization                    bool
 	)
 	if err := row.Scan(&id, &st.Account, &st.Profile, &grantType,
 		&access, &refresh, &idToken, &t.TokenType,
@@ -189,7 +188,7 @@ func (db *DB) scanTokenState(row scanner) (core.TokenState, int64, error) {
 	t.Expiry, t.RefreshExpiry, t.ObtainedAt = fromNullMillis(expiry), fromNullMillis(refreshExpiry), fromNullMillis(obtainedAt)
 	st.LastSuccess, st.LastErrorAt = fromNullMillis(lastSuccess), fromNullMillis(lastErrorAt)
 	st.NextAttempt, st.LeaseUntil = fromNullMillis(nextAttempt), fromNullMillis(leaseUntil)
-	st.NeedsAuthorization = needsAuthorization != 0
+	st.NeedsAuthorization = needsAuthorization
 	return st, id, nil
 }
 
@@ -209,16 +208,16 @@ func (e damagedError) Unwrap() []error { return e }
 
 // tokenState returns the token state of an account and the account's id;
 // *core.NotFoundError when there is no such account.
-func (db *DB) tokenState(ctx context.Context, tx *sql.Tx, account string) (core.TokenState, int64, error) {
-	st, id, err := db.scanTokenState(tx.QueryRowContext(ctx, tokenStateSelect+` WHERE a.name = ?`, account))
-	if errors.Is(err, sql.ErrNoRows) {
+func (db *Store) tokenState(ctx context.Context, tx Tx, account string) (core.TokenState, int64, error) {
+	st, id, err := db.scanTokenState(tx.QueryRow(ctx, tokenStateSelect+` WHERE a.name = $1`, account))
+	if errors.Is(err, ErrNoRows) {
 		return core.TokenState{}, 0, &core.NotFoundError{Kind: "account", Name: account}
 	}
 	return st, id, err
 }
 
-func (db *DB) listTokenStates(ctx context.Context, tx *sql.Tx) ([]core.TokenState, error) {
-	rows, err := tx.QueryContext(ctx, tokenStateSelect+` ORDER BY a.name`)
+func (db *Store) listTokenStates(ctx context.Context, tx Tx) ([]core.TokenState, error) {
+	rows, err := tx.Query(ctx, tokenStateSelect+` ORDER BY a.name`)
 	if err != nil {
 		return nil, err
 	}
@@ -236,9 +235,9 @@ func (db *DB) listTokenStates(ctx context.Context, tx *sql.Tx) ([]core.TokenStat
 
 // setLease gives the lease of account id to owner until until, creating
 // the row when there is none.
-func setLease(ctx context.Context, tx *sql.Tx, id int64, owner string, until time.Time) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO tokens (account_id, lease_owner, lease_until) VALUES (?, ?, ?)
+func setLease(ctx context.Context, tx Tx, id int64, owner string, until time.Time) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO tokens (account_id, lease_owner, lease_until) VALUES ($1, $2, $3)
 		ON CONFLICT (account_id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until`,
 		id, owner, nullMillis(until))
 	return err
@@ -246,18 +245,18 @@ func setLease(ctx context.Context, tx *sql.Tx, id int64, owner string, until tim
 
 // releaseLease clears the lease of account id when owner holds it. The
 // empty owner holds nothing.
-func releaseLease(ctx context.Context, tx *sql.Tx, id int64, owner string) error {
+func releaseLease(ctx context.Context, tx Tx, id int64, owner string) error {
 	if owner == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx,
-		`UPDATE tokens SET lease_owner = '', lease_until = NULL WHERE account_id = ? AND lease_owner = ?`,
+	_, err := tx.Exec(ctx,
+		`UPDATE tokens SET lease_owner = '', lease_until = NULL WHERE account_id = $1 AND lease_owner = $2`,
 		id, owner)
 	return err
 }
 
 // saveTokens stores set as SaveTokens describes.
-func (db *DB) saveTokens(ctx context.Context, tx *sql.Tx, account, owner string, set *core.TokenSet) error {
+func (db *Store) saveTokens(ctx context.Context, tx Tx, account, owner string, set *core.TokenSet) error {
 	id, err := accountID(ctx, tx, account)
 	if err != nil {
 		return err
@@ -289,10 +288,10 @@ func (db *DB) saveTokens(ctx context.Context, tx *sql.Tx, account, owner string,
 	}
 	// A NULL refresh_token in the new values keeps the stored token and
 	// its expiry (the CASE reads the stored row, before this update).
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 		INSERT INTO tokens (account_id, access_token, refresh_token, id_token, token_type, expiry, refresh_expiry,
 			scope, obtained_at, last_success)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (account_id) DO UPDATE SET
 			access_token        = excluded.access_token,
 			refresh_token       = coalesce(excluded.refresh_token, tokens.refresh_token),
@@ -307,7 +306,7 @@ func (db *DB) saveTokens(ctx context.Context, tx *sql.Tx, account, owner string,
 			last_error_at       = NULL,
 			failures            = 0,
 			next_attempt        = NULL,
-			needs_authorization = 0`,
+			needs_authorization = false`,
 		id, access, refresh, idToken, set.TokenType, nullMillis(set.Expiry), refreshExpiry,
 		set.Scope, nullMillis(set.ObtainedAt), lastSuccess.UnixMilli())
 	if err != nil {
@@ -318,10 +317,10 @@ func (db *DB) saveTokens(ctx context.Context, tx *sql.Tx, account, owner string,
 
 // dropDamagedRefreshToken clears the stored refresh token of account id
 // (named account) when it cannot be opened.
-func (db *DB) dropDamagedRefreshToken(ctx context.Context, tx *sql.Tx, id int64, account string) error {
+func (db *Store) dropDamagedRefreshToken(ctx context.Context, tx Tx, id int64, account string) error {
 	var stored []byte
-	err := tx.QueryRowContext(ctx, `SELECT refresh_token FROM tokens WHERE account_id = ?`, id).Scan(&stored)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && stored == nil {
+	err := tx.QueryRow(ctx, `SELECT refresh_token FROM tokens WHERE account_id = $1`, id).Scan(&stored)
+	if errors.Is(err, ErrNoRows) || err == nil && stored == nil {
 		return nil
 	}
 	if err != nil {
@@ -330,12 +329,12 @@ func (db *DB) dropDamagedRefreshToken(ctx context.Context, tx *sql.Tx, id int64,
 	if _, err := db.open(stored, secretAD("account", account, "refresh_token")); err == nil {
 		return nil
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE tokens SET refresh_token = NULL, refresh_expiry = NULL WHERE account_id = ?`, id)
+	_, err = tx.Exec(ctx, `UPDATE tokens SET refresh_token = NULL, refresh_expiry = NULL WHERE account_id = $1`, id)
 	return err
 }
 
 // recordFailure keeps f as RecordFailure describes.
-func (db *DB) recordFailure(ctx context.Context, tx *sql.Tx, account, owner string, f core.Failure) error {
+func (db *Store) recordFailure(ctx context.Context, tx Tx, account, owner string, f core.Failure) error {
 	id, err := accountID(ctx, tx, account)
 	if err != nil {
 		return err
@@ -344,16 +343,16 @@ func (db *DB) recordFailure(ctx context.Context, tx *sql.Tx, account, owner stri
 	if at.IsZero() {
 		at = db.Now()
 	}
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 		INSERT INTO tokens (account_id, last_error, last_error_at, failures, next_attempt, needs_authorization)
-		VALUES (?, ?, ?, 1, ?, ?)
+		VALUES ($1, $2, $3, 1, $4, $5)
 		ON CONFLICT (account_id) DO UPDATE SET
 			last_error          = excluded.last_error,
 			last_error_at       = excluded.last_error_at,
 			failures            = tokens.failures + 1,
 			next_attempt        = excluded.next_attempt,
 			needs_authorization = excluded.needs_authorization`,
-		id, f.Err, at.UnixMilli(), nullMillis(f.NextAttempt), boolInt(f.NeedsAuthorization))
+		id, f.Err, at.UnixMilli(), nullMillis(f.NextAttempt), f.NeedsAuthorization)
 	if err != nil {
 		return err
 	}
@@ -361,25 +360,17 @@ func (db *DB) recordFailure(ctx context.Context, tx *sql.Tx, account, owner stri
 }
 
 // clearTokens empties every column of an account's row but the lease.
-func clearTokens(ctx context.Context, tx *sql.Tx, account string) error {
+func clearTokens(ctx context.Context, tx Tx, account string) error {
 	id, err := accountID(ctx, tx, account)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 		UPDATE tokens SET
 			access_token = NULL, refresh_token = NULL, id_token = NULL, token_type = '',
 			expiry = NULL, refresh_expiry = NULL, scope = '', obtained_at = NULL,
 			last_success = NULL, last_error = '', last_error_at = NULL, failures = 0,
-			next_attempt = NULL, needs_authorization = 0
-		WHERE account_id = ?`, id)
+			next_attempt = NULL, needs_authorization = false
+		WHERE account_id = $1`, id)
 	return err
-}
-
-// boolInt is the stored form of a bool: 1 or 0.
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -1,8 +1,7 @@
-package db
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,15 +13,15 @@ import (
 
 // CreateProfile stores a new profile; *core.ExistsError when the name is
 // taken. Its CreatedAt and UpdatedAt are set from db.Now.
-func (db *DB) CreateProfile(ctx context.Context, p core.Profile) error {
-	return wrap("create profile", p.Name, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) CreateProfile(ctx context.Context, p core.Profile) error {
+	return wrap("create profile", p.Name, db.inTx(ctx, func(tx Tx) error {
 		return db.createProfile(ctx, tx, &p)
 	}))
 }
 
 // Profile returns one profile; *core.NotFoundError when there is none.
-func (db *DB) Profile(ctx context.Context, name string) (core.Profile, error) {
-	p, err := readTx(ctx, db, func(tx *sql.Tx) (core.Profile, error) {
+func (db *Store) Profile(ctx context.Context, name string) (core.Profile, error) {
+	p, err := readTx(ctx, db, func(tx Tx) (core.Profile, error) {
 		p, _, err := db.findProfile(ctx, tx, name)
 		return p, err
 	})
@@ -30,21 +29,21 @@ func (db *DB) Profile(ctx context.Context, name string) (core.Profile, error) {
 }
 
 // Profiles returns every profile, ordered by name (byte order).
-func (db *DB) Profiles(ctx context.Context) ([]core.Profile, error) {
-	ps, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.Profile, error) {
+func (db *Store) Profiles(ctx context.Context) ([]core.Profile, error) {
+	ps, err := readTx(ctx, db, func(tx Tx) ([]core.Profile, error) {
 		return db.listProfiles(ctx, tx)
 	})
 	return ps, wrapOp("list profiles", err)
 }
 
 // UpdateProfile reads a profile, lets fn change it and writes it back, in
-// one IMMEDIATE transaction, so that no other process writes in between.
+// one write transaction, so that no other process writes in between.
 // When fn returns an error nothing is written and that error is returned
 // as it is. A changed name is refused with a *core.ValidationError; the
 // timestamps fn sets are ignored (CreatedAt stays, UpdatedAt is db.Now).
 // The profile is not validated here: that is core's job, in fn.
-func (db *DB) UpdateProfile(ctx context.Context, name string, fn func(*core.Profile) error) (core.Profile, error) {
-	p, err := writeTx(ctx, db, func(tx *sql.Tx) (core.Profile, error) {
+func (db *Store) UpdateProfile(ctx context.Context, name string, fn func(*core.Profile) error) (core.Profile, error) {
+	p, err := writeTx(ctx, db, func(tx Tx) (core.Profile, error) {
 		p, id, err := db.findProfile(ctx, tx, name)
 		if err != nil {
 			return p, err
@@ -63,8 +62,8 @@ func (db *DB) UpdateProfile(ctx context.Context, name string, fn func(*core.Prof
 // (sorted); when both do, the error is errors.Join of the one naming the
 // accounts and the one naming the webservices, so that errors.As finds
 // the accounts' and the message lists both.
-func (db *DB) DeleteProfile(ctx context.Context, name string) error {
-	return wrap("delete profile", name, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) DeleteProfile(ctx context.Context, name string) error {
+	return wrap("delete profile", name, db.inTx(ctx, func(tx Tx) error {
 		return deleteProfile(ctx, tx, name)
 	}))
 }
@@ -92,7 +91,7 @@ const profileColumns = `id, name, discovery_url, client_id, client_secret, clien
 type scanner interface{ Scan(dest ...any) error }
 
 // scanProfile reads one row of profileColumns.
-func (db *DB) scanProfile(row scanner) (core.Profile, int64, error) {
+func (db *Store) scanProfile(row scanner) (core.Profile, int64, error) {
 	var (
 		p                    core.Profile
 		id                   int64
@@ -121,10 +120,10 @@ func (db *DB) scanProfile(row scanner) (core.Profile, int64, error) {
 
 // findProfile returns a profile and its id; *core.NotFoundError when there
 // is none.
-func (db *DB) findProfile(ctx context.Context, tx *sql.Tx, name string) (core.Profile, int64, error) {
-	row := tx.QueryRowContext(ctx, `SELECT `+profileColumns+` FROM profiles WHERE name = ?`, name)
+func (db *Store) findProfile(ctx context.Context, tx Tx, name string) (core.Profile, int64, error) {
+	row := tx.QueryRow(ctx, `SELECT `+profileColumns+` FROM profiles WHERE name = $1`, name)
 	p, id, err := db.scanProfile(row)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, ErrNoRows) {
 		return core.Profile{}, 0, &core.NotFoundError{Kind: "profile", Name: name}
 	}
 	return p, id, err
@@ -132,17 +131,17 @@ func (db *DB) findProfile(ctx context.Context, tx *sql.Tx, name string) (core.Pr
 
 // profileID returns the id of a profile; *core.NotFoundError when there is
 // none.
-func profileID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+func profileID(ctx context.Context, tx Tx, name string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM profiles WHERE name = ?`, name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := tx.QueryRow(ctx, `SELECT id FROM profiles WHERE name = $1`, name).Scan(&id)
+	if errors.Is(err, ErrNoRows) {
 		return 0, &core.NotFoundError{Kind: "profile", Name: name}
 	}
 	return id, err
 }
 
-func (db *DB) listProfiles(ctx context.Context, tx *sql.Tx) ([]core.Profile, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+profileColumns+` FROM profiles ORDER BY name`)
+func (db *Store) listProfiles(ctx context.Context, tx Tx) ([]core.Profile, error) {
+	rows, err := tx.Query(ctx, `SELECT `+profileColumns+` FROM profiles ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +158,7 @@ func (db *DB) listProfiles(ctx context.Context, tx *sql.Tx) ([]core.Profile, err
 }
 
 // profileValues returns the stored form of the sealed and JSON columns.
-func (db *DB) profileValues(p *core.Profile) (secret, keyPassword []byte, settings string, err error) {
+func (db *Store) profileValues(p *core.Profile) (secret, keyPassword []byte, settings string, err error) {
 	if secret, err = db.seal(p.ClientSecret, secretAD("profile", p.Name, "client_secret")); err != nil {
 		return nil, nil, "", err
 	}
@@ -174,13 +173,13 @@ func (db *DB) profileValues(p *core.Profile) (secret, keyPassword []byte, settin
 }
 
 // createProfile inserts p and sets its timestamps.
-func (db *DB) createProfile(ctx context.Context, tx *sql.Tx, p *core.Profile) error {
+func (db *Store) createProfile(ctx context.Context, tx Tx, p *core.Profile) error {
 	if _, err := profileID(ctx, tx, p.Name); err == nil {
 		return &core.ExistsError{Kind: "profile", Name: p.Name}
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
-	if err := caseClash(ctx, tx, "profile", "profiles", "name", p.Name); err != nil {
+	if err := db.caseClash(ctx, tx, "profile", "profiles", "name", p.Name); err != nil {
 		return err
 	}
 	secret, keyPassword, settings, err := db.profileValues(p)
@@ -188,9 +187,9 @@ func (db *DB) createProfile(ctx context.Context, tx *sql.Tx, p *core.Profile) er
 		return err
 	}
 	now := db.now()
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 		INSERT INTO profiles (name, discovery_url, client_id, client_secret, client_key_password, settings, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		p.Name, p.DiscoveryURL, p.ClientID, secret, keyPassword, settings, now, now)
 	if err != nil {
 		return err
@@ -200,16 +199,16 @@ func (db *DB) createProfile(ctx context.Context, tx *sql.Tx, p *core.Profile) er
 }
 
 // updateProfile writes p over the row id and sets p.UpdatedAt.
-func (db *DB) updateProfile(ctx context.Context, tx *sql.Tx, id int64, p *core.Profile) error {
+func (db *Store) updateProfile(ctx context.Context, tx Tx, id int64, p *core.Profile) error {
 	secret, keyPassword, settings, err := db.profileValues(p)
 	if err != nil {
 		return err
 	}
 	now := db.now()
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 		UPDATE profiles
-		SET discovery_url = ?, client_id = ?, client_secret = ?, client_key_password = ?, settings = ?, updated_at = ?
-		WHERE id = ?`,
+		SET discovery_url = $1, client_id = $2, client_secret = $3, client_key_password = $4, settings = $5, updated_at = $6
+		WHERE id = $7`,
 		p.DiscoveryURL, p.ClientID, secret, keyPassword, settings, now, id)
 	if err != nil {
 		return err
@@ -220,7 +219,7 @@ func (db *DB) updateProfile(ctx context.Context, tx *sql.Tx, id int64, p *core.P
 
 // deleteProfile removes a profile unless accounts or webservices use it;
 // its discovery cache goes with it (ON DELETE CASCADE).
-func deleteProfile(ctx context.Context, tx *sql.Tx, name string) error {
+func deleteProfile(ctx context.Context, tx Tx, name string) error {
 	id, err := profileID(ctx, tx, name)
 	if err != nil {
 		return err
@@ -236,7 +235,7 @@ func deleteProfile(ctx context.Context, tx *sql.Tx, name string) error {
 	if err := inUse("profile", name, usage{"account", accounts}, usage{"webservice", webservices}); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM profiles WHERE id = ?`, id)
+	_, err = tx.Exec(ctx, `DELETE FROM profiles WHERE id = $1`, id)
 	return err
 }
 
@@ -267,8 +266,8 @@ func inUse(kind, name string, uses ...usage) error {
 }
 
 // accountNames returns the names of the accounts of a profile, sorted.
-func accountNames(ctx context.Context, tx *sql.Tx, profileID int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM accounts WHERE profile_id = ? ORDER BY name`, profileID)
+func accountNames(ctx context.Context, tx Tx, profileID int64) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT name FROM accounts WHERE profile_id = $1 ORDER BY name`, profileID)
 	if err != nil {
 		return nil, err
 	}

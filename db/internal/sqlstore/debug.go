@@ -1,8 +1,7 @@
-package db
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -24,36 +23,36 @@ import (
 // filter sets no limit.
 const DefaultDebugLimit = 100
 
-// AddDebugEntries appends entries in one IMMEDIATE transaction: all or
+// AddDebugEntries appends entries in one write transaction: all or
 // none. Their IDs are ignored (each gets a new one); a zero Time is
 // db.Now. An entry names its webservice by name, "" for a forward-auth
 // call without one; an entry of a webservice that no longer exists is
 // dropped, as deleting the webservice would have dropped it.
-func (db *DB) AddDebugEntries(ctx context.Context, entries []core.DebugEntry) error {
+func (db *Store) AddDebugEntries(ctx context.Context, entries []core.DebugEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return wrapOp("add debug entries", db.inTx(ctx, func(tx *sql.Tx) error {
+	return wrapOp("add debug entries", db.inTx(ctx, func(tx Tx) error {
 		return db.addDebugEntries(ctx, tx, entries)
 	}))
 }
 
 // AppendDebug appends entries as AddDebugEntries does and, in the same
-// IMMEDIATE transaction, prunes the entries of every webservice named in
+// write transaction, prunes the entries of every webservice named in
 // keep ("" for those without a webservice) as PruneDebug would, so that a
 // reader never sees a log beyond its limits. It returns how many entries
 // it pruned. A webservice in keep that does not exist is skipped.
-func (db *DB) AppendDebug(ctx context.Context, entries []core.DebugEntry, keep map[string]core.DebugRetention) (int, error) {
+func (db *Store) AppendDebug(ctx context.Context, entries []core.DebugEntry, keep map[string]core.DebugRetention) (int, error) {
 	if len(entries) == 0 && len(keep) == 0 {
 		return 0, nil
 	}
-	pruned, err := writeTx(ctx, db, func(tx *sql.Tx) (int, error) {
+	pruned, err := writeTx(ctx, db, func(tx Tx) (int, error) {
 		if err := db.addDebugEntries(ctx, tx, entries); err != nil {
 			return 0, err
 		}
 		pruned := 0
 		for _, ws := range slices.Sorted(maps.Keys(keep)) {
-			n, err := pruneDebug(ctx, tx, ws, keep[ws].Before, keep[ws].Keep)
+			n, err := pruneDebug(ctx, tx, db.dialect.NoLimit, ws, keep[ws].Before, keep[ws].Keep)
 			if err != nil {
 				return 0, keepAsIs(wrapDebug("prune debug entries", ws, err))
 			}
@@ -69,8 +68,8 @@ func (db *DB) AppendDebug(ctx context.Context, entries []core.DebugEntry, keep m
 // positive). f.Since selects entries at or after it. A webservice that
 // does not exist gives *core.NotFoundError, so that a mistyped name does
 // not look like a quiet webservice.
-func (db *DB) DebugEntries(ctx context.Context, f core.DebugFilter) ([]core.DebugEntry, error) {
-	es, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.DebugEntry, error) {
+func (db *Store) DebugEntries(ctx context.Context, f core.DebugFilter) ([]core.DebugEntry, error) {
+	es, err := readTx(ctx, db, func(tx Tx) ([]core.DebugEntry, error) {
 		return listDebugEntries(ctx, tx, f)
 	})
 	return es, wrapDebug("list debug entries", f.Webservice, err)
@@ -78,11 +77,11 @@ func (db *DB) DebugEntries(ctx context.Context, f core.DebugFilter) ([]core.Debu
 
 // DebugEntry returns one entry; *core.NotFoundError (Kind "debug entry",
 // Name the id) when there is none.
-func (db *DB) DebugEntry(ctx context.Context, id int64) (core.DebugEntry, error) {
+func (db *Store) DebugEntry(ctx context.Context, id int64) (core.DebugEntry, error) {
 	name := strconv.FormatInt(id, 10)
-	e, err := readTx(ctx, db, func(tx *sql.Tx) (core.DebugEntry, error) {
-		e, err := scanDebugEntry(tx.QueryRowContext(ctx, `SELECT `+debugColumns+` FROM debug_log WHERE id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
+	e, err := readTx(ctx, db, func(tx Tx) (core.DebugEntry, error) {
+		e, err := scanDebugEntry(tx.QueryRow(ctx, `SELECT `+debugColumns+` FROM debug_log WHERE id = $1`, id))
+		if errors.Is(err, ErrNoRows) {
 			return e, &core.NotFoundError{Kind: "debug entry", Name: name}
 		}
 		return e, err
@@ -93,8 +92,8 @@ func (db *DB) DebugEntry(ctx context.Context, id int64) (core.DebugEntry, error)
 // ClearDebug removes the entries of a webservice, or every entry when
 // webservice is "", and returns how many it removed; *core.NotFoundError
 // when the webservice does not exist.
-func (db *DB) ClearDebug(ctx context.Context, webservice string) (int, error) {
-	n, err := writeTx(ctx, db, func(tx *sql.Tx) (int, error) {
+func (db *Store) ClearDebug(ctx context.Context, webservice string) (int, error) {
+	n, err := writeTx(ctx, db, func(tx Tx) (int, error) {
 		return clearDebug(ctx, tx, webservice)
 	})
 	return n, wrapDebug("clear debug entries", webservice, err)
@@ -108,9 +107,9 @@ func (db *DB) ClearDebug(ctx context.Context, webservice string) (int, error) {
 // the count. A webservice that does not exist has nothing to prune:
 // 0 and no error, since serve prunes from a list the console may have
 // just changed.
-func (db *DB) PruneDebug(ctx context.Context, webservice string, before time.Time, keep int) (int, error) {
-	n, err := writeTx(ctx, db, func(tx *sql.Tx) (int, error) {
-		return pruneDebug(ctx, tx, webservice, before, keep)
+func (db *Store) PruneDebug(ctx context.Context, webservice string, before time.Time, keep int) (int, error) {
+	n, err := writeTx(ctx, db, func(tx Tx) (int, error) {
+		return pruneDebug(ctx, tx, db.dialect.NoLimit, webservice, before, keep)
 	})
 	return n, wrapDebug("prune debug entries", webservice, err)
 }
@@ -124,19 +123,20 @@ func wrapDebug(op, webservice string, err error) error {
 }
 
 const debugColumns = `id, time, request_id, webservice, direction, method, path, status, duration_ns,
-	user, verdict, reason, request_header, request_body, response_header, response_body, bodies_truncated`
+	"user", verdict, reason, request_header, request_body, response_header, response_body, bodies_truncated`
 
 func scanDebugEntry(row scanner) (core.DebugEntry, error) {
 	var (
-		e                       core.DebugEntry
-		at, duration, truncated int64
-		reqHeader, respHeader   string
+		e                     core.DebugEntry
+		at, duration          int64
+		truncated             bool
+		reqHeader, respHeader string
 	)
 	if err := row.Scan(&e.ID, &at, &e.RequestID, &e.Webservice, &e.Direction, &e.Method, &e.Path, &e.Status, &duration,
 		&e.User, &e.Verdict, &e.Reason, &reqHeader, &e.RequestBody, &respHeader, &e.ResponseBody, &truncated); err != nil {
 		return core.DebugEntry{}, err
 	}
-	e.Time, e.Duration, e.BodiesTruncated = fromMillis(at), time.Duration(duration), truncated != 0
+	e.Time, e.Duration, e.BodiesTruncated = fromMillis(at), time.Duration(duration), truncated
 	var err error
 	if e.RequestHeader, err = rowform.ParseHeader(reqHeader); err != nil {
 		return core.DebugEntry{}, fmt.Errorf("debug entry %d: request header: %w", e.ID, err)
@@ -148,16 +148,10 @@ func scanDebugEntry(row scanner) (core.DebugEntry, error) {
 	return e, nil
 }
 
-func (db *DB) addDebugEntries(ctx context.Context, tx *sql.Tx, entries []core.DebugEntry) error {
-	stmt, err := tx.PrepareContext(ctx, `
-		INSERT INTO debug_log (time, request_id, webservice_id, webservice, direction, method, path, status,
-			duration_ns, user, verdict, reason, request_header, request_body, response_header, response_body,
-			bodies_truncated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+func (db *Store) addDebugEntries(ctx context.Context, tx Tx, entries []core.DebugEntry) error {
+	// One statement for the whole batch: the engine sends it as cheaply
+	// as it can.
+	var batch [][]any
 	// The id of each webservice named in the batch; 0 when it is gone.
 	ids := map[string]int64{}
 	for i := range entries {
@@ -166,6 +160,7 @@ func (db *DB) addDebugEntries(ctx context.Context, tx *sql.Tx, entries []core.De
 		if e.Webservice != "" {
 			id, ok := ids[e.Webservice]
 			if !ok {
+				var err error
 				id, err = webserviceID(ctx, tx, e.Webservice)
 				if errors.Is(err, core.ErrNotFound) {
 					id, err = 0, nil
@@ -192,17 +187,23 @@ func (db *DB) addDebugEntries(ctx context.Context, tx *sql.Tx, entries []core.De
 		if err != nil {
 			return fmt.Errorf("response header: %w", err)
 		}
-		_, err = stmt.ExecContext(ctx, at.UnixMilli(), e.RequestID, wsID, e.Webservice, e.Direction, e.Method, e.Path,
+		batch = append(batch, []any{at.UnixMilli(), e.RequestID, wsID, e.Webservice, e.Direction, e.Method, e.Path,
 			e.Status, int64(e.Duration), e.User, e.Verdict, e.Reason,
-			reqHeader, rowform.NilIfEmpty(e.RequestBody), respHeader, rowform.NilIfEmpty(e.ResponseBody), boolInt(e.BodiesTruncated))
-		if err != nil {
-			return err
-		}
+			reqHeader, rowform.NilIfEmpty(e.RequestBody), respHeader, rowform.NilIfEmpty(e.ResponseBody), e.BodiesTruncated})
 	}
-	return nil
+	if len(batch) == 0 {
+		return nil
+	}
+	return tx.ExecBatch(ctx, insertDebugEntry, batch)
 }
 
-func listDebugEntries(ctx context.Context, tx *sql.Tx, f core.DebugFilter) ([]core.DebugEntry, error) {
+const insertDebugEntry = `
+	INSERT INTO debug_log (time, request_id, webservice_id, webservice, direction, method, path, status,
+		duration_ns, "user", verdict, reason, request_header, request_body, response_header, response_body,
+		bodies_truncated)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+
+func listDebugEntries(ctx context.Context, tx Tx, f core.DebugFilter) ([]core.DebugEntry, error) {
 	var (
 		where []string
 		args  []any
@@ -212,16 +213,20 @@ func listDebugEntries(ctx context.Context, tx *sql.Tx, f core.DebugFilter) ([]co
 		if err != nil {
 			return nil, err
 		}
-		where, args = append(where, `webservice_id = ?`), append(args, id)
+		args = append(args, id)
+		where = append(where, fmt.Sprintf(`webservice_id = $%d`, len(args)))
 	}
 	if !f.Since.IsZero() {
-		where, args = append(where, `time >= ?`), append(args, f.Since.UnixMilli())
+		args = append(args, f.Since.UnixMilli())
+		where = append(where, fmt.Sprintf(`time >= $%d`, len(args)))
 	}
 	if f.Status != 0 {
-		where, args = append(where, `status = ?`), append(args, f.Status)
+		args = append(args, f.Status)
+		where = append(where, fmt.Sprintf(`status = $%d`, len(args)))
 	}
 	if f.Verdict != "" {
-		where, args = append(where, `verdict = ?`), append(args, f.Verdict)
+		args = append(args, f.Verdict)
+		where = append(where, fmt.Sprintf(`verdict = $%d`, len(args)))
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -231,8 +236,9 @@ func listDebugEntries(ctx context.Context, tx *sql.Tx, f core.DebugFilter) ([]co
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	query += ` ORDER BY time DESC, id DESC LIMIT ?`
-	rows, err := tx.QueryContext(ctx, query, append(args, limit)...)
+	args = append(args, limit)
+	query += fmt.Sprintf(` ORDER BY time DESC, id DESC LIMIT $%d`, len(args))
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -248,24 +254,23 @@ func listDebugEntries(ctx context.Context, tx *sql.Tx, f core.DebugFilter) ([]co
 	return out, rows.Err()
 }
 
-func clearDebug(ctx context.Context, tx *sql.Tx, webservice string) (int, error) {
+func clearDebug(ctx context.Context, tx Tx, webservice string) (int, error) {
 	query, args := `DELETE FROM debug_log`, []any{}
 	if webservice != "" {
 		id, err := webserviceID(ctx, tx, webservice)
 		if err != nil {
 			return 0, err
 		}
-		query, args = `DELETE FROM debug_log WHERE webservice_id = ?`, []any{id}
+		query, args = `DELETE FROM debug_log WHERE webservice_id = $1`, []any{id}
 	}
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
+	n, err := tx.Exec(ctx, query, args...)
 	return int(n), err
 }
 
-func pruneDebug(ctx context.Context, tx *sql.Tx, webservice string, before time.Time, keep int) (int, error) {
+// pruneDebug deletes the entries of one webservice (none: those without
+// one) older than before or beyond the newest keep. noLimit is the
+// dialect's NoLimit.
+func pruneDebug(ctx context.Context, tx Tx, noLimit, webservice string, before time.Time, keep int) (int, error) {
 	var wsID any // NULL: the entries without a webservice
 	if webservice != "" {
 		id, err := webserviceID(ctx, tx, webservice)
@@ -282,21 +287,18 @@ func pruneDebug(ctx context.Context, tx *sql.Tx, webservice string, before time.
 		args   = []any{wsID}
 	)
 	if !before.IsZero() {
-		bounds, args = append(bounds, `time < ?`), append(args, before.UnixMilli())
+		args = append(args, before.UnixMilli())
+		bounds = append(bounds, fmt.Sprintf(`time < $%d`, len(args)))
 	}
 	if keep > 0 {
-		bounds = append(bounds, `id IN (SELECT id FROM debug_log WHERE webservice_id IS ?
-			ORDER BY time DESC, id DESC LIMIT -1 OFFSET ?)`)
-		args = append(args, wsID, keep)
+		args = append(args, keep)
+		bounds = append(bounds, fmt.Sprintf(`id IN (SELECT id FROM debug_log WHERE webservice_id IS NOT DISTINCT FROM $1
+			ORDER BY time DESC, id DESC %s OFFSET $%d)`, noLimit, len(args)))
 	}
 	if len(bounds) == 0 {
 		return 0, nil
 	}
-	res, err := tx.ExecContext(ctx,
-		`DELETE FROM debug_log WHERE webservice_id IS ? AND (`+strings.Join(bounds, ` OR `)+`)`, args...)
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
+	n, err := tx.Exec(ctx,
+		`DELETE FROM debug_log WHERE webservice_id IS NOT DISTINCT FROM $1 AND (`+strings.Join(bounds, ` OR `)+`)`, args...)
 	return int(n), err
 }

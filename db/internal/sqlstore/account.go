@@ -1,8 +1,7 @@
-package db
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,15 +13,15 @@ import (
 // CreateAccount stores a new account; *core.ExistsError when the name is
 // taken, *core.NotFoundError (Kind "profile") when its profile does not
 // exist. Its CreatedAt and UpdatedAt are set from db.Now.
-func (db *DB) CreateAccount(ctx context.Context, a core.Account) error {
-	return wrap("create account", a.Name, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) CreateAccount(ctx context.Context, a core.Account) error {
+	return wrap("create account", a.Name, db.inTx(ctx, func(tx Tx) error {
 		return db.createAccount(ctx, tx, &a)
 	}))
 }
 
 // Account returns one account; *core.NotFoundError when there is none.
-func (db *DB) Account(ctx context.Context, name string) (core.Account, error) {
-	a, err := readTx(ctx, db, func(tx *sql.Tx) (core.Account, error) {
+func (db *Store) Account(ctx context.Context, name string) (core.Account, error) {
+	a, err := readTx(ctx, db, func(tx Tx) (core.Account, error) {
 		a, _, err := db.findAccount(ctx, tx, name)
 		return a, err
 	})
@@ -33,19 +32,19 @@ func (db *DB) Account(ctx context.Context, name string) (core.Account, error) {
 // profile is "", ordered by name (byte order). A profile that does not
 // exist gives *core.NotFoundError rather than an empty list, so that a
 // mistyped name does not look like a profile without accounts.
-func (db *DB) Accounts(ctx context.Context, profile string) ([]core.Account, error) {
-	as, err := readTx(ctx, db, func(tx *sql.Tx) ([]core.Account, error) {
+func (db *Store) Accounts(ctx context.Context, profile string) ([]core.Account, error) {
+	as, err := readTx(ctx, db, func(tx Tx) ([]core.Account, error) {
 		return db.listAccounts(ctx, tx, profile)
 	})
 	return as, wrap("list accounts of profile", profile, err)
 }
 
-// UpdateAccount is UpdateProfile for accounts: one IMMEDIATE transaction,
+// UpdateAccount is UpdateProfile for accounts: one write transaction,
 // fn's error returned as it is, a rename refused with a
 // *core.ValidationError. fn may move the account to another profile;
 // *core.NotFoundError (Kind "profile") when that profile does not exist.
-func (db *DB) UpdateAccount(ctx context.Context, name string, fn func(*core.Account) error) (core.Account, error) {
-	a, err := writeTx(ctx, db, func(tx *sql.Tx) (core.Account, error) {
+func (db *Store) UpdateAccount(ctx context.Context, name string, fn func(*core.Account) error) (core.Account, error) {
+	a, err := writeTx(ctx, db, func(tx Tx) (core.Account, error) {
 		a, id, err := db.findAccount(ctx, tx, name)
 		if err != nil {
 			return a, err
@@ -62,8 +61,8 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, fn func(*core.Acco
 // tables refer to it ON DELETE CASCADE); *core.NotFoundError when there is
 // none, *core.InUseError naming the webservices (sorted) while requester
 // webservices use it.
-func (db *DB) DeleteAccount(ctx context.Context, name string) error {
-	return wrap("delete account", name, db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *Store) DeleteAccount(ctx context.Context, name string) error {
+	return wrap("delete account", name, db.inTx(ctx, func(tx Tx) error {
 		return deleteAccount(ctx, tx, name)
 	}))
 }
@@ -73,7 +72,7 @@ const accountColumns = `a.id, a.name, p.name, a.grant_type, a.username, a.passwo
 const accountFrom = ` FROM accounts a JOIN profiles p ON p.id = a.profile_id`
 
 // scanAccount reads one row of accountColumns.
-func (db *DB) scanAccount(row scanner) (core.Account, int64, error) {
+func (db *Store) scanAccount(row scanner) (core.Account, int64, error) {
 	var (
 		a                    core.Account
 		id                   int64
@@ -101,10 +100,10 @@ func (db *DB) scanAccount(row scanner) (core.Account, int64, error) {
 
 // findAccount returns an account and its id; *core.NotFoundError when there
 // is none.
-func (db *DB) findAccount(ctx context.Context, tx *sql.Tx, name string) (core.Account, int64, error) {
-	row := tx.QueryRowContext(ctx, `SELECT `+accountColumns+accountFrom+` WHERE a.name = ?`, name)
+func (db *Store) findAccount(ctx context.Context, tx Tx, name string) (core.Account, int64, error) {
+	row := tx.QueryRow(ctx, `SELECT `+accountColumns+accountFrom+` WHERE a.name = $1`, name)
 	a, id, err := db.scanAccount(row)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, ErrNoRows) {
 		return core.Account{}, 0, &core.NotFoundError{Kind: "account", Name: name}
 	}
 	return a, id, err
@@ -112,25 +111,25 @@ func (db *DB) findAccount(ctx context.Context, tx *sql.Tx, name string) (core.Ac
 
 // accountID returns the id of an account; *core.NotFoundError when there
 // is none.
-func accountID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+func accountID(ctx context.Context, tx Tx, name string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE name = ?`, name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE name = $1`, name).Scan(&id)
+	if errors.Is(err, ErrNoRows) {
 		return 0, &core.NotFoundError{Kind: "account", Name: name}
 	}
 	return id, err
 }
 
-func (db *DB) listAccounts(ctx context.Context, tx *sql.Tx, profile string) ([]core.Account, error) {
+func (db *Store) listAccounts(ctx context.Context, tx Tx, profile string) ([]core.Account, error) {
 	query, args := `SELECT `+accountColumns+accountFrom+` ORDER BY a.name`, []any{}
 	if profile != "" {
 		pid, err := profileID(ctx, tx, profile)
 		if err != nil {
 			return nil, err
 		}
-		query, args = `SELECT `+accountColumns+accountFrom+` WHERE a.profile_id = ? ORDER BY a.name`, []any{pid}
+		query, args = `SELECT `+accountColumns+accountFrom+` WHERE a.profile_id = $1 ORDER BY a.name`, []any{pid}
 	}
-	rows, err := tx.QueryContext(ctx, query, args...)
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +146,7 @@ func (db *DB) listAccounts(ctx context.Context, tx *sql.Tx, profile string) ([]c
 }
 
 // accountValues returns the stored form of the sealed and JSON columns.
-func (db *DB) accountValues(a *core.Account) (password []byte, settings string, err error) {
+func (db *Store) accountValues(a *core.Account) (password []byte, settings string, err error) {
 	if password, err = db.seal(a.Password, secretAD("account", a.Name, "password")); err != nil {
 		return nil, "", err
 	}
@@ -165,13 +164,13 @@ func (db *DB) accountValues(a *core.Account) (password []byte, settings string, 
 }
 
 // createAccount inserts a and sets its timestamps.
-func (db *DB) createAccount(ctx context.Context, tx *sql.Tx, a *core.Account) error {
+func (db *Store) createAccount(ctx context.Context, tx Tx, a *core.Account) error {
 	if _, err := accountID(ctx, tx, a.Name); err == nil {
 		return &core.ExistsError{Kind: "account", Name: a.Name}
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
-	if err := caseClash(ctx, tx, "account", "accounts", "name", a.Name); err != nil {
+	if err := db.caseClash(ctx, tx, "account", "accounts", "name", a.Name); err != nil {
 		return err
 	}
 	pid, err := profileID(ctx, tx, a.Profile)
@@ -183,9 +182,9 @@ func (db *DB) createAccount(ctx context.Context, tx *sql.Tx, a *core.Account) er
 		return err
 	}
 	now := db.now()
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 		INSERT INTO accounts (name, profile_id, grant_type, username, password, settings, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		a.Name, pid, string(a.GrantType), a.Username, password, settings, now, now)
 	if err != nil {
 		return err
@@ -196,7 +195,7 @@ func (db *DB) createAccount(ctx context.Context, tx *sql.Tx, a *core.Account) er
 
 // updateAccount writes a over the row id, moving it to a.Profile, and sets
 // a.UpdatedAt.
-func (db *DB) updateAccount(ctx context.Context, tx *sql.Tx, id int64, a *core.Account) error {
+func (db *Store) updateAccount(ctx context.Context, tx Tx, id int64, a *core.Account) error {
 	pid, err := profileID(ctx, tx, a.Profile)
 	if err != nil {
 		return err
@@ -206,10 +205,10 @@ func (db *DB) updateAccount(ctx context.Context, tx *sql.Tx, id int64, a *core.A
 		return err
 	}
 	now := db.now()
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 		UPDATE accounts
-		SET profile_id = ?, grant_type = ?, username = ?, password = ?, settings = ?, updated_at = ?
-		WHERE id = ?`,
+		SET profile_id = $1, grant_type = $2, username = $3, password = $4, settings = $5, updated_at = $6
+		WHERE id = $7`,
 		pid, string(a.GrantType), a.Username, password, settings, now, id)
 	if err != nil {
 		return err
@@ -220,7 +219,7 @@ func (db *DB) updateAccount(ctx context.Context, tx *sql.Tx, id int64, a *core.A
 
 // deleteAccount removes an account unless webservices use it; its token
 // state goes with it (ON DELETE CASCADE).
-func deleteAccount(ctx context.Context, tx *sql.Tx, name string) error {
+func deleteAccount(ctx context.Context, tx Tx, name string) error {
 	id, err := accountID(ctx, tx, name)
 	if err != nil {
 		return err
@@ -232,6 +231,6 @@ func deleteAccount(ctx context.Context, tx *sql.Tx, name string) error {
 	if err := inUse("account", name, usage{"webservice", webservices}); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id)
+	_, err = tx.Exec(ctx, `DELETE FROM accounts WHERE id = $1`, id)
 	return err
 }
