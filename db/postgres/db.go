@@ -44,7 +44,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -53,6 +52,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/crypt"
 	"oidcctl/db/internal/sealed"
+	"oidcctl/db/internal/sqlstore"
 )
 
 // DB is a PostgreSQL database holding profiles, accounts, cached discovery
@@ -60,15 +60,32 @@ import (
 // users, webservices, the debugger's log and the configuration version.
 // It is safe for concurrent use, also by several processes on several
 // hosts on one database.
+//
+// Its methods, and its clock (the field Now, time.Now unless set), are
+// those it shares with the SQLite store (db/internal/sqlstore); what is
+// PostgreSQL's own is here: the pool, the transactions and their writer
+// lock (tx.go), the migrations and LISTEN (listen.go).
 type DB struct {
+	*store
 	pool *pgxpool.Pool
-	key  *crypt.Key
 	name string // where the database is, as shown to people: no password
-
-	// Now is the clock for created and updated times. Open sets it to
-	// time.Now.
-	Now func() time.Time
 }
+
+// store is the shared implementation, embedded under a name of its own.
+type store = sqlstore.Store
+
+// dialect is what PostgreSQL says differently: lower() for names that
+// differ only in ASCII case (lower() folds only ASCII letters in the "C"
+// collation of the name columns, as SQLite's NOCASE does), and no LIMIT
+// before OFFSET.
+var dialect = sqlstore.Dialect{
+	SameNameFold: func(column string) string { return `lower(` + column + `) = lower($1)` },
+	NoLimit:      ``,
+}
+
+// DefaultDebugLimit is how many entries DebugEntries returns when the
+// filter sets no limit.
+const DefaultDebugLimit = sqlstore.DefaultDebugLimit
 
 var _ core.Store = (*DB)(nil)
 
@@ -99,7 +116,8 @@ func Open(ctx context.Context, conn string, key *crypt.Key) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
-	db := &DB{pool: pool, key: key, name: name, Now: time.Now}
+	db := &DB{pool: pool, name: name}
+	db.store = sqlstore.New(key, dialect, db.runShared)
 	if err := db.init(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", name, err)
@@ -163,89 +181,6 @@ func SealedBy(ctx context.Context, conn string) (string, error) {
 	}
 	return id, nil
 }
-
-// now returns the current time as stored: unix milliseconds.
-func (db *DB) now() int64 { return db.Now().UnixMilli() }
-
-// fromMillis turns a stored time back into a time.Time in UTC.
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-// nullMillis returns the stored form of a time in a nullable column: unix
-// milliseconds, or nil (NULL) for the zero time.
-func nullMillis(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-// asStored returns t as a nullable time column gives it back: in UTC,
-// truncated to the millisecond, zero for zero.
-func asStored(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return fromMillis(t.UnixMilli())
-}
-
-// fromNullMillis turns a nullable stored time back into a time.Time in
-// UTC; NULL is the zero time.
-func fromNullMillis(ms *int64) time.Time {
-	if ms == nil {
-		return time.Time{}
-	}
-	return fromMillis(*ms)
-}
-
-// typed reports whether err is one of core's typed errors, which already say
-// what and which, so that the callers return them without more context.
-func typed(err error) bool {
-	var (
-		nf *core.NotFoundError
-		ex *core.ExistsError
-		iu *core.InUseError
-		ve *core.ValidationError
-	)
-	return errors.As(err, &nf) || errors.As(err, &ex) || errors.As(err, &iu) || errors.As(err, &ve)
-}
-
-// wrap adds what was being done to an error, except to core's typed errors.
-func wrap(op, name string, err error) error {
-	return wrapOp(op+" "+name, err)
-}
-
-// wrapOp is wrap where there is no name: it adds "op: " to an error,
-// except to core's typed errors and to an asIs error, which it returns as
-// it is.
-func wrapOp(op string, err error) error {
-	if a, ok := err.(asIs); ok {
-		return a.err
-	}
-	if err == nil || typed(err) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// asIs carries an error out of a transaction's function to be returned as
-// it is, without the method's context: the error of a caller's function
-// (the fn of the Update methods), or one that already says more than the
-// method would.
-type asIs struct{ err error }
-
-func (e asIs) Error() string { return e.err.Error() }
-func (e asIs) Unwrap() error { return e.err }
-
-// keepAsIs marks a non-nil err as asIs; nil stays nil.
-func keepAsIs(err error) error {
-	if err == nil {
-		return nil
-	}
-	return asIs{err}
-}
-
-// Key returns the key the store seals secrets with.
-func (db *DB) Key() *crypt.Key { return db.key }
 
 // Redact returns the connection string conn with its password, if any,
 // replaced by "xxxxx", for messages about a database that is not open.

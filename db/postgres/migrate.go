@@ -85,10 +85,10 @@ func (db *DB) init(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 		return fmt.Errorf("lock for migrating: %w", err)
 	}
-	if err := migrate(ctx, tx, migrations, db.now()); err != nil {
+	if err := migrate(ctx, tx, migrations, db.Now().UnixMilli()); err != nil {
 		return err
 	}
-	if err := verifyKey(ctx, tx, db.key); err != nil {
+	if err := verifyKey(ctx, tx, db.Key()); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -2,8 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
+
+	"oidcctl/db/internal/sqlstore"
 )
 
 // The transactions of the store. Every public method runs its work in one
@@ -79,4 +82,47 @@ func (db *DB) run(ctx context.Context, write bool, fn func(tx pgx.Tx) error) err
 		return nil
 	}
 	return tx.Commit(ctx)
+}
+
+// runShared is run for the shared store (sqlstore): fn gets the
+// transaction through pgTx.
+func (db *DB) runShared(ctx context.Context, write bool, fn func(sqlstore.Tx) error) error {
+	return db.run(ctx, write, func(tx pgx.Tx) error { return fn(pgTx{tx}) })
+}
+
+// pgTx is a pgx.Tx as the shared store's sqlstore.Tx.
+type pgTx struct{ tx pgx.Tx }
+
+func (t pgTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := t.tx.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+func (t pgTx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return t.tx.Query(ctx, query, args...)
+}
+
+func (t pgTx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return pgRow{t.tx.QueryRow(ctx, query, args...)}
+}
+
+// ExecBatch runs query once for each set of arguments in one pipelined
+// batch: one round trip for all of them.
+func (t pgTx) ExecBatch(ctx context.Context, query string, args [][]any) error {
+	var batch pgx.Batch
+	for _, a := range args {
+		batch.Queue(query, a...)
+	}
+	return t.tx.SendBatch(ctx, &batch).Close()
+}
+
+// pgRow turns pgx.ErrNoRows into sqlstore.ErrNoRows.
+type pgRow struct{ row pgx.Row }
+
+func (r pgRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sqlstore.ErrNoRows
+	}
+	return err
 }
