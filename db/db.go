@@ -1,13 +1,17 @@
-// Package db keeps oidcctl's state in one SQLite file. It is the only
-// package that knows SQL; it implements core.Store.
+// Package db keeps oidcctl's state in one SQLite file. It and the packages
+// below it are the only ones that know SQL; it implements core.Store with
+// the methods it shares with the PostgreSQL store (db/postgres), which are
+// written once in db/internal/sqlstore against a small transaction
+// interface. What is SQLite's own is here: the file and its modes, the
+// DSN, how a transaction begins (tx.go) and the migrations.
 //
 // Every public method runs in one transaction. Writes begin IMMEDIATE (the
 // DSN sets _txlock=immediate), so that read-modify-write cycles of two
 // processes on one database are serialized by SQLite instead of failing
 // with SQLITE_BUSY or overwriting each other; reads begin DEFERRED and, in
 // WAL mode, never wait for a writer. The transactions are begun, rolled
-// back and committed in one place (inTx, readTx and writeTx); the methods
-// hand them functions of the *sql.Tx that do no other I/O.
+// back and committed in one place (run); the methods hand them functions
+// of the transaction that do no other I/O.
 //
 // Representation, for anyone reading the file with the sqlite3 shell:
 // times are INTEGER unix milliseconds (UTC), so they come back in UTC with

@@ -9,51 +9,17 @@ import (
 	"oidcctl/db/internal/sqlstore"
 )
 
-// The transactions of the store. Every public method runs its work in one
-// of them through these helpers, which are the only place that begins,
-// rolls back and commits: the work itself is a function of the *sql.Tx,
-// which does no I/O but the database's (whatever reads files, standard
-// input or a person runs before, in the caller).
+// The transactions of the store. Every public method (the shared ones of
+// db/internal/sqlstore) runs its work in one of them through run, the only
+// place that begins, rolls back and commits: the work itself is a function
+// of the transaction, which does no I/O but the database's (whatever reads
+// files, standard input or a person runs before, in the caller).
 //
 // What is SQLite's lives here and in the DSN: a write transaction begins
 // IMMEDIATE because the DSN sets _txlock=immediate, so that it takes the
 // write lock at once and a read-modify-write of two processes waits
 // instead of failing with SQLITE_BUSY; a read transaction is DEFERRED and,
 // in WAL mode, never waits for a writer.
-
-// inTx runs fn in one write transaction and commits it when fn returns
-// nil; otherwise it rolls it back and returns fn's error as it is. On a
-// database opened read-only it fails with ErrReadOnly before fn runs.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return db.run(ctx, true, fn)
-}
-
-// writeTx is inTx for work that returns a value: the value fn returned,
-// or the zero T with the error.
-func writeTx[T any](ctx context.Context, db *DB, fn func(tx *sql.Tx) (T, error)) (T, error) {
-	return withValue(ctx, db, true, fn)
-}
-
-// readTx runs fn in one read-only transaction, which it rolls back (there
-// is nothing to commit), and returns fn's value; the zero T with the
-// error.
-func readTx[T any](ctx context.Context, db *DB, fn func(tx *sql.Tx) (T, error)) (T, error) {
-	return withValue(ctx, db, false, fn)
-}
-
-func withValue[T any](ctx context.Context, db *DB, write bool, fn func(tx *sql.Tx) (T, error)) (T, error) {
-	var v T
-	err := db.run(ctx, write, func(tx *sql.Tx) error {
-		var err error
-		v, err = fn(tx)
-		return err
-	})
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return v, nil
-}
 
 // run begins a transaction (a write or a read-only one), runs fn in it and
 // ends it: a write is committed when fn returns nil, everything else is

@@ -1,7 +1,10 @@
 // Package postgres keeps oidcctl's state in a PostgreSQL database, for
 // several oidcctl processes on several hosts that share one state. It
 // implements core.Store as package db does on SQLite, with the same
-// promises; the two are tested by one conformance suite (core/storetest).
+// promises and the same methods: both embed the store written once in
+// db/internal/sqlstore, and keep only what is their engine's own (here: the
+// pool, the transactions and their writer lock in tx.go, the migrations,
+// LISTEN). The two are tested by one conformance suite (core/storetest).
 //
 // Transactions: every public method runs in one transaction. A write
 // transaction first takes one transaction-level advisory lock

@@ -9,10 +9,10 @@ import (
 	"oidcctl/db/internal/sqlstore"
 )
 
-// The transactions of the store. Every public method runs its work in one
-// of them through these helpers, which are the only place that begins,
-// rolls back and commits: the work itself is a function of the pgx.Tx,
-// which does no I/O but the database's.
+// The transactions of the store. Every public method (the shared ones of
+// db/internal/sqlstore) runs its work in one of them through run, the only
+// place that begins, rolls back and commits: the work itself is a function
+// of the transaction, which does no I/O but the database's.
 
 // WriterLock is the key of the transaction-level advisory lock that every
 // write transaction takes first, so that the writers of every process on
@@ -20,39 +20,6 @@ import (
 // writes the database by other means (db copy) takes it too. Its value is
 // arbitrary and fixed: "oidcctl" in ASCII.
 const WriterLock int64 = 0x6f69646363746c
-
-// inTx runs fn in one write transaction and commits it when fn returns
-// nil; otherwise it rolls it back and returns fn's error as it is.
-func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return db.run(ctx, true, fn)
-}
-
-// writeTx is inTx for work that returns a value: the value fn returned,
-// or the zero T with the error.
-func writeTx[T any](ctx context.Context, db *DB, fn func(tx pgx.Tx) (T, error)) (T, error) {
-	return withValue(ctx, db, true, fn)
-}
-
-// readTx runs fn in one read-only transaction on one snapshot, which it
-// rolls back (there is nothing to commit), and returns fn's value; the
-// zero T with the error.
-func readTx[T any](ctx context.Context, db *DB, fn func(tx pgx.Tx) (T, error)) (T, error) {
-	return withValue(ctx, db, false, fn)
-}
-
-func withValue[T any](ctx context.Context, db *DB, write bool, fn func(tx pgx.Tx) (T, error)) (T, error) {
-	var v T
-	err := db.run(ctx, write, func(tx pgx.Tx) error {
-		var err error
-		v, err = fn(tx)
-		return err
-	})
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return v, nil
-}
 
 // run begins a transaction (a write or a read-only one), runs fn in it and
 // ends it: a write is committed when fn returns nil, everything else is
