@@ -183,8 +183,8 @@ func TestMigrationFrom0002(t *testing.T) {
 		t.Fatal(err)
 	}
 	older := all[:2]
-	if older[1].name != "tokens_users" {
-		t.Fatalf("migration 2 is %s", older[1].name)
+	if older[1].Name != "tokens_users" {
+		t.Fatalf("migration 2 is %s", older[1].Name)
 	}
 	oldMigrate := func(raw *sql.DB) error {
 		tx, err := raw.BeginTx(ctx, nil)

@@ -73,7 +73,7 @@ func TestMigrationRefusesCaseDuplicates(t *testing.T) {
 	}
 	var before []migration
 	for _, m := range all {
-		if m.name == "nocase_names" {
+		if m.Name == "nocase_names" {
 			break
 		}
 		before = append(before, m)
