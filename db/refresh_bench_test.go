@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"oidcctl/core"
 	"oidcctl/core/crypt"
 	"oidcctl/core/discovery"
 	"oidcctl/core/grant"
 	"oidcctl/core/oidctest"
 	"oidcctl/core/tokens"
 	"oidcctl/db"
+	"oidcctl/db/internal/refreshtest"
 	"oidcctl/internal/testkit"
 )
 
@@ -37,20 +37,11 @@ func BenchmarkRunDue1000(b *testing.B) {
 	}
 	b.Cleanup(func() { store.Close() })
 	clock := testkit.Running()
-	reg := core.Registry{Store: store}
-	p := core.NewProfile("web")
-	p.DiscoveryURL, p.ClientID, p.ClientSecret = op.DiscoveryURL, oidctest.WebClientID, core.NewSecret(oidctest.WebClientSecret)
-	if err := reg.AddProfile(ctx, p); err != nil {
-		b.Fatal(err)
+	names := make([]string, accounts)
+	for i := range names {
+		names[i] = fmt.Sprintf("acc-%04d", i)
 	}
-	for i := range accounts {
-		a := core.NewAccount(fmt.Sprintf("acc-%04d", i), "web")
-		a.GrantType, a.Scopes = core.GrantPassword, []string{"openid", "offline_access"}
-		a.Username, a.Password = op.Username(), core.NewSecret(oidctest.Password)
-		if err := reg.AddAccount(ctx, a); err != nil {
-			b.Fatal(err)
-		}
-	}
+	refreshtest.AddAccounts(b, store, op, names...)
 	m := tokens.New(tokens.Config{
 		Store:     store,
 		Discovery: &discovery.Client{Cache: store, Now: clock.Now},

@@ -62,18 +62,7 @@ func Run(t *testing.T, c Config) {
 	t.Helper()
 	ctx := context.Background()
 	op := oidctest.Start(t)
-	reg := core.Registry{Store: c.Store}
-	p := core.NewProfile("web")
-	p.DiscoveryURL, p.ClientID, p.ClientSecret = op.DiscoveryURL, oidctest.WebClientID, core.NewSecret(oidctest.WebClientSecret)
-	if err := reg.AddProfile(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	a := core.NewAccount(Account, "web")
-	a.GrantType, a.Scopes = core.GrantPassword, []string{"openid", "offline_access"}
-	a.Username, a.Password = op.Username(), core.NewSecret(oidctest.Password)
-	if err := reg.AddAccount(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	AddAccounts(t, c.Store, op, Account)
 	if _, err := Manager(c.Store, "test-owner").Token(ctx, Account); err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +112,28 @@ func Run(t *testing.T, c Config) {
 	st, err := c.Store.TokenState(ctx, Account)
 	if err != nil || st.LastError != "" || st.LeaseOwner != "" {
 		t.Fatalf("final state: error %q, lease %q, %v", st.LastError, st.LeaseOwner, err)
+	}
+}
+
+// AddAccounts adds to store the profile "web" of op's web client and, on
+// it, password accounts of op's user with the given names, whose scopes
+// ask for a refresh token.
+func AddAccounts(tb testing.TB, store core.Store, op *oidctest.Provider, names ...string) {
+	tb.Helper()
+	ctx := context.Background()
+	reg := core.Registry{Store: store}
+	p := core.NewProfile("web")
+	p.DiscoveryURL, p.ClientID, p.ClientSecret = op.DiscoveryURL, oidctest.WebClientID, core.NewSecret(oidctest.WebClientSecret)
+	if err := reg.AddProfile(ctx, p); err != nil {
+		tb.Fatal(err)
+	}
+	for _, name := range names {
+		a := core.NewAccount(name, "web")
+		a.GrantType, a.Scopes = core.GrantPassword, []string{"openid", "offline_access"}
+		a.Username, a.Password = op.Username(), core.NewSecret(oidctest.Password)
+		if err := reg.AddAccount(ctx, a); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }
 
