@@ -72,7 +72,7 @@ const accountColumns = `a.id, a.name, p.name, a.grant_type, a.username, a.passwo
 const accountFrom = ` FROM accounts a JOIN profiles p ON p.id = a.profile_id`
 
 // scanAccount reads one row of accountColumns.
-func (db *Store) scanAccount(row scanner) (core.Account, int64, error) {
+func (db *Store) scanAccount(row Row) (core.Account, int64, error) {
 	var (
 		a                    core.Account
 		id                   int64

@@ -125,7 +125,7 @@ func wrapDebug(op, webservice string, err error) error {
 const debugColumns = `id, time, request_id, webservice, direction, method, path, status, duration_ns,
 	"user", verdict, reason, request_header, request_body, response_header, response_body, bodies_truncated`
 
-func scanDebugEntry(row scanner) (core.DebugEntry, error) {
+func scanDebugEntry(row Row) (core.DebugEntry, error) {
 	var (
 		e                     core.DebugEntry
 		at, duration          int64

@@ -87,11 +87,8 @@ func edit[T any](v *T, fn func(*T) error, kind, field string, key *string, creat
 
 const profileColumns = `id, name, discovery_url, client_id, client_secret, client_key_password, settings, created_at, updated_at`
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
 // scanProfile reads one row of profileColumns.
-func (db *Store) scanProfile(row scanner) (core.Profile, int64, error) {
+func (db *Store) scanProfile(row Row) (core.Profile, int64, error) {
 	var (
 		p                    core.Profile
 		id                   int64

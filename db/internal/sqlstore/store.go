@@ -47,7 +47,7 @@ type Tx interface {
 	ExecBatch(ctx context.Context, query string, args [][]any) error
 }
 
-// Row is one row of QueryRow.
+// Row is one row of QueryRow; the scan functions take it, and Rows too.
 type Row interface {
 	Scan(dest ...any) error
 }

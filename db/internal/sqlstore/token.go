@@ -151,7 +151,7 @@ const tokenStateSelect = `
 // scanTokenState reads one row of tokenStateSelect and opens its tokens.
 // A token that does not open is left unset and the reason kept in
 // Damaged: the other columns, and the other rows, stay readable.
-func (db *Store) scanTokenState(row scanner) (core.TokenState, int64, error) {
+func (db *Store) scanTokenState(row Row) (core.TokenState, int64, error) {
 	var (
 		st                                    core.TokenState
 		id                                    int64

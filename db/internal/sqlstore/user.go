@@ -68,7 +68,7 @@ func (db *Store) DeleteUser(ctx context.Context, login string) error {
 
 const userColumns = `id, login, email, first_name, last_name, profile, created_at, updated_at`
 
-func scanUser(row scanner) (core.User, int64, error) {
+func scanUser(row Row) (core.User, int64, error) {
 	var (
 		u                    core.User
 		id                   int64

@@ -80,7 +80,7 @@ const webserviceFrom = ` FROM webservices w
 	LEFT JOIN profiles p ON p.id = w.profile_id
 	LEFT JOIN accounts a ON a.id = w.account_id`
 
-func scanWebservice(row scanner) (core.Webservice, int64, error) {
+func scanWebservice(row Row) (core.Webservice, int64, error) {
 	var (
 		w                    core.Webservice
 		id                   int64
