@@ -7,7 +7,8 @@
 // released, a failure recorded). Each engine keeps only what is its own:
 // how a transaction begins, locks and ends, its connections, its
 // migrations, and the few words of SQL in which the engines differ
-// (Dialect).
+// (Dialect). A new store method belongs here, written once; an engine
+// gets a method of its own only for what the other cannot do.
 //
 // The SQL here is what both engines understand: $1-style parameters
 // (SQLite takes $NNN as the NNN-th argument), TRUE and FALSE, INSERT ...
