@@ -169,13 +169,22 @@ func asStored(t time.Time) time.Time {
 	return fromMillis(t.UnixMilli())
 }
 
-// fromNullMillis turns a nullable stored time back into a time.Time in
-// UTC; NULL is the zero time.
-func fromNullMillis(ms *int64) time.Time {
-	if ms == nil {
-		return time.Time{}
+// nullTime scans a nullable stored time (unix milliseconds) into the
+// time.Time it points to, in UTC; NULL is the zero time. Both engines'
+// drivers take it as a database/sql Scanner; it holds only a pointer, so
+// passing it to Scan allocates nothing.
+type nullTime struct{ t *time.Time }
+
+func (n nullTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*n.t = time.Time{}
+	case int64:
+		*n.t = fromMillis(v)
+	default:
+		return fmt.Errorf("a stored time is %T, not an integer", src)
 	}
-	return fromMillis(*ms)
+	return nil
 }
 
 // typed reports whether err is one of core's typed errors, which already say

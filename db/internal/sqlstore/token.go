@@ -153,21 +153,18 @@ const tokenStateSelect = `
 // Damaged: the other columns, and the other rows, stay readable.
 func (db *Store) scanTokenState(row Row) (core.TokenState, int64, error) {
 	var (
-		st                                    core.TokenState
-		id                                    int64
-		access, refresh, idToken              []byte
-		expiry, refreshExpiry, obtainedAt     *int64
-		lastSuccess, lastErrorAt, nextAttempt *int64
-		leaseUntil                            *int64
-		grantType                             string
-		t                                     = &st.Tokens
-		needsAuthorization                    bool
+		st                       core.TokenState
+		id                       int64
+		access, refresh, idToken []byte
+		grantType                string
+		t                        = &st.Tokens
+		needsAuthorization       bool
 	)
 	if err := row.Scan(&id, &st.Account, &st.Profile, &grantType,
 		&access, &refresh, &idToken, &t.TokenType,
-		&expiry, &refreshExpiry, &t.Scope, &obtainedAt,
-		&lastSuccess, &st.LastError, &lastErrorAt, &st.Failures,
-		&nextAttempt, &needsAuthorization, &st.LeaseOwner, &leaseUntil); err != nil {
+		nullTime{&t.Expiry}, nullTime{&t.RefreshExpiry}, &t.Scope, nullTime{&t.ObtainedAt},
+		nullTime{&st.LastSuccess}, &st.LastError, nullTime{&st.LastErrorAt}, &st.Failures,
+		nullTime{&st.NextAttempt}, &needsAuthorization, &st.LeaseOwner, nullTime{&st.LeaseUntil}); err != nil {
 		return core.TokenState{}, 0, err
 	}
 	st.GrantType = core.GrantType(grantType)
@@ -185,9 +182,6 @@ func (db *Store) scanTokenState(row Row) (core.TokenState, int64, error) {
 	if len(damaged) > 0 {
 		st.Damaged = damagedError(damaged)
 	}
-	t.Expiry, t.RefreshExpiry, t.ObtainedAt = fromNullMillis(expiry), fromNullMillis(refreshExpiry), fromNullMillis(obtainedAt)
-	st.LastSuccess, st.LastErrorAt = fromNullMillis(lastSuccess), fromNullMillis(lastErrorAt)
-	st.NextAttempt, st.LeaseUntil = fromNullMillis(nextAttempt), fromNullMillis(leaseUntil)
 	st.NeedsAuthorization = needsAuthorization
 	return st, id, nil
 }
