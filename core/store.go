@@ -23,6 +23,7 @@ type Store interface {
 	DebugStore
 	ChangeCounter
 	ServeStatusStore
+	PendingLoginStore
 }
 
 // ProfileStore keeps profiles. Secrets are sealed at rest by the
