@@ -281,6 +281,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	cfg.Store = a.store
 	cfg.Validator = a.svc.validator
 	cfg.Tokens, cfg.TokenWatch = a.svc.tokens, a.watch
+	cfg.Grants = a.svc.grants // logins whose https redirect URI serve answers
 	cfg.Logger = a.log
 	cfg.Version = buildinfo.Read().Short()
 	srv, err := serve.New(ctx, cfg)
