@@ -63,7 +63,7 @@ type Options struct {
 	Method grant.Method
 	// Timeout bounds the whole wait for the person; 0 means the profile's
 	// state TTL (core.Misc.StateTTL), after which the state would be
-	// refused anyway.
+	// refused anyway, or core.PendingLoginTTL for a login through serve.
 	Timeout time.Duration
 }
 

@@ -126,12 +126,12 @@ func (s *Server) loginCallback(c *call) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loginExchangeTimeout)
 	defer cancel()
 	set, err := s.completeLogin(ctx, q, l)
-	outcome := core.PendingLogin{Status: core.LoginDone, FinishedAt: s.now()}
+	status, reason, finished := core.LoginDone, "", s.now()
 	if err != nil {
-		outcome.Status, outcome.Reason = core.LoginFailed, err.Error()
+		status, reason = core.LoginFailed, err.Error()
 	}
 	if _, uerr := st.UpdatePendingLogin(ctx, state, func(l *core.PendingLogin) error {
-		l.Status, l.Reason, l.FinishedAt = outcome.Status, outcome.Reason, outcome.FinishedAt
+		l.Status, l.Reason, l.FinishedAt = status, reason, finished
 		return nil
 	}); uerr != nil {
 		c.logError("login: recording the outcome failed", uerr)
