@@ -38,7 +38,7 @@ type loginEnv struct {
 	runner *login.Runner
 }
 
-func startLogins(t *testing.T) *loginEnv {
+func startLogins(t *testing.T, opts ...option) *loginEnv {
 	t.Helper()
 	e := &loginEnv{t: t, op: oidctest.Start(t, oidctest.WithRedirectURIs(serveRedirect)), store: memstore.New(), clock: testkit.Running()}
 	ctx := context.Background()
@@ -54,10 +54,14 @@ func startLogins(t *testing.T) *loginEnv {
 	logger := slog.New(slog.DiscardHandler)
 	sv := newServices(e.store, e.clock.Now, "serve-test", logger)
 	grants := &grant.Client{Logger: logger}
-	srv, err := serve.New(ctx, sv.config(serve.Config{
+	cfg := sv.config(serve.Config{
 		Store: e.store, NoScheduler: true, Now: e.clock.Now, Logger: logger, Grants: grants,
 		ReloadInterval: 50 * time.Millisecond,
-	}))
+	})
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := serve.New(ctx, cfg)
 	must(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
@@ -329,4 +333,35 @@ func TestLoginThroughServeAbandoned(t *testing.T) {
 	if l := e.pending(b.url.Query().Get("state")); l.Status != core.LoginFailed {
 		t.Fatalf("pending login after the timeout: %+v", l)
 	}
+}
+
+// A serve without a grant client (Config.Grants) says that it completes
+// no logins, and leaves the login pending; other methods than GET are
+// refused; a path that no redirect URI has is not a login.
+func TestLoginThroughServeRefusals(t *testing.T) {
+	t.Parallel()
+	e := startLogins(t, func(c *serve.Config) { c.Grants = nil })
+	a := e.authorize(0)
+	loc := e.providerLogin(a)
+	code, page := e.browse(loc.Path, loc.RawQuery)
+	if code != http.StatusServiceUnavailable || !strings.Contains(page, "does not complete logins") {
+		t.Fatalf("serve without grants answered %d:\n%s", code, page)
+	}
+	if l := e.pending(a.url.Query().Get("state")); l.Status != core.LoginPending {
+		t.Fatalf("the login moved to %s", l.Status)
+	}
+	resp, err := http.Post(e.base+loc.Path+"?"+loc.RawQuery, "application/x-www-form-urlencoded", strings.NewReader(""))
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != http.MethodGet {
+		t.Fatalf("POST answered %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	resp, err = http.Get(e.base + "/elsewhere?" + loc.RawQuery)
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another path answered %d", resp.StatusCode)
+	}
+	a.cancel()
+	a.wait(t)
 }
