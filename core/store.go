@@ -7,8 +7,8 @@ import (
 
 // Store keeps profiles, accounts, cached discovery documents, token
 // states, shared settings, local users, webservices, their invoke
-// credentials and the debugger's log, and tells when the configuration
-// changed. The db package
+// credentials, the debugger's log and the pending logins of logins
+// through serve, and tells when the configuration changed. The db package
 // implements it; every method is safe for use by several processes on one
 // database at once.
 type Store interface {
@@ -23,6 +23,7 @@ type Store interface {
 	DebugStore
 	ChangeCounter
 	ServeStatusStore
+	PendingLoginStore
 }
 
 // ProfileStore keeps profiles. Secrets are sealed at rest by the

@@ -44,8 +44,9 @@ func (f *accountFlags) register(cmd *cobra.Command) {
 	fs.StringArrayVar(&f.resources, "resource", nil, "RFC 8707 resource indicators, space-separated or repeated")
 	fs.StringVar(&f.resourceParam, "resource-param-name", core.DefaultResourceParam, "name of the resource parameter")
 	fs.StringVar(&f.tokenType, "token-type", string(core.TokenAccess), "token to hand out: access_token or id_token")
-	fs.StringVar(&f.redirectURI, "redirect-uri", "", "loopback redirect URI of browser logins, e.g. http://127.0.0.1:8400/callback\n"+
-		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path); \"\" takes the profile's")
+	fs.StringVar(&f.redirectURI, "redirect-uri", "", "redirect URI of browser logins: loopback, e.g. http://127.0.0.1:8400/callback\n"+
+		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path), or https, e.g.\n"+
+		"https://oidcctl.example.org/callback, answered by oidcctl serve at that path; \"\" takes the profile's")
 	f.password = secretFlag{name: "password", what: "password"}
 	f.password.register(cmd)
 }

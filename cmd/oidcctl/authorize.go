@@ -38,7 +38,17 @@ when the provider offers it; otherwise it prints the URL (and copies it to
 your terminal's clipboard by OSC 52), the ssh -L line that makes the callback
 reachable from your own browser, and also takes the final redirect URL
 pasted back (a line that is not this login's redirect is refused, and the
-next one read). The console's authorize screen runs the same login.`,
+next one read).
+
+With an https --redirect-uri (https://oidcctl.example.org/callback) the
+browser returns to an oidcctl serve that answers that path, on any host that
+shares this database: authorize stores the request (state, PKCE verifier,
+nonce) as a pending login, prints the URL (and opens a local browser where
+there is one, unless --no-browser), and waits until serve has completed the
+login and stored the tokens, or reports why serve refused it. A pending login
+lasts ten minutes and is used once; Ctrl-C or --timeout abandon it.
+
+The console's authorize screen runs the same login.`,
 		Example: `  oidcctl account authorize support-bot
   oidcctl account authorize support-bot --device
   oidcctl account authorize support-bot --no-browser`,
@@ -73,7 +83,7 @@ next one read). The console's authorize screen runs the same login.`,
 	}
 	cmd.Flags().BoolVar(&device, "device", false, "use the device flow (RFC 8628): a code to enter on any device")
 	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "print the URL instead of opening a browser; take the pasted redirect URL")
-	cmd.Flags().Var(newDuration(&timeout, 0), "timeout", "how long to wait for the login (default: the profile's rand TTL)")
+	cmd.Flags().Var(newDuration(&timeout, 0), "timeout", "how long to wait for the login (default: the profile's rand TTL; ten minutes through serve)")
 	return cmd
 }
 
@@ -106,6 +116,11 @@ func (c *cliPrompter) Event(ev login.Event) {
 		fmt.Fprintf(c.w, "Open this URL in a browser and log in:\n\n  %s\n\n", tui.Escape(ev.URL))
 		if copyToClipboard(c.w, c.getenv, ev.URL) {
 			fmt.Fprintf(c.w, "(copied to your terminal's clipboard where it supports OSC 52)\n\n")
+		}
+		if ev.Method == grant.MethodServe {
+			fmt.Fprintf(c.w, "The provider then returns the browser to %s, where oidcctl serve\n"+
+				"completes the login (on any host that shares this database).\n", tui.Escape(ev.RedirectURI))
+			return
 		}
 		fmt.Fprintf(c.w, "The provider then redirects to %s. Either make that reachable from your\n"+
 			"browser by connecting to this machine with\n\n  %s\n\n"+

@@ -110,8 +110,9 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	fs.StringVar(&f.flavour, "flavour", "generic", "provider flavour: generic, keycloak, entra or google")
 	fs.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow a plain http discovery URL on a host that is not loopback")
 	fs.StringVar(&f.tokenAuthMethod, "token-auth-method", "", "client_secret_basic or client_secret_post (default: from the discovery document)")
-	fs.StringVar(&f.redirectURI, "redirect-uri", "", "loopback redirect URI of its accounts' browser logins, e.g. http://127.0.0.1:8400/callback\n"+
-		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path; default http://127.0.0.1:<free port>/callback)")
+	fs.StringVar(&f.redirectURI, "redirect-uri", "", "redirect URI of its accounts' browser logins: loopback, e.g. http://127.0.0.1:8400/callback\n"+
+		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path; default http://127.0.0.1:<free port>/callback),\n"+
+		"or https, e.g. https://oidcctl.example.org/callback, answered by oidcctl serve at that path")
 	fs.BoolVar(&f.introspect, "introspect", false, "check opaque incoming tokens at the provider's introspection endpoint (RFC 7662)")
 	fs.StringVar(&f.clientCert, "client-cert", "", "TLS client certificate (PEM file)")
 	fs.StringVar(&f.clientKey, "client-key", "", "TLS client key (PEM file)")

@@ -43,9 +43,9 @@ func TestRedirectURICommands(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "not on a loopback host") || !strings.Contains(r.stderr, "serve") {
 		t.Fatalf("non-loopback redirect URI: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r = c.run("", "profile", "edit", "web", "--redirect-uri", "https://oidcctl.example.org/callback")
-	if r.code == 0 || !strings.Contains(r.stderr, "serve") {
-		t.Fatalf("https redirect URI on a profile: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	r = c.run("", "profile", "edit", "web", "--redirect-uri", "https://oidcctl.example.org/ws/callback")
+	if r.code == 0 || !strings.Contains(r.stderr, "serve's own routes") {
+		t.Fatalf("https redirect URI on one of serve's routes: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	// The whole login, through the account's redirect URI.

@@ -71,6 +71,10 @@ On --listen it serves:
                        or 401; --invoke-open-to-anyone-on-tcp drops that.
   /healthz /readyz     liveness; readiness (database, provider keys)
   /metrics             Prometheus metrics
+  PATH of an https     the browser's return of a login that oidcctl account
+  --redirect-uri       authorize started (put serve behind the proxy that
+                       terminates TLS for that host): the code is exchanged,
+                       the tokens stored, the command told.
 
 and on --socket, a unix socket only its owner can use (0600), or its
 owner and the members of --socket-group (0660): GET /token/ACCOUNT prints
@@ -281,6 +285,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	cfg.Store = a.store
 	cfg.Validator = a.svc.validator
 	cfg.Tokens, cfg.TokenWatch = a.svc.tokens, a.watch
+	cfg.Grants = a.svc.grants // logins whose https redirect URI serve answers
 	cfg.Logger = a.log
 	cfg.Version = buildinfo.Read().Short()
 	srv, err := serve.New(ctx, cfg)

@@ -43,6 +43,10 @@ var (
 	ErrStateMismatch = errors.New("state mismatch")
 	// ErrFlowUsed: an authorization flow's callback was already handled.
 	ErrFlowUsed = errors.New("the authorization flow was already used")
+	// ErrServeRedirect: the redirect URI is an https one that `oidcctl
+	// serve` answers; the login must go through a pending login
+	// (core.PendingLogin), not a loopback callback.
+	ErrServeRedirect = errors.New("the redirect URI is served by oidcctl serve")
 	// ErrIDToken: an id_token failed verification; nothing was returned.
 	ErrIDToken = errors.New("id_token rejected")
 )

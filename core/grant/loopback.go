@@ -287,6 +287,9 @@ func ListenRedirect(ctx context.Context, redirectURI string) (*Callback, error) 
 	if msg := core.CheckRedirectURI(redirectURI); msg != "" {
 		return nil, fmt.Errorf("redirect URI %s", msg)
 	}
+	if core.IsServeRedirect(redirectURI) {
+		return nil, fmt.Errorf("redirect URI %q is answered by `oidcctl serve`, not by a loopback callback: %w", redirectURI, ErrServeRedirect)
+	}
 	u, err := url.Parse(redirectURI)
 	if err != nil {
 		return nil, fmt.Errorf("redirect URI %q: %w", redirectURI, err)

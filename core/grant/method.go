@@ -28,6 +28,12 @@ const (
 	// redirect URL pasted back (Callback.Wait and
 	// AuthCodeFlow.ExchangeRedirect, whichever comes first).
 	MethodRemote
+	// MethodServe: print the URL (and open a local browser where there
+	// is one); the browser returns to `oidcctl serve` at the account's
+	// https redirect URI, which completes the login (a core.PendingLogin)
+	// on any host that shares the database. It is never chosen by
+	// ChooseMethod: an https redirect URI implies it.
+	MethodServe
 )
 
 func (m Method) String() string {
@@ -40,6 +46,8 @@ func (m Method) String() string {
 		return "device"
 	case MethodRemote:
 		return "remote"
+	case MethodServe:
+		return "serve"
 	}
 	return "unknown"
 }

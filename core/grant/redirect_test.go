@@ -1,6 +1,7 @@
 package grant_test
 
 import (
+	"errors"
 	"net"
 	"net/url"
 	"strconv"
@@ -124,7 +125,13 @@ func TestAuthorizeLoopbackTakenPort(t *testing.T) {
 func TestRedirectURIRefused(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ uri, want string }{
-		{"https://oidcctl.example.org/callback", "serve"},
+		{"https://oidcctl.example.org", "needs a path"},
+		{"https://oidcctl.example.org/", "needs a path"},
+		{"https:///callback", "no host"},
+		{"https://oidcctl.example.org/auth/callback", "serve's own routes"},
+		{"https://oidcctl.example.org/ws/callback", "serve's own routes"},
+		{"https://oidcctl.example.org/healthz", "serve's own routes"},
+		{"https://oidcctl.example.org/callback?x=1", "query"},
 		{"http://oidcctl.example.org/callback", "not on a loopback host"},
 		{"http://10.0.0.1:8400/callback", "not on a loopback host"},
 		{"http://0.0.0.0:8400/callback", "not on a loopback host"},
@@ -152,10 +159,19 @@ func TestRedirectURIRefused(t *testing.T) {
 			t.Errorf("ListenRedirect(%q) listened", tc.uri)
 		}
 	}
-	for _, ok := range []string{"", "http://127.0.0.1:8400/callback", "http://localhost/cb", "http://[::1]:0/x/y", "http://127.0.0.1:8400"} {
+	for _, ok := range []string{"", "http://127.0.0.1:8400/callback", "http://localhost/cb", "http://[::1]:0/x/y", "http://127.0.0.1:8400",
+		"https://oidcctl.example.org/callback", "https://oidcctl.example.org:8443/oidc/callback"} {
 		if msg := core.CheckRedirectURI(ok); msg != "" {
 			t.Errorf("CheckRedirectURI(%q) = %q, want it accepted", ok, msg)
 		}
+	}
+	// An https one is served by `oidcctl serve`, never by a loopback
+	// callback.
+	if cb, err := grant.ListenRedirect(t.Context(), "https://oidcctl.example.org/callback"); !errors.Is(err, grant.ErrServeRedirect) {
+		if cb != nil {
+			cb.Close()
+		}
+		t.Errorf("ListenRedirect of an https URI: %v, want ErrServeRedirect", err)
 	}
 }
 

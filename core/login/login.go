@@ -1,7 +1,8 @@
 // Package login runs the login that an authorization_code account needs a
 // person for, from the account's name to its stored tokens: account →
 // profile → discovery → timeout → method → device, browser or remote →
-// store the tokens. The command line (`oidcctl account authorize`) and the
+// store the tokens; or, for an https redirect URI, a pending login that
+// `oidcctl serve` completes (see serve.go). The command line (`oidcctl account authorize`) and the
 // console's authorize screen both run it; each shows its steps in its own
 // way through a Prompter.
 package login
@@ -46,8 +47,13 @@ type Runner struct {
 	// (the browser method then reports BrowserFailed and waits for the URL
 	// to be opened by hand).
 	OpenBrowser func(url string) error
-	// Now is the clock of the deadlines shown; nil means time.Now.
+	// Now is the clock of the deadlines shown and of a pending login's
+	// times; nil means time.Now.
 	Now func() time.Time
+	// PollInterval is how often a login through serve reads its pending
+	// login to see whether serve has completed it; 0 means
+	// DefaultPollInterval.
+	PollInterval time.Duration
 }
 
 // Options choose how a login runs.
@@ -57,7 +63,7 @@ type Options struct {
 	Method grant.Method
 	// Timeout bounds the whole wait for the person; 0 means the profile's
 	// state TTL (core.Misc.StateTTL), after which the state would be
-	// refused anyway.
+	// refused anyway, or core.PendingLoginTTL for a login through serve.
 	Timeout time.Duration
 }
 
@@ -188,18 +194,31 @@ func (r *Runner) run(ctx context.Context, name string, opts Options, ev *events)
 	if err != nil {
 		return core.TokenSet{}, err
 	}
+	viaServe := core.IsServeRedirect(core.RedirectURIFor(p, acc)) && opts.Method != grant.MethodDevice
 	timeout, why := opts.Timeout, ""
-	if timeout <= 0 {
+	switch {
+	case timeout > 0:
+	case viaServe:
+		timeout, why = core.PendingLoginTTL, " (the lifetime of a login through serve)"
+	default:
 		timeout, why = p.Misc.StateTTL(), " (the profile's rand TTL)"
 	}
 	method := opts.Method
-	if method == grant.MethodAuto {
+	if method == grant.MethodAuto && !viaServe {
 		method = grant.ChooseMethod(doc, r.getenv, false, false)
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
 		fmt.Errorf("no login within %s%s: %w", timeout, why, context.DeadlineExceeded))
 	defer cancel()
 	l := attempt{Runner: r, p: p, doc: doc, acc: acc, ev: ev, timeout: timeout, deadline: r.now().Add(timeout)}
+	if viaServe {
+		// serve stores the tokens.
+		set, err := l.serve(ctx, method)
+		if err != nil {
+			return core.TokenSet{}, withCause(ctx, err)
+		}
+		return set, nil
+	}
 	var set core.TokenSet
 	switch method {
 	case grant.MethodDevice:

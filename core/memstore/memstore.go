@@ -50,6 +50,7 @@ type Store struct {
 	debug       []debugRow // in the order written
 	debugID     int64
 	statuses    map[string]core.ServeStatus
+	logins      map[string]*loginRow // by state; see pendinglogin.go
 }
 
 var _ core.Store = (*Store)(nil)

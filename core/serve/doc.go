@@ -20,6 +20,9 @@
 //	/readyz              200 once the database answers and the JWKS of every
 //	                     profile in use was fetched; 503 with the reasons
 //	/metrics             Prometheus metrics (a registry of the server's own)
+//	PATH                 the path of an https redirect URI of a profile or
+//	                     account: the browser's return of a login through
+//	                     serve (core.PendingLogin; see login.go)
 //
 // and, on the unix socket of Server.SocketHandler (mode 0600, ListenUnix;
 // or 0660 with a group, ListenUnixGroup):

@@ -57,6 +57,8 @@ func (s *Server) dispatch(c *call) error {
 		return s.provider(c)
 	case strings.HasPrefix(p, "/invoke/"):
 		return s.requester(c)
+	case isLoginPath(c.table, p):
+		return s.loginCallback(c)
 	}
 	return notFound(fmt.Sprintf("no route %s: oidcctl serves /auth, /ws/WEBSERVICE/…, /invoke/WEBSERVICE, /healthz, /readyz and /metrics", quotePath(p)))
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/core/grant"
 	"oidcctl/core/jwks"
 	"oidcctl/core/serve/debuglog"
 	"oidcctl/core/tokens"
@@ -133,6 +134,12 @@ type Config struct {
 	// webservice and for forward-auth (bursts of four times as many); 0
 	// means DefaultDebugRate, negative no bound.
 	DebugRate int
+
+	// Grants completes logins through serve: the browser's return to the
+	// https redirect URI of an account or profile (see login.go). Nil:
+	// such returns are answered with a page saying that logins are not
+	// served here.
+	Grants *grant.Client
 
 	// Version is reported in the serve status (core.ServeStatus).
 	Version string

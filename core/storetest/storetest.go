@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"DebugLog", testDebugLog},
 		{"DebugRetention", testDebugRetention},
 		{"ServeStatus", testServeStatus},
+		{"PendingLogins", testPendingLogins},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := open(t)

@@ -14,7 +14,9 @@
 // accounts, token states (leases included), users and their roles,
 // webservices and their invoke credentials, and, with Options.Debug, the
 // debugger's log. Not copied: the serve status (it describes processes
-// running on the source) and the schema's own bookkeeping (migrations,
+// running on the source), pending logins (a login under way completes on
+// the database it started on; they expire within minutes) and the
+// schema's own bookkeeping (migrations,
 // key check, configuration version, which the destination keeps and
 // raises).
 //

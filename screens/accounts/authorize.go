@@ -32,7 +32,10 @@ import (
 //   - remote: the URL for a browser on another machine, copied by OSC 52,
 //     with a QR code where there is room and the ssh -L line that makes the
 //     loopback callback reachable; the address the browser ends on can be
-//     pasted instead.
+//     pasted instead;
+//   - serve: for an https redirect URI, the URL (copied, with a QR code)
+//     and the waiting for the oidcctl serve that the browser returns to
+//     (login.Runner's pending login).
 //
 // It waits with a spinner; esc cancels the login (the callback server
 // closes with it). The login runs in a goroutine; its events come back as
@@ -54,7 +57,7 @@ type authScreen struct {
 	url        string // the login URL (browser, remote) or verification URL (device)
 	qrText     string
 	device     *login.ShowDeviceCode
-	redirect   string // remote: the loopback callback
+	redirect   string // remote: the loopback callback; serve: the https redirect URI
 	forward    string // remote: the ssh -L line
 	browserErr error
 	deadline   time.Time
@@ -132,10 +135,10 @@ func (s *authScreen) KeyMap() help.KeyMap {
 	if s.method != grant.MethodDevice {
 		b = append(b, authKeys.Device)
 	}
-	if s.method != grant.MethodRemote {
+	if s.method != grant.MethodRemote && s.method != grant.MethodServe {
 		b = append(b, authKeys.Remote)
 	}
-	if s.method != grant.MethodBrowser && s.deps.OpenBrowser != nil {
+	if s.method != grant.MethodBrowser && s.method != grant.MethodServe && s.deps.OpenBrowser != nil {
 		b = append(b, authKeys.Browser)
 	}
 	return tui.KeyMap{Short: b}
@@ -240,7 +243,7 @@ func (s *authScreen) handle(ev login.Event) tea.Cmd {
 	switch ev := ev.(type) {
 	case login.ShowURL:
 		s.method, s.url, s.redirect, s.forward = ev.Method, ev.URL, ev.RedirectURI, ev.Forward
-		if ev.Method == grant.MethodRemote {
+		if ev.Method == grant.MethodRemote || ev.Method == grant.MethodServe {
 			// The browser is elsewhere: the URL goes to the clipboard of
 			// the admin's own terminal and into a QR code (a local
 			// browser needs neither).
@@ -260,6 +263,8 @@ func (s *authScreen) handle(ev login.Event) tea.Cmd {
 			return s.busy.Start("Waiting for the login in your browser…")
 		case grant.MethodDevice:
 			return s.busy.Start("Waiting for the code to be entered…")
+		case grant.MethodServe:
+			return s.busy.Start("Waiting for serve to complete the login…")
 		}
 		return s.busy.Start("Waiting for the login…")
 	case login.BrowserFailed:
@@ -344,9 +349,9 @@ func (s *authScreen) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return s.paste.Focus()
 	case key.Matches(k, authKeys.Device) && s.method != grant.MethodDevice:
 		return s.start(grant.MethodDevice)
-	case key.Matches(k, authKeys.Remote) && s.method != grant.MethodRemote:
+	case key.Matches(k, authKeys.Remote) && s.method != grant.MethodRemote && s.method != grant.MethodServe:
 		return s.start(grant.MethodRemote)
-	case key.Matches(k, authKeys.Browser) && s.method != grant.MethodBrowser && s.deps.OpenBrowser != nil:
+	case key.Matches(k, authKeys.Browser) && s.method != grant.MethodBrowser && s.method != grant.MethodServe && s.deps.OpenBrowser != nil:
 		return s.start(grant.MethodBrowser)
 	}
 	return nil
@@ -425,6 +430,10 @@ func (s *authScreen) urlText(width int) []string {
 	// it whole (OSC 52).
 	lines = append(lines, "", link(st, s.url, max(20, width)),
 		st.Muted.Render(lipgloss.Wrap("(c copies it whole; where the terminal shows links, a click opens it)", width, " ")), "")
+	if s.method == grant.MethodServe {
+		lines = append(lines, lipgloss.Wrap("The provider then returns the browser to "+s.redirect+
+			", where oidcctl serve completes the login (on any host that shares this database).", width, " "))
+	}
 	if s.method == grant.MethodRemote {
 		lines = append(lines,
 			lipgloss.Wrap("The provider then redirects to "+s.redirect+". Make that reach this machine by connecting with", width, " "),
