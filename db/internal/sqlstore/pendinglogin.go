@@ -1,8 +1,7 @@
-package db
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +16,7 @@ import (
 // CreatePendingLogin stores a new login; *core.ExistsError when its state
 // is taken, *core.NotFoundError when its account does not exist. A zero
 // CreatedAt is set from db.Now, an empty Status is core.LoginPending.
-func (db *DB) CreatePendingLogin(ctx context.Context, l core.PendingLogin) error {
+func (db *Store) CreatePendingLogin(ctx context.Context, l core.PendingLogin) error {
 	if l.State == "" || !l.Verifier.IsSet() || l.ExpiresAt.IsZero() {
 		return fmt.Errorf("create login of account %s: state, verifier and expiry are required", l.Account)
 	}
@@ -34,13 +33,13 @@ func (db *DB) CreatePendingLogin(ctx context.Context, l core.PendingLogin) error
 	if l.Status == "" {
 		l.Status = core.LoginPending
 	}
-	return wrap("create login of account", l.Account, db.inTx(ctx, func(tx *sql.Tx) error {
+	return wrap("create login of account", l.Account, db.inTx(ctx, func(tx Tx) error {
 		id, err := accountID(ctx, tx, l.Account)
 		if err != nil {
 			return err
 		}
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pending_logins WHERE state = ?`, l.State).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pending_logins WHERE state = $1`, l.State).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -50,10 +49,10 @@ func (db *DB) CreatePendingLogin(ctx context.Context, l core.PendingLogin) error
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `
+		_, err = tx.Exec(ctx, `
 			INSERT INTO pending_logins (state, account_id, redirect_uri, verifier, nonce, scopes,
 				created_at, expires_at, status, reason, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			l.State, id, l.RedirectURI, verifier, l.Nonce, string(scopes),
 			l.CreatedAt.UnixMilli(), l.ExpiresAt.UnixMilli(), string(l.Status), l.Reason, nullMillis(l.FinishedAt))
 		return err
@@ -62,17 +61,17 @@ func (db *DB) CreatePendingLogin(ctx context.Context, l core.PendingLogin) error
 
 // PendingLogin returns one login; *core.NotFoundError when there is none
 // with that state.
-func (db *DB) PendingLogin(ctx context.Context, state string) (core.PendingLogin, error) {
-	l, err := readTx(ctx, db, func(tx *sql.Tx) (core.PendingLogin, error) {
+func (db *Store) PendingLogin(ctx context.Context, state string) (core.PendingLogin, error) {
+	l, err := readTx(ctx, db, func(tx Tx) (core.PendingLogin, error) {
 		return db.pendingLogin(ctx, tx, state)
 	})
 	return l, wrapOp("read login", err)
 }
 
 // UpdatePendingLogin reads a login, lets fn change it and writes its
-// Status, Reason and FinishedAt back in one IMMEDIATE transaction.
-func (db *DB) UpdatePendingLogin(ctx context.Context, state string, fn func(*core.PendingLogin) error) (core.PendingLogin, error) {
-	l, err := writeTx(ctx, db, func(tx *sql.Tx) (core.PendingLogin, error) {
+// Status, Reason and FinishedAt back in one transaction.
+func (db *Store) UpdatePendingLogin(ctx context.Context, state string, fn func(*core.PendingLogin) error) (core.PendingLogin, error) {
+	l, err := writeTx(ctx, db, func(tx Tx) (core.PendingLogin, error) {
 		l, err := db.pendingLogin(ctx, tx, state)
 		if err != nil {
 			return l, err
@@ -80,7 +79,7 @@ func (db *DB) UpdatePendingLogin(ctx context.Context, state string, fn func(*cor
 		if err := fn(&l); err != nil {
 			return core.PendingLogin{}, keepAsIs(err)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE pending_logins SET status = ?, reason = ?, finished_at = ? WHERE state = ?`,
+		_, err = tx.Exec(ctx, `UPDATE pending_logins SET status = $1, reason = $2, finished_at = $3 WHERE state = $4`,
 			string(l.Status), l.Reason, nullMillis(l.FinishedAt), state)
 		l.FinishedAt = asStored(l.FinishedAt)
 		return l, err
@@ -89,34 +88,32 @@ func (db *DB) UpdatePendingLogin(ctx context.Context, state string, fn func(*cor
 }
 
 // DeletePendingLogins removes the logins that expired before before.
-func (db *DB) DeletePendingLogins(ctx context.Context, before time.Time) (int, error) {
-	n, err := writeTx(ctx, db, func(tx *sql.Tx) (int, error) {
-		res, err := tx.ExecContext(ctx, `DELETE FROM pending_logins WHERE expires_at < ?`, before.UnixMilli())
+func (db *Store) DeletePendingLogins(ctx context.Context, before time.Time) (int, error) {
+	n, err := writeTx(ctx, db, func(tx Tx) (int, error) {
+		tag, err := tx.Exec(ctx, `DELETE FROM pending_logins WHERE expires_at < $1`, before.UnixMilli())
 		if err != nil {
 			return 0, err
 		}
-		n, err := res.RowsAffected()
-		return int(n), err
+		return int(tag), nil
 	})
 	return n, wrapOp("delete expired logins", err)
 }
 
 // pendingLogin is PendingLogin in tx.
-func (db *DB) pendingLogin(ctx context.Context, tx *sql.Tx, state string) (core.PendingLogin, error) {
+func (db *Store) pendingLogin(ctx context.Context, tx Tx, state string) (core.PendingLogin, error) {
 	var (
 		l                core.PendingLogin
 		verifier         []byte
 		scopes, status   string
 		created, expires int64
-		finished         sql.NullInt64
 	)
-	err := tx.QueryRowContext(ctx, `
+	err := tx.QueryRow(ctx, `
 		SELECT l.state, a.name, l.redirect_uri, l.verifier, l.nonce, l.scopes,
 			l.created_at, l.expires_at, l.status, l.reason, l.finished_at
 		FROM pending_logins l JOIN accounts a ON a.id = l.account_id
-		WHERE l.state = ?`, state).Scan(&l.State, &l.Account, &l.RedirectURI, &verifier, &l.Nonce, &scopes,
-		&created, &expires, &status, &l.Reason, &finished)
-	if errors.Is(err, sql.ErrNoRows) {
+		WHERE l.state = $1`, state).Scan(&l.State, &l.Account, &l.RedirectURI, &verifier, &l.Nonce, &scopes,
+		&created, &expires, &status, &l.Reason, nullTime{&l.FinishedAt})
+	if errors.Is(err, ErrNoRows) {
 		return l, &core.NotFoundError{Kind: "login", Name: state}
 	}
 	if err != nil {
@@ -128,7 +125,7 @@ func (db *DB) pendingLogin(ctx context.Context, tx *sql.Tx, state string) (core.
 	if err := json.Unmarshal([]byte(scopes), &l.Scopes); err != nil {
 		return core.PendingLogin{}, fmt.Errorf("scopes: %w", err)
 	}
-	l.CreatedAt, l.ExpiresAt, l.FinishedAt = fromMillis(created), fromMillis(expires), fromNullMillis(finished)
+	l.CreatedAt, l.ExpiresAt = fromMillis(created), fromMillis(expires)
 	l.Status = core.LoginStatus(status)
 	return l, nil
 }
