@@ -1,9 +1,15 @@
 package core
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 )
+
+// ErrNeedsSecret is matched (errors.Is) by the error of obtaining tokens
+// for an account that, or whose profile, lacks a secret it needs.
+var ErrNeedsSecret = errors.New("needs secret")
 
 // The names of secrets in Profile.MissingSecrets and
 // Account.MissingSecrets, as the configuration file spells them.
@@ -65,4 +71,28 @@ func NeedsSecretFix(a Account, p Profile) string {
 		return fmt.Sprintf("the %s of profile %s is not set; give it with: oidcctl profile edit %s --client-key-password-file FILE", p.MissingSecrets[0], p.Name, p.Name)
 	}
 	return ""
+}
+
+// SecretsNeeded returns, for every account that cannot obtain tokens
+// until a secret of it or of its profile is given, NeedsSecretFix.
+func SecretsNeeded(ctx context.Context, s Store) (map[string]string, error) {
+	profiles, err := s.Profiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("secrets needed: %w", err)
+	}
+	accounts, err := s.Accounts(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("secrets needed: %w", err)
+	}
+	byName := make(map[string]Profile, len(profiles))
+	for _, p := range profiles {
+		byName[p.Name] = p
+	}
+	out := map[string]string{}
+	for _, a := range accounts {
+		if fix := NeedsSecretFix(a, byName[a.Profile]); fix != "" {
+			out[a.Name] = fix
+		}
+	}
+	return out, nil
 }
