@@ -75,7 +75,10 @@ func NeedsSecretFix(a Account, p Profile) string {
 
 // SecretsNeeded returns, for every account that cannot obtain tokens
 // until a secret of it or of its profile is given, NeedsSecretFix.
-func SecretsNeeded(ctx context.Context, s Store) (map[string]string, error) {
+func SecretsNeeded(ctx context.Context, s interface {
+	Profiles(ctx context.Context) ([]Profile, error)
+	Accounts(ctx context.Context, profile string) ([]Account, error)
+}) (map[string]string, error) {
 	profiles, err := s.Profiles(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("secrets needed: %w", err)
