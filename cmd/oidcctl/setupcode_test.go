@@ -57,6 +57,17 @@ func roundTrip(t *testing.T, src, dst func() *cli) {
 // SQLite.
 func TestConfigRoundTripWholeSetup(t *testing.T) {
 	roundTrip(t, func() *cli { return newCLI(t) }, func() *cli { return newCLI(t) })
+
+	// config export -o json imports as well: the same setup.
+	src := newCLI(t)
+	fillSetup(src)
+	dst := newCLI(t)
+	if r := dst.run(src.ok("config", "export", "-o", "json"), "config", "import", "-"); r.code != exitOK {
+		t.Fatalf("import of export -o json: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if want, got := src.ok("config", "export"), dst.ok("config", "export"); got != want {
+		t.Errorf("export -o json | import | export differs:\n--- want\n%s\n--- got\n%s", want, got)
+	}
 }
 
 // The same from SQLite into PostgreSQL and from PostgreSQL into SQLite.
