@@ -30,9 +30,14 @@ func (p Profile) NeedsSecret() bool { return len(p.MissingSecrets) > 0 }
 // NeedsSecret reports whether the account lacks a secret it needs.
 func (a Account) NeedsSecret() bool { return len(a.MissingSecrets) > 0 }
 
-// SettleSecrets drops from MissingSecrets every secret that is now set,
-// and sorts the rest: the profile no longer needs what it has.
+// SettleSecrets drops from MissingSecrets every secret that is now set
+// (and the key password of a profile without a client key), and sorts
+// the rest: the profile no longer needs what it has.
 func (p *Profile) SettleSecrets() {
+	if p.TLS.ClientKey == "" {
+		// No key, no key password to give.
+		p.MissingSecrets = slices.DeleteFunc(p.MissingSecrets, func(s string) bool { return s == SecretClientKeyPassword })
+	}
 	p.MissingSecrets = settle(p.MissingSecrets, map[string]Secret{
 		SecretClientSecret:      p.ClientSecret,
 		SecretClientKeyPassword: p.TLS.ClientKeyPassword,
