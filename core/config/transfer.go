@@ -108,9 +108,12 @@ func Parse(data []byte) (Document, error) {
 		doc.Version = Version
 	case Version:
 		for _, p := range doc.Profiles {
-			for old, d := range map[string]Duration{"discovery_ttl": p.DiscoveryTTL, "misc.rand_ttl": p.Misc.RandTTL, "misc.leeway": p.Misc.Leeway} {
-				if d != 0 {
-					return doc, fmt.Errorf("parse configuration: profile %q: %s is a version 1 field; version %d writes %s_seconds, a number of seconds", p.Name, old, Version, old)
+			for _, f := range []struct {
+				old string
+				d   Duration
+			}{{"discovery_ttl", p.DiscoveryTTL}, {"misc.rand_ttl", p.Misc.RandTTL}, {"misc.leeway", p.Misc.Leeway}} {
+				if f.d != 0 {
+					return doc, fmt.Errorf("parse configuration: profile %q: %s is a version 1 field; version %d writes %s_seconds, a number of seconds", p.Name, f.old, Version, f.old)
 				}
 			}
 		}
