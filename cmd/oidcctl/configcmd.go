@@ -99,7 +99,9 @@ func (a *app) configImport() *cobra.Command {
 		Long: `Creates what FILE (- for standard input) has and the database lacks, and
 updates what both have. With --prune it also removes the settings, profiles,
 accounts, webservices and users that the file does not have (users that
-tokens created included). Everything is checked before anything is written.
+tokens created included; the tokens of a removed account are forgotten, not
+revoked: use account rm for that). Everything is checked before anything is
+written.
 
 FILE is a document of config export: version 2, or version 1 (durations as
 "30m", profiles and accounts only), which is still read.
