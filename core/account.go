@@ -53,6 +53,10 @@ type Account struct {
 	// RedirectURI is the loopback redirect URI of browser logins
 	// (authorization_code); "" takes the profile's. See CheckRedirectURI.
 	RedirectURI string
+	// MissingSecrets names the secrets (SecretPassword) that the account
+	// needs but does not have yet: it was imported from a file that left
+	// them out. See NeedsSecret.
+	MissingSecrets []string
 }
 
 // NewAccount returns an account with the defaults filled in.
@@ -106,7 +110,7 @@ func (a *Account) Validate() error {
 		if a.Username == "" {
 			v.add("username", "is required for the password grant")
 		}
-		if !a.Password.IsSet() {
+		if !a.Password.IsSet() && !slices.Contains(a.MissingSecrets, SecretPassword) {
 			v.add("password", "is required for the password grant")
 		}
 	} else {

@@ -74,6 +74,11 @@ type Profile struct {
 	// browser logins; "" means http://127.0.0.1:<free port>/callback.
 	// See CheckRedirectURI.
 	RedirectURI string
+	// MissingSecrets names the secrets (SecretClientSecret,
+	// SecretClientKeyPassword) that the profile needs but does not have
+	// yet: it was imported from a file that left them out. See
+	// NeedsSecret.
+	MissingSecrets []string
 }
 
 // TLSOptions are the TLS settings used for every call to a profile's

@@ -6,7 +6,8 @@ import (
 )
 
 // Registry is the way the command line and the console change profiles and
-// accounts: it validates every change before the store sees it. Reads go
+// accounts: it validates every change before the store sees it, and
+// forgets that a secret is missing once it is given (SettleSecrets). Reads go
 // straight to the embedded Store.
 type Registry struct {
 	Store
@@ -14,6 +15,7 @@ type Registry struct {
 
 // AddProfile validates and stores a new profile.
 func (r Registry) AddProfile(ctx context.Context, p Profile) error {
+	p.SettleSecrets()
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -30,12 +32,14 @@ func (r Registry) EditProfile(ctx context.Context, name string, fn func(*Profile
 		if p.Name != name {
 			return fmt.Errorf("profile %q cannot be renamed", name)
 		}
+		p.SettleSecrets()
 		return p.Validate()
 	})
 }
 
 // AddAccount validates and stores a new account.
 func (r Registry) AddAccount(ctx context.Context, a Account) error {
+	a.SettleSecrets()
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -51,6 +55,7 @@ func (r Registry) EditAccount(ctx context.Context, name string, fn func(*Account
 		if a.Name != name {
 			return fmt.Errorf("account %q cannot be renamed", name)
 		}
+		a.SettleSecrets()
 		return a.Validate()
 	})
 }

@@ -64,7 +64,9 @@ func fullProfile(name string) core.Profile {
 		TokenAuthMethod: "client_secret_post",
 		Introspect:      true,
 		RedirectURI:     "http://[::1]:8400/" + name + "/callback",
-		Flavour:         core.FlavourKeycloak,
+		// Stored as given: whether it agrees with the secrets is core's.
+		MissingSecrets: []string{core.SecretClientSecret},
+		Flavour:        core.FlavourKeycloak,
 		TLS: core.TLSOptions{
 			ClientCert:         "/etc/oidcctl/" + name + ".crt",
 			ClientKey:          "/etc/oidcctl/" + name + ".key",
@@ -112,6 +114,8 @@ func fullAccount(name, profile string) core.Account {
 		ResourceParam: "audience",
 		TokenType:     core.TokenID,
 		RedirectURI:   "http://localhost/" + name,
+		// Stored as given: whether it agrees with the password is core's.
+		MissingSecrets: []string{core.SecretPassword},
 	}
 }
 

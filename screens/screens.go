@@ -75,11 +75,39 @@ func (d Deps) Env(key string) string {
 type AccountState struct {
 	core.Account
 	State core.TokenState
+	// NeedsSecret, when set, says how to give the secret that the account
+	// or its profile was imported without (core.NeedsSecretFix).
+	NeedsSecret string
 }
 
-// AccountStore reads the accounts and their token states.
+// Word says in one word how the account stands: NeedsSecret's word when
+// it lacks a secret, else TokenState's.
+func (a AccountState) Word(now time.Time) (string, tui.Tone) {
+	if a.NeedsSecret != "" {
+		return NoSecret, tui.ToneWarning
+	}
+	return TokenState(a.State, now)
+}
+
+// SecretHint says, for the console, how to give the missing secret; ""
+// when none is missing.
+func (a AccountState) SecretHint() string {
+	switch {
+	case a.NeedsSecret == "":
+		return ""
+	case a.Account.NeedsSecret():
+		return "password missing: press e to give it"
+	}
+	return "the secret of profile " + a.Profile + " is missing: press e on it in Profiles"
+}
+
+// NoSecret is the console's short word for core.StateNeedsSecret.
+const NoSecret = "no secret"
+
+// AccountStore reads the accounts, their profiles and their token states.
 type AccountStore interface {
 	Accounts(ctx context.Context, profile string) ([]core.Account, error)
+	Profiles(ctx context.Context) ([]core.Profile, error)
 	TokenStates(ctx context.Context) ([]core.TokenState, error)
 }
 
@@ -97,13 +125,17 @@ func AccountStates(ctx context.Context, store AccountStore) ([]AccountState, err
 	for _, st := range states {
 		byName[st.Account] = st
 	}
+	needs, err := core.SecretsNeeded(ctx, store)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]AccountState, len(accounts))
 	for i, a := range accounts {
 		st, ok := byName[a.Name]
 		if !ok { // added between the two reads: no tokens yet
 			st = core.TokenState{Account: a.Name, Profile: a.Profile, GrantType: a.GrantType}
 		}
-		out[i] = AccountState{Account: a, State: st}
+		out[i] = AccountState{Account: a, State: st, NeedsSecret: needs[a.Name]}
 	}
 	return out, nil
 }

@@ -231,10 +231,17 @@ func (a *app) accountList() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			needs, err := core.SecretsNeeded(cmd.Context(), reg)
+			if err != nil {
+				return err
+			}
 			if a.output == "json" {
 				docs := make([]config.Account, len(accounts))
 				for i, acc := range accounts {
 					docs[i] = config.FromAccount(acc, false)
+					if needs[acc.Name] != "" {
+						docs[i].State = core.StateNeedsSecret
+					}
 				}
 				return writeJSON(a.stdout, docs)
 			}
@@ -242,11 +249,23 @@ func (a *app) accountList() *cobra.Command {
 				fmt.Fprintln(a.stdout, "No accounts yet. Add one with: oidcctl account add NAME --profile PROFILE --grant-type client_credentials")
 				return nil
 			}
-			t := newTable(a.stdout, "NAME", "PROFILE", "GRANT TYPE", "SCOPES", "TOKEN TYPE")
+			t := newTable(a.stdout, "NAME", "PROFILE", "GRANT TYPE", "SCOPES", "TOKEN TYPE", "STATE")
 			for _, acc := range accounts {
-				t.row(acc.Name, acc.Profile, string(acc.GrantType), cmp.Or(strings.Join(acc.Scopes, " "), "-"), string(acc.TokenType))
+				state := "ok"
+				if needs[acc.Name] != "" {
+					state = core.StateNeedsSecret
+				}
+				t.row(acc.Name, acc.Profile, string(acc.GrantType), cmp.Or(strings.Join(acc.Scopes, " "), "-"), string(acc.TokenType), state)
 			}
-			return t.flush()
+			if err := t.flush(); err != nil {
+				return err
+			}
+			for _, acc := range accounts {
+				if fix := needs[acc.Name]; fix != "" {
+					fmt.Fprintf(a.stderr, "oidcctl: %s: %s\n", acc.Name, fix)
+				}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&profile, "profile", "", "only the accounts of this profile")
@@ -318,7 +337,7 @@ func (a *app) printAccount(acc core.Account, verb string) error {
 	kv.row("grant type:", string(acc.GrantType))
 	if acc.GrantType == core.GrantPassword {
 		kv.row("username:", acc.Username)
-		kv.row("password:", acc.Password.String())
+		kv.row("password:", secretState(acc.Password, acc.MissingSecrets, core.SecretPassword))
 	}
 	kv.row("scopes:", cmp.Or(strings.Join(acc.Scopes, " "), "-"))
 	kv.row("resources:", cmp.Or(strings.Join(acc.Resources, " "), "-"))

@@ -119,3 +119,12 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// secretState says whether a secret is set, not set, or missing: needed
+// (imported without it) and not given yet.
+func secretState(s core.Secret, missing []string, name string) string {
+	if !s.IsSet() && slices.Contains(missing, name) {
+		return "missing (" + core.StateNeedsSecret + ")"
+	}
+	return s.String()
+}

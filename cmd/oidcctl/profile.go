@@ -376,7 +376,11 @@ func (a *app) profileList() *cobra.Command {
 			}
 			t := newTable(a.stdout, "NAME", "FLAVOUR", "CLIENT ID", "SECRET", "ACCOUNTS", "DISCOVERY URL")
 			for _, p := range profiles {
-				t.row(p.Name, string(p.Flavour), p.ClientID, p.ClientSecret.String(), fmt.Sprint(len(used[p.Name])), p.DiscoveryURL)
+				secret := p.ClientSecret.String()
+				if p.NeedsSecret() {
+					secret = core.StateNeedsSecret
+				}
+				t.row(p.Name, string(p.Flavour), p.ClientID, secret, fmt.Sprint(len(used[p.Name])), p.DiscoveryURL)
 			}
 			return t.flush()
 		},
@@ -424,7 +428,7 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 	kv.row("discovery URL:", p.DiscoveryURL)
 	kv.row("discovery TTL:", fmtDuration(p.DiscoveryTTL))
 	kv.row("client id:", p.ClientID)
-	kv.row("client secret:", p.ClientSecret.String())
+	kv.row("client secret:", secretState(p.ClientSecret, p.MissingSecrets, core.SecretClientSecret))
 	kv.row("token auth method:", cmp.Or(p.TokenAuthMethod, "-"))
 	kv.row("introspect opaque:", onOff(p.Introspect, "off"))
 	kv.row("redirect URI:", cmp.Or(p.RedirectURI, "- (http://127.0.0.1:<free port>/callback)"))
@@ -432,7 +436,7 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 	kv.row("UID claim:", p.UIDClaim)
 	kv.row("TLS client cert:", cmp.Or(p.TLS.ClientCert, "-"))
 	kv.row("TLS client key:", cmp.Or(p.TLS.ClientKey, "-"))
-	kv.row("TLS key password:", p.TLS.ClientKeyPassword.String())
+	kv.row("TLS key password:", secretState(p.TLS.ClientKeyPassword, p.MissingSecrets, core.SecretClientKeyPassword))
 	kv.row("TLS CA file:", cmp.Or(p.TLS.CAFile, "-"))
 	kv.row("TLS CA dir:", cmp.Or(p.TLS.CADir, "-"))
 	kv.row("verify peer:", onOff(!p.TLS.SkipVerifyPeer, "OFF: any certificate is accepted (testing only)"))

@@ -32,18 +32,28 @@ func TestConfigSetRefusesScheduleThatNeverFires(t *testing.T) {
 	c.ok("config", "set", tokens.SettingSchedule, "0 0 29 2 *") // rare, but it fires
 }
 
-// config import cannot set the refresh schedule at all (its documents hold
-// profiles and accounts): a file that tries is refused whole, exit 2,
-// and the stored schedule stays. A guard, not a fix: this held before.
-func TestConfigImportCannotSetSchedule(t *testing.T) {
+// config import sets the refresh schedule (version 2 documents hold the
+// settings) but, like config set, refuses one that never fires: the file
+// is refused whole, exit 2, and the stored schedule stays. A version 1
+// document has no settings at all.
+func TestConfigImportRefusesScheduleThatNeverFires(t *testing.T) {
 	c := newCLI(t)
-	f := c.file("c.yaml", "version: 1\nprofiles: []\naccounts: []\nsettings:\n  refresh.schedule: \"0 0 31 2 *\"\n")
-	r := c.run("", "config", "import", f)
-	if r.code != exitUsage || !strings.Contains(r.stderr, "field settings not found") {
-		t.Fatalf("import with a schedule: exit %d, stderr %q", r.code, r.stderr)
+	for _, doc := range []struct{ body, want string }{
+		{"version: 2\nprofiles: []\naccounts: []\nsettings:\n  refresh.schedule: \"0 0 31 2 *\"\n", "never fires"},
+		{"version: 1\nprofiles: []\naccounts: []\nsettings:\n  refresh.schedule: \"*/5 * * * *\"\n", "need version 2"},
+		{"version: 2\nprofiles: []\naccounts: []\nsettings:\n  refresh.schedul: \"*/5 * * * *\"\n", `unknown setting "refresh.schedul"`},
+	} {
+		r := c.run("", "config", "import", c.file("c.yaml", doc.body))
+		if r.code != exitUsage || !strings.Contains(r.stderr, doc.want) {
+			t.Fatalf("import of\n%s: exit %d, stderr %q; want 2 and %q", doc.body, r.code, r.stderr, doc.want)
+		}
 	}
 	if got := strings.TrimSpace(c.ok("config", "get", tokens.SettingSchedule)); got != tokens.DefaultSchedule {
 		t.Errorf("schedule after the import: %q", got)
+	}
+	c.ok("config", "import", c.file("c.yaml", "version: 2\nprofiles: []\naccounts: []\nsettings:\n  refresh.schedule: \"*/5 * * * *\"\n"))
+	if got := strings.TrimSpace(c.ok("config", "get", tokens.SettingSchedule)); got != "*/5 * * * *" {
+		t.Errorf("schedule after a good import: %q", got)
 	}
 }
 

@@ -153,9 +153,10 @@ An account whose stored tokens cannot be opened (damaged, or sealed with
 another key) is listed as "damaged" and explained on a line of its own on
 standard error; the other accounts are listed as usual.
 
-With --check it exits 1 when any account is failing, needs authorization, or
-has a refresh token that expires within the warning window, so that a
-monitoring system can call it.`,
+With --check it exits 1 when any account is failing, needs authorization,
+needs a secret (imported without one: see config import), or has a refresh
+token that expires within the warning window, so that a monitoring system
+can call it.`,
 		Example: "  oidcctl token list\n  oidcctl token list --check --warn 7d",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -170,10 +171,22 @@ monitoring system can call it.`,
 			if err != nil {
 				return err
 			}
+			needs, err := core.SecretsNeeded(cmd.Context(), a.store)
+			if err != nil {
+				return err
+			}
 			now := time.Now()
+			status := func(st core.TokenState) string {
+				if needs[st.Account] != "" {
+					return core.StateNeedsSecret
+				}
+				return st.Status(now)
+			}
 			var problems []string
 			for _, st := range states {
-				if p := healthProblem(st, now, window); p != "" {
+				if fix := needs[st.Account]; fix != "" {
+					problems = append(problems, st.Account+": "+core.StateNeedsSecret+": "+fix)
+				} else if p := healthProblem(st, now, window); p != "" {
 					problems = append(problems, st.Account+": "+p)
 				}
 			}
@@ -181,7 +194,7 @@ monitoring system can call it.`,
 				out := make([]tokenState, len(states))
 				for i, st := range states {
 					out[i] = tokenState{
-						Account: st.Account, Profile: st.Profile, GrantType: string(st.GrantType), State: st.Status(now),
+						Account: st.Account, Profile: st.Profile, GrantType: string(st.GrantType), State: status(st),
 						HasAccessToken: st.Tokens.AccessToken.IsSet(), HasRefreshToken: st.Tokens.RefreshToken.IsSet(), HasIDToken: st.Tokens.IDToken.IsSet(),
 						ExpiresAt: optTime(st.Tokens.Expiry), RefreshExpiresAt: optTime(st.Tokens.RefreshExpiry), Scope: st.Tokens.Scope,
 						LastRefresh: optTime(st.LastSuccess), LastError: st.LastError, LastErrorAt: optTime(st.LastErrorAt),
@@ -207,7 +220,7 @@ monitoring system can call it.`,
 					if st.Damaged != nil {
 						lastErr = "stored tokens cannot be opened (see below)"
 					}
-					t.row(st.Account, st.Profile, string(st.GrantType), st.Status(now), tui.Relative(st.Tokens.Expiry, now),
+					t.row(st.Account, st.Profile, string(st.GrantType), status(st), tui.Relative(st.Tokens.Expiry, now),
 						refresh, tui.Relative(st.LastSuccess, now), cmp.Or(tui.Truncate(lastErr, 60), "-"))
 				}
 				t.flush()
@@ -225,7 +238,7 @@ monitoring system can call it.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&check, "check", false, "exit 1 when any account is failing or will need authorization soon")
+	cmd.Flags().BoolVar(&check, "check", false, "exit 1 when any account is failing, needs a secret or will need authorization soon")
 	cmd.Flags().Var(newDurationText(&warn, "7d"), "warn", "warning window before a refresh token expires")
 	return cmd
 }

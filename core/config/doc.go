@@ -1,40 +1,57 @@
-// Package config turns profiles and accounts into documents and back: the
-// YAML of `oidcctl config export|import`, which keeps a setup in git, and the
-// JSON of `-o json`, whose field names are the same.
+// Package config turns a setup (settings, profiles, accounts, webservices,
+// users) into documents and back: the YAML of `oidcctl config
+// export|import`, which keeps a setup in git, and the JSON of `-o json`,
+// whose field names are the same. Durations are numbers of seconds in
+// fields whose names end in _seconds; times are RFC 3339.
 //
 // Secrets are never written as plaintext unless asked for: without secrets a
 // document says only whether each one is set.
 package config
 
 import (
+	"encoding/json"
+	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"oidcctl/core"
 )
 
-// Version is the version of the document format.
-const Version = 1
+// Version is the version of the document format that Export writes.
+// Version 1 (durations as "30m", no webservices, users or settings) is
+// still read; see Parse.
+const Version = 2
 
 // Document is a whole exported setup.
 type Document struct {
-	Version  int       `json:"version" yaml:"version"`
-	Profiles []Profile `json:"profiles" yaml:"profiles"`
-	Accounts []Account `json:"accounts" yaml:"accounts"`
+	Version int `json:"version" yaml:"version"`
+	// Settings are the shared settings that are set (refresh.schedule,
+	// refresh.interval); a setting left out has its default.
+	Settings    map[string]string `json:"settings,omitempty" yaml:"settings,omitempty"`
+	Profiles    []Profile         `json:"profiles" yaml:"profiles"`
+	Accounts    []Account         `json:"accounts" yaml:"accounts"`
+	Webservices []Webservice      `json:"webservices,omitempty" yaml:"webservices,omitempty"`
+	Users       []User            `json:"users,omitempty" yaml:"users,omitempty"`
 }
 
 // Profile is the document form of core.Profile.
 type Profile struct {
-	Name         string   `json:"name" yaml:"name"`
-	DiscoveryURL string   `json:"discovery_url" yaml:"discovery_url"`
-	DiscoveryTTL Duration `json:"discovery_ttl" yaml:"discovery_ttl"`
-	ClientID     string   `json:"client_id" yaml:"client_id"`
-	ClientSecret Secret   `json:"client_secret" yaml:"client_secret,omitempty"`
-	Scopes       []string `json:"scopes" yaml:"scopes,flow"`
-	Flavour      string   `json:"flavour" yaml:"flavour"`
-	InsecureHTTP bool     `json:"insecure_http" yaml:"insecure_http,omitempty"`
+	Name         string `json:"name" yaml:"name"`
+	DiscoveryURL string `json:"discovery_url" yaml:"discovery_url"`
+	// DiscoveryTTL is version 1's discovery_ttl ("30m"): read, never
+	// written.
+	DiscoveryTTL        Duration `json:"-" yaml:"discovery_ttl,omitempty"`
+	DiscoveryTTLSeconds Seconds  `json:"discovery_ttl_seconds" yaml:"discovery_ttl_seconds"`
+	ClientID            string   `json:"client_id" yaml:"client_id"`
+	ClientSecret        Secret   `json:"client_secret" yaml:"client_secret,omitempty"`
+	Scopes              []string `json:"scopes" yaml:"scopes,flow"`
+	Flavour             string   `json:"flavour" yaml:"flavour"`
+	InsecureHTTP        bool     `json:"insecure_http" yaml:"insecure_http,omitempty"`
 	// TokenAuthMethod is client_secret_basic, client_secret_post or ""
 	// (from discovery).
 	TokenAuthMethod string `json:"token_auth_method" yaml:"token_auth_method,omitempty"`
@@ -48,9 +65,12 @@ type Profile struct {
 	// UserMap is claim → Email, FirstName or LastName.
 	UserMap      map[string]string `json:"user_map" yaml:"user_map"`
 	Restrictions Restrictions      `json:"restrictions" yaml:"restrictions"`
-	Accounts     []string          `json:"accounts,omitempty" yaml:"-"`
-	CreatedAt    *time.Time        `json:"created_at,omitempty" yaml:"-"`
-	UpdatedAt    *time.Time        `json:"updated_at,omitempty" yaml:"-"`
+	// State is "needs secret" when a secret the profile needs is missing,
+	// else "ok"; -o json only.
+	State     string     `json:"state,omitempty" yaml:"-"`
+	Accounts  []string   `json:"accounts,omitempty" yaml:"-"`
+	CreatedAt *time.Time `json:"created_at,omitempty" yaml:"-"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty" yaml:"-"`
 }
 
 // TLS is the document form of core.TLSOptions.
@@ -66,10 +86,14 @@ type TLS struct {
 
 // Misc is the document form of core.Misc.
 type Misc struct {
-	UseNonce   bool     `json:"use_nonce" yaml:"use_nonce"`
-	RandLength int      `json:"rand_length" yaml:"rand_length"`
-	RandTTL    Duration `json:"rand_ttl" yaml:"rand_ttl"`
-	Leeway     Duration `json:"leeway" yaml:"leeway"`
+	UseNonce   bool `json:"use_nonce" yaml:"use_nonce"`
+	RandLength int  `json:"rand_length" yaml:"rand_length"`
+	// RandTTL and Leeway are version 1's rand_ttl and leeway: read,
+	// never written.
+	RandTTL        Duration `json:"-" yaml:"rand_ttl,omitempty"`
+	Leeway         Duration `json:"-" yaml:"leeway,omitempty"`
+	RandTTLSeconds Seconds  `json:"rand_ttl_seconds" yaml:"rand_ttl_seconds"`
+	LeewaySeconds  Seconds  `json:"leeway_seconds" yaml:"leeway_seconds"`
 }
 
 // Restrictions is the document form of core.Restrictions.
@@ -82,46 +106,156 @@ type Restrictions struct {
 
 // Account is the document form of core.Account.
 type Account struct {
-	Name          string     `json:"name" yaml:"name"`
-	Profile       string     `json:"profile" yaml:"profile"`
-	GrantType     string     `json:"grant_type" yaml:"grant_type"`
-	Username      string     `json:"username,omitempty" yaml:"username,omitempty"`
-	Password      Secret     `json:"password" yaml:"password,omitempty"`
-	Scopes        []string   `json:"scopes" yaml:"scopes,flow"`
-	Resources     []string   `json:"resources" yaml:"resources,flow,omitempty"`
-	ResourceParam string     `json:"resource_param" yaml:"resource_param"`
-	TokenType     string     `json:"token_type" yaml:"token_type"`
-	RedirectURI   string     `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
-	CreatedAt     *time.Time `json:"created_at,omitempty" yaml:"-"`
-	UpdatedAt     *time.Time `json:"updated_at,omitempty" yaml:"-"`
+	Name          string   `json:"name" yaml:"name"`
+	Profile       string   `json:"profile" yaml:"profile"`
+	GrantType     string   `json:"grant_type" yaml:"grant_type"`
+	Username      string   `json:"username,omitempty" yaml:"username,omitempty"`
+	Password      Secret   `json:"password" yaml:"password,omitempty"`
+	Scopes        []string `json:"scopes" yaml:"scopes,flow"`
+	Resources     []string `json:"resources" yaml:"resources,flow,omitempty"`
+	ResourceParam string   `json:"resource_param" yaml:"resource_param"`
+	TokenType     string   `json:"token_type" yaml:"token_type"`
+	RedirectURI   string   `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
+	// State is "needs secret" when a secret the account needs is missing,
+	// else "ok"; -o json only.
+	State     string     `json:"state,omitempty" yaml:"-"`
+	CreatedAt *time.Time `json:"created_at,omitempty" yaml:"-"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty" yaml:"-"`
 }
 
-// Secret is a secret in a document: its plaintext when exported with
-// secrets, otherwise only whether it is set. In JSON it is {"set": false},
-// {"set": true} or {"set": true, "value": "…"}; in YAML the plaintext
-// string, or nothing.
+// Webservice is the document form of core.Webservice.
+type Webservice struct {
+	Name              string   `json:"name" yaml:"name"`
+	Kind              string   `json:"kind" yaml:"kind"`
+	Profile           string   `json:"profile,omitempty" yaml:"profile,omitempty"`
+	Route             string   `json:"route,omitempty" yaml:"route,omitempty"`
+	Methods           []string `json:"methods,omitempty" yaml:"methods,flow,omitempty"`
+	Upstream          string   `json:"upstream,omitempty" yaml:"upstream,omitempty"`
+	PassAuthorization bool     `json:"pass_authorization,omitempty" yaml:"pass_authorization,omitempty"`
+	Account           string   `json:"account,omitempty" yaml:"account,omitempty"`
+	Endpoint          string   `json:"endpoint,omitempty" yaml:"endpoint,omitempty"`
+	Path              string   `json:"path,omitempty" yaml:"path,omitempty"`
+	Method            string   `json:"method,omitempty" yaml:"method,omitempty"`
+	Debug             Debug    `json:"debug" yaml:"debug"`
+}
+
+// Debug is the document form of core.DebugSettings.
+type Debug struct {
+	Enabled      bool    `json:"enabled" yaml:"enabled"`
+	MaxBodyBytes int     `json:"max_body_bytes" yaml:"max_body_bytes"`
+	MaxAgeSecond Seconds `json:"max_age_seconds" yaml:"max_age_seconds"`
+	MaxEntries   int     `json:"max_entries" yaml:"max_entries"`
+}
+
+// User is the document form of core.User.
+type User struct {
+	Login     string   `json:"login" yaml:"login"`
+	Email     string   `json:"email,omitempty" yaml:"email,omitempty"`
+	FirstName string   `json:"first_name,omitempty" yaml:"first_name,omitempty"`
+	LastName  string   `json:"last_name,omitempty" yaml:"last_name,omitempty"`
+	Roles     []string `json:"roles" yaml:"roles,flow"`
+	// Profile names the profile whose token created the user; "" for a
+	// user made by hand.
+	Profile string `json:"profile,omitempty" yaml:"profile,omitempty"`
+}
+
+// Secret is a secret in a document.
+//
+// In YAML it is one of: the plaintext string (export --with-secrets);
+// {required: true}, a secret the thing has (or needs) but that the file
+// leaves out: import keeps a stored one, or imports the thing marked
+// "needs secret"; or a reference resolved at import, {file: PATH},
+// {env: NAME} or {credential: NAME} (a file in systemd's
+// $CREDENTIALS_DIRECTORY). Left out entirely, a stored secret is kept.
+//
+// In JSON it is {"set": false}, {"set": false, "missing": true} (needed
+// but not given yet), {"set": true} or {"set": true, "value": "…"}; import
+// reads those too.
 type Secret struct {
 	Set   bool   `json:"set" yaml:"-"`
 	Value string `json:"value,omitempty" yaml:"-"`
+	// Missing: the thing needs the secret and does not have it.
+	Missing bool `json:"missing,omitempty" yaml:"-"`
+	// Ref is where import reads the secret from; never written.
+	Ref Ref `json:"-" yaml:"-"`
 }
 
-// IsZero reports whether there is no plaintext to write, so that YAML
-// leaves the field out.
-func (s Secret) IsZero() bool { return s.Value == "" }
+// Ref is a reference to a secret kept outside the file.
+type Ref struct {
+	File       string `yaml:"file,omitempty"`
+	Env        string `yaml:"env,omitempty"`
+	Credential string `yaml:"credential,omitempty"`
+}
 
-// MarshalYAML writes the plaintext alone.
-func (s Secret) MarshalYAML() (any, error) { return s.Value, nil }
+// IsZero reports whether the reference names nothing.
+func (r Ref) IsZero() bool { return r == Ref{} }
 
-// UnmarshalYAML reads a plaintext string.
-func (s *Secret) UnmarshalYAML(unmarshal func(any) error) error {
-	if err := unmarshal(&s.Value); err != nil {
+// required reports whether the secret is named without its value: set in
+// the store but left out of the file, or needed and missing.
+func (s Secret) required() bool { return s.Value == "" && (s.Set || s.Missing) }
+
+// IsZero reports whether there is nothing to write, so that YAML leaves
+// the field out.
+func (s Secret) IsZero() bool { return s.Value == "" && !s.required() && s.Ref.IsZero() }
+
+// secretYAML is the mapping form of a secret in YAML (and the JSON form,
+// which YAML also reads).
+type secretYAML struct {
+	Required   bool   `yaml:"required,omitempty"`
+	File       string `yaml:"file,omitempty"`
+	Env        string `yaml:"env,omitempty"`
+	Credential string `yaml:"credential,omitempty"`
+	Set        bool   `yaml:"set,omitempty"`
+	Value      string `yaml:"value,omitempty"`
+	Missing    bool   `yaml:"missing,omitempty"`
+}
+
+// MarshalYAML writes the plaintext alone, or {required: true}.
+func (s Secret) MarshalYAML() (any, error) {
+	if s.Value == "" && s.required() {
+		return secretYAML{Required: true}, nil
+	}
+	return s.Value, nil
+}
+
+// UnmarshalYAML reads a plaintext string or one of the mappings.
+func (s *Secret) UnmarshalYAML(node *yaml.Node) error {
+	*s = Secret{}
+	if node.Kind == yaml.ScalarNode {
+		if err := node.Decode(&s.Value); err != nil {
+			return err
+		}
+		s.Set = s.Value != ""
+		return nil
+	}
+	var m secretYAML
+	dec := node.Decode
+	if err := dec(&m); err != nil {
 		return err
 	}
-	s.Set = s.Value != ""
+	refs := 0
+	for _, v := range []string{m.File, m.Env, m.Credential} {
+		if v != "" {
+			refs++
+		}
+	}
+	switch {
+	case refs > 1 || (refs == 1 && (m.Required || m.Value != "")):
+		return fmt.Errorf("line %d: a secret is one of a string, {required: true}, {file: PATH}, {env: NAME} or {credential: NAME}", node.Line)
+	case refs == 1:
+		s.Ref = Ref{File: m.File, Env: m.Env, Credential: m.Credential}
+	case m.Value != "":
+		s.Value, s.Set = m.Value, true
+	case m.Required || m.Set:
+		s.Set = true
+	case m.Missing:
+		s.Missing = true
+	}
 	return nil
 }
 
-// Duration is a time.Duration written as "30m", "2s", "1h30m".
+// Duration is a time.Duration written as "30m", "2s", "1h30m": the
+// durations of version 1 documents.
 type Duration time.Duration
 
 // MarshalText writes the duration without zero units ("30m", not "30m0s").
@@ -143,14 +277,70 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return err
 }
 
+// Seconds is a time.Duration written as a number of seconds, whole where
+// it is (1800, 0.25): the durations of version 2 documents and of every
+// -o json output, whose names end in _seconds.
+type Seconds time.Duration
+
+// Duration returns s as a time.Duration.
+func (s Seconds) Duration() time.Duration { return time.Duration(s) }
+
+func (s Seconds) number() any {
+	d := time.Duration(s)
+	if d%time.Second == 0 {
+		return int64(d / time.Second)
+	}
+	return d.Seconds()
+}
+
+// MarshalJSON writes the number of seconds.
+func (s Seconds) MarshalJSON() ([]byte, error) { return json.Marshal(s.number()) }
+
+// UnmarshalJSON reads a number of seconds.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("want a number of seconds: %w", err)
+	}
+	return s.set(f)
+}
+
+// MarshalYAML writes the number of seconds.
+func (s Seconds) MarshalYAML() (any, error) { return s.number(), nil }
+
+// UnmarshalYAML reads a number of seconds.
+func (s *Seconds) UnmarshalYAML(node *yaml.Node) error {
+	var f float64
+	if err := node.Decode(&f); err != nil {
+		return fmt.Errorf("line %d: want a number of seconds, not %q", node.Line, node.Value)
+	}
+	return s.set(f)
+}
+
+func (s *Seconds) set(f float64) error {
+	if f < 0 || f > float64(math.MaxInt64/int64(time.Second)) || math.IsNaN(f) {
+		return fmt.Errorf("%v: want a number of seconds from 0", f)
+	}
+	*s = Seconds(math.Round(f * float64(time.Second)))
+	return nil
+}
+
 // secretDoc returns the document form of a secret, with the plaintext only
-// when withSecrets.
-func secretDoc(s core.Secret, withSecrets bool) Secret {
-	d := Secret{Set: s.IsSet()}
+// when withSecrets; missing says whether the thing needs it and lacks it.
+func secretDoc(s core.Secret, withSecrets, missing bool) Secret {
+	d := Secret{Set: s.IsSet(), Missing: missing && !s.IsSet()}
 	if withSecrets {
 		d.Value = s.Reveal()
 	}
 	return d
+}
+
+// state is the State of a document: core.StateNeedsSecret or "ok".
+func state(needsSecret bool) string {
+	if needsSecret {
+		return core.StateNeedsSecret
+	}
+	return "ok"
 }
 
 // FromProfile returns the document form of p.
@@ -160,31 +350,31 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 		um[claim] = string(f)
 	}
 	return Profile{
-		Name:            p.Name,
-		DiscoveryURL:    p.DiscoveryURL,
-		DiscoveryTTL:    Duration(p.DiscoveryTTL),
-		ClientID:        p.ClientID,
-		ClientSecret:    secretDoc(p.ClientSecret, withSecrets),
-		Scopes:          nonNil(p.Scopes),
-		Flavour:         string(p.Flavour),
-		InsecureHTTP:    p.InsecureHTTP,
-		TokenAuthMethod: p.TokenAuthMethod,
-		Introspect:      p.Introspect,
-		RedirectURI:     p.RedirectURI,
+		Name:                p.Name,
+		DiscoveryURL:        p.DiscoveryURL,
+		DiscoveryTTLSeconds: Seconds(p.DiscoveryTTL),
+		ClientID:            p.ClientID,
+		ClientSecret:        secretDoc(p.ClientSecret, withSecrets, slices.Contains(p.MissingSecrets, core.SecretClientSecret)),
+		Scopes:              nonNil(p.Scopes),
+		Flavour:             string(p.Flavour),
+		InsecureHTTP:        p.InsecureHTTP,
+		TokenAuthMethod:     p.TokenAuthMethod,
+		Introspect:          p.Introspect,
+		RedirectURI:         p.RedirectURI,
 		TLS: TLS{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
-			ClientKeyPassword:  secretDoc(p.TLS.ClientKeyPassword, withSecrets),
+			ClientKeyPassword:  secretDoc(p.TLS.ClientKeyPassword, withSecrets, slices.Contains(p.MissingSecrets, core.SecretClientKeyPassword)),
 			CAFile:             p.TLS.CAFile,
 			CADir:              p.TLS.CADir,
 			SkipVerifyHostname: p.TLS.SkipVerifyHostname,
 			SkipVerifyPeer:     p.TLS.SkipVerifyPeer,
 		},
 		Misc: Misc{
-			UseNonce:   p.Misc.UseNonce,
-			RandLength: p.Misc.RandLength,
-			RandTTL:    Duration(p.Misc.RandTTL),
-			Leeway:     Duration(p.Misc.Leeway),
+			UseNonce:       p.Misc.UseNonce,
+			RandLength:     p.Misc.RandLength,
+			RandTTLSeconds: Seconds(p.Misc.RandTTL),
+			LeewaySeconds:  Seconds(p.Misc.Leeway),
 		},
 		UIDClaim: p.UIDClaim,
 		RoleMap:  nonNilMap(p.RoleMap.Clone()),
@@ -195,6 +385,7 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 			Audiences:       nonNil(p.Restrictions.Audiences),
 			AuthorizedParty: p.Restrictions.AuthorizedParty,
 		},
+		State:     state(p.NeedsSecret()),
 		CreatedAt: timePtr(p.CreatedAt),
 		UpdatedAt: timePtr(p.UpdatedAt),
 	}
@@ -205,8 +396,8 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 func (d Profile) ToProfile() core.Profile {
 	p := core.NewProfile(d.Name)
 	p.DiscoveryURL = d.DiscoveryURL
-	if d.DiscoveryTTL != 0 {
-		p.DiscoveryTTL = time.Duration(d.DiscoveryTTL)
+	if d.DiscoveryTTLSeconds != 0 {
+		p.DiscoveryTTL = d.DiscoveryTTLSeconds.Duration()
 	}
 	p.ClientID = d.ClientID
 	p.ClientSecret = d.ClientSecret.core()
@@ -231,11 +422,11 @@ func (d Profile) ToProfile() core.Profile {
 	if d.Misc.RandLength != 0 {
 		p.Misc.RandLength = d.Misc.RandLength
 	}
-	if d.Misc.RandTTL != 0 {
-		p.Misc.RandTTL = time.Duration(d.Misc.RandTTL)
+	if d.Misc.RandTTLSeconds != 0 {
+		p.Misc.RandTTL = d.Misc.RandTTLSeconds.Duration()
 	}
-	if d.Misc.Leeway != 0 {
-		p.Misc.Leeway = time.Duration(d.Misc.Leeway)
+	if d.Misc.LeewaySeconds != 0 {
+		p.Misc.Leeway = d.Misc.LeewaySeconds.Duration()
 	}
 	if d.UIDClaim != "" {
 		p.UIDClaim = d.UIDClaim
@@ -265,12 +456,13 @@ func FromAccount(a core.Account, withSecrets bool) Account {
 		Profile:       a.Profile,
 		GrantType:     string(a.GrantType),
 		Username:      a.Username,
-		Password:      secretDoc(a.Password, withSecrets),
+		Password:      secretDoc(a.Password, withSecrets, slices.Contains(a.MissingSecrets, core.SecretPassword)),
 		Scopes:        nonNil(a.Scopes),
 		Resources:     nonNil(a.Resources),
 		ResourceParam: a.ResourceParam,
 		TokenType:     string(a.TokenType),
 		RedirectURI:   a.RedirectURI,
+		State:         state(a.NeedsSecret()),
 		CreatedAt:     timePtr(a.CreatedAt),
 		UpdatedAt:     timePtr(a.UpdatedAt),
 	}
@@ -318,4 +510,76 @@ func timePtr(t time.Time) *time.Time {
 	}
 	t = t.UTC()
 	return &t
+}
+
+// FromWebservice returns the document form of w.
+func FromWebservice(w core.Webservice) Webservice {
+	return Webservice{
+		Name:              w.Name,
+		Kind:              string(w.Kind),
+		Profile:           w.Profile,
+		Route:             w.Route,
+		Methods:           clone(w.Methods),
+		Upstream:          w.Upstream,
+		PassAuthorization: w.PassAuthorization,
+		Account:           w.Account,
+		Endpoint:          w.Endpoint,
+		Path:              w.Path,
+		Method:            w.Method,
+		Debug: Debug{
+			Enabled:      w.Debug.Enabled,
+			MaxBodyBytes: w.Debug.MaxBody,
+			MaxAgeSecond: Seconds(w.Debug.MaxAge),
+			MaxEntries:   w.Debug.MaxEntries,
+		},
+	}
+}
+
+// ToWebservice returns the core form of d; validation is the caller's.
+func (d Webservice) ToWebservice() core.Webservice {
+	w := core.NewWebservice(d.Name, core.WebserviceKind(d.Kind))
+	w.Profile, w.Route, w.Methods, w.Upstream = d.Profile, d.Route, clone(d.Methods), d.Upstream
+	w.PassAuthorization = d.PassAuthorization
+	w.Account, w.Endpoint, w.Path, w.Method = d.Account, d.Endpoint, d.Path, d.Method
+	w.Debug = core.DebugSettings{
+		Enabled:    d.Debug.Enabled,
+		MaxBody:    d.Debug.MaxBodyBytes,
+		MaxAge:     d.Debug.MaxAgeSecond.Duration(),
+		MaxEntries: d.Debug.MaxEntries,
+	}
+	return w
+}
+
+// FromUser returns the document form of u.
+func FromUser(u core.User) User {
+	return User{
+		Login:     u.Login,
+		Email:     u.Email,
+		FirstName: u.FirstName,
+		LastName:  u.LastName,
+		Roles:     nonNil(u.Roles),
+		Profile:   u.Profile,
+	}
+}
+
+// ToUser returns the core form of d, its roles sorted and unique.
+func (d User) ToUser() core.User {
+	roles := clone(d.Roles)
+	slices.Sort(roles)
+	return core.User{
+		Login:     d.Login,
+		Email:     d.Email,
+		FirstName: d.FirstName,
+		LastName:  d.LastName,
+		Roles:     slices.Compact(roles),
+		Profile:   d.Profile,
+	}
+}
+
+// clone copies a slice; an empty one comes back nil, as the store gives it.
+func clone(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }

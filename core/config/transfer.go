@@ -5,41 +5,88 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"oidcctl/core"
+	"oidcctl/core/tokens"
 )
 
-// Export returns every profile and account in the store.
+// Settings are the shared settings a document holds, in the order they are
+// listed.
+var Settings = []string{tokens.SettingSchedule, tokens.SettingInterval}
+
+// Export returns the whole setup in the store: the settings that are set,
+// every profile, account, webservice and user. Secrets are in it only
+// withSecrets; otherwise each one the store has (or misses) is
+// {required: true}.
 func Export(ctx context.Context, store core.Store, withSecrets bool) (Document, error) {
 	doc := Document{Version: Version, Profiles: []Profile{}, Accounts: []Account{}}
+	for _, key := range Settings {
+		v, ok, err := store.Setting(ctx, key)
+		if err != nil {
+			return doc, fmt.Errorf("export: %w", err)
+		}
+		if ok && v != "" {
+			if doc.Settings == nil {
+				doc.Settings = map[string]string{}
+			}
+			doc.Settings[key] = v
+		}
+	}
 	profiles, err := store.Profiles(ctx)
 	if err != nil {
 		return doc, fmt.Errorf("export: %w", err)
 	}
 	for _, p := range profiles {
-		d := FromProfile(p, withSecrets)
-		d.CreatedAt, d.UpdatedAt = nil, nil
-		doc.Profiles = append(doc.Profiles, d)
+		doc.Profiles = append(doc.Profiles, fileProfile(p, withSecrets))
 	}
 	accounts, err := store.Accounts(ctx, "")
 	if err != nil {
 		return doc, fmt.Errorf("export: %w", err)
 	}
 	for _, a := range accounts {
-		d := FromAccount(a, withSecrets)
-		d.CreatedAt, d.UpdatedAt = nil, nil
-		doc.Accounts = append(doc.Accounts, d)
+		doc.Accounts = append(doc.Accounts, fileAccount(a, withSecrets))
+	}
+	webservices, err := store.Webservices(ctx)
+	if err != nil {
+		return doc, fmt.Errorf("export: %w", err)
+	}
+	for _, w := range webservices {
+		doc.Webservices = append(doc.Webservices, FromWebservice(w))
+	}
+	users, err := store.Users(ctx)
+	if err != nil {
+		return doc, fmt.Errorf("export: %w", err)
+	}
+	for _, u := range users {
+		doc.Users = append(doc.Users, FromUser(u))
 	}
 	return doc, nil
 }
 
+// fileProfile is the form of a profile in a file: without what the store
+// keeps of it (times, state).
+func fileProfile(p core.Profile, withSecrets bool) Profile {
+	d := FromProfile(p, withSecrets)
+	d.CreatedAt, d.UpdatedAt, d.State = nil, nil, ""
+	return d
+}
+
+// fileAccount is fileProfile for accounts.
+func fileAccount(a core.Account, withSecrets bool) Account {
+	d := FromAccount(a, withSecrets)
+	d.CreatedAt, d.UpdatedAt, d.State = nil, nil, ""
+	return d
+}
+
 // Parse reads a YAML (or JSON) document and refuses unknown fields and
-// versions, so that a typo is not silently dropped.
+// versions, so that a typo is not silently dropped. A version 1 document
+// (durations as "30m") is read as the version 2 document it stands for.
 func Parse(data []byte) (Document, error) {
 	var doc Document
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -47,162 +94,484 @@ func Parse(data []byte) (Document, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return doc, fmt.Errorf("parse configuration: %w", err)
 	}
-	if doc.Version != Version {
-		return doc, fmt.Errorf("parse configuration: version %d, this oidcctl reads version %d", doc.Version, Version)
+	switch doc.Version {
+	case 1:
+		if len(doc.Settings) > 0 || len(doc.Webservices) > 0 || len(doc.Users) > 0 {
+			return doc, errors.New("parse configuration: settings, webservices and users need version 2")
+		}
+		for i := range doc.Profiles {
+			p := &doc.Profiles[i]
+			p.DiscoveryTTLSeconds, p.DiscoveryTTL = Seconds(p.DiscoveryTTL), 0
+			p.Misc.RandTTLSeconds, p.Misc.RandTTL = Seconds(p.Misc.RandTTL), 0
+			p.Misc.LeewaySeconds, p.Misc.Leeway = Seconds(p.Misc.Leeway), 0
+		}
+		doc.Version = Version
+	case Version:
+		for _, p := range doc.Profiles {
+			for _, f := range []struct {
+				old string
+				d   Duration
+			}{{"discovery_ttl", p.DiscoveryTTL}, {"misc.rand_ttl", p.Misc.RandTTL}, {"misc.leeway", p.Misc.Leeway}} {
+				if f.d != 0 {
+					return doc, fmt.Errorf("parse configuration: profile %q: %s is a version 1 field; version %d writes %s_seconds, a number of seconds", p.Name, f.old, Version, f.old)
+				}
+			}
+		}
+	default:
+		return doc, fmt.Errorf("parse configuration: version %d, this oidcctl reads versions 1 and %d", doc.Version, Version)
 	}
 	return doc, nil
 }
 
-// Change is what Import did, or would do, to one profile or account.
+// Options change what Import does.
+type Options struct {
+	// DryRun only plans: nothing is written.
+	DryRun bool
+	// Prune removes the settings, profiles, accounts, webservices and
+	// users that the store has and the document does not.
+	Prune bool
+	// Getenv reads the environment for {env: NAME} and
+	// {credential: NAME} ($CREDENTIALS_DIRECTORY); nil reads nothing.
+	Getenv func(string) string
+	// Dir is where relative {file: PATH} references start; "" is the
+	// working directory.
+	Dir string
+}
+
+// The actions of a Change.
+const (
+	ActionCreate    = "create"
+	ActionUpdate    = "update"
+	ActionUnchanged = "unchanged"
+	ActionDelete    = "delete"
+)
+
+// Change is what Import did, or would do, to one setting, profile,
+// account, webservice or user.
 type Change struct {
-	Kind   string `json:"kind"` // "profile" or "account"
+	Kind   string `json:"kind"` // "setting", "profile", "account", "webservice" or "user"
 	Name   string `json:"name"`
-	Action string `json:"action"` // "create", "update" or "unchanged"
+	Action string `json:"action"` // one of the Action constants
+	// Fields are the fields an update changes; for a create, the state of
+	// its secrets. Secrets are "set" or "missing", never their values.
+	Fields []FieldChange `json:"fields,omitempty"`
+	// NeedsSecret: after the import it lacks a secret it needs.
+	NeedsSecret bool `json:"needs_secret,omitempty"`
 }
 
-// Import creates the profiles and accounts of doc that the store lacks and
-// updates those it has. A secret that the document leaves out is kept as
-// stored, so that a document exported without secrets can be imported
-// again. Everything is validated before anything is written; with dryRun
-// nothing is written at all.
-func Import(ctx context.Context, reg core.Registry, doc Document, dryRun bool) ([]Change, error) {
-	plan, err := planImport(ctx, reg, doc)
-	if err != nil || dryRun {
-		return changesOf(plan), err
-	}
-	for _, s := range plan {
-		if err := s.apply(ctx, reg); err != nil {
-			return changesOf(plan), fmt.Errorf("import %s %s: %w", s.change.Kind, s.change.Name, err)
-		}
-	}
-	return changesOf(plan), nil
+// FieldChange is one changed field: its path in the document ("misc.
+// leeway_seconds") and its values before and after, as in the document
+// ("" for none).
+type FieldChange struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
 }
 
+// Import creates what doc has and the store lacks and updates what both
+// have; with Prune it removes what the store has and doc does not. Secret
+// references are read first. A secret that doc leaves out is kept as
+// stored; one that doc names ({required: true}) and the store lacks is
+// imported as missing, and the thing is marked as needing it. Everything
+// is validated before anything is written; with DryRun nothing is written
+// at all.
+func Import(ctx context.Context, reg core.Registry, doc Document, opt Options) ([]Change, error) {
+	if err := Resolve(&doc, opt.Getenv, opt.Dir); err != nil {
+		return nil, err
+	}
+	plan, err := planImport(ctx, reg, doc, opt.Prune)
+	if err != nil || opt.DryRun {
+		return plan.changes(), err
+	}
+	if err := plan.apply(ctx, reg); err != nil {
+		return plan.changes(), err
+	}
+	return plan.changes(), nil
+}
+
+// step is one change and how to make it.
 type step struct {
-	change  Change
-	profile *core.Profile
-	account *core.Account
+	change Change
+	do     func(ctx context.Context, reg core.Registry) error
 }
 
-func (s step) apply(ctx context.Context, reg core.Registry) error {
-	switch {
-	case s.change.Action == "unchanged":
-		return nil
-	case s.profile != nil && s.change.Action == "create":
-		return reg.AddProfile(ctx, *s.profile)
-	case s.profile != nil:
-		_, err := reg.EditProfile(ctx, s.profile.Name, func(p *core.Profile) error {
-			*p = mergeProfile(*p, *s.profile)
-			return nil
-		})
-		return err
-	case s.change.Action == "create":
-		return reg.AddAccount(ctx, *s.account)
-	default:
-		_, err := reg.EditAccount(ctx, s.account.Name, func(a *core.Account) error {
-			*a = mergeAccount(*a, *s.account)
-			return nil
-		})
-		return err
-	}
+// plan holds the steps by kind, in the order kinds are created.
+type plan struct {
+	upserts, deletes [5][]step
 }
 
-func changesOf(plan []step) []Change {
-	out := make([]Change, len(plan))
-	for i, s := range plan {
-		out[i] = s.change
+// The kinds in the order they are created (and the reverse of the order
+// they are deleted in: nothing is removed while something uses it).
+const (
+	kSetting = iota
+	kProfile
+	kAccount
+	kWebservice
+	kUser
+)
+
+func (p *plan) changes() []Change {
+	var out []Change
+	for k := range p.upserts {
+		for _, s := range p.upserts[k] {
+			out = append(out, s.change)
+		}
+		for _, s := range p.deletes[k] {
+			out = append(out, s.change)
+		}
 	}
 	return out
 }
 
-func planImport(ctx context.Context, reg core.Registry, doc Document) ([]step, error) {
-	var plan []step
+func (p *plan) apply(ctx context.Context, reg core.Registry) error {
+	run := func(s step) error {
+		if s.do == nil {
+			return nil
+		}
+		if err := s.do(ctx, reg); err != nil {
+			return fmt.Errorf("import: %s %s %s: %w", s.change.Action, s.change.Kind, s.change.Name, err)
+		}
+		return nil
+	}
+	for k := range p.upserts {
+		for _, s := range p.upserts[k] {
+			if err := run(s); err != nil {
+				return err
+			}
+		}
+	}
+	for k := len(p.deletes) - 1; k >= 0; k-- {
+		for _, s := range p.deletes[k] {
+			if err := run(s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// names tells the names of one kind in the file from those stored: by
+// their lower case, as the store's NOCASE compares them.
+type names struct {
+	kind   string
+	stored map[string]string // lower case → as stored
+	inFile map[string]string // lower case → as in the file
+}
+
+func newNames(kind string, stored []string) *names {
+	n := &names{kind: kind, stored: map[string]string{}, inFile: map[string]string{}}
+	for _, s := range stored {
+		n.stored[strings.ToLower(s)] = s
+	}
+	return n
+}
+
+// add records a name of the file; an error when it is there twice or
+// differs only in case from another.
+func (n *names) add(name string) error {
+	low := strings.ToLower(name)
+	if other, ok := n.inFile[low]; ok {
+		if other == name {
+			return fmt.Errorf("%s %q appears twice", n.kind, name)
+		}
+		return caseTwin(n.kind, name, n.kind+" "+strconv.Quote(other)+" in the file")
+	}
+	if other, ok := n.stored[low]; ok && other != name {
+		return caseTwin(n.kind, name, "stored "+n.kind+" "+strconv.Quote(other))
+	}
+	n.inFile[low] = name
+	return nil
+}
+
+// has reports whether name will exist after the import.
+func (n *names) has(name string, prune bool) bool {
+	low := strings.ToLower(name)
+	if _, ok := n.inFile[low]; ok {
+		return true
+	}
+	_, ok := n.stored[low]
+	return ok && !prune
+}
+
+// gone returns the stored names the file lacks, in order.
+func (n *names) gone() []string {
+	var out []string
+	for low, name := range n.stored {
+		if _, ok := n.inFile[low]; !ok {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func planImport(ctx context.Context, reg core.Registry, doc Document, prune bool) (*plan, error) {
+	p := &plan{}
 	var problems []error
-	// Names that differ only in case name one thing (the store refuses the
-	// second): found here, so that nothing is imported.
-	storedProfiles, storedAccounts, err := storedNames(ctx, reg)
+	problem := func(err error) { problems = append(problems, err) }
+
+	// Settings: checked together, as the schedule reads them together.
+	for key := range doc.Settings {
+		if !slices.Contains(Settings, key) {
+			problem(fmt.Errorf("unknown setting %q: oidcctl knows %s", key, strings.Join(Settings, ", ")))
+		}
+	}
+	if _, err := tokens.ParseSchedule(doc.Settings[tokens.SettingSchedule], doc.Settings[tokens.SettingInterval]); err != nil {
+		problem(fmt.Errorf("settings: %w", err))
+	}
+	for _, key := range Settings {
+		old, ok, err := reg.Setting(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		old = cond(ok, old, "")
+		v, inFile := doc.Settings[key]
+		v = strings.TrimSpace(v)
+		c := Change{Kind: "setting", Name: key}
+		switch {
+		case !inFile || v == "":
+			if old == "" || !prune {
+				continue
+			}
+			c.Action, c.Fields = ActionDelete, []FieldChange{{Field: "value", From: old}}
+			p.deletes[kSetting] = append(p.deletes[kSetting], step{c, setSetting(key, "")})
+			continue
+		case old == "":
+			c.Action, c.Fields = ActionCreate, []FieldChange{{Field: "value", To: v}}
+		case old == v:
+			c.Action = ActionUnchanged
+		default:
+			c.Action, c.Fields = ActionUpdate, []FieldChange{{Field: "value", From: old, To: v}}
+		}
+		s := step{change: c}
+		if c.Action != ActionUnchanged {
+			s.do = setSetting(key, v)
+		}
+		p.upserts[kSetting] = append(p.upserts[kSetting], s)
+	}
+
+	storedProfiles, err := reg.Profiles(ctx)
 	if err != nil {
 		return nil, err
 	}
-	profiles := map[string]bool{}
-	seenProfiles := map[string]string{} // lower case → as in the file
-	for _, d := range doc.Profiles {
-		p := d.ToProfile()
-		if profiles[p.Name] {
-			problems = append(problems, fmt.Errorf("profile %q appears twice", p.Name))
-			continue
-		}
-		if other, ok := seenProfiles[strings.ToLower(p.Name)]; ok {
-			problems = append(problems, caseTwin("profile", p.Name, "profile "+strconv.Quote(other)+" in the file"))
-			continue
-		}
-		if other, ok := storedProfiles[strings.ToLower(p.Name)]; ok && other != p.Name {
-			problems = append(problems, caseTwin("profile", p.Name, "stored profile "+strconv.Quote(other)))
-			continue
-		}
-		profiles[p.Name] = true
-		seenProfiles[strings.ToLower(p.Name)] = p.Name
-		old, err := reg.Profile(ctx, p.Name)
-		action, err := actionFor(err, func() bool {
-			merged := mergeProfile(old, p)
-			return reflect.DeepEqual(FromProfile(merged, true), FromProfile(old, true))
-		})
-		if err != nil {
-			return nil, err
-		}
-		if action != "create" {
-			p = mergeProfile(old, p)
-		}
-		if err := p.Validate(); err != nil {
-			problems = append(problems, err)
-		}
-		plan = append(plan, step{change: Change{"profile", p.Name, action}, profile: &p})
+	storedAccounts, err := reg.Accounts(ctx, "")
+	if err != nil {
+		return nil, err
 	}
-	accounts := map[string]bool{}
-	seenAccounts := map[string]string{}
+	storedWebservices, err := reg.Webservices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	storedUsers, err := reg.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	profiles := newNames("profile", namesOf(storedProfiles, func(p core.Profile) string { return p.Name }))
+	accounts := newNames("account", namesOf(storedAccounts, func(a core.Account) string { return a.Name }))
+	webservices := newNames("webservice", namesOf(storedWebservices, func(w core.Webservice) string { return w.Name }))
+	users := newNames("user", namesOf(storedUsers, func(u core.User) string { return u.Login }))
+
+	for _, d := range doc.Profiles {
+		if err := profiles.add(d.Name); err != nil {
+			problem(err)
+			continue
+		}
+		old, found := find(storedProfiles, func(p core.Profile) bool { return p.Name == d.Name })
+		np := mergeProfile(old, found, d)
+		if err := np.Validate(); err != nil {
+			problem(err)
+		}
+		c := diff("profile", d.Name, found, fileProfile(old, true), fileProfile(np, true))
+		c.NeedsSecret = np.NeedsSecret()
+		p.upserts[kProfile] = append(p.upserts[kProfile], step{c, upsertProfile(c.Action, np)})
+	}
 	for _, d := range doc.Accounts {
-		a := d.ToAccount()
-		if accounts[a.Name] {
-			problems = append(problems, fmt.Errorf("account %q appears twice", a.Name))
+		if err := accounts.add(d.Name); err != nil {
+			problem(err)
 			continue
 		}
-		if other, ok := seenAccounts[strings.ToLower(a.Name)]; ok {
-			problems = append(problems, caseTwin("account", a.Name, "account "+strconv.Quote(other)+" in the file"))
+		if !profiles.has(d.Profile, prune) {
+			problem(fmt.Errorf("account %q: profile %q is %s", d.Name, d.Profile, notThere(prune)))
+		}
+		old, found := find(storedAccounts, func(a core.Account) bool { return a.Name == d.Name })
+		na := mergeAccount(old, found, d)
+		if err := na.Validate(); err != nil {
+			problem(err)
+		}
+		c := diff("account", d.Name, found, fileAccount(old, true), fileAccount(na, true))
+		c.NeedsSecret = na.NeedsSecret()
+		p.upserts[kAccount] = append(p.upserts[kAccount], step{c, upsertAccount(c.Action, na)})
+	}
+	for _, d := range doc.Webservices {
+		if err := webservices.add(d.Name); err != nil {
+			problem(err)
 			continue
 		}
-		if other, ok := storedAccounts[strings.ToLower(a.Name)]; ok && other != a.Name {
-			problems = append(problems, caseTwin("account", a.Name, "stored account "+strconv.Quote(other)))
+		if d.Profile != "" && !profiles.has(d.Profile, prune) {
+			problem(fmt.Errorf("webservice %q: profile %q is %s", d.Name, d.Profile, notThere(prune)))
+		}
+		if d.Account != "" && !accounts.has(d.Account, prune) {
+			problem(fmt.Errorf("webservice %q: account %q is %s", d.Name, d.Account, notThere(prune)))
+		}
+		old, found := find(storedWebservices, func(w core.Webservice) bool { return w.Name == d.Name })
+		nw := d.ToWebservice()
+		if err := nw.Validate(); err != nil {
+			problem(err)
+		}
+		c := diff("webservice", d.Name, found, FromWebservice(old), FromWebservice(nw))
+		p.upserts[kWebservice] = append(p.upserts[kWebservice], step{c, upsertWebservice(c.Action, nw)})
+	}
+	for _, d := range doc.Users {
+		if err := users.add(d.Login); err != nil {
+			problem(err)
 			continue
 		}
-		accounts[a.Name] = true
-		seenAccounts[strings.ToLower(a.Name)] = a.Name
-		if !profiles[a.Profile] {
-			if _, err := reg.Profile(ctx, a.Profile); errors.Is(err, core.ErrNotFound) {
-				problems = append(problems, fmt.Errorf("account %q: profile %q is neither in the file nor stored", a.Name, a.Profile))
-			} else if err != nil {
-				return nil, err
-			}
+		if d.Profile != "" && !profiles.has(d.Profile, prune) {
+			problem(fmt.Errorf("user %q: profile %q is %s", d.Login, d.Profile, notThere(prune)))
 		}
-		old, err := reg.Account(ctx, a.Name)
-		action, err := actionFor(err, func() bool {
-			merged := mergeAccount(old, a)
-			return reflect.DeepEqual(FromAccount(merged, true), FromAccount(old, true))
-		})
-		if err != nil {
-			return nil, err
+		old, found := find(storedUsers, func(u core.User) bool { return u.Login == d.Login })
+		nu := d.ToUser()
+		if err := nu.Validate(); err != nil {
+			problem(err)
 		}
-		if action != "create" {
-			a = mergeAccount(old, a)
+		c := diff("user", d.Login, found, FromUser(old), FromUser(nu))
+		p.upserts[kUser] = append(p.upserts[kUser], step{c, upsertUser(c.Action, nu)})
+	}
+	if prune {
+		for _, name := range profiles.gone() {
+			p.deletes[kProfile] = append(p.deletes[kProfile], step{Change{Kind: "profile", Name: name, Action: ActionDelete},
+				func(ctx context.Context, reg core.Registry) error { return reg.DeleteProfile(ctx, name) }})
 		}
-		if err := a.Validate(); err != nil {
-			problems = append(problems, err)
+		for _, name := range accounts.gone() {
+			p.deletes[kAccount] = append(p.deletes[kAccount], step{Change{Kind: "account", Name: name, Action: ActionDelete},
+				func(ctx context.Context, reg core.Registry) error { return reg.DeleteAccount(ctx, name) }})
 		}
-		plan = append(plan, step{change: Change{"account", a.Name, action}, account: &a})
+		for _, name := range webservices.gone() {
+			p.deletes[kWebservice] = append(p.deletes[kWebservice], step{Change{Kind: "webservice", Name: name, Action: ActionDelete},
+				func(ctx context.Context, reg core.Registry) error { return reg.DeleteWebservice(ctx, name) }})
+		}
+		for _, name := range users.gone() {
+			p.deletes[kUser] = append(p.deletes[kUser], step{Change{Kind: "user", Name: name, Action: ActionDelete},
+				func(ctx context.Context, reg core.Registry) error { return reg.DeleteUser(ctx, name) }})
+		}
 	}
 	if len(problems) > 0 {
-		return plan, fmt.Errorf("nothing imported: %w", errors.Join(problems...))
+		return p, refused(problems)
 	}
-	return plan, nil
+	return p, nil
+}
+
+// refusedError is a document Import refuses: it matches core.ErrInvalid,
+// so that the command line exits 2.
+type refusedError struct{ err error }
+
+func (e refusedError) Error() string   { return "nothing imported: " + e.err.Error() }
+func (e refusedError) Unwrap() []error { return []error{e.err, core.ErrInvalid} }
+
+func refused(problems []error) error { return refusedError{errors.Join(problems...)} }
+
+func notThere(prune bool) string {
+	if prune {
+		return "not in the file (--prune removes what the file does not have)"
+	}
+	return "neither in the file nor stored"
+}
+
+func setSetting(key, value string) func(context.Context, core.Registry) error {
+	return func(ctx context.Context, reg core.Registry) error { return reg.SetSetting(ctx, key, value) }
+}
+
+func upsertProfile(action string, p core.Profile) func(context.Context, core.Registry) error {
+	switch action {
+	case ActionCreate:
+		return func(ctx context.Context, reg core.Registry) error { return reg.AddProfile(ctx, p) }
+	case ActionUpdate:
+		return func(ctx context.Context, reg core.Registry) error {
+			_, err := reg.EditProfile(ctx, p.Name, func(s *core.Profile) error {
+				p.CreatedAt, p.UpdatedAt = s.CreatedAt, s.UpdatedAt
+				*s = p
+				return nil
+			})
+			return err
+		}
+	}
+	return nil
+}
+
+func upsertAccount(action string, a core.Account) func(context.Context, core.Registry) error {
+	switch action {
+	case ActionCreate:
+		return func(ctx context.Context, reg core.Registry) error { return reg.AddAccount(ctx, a) }
+	case ActionUpdate:
+		return func(ctx context.Context, reg core.Registry) error {
+			_, err := reg.EditAccount(ctx, a.Name, func(s *core.Account) error {
+				a.CreatedAt, a.UpdatedAt = s.CreatedAt, s.UpdatedAt
+				*s = a
+				return nil
+			})
+			return err
+		}
+	}
+	return nil
+}
+
+func upsertWebservice(action string, w core.Webservice) func(context.Context, core.Registry) error {
+	switch action {
+	case ActionCreate:
+		return func(ctx context.Context, reg core.Registry) error { return reg.CreateWebservice(ctx, w) }
+	case ActionUpdate:
+		return func(ctx context.Context, reg core.Registry) error {
+			_, err := reg.UpdateWebservice(ctx, w.Name, func(s *core.Webservice) error {
+				w.CreatedAt, w.UpdatedAt = s.CreatedAt, s.UpdatedAt
+				*s = w
+				return nil
+			})
+			return err
+		}
+	}
+	return nil
+}
+
+func upsertUser(action string, u core.User) func(context.Context, core.Registry) error {
+	switch action {
+	case ActionCreate:
+		return func(ctx context.Context, reg core.Registry) error { return reg.CreateUser(ctx, u) }
+	case ActionUpdate:
+		return func(ctx context.Context, reg core.Registry) error {
+			_, err := reg.UpdateUser(ctx, u.Login, func(s *core.User) error {
+				u.CreatedAt, u.UpdatedAt = s.CreatedAt, s.UpdatedAt
+				*s = u
+				return nil
+			})
+			return err
+		}
+	}
+	return nil
+}
+
+func namesOf[T any](items []T, name func(T) string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = name(it)
+	}
+	return out
+}
+
+func find[T any](items []T, match func(T) bool) (T, bool) {
+	for _, it := range items {
+		if match(it) {
+			return it, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func cond[T any](ok bool, a, b T) T {
+	if ok {
+		return a
+	}
+	return b
 }
 
 // caseTwin is the error for a name that differs from another only in case.
@@ -212,59 +581,93 @@ func caseTwin(kind, name, other string) error {
 	}}}
 }
 
-// storedNames returns the stored profile and account names by their lower
-// case (names are ASCII, so this is the store's NOCASE).
-func storedNames(ctx context.Context, reg core.Registry) (profiles, accounts map[string]string, err error) {
-	ps, err := reg.Profiles(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	as, err := reg.Accounts(ctx, "")
-	if err != nil {
-		return nil, nil, err
-	}
-	profiles, accounts = map[string]string{}, map[string]string{}
-	for _, p := range ps {
-		profiles[strings.ToLower(p.Name)] = p.Name
-	}
-	for _, a := range as {
-		accounts[strings.ToLower(a.Name)] = a.Name
-	}
-	return profiles, accounts, nil
-}
-
-// actionFor decides create, update or unchanged from the error of reading
-// the stored version and whether merging changes nothing.
-func actionFor(readErr error, same func() bool) (string, error) {
+// secretIn merges one secret of a document into what is stored: the
+// document's value when it has one, else the stored value; and says
+// whether the secret is now missing (named by the document, or missing
+// before, and set nowhere).
+func secretIn(d Secret, stored core.Secret, wasMissing bool) (core.Secret, bool) {
 	switch {
-	case errors.Is(readErr, core.ErrNotFound):
-		return "create", nil
-	case readErr != nil:
-		return "", readErr
-	case same():
-		return "unchanged", nil
+	case d.Value != "":
+		return core.NewSecret(d.Value), false
+	case stored.IsSet():
+		return stored, false
 	}
-	return "update", nil
+	return core.Secret{}, d.required() || wasMissing
 }
 
-// mergeProfile returns p with the secrets of old where p has none, and the
-// timestamps of old.
-func mergeProfile(old, p core.Profile) core.Profile {
-	if !p.ClientSecret.IsSet() {
-		p.ClientSecret = old.ClientSecret
+// mergeProfile returns the profile of d as it will be stored over old
+// (found: there is one): secrets merged by secretIn, the timestamps of old.
+func mergeProfile(old core.Profile, found bool, d Profile) core.Profile {
+	p := d.ToProfile()
+	var missing []string
+	var gone bool
+	if p.ClientSecret, gone = secretIn(d.ClientSecret, old.ClientSecret, slices.Contains(old.MissingSecrets, core.SecretClientSecret)); gone {
+		missing = append(missing, core.SecretClientSecret)
 	}
-	if !p.TLS.ClientKeyPassword.IsSet() {
-		p.TLS.ClientKeyPassword = old.TLS.ClientKeyPassword
+	if p.TLS.ClientKeyPassword, gone = secretIn(d.TLS.ClientKeyPassword, old.TLS.ClientKeyPassword, slices.Contains(old.MissingSecrets, core.SecretClientKeyPassword)); gone {
+		missing = append(missing, core.SecretClientKeyPassword)
 	}
-	p.CreatedAt, p.UpdatedAt = old.CreatedAt, old.UpdatedAt
+	p.MissingSecrets = missing
+	p.SettleSecrets()
+	if found {
+		p.CreatedAt, p.UpdatedAt = old.CreatedAt, old.UpdatedAt
+	}
 	return p
 }
 
-// mergeAccount is mergeProfile for accounts.
-func mergeAccount(old, a core.Account) core.Account {
-	if !a.Password.IsSet() {
-		a.Password = old.Password
+// mergeAccount is mergeProfile for accounts. A password-grant account
+// without a password anywhere needs one, whatever the document says: a
+// version 1 file written without secrets does not name it. Other grants
+// use no password: only one the document gives is kept, for Validate to
+// refuse.
+func mergeAccount(old core.Account, found bool, d Account) core.Account {
+	a := d.ToAccount()
+	a.MissingSecrets = nil
+	if a.GrantType == core.GrantPassword {
+		if a.Password, _ = secretIn(d.Password, old.Password, false); !a.Password.IsSet() {
+			a.MissingSecrets = []string{core.SecretPassword}
+		}
 	}
-	a.CreatedAt, a.UpdatedAt = old.CreatedAt, old.UpdatedAt
+	if found {
+		a.CreatedAt, a.UpdatedAt = old.CreatedAt, old.UpdatedAt
+	}
 	return a
+}
+
+// diff returns the change from old to new, document forms of one thing
+// (found: old exists).
+func diff(kind, name string, found bool, old, new any) Change {
+	c := Change{Kind: kind, Name: name}
+	after := flatten(new)
+	if !found {
+		c.Action = ActionCreate
+		for _, k := range slices.Sorted(maps.Keys(after)) {
+			if after[k].secret && after[k].show != "" {
+				c.Fields = append(c.Fields, FieldChange{Field: k, To: after[k].show})
+			}
+		}
+		return c
+	}
+	before := flatten(old)
+	keys := slices.Sorted(maps.Keys(maps.Collect(func(yield func(string, bool) bool) {
+		for k := range before {
+			yield(k, true)
+		}
+		for k := range after {
+			yield(k, true)
+		}
+	})))
+	for _, k := range keys {
+		b, a := before[k], after[k]
+		if b.cmp == a.cmp {
+			continue
+		}
+		to := a.show
+		if b.show == a.show { // a secret replaced by another
+			to += " (new value)"
+		}
+		c.Fields = append(c.Fields, FieldChange{Field: k, From: b.show, To: to})
+	}
+	c.Action = cond(len(c.Fields) == 0, ActionUnchanged, ActionUpdate)
+	return c
 }

@@ -257,6 +257,7 @@ func copyProfile(p core.Profile) core.Profile {
 	}
 	p.Restrictions.Scopes = clone(p.Restrictions.Scopes)
 	p.Restrictions.Audiences = clone(p.Restrictions.Audiences)
+	p.MissingSecrets = clone(p.MissingSecrets)
 	return p
 }
 
@@ -391,6 +392,7 @@ func (s *Store) CacheDiscovery(_ context.Context, profile string, doc core.Cache
 
 func copyAccount(a core.Account) core.Account {
 	a.Scopes, a.Resources = clone(a.Scopes), clone(a.Resources)
+	a.MissingSecrets = clone(a.MissingSecrets)
 	return a
 }
 

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"UpdateIsOneTransaction", testUpdateIsOneTransaction},
 		{"Accounts", testAccounts},
 		{"RedirectURI", testRedirectURI},
+		{"MissingSecrets", testMissingSecrets},
 		{"DiscoveryCache", testDiscoveryCache},
 		{"TokenStateOfNewAccount", testTokenStateOfNewAccount},
 		{"Leases", testLeases},
@@ -402,6 +403,44 @@ func testRedirectURI(t *testing.T, e *env) {
 	gotA, _ = e.Store.Account(e.ctx, "acc")
 	if gotP.RedirectURI != "" || gotA.RedirectURI != "http://127.0.0.1/other" {
 		t.Fatalf("after update: profile %q, account %q", gotP.RedirectURI, gotA.RedirectURI)
+	}
+}
+
+// A profile's and an account's missing secrets (imported without them)
+// are kept, changed and cleared.
+func testMissingSecrets(t *testing.T, e *env) {
+	p := core.NewProfile("op")
+	p.DiscoveryURL, p.ClientID = "https://op.example/.well-known/openid-configuration", "cid"
+	p.MissingSecrets = []string{core.SecretClientSecret}
+	must(t, e.Store.CreateProfile(e.ctx, p))
+	a := core.NewAccount("acc", "op")
+	a.GrantType, a.Username, a.Scopes = core.GrantPassword, "svc", []string{"openid"}
+	a.MissingSecrets = []string{core.SecretPassword}
+	must(t, e.Store.CreateAccount(e.ctx, a))
+	e.account(t, "plain", "op")
+	gotP, err := e.Store.Profile(e.ctx, "op")
+	must(t, err)
+	gotA, err := e.Store.Account(e.ctx, "acc")
+	must(t, err)
+	plain, err := e.Store.Account(e.ctx, "plain")
+	must(t, err)
+	if !slices.Equal(gotP.MissingSecrets, p.MissingSecrets) || !slices.Equal(gotA.MissingSecrets, a.MissingSecrets) || plain.MissingSecrets != nil {
+		t.Fatalf("read back profile %q, account %q, plain account %q", gotP.MissingSecrets, gotA.MissingSecrets, plain.MissingSecrets)
+	}
+	_, err = e.Store.UpdateAccount(e.ctx, "acc", func(a *core.Account) error {
+		a.Password, a.MissingSecrets = core.NewSecret("pw"), nil
+		return nil
+	})
+	must(t, err)
+	_, err = e.Store.UpdateProfile(e.ctx, "op", func(p *core.Profile) error {
+		p.MissingSecrets = append(p.MissingSecrets, core.SecretClientKeyPassword)
+		return nil
+	})
+	must(t, err)
+	gotP, _ = e.Store.Profile(e.ctx, "op")
+	gotA, _ = e.Store.Account(e.ctx, "acc")
+	if want := []string{core.SecretClientSecret, core.SecretClientKeyPassword}; !slices.Equal(gotP.MissingSecrets, want) || gotA.MissingSecrets != nil {
+		t.Fatalf("after update: profile %q, account %q", gotP.MissingSecrets, gotA.MissingSecrets)
 	}
 }
 

@@ -309,6 +309,11 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 		return st.Tokens, nil // renewed by another process while we waited
 	}
 	set, err := m.obtain(ctx, acc, st)
+	if errors.Is(err, core.ErrNeedsSecret) {
+		// Not a failure of the provider: nothing was asked, so nothing
+		// is recorded and no retry is held back; the state says it.
+		return core.TokenSet{}, err
+	}
 	if err != nil {
 		m.keepRotated(ctx, acc, st, err)
 		released = true
@@ -373,6 +378,9 @@ func (m *Manager) obtain(ctx context.Context, acc core.Account, st core.TokenSta
 	p, err := m.store.Profile(ctx, acc.Profile)
 	if err != nil {
 		return core.TokenSet{}, err
+	}
+	if fix := core.NeedsSecretFix(acc, p); fix != "" {
+		return core.TokenSet{}, fmt.Errorf("%w: %s: %s", core.ErrNeedsSecret, acc.Name, fix)
 	}
 	d, err := m.docs.Get(ctx, p)
 	if err != nil {

@@ -69,7 +69,7 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 		Empty: "No functional account yet: press a to add one.",
 		Key:   name,
 		Row: func(a item) tui.Row {
-			word, tone := screens.TokenState(a.State, now())
+			word, tone := a.Word(now())
 			return tui.Row{
 				Cells: []string{a.Name, a.Profile, string(a.GrantType), strings.Join(a.Scopes, " "), word},
 				Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, 0, tone},
@@ -158,6 +158,9 @@ func detail(sty tui.Styles, a item, now time.Time) string {
 	}
 	if st.LastError != "" {
 		tok = sty.Error.Render("last error: " + st.LastError)
+	}
+	if a.NeedsSecret != "" {
+		tok = sty.Warning.Render(a.SecretHint())
 	}
 	lines := []string{
 		label("hands out ") + string(a.TokenType) + who,

@@ -112,7 +112,7 @@ func New(d screens.Deps) *Screen {
 func newScreen(d deps) *Screen {
 	now := d.Clock
 	row := func(a screens.AccountState) tui.Row {
-		word, tone := screens.TokenState(a.State, now())
+		word, tone := a.Word(now())
 		return tui.Row{
 			Cells: []string{a.Name, a.Profile, string(a.GrantType), word},
 			Tones: []tui.Tone{tui.TonePrimary, 0, tui.ToneMuted, tone},

@@ -79,6 +79,10 @@ func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) 
 		Key:   name,
 		Row: func(r row) tui.Row {
 			state, tone := discoveryState(tested[r.profile.Name], r, now())
+			if r.profile.NeedsSecret() {
+				// Imported without its secret: unusable until it is given.
+				state, tone = screens.NoSecret, tui.ToneWarning
+			}
 			return tui.Row{
 				Cells: []string{r.profile.Name, cmp.Or(r.issuer, "-"), r.profile.ClientID, fmt.Sprint(len(r.accounts)), state},
 				Tones: []tui.Tone{tui.TonePrimary, tui.ToneNormal, tui.ToneNormal, tui.ToneNormal, tone},
@@ -175,6 +179,9 @@ func detail(st tui.Styles, r row) string {
 	secret := "no secret (public client)"
 	if p.ClientSecret.IsSet() {
 		secret = "secret set"
+	}
+	if p.NeedsSecret() {
+		secret = st.Warning.Render(strings.ReplaceAll(strings.Join(p.MissingSecrets, ", "), "_", " ") + " missing: press e to give it")
 	}
 	tls := "system CAs"
 	switch {

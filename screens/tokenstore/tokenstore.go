@@ -42,6 +42,11 @@ type Screen = tui.List[string, item]
 type item struct {
 	core.TokenState
 	kind core.TokenType
+	// needsSecret says how to give a missing secret; see
+	// screens.AccountState.
+	needsSecret string
+	// hint is how to give it in the console.
+	hint string
 }
 
 var keys = struct{ Refresh, Revoke, Copy key.Binding }{
@@ -71,9 +76,9 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 		},
 		Empty:      "No functional account yet: add one in Accounts.",
 		Key:        func(it item) string { return it.Account },
-		Row:        func(it item) tui.Row { return row(it.TokenState, now()) },
+		Row:        func(it item) tui.Row { return row(it, now()) },
 		Load:       func(ctx context.Context) ([]item, error) { return load(ctx, store) },
-		Detail:     func(it item, width int) string { return detail(st, it.TokenState, now(), width, 2) },
+		Detail:     func(it item, width int) string { return detail(st, it, now(), width, 2) },
 		DetailRows: 5,
 		// The countdown moves every second without reading the store.
 		Tick:        time.Second,
@@ -123,7 +128,7 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 				}},
 			{Key: tui.OpenKey, OnItem: true, FullHelp: true, Do: func(it item) tea.Cmd {
 				// The whole of what the detail pane cuts, such as a long error.
-				return tui.Push(tui.NewPage(st, it.Account, func(width int) string { return detail(st, it.TokenState, now(), width, 0) }))
+				return tui.Push(tui.NewPage(st, it.Account, func(width int) string { return detail(st, it, now(), width, 0) }))
 			}},
 			tui.ReloadAction[item](),
 		},
@@ -137,7 +142,7 @@ func load(ctx context.Context, store Store) ([]item, error) {
 	}
 	items := make([]item, len(accounts))
 	for i, a := range accounts {
-		items[i] = item{TokenState: a.State, kind: cmp.Or(a.TokenType, core.TokenAccess)}
+		items[i] = item{TokenState: a.State, kind: cmp.Or(a.TokenType, core.TokenAccess), needsSecret: a.NeedsSecret, hint: a.SecretHint()}
 	}
 	return items, nil
 }
@@ -162,8 +167,9 @@ func revoke(ctx context.Context, m Tokens, name string) (string, error) {
 
 // row shows an account's tokens at the clock's now: the countdown moves
 // on every tick without reading the store.
-func row(st core.TokenState, now time.Time) tui.Row {
-	word, tone := screens.TokenState(st, now)
+func row(it item, now time.Time) tui.Row {
+	st := it.TokenState
+	word, tone := screens.AccountState{State: st, NeedsSecret: it.needsSecret}.Word(now)
 	exp, expTone := "-", tui.ToneNormal
 	if st.Tokens.AccessToken.IsSet() {
 		exp = tui.Relative(st.Tokens.Expiry, now)
@@ -199,7 +205,8 @@ func errTone(e string) tui.Tone {
 
 // detail describes an account's tokens for width columns, with at most
 // errRows rows of its error (0: all of it).
-func detail(sty tui.Styles, st core.TokenState, now time.Time, width, errRows int) string {
+func detail(sty tui.Styles, it item, now time.Time, width, errRows int) string {
+	st := it.TokenState
 	label := sty.Muted.Render
 	held := []string{}
 	for _, t := range []struct {
@@ -223,6 +230,8 @@ func detail(sty tui.Styles, st core.TokenState, now time.Time, width, errRows in
 		lines[i] = tui.Truncate(l, width)
 	}
 	switch {
+	case it.needsSecret != "":
+		lines = append(lines, errorLines(sty, width, errRows, core.StateNeedsSecret, strings.Replace(it.hint, "press e to", "press e on the account in Accounts to", 1))...)
 	case st.NeedsAuthorization:
 		lines = append(lines, sty.Warning.Render(tui.Truncate("needs a login: press o on the account in Accounts", width)))
 	case st.Damaged != nil:

@@ -21,6 +21,8 @@ type AccountSettings struct {
 	ResourceParam string   `json:"resource_param"`
 	TokenType     string   `json:"token_type"`
 	RedirectURI   string   `json:"redirect_uri,omitempty"`
+	// MissingSecrets came with migration 0009 (SQLite) / 0005 (PostgreSQL).
+	MissingSecrets []string `json:"missing_secrets,omitempty"`
 }
 
 // HeaderJSON returns the stored form of a header: a JSON object of arrays,
@@ -75,6 +77,8 @@ type ProfileSettings struct {
 	RoleMap         map[string]map[string]string `json:"role_map,omitempty"`
 	UserMap         map[string]string            `json:"user_map,omitempty"`
 	Restrictions    RestrictionSettings          `json:"restrictions"`
+	// MissingSecrets came with migration 0009 (SQLite) / 0005 (PostgreSQL).
+	MissingSecrets []string `json:"missing_secrets,omitempty"`
 }
 
 // TLSSettings are core.TLSOptions without the key password, which is a
@@ -125,8 +129,9 @@ func NewProfileSettings(p *core.Profile) ProfileSettings {
 			RandTTLNS:  int64(p.Misc.RandTTL),
 			LeewayNS:   int64(p.Misc.Leeway),
 		},
-		UIDClaim: p.UIDClaim,
-		RoleMap:  p.RoleMap,
+		UIDClaim:       p.UIDClaim,
+		RoleMap:        p.RoleMap,
+		MissingSecrets: p.MissingSecrets,
 		Restrictions: RestrictionSettings{
 			UserLogin:       p.Restrictions.UserLogin,
 			Scopes:          p.Restrictions.Scopes,
@@ -175,6 +180,7 @@ func (s *ProfileSettings) Apply(p *core.Profile) {
 	}
 	p.UIDClaim = s.UIDClaim
 	p.RoleMap = s.RoleMap
+	p.MissingSecrets = s.MissingSecrets
 	p.UserMap = nil
 	if len(s.UserMap) > 0 {
 		p.UserMap = make(core.UserMap, len(s.UserMap))

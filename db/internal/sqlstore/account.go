@@ -90,6 +90,7 @@ func (db *Store) scanAccount(row Row) (core.Account, int64, error) {
 	a.Scopes, a.Resources = s.Scopes, s.Resources
 	a.ResourceParam, a.TokenType = s.ResourceParam, core.TokenType(s.TokenType)
 	a.RedirectURI = s.RedirectURI
+	a.MissingSecrets = s.MissingSecrets
 	var err error
 	if a.Password, err = db.open(password, secretAD("account", a.Name, "password")); err != nil {
 		return core.Account{}, 0, err
@@ -151,11 +152,12 @@ func (db *Store) accountValues(a *core.Account) (password []byte, settings strin
 		return nil, "", err
 	}
 	js, err := json.Marshal(rowform.AccountSettings{
-		Scopes:        a.Scopes,
-		Resources:     a.Resources,
-		ResourceParam: a.ResourceParam,
-		TokenType:     string(a.TokenType),
-		RedirectURI:   a.RedirectURI,
+		Scopes:         a.Scopes,
+		Resources:      a.Resources,
+		ResourceParam:  a.ResourceParam,
+		TokenType:      string(a.TokenType),
+		RedirectURI:    a.RedirectURI,
+		MissingSecrets: a.MissingSecrets,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("settings: %w", err)
