@@ -40,9 +40,12 @@ type Profile struct {
 	TokenAuthMethod string `json:"token_auth_method" yaml:"token_auth_method,omitempty"`
 	Introspect      bool   `json:"introspect" yaml:"introspect,omitempty"`
 	RedirectURI     string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
-	TLS             TLS    `json:"tls" yaml:"tls"`
-	Misc            Misc   `json:"misc" yaml:"misc"`
-	UIDClaim        string `json:"uid_claim" yaml:"uid_claim"`
+	// DPoP is off, allow or require (incoming DPoP-bound tokens).
+	DPoP      string `json:"dpop,omitempty" yaml:"dpop,omitempty"`
+	DPoPNonce bool   `json:"dpop_nonce,omitempty" yaml:"dpop_nonce,omitempty"`
+	TLS       TLS    `json:"tls" yaml:"tls"`
+	Misc      Misc   `json:"misc" yaml:"misc"`
+	UIDClaim  string `json:"uid_claim" yaml:"uid_claim"`
 	// RoleMap is claim path → token role → local role.
 	RoleMap map[string]map[string]string `json:"role_map" yaml:"role_map"`
 	// UserMap is claim → Email, FirstName or LastName.
@@ -171,6 +174,8 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 		TokenAuthMethod: p.TokenAuthMethod,
 		Introspect:      p.Introspect,
 		RedirectURI:     p.RedirectURI,
+		DPoP:            dpopDoc(p.DPoP),
+		DPoPNonce:       p.DPoPNonce,
 		TLS: TLS{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
@@ -218,6 +223,10 @@ func (d Profile) ToProfile() core.Profile {
 	p.TokenAuthMethod = d.TokenAuthMethod
 	p.Introspect = d.Introspect
 	p.RedirectURI = d.RedirectURI
+	if d.DPoP != string(core.DPoPOff) {
+		p.DPoP = core.DPoPMode(d.DPoP)
+	}
+	p.DPoPNonce = d.DPoPNonce
 	p.TLS = core.TLSOptions{
 		ClientCert:         d.TLS.ClientCert,
 		ClientKey:          d.TLS.ClientKey,
@@ -318,4 +327,13 @@ func timePtr(t time.Time) *time.Time {
 	}
 	t = t.UTC()
 	return &t
+}
+
+// dpopDoc is the document form of a DPoP mode: "" for off, so that a
+// file of profiles without DPoP stays as it was.
+func dpopDoc(m core.DPoPMode) string {
+	if m == core.DPoPOff {
+		return ""
+	}
+	return string(m)
 }

@@ -68,6 +68,8 @@ type ProfileSettings struct {
 	TokenAuthMethod string                       `json:"token_auth_method,omitempty"`
 	Introspect      bool                         `json:"introspect,omitempty"`
 	RedirectURI     string                       `json:"redirect_uri,omitempty"`
+	DPoP            string                       `json:"dpop,omitempty"`
+	DPoPNonce       bool                         `json:"dpop_nonce,omitempty"`
 	Flavour         string                       `json:"flavour"`
 	TLS             TLSSettings                  `json:"tls"`
 	Misc            MiscSettings                 `json:"misc"`
@@ -110,6 +112,8 @@ func NewProfileSettings(p *core.Profile) ProfileSettings {
 		TokenAuthMethod: p.TokenAuthMethod,
 		Introspect:      p.Introspect,
 		RedirectURI:     p.RedirectURI,
+		DPoP:            string(p.DPoP),
+		DPoPNonce:       p.DPoPNonce,
 		Flavour:         string(p.Flavour),
 		TLS: TLSSettings{
 			ClientCert:         p.TLS.ClientCert,
@@ -160,6 +164,8 @@ func (s *ProfileSettings) Apply(p *core.Profile) {
 	p.TokenAuthMethod = s.TokenAuthMethod
 	p.Introspect = s.Introspect
 	p.RedirectURI = s.RedirectURI
+	p.DPoP = core.DPoPMode(s.DPoP)
+	p.DPoPNonce = s.DPoPNonce
 	p.Flavour = core.Flavour(s.Flavour)
 	p.TLS.ClientCert = s.TLS.ClientCert
 	p.TLS.ClientKey = s.TLS.ClientKey
