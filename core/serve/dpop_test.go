@@ -1,0 +1,272 @@
+package serve_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"oidcctl/core"
+	"oidcctl/core/dpop"
+)
+
+// startDPoP starts serve with three more profiles of the provider:
+// dpop-allow, dpop-require and dpop-nonce (require, with nonces).
+func startDPoP(t *testing.T) *harness {
+	return startWith(t, func(h *harness) {
+		reg := core.Registry{Store: h.store}
+		base, err := h.store.Profile(context.Background(), "op")
+		must(t, err)
+		for _, p := range []struct {
+			name  string
+			mode  core.DPoPMode
+			nonce bool
+		}{{"dpop-allow", core.DPoPAllow, false}, {"dpop-require", core.DPoPRequire, false}, {"dpop-nonce", core.DPoPRequire, true}} {
+			q := base
+			q.Name, q.DPoP, q.DPoPNonce = p.name, p.mode, p.nonce
+			must(t, reg.AddProfile(context.Background(), q))
+		}
+	}, func(c *serveConfig) { c.ForwardAuthDebug.Mode = "all" })
+}
+
+func dpopKey(t *testing.T) *dpop.Key {
+	t.Helper()
+	k, err := dpop.NewKey()
+	must(t, err)
+	return k
+}
+
+// The original request behind the proxy, as forward-auth hears of it.
+const (
+	appHost = "app.example.org"
+	appURL  = "https://" + appHost + "/api/tickets/7"
+)
+
+// forwarded are the headers a proxy (Traefik, Caddy, nginx as the README
+// sets it up) sends to forward-auth for GET appURL.
+func forwarded(extra ...string) []string {
+	return append([]string{"X-Forwarded-Method", "GET", "X-Forwarded-Proto", "https", "X-Forwarded-Host", appHost,
+		"X-Forwarded-Uri", "/api/tickets/7?page=2"}, extra...)
+}
+
+func (h *harness) proof(k *dpop.Key, method, u, token string, o dpop.ProofOptions) string {
+	h.t.Helper()
+	o.AccessToken = token
+	if o.Now.IsZero() {
+		o.Now = h.clock.Now()
+	}
+	p, err := k.Proof(method, u, o)
+	must(h.t, err)
+	return p
+}
+
+// wantDPoPRefusal checks a 401 with a DPoP challenge of code.
+func wantDPoPRefusal(t *testing.T, r response, code string) {
+	t.Helper()
+	ch := r.header.Get("WWW-Authenticate")
+	if r.status != 401 || !strings.HasPrefix(ch, "DPoP ") || !strings.Contains(ch, `error="`+code+`"`) {
+		t.Fatalf("status %d, WWW-Authenticate %q, want 401 DPoP error=%q\n%s", r.status, ch, code, r.body)
+	}
+	if r.json(t)["error"] != code {
+		t.Fatalf("body %s, want error %s", r.body, code)
+	}
+}
+
+// TestForwardAuthDPoP: a DPoP-bound token with a proof of the original
+// request passes forward-auth; every refusal path of RFC 9449 is refused
+// with the DPoP challenge.
+func TestForwardAuthDPoP(t *testing.T) {
+	h := startDPoP(t)
+	k, other := dpopKey(t), dpopKey(t)
+	tok := h.signed(map[string]any{"cnf": map[string]any{"jkt": k.Thumbprint()}})
+	now := h.clock.Now()
+	call := func(profile, proof string, header ...string) response {
+		hdr := append(forwarded(header...), "Authorization", "DPoP "+tok)
+		if proof != "" {
+			hdr = append(hdr, "DPoP", proof)
+		}
+		return h.do("GET", "/auth?profile="+profile, "", nil, hdr...)
+	}
+
+	good := h.proof(k, "GET", appURL, tok, dpop.ProofOptions{})
+	for _, profile := range []string{"dpop-allow", "dpop-require"} {
+		p := good
+		if profile == "dpop-require" {
+			p = h.proof(k, "GET", appURL, tok, dpop.ProofOptions{})
+		}
+		if r := call(profile, p); r.status != 200 || r.header.Get("X-Auth-User") == "" {
+			t.Fatalf("%s: accepted proof: %d %s %v", profile, r.status, r.body, r.header)
+		}
+	}
+
+	refusals := []struct {
+		name   string
+		proof  string
+		header []string
+	}{
+		{"wrong htu", h.proof(k, "GET", "https://"+appHost+"/api/tickets/8", tok, dpop.ProofOptions{}), nil},
+		{"wrong host", h.proof(k, "GET", "https://evil.example.org/api/tickets/7", tok, dpop.ProofOptions{}), nil},
+		{"wrong htm", h.proof(k, "DELETE", appURL, tok, dpop.ProofOptions{}), nil},
+		{"method from the proxy", h.proof(k, "GET", appURL, tok, dpop.ProofOptions{}), []string{"X-Original-Method", "x"}}, // X-Forwarded-Method wins: accepted below
+		{"replayed jti", good, nil},
+		{"iat too old", h.proof(k, "GET", appURL, tok, dpop.ProofOptions{Now: now.Add(-2 * time.Minute)}), nil},
+		{"iat in the future", h.proof(k, "GET", appURL, tok, dpop.ProofOptions{Now: now.Add(time.Minute)}), nil},
+		{"wrong thumbprint", h.proof(other, "GET", appURL, tok, dpop.ProofOptions{}), nil},
+		{"ath mismatch", h.proof(k, "GET", appURL, tok+"x", dpop.ProofOptions{}), nil},
+		{"symmetric alg", hs256Proof(t, tok), nil},
+		{"missing proof", "", nil},
+		{"two proofs", good, []string{"DPoP", good}},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			r := call("dpop-allow", tt.proof, tt.header...)
+			if tt.name == "method from the proxy" {
+				if r.status != 200 {
+					t.Fatalf("status %d: %s", r.status, r.body)
+				}
+				return
+			}
+			wantDPoPRefusal(t, r, "invalid_dpop_proof")
+		})
+	}
+
+	// The debugger says why, and keeps neither token nor proof.
+	es := h.entries("")
+	reasons := map[string]bool{}
+	for _, e := range es {
+		reasons[strings.SplitN(e.Reason, ":", 2)[0]] = true
+		assertNoSecret(t, e, tok, good)
+	}
+	for _, want := range []string{"dpop_htu", "dpop_htm", "dpop_jti_replay", "dpop_iat_too_old", "dpop_iat_future", "dpop_jkt", "dpop_ath", "dpop_alg", "dpop_missing", "dpop_multiple"} {
+		if !reasons[want] {
+			t.Errorf("no debugger entry with reason %s (have %v)", want, reasons)
+		}
+	}
+}
+
+// TestDPoPBoundTokenAsBearer: a token bound to a key is refused as a
+// Bearer token, whatever the profile's DPoP setting.
+func TestDPoPBoundTokenAsBearer(t *testing.T) {
+	h := startDPoP(t)
+	k := dpopKey(t)
+	tok := h.signed(map[string]any{"cnf": map[string]any{"jkt": k.Thumbprint()}})
+	for _, profile := range []string{"op", "dpop-allow"} {
+		r := h.do("GET", "/auth?profile="+profile, tok, nil, forwarded()...)
+		if r.status != 401 || r.json(t)["error"] != "invalid_token" || !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Fatalf("%s: bound token as Bearer: %d %v %s", profile, r.status, r.header, r.body)
+		}
+	}
+	// An unbound token as Bearer still passes where DPoP is allowed or off.
+	plain := h.serviceToken("openid")
+	for _, profile := range []string{"op", "dpop-allow"} {
+		if r := h.do("GET", "/auth?profile="+profile, plain, nil, forwarded()...); r.status != 200 {
+			t.Fatalf("%s: plain Bearer token: %d %s", profile, r.status, r.body)
+		}
+	}
+	// A profile that requires DPoP refuses it, with the DPoP challenge.
+	wantDPoPRefusal(t, h.do("GET", "/auth?profile=dpop-require", plain, nil, forwarded()...), "invalid_dpop_proof")
+	// An unbound token with a proof is not a DPoP token.
+	r := h.do("GET", "/auth?profile=dpop-allow", "", nil, append(forwarded(), "Authorization", "DPoP "+plain,
+		"DPoP", h.proof(k, "GET", appURL, plain, dpop.ProofOptions{}))...)
+	wantDPoPRefusal(t, r, "invalid_dpop_proof")
+	// With DPoP off, Authorization: DPoP is not read, as before.
+	r = h.do("GET", "/auth?profile=op", "", nil, append(forwarded(), "Authorization", "DPoP "+tok,
+		"DPoP", h.proof(k, "GET", appURL, tok, dpop.ProofOptions{}))...)
+	if r.status != 401 || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+		t.Fatalf("DPoP to a profile with DPoP off: %d %v", r.status, r.header)
+	}
+	// A refused token sent as DPoP gets the DPoP challenge.
+	r = h.do("GET", "/auth?profile=dpop-allow", "", nil, append(forwarded(), "Authorization", "DPoP "+tamper(tok),
+		"DPoP", h.proof(k, "GET", appURL, tamper(tok), dpop.ProofOptions{}))...)
+	wantDPoPRefusal(t, r, "invalid_token")
+}
+
+// TestDPoPNonce: a profile with nonces answers use_dpop_nonce and a
+// DPoP-Nonce, and accepts the retry that carries it.
+func TestDPoPNonce(t *testing.T) {
+	h := startDPoP(t)
+	k := dpopKey(t)
+	tok := h.signed(map[string]any{"cnf": map[string]any{"jkt": k.Thumbprint()}})
+	send := func(nonce string) response {
+		return h.do("GET", "/auth?profile=dpop-nonce", "", nil, append(forwarded(), "Authorization", "DPoP "+tok,
+			"DPoP", h.proof(k, "GET", appURL, tok, dpop.ProofOptions{Nonce: nonce}))...)
+	}
+	r := send("")
+	wantDPoPRefusal(t, r, "use_dpop_nonce")
+	nonce := r.header.Get("DPoP-Nonce")
+	if nonce == "" {
+		t.Fatal("no DPoP-Nonce in the refusal")
+	}
+	wantDPoPRefusal(t, send("made-up"), "use_dpop_nonce")
+	r = send(nonce)
+	if r.status != 200 || r.header.Get("DPoP-Nonce") == "" {
+		t.Fatalf("retry with the nonce: %d %v %s", r.status, r.header, r.body)
+	}
+}
+
+// TestForwardAuthDPoPNeedsProxyHeaders: without the scheme and host of
+// the original request, forward-auth cannot check htu and says so.
+func TestForwardAuthDPoPNeedsProxyHeaders(t *testing.T) {
+	h := startDPoP(t)
+	k := dpopKey(t)
+	tok := h.signed(map[string]any{"cnf": map[string]any{"jkt": k.Thumbprint()}})
+	r := h.do("GET", "/auth?profile=dpop-allow", "", nil, "X-Original-URI", "/api/tickets/7", "Authorization", "DPoP "+tok,
+		"DPoP", h.proof(k, "GET", appURL, tok, dpop.ProofOptions{}))
+	wantDPoPRefusal(t, r, "invalid_dpop_proof")
+	var found bool
+	for _, e := range h.entries("") {
+		found = found || strings.Contains(e.Reason, "X-Forwarded-Proto")
+	}
+	if !found {
+		t.Fatal("the debugger does not say which headers are missing")
+	}
+	// nginx style: an absolute X-Original-URL names it all.
+	r = h.do("POST", "/auth?profile=dpop-allow", "", nil, "X-Original-URL", appURL+"?q=1", "X-Original-Method", "PUT",
+		"Authorization", "DPoP "+tok, "DPoP", h.proof(k, "PUT", appURL, tok, dpop.ProofOptions{}))
+	if r.status != 200 {
+		t.Fatalf("X-Original-URL: %d %s", r.status, r.body)
+	}
+}
+
+// TestProviderWebserviceDPoP: a provider webservice checks the proof
+// against the request serve received.
+func TestProviderWebserviceDPoP(t *testing.T) {
+	h := startDPoP(t)
+	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	ws := provider("tickets", "/tickets/:id", up.url, "GET", "POST")
+	ws.Profile = "dpop-require"
+	h.addWebservice(ws)
+	k := dpopKey(t)
+	tok := h.signed(map[string]any{"cnf": map[string]any{"jkt": k.Thumbprint()}})
+	u := h.base + "/ws/tickets/tickets/1"
+	r := h.do("POST", "/ws/tickets/tickets/1", "", nil, "Authorization", "DPoP "+tok, "DPoP", h.proof(k, "POST", u, tok, dpop.ProofOptions{}))
+	if r.status != 200 || r.body != "ok" {
+		t.Fatalf("accepted: %d %s", r.status, r.body)
+	}
+	r = h.do("POST", "/ws/tickets/tickets/2", "", nil, "Authorization", "DPoP "+tok, "DPoP", h.proof(k, "POST", u, tok, dpop.ProofOptions{}))
+	wantDPoPRefusal(t, r, "invalid_dpop_proof")
+	if got, _ := up.got(); len(got) != 1 {
+		t.Fatalf("upstream got %d requests, want 1", len(got))
+	}
+}
+
+// hs256Proof is a proof signed with HMAC, its secret as an oct jwk.
+func hs256Proof(t *testing.T, tok string) string {
+	t.Helper()
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	sym, err := jwk.Import(secret)
+	must(t, err)
+	hdr := jws.NewHeaders()
+	must(t, hdr.Set(jws.TypeKey, dpop.ProofType))
+	must(t, hdr.Set(jws.JWKKey, sym))
+	claims, _ := json.Marshal(map[string]any{"jti": "hs", "htm": "GET", "htu": appURL, "iat": time.Now().Unix(), "ath": dpop.TokenHash(tok)})
+	s, err := jws.Sign(claims, jws.WithKey(jwa.HS256(), secret, jws.WithProtectedHeaders(hdr)))
+	must(t, err)
+	return string(s)
+}
