@@ -53,6 +53,14 @@ type Account struct {
 	// RedirectURI is the loopback redirect URI of browser logins
 	// (authorization_code); "" takes the profile's. See CheckRedirectURI.
 	RedirectURI string
+	// DPoP makes the account obtain DPoP-bound tokens (RFC 9449): every
+	// token request carries a proof of DPoPKey, and every call with the
+	// token a fresh proof (package dpop).
+	DPoP bool
+	// DPoPKey is the account's DPoP private key (base64 PKCS #8 DER, see
+	// NewDPoPKey), sealed in the database like every secret. Registry
+	// makes one when DPoP is turned on and drops it when it is turned off.
+	DPoPKey Secret
 }
 
 // NewAccount returns an account with the defaults filled in.

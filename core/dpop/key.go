@@ -189,3 +189,13 @@ func Thumbprint(k jwk.Key) string {
 	}
 	return base64.RawURLEncoding.EncodeToString(tp)
 }
+
+// ParseStored reads an account's key as core keeps it (core.NewDPoPKey:
+// base64 PKCS #8 DER).
+func ParseStored(stored string) (*Key, error) {
+	der, err := base64.StdEncoding.DecodeString(stored)
+	if err != nil {
+		return nil, fmt.Errorf("dpop: stored key: %w", err)
+	}
+	return ParseKey(der)
+}

@@ -21,6 +21,10 @@ type AccountSettings struct {
 	ResourceParam string   `json:"resource_param"`
 	TokenType     string   `json:"token_type"`
 	RedirectURI   string   `json:"redirect_uri,omitempty"`
+	DPoP          bool     `json:"dpop,omitempty"`
+	// DPoPKey is the sealed DPoP private key (the store seals it as the
+	// password column), base64 in the JSON.
+	DPoPKey []byte `json:"dpop_key,omitempty"`
 }
 
 // HeaderJSON returns the stored form of a header: a JSON object of arrays,
