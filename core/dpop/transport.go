@@ -27,9 +27,34 @@ type Transport struct {
 	Token string
 	// Now is the clock of the proofs; nil means time.Now.
 	Now func() time.Time
+	// Nonces keeps the servers' last nonces; nil means a memory of the
+	// Transport's own. Share one between Transports made per call.
+	Nonces *NonceMemory
 
+	own NonceMemory
+}
+
+// NonceMemory keeps the last DPoP-Nonce of each server (by origin,
+// scheme://host:port), at most 1,000 of them. The zero value is ready;
+// it is safe for concurrent use.
+type NonceMemory struct {
 	mu     sync.Mutex
-	nonces map[string]string // by origin
+	nonces map[string]string
+}
+
+func (m *NonceMemory) get(origin string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.nonces[origin]
+}
+
+func (m *NonceMemory) set(origin, nonce string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.nonces == nil || len(m.nonces) >= 1000 {
+		m.nonces = map[string]string{}
+	}
+	m.nonces[origin] = nonce
 }
 
 // maxErrorBody bounds the error body read for use_dpop_nonce.
@@ -98,20 +123,16 @@ func (t *Transport) send(req *http.Request, nonce string) (*http.Response, error
 	return base.RoundTrip(r)
 }
 
-func (t *Transport) nonce(origin string) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.nonces[origin]
+func (t *Transport) memory() *NonceMemory {
+	if t.Nonces != nil {
+		return t.Nonces
+	}
+	return &t.own
 }
 
-func (t *Transport) setNonce(origin, nonce string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.nonces == nil {
-		t.nonces = map[string]string{}
-	}
-	t.nonces[origin] = nonce
-}
+func (t *Transport) nonce(origin string) string { return t.memory().get(origin) }
+
+func (t *Transport) setNonce(origin, nonce string) { t.memory().set(origin, nonce) }
 
 // wantsNonce reports whether an answer is a use_dpop_nonce refusal: a
 // 401 whose challenge says so, or a 400 whose JSON error does (the body

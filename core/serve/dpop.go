@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"oidcctl/core"
@@ -34,11 +35,47 @@ import (
 // 401 with `WWW-Authenticate: DPoP error="invalid_dpop_proof"` (or
 // use_dpop_nonce) and, for a profile with DPoPNonce, a fresh DPoP-Nonce.
 
+// sendDPoP sends a requester call with the account's DPoP-bound token:
+// "Authorization: DPoP", a fresh proof of the account's key, and one
+// more try with the endpoint's nonce when it asks for one.
+func (s *Server) sendDPoP(req *http.Request, acc core.Account, token string) (*http.Response, error) {
+	key, err := s.dpop.accountKey(acc)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "DPoP "+token)
+	client := *s.client
+	client.Transport = &dpop.Transport{Base: s.transport, Key: key, Token: token, Now: s.now, Nonces: &s.dpop.outNonces}
+	return client.Do(req)
+}
+
+// accountKey returns an account's DPoP key, parsed once per stored key.
+func (g *dpopGuard) accountKey(acc core.Account) (*dpop.Key, error) {
+	stored := acc.DPoPKey.Reveal()
+	if k, ok := g.keys.Load(stored); ok {
+		return k.(*dpop.Key), nil
+	}
+	if stored == "" {
+		return nil, fmt.Errorf("account %s uses DPoP but has no DPoP key: edit the account to make one", acc.Name)
+	}
+	k, err := dpop.ParseStored(stored)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", acc.Name, err)
+	}
+	g.keys.Store(stored, k)
+	return k, nil
+}
+
 // dpopGuard verifies proofs: one Verifier without nonces and one with,
 // sharing the jti replay cache.
 type dpopGuard struct {
 	plain, nonced *dpop.Verifier
 	nonces        *dpop.Nonces
+	// For requester webservices: the endpoints' nonces, and the accounts'
+	// keys by their stored form (a key that changes is a new entry; the
+	// few stale ones stay until serve restarts).
+	outNonces dpop.NonceMemory
+	keys      sync.Map
 }
 
 func newDPoPGuard(now func() time.Time) (*dpopGuard, error) {

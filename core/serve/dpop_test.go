@@ -3,6 +3,7 @@ package serve_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -269,4 +270,54 @@ func hs256Proof(t *testing.T, tok string) string {
 	s, err := jws.Sign(claims, jws.WithKey(jwa.HS256(), secret, jws.WithProtectedHeaders(hdr)))
 	must(t, err)
 	return string(s)
+}
+
+// TestRequesterWebserviceDPoP: the call of a requester webservice whose
+// account uses DPoP carries "Authorization: DPoP" and a fresh proof of
+// the account's key for the endpoint's URL (checked by a real Verifier
+// at the endpoint), and is sent once more with the endpoint's nonce when
+// it asks for one.
+func TestRequesterWebserviceDPoP(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	acc, err := core.Registry{Store: h.store}.EditAccount(ctx, "billing", func(a *core.Account) error { a.DPoP = true; return nil })
+	must(t, err)
+	key, err := dpop.ParseStored(acc.DPoPKey.Reveal())
+	must(t, err)
+	nonces, err := dpop.NewNonces(time.Minute)
+	must(t, err)
+	v := dpop.NewVerifier(dpop.Config{Nonces: nonces})
+	var url string
+	ep := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "DPoP ")
+		_, err := v.Verify(dpop.Request{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: url + r.URL.Path,
+			AccessToken: tok, BoundTo: key.Thumbprint()})
+		var de *dpop.Error
+		switch {
+		case !ok:
+			w.WriteHeader(http.StatusBadRequest)
+		case errors.As(err, &de) && de.Code == dpop.CodeUseNonce:
+			w.Header().Set("DPoP-Nonce", nonces.Issue(time.Now()))
+			w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		case err != nil:
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(err.Error()))
+		default:
+			w.Write([]byte("proof ok"))
+		}
+	})
+	url = ep.url
+	h.addWebservice(requester("dpop-echo", "billing", ep.url, "/rest/x", "POST"))
+	for i := range 2 {
+		r := h.do("POST", "/invoke/dpop-echo", "", strings.NewReader(`{"n":1}`))
+		if r.status != 200 || r.body != "proof ok" {
+			t.Fatalf("call %d: %d %s", i, r.status, r.body)
+		}
+	}
+	// The first call met the nonce demand (two requests), the second knew
+	// the nonce already.
+	if reqs, bodies := ep.got(); len(reqs) != 3 || bodies[1] != `{"n":1}` {
+		t.Fatalf("endpoint got %d requests (bodies %q), want 3", len(reqs), bodies)
+	}
 }
