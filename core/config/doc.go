@@ -85,18 +85,21 @@ type Restrictions struct {
 
 // Account is the document form of core.Account.
 type Account struct {
-	Name          string     `json:"name" yaml:"name"`
-	Profile       string     `json:"profile" yaml:"profile"`
-	GrantType     string     `json:"grant_type" yaml:"grant_type"`
-	Username      string     `json:"username,omitempty" yaml:"username,omitempty"`
-	Password      Secret     `json:"password" yaml:"password,omitempty"`
-	Scopes        []string   `json:"scopes" yaml:"scopes,flow"`
-	Resources     []string   `json:"resources" yaml:"resources,flow,omitempty"`
-	ResourceParam string     `json:"resource_param" yaml:"resource_param"`
-	TokenType     string     `json:"token_type" yaml:"token_type"`
-	RedirectURI   string     `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
-	CreatedAt     *time.Time `json:"created_at,omitempty" yaml:"-"`
-	UpdatedAt     *time.Time `json:"updated_at,omitempty" yaml:"-"`
+	Name          string   `json:"name" yaml:"name"`
+	Profile       string   `json:"profile" yaml:"profile"`
+	GrantType     string   `json:"grant_type" yaml:"grant_type"`
+	Username      string   `json:"username,omitempty" yaml:"username,omitempty"`
+	Password      Secret   `json:"password" yaml:"password,omitempty"`
+	Scopes        []string `json:"scopes" yaml:"scopes,flow"`
+	Resources     []string `json:"resources" yaml:"resources,flow,omitempty"`
+	ResourceParam string   `json:"resource_param" yaml:"resource_param"`
+	TokenType     string   `json:"token_type" yaml:"token_type"`
+	RedirectURI   string   `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
+	// DPoP: the account obtains DPoP-bound tokens. Its key is not
+	// exported; an import makes a new one.
+	DPoP      bool       `json:"dpop,omitempty" yaml:"dpop,omitempty"`
+	CreatedAt *time.Time `json:"created_at,omitempty" yaml:"-"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty" yaml:"-"`
 }
 
 // Secret is a secret in a document: its plaintext when exported with
@@ -280,6 +283,7 @@ func FromAccount(a core.Account, withSecrets bool) Account {
 		ResourceParam: a.ResourceParam,
 		TokenType:     string(a.TokenType),
 		RedirectURI:   a.RedirectURI,
+		DPoP:          a.DPoP,
 		CreatedAt:     timePtr(a.CreatedAt),
 		UpdatedAt:     timePtr(a.UpdatedAt),
 	}
@@ -302,6 +306,7 @@ func (d Account) ToAccount() core.Account {
 		a.TokenType = core.TokenType(d.TokenType)
 	}
 	a.RedirectURI = d.RedirectURI
+	a.DPoP = d.DPoP
 	return a
 }
 

@@ -265,6 +265,9 @@ func mergeAccount(old, a core.Account) core.Account {
 	if !a.Password.IsSet() {
 		a.Password = old.Password
 	}
+	if !a.DPoPKey.IsSet() {
+		a.DPoPKey = old.DPoPKey // never exported; kept while DPoP stays on
+	}
 	a.CreatedAt, a.UpdatedAt = old.CreatedAt, old.UpdatedAt
 	return a
 }

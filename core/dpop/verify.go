@@ -338,3 +338,9 @@ func keyFits(alg string, raw any) bool {
 	}
 	return false
 }
+
+// Parse reads a proof and verifies its signature with the key in its
+// header (typ, alg, jwk and the claims checked as Verify does), without
+// comparing it with a request: for `oidcctl token inspect`, which shows
+// what a proof says before checking it against a request.
+func Parse(proof string) (*Proof, error) { return parse(proof) }
