@@ -132,18 +132,22 @@ func providerRequest(r *http.Request) dpopRequest {
 }
 
 // forwardedRequest is the original request of a forward-auth call, as
-// the proxy names it.
+// the proxy names it: X-Forwarded-Proto and X-Forwarded-Host with the
+// path, which Traefik and Caddy set themselves (over the caller's); an
+// absolute X-Original-URL only when they are absent. Traefik and Caddy
+// pass the caller's other headers on to forward-auth, so a caller's
+// X-Original-URL must not win over what the proxy set.
 func forwardedRequest(r *http.Request, method, path string) dpopRequest {
+	proto := firstValue(r.Header.Get("X-Forwarded-Proto"))
+	host := firstValue(r.Header.Get("X-Forwarded-Host"))
+	if proto != "" && host != "" {
+		return dpopRequest{method: method, url: proto + "://" + host + path}
+	}
 	if u := r.Header.Get("X-Original-URL"); strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
 		return dpopRequest{method: method, url: u}
 	}
-	proto := firstValue(r.Header.Get("X-Forwarded-Proto"))
-	host := firstValue(r.Header.Get("X-Forwarded-Host"))
-	if proto == "" || host == "" {
-		return dpopRequest{method: method, problem: "the proxy sent no X-Forwarded-Proto and X-Forwarded-Host (nor an absolute X-Original-URL), " +
-			"so the URL the DPoP proof must name is unknown: configure the proxy to send them (see the README, DPoP)"}
-	}
-	return dpopRequest{method: method, url: proto + "://" + host + path}
+	return dpopRequest{method: method, problem: "the proxy sent no X-Forwarded-Proto and X-Forwarded-Host (nor an absolute X-Original-URL), " +
+		"so the URL the DPoP proof must name is unknown: configure the proxy to send them (see the README, DPoP)"}
 }
 
 // firstValue is the first of a comma-separated header value.

@@ -15,6 +15,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/dpop"
+	"oidcctl/core/oidctest"
 )
 
 // startDPoP starts serve with three more profiles of the provider:
@@ -233,6 +234,11 @@ func TestForwardAuthDPoPNeedsProxyHeaders(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("X-Original-URL: %d %s", r.status, r.body)
 	}
+	// A caller's own X-Original-URL, passed on by Traefik or Caddy, does
+	// not override what the proxy set: a proof for another URL is refused.
+	r = h.do("GET", "/auth?profile=dpop-allow", "", nil, append(forwarded(), "X-Original-URL", "https://"+appHost+"/elsewhere",
+		"Authorization", "DPoP "+tok, "DPoP", h.proof(k, "GET", "https://"+appHost+"/elsewhere", tok, dpop.ProofOptions{}))...)
+	wantDPoPRefusal(t, r, "invalid_dpop_proof")
 }
 
 // TestProviderWebserviceDPoP: a provider webservice checks the proof
@@ -319,5 +325,51 @@ func TestRequesterWebserviceDPoP(t *testing.T) {
 	// the nonce already.
 	if reqs, bodies := ep.got(); len(reqs) != 3 || bodies[1] != `{"n":1}` {
 		t.Fatalf("endpoint got %d requests (bodies %q), want 3", len(reqs), bodies)
+	}
+}
+
+// TestForwardAuthDPoPThroughNginx: the shipped nginx site tells
+// forward-auth the scheme, host, method and URI the caller used, so a
+// proof for the request passes, one for another path or method does not,
+// and a caller's forged X-Original-URL or X-Forwarded-* changes nothing.
+func TestForwardAuthDPoPThroughNginx(t *testing.T) {
+	h := startWith(t, func(h *harness) {
+		reg := core.Registry{Store: h.store}
+		p := core.NewProfile("keycloak")
+		p.DiscoveryURL, p.ClientID, p.DPoP = h.op.DiscoveryURL, oidctest.ServiceClientID, core.DPoPAllow
+		must(t, reg.AddProfile(context.Background(), p))
+		p.Name, p.Restrictions.Scopes = "keycloak-admin", []string{"tickets.write"}
+		must(t, reg.AddProfile(context.Background(), p))
+	})
+	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("upstream saw " + r.URL.Path)) })
+	nginx := startNginx(t, h.base, up.url)
+	k := dpopKey(t)
+	tok := h.signed(map[string]any{"cnf": map[string]any{"jkt": k.Thumbprint()}})
+	send := func(method, path, proofMethod, proofURL string, extra ...string) response {
+		hdr := append([]string{"Authorization", "DPoP " + tok, "DPoP", h.proof(k, proofMethod, proofURL, tok, dpop.ProofOptions{})}, extra...)
+		return doWith(t, nginx.client, method, nginx.base+path, "", nil, hdr...)
+	}
+	if r := send("GET", "/api/tickets/1?x=1", "GET", nginx.base+"/api/tickets/1"); r.status != 200 || r.body != "upstream saw /api/tickets/1" {
+		t.Fatalf("accepted through nginx: %d %s", r.status, r.body)
+	}
+	if r := send("POST", "/api/tickets/1", "POST", nginx.base+"/api/tickets/1"); r.status != 200 {
+		t.Fatalf("POST through nginx: %d %s", r.status, r.body)
+	}
+	for name, r := range map[string]response{
+		"other path":   send("GET", "/api/tickets/2", "GET", nginx.base+"/api/tickets/1"),
+		"other method": send("DELETE", "/api/tickets/1", "GET", nginx.base+"/api/tickets/1"),
+		"forged X-Original-URL": send("GET", "/api/tickets/2", "GET", nginx.base+"/api/tickets/1",
+			"X-Original-URL", nginx.base+"/api/tickets/1"),
+		"forged X-Forwarded-Host": send("GET", "/api/tickets/1", "GET", "https://evil.example.org/api/tickets/1",
+			"X-Forwarded-Host", "evil.example.org"),
+		"forged X-Forwarded-Uri": send("GET", "/api/tickets/2", "GET", nginx.base+"/api/tickets/1",
+			"X-Forwarded-Uri", "/api/tickets/1"),
+	} {
+		if ch := r.header.Get("WWW-Authenticate"); r.status != 401 || !strings.Contains(ch, `DPoP error="invalid_dpop_proof"`) {
+			t.Errorf("%s: %d %q %s", name, r.status, ch, r.body)
+		}
+	}
+	if got, _ := up.got(); len(got) != 2 {
+		t.Fatalf("upstream got %d requests, want 2", len(got))
 	}
 }
