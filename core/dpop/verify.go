@@ -58,6 +58,13 @@ const (
 	ReasonReplay       Reason = "jti_replay"    // the jti was used before
 )
 
+// Reasons lists every Reason, in the order above.
+func Reasons() []Reason {
+	return []Reason{ReasonMissing, ReasonMultiple, ReasonMalformed, ReasonType, ReasonAlg, ReasonKey, ReasonSignature,
+		ReasonMethod, ReasonURL, ReasonTooOld, ReasonFuture, ReasonNonce, ReasonTokenHash, ReasonThumbprint,
+		ReasonUnboundToken, ReasonReplay}
+}
+
 // Error is a refused proof.
 type Error struct {
 	// Code is invalid_dpop_proof, or use_dpop_nonce when the server wants

@@ -165,7 +165,7 @@ func (s *Server) checkDPoP(c *call, p core.Profile, res *validate.Result, token 
 		if p.DPoP.Accepts() {
 			scheme = "DPoP"
 		}
-		return dpopRefusal(scheme, "invalid_token", "dpop_bound_token_as_bearer",
+		return dpopRefusal(scheme, "invalid_token", reasonBoundAsBearer,
 			"The token is bound to a DPoP key (cnf.jkt) but came as a Bearer token without a proof: send it as Authorization: DPoP with a DPoP proof.", "")
 	case !isDPoP && p.DPoP == core.DPoPRequire:
 		return s.dpopFailure(p, &dpop.Error{Code: dpop.CodeInvalidProof, Reason: dpop.ReasonMissing,
@@ -211,6 +211,19 @@ func (s *Server) dpopFailure(p core.Profile, de *dpop.Error) *callError {
 	return dpopRefusal("DPoP", de.Code, "dpop_"+string(de.Reason), description+" ", nonce).withDetail(de.Message)
 }
 
+// reasonBoundAsBearer: a DPoP-bound token sent as Bearer.
+const reasonBoundAsBearer = "dpop_bound_token_as_bearer"
+
+// dpopRefusalReasons are the reasons of DPoP refusals, for the metrics:
+// "dpop_" and package dpop's reason, and reasonBoundAsBearer.
+func dpopRefusalReasons() []validate.Reason {
+	out := []validate.Reason{reasonBoundAsBearer}
+	for _, r := range dpop.Reasons() {
+		out = append(out, validate.Reason("dpop_"+string(r)))
+	}
+	return out
+}
+
 // dpopRefusal is a 401 answer with a DPoP (or Bearer) challenge; reason
 // is the debugger's and the metrics'.
 func dpopRefusal(scheme, code, reason, description, nonce string) *callError {
@@ -240,10 +253,11 @@ func (e *callError) withDetail(msg string) *callError {
 // dpopChallenge turns the challenge of a token refusal into DPoP's when
 // the token came as DPoP or the profile requires it (RFC 9449 section
 // 7.1), with a nonce where the profile uses them.
-func (s *Server) dpopChallenge(e *callError, p core.Profile, isDPoP bool) *callError {
+func (s *Server) dpopChallenge(c *call, e *callError, p core.Profile, isDPoP bool) *callError {
 	if !isDPoP && p.DPoP != core.DPoPRequire {
 		return e
 	}
+	c.secrets = append(c.secrets, c.r.Header.Values("DPoP")...)
 	if ch := e.header.Get("WWW-Authenticate"); strings.HasPrefix(ch, "Bearer") {
 		e.header.Set("WWW-Authenticate", "DPoP"+strings.TrimPrefix(ch, "Bearer")+sep(ch)+`algs="`+dpopAlgs+`"`)
 	}

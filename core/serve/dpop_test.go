@@ -145,9 +145,13 @@ func TestForwardAuthDPoP(t *testing.T) {
 		reasons[strings.SplitN(e.Reason, ":", 2)[0]] = true
 		assertNoSecret(t, e, tok, good)
 	}
+	m := h.do("GET", "/metrics", "", nil).body
 	for _, want := range []string{"dpop_htu", "dpop_htm", "dpop_jti_replay", "dpop_iat_too_old", "dpop_iat_future", "dpop_jkt", "dpop_ath", "dpop_alg", "dpop_missing", "dpop_multiple"} {
 		if !reasons[want] {
 			t.Errorf("no debugger entry with reason %s (have %v)", want, reasons)
+		}
+		if !strings.Contains(m, `oidcctl_token_refusals_total{reason="`+want+`"} `) || strings.Contains(m, `oidcctl_token_refusals_total{reason="`+want+`"} 0`) {
+			t.Errorf("/metrics does not count %s", want)
 		}
 	}
 }

@@ -69,7 +69,7 @@ func (s *Server) forwardAuth(c *call) error {
 	}
 	res := s.validate(c, p, token)
 	if !res.Accepted() {
-		return s.dpopChallenge(refusal(res), p, isDPoP)
+		return s.dpopChallenge(c, refusal(res), p, isDPoP)
 	}
 	if e := s.checkDPoP(c, p, res, token, isDPoP, forwardedRequest(r, c.method, c.path)); e != nil {
 		return e

@@ -62,7 +62,7 @@ func (s *Server) provider(c *call) error {
 	}
 	res := s.validate(c, p, token)
 	if !res.Accepted() {
-		return s.dpopChallenge(refusal(res), p, isDPoP)
+		return s.dpopChallenge(c, refusal(res), p, isDPoP)
 	}
 	if e := s.checkDPoP(c, p, res, token, isDPoP, providerRequest(r)); e != nil {
 		return e
