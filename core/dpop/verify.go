@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
@@ -256,21 +257,14 @@ func parse(proof string) (*Proof, error) {
 	if len(h.JWK) == 0 || bytes.Equal(h.JWK, []byte("null")) {
 		return nil, refuse(ReasonKey, "the proof's header has no jwk (the public key)")
 	}
-	key, err := jwk.ParseKey(h.JWK)
+	pk, err := parsePublicKey(h.JWK)
 	if err != nil {
-		return nil, refuse(ReasonKey, "the proof's jwk is not a key: %v", err)
+		return nil, err
 	}
-	if private, err := jwk.IsPrivateKey(key); err != nil || private {
-		return nil, refuse(ReasonKey, "the proof's jwk is a private or symmetric key; it must be the public key only")
+	if !keyFits(h.Alg, pk.raw) {
+		return nil, refuse(ReasonKey, "the proof's jwk (%T) does not fit alg %s", pk.raw, h.Alg)
 	}
-	var raw any
-	if err := jwk.Export(key, &raw); err != nil {
-		return nil, refuse(ReasonKey, "the proof's jwk cannot be used: %v", err)
-	}
-	if !keyFits(h.Alg, raw) {
-		return nil, refuse(ReasonKey, "the proof's jwk (%T) does not fit alg %s", raw, h.Alg)
-	}
-	payload, err := jws.VerifyCompactFast(raw, []byte(proof), alg)
+	payload, err := jws.VerifyCompactFast(pk.raw, []byte(proof), alg)
 	if err != nil {
 		return nil, refuse(ReasonSignature, "the proof's signature does not verify with the key in its header")
 	}
@@ -303,15 +297,59 @@ func parse(proof string) (*Proof, error) {
 	if err != nil {
 		return nil, refuse(ReasonMalformed, "the proof's iat is not a number of seconds")
 	}
-	tp, err := key.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return nil, refuse(ReasonKey, "the proof's jwk has no thumbprint: %v", err)
-	}
 	return &Proof{
-		Alg: h.Alg, Thumbprint: base64.RawURLEncoding.EncodeToString(tp),
+		Alg: h.Alg, Thumbprint: pk.thumbprint,
 		JTI: *c.JTI, HTM: *c.HTM, HTU: *c.HTU, IssuedAt: time.Unix(int64(iat), 0),
 		Nonce: c.Nonce, ATH: c.ATH,
 	}, nil
+}
+
+// publicKey is a proof's jwk, parsed.
+type publicKey struct {
+	raw        any // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+	thumbprint string
+}
+
+// keyCacheSize bounds the parsed keys kept: a client sends the same jwk
+// with every proof, and parsing it is a fifth of a proof's cost.
+const keyCacheSize = 4096
+
+var keyCache struct {
+	sync.Mutex
+	m map[string]publicKey
+}
+
+// parsePublicKey parses a proof's jwk (a public key only), from the cache
+// when the same bytes came before.
+func parsePublicKey(js []byte) (publicKey, error) {
+	keyCache.Lock()
+	pk, ok := keyCache.m[string(js)]
+	keyCache.Unlock()
+	if ok {
+		return pk, nil
+	}
+	key, err := jwk.ParseKey(js)
+	if err != nil {
+		return publicKey{}, refuse(ReasonKey, "the proof's jwk is not a key: %v", err)
+	}
+	if private, err := jwk.IsPrivateKey(key); err != nil || private {
+		return publicKey{}, refuse(ReasonKey, "the proof's jwk is a private or symmetric key; it must be the public key only")
+	}
+	if err := jwk.Export(key, &pk.raw); err != nil {
+		return publicKey{}, refuse(ReasonKey, "the proof's jwk cannot be used: %v", err)
+	}
+	tp, err := key.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return publicKey{}, refuse(ReasonKey, "the proof's jwk has no thumbprint: %v", err)
+	}
+	pk.thumbprint = base64.RawURLEncoding.EncodeToString(tp)
+	keyCache.Lock()
+	if keyCache.m == nil || len(keyCache.m) >= keyCacheSize {
+		keyCache.m = make(map[string]publicKey)
+	}
+	keyCache.m[string(js)] = pk
+	keyCache.Unlock()
+	return pk, nil
 }
 
 // compactHeader returns the header of a compact JWS (three parts).

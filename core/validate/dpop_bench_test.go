@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -94,4 +95,50 @@ func BenchmarkValidateDPoP(b *testing.B) {
 	})
 	run("dpop-first-time", -1, true)
 	run("dpop-repeated", time.Minute, true)
+
+	// paired runs, in one loop, a bearer token first-time, the same token
+	// repeated (cache on) and a proof, and reports each by the CPU time of
+	// the thread (Linux), which other load on a busy machine leaves alone:
+	// first-time DPoP is bearer-first + proof, repeated DPoP is
+	// bearer-repeated + proof.
+	b.Run("paired", func(b *testing.B) {
+		first := idp.validator(clk, users, resultTTL(-1))
+		cached := idp.validator(clk, users, resultTTL(time.Minute))
+		if r := cached.Validate(ctx, prof, tok); !r.Accepted() {
+			b.Fatal(r.Message)
+		}
+		ps := proofs(b)
+		dv := dpop.NewVerifier(dpop.Config{Now: clk.Now, Replay: &dpop.ReplayCache{Size: b.N + 1}})
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		var firstCPU, repeatCPU, proofCPU time.Duration
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			c0, _ := threadCPU()
+			if r := first.Validate(ctx, prof, tok); !r.Accepted() {
+				b.Fatal(r.Message)
+			}
+			c1, _ := threadCPU()
+			r := cached.Validate(ctx, prof, tok)
+			c2, _ := threadCPU()
+			if _, err := dv.Verify(dpop.Request{Proofs: ps[i : i+1], Method: "GET", URL: u, AccessToken: tok, BoundTo: r.JKT}); err != nil {
+				b.Fatal(err)
+			}
+			c3, _ := threadCPU()
+			firstCPU += c1 - c0
+			repeatCPU += c2 - c1
+			proofCPU += c3 - c2
+		}
+		if _, ok := threadCPU(); !ok {
+			return
+		}
+		n := float64(b.N)
+		us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / n / 1000 }
+		b.ReportMetric(us(firstCPU), "bearer-first-cpu-µs/op")
+		b.ReportMetric(us(repeatCPU), "bearer-repeated-cpu-µs/op")
+		b.ReportMetric(us(proofCPU), "proof-cpu-µs/op")
+		b.ReportMetric(us(firstCPU+proofCPU), "dpop-first-cpu-µs/op")
+		b.ReportMetric(us(repeatCPU+proofCPU), "dpop-repeated-cpu-µs/op")
+	})
 }
