@@ -337,16 +337,7 @@ func TestRequesterWebserviceDPoP(t *testing.T) {
 // proof for the request passes, one for another path or method does not,
 // and a caller's forged X-Original-URL or X-Forwarded-* changes nothing.
 func TestForwardAuthDPoPThroughNginx(t *testing.T) {
-	h := startWith(t, func(h *harness) {
-		reg := core.Registry{Store: h.store}
-		p := core.NewProfile("keycloak")
-		p.DiscoveryURL, p.ClientID, p.DPoP = h.op.DiscoveryURL, oidctest.ServiceClientID, core.DPoPAllow
-		must(t, reg.AddProfile(context.Background(), p))
-		p.Name, p.Restrictions.Scopes = "keycloak-admin", []string{"tickets.write"}
-		must(t, reg.AddProfile(context.Background(), p))
-	})
-	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("upstream saw " + r.URL.Path)) })
-	nginx := startNginx(t, h.base, up.url)
+	h, up, nginx := startNginxDPoP(t, false)
 	k := dpopKey(t)
 	tok := h.signed(map[string]any{"cnf": map[string]any{"jkt": k.Thumbprint()}})
 	send := func(method, path, proofMethod, proofURL string, extra ...string) response {
@@ -375,5 +366,41 @@ func TestForwardAuthDPoPThroughNginx(t *testing.T) {
 	}
 	if got, _ := up.got(); len(got) != 2 {
 		t.Fatalf("upstream got %d requests, want 2", len(got))
+	}
+}
+
+// startNginxDPoP starts serve behind the shipped nginx site, its
+// profiles with DPoP allowed (and nonces demanded).
+func startNginxDPoP(t *testing.T, nonce bool) (*harness, *upstream, *nginxSite) {
+	h := startWith(t, func(h *harness) {
+		reg := core.Registry{Store: h.store}
+		p := core.NewProfile("keycloak")
+		p.DiscoveryURL, p.ClientID, p.DPoP, p.DPoPNonce = h.op.DiscoveryURL, oidctest.ServiceClientID, core.DPoPAllow, nonce
+		must(t, reg.AddProfile(context.Background(), p))
+		p.Name, p.Restrictions.Scopes = "keycloak-admin", []string{"tickets.write"}
+		must(t, reg.AddProfile(context.Background(), p))
+	})
+	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("upstream saw " + r.URL.Path)) })
+	return h, up, startNginx(t, h.base, up.url)
+}
+
+// TestForwardAuthDPoPNonceThroughNginx: behind the shipped nginx site a
+// client learns the nonce from the refusal and gets through with it.
+func TestForwardAuthDPoPNonceThroughNginx(t *testing.T) {
+	h, _, nginx := startNginxDPoP(t, true)
+	k := dpopKey(t)
+	tok := h.signed(map[string]any{"cnf": map[string]any{"jkt": k.Thumbprint()}})
+	u := nginx.base + "/api/tickets/1"
+	send := func(nonce string) response {
+		return doWith(t, nginx.client, "GET", u, "", nil, "Authorization", "DPoP "+tok,
+			"DPoP", h.proof(k, "GET", u, tok, dpop.ProofOptions{Nonce: nonce}))
+	}
+	r := send("")
+	nonce := r.header.Get("DPoP-Nonce")
+	if r.status != 401 || !strings.Contains(r.header.Get("WWW-Authenticate"), `error="use_dpop_nonce"`) || nonce == "" {
+		t.Fatalf("without a nonce: %d %v", r.status, r.header)
+	}
+	if r := send(nonce); r.status != 200 || r.header.Get("DPoP-Nonce") == "" {
+		t.Fatalf("with the nonce: %d %v %s", r.status, r.header, r.body)
 	}
 }
