@@ -49,6 +49,27 @@ func (s *Server) sendDPoP(req *http.Request, acc core.Account, token string) (*h
 	return client.Do(req)
 }
 
+// socketProof is the proof that a token socket caller asks for with
+// ?dpop_method=M&dpop_url=U; "" when it asks for none.
+func (s *Server) socketProof(r *http.Request, acc core.Account, token string) (string, error) {
+	q := r.URL.Query()
+	method, u := strings.ToUpper(strings.TrimSpace(q.Get("dpop_method"))), q.Get("dpop_url")
+	if method == "" && u == "" {
+		return "", nil
+	}
+	if method == "" || u == "" {
+		return "", fmt.Errorf("a DPoP proof needs both dpop_method and dpop_url")
+	}
+	if !acc.DPoP {
+		return "", fmt.Errorf("account %s does not use DPoP", acc.Name)
+	}
+	key, err := s.dpop.accountKey(acc)
+	if err != nil {
+		return "", err
+	}
+	return key.Proof(method, u, dpop.ProofOptions{AccessToken: token, Now: s.now()})
+}
+
 // accountKey returns an account's DPoP key, parsed once per stored key.
 func (g *dpopGuard) accountKey(acc core.Account) (*dpop.Key, error) {
 	stored := acc.DPoPKey.Reveal()

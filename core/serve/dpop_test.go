@@ -404,3 +404,36 @@ func TestForwardAuthDPoPNonceThroughNginx(t *testing.T) {
 		t.Fatalf("with the nonce: %d %v %s", r.status, r.header, r.body)
 	}
 }
+
+// TestTokenSocketDPoPProof: the token socket hands a DPoP account's
+// token with a proof for the request the caller names.
+func TestTokenSocketDPoPProof(t *testing.T) {
+	h := start(t)
+	acc, err := core.Registry{Store: h.store}.EditAccount(context.Background(), "billing", func(a *core.Account) error { a.DPoP = true; return nil })
+	must(t, err)
+	must(t, h.srv.Reload(context.Background()))
+	key, err := dpop.ParseStored(acc.DPoPKey.Reveal())
+	must(t, err)
+	c := unixClient(h.sock)
+	const u = "https://api.example.org/x"
+	status, body := get(t, c, "http://x/token/billing?dpop_method=post&dpop_url="+u)
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if status != 200 || len(lines) != 2 {
+		t.Fatalf("%d %q", status, body)
+	}
+	if _, err := dpop.NewVerifier(dpop.Config{}).Verify(dpop.Request{Proofs: lines[1:], Method: "POST", URL: u,
+		AccessToken: lines[0], BoundTo: key.Thumbprint()}); err != nil {
+		t.Fatalf("the socket's proof: %v", err)
+	}
+	var js struct {
+		Token     string `json:"token"`
+		DPoPProof string `json:"dpop_proof"`
+	}
+	status, body = get(t, c, "http://x/token/billing?format=json&dpop_method=GET&dpop_url="+u)
+	if err := json.Unmarshal([]byte(body), &js); err != nil || status != 200 || js.DPoPProof == "" || js.Token != lines[0] {
+		t.Fatalf("json: %d %s", status, body)
+	}
+	if status, body = get(t, c, "http://x/token/billing?dpop_method=GET"); status != 400 {
+		t.Fatalf("no dpop_url: %d %s", status, body)
+	}
+}
