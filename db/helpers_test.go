@@ -64,6 +64,8 @@ func fullProfile(name string) core.Profile {
 		TokenAuthMethod: "client_secret_post",
 		Introspect:      true,
 		RedirectURI:     "http://[::1]:8400/" + name + "/callback",
+		DPoP:            core.DPoPRequire,
+		DPoPNonce:       true,
 		Flavour:         core.FlavourKeycloak,
 		TLS: core.TLSOptions{
 			ClientCert:         "/etc/oidcctl/" + name + ".crt",
@@ -112,6 +114,8 @@ func fullAccount(name, profile string) core.Account {
 		ResourceParam: "audience",
 		TokenType:     core.TokenID,
 		RedirectURI:   "http://localhost/" + name,
+		DPoP:          true,
+		DPoPKey:       core.NewSecret("dpop-key-" + name),
 	}
 }
 
