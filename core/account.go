@@ -57,6 +57,14 @@ type Account struct {
 	// needs but does not have yet: it was imported from a file that left
 	// them out. See NeedsSecret.
 	MissingSecrets []string
+	// DPoP makes the account obtain DPoP-bound tokens (RFC 9449): every
+	// token request carries a proof of DPoPKey, and every call with the
+	// token a fresh proof (package dpop).
+	DPoP bool
+	// DPoPKey is the account's DPoP private key (base64 PKCS #8 DER, see
+	// NewDPoPKey), sealed in the database like every secret. Registry
+	// makes one when DPoP is turned on and drops it when it is turned off.
+	DPoPKey Secret
 }
 
 // NewAccount returns an account with the defaults filled in.

@@ -29,6 +29,22 @@ const (
 // from the discovery document.
 var TokenAuthMethods = []string{"", "client_secret_basic", "client_secret_post"}
 
+// DPoPMode is a profile's DPoP setting for incoming tokens.
+type DPoPMode string
+
+// The DPoP modes; "" is DPoPOff.
+const (
+	DPoPOff     DPoPMode = "off"
+	DPoPAllow   DPoPMode = "allow"
+	DPoPRequire DPoPMode = "require"
+)
+
+// DPoPModes lists the modes, in the order they are offered.
+var DPoPModes = []DPoPMode{DPoPOff, DPoPAllow, DPoPRequire}
+
+// Accepts reports whether tokens may come with a DPoP proof.
+func (m DPoPMode) Accepts() bool { return m == DPoPAllow || m == DPoPRequire }
+
 // Flavours lists every known flavour, in the order they are offered.
 var Flavours = []Flavour{FlavourGeneric, FlavourKeycloak, FlavourEntra, FlavourGoogle}
 
@@ -70,6 +86,14 @@ type Profile struct {
 	Restrictions Restrictions
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// DPoP says whether serve accepts DPoP-bound incoming tokens (RFC
+	// 9449): off (""), allow (Bearer or DPoP) or require (DPoP only). See
+	// package dpop and serve's doc.
+	DPoP DPoPMode
+	// DPoPNonce makes serve demand a server nonce in every DPoP proof for
+	// this profile (RFC 9449 section 9), answering use_dpop_nonce with a
+	// fresh DPoP-Nonce header until the client sends it.
+	DPoPNonce bool
 	// RedirectURI is the default loopback redirect URI of its accounts'
 	// browser logins; "" means http://127.0.0.1:<free port>/callback.
 	// See CheckRedirectURI.
@@ -178,6 +202,12 @@ func (p *Profile) Validate() error {
 	}
 	if !slices.Contains(TokenAuthMethods, p.TokenAuthMethod) {
 		v.add("token auth method", fmt.Sprintf("%q: want client_secret_basic, client_secret_post or empty (from discovery)", p.TokenAuthMethod))
+	}
+	if p.DPoP != "" && !slices.Contains(DPoPModes, p.DPoP) {
+		v.add("DPoP", fmt.Sprintf("%q: want off, allow or require", p.DPoP))
+	}
+	if p.DPoPNonce && !p.DPoP.Accepts() {
+		v.add("DPoP nonce", "needs DPoP allow or require")
 	}
 	if msg := CheckRedirectURI(p.RedirectURI); msg != "" {
 		v.add("redirect URI", msg)

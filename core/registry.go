@@ -43,11 +43,20 @@ func (r Registry) AddAccount(ctx context.Context, a Account) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
+	key, err := NewDPoPKey()
+	if err != nil {
+		return err
+	}
+	a.settleDPoPKey(key)
 	return r.CreateAccount(ctx, a)
 }
 
 // EditAccount is EditProfile for accounts.
 func (r Registry) EditAccount(ctx context.Context, name string, fn func(*Account) error) (Account, error) {
+	key, err := NewDPoPKey() // made before the transaction, used when DPoP was turned on
+	if err != nil {
+		return Account{}, err
+	}
 	return r.UpdateAccount(ctx, name, func(a *Account) error {
 		if err := fn(a); err != nil {
 			return err
@@ -56,6 +65,7 @@ func (r Registry) EditAccount(ctx context.Context, name string, fn func(*Account
 			return fmt.Errorf("account %q cannot be renamed", name)
 		}
 		a.SettleSecrets()
+		a.settleDPoPKey(key)
 		return a.Validate()
 	})
 }

@@ -66,6 +66,8 @@ func fullProfile(name string) core.Profile {
 		RedirectURI:     "http://[::1]:8400/" + name + "/callback",
 		// Stored as given: whether it agrees with the secrets is core's.
 		MissingSecrets: []string{core.SecretClientSecret},
+		DPoP:           core.DPoPRequire,
+		DPoPNonce:      true,
 		Flavour:        core.FlavourKeycloak,
 		TLS: core.TLSOptions{
 			ClientCert:         "/etc/oidcctl/" + name + ".crt",
@@ -116,6 +118,8 @@ func fullAccount(name, profile string) core.Account {
 		RedirectURI:   "http://localhost/" + name,
 		// Stored as given: whether it agrees with the password is core's.
 		MissingSecrets: []string{core.SecretPassword},
+		DPoP:           true,
+		DPoPKey:        core.NewSecret("dpop-key-" + name),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/config"
+	"oidcctl/core/grant"
 	"oidcctl/tui"
 )
 
@@ -18,6 +19,7 @@ type accountFlags struct {
 	resourceParam, tokenType     string
 	redirectURI                  string
 	scopes, resources            []string
+	dpop                         bool
 	password                     secretFlag
 
 	// What loadPassword read.
@@ -47,6 +49,8 @@ func (f *accountFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.redirectURI, "redirect-uri", "", "redirect URI of browser logins: loopback, e.g. http://127.0.0.1:8400/callback\n"+
 		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path), or https, e.g.\n"+
 		"https://oidcctl.example.org/callback, answered by oidcctl serve at that path; \"\" takes the profile's")
+	fs.BoolVar(&f.dpop, "dpop", false, "obtain DPoP-bound tokens (RFC 9449) with a key of the account's own, made and sealed in the database;\n"+
+		"--dpop=false drops the key")
 	f.password = secretFlag{name: "password", what: "password"}
 	f.password.register(cmd)
 }
@@ -87,6 +91,9 @@ func (f *accountFlags) apply(cmd *cobra.Command, acc *core.Account) error {
 	}
 	if set("redirect-uri") {
 		acc.RedirectURI = strings.TrimSpace(f.redirectURI)
+	}
+	if set("dpop") {
+		acc.DPoP = f.dpop
 	}
 	if f.passwordSet {
 		acc.Password = f.passwordValue
@@ -346,5 +353,19 @@ func (a *app) printAccount(acc core.Account, verb string) error {
 	if acc.GrantType == core.GrantAuthorizationCode || acc.RedirectURI != "" {
 		kv.row("redirect URI:", cmp.Or(acc.RedirectURI, "- (the profile's)"))
 	}
+	kv.row("DPoP:", accountDPoPText(acc))
 	return kv.flush()
+}
+
+// accountDPoPText says whether an account obtains DPoP-bound tokens, and
+// with which key (its thumbprint, the cnf.jkt of its tokens).
+func accountDPoPText(acc core.Account) string {
+	if !acc.DPoP {
+		return "off"
+	}
+	k, err := grant.AccountKey(acc)
+	if err != nil {
+		return "on, " + err.Error()
+	}
+	return fmt.Sprintf("on, key %s jkt %s", k.Alg(), k.Thumbprint())
 }

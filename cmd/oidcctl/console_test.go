@@ -323,10 +323,10 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 		for _, f := range []string{"Provider flavour", "Discovery cache TTL", "Client certificate", "Client key (PEM", "Client key password",
 			"CA file", "CA directory", "Verify the host name", "Verify the certificate", "Allow plain http",
 			"Use a nonce", "Rand length", "Rand TTL", "Leeway", "Redirect URI", "UID claim", "Role map", "User map",
-			"User login", "Scopes", "Audiences"} {
+			"User login", "Scopes", "Audiences", "Authorized party", "DPoP-bound tokens"} {
 			p.field(f, "")
 		}
-		p.focus("Authorized party")
+		p.focus("Demand a DPoP nonce")
 		p.keys("Enter")
 	} else {
 		p.keys("C-s") // save from any field

@@ -26,6 +26,7 @@ const exitRefused = 3
 
 func (a *app) tokenInspect() *cobra.Command {
 	var account, profile string
+	var pc proofCheck
 	cmd := &cobra.Command{
 		Use:   "inspect TOKEN | - | --account ACCOUNT",
 		Short: "Show what a token holds and whether a profile would accept it, and why",
@@ -35,10 +36,19 @@ restriction, the user and roles it maps to, and a one-line verdict with the
 reason. Nothing is written: a user that would be created is only shown.
 
 Without --profile the token is checked against every profile, side by side.
-Exit codes: 0 accepted, 3 refused, 1 for other errors.`,
+
+A DPoP-bound token shows its binding (cnf.jkt, the thumbprint of the key it
+is bound to). --dpop-proof PROOF checks a DPoP proof (RFC 9449) with it as
+serve would: signature with the key in its header, typ, alg, iat, ath =
+the token's hash, the key's thumbprint = cnf.jkt, and htm/htu against
+--method and --url when given (else they are only shown). The proof is not
+used up: serve still takes it once.
+
+Exit codes: 0 accepted, 3 refused (the token, or the proof), 1 for other errors.`,
 		Example: `  oidcctl token inspect eyJhbGciOi...
   pbpaste | oidcctl token inspect - --profile keycloak
-  oidcctl token inspect --account billing -o json`,
+  oidcctl token inspect --account billing -o json
+  oidcctl token inspect "$tok" --dpop-proof "$proof" --method GET --url https://api.example/x`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if (len(args) == 1) == (account != "") || len(args) > 1 {
 				return usagef("token inspect needs a token, - for standard input, or --account, one of them")
@@ -71,6 +81,9 @@ Exit codes: 0 accepted, 3 refused, 1 for other errors.`,
 			for i, p := range profiles {
 				results[i] = v.Inspect(ctx, p, token)
 			}
+			if pc.proof != "" {
+				return a.inspectWithProof(results, len(profiles) == 1, token, pc)
+			}
 			if err := a.printInspection(results, len(profiles) == 1); err != nil {
 				return err
 			}
@@ -79,6 +92,7 @@ Exit codes: 0 accepted, 3 refused, 1 for other errors.`,
 	}
 	cmd.Flags().StringVar(&account, "account", "", "inspect a token of this functional account (obtained or refreshed first when needed)")
 	cmd.Flags().StringVar(&profile, "profile", "", "check against this profile only (default: every profile; with --account, its profile)")
+	pc.register(cmd)
 	return cmd
 }
 
@@ -172,6 +186,9 @@ func (a *app) printInspection(results []*validate.Result, one bool) error {
 		t.row("  "+mark, c.Name, c.Detail)
 	}
 	t.flush()
+	if r.JKT != "" {
+		fmt.Fprintf(w, "\nDPoP binding: cnf.jkt %s (present it as Authorization: DPoP with a proof of that key)\n", tui.Escape(r.JKT))
+	}
 	if r.Login != "" || r.User != nil {
 		fmt.Fprintln(w)
 		kv := newTable(w)

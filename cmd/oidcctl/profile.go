@@ -20,6 +20,8 @@ type profileFlags struct {
 	discoveryTTL, randTTL, leeway             string
 	scopes                                    []string
 	insecureHTTP, introspect                  bool
+	dpop                                      string
+	dpopNonce                                 bool
 	tokenAuthMethod                           string
 	redirectURI                               string
 	clientCert, clientKey, caFile, caDir      string
@@ -114,6 +116,8 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path; default http://127.0.0.1:<free port>/callback),\n"+
 		"or https, e.g. https://oidcctl.example.org/callback, answered by oidcctl serve at that path")
 	fs.BoolVar(&f.introspect, "introspect", false, "check opaque incoming tokens at the provider's introspection endpoint (RFC 7662)")
+	fs.StringVar(&f.dpop, "dpop", "off", "DPoP-bound incoming tokens (RFC 9449): off, allow (Bearer or DPoP) or require (DPoP only)")
+	fs.BoolVar(&f.dpopNonce, "dpop-nonce", false, "demand a server nonce (DPoP-Nonce) in every DPoP proof")
 	fs.StringVar(&f.clientCert, "client-cert", "", "TLS client certificate (PEM file)")
 	fs.StringVar(&f.clientKey, "client-key", "", "TLS client key (PEM file)")
 	fs.StringVar(&f.caFile, "ca-file", "", "CA certificates to trust (PEM file)")
@@ -195,6 +199,12 @@ func (f *profileFlags) apply(cmd *cobra.Command, p *core.Profile) error {
 	}
 	if set("introspect") {
 		p.Introspect = f.introspect
+	}
+	if set("dpop") {
+		p.DPoP = core.DPoPMode(strings.ToLower(strings.TrimSpace(f.dpop)))
+	}
+	if set("dpop-nonce") {
+		p.DPoPNonce = f.dpopNonce
 	}
 	if set("tls-skip-verify") {
 		p.TLS.SkipVerifyPeer = f.skipVerifyPeer
@@ -431,6 +441,7 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 	kv.row("client secret:", secretState(p.ClientSecret, p.MissingSecrets, core.SecretClientSecret))
 	kv.row("token auth method:", cmp.Or(p.TokenAuthMethod, "-"))
 	kv.row("introspect opaque:", onOff(p.Introspect, "off"))
+	kv.row("DPoP:", dpopText(p))
 	kv.row("redirect URI:", cmp.Or(p.RedirectURI, "- (http://127.0.0.1:<free port>/callback)"))
 	kv.row("scopes:", cmp.Or(strings.Join(p.Scopes, " "), "-"))
 	kv.row("UID claim:", p.UIDClaim)
@@ -455,4 +466,16 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 		kv.row("accounts:", cmp.Or(strings.Join(doc.Accounts, ", "), "-"))
 	}
 	return kv.flush()
+}
+
+// dpopText describes a profile's DPoP setting.
+func dpopText(p core.Profile) string {
+	m := string(p.DPoP)
+	if m == "" {
+		m = string(core.DPoPOff)
+	}
+	if p.DPoPNonce {
+		m += ", with server nonces"
+	}
+	return m
 }

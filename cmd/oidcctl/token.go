@@ -11,6 +11,8 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/config"
+	"oidcctl/core/dpop"
+	"oidcctl/core/grant"
 	"oidcctl/core/tokens"
 	"oidcctl/tui"
 )
@@ -59,11 +61,14 @@ type tokenJSON struct {
 	ExpiresAt        *time.Time `json:"expires_at,omitempty"`
 	ExpiresInSeconds int64      `json:"expires_in_seconds,omitempty"`
 	Scope            string     `json:"scope"`
+	// DPoPProof is the proof made with --dpop-proof METHOD URL.
+	DPoPProof string `json:"dpop_proof,omitempty"`
 }
 
 func (a *app) tokenGet() *cobra.Command {
-	return &cobra.Command{
-		Use:   "get ACCOUNT",
+	var proofMethod string
+	cmd := &cobra.Command{
+		Use:   "get ACCOUNT [--dpop-proof METHOD URL]",
 		Short: "Print a valid token of an account, obtaining or refreshing it first when needed",
 		Long: `Prints the account's access token (or id token, if the account hands out
 id tokens) on standard output, for scripts. A stored token is used while it
@@ -73,10 +78,26 @@ replaced by new ones where no person is needed (client_credentials, password).
 
 A refresh under way is finished even when interrupted (ctrl-c), so that a
 refresh token the provider has just rotated is not lost; interrupt again to
-quit at once.`,
+quit at once.
+
+For an account with DPoP (account edit --dpop), --dpop-proof METHOD URL
+prints a second line: a fresh DPoP proof (RFC 9449) of the account's key
+for that one request (htm, htu, iat, jti, ath). Send the token as
+"Authorization: DPoP <token>" and the proof as "DPoP: <proof>"; a proof is
+good for one request only, within a minute.`,
 		Example: `  curl -H "Authorization: Bearer $(oidcctl token get billing)" https://api.example/
-  oidcctl token get billing -o json`,
-		Args: exactArgs(1, "an account name"),
+  oidcctl token get billing -o json
+  { read -r tok; read -r proof; } < <(oidcctl token get signer --dpop-proof GET https://api.example/x)
+  curl -H "Authorization: DPoP $tok" -H "DPoP: $proof" https://api.example/x`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if proofMethod != "" {
+				if len(args) != 2 {
+					return usagef("token get --dpop-proof METHOD needs the account and the URL of the request: token get ACCOUNT --dpop-proof METHOD URL")
+				}
+				return nil
+			}
+			return exactArgs(1, "an account name")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := a.open(cmd.Context()); err != nil {
 				return err
@@ -92,17 +113,42 @@ quit at once.`,
 				return err
 			}
 			tok := set.Token(acc.TokenType)
+			proof := ""
+			if proofMethod != "" {
+				if proof, err = dpopProof(acc, proofMethod, args[1], tok.Reveal()); err != nil {
+					return err
+				}
+			}
 			if a.output != "json" {
 				fmt.Fprintln(a.stdout, tok.Reveal())
+				if proof != "" {
+					fmt.Fprintln(a.stdout, proof)
+				}
 				return nil
 			}
-			out := tokenJSON{Account: acc.Name, TokenType: string(acc.TokenType), Token: tok.Reveal(), Scheme: set.TokenType, Scope: set.Scope}
+			out := tokenJSON{Account: acc.Name, TokenType: string(acc.TokenType), Token: tok.Reveal(), Scheme: set.TokenType, Scope: set.Scope, DPoPProof: proof}
 			if exp := optTime(set.Expiry); exp != nil {
 				out.ExpiresAt, out.ExpiresInSeconds = exp, int64(time.Until(set.Expiry).Seconds())
 			}
 			return writeJSON(a.stdout, out)
 		},
 	}
+	cmd.Flags().StringVar(&proofMethod, "dpop-proof", "", "also print a DPoP proof of the account's key for METHOD and the URL given after the account")
+	return cmd
+}
+
+// dpopProof makes a proof of an account's DPoP key for one request with
+// token.
+func dpopProof(acc core.Account, method, rawURL, token string) (string, error) {
+	key, err := grant.AccountKey(acc)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--dpop-proof: %w", err)}
+	}
+	method = strings.ToUpper(strings.TrimSpace(method))
+	if !strings.HasPrefix(rawURL, "https://") && !strings.HasPrefix(rawURL, "http://") {
+		return "", usagef("--dpop-proof: the URL %q is not an absolute http(s) URL", rawURL)
+	}
+	return key.Proof(method, rawURL, dpop.ProofOptions{AccessToken: token})
 }
 
 // tokenState is the -o json form of an account's token state: no token.

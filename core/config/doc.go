@@ -57,9 +57,12 @@ type Profile struct {
 	TokenAuthMethod string `json:"token_auth_method" yaml:"token_auth_method,omitempty"`
 	Introspect      bool   `json:"introspect" yaml:"introspect,omitempty"`
 	RedirectURI     string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
-	TLS             TLS    `json:"tls" yaml:"tls"`
-	Misc            Misc   `json:"misc" yaml:"misc"`
-	UIDClaim        string `json:"uid_claim" yaml:"uid_claim"`
+	// DPoP is off, allow or require (incoming DPoP-bound tokens).
+	DPoP      string `json:"dpop,omitempty" yaml:"dpop,omitempty"`
+	DPoPNonce bool   `json:"dpop_nonce,omitempty" yaml:"dpop_nonce,omitempty"`
+	TLS       TLS    `json:"tls" yaml:"tls"`
+	Misc      Misc   `json:"misc" yaml:"misc"`
+	UIDClaim  string `json:"uid_claim" yaml:"uid_claim"`
 	// RoleMap is claim path → token role → local role.
 	RoleMap map[string]map[string]string `json:"role_map" yaml:"role_map"`
 	// UserMap is claim → Email, FirstName or LastName.
@@ -118,7 +121,10 @@ type Account struct {
 	RedirectURI   string   `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
 	// State is "needs secret" when a secret the account needs is missing,
 	// else "ok"; -o json only.
-	State     string     `json:"state,omitempty" yaml:"-"`
+	State string `json:"state,omitempty" yaml:"-"`
+	// DPoP: the account obtains DPoP-bound tokens. Its key is not
+	// exported; an import makes a new one.
+	DPoP      bool       `json:"dpop,omitempty" yaml:"dpop,omitempty"`
 	CreatedAt *time.Time `json:"created_at,omitempty" yaml:"-"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty" yaml:"-"`
 }
@@ -361,6 +367,8 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 		TokenAuthMethod:     p.TokenAuthMethod,
 		Introspect:          p.Introspect,
 		RedirectURI:         p.RedirectURI,
+		DPoP:                dpopDoc(p.DPoP),
+		DPoPNonce:           p.DPoPNonce,
 		TLS: TLS{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
@@ -409,6 +417,10 @@ func (d Profile) ToProfile() core.Profile {
 	p.TokenAuthMethod = d.TokenAuthMethod
 	p.Introspect = d.Introspect
 	p.RedirectURI = d.RedirectURI
+	if d.DPoP != string(core.DPoPOff) {
+		p.DPoP = core.DPoPMode(d.DPoP)
+	}
+	p.DPoPNonce = d.DPoPNonce
 	p.TLS = core.TLSOptions{
 		ClientCert:         d.TLS.ClientCert,
 		ClientKey:          d.TLS.ClientKey,
@@ -463,6 +475,7 @@ func FromAccount(a core.Account, withSecrets bool) Account {
 		TokenType:     string(a.TokenType),
 		RedirectURI:   a.RedirectURI,
 		State:         state(a.NeedsSecret()),
+		DPoP:          a.DPoP,
 		CreatedAt:     timePtr(a.CreatedAt),
 		UpdatedAt:     timePtr(a.UpdatedAt),
 	}
@@ -485,6 +498,7 @@ func (d Account) ToAccount() core.Account {
 		a.TokenType = core.TokenType(d.TokenType)
 	}
 	a.RedirectURI = d.RedirectURI
+	a.DPoP = d.DPoP
 	return a
 }
 
@@ -582,4 +596,13 @@ func clone(s []string) []string {
 		return nil
 	}
 	return slices.Clone(s)
+}
+
+// dpopDoc is the document form of a DPoP mode: "" for off, so that a
+// file of profiles without DPoP stays as it was.
+func dpopDoc(m core.DPoPMode) string {
+	if m == core.DPoPOff {
+		return ""
+	}
+	return string(m)
 }

@@ -631,6 +631,9 @@ func mergeAccount(old core.Account, found bool, d Account) core.Account {
 	if found {
 		a.CreatedAt, a.UpdatedAt = old.CreatedAt, old.UpdatedAt
 	}
+	if !a.DPoPKey.IsSet() {
+		a.DPoPKey = old.DPoPKey // never exported; kept while DPoP stays on
+	}
 	return a
 }
 

@@ -269,6 +269,9 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 		return core.TokenSet{}, err
 	}
 	defer done()
+	if hc, err = dpopClient(hc, a, c.now); err != nil {
+		return core.TokenSet{}, err
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
@@ -287,6 +290,10 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 		return core.TokenSet{}, discovery.ForProfile(p.Name, discovery.Explain(err))
 	}
 	set := tokenSet(tok, now, req.scopes)
+	if a.DPoP && !strings.EqualFold(set.TokenType, "DPoP") {
+		// RFC 9449 section 5: the provider ignored the proof.
+		c.logger().Warn("grant: DPoP asked for, but the provider issued a bearer token", "profile", p.Name, "account", a.Name, "token_type", set.TokenType)
+	}
 	if set.IDToken.IsSet() {
 		if err := c.verifyIDToken(ctx, p, d, set.IDToken.Reveal(), req.nonce); err != nil {
 			if req.grant == "refresh_token" && set.RefreshToken.IsSet() && set.RefreshToken.Reveal() != req.params.Get("refresh_token") {

@@ -65,6 +65,7 @@ type config struct {
 	// refuseAccessRevocation: the revocation endpoint answers
 	// unsupported_token_type for access tokens.
 	refuseAccessRevocation bool
+	dpop, dpopNonce        bool
 }
 
 // WithAccessTokenLifetime sets the lifetime of access tokens (the exp claim
@@ -132,6 +133,7 @@ type Provider struct {
 	revokeRequests          []url.Values
 	tokenMW                 func(http.Handler) http.Handler
 	accessRevocationRefusal revocationRefusal
+	dpop                    *dpopEndpoint // WithDPoP
 }
 
 // Start starts a provider on 127.0.0.1 and stops it when the test ends.
@@ -206,6 +208,13 @@ func New(opts ...Option) (*Provider, error) {
 	}
 	if cfg.refuseAccessRevocation {
 		p.accessRevocationRefusal = revocationRefusal{http.StatusBadRequest, "unsupported_token_type"}
+	}
+	if cfg.dpop {
+		var err error
+		if p.dpop, err = newDPoPEndpoint(cfg.dpopNonce); err != nil {
+			ln.Close()
+			return nil, err
+		}
 	}
 	if err := p.readDiscovery(); err != nil {
 		ln.Close()

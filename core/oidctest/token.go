@@ -43,12 +43,17 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	mw := p.tokenMW
 	p.mu.Unlock()
 
-	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var grants http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if parsed.Form.Get("grant_type") == string(grantTypePassword) {
 			p.passwordGrant(w, r)
 			return
 		}
 		p.router.ServeHTTP(w, r)
+	})
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !p.serveDPoP(w, r, grants) {
+			grants.ServeHTTP(w, r)
+		}
 	})
 	if mw != nil {
 		h = mw(h)

@@ -44,6 +44,10 @@
 // not exist is answered as a bad token is (401), so that a caller who
 // reaches /auth cannot probe for profile names; the log names it.
 //
+// A profile with DPoP allowed or required also takes "Authorization:
+// DPoP" with a proof of the original request, and a token bound to a key
+// (cnf.jkt) is never accepted as Bearer: see dpop.go.
+//
 // # What a caller learns
 //
 // Refusals and failures (401, 403, 502, 503) carry the RFC 6750 error code

@@ -46,11 +46,11 @@ func (s *Server) forwardAuth(c *call) error {
 	if name == "" {
 		name = s.cfg.DefaultProfile
 	}
-	token, err := bearerToken(r)
+	p, ok := c.table.profiles[name]
+	token, isDPoP, err := authorization(r, p.DPoP)
 	if err != nil {
 		return twoAuthorizations()
 	}
-	p, ok := c.table.profiles[name]
 	if !ok {
 		// A misconfigured proxy, or a caller that reaches /auth directly
 		// and probes for profile names: it gets the answer a bad token
@@ -69,7 +69,10 @@ func (s *Server) forwardAuth(c *call) error {
 	}
 	res := s.validate(c, p, token)
 	if !res.Accepted() {
-		return refusal(res)
+		return s.dpopChallenge(c, refusal(res), p, isDPoP)
+	}
+	if e := s.checkDPoP(c, p, res, token, isDPoP, forwardedRequest(r, c.method, c.path)); e != nil {
+		return e
 	}
 	h := c.w.Header()
 	s.setUserHeaders(h, res)

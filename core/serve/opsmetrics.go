@@ -13,9 +13,10 @@ import (
 )
 
 // refusalReasons are the values of the reason label of
-// oidcctl_token_refusals_total: validate's reasons, and "other" for
-// anything else. The label set is bounded whatever a caller sends.
-var refusalReasons = validate.Reasons()
+// oidcctl_token_refusals_total: validate's reasons, DPoP's (dpop.go), and
+// "other" for anything else. The label set is bounded whatever a caller
+// sends.
+var refusalReasons = append(validate.Reasons(), dpopRefusalReasons()...)
 
 // reasonOther is the label of a reason not in refusalReasons.
 const reasonOther = "other"

@@ -48,8 +48,8 @@ func TestOperationsMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if n := strings.Count(m, "\noidcctl_token_refusals_total{"); n != 33 {
-		t.Errorf("%d refusal series, want the 32 reasons and other", n)
+	if n := strings.Count(m, "\noidcctl_token_refusals_total{"); n != 50 {
+		t.Errorf("%d refusal series, want the 32 reasons, the 17 of DPoP and other", n)
 	}
 	left := regexp.MustCompile(`\noidcctl_refresh_token_expires_in_seconds\{account="support"\} (\S+)`).FindStringSubmatch(m)
 	if left == nil {

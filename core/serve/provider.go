@@ -49,11 +49,11 @@ func (s *Server) provider(c *call) error {
 	if r.ContentLength > limit {
 		return tooLarge(fmt.Sprintf("the body is %d bytes, more than the limit of %d", r.ContentLength, limit))
 	}
-	token, err := bearerToken(r)
+	p, ok := c.table.profiles[rt.Profile]
+	token, isDPoP, err := authorization(r, p.DPoP)
 	if err != nil {
 		return twoAuthorizations()
 	}
-	p, ok := c.table.profiles[rt.Profile]
 	if !ok {
 		err := fmt.Errorf("profile %q of webservice %q does not exist", rt.Profile, name)
 		return (&callError{status: http.StatusInternalServerError, code: "server_error", outcome: outcomeError, verdict: verdictError,
@@ -62,7 +62,10 @@ func (s *Server) provider(c *call) error {
 	}
 	res := s.validate(c, p, token)
 	if !res.Accepted() {
-		return refusal(res)
+		return s.dpopChallenge(c, refusal(res), p, isDPoP)
+	}
+	if e := s.checkDPoP(c, p, res, token, isDPoP, providerRequest(r)); e != nil {
+		return e
 	}
 	c.outcome = outcomeAccepted
 	if r.Body != nil && r.Body != http.NoBody {

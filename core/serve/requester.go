@@ -120,7 +120,7 @@ func (s *Server) sendWithToken(c *call, rt *route, acc core.Account, target *url
 	if err != nil || !token.IsSet() {
 		return nil, noToken(acc, err)
 	}
-	resp, err := s.send(c, rt, target, body, token.Reveal())
+	resp, err := s.send(c, rt, acc, target, body, token.Reveal())
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {
 		// The endpoint does not take the token (revoked, or the provider
 		// rotated its keys): a fresh one, and one more try.
@@ -134,7 +134,7 @@ func (s *Server) sendWithToken(c *call, rt *route, acc core.Account, target *url
 			return nil, noToken(acc, fmt.Errorf("the endpoint answered 401 to the token, and refreshing it failed: %w", rerr))
 		}
 		c.reason = "the endpoint answered 401; the token was refreshed and the call sent again"
-		resp, err = s.send(c, rt, target, body, token.Reveal())
+		resp, err = s.send(c, rt, acc, target, body, token.Reveal())
 	}
 	switch {
 	case err == nil:
@@ -232,7 +232,7 @@ func noToken(acc core.Account, err error) *callError {
 }
 
 // send sends the caller's request to the endpoint with a token.
-func (s *Server) send(c *call, rt *route, target *url.URL, body []byte, token string) (*http.Response, error) {
+func (s *Server) send(c *call, rt *route, acc core.Account, target *url.URL, body []byte, token string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(c.r.Context(), rt.Method, target.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -254,6 +254,9 @@ func (s *Server) send(c *call, rt *route, target *url.URL, body []byte, token st
 	req.Header.Set("X-Request-Id", c.id)
 	c.reqHeader = req.Header
 	c.secrets = append(c.secrets, token)
+	if acc.DPoP && acc.TokenType != core.TokenID {
+		return s.sendDPoP(req, acc, token)
+	}
 	return s.client.Do(req)
 }
 

@@ -189,6 +189,7 @@ type Server struct {
 	debugRate *debugLimiter
 	recorder  *debuglog.Recorder
 	secrets   *secretBook // what the debugger redacts by value: the TokenWatch's
+	dpop      *dpopGuard  // DPoP proofs of incoming tokens (dpop.go)
 
 	table    atomic.Pointer[routeTable]
 	reloadMu sync.Mutex
@@ -254,6 +255,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		PruneInterval: rec.PruneInterval,
 		Written:       func(n int) { s.metrics.debugWritten.Add(float64(n)) },
 		Dropped:       func(n int) { s.metrics.debugDropped.Add(float64(n)) },
+	}
+	var err error
+	if s.dpop, err = newDPoPGuard(s.now); err != nil {
+		return nil, err
 	}
 	s.warm.s = s
 	if err := s.Reload(ctx); err != nil {

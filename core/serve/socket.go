@@ -73,6 +73,9 @@ func viaSocket(r *http.Request) (string, bool) {
 }
 
 // TokenHandler serves the token routes of the token socket: GET
+// /token/{account}?dpop_method=M&dpop_url=U adds, for an account with
+// DPoP, a proof for that request (a second line, or dpop_proof in JSON).
+//
 // /token/{account} answers the account's token (obtained or refreshed
 // first when needed) as text, or as JSON with ?format=json or Accept:
 // application/json; GET /healthz answers ok. Only the socket's owner
@@ -97,6 +100,8 @@ type tokenAnswer struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	ExpiresIn int64      `json:"expires_in,omitempty"`
 	Scope     string     `json:"scope,omitempty"`
+	// DPoPProof is a proof for ?dpop_method=M&dpop_url=U (dpop.go).
+	DPoPProof string `json:"dpop_proof,omitempty"`
 }
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
@@ -125,9 +130,14 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			"error_description": fmt.Sprintf("no valid token for account %q: %v", acc.Name, err), "account": acc.Name})
 		return
 	}
+	proof, err := s.socketProof(r, acc, tok.Reveal())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error(), "account": acc.Name})
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	if r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), "application/json") {
-		out := tokenAnswer{Account: acc.Name, TokenType: string(acc.TokenType), Token: tok.Reveal(), Scope: set.Scope}
+		out := tokenAnswer{Account: acc.Name, TokenType: string(acc.TokenType), Token: tok.Reveal(), Scope: set.Scope, DPoPProof: proof}
 		if !set.Expiry.IsZero() {
 			exp := set.Expiry.UTC()
 			out.ExpiresAt, out.ExpiresIn = &exp, int64(exp.Sub(s.now()).Seconds())
@@ -136,6 +146,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if proof != "" {
+		_, _ = w.Write([]byte(tok.Reveal() + "\n" + proof + "\n"))
+		return
+	}
 	_, _ = w.Write([]byte(tok.Reveal() + "\n"))
 }
 

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"Accounts", testAccounts},
 		{"RedirectURI", testRedirectURI},
 		{"MissingSecrets", testMissingSecrets},
+		{"DPoPSettings", testDPoPSettings},
 		{"DiscoveryCache", testDiscoveryCache},
 		{"TokenStateOfNewAccount", testTokenStateOfNewAccount},
 		{"Leases", testLeases},
@@ -1290,5 +1291,35 @@ func testServeStatus(t *testing.T, e *env) {
 	must(t, e.Store.PutServeStatus(e.ctx, c))
 	if ss, _ := e.Store.ServeStatuses(e.ctx); len(ss) != 1 || ss[0].Instance != "c:3" {
 		t.Fatalf("a day later: %+v", ss)
+	}
+}
+
+// testDPoPSettings: a profile's DPoP setting and an account's DPoP flag
+// and sealed key read back as written, and go when cleared.
+func testDPoPSettings(t *testing.T, e *env) {
+	p := core.NewProfile("op")
+	p.DiscoveryURL, p.ClientID = "https://op.example/.well-known/openid-configuration", "cid"
+	p.DPoP, p.DPoPNonce = core.DPoPRequire, true
+	must(t, e.Store.CreateProfile(e.ctx, p))
+	key, err := core.NewDPoPKey()
+	must(t, err)
+	a := core.NewAccount("acc", "op")
+	a.DPoP, a.DPoPKey = true, key
+	must(t, e.Store.CreateAccount(e.ctx, a))
+	gotP, err := e.Store.Profile(e.ctx, "op")
+	must(t, err)
+	gotA, err := e.Store.Account(e.ctx, "acc")
+	must(t, err)
+	if gotP.DPoP != core.DPoPRequire || !gotP.DPoPNonce || !gotA.DPoP || gotA.DPoPKey.Reveal() != key.Reveal() {
+		t.Fatalf("read back profile DPoP %q nonce %v, account DPoP %v key equal %v", gotP.DPoP, gotP.DPoPNonce, gotA.DPoP, gotA.DPoPKey.Reveal() == key.Reveal())
+	}
+	_, err = e.Store.UpdateAccount(e.ctx, "acc", func(a *core.Account) error { a.DPoP, a.DPoPKey = false, core.Secret{}; return nil })
+	must(t, err)
+	_, err = e.Store.UpdateProfile(e.ctx, "op", func(p *core.Profile) error { p.DPoP, p.DPoPNonce = "", false; return nil })
+	must(t, err)
+	gotP, _ = e.Store.Profile(e.ctx, "op")
+	gotA, _ = e.Store.Account(e.ctx, "acc")
+	if gotP.DPoP != "" || gotP.DPoPNonce || gotA.DPoP || gotA.DPoPKey.IsSet() {
+		t.Fatalf("after clearing: profile %q %v, account %v key set %v", gotP.DPoP, gotP.DPoPNonce, gotA.DPoP, gotA.DPoPKey.IsSet())
 	}
 }

@@ -290,7 +290,7 @@ func (c *resultCache) remove(e *cacheEntry) {
 // subject and the times is the same, nil and empty apart.
 func sameVerdict(a, b *Result) bool {
 	return a.Reason == b.Reason && a.Message == b.Message && a.Profile == b.Profile && a.Kind == b.Kind &&
-		a.Alg == b.Alg && a.KID == b.KID && a.Login == b.Login && a.UserAction == b.UserAction &&
+		a.Alg == b.Alg && a.KID == b.KID && a.JKT == b.JKT && a.Login == b.Login && a.UserAction == b.UserAction &&
 		a.Header == nil && b.Header == nil && a.Claims == nil && b.Claims == nil && a.Checks == nil && b.Checks == nil &&
 		(a.Microsoft == nil) == (b.Microsoft == nil) && (a.Microsoft == nil || *a.Microsoft == *b.Microsoft) &&
 		sameStrings(a.TokenRoles, b.TokenRoles) && sameStrings(a.Roles, b.Roles) && sameStrings(a.requiredScopes, b.requiredScopes) &&

@@ -258,6 +258,9 @@ type Result struct {
 	IssuedAt  time.Time `json:"issued_at,omitzero"`
 	NotBefore time.Time `json:"not_before,omitzero"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// JKT is the cnf.jkt claim: the RFC 7638 thumbprint of the DPoP key the
+	// token is bound to (RFC 9449 section 6.1); "" for a bearer token.
+	JKT string `json:"jkt,omitempty"`
 	// Microsoft is the classification of a Microsoft Entra token; nil for
 	// other tokens.
 	Microsoft *Microsoft `json:"microsoft,omitempty"`

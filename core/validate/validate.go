@@ -499,6 +499,8 @@ func (x *run) wantClaim(name string) (string, bool) {
 		return "tid", true
 	case "ver":
 		return "ver", true
+	case "cnf":
+		return "cnf", true // the DPoP binding, see dpop.go
 	}
 	p := &x.p
 	uid := p.UIDClaim
@@ -540,6 +542,7 @@ func (x *run) readClaims() {
 	r.ExpiresAt, _, _ = jws.NumericDate(r.Claims, "exp")
 	r.NotBefore, _, _ = jws.NumericDate(r.Claims, "nbf")
 	r.IssuedAt, _, _ = jws.NumericDate(r.Claims, "iat")
+	r.JKT = boundKey(r.Claims)
 }
 
 func (x *run) checkIssuer(d *discovery.Document) bool {

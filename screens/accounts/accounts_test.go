@@ -68,11 +68,13 @@ func TestAddAndEditWithAdvanced(t *testing.T) {
 	term.WaitFocus("Redirect URI")
 	term.Type("http://localhost:8400/cb")
 	term.Press("enter")
+	term.WaitFocus("Obtain DPoP-bound tokens")
+	term.Press("left", "enter") // yes
 	term.WaitFor("Account billing saved.")
 	a = screentest.Get(t, e.DB.Account, "billing")
 	if a.Profile != "other" || a.GrantType != core.GrantPassword || a.Username != "svc" || a.Password.Reveal() != "pw" ||
 		!slices.Equal(a.Resources, []string{"https://api.example"}) || a.TokenType != core.TokenID ||
-		a.RedirectURI != "http://localhost:8400/cb" {
+		a.RedirectURI != "http://localhost:8400/cb" || !a.DPoP || !a.DPoPKey.IsSet() {
 		t.Fatalf("after edit: %+v (password %q)", a, a.Password.Reveal())
 	}
 

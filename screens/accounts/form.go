@@ -28,6 +28,7 @@ type values struct {
 	resources, resourceParam string
 	tokenType                core.TokenType
 	redirectURI              string
+	dpop                     bool
 }
 
 func valuesOf(a core.Account) *values {
@@ -35,7 +36,7 @@ func valuesOf(a core.Account) *values {
 		name: a.Name, profile: a.Profile, grant: a.GrantType, scopes: strings.Join(a.Scopes, " "),
 		username: a.Username, passwordSet: a.Password.IsSet(),
 		resources: strings.Join(a.Resources, " "), resourceParam: a.ResourceParam, tokenType: a.TokenType,
-		redirectURI: a.RedirectURI,
+		redirectURI: a.RedirectURI, dpop: a.DPoP,
 	}
 	if v.resourceParam == "" {
 		v.resourceParam = core.DefaultResourceParam
@@ -45,7 +46,7 @@ func valuesOf(a core.Account) *values {
 	}
 	// Show the advanced page when something on it is not the default.
 	v.advanced = v.resources != "" || v.resourceParam != core.DefaultResourceParam || v.tokenType != core.TokenAccess ||
-		v.redirectURI != ""
+		v.redirectURI != "" || v.dpop
 	return v
 }
 
@@ -70,6 +71,7 @@ func (v *values) apply(a *core.Account) error {
 	a.ResourceParam = strings.TrimSpace(v.resourceParam)
 	a.TokenType = v.tokenType
 	a.RedirectURI = strings.TrimSpace(v.redirectURI)
+	a.DPoP = v.dpop // the registry makes or drops the key
 	return nil
 }
 
@@ -119,6 +121,7 @@ func (v *values) build(profiles []string) *huh.Form {
 					}
 					return nil
 				}),
+			tui.YesNo("Obtain DPoP-bound tokens (RFC 9449)", &v.dpop),
 		).Title("Advanced").WithHideFunc(func() bool { return !v.advanced }),
 	)
 }

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -35,6 +36,8 @@ type values struct {
 	uidClaim, roleMap, userMap string
 
 	userLogin, rScopes, audiences, azp string
+	dpop                               core.DPoPMode
+	dpopNonce                          bool
 
 	secretSet, keyPasswordSet bool
 }
@@ -51,6 +54,7 @@ func valuesOf(p core.Profile) *values {
 		uidClaim: p.UIDClaim, roleMap: roleMapText(p.RoleMap), userMap: userMapText(p.UserMap),
 		userLogin: p.Restrictions.UserLogin, rScopes: strings.Join(p.Restrictions.Scopes, " "),
 		audiences: strings.Join(p.Restrictions.Audiences, " "), azp: p.Restrictions.AuthorizedParty,
+		dpop: cmp.Or(p.DPoP, core.DPoPOff), dpopNonce: p.DPoPNonce,
 		secretSet: p.ClientSecret.IsSet(), keyPasswordSet: p.TLS.ClientKeyPassword.IsSet(),
 	}
 }
@@ -162,6 +166,10 @@ func (v *values) apply(p *core.Profile) error {
 		Audiences:       strings.Fields(v.audiences),
 		AuthorizedParty: strings.TrimSpace(v.azp),
 	}
+	p.DPoP, p.DPoPNonce = v.dpop, v.dpopNonce && v.dpop.Accepts()
+	if p.DPoP == core.DPoPOff {
+		p.DPoP = ""
+	}
 	if len(problems) > 0 {
 		return &core.ValidationError{Kind: "profile", Name: p.Name, Problems: problems}
 	}
@@ -239,6 +247,10 @@ func (v *values) build(st tui.Styles) *huh.Form {
 		tui.Input("Discovery cache TTL", &v.ttl).Validate(checkDuration),
 	)
 	verifyPeerTitle := "Verify the certificate"
+	dpopModes := make([]huh.Option[core.DPoPMode], len(core.DPoPModes))
+	for i, m := range core.DPoPModes {
+		dpopModes[i] = huh.NewOption(string(m), m)
+	}
 	return huh.NewForm(
 		huh.NewGroup(basic...).Title("Basic (1/5)"),
 		huh.NewGroup(
@@ -271,6 +283,8 @@ func (v *values) build(st tui.Styles) *huh.Form {
 			tui.Input("Scopes", &v.rScopes).Placeholder("(every one must be granted)").Validate(core.CheckName),
 			tui.Input("Audiences", &v.audiences).Placeholder("(every one must be in aud)").Validate(core.CheckName),
 			tui.Input("Authorized party (azp)", &v.azp).Validate(core.CheckName),
+			huh.NewSelect[core.DPoPMode]().Title("DPoP-bound tokens (RFC 9449)").Inline(true).Options(dpopModes...).Value(&v.dpop),
+			tui.YesNo("Demand a DPoP nonce", &v.dpopNonce),
 		).Title("Restrictions for incoming tokens (5/5)"),
 	)
 }

@@ -56,6 +56,10 @@ func TestAddWalkingEveryPage(t *testing.T) {
 	term.Paste("email: Email")
 	term.Press("enter")
 	term.Fill(tuitest.Field{"User login", ""}, tuitest.Field{"Scopes", ""}, tuitest.Field{"Audiences", "billing"}, tuitest.Field{"Authorized party", ""})
+	term.WaitFocus("DPoP-bound tokens")
+	term.Press("right", "enter") // allow
+	term.WaitFocus("Demand a DPoP nonce")
+	term.Press("left", "enter") // yes
 
 	f = term.WaitFor("Profile idp added.", "not fetched")
 	if !strings.Contains(f, "secret set") || !strings.Contains(f, "scopes: api offline_access") {
@@ -65,7 +69,7 @@ func TestAddWalkingEveryPage(t *testing.T) {
 	if p.ClientSecret.Reveal() != oidctest.ServiceClientSecret || p.Misc.RandLength != 32 ||
 		!slices.Equal(p.Scopes, []string{"api", "offline_access"}) || !slices.Equal(p.Restrictions.Audiences, []string{"billing"}) ||
 		p.RoleMap["realm_access.roles"]["admin"] != "Admin" || p.UserMap["email"] != core.UserEmail ||
-		p.RedirectURI != "http://[::1]:8400/cb" {
+		p.RedirectURI != "http://[::1]:8400/cb" || p.DPoP != core.DPoPAllow || !p.DPoPNonce {
 		t.Fatalf("stored profile: %+v", p)
 	}
 

@@ -23,6 +23,10 @@ type AccountSettings struct {
 	RedirectURI   string   `json:"redirect_uri,omitempty"`
 	// MissingSecrets came with migration 0009 (SQLite) / 0005 (PostgreSQL).
 	MissingSecrets []string `json:"missing_secrets,omitempty"`
+	DPoP          bool     `json:"dpop,omitempty"`
+	// DPoPKey is the sealed DPoP private key (the store seals it as the
+	// password column), base64 in the JSON.
+	DPoPKey []byte `json:"dpop_key,omitempty"`
 }
 
 // HeaderJSON returns the stored form of a header: a JSON object of arrays,
@@ -70,6 +74,8 @@ type ProfileSettings struct {
 	TokenAuthMethod string                       `json:"token_auth_method,omitempty"`
 	Introspect      bool                         `json:"introspect,omitempty"`
 	RedirectURI     string                       `json:"redirect_uri,omitempty"`
+	DPoP            string                       `json:"dpop,omitempty"`
+	DPoPNonce       bool                         `json:"dpop_nonce,omitempty"`
 	Flavour         string                       `json:"flavour"`
 	TLS             TLSSettings                  `json:"tls"`
 	Misc            MiscSettings                 `json:"misc"`
@@ -114,6 +120,8 @@ func NewProfileSettings(p *core.Profile) ProfileSettings {
 		TokenAuthMethod: p.TokenAuthMethod,
 		Introspect:      p.Introspect,
 		RedirectURI:     p.RedirectURI,
+		DPoP:            string(p.DPoP),
+		DPoPNonce:       p.DPoPNonce,
 		Flavour:         string(p.Flavour),
 		TLS: TLSSettings{
 			ClientCert:         p.TLS.ClientCert,
@@ -165,6 +173,8 @@ func (s *ProfileSettings) Apply(p *core.Profile) {
 	p.TokenAuthMethod = s.TokenAuthMethod
 	p.Introspect = s.Introspect
 	p.RedirectURI = s.RedirectURI
+	p.DPoP = core.DPoPMode(s.DPoP)
+	p.DPoPNonce = s.DPoPNonce
 	p.Flavour = core.Flavour(s.Flavour)
 	p.TLS.ClientCert = s.TLS.ClientCert
 	p.TLS.ClientKey = s.TLS.ClientKey

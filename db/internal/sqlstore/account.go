@@ -91,8 +91,12 @@ func (db *Store) scanAccount(row Row) (core.Account, int64, error) {
 	a.ResourceParam, a.TokenType = s.ResourceParam, core.TokenType(s.TokenType)
 	a.RedirectURI = s.RedirectURI
 	a.MissingSecrets = s.MissingSecrets
+	a.DPoP = s.DPoP
 	var err error
 	if a.Password, err = db.open(password, secretAD("account", a.Name, "password")); err != nil {
+		return core.Account{}, 0, err
+	}
+	if a.DPoPKey, err = db.open(s.DPoPKey, secretAD("account", a.Name, "dpop_key")); err != nil {
 		return core.Account{}, 0, err
 	}
 	a.CreatedAt, a.UpdatedAt = fromMillis(createdAt), fromMillis(updatedAt)
@@ -151,7 +155,13 @@ func (db *Store) accountValues(a *core.Account) (password []byte, settings strin
 	if password, err = db.seal(a.Password, secretAD("account", a.Name, "password")); err != nil {
 		return nil, "", err
 	}
+	dpopKey, err := db.seal(a.DPoPKey, secretAD("account", a.Name, "dpop_key"))
+	if err != nil {
+		return nil, "", err
+	}
 	js, err := json.Marshal(rowform.AccountSettings{
+		DPoP:           a.DPoP,
+		DPoPKey:        dpopKey,
 		Scopes:         a.Scopes,
 		Resources:      a.Resources,
 		ResourceParam:  a.ResourceParam,
