@@ -294,6 +294,12 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 	if err != nil {
 		return core.TokenSet{}, err
 	}
+	return m.renewLeased(ctx, acc, st, force)
+}
+
+// renewLeased is renew once the lease is taken and st read under it; it
+// releases the lease in every case.
+func (m *Manager) renewLeased(ctx context.Context, acc core.Account, st core.TokenState, force bool) (core.TokenSet, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.renewTimeout)
 	defer cancel()
 	released := false

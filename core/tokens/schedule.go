@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -137,6 +138,9 @@ const (
 	Due         Verdict = "due"         // renewed by this run
 	BackingOff  Verdict = "backing_off" // failed lately; retried at NextAttempt
 	NeedsPerson Verdict = "needs_authorization"
+	// Elsewhere: due, but another process holds its lease or renewed it
+	// during this run (RunDue).
+	Elsewhere Verdict = "elsewhere"
 )
 
 // Judge says whether a run at now, looking at window w, renews an
@@ -198,6 +202,15 @@ type Outcome struct {
 
 // RunDue renews every account due in window w (see Judge), at most
 // concurrency at a time, and says what it did with each.
+//
+// Several processes (serve instances on several hosts) may run it on one
+// database at the same time: they share the work. A due account is
+// claimed by taking its lease without waiting; an account whose lease
+// another process holds, or that another process renewed since this run
+// read it, is left to that process (verdict Elsewhere). So each due
+// account is renewed once per due time, by one process. The due accounts
+// are taken in a random order, so that processes starting together mostly
+// claim different ones.
 func (m *Manager) RunDue(ctx context.Context, w Window, concurrency int) ([]Outcome, error) {
 	states, err := m.store.TokenStates(ctx)
 	if err != nil {
@@ -206,44 +219,74 @@ func (m *Manager) RunDue(ctx context.Context, w Window, concurrency int) ([]Outc
 	now := m.now()
 	margin := m.margin
 	out := make([]Outcome, len(states))
-	sem := make(chan struct{}, max(concurrency, 1))
-	var wg sync.WaitGroup
+	var due []int
 	for i, st := range states {
 		out[i] = Outcome{Account: st.Account, Verdict: Judge(st, now, w, margin), Expiry: st.Tokens.Expiry}
-		if out[i].Verdict != Due {
-			continue
+		if out[i].Verdict == Due {
+			due = append(due, i)
 		}
+	}
+	rand.Shuffle(len(due), func(a, b int) { due[a], due[b] = due[b], due[a] })
+	sem := make(chan struct{}, max(concurrency, 1))
+	var wg sync.WaitGroup
+	for _, i := range due {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			acc, err := m.store.Account(ctx, st.Account)
-			if err == nil {
-				var set core.TokenSet
-				set, err = m.renewDue(ctx, acc, w)
-				out[i].Expiry = set.Expiry
-			}
-			out[i].Err = err
+			out[i] = m.claimDue(ctx, states[i], w)
 		})
 	}
 	wg.Wait()
 	return out, nil
 }
 
-// renewDue renews an account unless another process did so meanwhile.
-func (m *Manager) renewDue(ctx context.Context, acc core.Account, w Window) (core.TokenSet, error) {
-	unlock, err := m.lock(ctx, acc.Name)
+// claimDue renews an account that was judged due in state judged, unless
+// another process holds its lease or acted on it since judged was read.
+func (m *Manager) claimDue(ctx context.Context, judged core.TokenState, w Window) Outcome {
+	o := Outcome{Account: judged.Account, Verdict: Due, Expiry: judged.Tokens.Expiry}
+	unlock, err := m.lock(ctx, judged.Account)
 	if err != nil {
-		return core.TokenSet{}, err
+		o.Err = err
+		return o
 	}
 	defer unlock()
-	st, err := m.store.TokenState(ctx, acc.Name)
+	now := m.now()
+	st, ok, err := m.store.AcquireLease(ctx, judged.Account, m.owner, now, now.Add(m.leaseTTL))
 	if err != nil {
-		return core.TokenSet{}, err
+		o.Err = fmt.Errorf("lease %s: %w", judged.Account, err)
+		return o
 	}
-	if Judge(st, m.now(), w, m.margin) != Due {
-		return st.Tokens, nil
+	if !ok {
+		// Another process renews it now; should it die, its lease runs
+		// out and a later run (see Scheduler.nextWake) takes over.
+		o.Verdict = Elsewhere
+		return o
 	}
-	return m.renew(ctx, acc, true)
+	if actedSince(judged, st) || Judge(st, m.now(), w, m.margin) != Due {
+		if err := m.store.ReleaseLease(context.WithoutCancel(ctx), judged.Account, m.owner); err != nil {
+			m.log().Warn("could not release a lease", "account", judged.Account, "err", err)
+		}
+		o.Verdict, o.Expiry = Elsewhere, st.Tokens.Expiry
+		return o
+	}
+	acc, err := m.store.Account(ctx, judged.Account)
+	if err != nil {
+		m.store.ReleaseLease(context.WithoutCancel(ctx), judged.Account, m.owner)
+		o.Err = err
+		return o
+	}
+	set, err := m.renewLeased(ctx, acc, st, true)
+	o.Expiry, o.Err = set.Expiry, err
+	return o
+}
+
+// actedSince reports whether an account's tokens were renewed, or an
+// attempt failed, between reading before and reading after.
+func actedSince(before, after core.TokenState) bool {
+	return !before.LastSuccess.Equal(after.LastSuccess) ||
+		!before.Tokens.ObtainedAt.Equal(after.Tokens.ObtainedAt) ||
+		!before.LastErrorAt.Equal(after.LastErrorAt) ||
+		before.Failures != after.Failures
 }
 
 // Scheduler runs RunDue on a schedule until its context ends.
@@ -275,7 +318,9 @@ type Scheduler struct {
 
 // nextWake is the next run of the schedule, or earlier when a failed
 // account's back-off ends before it, so that a retry does not wait for the
-// next scheduled run.
+// next scheduled run, or when another process's lease of an account ends
+// before it: a process killed in the middle of a renewal leaves its lease
+// behind, and the account is taken over as soon as the lease runs out.
 func (s *Scheduler) nextWake(ctx context.Context, sched Schedule) time.Time {
 	now := s.Manager.now()
 	next := sched.Window(now).Next
@@ -286,6 +331,9 @@ func (s *Scheduler) nextWake(ctx context.Context, sched Schedule) time.Time {
 	for _, st := range states {
 		if st.LastError != "" && !st.NeedsAuthorization && st.NextAttempt.After(now) && st.NextAttempt.Before(next) {
 			next = st.NextAttempt
+		}
+		if st.LeaseOwner != "" && st.LeaseOwner != s.Manager.owner && st.LeaseUntil.After(now) && st.LeaseUntil.Before(next) {
+			next = st.LeaseUntil
 		}
 	}
 	return next
