@@ -24,6 +24,11 @@ const (
 	// DefaultMinGap is the least time between two runs of the scheduler,
 	// whatever the schedule says: a floor no schedule can undercut.
 	DefaultMinGap = 10 * time.Second
+	// DefaultStoreRetry is the wait before the scheduler runs again after
+	// a run the database failed (it was unreachable, a PostgreSQL server
+	// restarting), rather than the schedule's next run: renewals resume
+	// on their own soon after the database is back.
+	DefaultStoreRetry = 30 * time.Second
 	// Setting keys under which the schedule is kept in the database.
 	SettingSchedule = "refresh.schedule"
 	SettingInterval = "refresh.interval"
@@ -253,7 +258,7 @@ func (m *Manager) claimDue(ctx context.Context, judged core.TokenState, w Window
 	now := m.now()
 	st, ok, err := m.store.AcquireLease(ctx, judged.Account, m.owner, now, now.Add(m.leaseTTL))
 	if err != nil {
-		o.Err = fmt.Errorf("lease %s: %w", judged.Account, err)
+		o.Err = &storeError{fmt.Errorf("lease %s: %w", judged.Account, err)}
 		return o
 	}
 	if !ok {
@@ -272,7 +277,7 @@ func (m *Manager) claimDue(ctx context.Context, judged core.TokenState, w Window
 	acc, err := m.store.Account(ctx, judged.Account)
 	if err != nil {
 		m.store.ReleaseLease(context.WithoutCancel(ctx), judged.Account, m.owner)
-		o.Err = err
+		o.Err = &storeError{err}
 		return o
 	}
 	set, err := m.renewLeased(ctx, acc, st, true)
@@ -310,6 +315,9 @@ type Scheduler struct {
 	Changed <-chan struct{}
 	// MinGap is the least time between two runs; 0 means DefaultMinGap.
 	MinGap time.Duration
+	// StoreRetry is the wait after a run that the store failed; 0 means
+	// DefaultStoreRetry.
+	StoreRetry time.Duration
 	// After waits; time.After when nil. Tests give a fake.
 	After func(time.Duration) <-chan time.Time
 	// Ran is told about every run, when set.
@@ -321,12 +329,19 @@ type Scheduler struct {
 // next scheduled run, or when another process's lease of an account ends
 // before it: a process killed in the middle of a renewal leaves its lease
 // behind, and the account is taken over as soon as the lease runs out.
-func (s *Scheduler) nextWake(ctx context.Context, sched Schedule) time.Time {
+//
+// After a run that the store failed (failed), or when the states cannot be
+// read, it is at most StoreRetry away.
+func (s *Scheduler) nextWake(ctx context.Context, sched Schedule, failed bool) time.Time {
 	now := s.Manager.now()
 	next := sched.Window(now).Next
+	retry := now.Add(orDefault(s.StoreRetry, DefaultStoreRetry))
+	if failed && retry.Before(next) {
+		next = retry
+	}
 	states, err := s.Manager.store.TokenStates(ctx)
 	if err != nil {
-		return next
+		return earliest(next, retry)
 	}
 	for _, st := range states {
 		if st.LastError != "" && !st.NeedsAuthorization && st.NextAttempt.After(now) && st.NextAttempt.Before(next) {
@@ -337,6 +352,27 @@ func (s *Scheduler) nextWake(ctx context.Context, sched Schedule) time.Time {
 		}
 	}
 	return next
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// storeFailed reports whether a run's outcomes hold a failure of the
+// store rather than of the provider: a due account whose failure could not
+// even be recorded has no back-off to wake the scheduler, so the run is
+// tried again soon.
+func storeFailed(out []Outcome) bool {
+	for _, o := range out {
+		var se *storeError
+		if o.Err != nil && errors.As(o.Err, &se) {
+			return true
+		}
+	}
+	return false
 }
 
 // reload reads the schedule again; when it cannot be read or does not
@@ -387,12 +423,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		last = now
 		outcomes, err := s.Manager.RunDue(ctx, sched.Window(now), s.Concurrency)
 		if err != nil && !errors.Is(err, context.Canceled) {
-			s.Manager.log().Error("refresh run failed", "err", err)
+			s.Manager.log().Error("refresh run failed; trying again soon", "err", err,
+				"retry_in", orDefault(s.StoreRetry, DefaultStoreRetry).String())
 		}
 		if s.Ran != nil {
 			s.Ran(outcomes)
 		}
-		if !s.wait(ctx, after, &sched) {
+		if !s.wait(ctx, after, &sched, err != nil || storeFailed(outcomes)) {
 			return nil
 		}
 	}
@@ -400,9 +437,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // wait waits for the next run of *sched, or for a change of the
 // schedule, which it stores in *sched. It returns false when ctx ends.
-func (s *Scheduler) wait(ctx context.Context, after func(time.Duration) <-chan time.Time, sched *Schedule) bool {
+func (s *Scheduler) wait(ctx context.Context, after func(time.Duration) <-chan time.Time, sched *Schedule, failed bool) bool {
 	for {
-		timer := after(s.nextWake(ctx, *sched).Sub(s.Manager.now()))
+		timer := after(s.nextWake(ctx, *sched, failed).Sub(s.Manager.now()))
 		select {
 		case <-ctx.Done():
 			return false

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -195,5 +196,101 @@ func TestSchedulerTakesOverAfterTheLeaseEnds(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// downStore is the store of a database that goes away: while down is set,
+// what it names fails as an unreachable server does.
+type downStore struct {
+	Store
+	mu   sync.Mutex
+	down map[string]bool // "states", "lease"
+}
+
+var errUnreachable = errors.New("dial unix /run/postgresql/.s.PGSQL.5432: connect: no such file or directory")
+
+func (d *downStore) set(what ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.down = map[string]bool{}
+	for _, w := range what {
+		d.down[w] = true
+	}
+}
+
+func (d *downStore) is(what string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.down[what]
+}
+
+func (d *downStore) TokenStates(ctx context.Context) ([]core.TokenState, error) {
+	if d.is("states") {
+		return nil, errUnreachable
+	}
+	return d.Store.TokenStates(ctx)
+}
+
+func (d *downStore) AcquireLease(ctx context.Context, account, owner string, now, until time.Time) (core.TokenState, bool, error) {
+	if d.is("lease") {
+		return core.TokenState{}, false, errUnreachable
+	}
+	return d.Store.AcquireLease(ctx, account, owner, now, until)
+}
+
+// TestSchedulerRetriesSoonAfterTheDatabaseFailed: a run that the database
+// failed (unreachable from the start, or gone between reading the states
+// and taking a lease) is tried again after StoreRetry, not at the
+// schedule's next run two hours later: renewals resume on their own soon
+// after the database is back. Before, the scheduler waited for the next
+// scheduled run, leaving due accounts unrenewed meanwhile.
+func TestSchedulerRetriesSoonAfterTheDatabaseFailed(t *testing.T) {
+	for _, what := range []string{"states", "lease"} {
+		t.Run(what, func(t *testing.T) {
+			e := newEnv(t)
+			e.addAccount(t, "billing", "service", core.GrantClientCredentials)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			must(t, e.store.SetSetting(ctx, SettingSchedule, "@every 2h"))
+			e.clock.Freeze(time.Now().Truncate(time.Millisecond))
+			ds := &downStore{Store: e.store}
+			e.cfg.Store = ds
+			m := New(e.cfg)
+			ds.set(what)
+			waits := make(chan time.Duration)
+			fire := make(chan time.Time)
+			runs := make(chan []Outcome)
+			s := &Scheduler{
+				Manager: m, Settings: e.store,
+				After: func(d time.Duration) <-chan time.Time { waits <- d; return fire },
+				Ran:   func(o []Outcome) { runs <- o },
+			}
+			done := make(chan error)
+			go func() { done <- s.Run(ctx) }()
+			<-runs
+			if d := <-waits; d != DefaultStoreRetry {
+				t.Fatalf("after a run the database failed the scheduler waits %s, want %s", d, DefaultStoreRetry)
+			}
+			if n, _ := e.grants("client_credentials"); n != 0 {
+				t.Fatalf("%d token requests while the database was down", n)
+			}
+			ds.set()
+			e.clock.Add(DefaultStoreRetry)
+			fire <- e.clock.Now()
+			out := <-runs
+			if len(out) != 1 || out[0].Verdict != Due || out[0].Err != nil {
+				t.Fatalf("run once the database is back: %+v", out)
+			}
+			if n, _ := e.grants("client_credentials"); n != 1 {
+				t.Fatalf("%d token requests once the database is back, want 1", n)
+			}
+			if d := <-waits; d == DefaultStoreRetry {
+				t.Fatalf("after a good run the scheduler still waits only %s", d)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
