@@ -28,7 +28,7 @@ const (
 	// a run the database failed (it was unreachable, a PostgreSQL server
 	// restarting), rather than the schedule's next run: renewals resume
 	// on their own soon after the database is back.
-	DefaultStoreRetry = 30 * time.Second
+	DefaultStoreRetry = 10 * time.Second
 	// Setting keys under which the schedule is kept in the database.
 	SettingSchedule = "refresh.schedule"
 	SettingInterval = "refresh.interval"
