@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -354,6 +355,28 @@ func (s *Scheduler) nextWake(ctx context.Context, sched Schedule, failed bool) t
 	return next
 }
 
+// logRun says what a run did: at level info when any account was due
+// (renewed, failed, or left to another process), else at debug.
+func (s *Scheduler) logRun(out []Outcome) {
+	var renewed, failed, elsewhere int
+	for _, o := range out {
+		switch {
+		case o.Verdict == Due && o.Err != nil:
+			failed++
+		case o.Verdict == Due:
+			renewed++
+		case o.Verdict == Elsewhere:
+			elsewhere++
+		}
+	}
+	level := slog.LevelDebug
+	if renewed+failed+elsewhere > 0 {
+		level = slog.LevelInfo
+	}
+	s.Manager.log().Log(context.Background(), level, "refresh run", "accounts", len(out),
+		"renewed", renewed, "failed", failed, "elsewhere", elsewhere)
+}
+
 func earliest(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
@@ -426,6 +449,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			s.Manager.log().Error("refresh run failed; trying again soon", "err", err,
 				"retry_in", orDefault(s.StoreRetry, DefaultStoreRetry).String())
 		}
+		s.logRun(outcomes)
 		if s.Ran != nil {
 			s.Ran(outcomes)
 		}
