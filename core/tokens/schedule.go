@@ -257,6 +257,14 @@ func (m *Manager) claimDue(ctx context.Context, judged core.TokenState, w Window
 	}
 	defer unlock()
 	now := m.now()
+	// A look first, in a read transaction: an account that another
+	// process holds or has renewed meanwhile is left to it without a
+	// write, since writes take turns across every process on a database.
+	if cur, err := m.store.TokenState(ctx, judged.Account); err == nil &&
+		(actedSince(judged, cur) || cur.LeaseOwner != "" && cur.LeaseOwner != m.owner && cur.LeaseUntil.After(now)) {
+		o.Verdict, o.Expiry = Elsewhere, cur.Tokens.Expiry
+		return o
+	}
 	st, ok, err := m.store.AcquireLease(ctx, judged.Account, m.owner, now, now.Add(m.leaseTTL))
 	if err != nil {
 		o.Err = &storeError{fmt.Errorf("lease %s: %w", judged.Account, err)}
