@@ -75,7 +75,8 @@ func readyz(t *testing.T, hc *http.Client, base string) (int, readyzJSON) {
 
 // TestServeRidesOutAPostgresRestart: the PostgreSQL server under a
 // running serve is stopped and started again. Meanwhile a token validated
-// before is still accepted, /readyz answers 200 "degraded" and says what
+// before is still accepted, and so is a new token of a user serve read
+// before, /readyz answers 200 "degraded" and says what
 // waits for the database, and a renewal that fell due while the server was
 // down is done on its own once it is back, with the refresh token sent
 // once. The account's renewal falls due during the outage because the
@@ -147,6 +148,17 @@ func TestServeRidesOutAPostgresRestart(t *testing.T) {
 	}
 	if s, b := httpDo(t, hc, "GET", base+"/auth", tok); s != 200 {
 		t.Fatalf("forward-auth of a known token with the database down: %d %s", s, b)
+	}
+	// A token not seen before, of a user serve knows, signed with a key
+	// it has: validated without the database.
+	now := time.Now()
+	fresh, err := op.SignJWT(map[string]any{"iss": op.Issuer, "sub": oidctest.ServiceClientID, "aud": oidctest.ServiceClientID,
+		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, b := httpDo(t, hc, "GET", base+"/auth", fresh); s != 200 {
+		t.Fatalf("forward-auth of a new token of a known user with the database down: %d %s", s, b)
 	}
 	// The lease ends; the run it wakes fails on the missing server.
 	testkit.Eventually(t, 20*time.Second, "a refresh run to fail on the stopped server", func() bool {

@@ -37,7 +37,7 @@ const (
 // dbDown is what serve does while its database is unreachable: what the
 // degraded field of /readyz says.
 var dbDown = map[string]string{
-	"validation":    "tokens are validated with the profiles and keys already loaded, and a token accepted in the last minute without a lookup; a user the database must find, create or update is refused (500) until it is back",
+	"validation":    "tokens are validated with the profiles and keys already loaded, for the users serve has read before; a user it must create or whose roles it must update is refused (500) until the database is back",
 	"renewals":      "token renewals wait for the database; the scheduler tries again every 10 s and resumes on its own",
 	"tokens":        "requester webservices and the token socket cannot read the token store: their calls fail",
 	"configuration": "changes made elsewhere are not seen: the configuration loaded before is served",
