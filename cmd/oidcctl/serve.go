@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -141,6 +142,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 // serveStatusJSON is the -o json form of a serve instance's status.
 type serveStatusJSON struct {
 	Instance       string     `json:"instance"`
+	Host           string     `json:"host"`
+	PID            int        `json:"pid,omitempty"`
 	Running        bool       `json:"running"`
 	Listen         string     `json:"listen"`
 	Socket         string     `json:"socket,omitempty"`
@@ -157,10 +160,11 @@ func (a *app) serveStatus() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the oidcctl serve processes on this database and whether they run",
-		Long: `Every oidcctl serve reports itself in the database every few seconds: where
-it listens, since when, and how its last token refresh run went. A process
-that has not reported for half a minute is shown as gone. Exits 1 when none
-runs.`,
+		Long: `Every oidcctl serve reports itself in the database every few seconds: its
+host and pid, its version, where it listens, since when, and how its last
+token refresh run went. On a PostgreSQL database shared by several hosts this
+lists the instances of every host. A process that has not reported for half
+a minute is shown as gone. Exits 1 when none runs.`,
 		Example: "  oidcctl serve status\n  oidcctl serve status -o json",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -175,7 +179,8 @@ runs.`,
 			running := 0
 			out := make([]serveStatusJSON, len(all))
 			for i, s := range all {
-				out[i] = serveStatusJSON{Instance: s.Instance, Running: s.Alive(now), Listen: s.Listen, Socket: s.Socket, Version: s.Version,
+				host, pid := splitInstance(s.Instance)
+				out[i] = serveStatusJSON{Instance: s.Instance, Host: host, PID: pid, Running: s.Alive(now), Listen: s.Listen, Socket: s.Socket, Version: s.Version,
 					StartedAt: jsonTime(s.StartedAt), Heartbeat: jsonTime(s.Heartbeat), LastRefreshRun: optTime(s.LastRefreshRun),
 					Renewed: s.LastRefreshRenewed, Failed: s.LastRefreshFailed, Stopped: s.Stopped}
 				if out[i].Running {
@@ -187,7 +192,7 @@ runs.`,
 					return err
 				}
 			} else if len(out) > 0 {
-				t := newTable(a.stdout, "INSTANCE", "STATE", "VERSION", "LISTEN", "SOCKET", "STARTED", "LAST HEARTBEAT", "LAST REFRESH RUN")
+				t := newTable(a.stdout, "HOST", "PID", "STATE", "VERSION", "LISTEN", "SOCKET", "STARTED", "LAST SEEN", "LAST REFRESH RUN")
 				for i, s := range all {
 					state := "gone"
 					switch {
@@ -200,7 +205,11 @@ runs.`,
 					if !s.LastRefreshRun.IsZero() {
 						run += fmt.Sprintf(" (%d renewed, %d failed)", s.LastRefreshRenewed, s.LastRefreshFailed)
 					}
-					t.row(s.Instance, state, cmp.Or(s.Version, "-"), s.Listen, cmp.Or(s.Socket, "-"), tui.Relative(s.StartedAt, now), tui.Relative(s.Heartbeat, now), run)
+					pid := "-"
+					if out[i].PID != 0 {
+						pid = strconv.Itoa(out[i].PID)
+					}
+					t.row(out[i].Host, pid, state, cmp.Or(s.Version, "-"), s.Listen, cmp.Or(s.Socket, "-"), tui.Relative(s.StartedAt, now), tui.Relative(s.Heartbeat, now), run)
 				}
 				t.flush()
 			}
@@ -210,6 +219,20 @@ runs.`,
 			return nil
 		},
 	}
+}
+
+// splitInstance splits a serve instance's name, "host:pid", into its
+// host and pid; a name of another form is the host, with pid 0.
+func splitInstance(instance string) (host string, pid int) {
+	i := strings.LastIndexByte(instance, ':')
+	if i < 0 {
+		return instance, 0
+	}
+	n, err := strconv.Atoi(instance[i+1:])
+	if err != nil || n <= 0 {
+		return instance, 0
+	}
+	return instance[:i], n
 }
 
 // config checks the flags and turns them into a serve.Config (without

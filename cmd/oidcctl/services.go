@@ -52,6 +52,11 @@ func newServices(store core.Store, log *slog.Logger, watch *serve.TokenWatch) *s
 		cfg.Observe = watch.Observe
 	}
 	sv.tokens = tokens.New(cfg)
-	sv.validator = validate.New(validate.Config{Discovery: sv.discovery, Keys: sv.keys, Users: store, Logger: log})
+	var users core.UserStore = store
+	if watch != nil {
+		// serve: known users stay known while the database is unreachable.
+		users = validate.RememberUsers(store)
+	}
+	sv.validator = validate.New(validate.Config{Discovery: sv.discovery, Keys: sv.keys, Users: users, Logger: log})
 	return sv
 }

@@ -391,6 +391,8 @@ func (a *app) printOutcomes(outcomes []tokens.Outcome) error {
 				result = "failed: " + r.Error
 			case r.Verdict == string(tokens.Due):
 				result = "refreshed"
+			case r.Verdict == string(tokens.Elsewhere):
+				result = "left to another process (it holds the lease or renewed it)"
 			}
 			t.row(r.Account, r.Verdict, result)
 		}

@@ -17,14 +17,43 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 // readiness is the answer of /readyz.
 type readiness struct {
-	Ready  bool              `json:"ready"`
+	Ready bool `json:"ready"`
+	// Status is "ok", "degraded" (ready, but some parts wait for the
+	// database: see Degraded) or "not ready".
+	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"`
+	// Degraded says, by part, what does not work while the database is
+	// unreachable, and what still does.
+	Degraded map[string]string `json:"degraded,omitempty"`
 }
 
-// readyz says whether calls can be served: the database answers, and the
-// key set of every profile in use was fetched at least once.
+// Readiness statuses.
+const (
+	readyOK       = "ok"
+	readyDegraded = "degraded"
+	readyNot      = "not ready"
+)
+
+// dbDown is what serve does while its database is unreachable: what the
+// degraded field of /readyz says.
+var dbDown = map[string]string{
+	"validation":    "tokens are validated with the profiles and keys already loaded, for the users serve has read before; a user it must create or whose roles it must update is refused (500) until the database is back",
+	"renewals":      "token renewals wait for the database; the scheduler tries again every 10 s and resumes on its own",
+	"tokens":        "requester webservices and the token socket cannot read the token store: their calls fail",
+	"configuration": "changes made elsewhere are not seen: the configuration loaded before is served",
+	"debugger":      "calls are not recorded until the database is back",
+}
+
+// readyz says whether calls can be served: the configuration is loaded,
+// and the key set of every profile in use was fetched at least once.
+//
+// An unreachable database does not make serve unready: serve goes on
+// validating tokens with what it has loaded (several instances sharing a
+// PostgreSQL server would otherwise all leave the load balancer during a
+// restart of the server). It answers 200 with status "degraded", the
+// database check saying why and Degraded what waits for the database.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	out := readiness{Ready: true, Checks: map[string]string{}}
+	out := readiness{Ready: true, Status: readyOK, Checks: map[string]string{}}
 	fail := func(name, why string) {
 		out.Ready = false
 		out.Checks[name] = why
@@ -35,7 +64,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if _, err := s.store.ConfigVersion(ctx); err != nil {
-		fail("database", err.Error())
+		out.Checks["database"] = "unreachable: " + err.Error()
+		out.Degraded = dbDown
 	} else {
 		out.Checks["database"] = "ok"
 	}
@@ -52,8 +82,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	status := http.StatusOK
-	if !out.Ready {
-		status = http.StatusServiceUnavailable
+	switch {
+	case !out.Ready:
+		status, out.Status = http.StatusServiceUnavailable, readyNot
+	case out.Degraded != nil:
+		out.Status = readyDegraded
 	}
 	writeJSON(w, status, out)
 }

@@ -294,6 +294,12 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 	if err != nil {
 		return core.TokenSet{}, err
 	}
+	return m.renewLeased(ctx, acc, st, force)
+}
+
+// renewLeased is renew once the lease is taken and st read under it; it
+// releases the lease in every case.
+func (m *Manager) renewLeased(ctx context.Context, acc core.Account, st core.TokenState, force bool) (core.TokenSet, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.renewTimeout)
 	defer cancel()
 	released := false
@@ -324,7 +330,7 @@ func (m *Manager) renew(ctx context.Context, acc core.Account, force bool) (core
 		// The provider may have rotated the refresh token: this is the
 		// one failure that can lose it. Say so loudly.
 		m.log().Error("could not store new tokens; a rotated refresh token may be lost", "account", acc.Name, "err", err)
-		return core.TokenSet{}, fmt.Errorf("store tokens of %s: %w", acc.Name, err)
+		return core.TokenSet{}, &storeError{fmt.Errorf("store tokens of %s: %w", acc.Name, err)}
 	}
 	released = true
 	m.log().Info("tokens renewed", "account", acc.Name, "expires", set.Expiry)
@@ -444,12 +450,27 @@ func (m *Manager) fail(ctx context.Context, acc core.Account, st core.TokenState
 		NeedsAuthorization: errors.Is(err, ErrNeedsAuthorization),
 		NextAttempt:        now.Add(m.backoff(st.Failures + 1)),
 	}
-	if rerr := m.store.RecordFailure(context.WithoutCancel(ctx), acc.Name, m.owner, f); rerr != nil {
+	rerr := m.store.RecordFailure(context.WithoutCancel(ctx), acc.Name, m.owner, f)
+	if rerr != nil {
 		m.log().Error("could not record a failure", "account", acc.Name, "err", rerr)
 	}
 	m.log().Warn("renewing tokens failed", "account", acc.Name, "failures", st.Failures+1, "next_attempt", f.NextAttempt, "err", err)
-	return fmt.Errorf("renew tokens of %s: %w", acc.Name, err)
+	err = fmt.Errorf("renew tokens of %s: %w", acc.Name, err)
+	if rerr != nil {
+		// No back-off was stored: the scheduler tries again soon.
+		return &storeError{err}
+	}
+	return err
 }
+
+// storeError marks an error after which the store holds nothing of the
+// attempt (no new tokens, no failure and its back-off): the database
+// failed, not the provider. The scheduler tries such accounts again soon
+// instead of at its next scheduled run.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
 
 // backoff returns the wait after the n-th failure in a row: doubling from
 // RetryBase up to RetryLimit, with up to 20% jitter so that many accounts

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -23,6 +25,11 @@ const (
 	// DefaultMinGap is the least time between two runs of the scheduler,
 	// whatever the schedule says: a floor no schedule can undercut.
 	DefaultMinGap = 10 * time.Second
+	// DefaultStoreRetry is the wait before the scheduler runs again after
+	// a run the database failed (it was unreachable, a PostgreSQL server
+	// restarting), rather than the schedule's next run: renewals resume
+	// on their own soon after the database is back.
+	DefaultStoreRetry = 10 * time.Second
 	// Setting keys under which the schedule is kept in the database.
 	SettingSchedule = "refresh.schedule"
 	SettingInterval = "refresh.interval"
@@ -137,6 +144,9 @@ const (
 	Due         Verdict = "due"         // renewed by this run
 	BackingOff  Verdict = "backing_off" // failed lately; retried at NextAttempt
 	NeedsPerson Verdict = "needs_authorization"
+	// Elsewhere: due, but another process holds its lease or renewed it
+	// during this run (RunDue).
+	Elsewhere Verdict = "elsewhere"
 )
 
 // Judge says whether a run at now, looking at window w, renews an
@@ -198,6 +208,15 @@ type Outcome struct {
 
 // RunDue renews every account due in window w (see Judge), at most
 // concurrency at a time, and says what it did with each.
+//
+// Several processes (serve instances on several hosts) may run it on one
+// database at the same time: they share the work. A due account is
+// claimed by taking its lease without waiting; an account whose lease
+// another process holds, or that another process renewed since this run
+// read it, is left to that process (verdict Elsewhere). So each due
+// account is renewed once per due time, by one process. The due accounts
+// are taken in a random order, so that processes starting together mostly
+// claim different ones.
 func (m *Manager) RunDue(ctx context.Context, w Window, concurrency int) ([]Outcome, error) {
 	states, err := m.store.TokenStates(ctx)
 	if err != nil {
@@ -206,44 +225,82 @@ func (m *Manager) RunDue(ctx context.Context, w Window, concurrency int) ([]Outc
 	now := m.now()
 	margin := m.margin
 	out := make([]Outcome, len(states))
-	sem := make(chan struct{}, max(concurrency, 1))
-	var wg sync.WaitGroup
+	var due []int
 	for i, st := range states {
 		out[i] = Outcome{Account: st.Account, Verdict: Judge(st, now, w, margin), Expiry: st.Tokens.Expiry}
-		if out[i].Verdict != Due {
-			continue
+		if out[i].Verdict == Due {
+			due = append(due, i)
 		}
+	}
+	rand.Shuffle(len(due), func(a, b int) { due[a], due[b] = due[b], due[a] })
+	sem := make(chan struct{}, max(concurrency, 1))
+	var wg sync.WaitGroup
+	for _, i := range due {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			acc, err := m.store.Account(ctx, st.Account)
-			if err == nil {
-				var set core.TokenSet
-				set, err = m.renewDue(ctx, acc, w)
-				out[i].Expiry = set.Expiry
-			}
-			out[i].Err = err
+			out[i] = m.claimDue(ctx, states[i], w)
 		})
 	}
 	wg.Wait()
 	return out, nil
 }
 
-// renewDue renews an account unless another process did so meanwhile.
-func (m *Manager) renewDue(ctx context.Context, acc core.Account, w Window) (core.TokenSet, error) {
-	unlock, err := m.lock(ctx, acc.Name)
+// claimDue renews an account that was judged due in state judged, unless
+// another process holds its lease or acted on it since judged was read.
+func (m *Manager) claimDue(ctx context.Context, judged core.TokenState, w Window) Outcome {
+	o := Outcome{Account: judged.Account, Verdict: Due, Expiry: judged.Tokens.Expiry}
+	unlock, err := m.lock(ctx, judged.Account)
 	if err != nil {
-		return core.TokenSet{}, err
+		o.Err = err
+		return o
 	}
 	defer unlock()
-	st, err := m.store.TokenState(ctx, acc.Name)
+	now := m.now()
+	// A look first, in a read transaction: an account that another
+	// process holds or has renewed meanwhile is left to it without a
+	// write, since writes take turns across every process on a database.
+	if cur, err := m.store.TokenState(ctx, judged.Account); err == nil &&
+		(actedSince(judged, cur) || cur.LeaseOwner != "" && cur.LeaseOwner != m.owner && cur.LeaseUntil.After(now)) {
+		o.Verdict, o.Expiry = Elsewhere, cur.Tokens.Expiry
+		return o
+	}
+	st, ok, err := m.store.AcquireLease(ctx, judged.Account, m.owner, now, now.Add(m.leaseTTL))
 	if err != nil {
-		return core.TokenSet{}, err
+		o.Err = &storeError{fmt.Errorf("lease %s: %w", judged.Account, err)}
+		return o
 	}
-	if Judge(st, m.now(), w, m.margin) != Due {
-		return st.Tokens, nil
+	if !ok {
+		// Another process renews it now; should it die, its lease runs
+		// out and a later run (see Scheduler.nextWake) takes over.
+		o.Verdict = Elsewhere
+		return o
 	}
-	return m.renew(ctx, acc, true)
+	if actedSince(judged, st) || Judge(st, m.now(), w, m.margin) != Due {
+		if err := m.store.ReleaseLease(context.WithoutCancel(ctx), judged.Account, m.owner); err != nil {
+			m.log().Warn("could not release a lease", "account", judged.Account, "err", err)
+		}
+		o.Verdict, o.Expiry = Elsewhere, st.Tokens.Expiry
+		return o
+	}
+	acc, err := m.store.Account(ctx, judged.Account)
+	if err != nil {
+		m.store.ReleaseLease(context.WithoutCancel(ctx), judged.Account, m.owner)
+		o.Err = &storeError{err}
+		return o
+	}
+	set, err := m.renewLeased(ctx, acc, st, true)
+	o.Expiry, o.Err = set.Expiry, err
+	return o
+}
+
+// actedSince reports whether an account's tokens were renewed, or an
+// attempt failed, between reading before and reading after.
+func actedSince(before, after core.TokenState) bool {
+	return !before.LastSuccess.Equal(after.LastSuccess) ||
+		!before.Tokens.ObtainedAt.Equal(after.Tokens.ObtainedAt) ||
+		!before.LastErrorAt.Equal(after.LastErrorAt) ||
+		before.Failures != after.Failures
 }
 
 // Scheduler runs RunDue on a schedule until its context ends.
@@ -267,6 +324,9 @@ type Scheduler struct {
 	Changed <-chan struct{}
 	// MinGap is the least time between two runs; 0 means DefaultMinGap.
 	MinGap time.Duration
+	// StoreRetry is the wait after a run that the store failed; 0 means
+	// DefaultStoreRetry.
+	StoreRetry time.Duration
 	// After waits; time.After when nil. Tests give a fake.
 	After func(time.Duration) <-chan time.Time
 	// Ran is told about every run, when set.
@@ -275,20 +335,75 @@ type Scheduler struct {
 
 // nextWake is the next run of the schedule, or earlier when a failed
 // account's back-off ends before it, so that a retry does not wait for the
-// next scheduled run.
-func (s *Scheduler) nextWake(ctx context.Context, sched Schedule) time.Time {
+// next scheduled run, or when another process's lease of an account ends
+// before it: a process killed in the middle of a renewal leaves its lease
+// behind, and the account is taken over as soon as the lease runs out.
+//
+// After a run that the store failed (failed), or when the states cannot be
+// read, it is at most StoreRetry away.
+func (s *Scheduler) nextWake(ctx context.Context, sched Schedule, failed bool) time.Time {
 	now := s.Manager.now()
 	next := sched.Window(now).Next
+	retry := now.Add(orDefault(s.StoreRetry, DefaultStoreRetry))
+	if failed && retry.Before(next) {
+		next = retry
+	}
 	states, err := s.Manager.store.TokenStates(ctx)
 	if err != nil {
-		return next
+		return earliest(next, retry)
 	}
 	for _, st := range states {
 		if st.LastError != "" && !st.NeedsAuthorization && st.NextAttempt.After(now) && st.NextAttempt.Before(next) {
 			next = st.NextAttempt
 		}
+		if st.LeaseOwner != "" && st.LeaseOwner != s.Manager.owner && st.LeaseUntil.After(now) && st.LeaseUntil.Before(next) {
+			next = st.LeaseUntil
+		}
 	}
 	return next
+}
+
+// logRun says what a run did: at level info when any account was due
+// (renewed, failed, or left to another process), else at debug.
+func (s *Scheduler) logRun(out []Outcome) {
+	var renewed, failed, elsewhere int
+	for _, o := range out {
+		switch {
+		case o.Verdict == Due && o.Err != nil:
+			failed++
+		case o.Verdict == Due:
+			renewed++
+		case o.Verdict == Elsewhere:
+			elsewhere++
+		}
+	}
+	level := slog.LevelDebug
+	if renewed+failed+elsewhere > 0 {
+		level = slog.LevelInfo
+	}
+	s.Manager.log().Log(context.Background(), level, "refresh run", "accounts", len(out),
+		"renewed", renewed, "failed", failed, "elsewhere", elsewhere)
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// storeFailed reports whether a run's outcomes hold a failure of the
+// store rather than of the provider: a due account whose failure could not
+// even be recorded has no back-off to wake the scheduler, so the run is
+// tried again soon.
+func storeFailed(out []Outcome) bool {
+	for _, o := range out {
+		var se *storeError
+		if o.Err != nil && errors.As(o.Err, &se) {
+			return true
+		}
+	}
+	return false
 }
 
 // reload reads the schedule again; when it cannot be read or does not
@@ -339,12 +454,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		last = now
 		outcomes, err := s.Manager.RunDue(ctx, sched.Window(now), s.Concurrency)
 		if err != nil && !errors.Is(err, context.Canceled) {
-			s.Manager.log().Error("refresh run failed", "err", err)
+			s.Manager.log().Error("refresh run failed; trying again soon", "err", err,
+				"retry_in", orDefault(s.StoreRetry, DefaultStoreRetry).String())
 		}
+		s.logRun(outcomes)
 		if s.Ran != nil {
 			s.Ran(outcomes)
 		}
-		if !s.wait(ctx, after, &sched) {
+		if !s.wait(ctx, after, &sched, err != nil || storeFailed(outcomes)) {
 			return nil
 		}
 	}
@@ -352,9 +469,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // wait waits for the next run of *sched, or for a change of the
 // schedule, which it stores in *sched. It returns false when ctx ends.
-func (s *Scheduler) wait(ctx context.Context, after func(time.Duration) <-chan time.Time, sched *Schedule) bool {
+func (s *Scheduler) wait(ctx context.Context, after func(time.Duration) <-chan time.Time, sched *Schedule, failed bool) bool {
 	for {
-		timer := after(s.nextWake(ctx, *sched).Sub(s.Manager.now()))
+		timer := after(s.nextWake(ctx, *sched, failed).Sub(s.Manager.now()))
 		select {
 		case <-ctx.Done():
 			return false

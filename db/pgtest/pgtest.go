@@ -58,6 +58,8 @@ type server struct {
 	cmd   *exec.Cmd
 	done  chan struct{} // closed when cmd has exited
 	dir   string
+	bin   string              // where initdb and postgres are
+	cred  *syscall.Credential // who runs them; nil: this user
 }
 
 // Main runs the tests of a package and then stops the cluster pgtest
@@ -134,6 +136,11 @@ func start() (*server, error) {
 		}
 		return s, nil
 	}
+	return startLocal()
+}
+
+// startLocal makes a cluster in a new temporary directory and starts it.
+func startLocal() (*server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -142,83 +149,100 @@ func start() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{dir: dir}
+	s := &server{dir: dir, bin: bin}
 	ok := false
 	defer func() {
 		if !ok {
 			s.stop()
 		}
 	}()
-	cred, err := runAs(dir)
-	if err != nil {
+	if s.cred, err = runAs(dir); err != nil {
 		return nil, err
 	}
-	data := filepath.Join(dir, "data")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres",
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-A", "trust", "-U", "postgres",
 		"-E", "UTF8", "--locale=C", "--no-sync")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
-	if err != nil {
+	if err := s.launch(); err != nil {
 		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+// launch starts postgres on the cluster in s.dir and waits until it
+// answers.
+func (s *server) launch() error {
+	dir := s.dir
+	logf, err := os.OpenFile(filepath.Join(dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
 	}
 	defer logf.Close()
 	// No TCP (listen_addresses empty): the socket in dir only.
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", dir,
+	s.cmd = exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(dir, "data"), "-k", dir,
 		"-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200")
 	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	// Pdeathsig: a test binary killed (a timeout, ^C) takes the server
 	// with it. Go sets it after the change of user.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGTERM}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGTERM}
 	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
+		return fmt.Errorf("start postgres: %w", err)
 	}
 	s.admin = "postgres://postgres@/postgres?host=" + url.QueryEscape(dir)
 	var werr error
-	s.done = make(chan struct{})
-	go func() { werr = s.cmd.Wait(); close(s.done) }()
+	done := make(chan struct{})
+	s.done = done
+	cmd := s.cmd
+	go func() { werr = cmd.Wait(); close(done) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err := s.exec(ctx, `SELECT 1`)
 		cancel()
 		if err == nil {
-			break
+			return nil
 		}
 		select {
-		case <-s.done:
+		case <-done:
 			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-			return nil, fmt.Errorf("postgres exited: %v\n%s", werr, log)
+			return fmt.Errorf("postgres exited: %v\n%s", werr, log)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("postgres not ready after 30 s: %w", err)
+			return fmt.Errorf("postgres not ready after 30 s: %w", err)
 		}
 	}
-	ok = true
-	return s, nil
 }
 
 // stop ends the server pgtest started and removes its directory.
 func (s *server) stop() {
-	if s.done != nil {
-		// SIGQUIT: immediate shutdown, there is nothing to keep.
-		_ = s.cmd.Process.Signal(syscall.SIGQUIT)
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	}
+	// SIGQUIT: immediate shutdown, there is nothing to keep.
+	s.halt(syscall.SIGQUIT)
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
+}
+
+// halt ends the postgres that s started, if it runs, with sig (killing it
+// after 10 s), and waits for it.
+func (s *server) halt(sig syscall.Signal) {
+	if s.done == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(sig)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.done = nil
 }
 
 // runAs returns the credential to run PostgreSQL with: nil (this user)

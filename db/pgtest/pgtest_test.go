@@ -44,3 +44,34 @@ func TestURLGivesAnEmptyDatabaseOfItsOwn(t *testing.T) {
 		t.Fatalf("server_version = %q, %v", version, err)
 	}
 }
+
+// A cluster of a test's own stops and starts again with its data: a
+// connection fails while it is down and works once it is back.
+func TestClusterStopsAndStartsAgain(t *testing.T) {
+	ctx := context.Background()
+	c := pgtest.NewCluster(t)
+	u := c.URL(t)
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	c.Stop(t)
+	if conn, err := pgx.Connect(ctx, u); err == nil {
+		conn.Close(ctx)
+		t.Fatal("connected to a stopped cluster")
+	}
+	c.Start(t)
+	conn, err = pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatalf("after Start: %v", err)
+	}
+	defer conn.Close(ctx)
+	var x int
+	if err := conn.QueryRow(ctx, `SELECT x FROM kept`).Scan(&x); err != nil || x != 7 {
+		t.Fatalf("data after the restart: %d, %v", x, err)
+	}
+}
