@@ -3,6 +3,7 @@ package jws
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -118,6 +119,65 @@ func selectClaims(payload []byte, want Want, size int) (claims map[string]any, o
 		claims = map[string]any{}
 	}
 	return claims, true
+}
+
+// selectRaw is selectClaims keeping raw values: it appends the members
+// of payload that want picks to members. A member name with escapes is
+// compared unescaped, as encoding/json has it.
+func selectRaw(payload []byte, want Want, members Members) (Members, bool) {
+	if !json.Valid(payload) {
+		return nil, false
+	}
+	w := walkers.Get().(*walker)
+	defer walkers.Put(w)
+	w.rd.Reset(payload)
+	w.dec.Reset(&w.rd, walkOptions...)
+	defer w.rd.Reset(nil)
+	if tok, err := w.dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, false
+	}
+	for w.dec.PeekKind() != '}' {
+		start := w.dec.InputOffset()
+		if _, err := w.dec.ReadToken(); err != nil {
+			return nil, false
+		}
+		name, ok := memberName(trimSeparators(payload[start:w.dec.InputOffset()]))
+		if !ok {
+			return nil, false
+		}
+		start = w.dec.InputOffset()
+		if !w.skipValue(payload) {
+			return nil, false
+		}
+		if key, keep := want(name); keep {
+			members = members.set(key, trimSeparators(payload[start:w.dec.InputOffset()]))
+		}
+	}
+	return members, true
+}
+
+// rawFromObject is selectRaw by way of encoding/json, for a payload that
+// the walk did not take: it gives decodeObject's problem or, should the
+// payload decode after all, the members want picks, each value encoded
+// again as JSON.
+func rawFromObject(data []byte, what string, want Want) (Members, string) {
+	m, problem := decodeObject(data, what)
+	if problem != "" {
+		return nil, problem
+	}
+	var members Members
+	for name, v := range m {
+		key, keep := want(name)
+		if !keep {
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Sprintf("the %s cannot be read: %v", what, err)
+		}
+		members = members.set(key, b)
+	}
+	return members, ""
 }
 
 // skipValue reads the next value, checking that each of its numbers fits
