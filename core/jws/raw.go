@@ -92,11 +92,7 @@ func Number(raw []byte) (float64, bool) {
 	if len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
 		return 0, false
 	}
-	v, ok := parseFloat(raw)
-	if !ok {
-		return 0, false
-	}
-	return v.(float64), true
+	return parseFloat(raw)
 }
 
 // Bool returns raw JSON that is true or false.

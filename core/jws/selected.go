@@ -221,7 +221,11 @@ func decodeValue(raw []byte) (any, bool) {
 		return nil, true
 	case '{', '[':
 	default:
-		return parseFloat(raw)
+		f, ok := parseFloat(raw)
+		if !ok {
+			return nil, false
+		}
+		return f, true
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -230,11 +234,12 @@ func decodeValue(raw []byte) (any, bool) {
 	return v, true
 }
 
-// parseFloat is encoding/json's conversion of a number into an any.
-func parseFloat(raw []byte) (any, bool) {
+// parseFloat is encoding/json's conversion of a number into an any
+// (which holds a float64).
+func parseFloat(raw []byte) (float64, bool) {
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64) // read only
 	if err != nil {
-		return nil, false
+		return 0, false
 	}
 	return f, true
 }
