@@ -3,6 +3,7 @@ package jws
 import (
 	"encoding/base64"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -62,7 +63,10 @@ func FuzzRawMembers(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	for _, seed := range []string{`{"\u0069ss":"x","iss":"y"}`, `{"i\ss":1}`, `{"realm_access":{"roles":["a","b"],"r\u006fles":["c"]}}`,
-		`{"aud":["a","\u0062",["c"],{"d":1}]}`, `{"a":{"":1,"x.y":2}}`, "{\"a\":{\"\xff\":1,\"\ufffd\":2}}"} {
+		`{"aud":["a","\u0062",["c"],{"d":1}]}`, `{"a":{"":1,"x.y":2}}`, "{\"a\":{\"\xff\":1,\"\ufffd\":2}}",
+		`{"a":1} `, `{"a":1}{}`, `{"a":1} 1`, `{"a":1}]`, `{"a":"\ud800\udc00\udbff"}`, "{\"a\":\"\x7f\x00\"}", "\t{}\r\n",
+		`{"a":[1,]}`, `{"a":01.5}`, `{"a":-}`, `{"a":1e}`, `{"a":.5}`, `{"a":"\u00"}`, `{,}`, `{"a"}`, `{"a":1 "b":2}`,
+	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -115,6 +119,10 @@ func TestParseRawAsParse(t *testing.T) {
 		{`{"alg":"RS256"}`, `{"a":1e999}`},
 		{`[]`, `{}`},
 		{`{"alg":"RS256"}`, `{"iss":"x"`},
+		// encoding/json's nesting limit, which the walk must keep too.
+		{`{"alg":"RS256"}`, `{"x":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`},
+		{`{"alg":"RS256"}`, `{"x":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`},
+		{`{"alg":"RS256"}`, `{"x":` + strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000) + `}`},
 	} {
 		tok := b64(tc.header) + "." + b64(tc.payload) + ".c2ln"
 		want, got := Parse(tok), ParseRaw(tok, fuzzWant)
