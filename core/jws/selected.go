@@ -258,5 +258,13 @@ func parseFloat(raw []byte) (float64, bool) {
 // trimSeparators drops the whitespace, commas and colons that jsontext's
 // offsets leave before a token.
 func trimSeparators(b []byte) []byte {
-	return bytes.TrimLeft(b, " \t\r\n,:")
+	for len(b) > 0 {
+		switch b[0] {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			b = b[1:]
+			continue
+		}
+		break
+	}
+	return b
 }
