@@ -14,6 +14,20 @@ func NumericDate(claims map[string]any, name string) (t time.Time, ok, bad bool)
 		return time.Time{}, false, false
 	}
 	f, isNum := v.(float64)
+	return numericDate(f, isNum)
+}
+
+// RawNumericDate is NumericDate on the members ParseRaw kept.
+func RawNumericDate(claims Members, name string) (t time.Time, ok, bad bool) {
+	v, there := claims.Get(name)
+	if !there {
+		return time.Time{}, false, false
+	}
+	f, isNum := Number(v)
+	return numericDate(f, isNum)
+}
+
+func numericDate(f float64, isNum bool) (t time.Time, ok, bad bool) {
 	if !isNum || f < 0 || f > 1e12 {
 		return time.Time{}, false, true
 	}

@@ -7,8 +7,9 @@
 //
 // The compact form is read here (encoding/base64, and encoding/json for
 // the header and claims; ParseSelected decodes only the claims a caller
-// reads, walking the payload with jsontext) rather than by jwx's
-// jws.Parse, and the
+// reads, walking the payload with jsontext, and ParseRaw keeps them as
+// raw JSON for a caller that reads them without a map) rather than by
+// jwx's jws.Parse, and the
 // signature is checked with jwx's dsig functions on the key already
 // exported to its crypto form: one decoding of the token, no key set
 // search.
@@ -81,8 +82,11 @@ var EmbeddedKeyHeaders = []string{"jwk", "jku", "x5u", "x5c"}
 // Token is a compact JWS split and decoded.
 type Token struct {
 	// Header and Claims are the decoded JSON objects, as encoding/json
-	// would decode them into a map[string]any.
+	// would decode them into a map[string]any (nil from ParseRaw).
 	Header, Claims map[string]any
+	// RawHeader and RawClaims are what ParseRaw keeps instead (nil from
+	// Parse and ParseSelected).
+	RawHeader, RawClaims Members
 	// Alg and KID are the header's alg and kid.
 	Alg, KID string
 	// Problem says why the token cannot be read; "" when it can.
@@ -101,7 +105,11 @@ func Parse(token string) Token {
 }
 
 // parse is Parse, or ParseSelected when want is not nil.
-func parse(token string, want Want) (t Token) {
+func parse(token string, want Want) Token { return parseWith(token, want, false) }
+
+// parseWith is Parse, ParseSelected when want is not nil, and ParseRaw
+// when raw is true too.
+func parseWith(token string, want Want, raw bool) (t Token) {
 	i := strings.IndexByte(token, '.')
 	j := strings.LastIndexByte(token, '.')
 	if i < 0 || i == j || strings.IndexByte(token[i+1:j], '.') >= 0 {
@@ -122,10 +130,21 @@ func parse(token string, want Want) (t Token) {
 		return t
 	}
 	ok := false
-	if want != nil {
+	var members Members
+	switch {
+	case raw:
+		// One array for the members of the header and of the payload.
+		members = make(Members, 0, 24)
+		if t.RawHeader, ok = selectRaw(hb, headerWant, members); ok {
+			t.RawHeader = t.RawHeader[:len(t.RawHeader):len(t.RawHeader)]
+			members = members[len(t.RawHeader):len(t.RawHeader)]
+		} else if t.RawHeader, t.Problem = rawFromObject(hb, "header", headerWant); t.Problem != "" {
+			return t
+		}
+	case want != nil:
 		t.Header, ok = selectClaims(hb, headerWant, 8)
 	}
-	if !ok {
+	if !ok && !raw {
 		if t.Header, t.Problem = decodeObject(hb, "header"); t.Problem != "" {
 			return t
 		}
@@ -136,10 +155,17 @@ func parse(token string, want Want) (t Token) {
 		return t
 	}
 	ok = false
-	if want != nil {
+	switch {
+	case raw:
+		if t.RawClaims, ok = selectRaw(pb, want, members); !ok {
+			if t.RawClaims, t.Problem = rawFromObject(pb, "payload", want); t.Problem != "" {
+				return t
+			}
+		}
+	case want != nil:
 		t.Claims, ok = selectClaims(pb, want, 16)
 	}
-	if !ok {
+	if !ok && !raw {
 		if t.Claims, t.Problem = decodeObject(pb, "payload"); t.Problem != "" {
 			return t
 		}
@@ -150,6 +176,10 @@ func parse(token string, want Want) (t Token) {
 			return t
 		}
 		t.hasSig = true
+	}
+	if raw {
+		t.Problem = t.rawAlgKID()
+		return t
 	}
 	switch alg := t.Header["alg"].(type) {
 	case string:
@@ -169,6 +199,44 @@ func parse(token string, want Want) (t Token) {
 		t.Problem = "the header's kid is not a string"
 	}
 	return t
+}
+
+// rawAlgKID reads alg and kid from RawHeader as parse reads them from
+// Header, and returns the Problem. They are copied (alg taken from
+// Algorithms where it is one), since they outlive the token's buffer.
+func (t *Token) rawAlgKID() string {
+	v, there := t.RawHeader.Get("alg")
+	switch alg, isString := String(v); {
+	case !there || string(v) == "null":
+		return "the header has no alg"
+	case !isString:
+		return "the header's alg is not a string"
+	default:
+		t.Alg = internAlg(alg)
+	}
+	v, there = t.RawHeader.Get("kid")
+	switch kid, isString := String(v); {
+	case !there || string(v) == "null":
+	case !isString:
+		return "the header's kid is not a string"
+	default:
+		t.KID = strings.Clone(kid)
+	}
+	return ""
+}
+
+// algNames are the keys of Algorithms, for internAlg.
+var algNames = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// internAlg returns alg as a string of its own: one of algNames where it
+// is one, a copy otherwise.
+func internAlg(alg string) string {
+	for _, name := range algNames {
+		if name == alg {
+			return name
+		}
+	}
+	return strings.Clone(alg)
 }
 
 // decodePart decodes one base64url part into the front of buf and returns

@@ -3,6 +3,8 @@ package jws
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -120,6 +122,75 @@ func selectClaims(payload []byte, want Want, size int) (claims map[string]any, o
 	return claims, true
 }
 
+// selectRaw is selectClaims keeping raw values: it appends the members
+// of payload that want picks to members. A member name with escapes is
+// compared unescaped, as encoding/json has it.
+//
+// The walk is the judge of the syntax here, not json.Valid, which would
+// read the payload a second time (a tenth of a first validation's CPU
+// time): jsontext accepts no JSON that encoding/json refuses (with
+// AllowInvalidUTF8 and AllowDuplicateNames, as encoding/json; the same
+// nesting limit), and what follows the object must be the end.
+// FuzzRawMembers holds it to decodeObject.
+func selectRaw(payload []byte, want Want, members Members) (Members, bool) {
+	w := walkers.Get().(*walker)
+	defer walkers.Put(w)
+	w.rd.Reset(payload)
+	w.dec.Reset(&w.rd, walkOptions...)
+	defer w.rd.Reset(nil)
+	if tok, err := w.dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, false
+	}
+	for w.dec.PeekKind() != '}' {
+		start := w.dec.InputOffset()
+		if _, err := w.dec.ReadToken(); err != nil {
+			return nil, false
+		}
+		name, ok := memberName(trimSeparators(payload[start:w.dec.InputOffset()]))
+		if !ok {
+			return nil, false
+		}
+		start = w.dec.InputOffset()
+		if !w.skipValue(payload) {
+			return nil, false
+		}
+		if key, keep := want(name); keep {
+			members = members.set(key, trimSeparators(payload[start:w.dec.InputOffset()]))
+		}
+	}
+	if _, err := w.dec.ReadToken(); err != nil { // the closing brace
+		return nil, false
+	}
+	if _, err := w.dec.ReadToken(); err != io.EOF {
+		return nil, false // more after the object
+	}
+	return members, true
+}
+
+// rawFromObject is selectRaw by way of encoding/json, for a payload that
+// the walk did not take: it gives decodeObject's problem or, should the
+// payload decode after all, the members want picks, each value encoded
+// again as JSON.
+func rawFromObject(data []byte, what string, want Want) (Members, string) {
+	m, problem := decodeObject(data, what)
+	if problem != "" {
+		return nil, problem
+	}
+	var members Members
+	for name, v := range m {
+		key, keep := want(name)
+		if !keep {
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Sprintf("the %s cannot be read: %v", what, err)
+		}
+		members = members.set(key, b)
+	}
+	return members, ""
+}
+
 // skipValue reads the next value, checking that each of its numbers fits
 // a float64 (encoding/json refuses the payload otherwise).
 func (w *walker) skipValue(payload []byte) bool {
@@ -161,7 +232,11 @@ func decodeValue(raw []byte) (any, bool) {
 		return nil, true
 	case '{', '[':
 	default:
-		return parseFloat(raw)
+		f, ok := parseFloat(raw)
+		if !ok {
+			return nil, false
+		}
+		return f, true
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -170,11 +245,12 @@ func decodeValue(raw []byte) (any, bool) {
 	return v, true
 }
 
-// parseFloat is encoding/json's conversion of a number into an any.
-func parseFloat(raw []byte) (any, bool) {
+// parseFloat is encoding/json's conversion of a number into an any
+// (which holds a float64).
+func parseFloat(raw []byte) (float64, bool) {
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64) // read only
 	if err != nil {
-		return nil, false
+		return 0, false
 	}
 	return f, true
 }
@@ -182,5 +258,13 @@ func parseFloat(raw []byte) (any, bool) {
 // trimSeparators drops the whitespace, commas and colons that jsontext's
 // offsets leave before a token.
 func trimSeparators(b []byte) []byte {
-	return bytes.TrimLeft(b, " \t\r\n,:")
+	for len(b) > 0 {
+		switch b[0] {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			b = b[1:]
+			continue
+		}
+		break
+	}
+	return b
 }

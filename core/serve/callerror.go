@@ -36,6 +36,10 @@ type callError struct {
 	logMsg   string
 	logLevel slog.Level
 	logAttrs []any
+	// logResult, when not nil, adds the refused result's profile, reason
+	// and detail to the log line; they are boxed only when the line is
+	// logged (a flood of refused tokens below the log level costs nothing).
+	logResult *validate.Result
 
 	// refused, when not "", counts the call in oidcctl_token_refusals_total.
 	refused validate.Reason
@@ -51,11 +55,17 @@ func (e *callError) Error() string {
 // with adds an answer header.
 func (e *callError) with(key, value string) *callError {
 	if e.header == nil {
-		e.header = http.Header{}
+		e.header = make(http.Header, 1)
 	}
-	e.header.Set(key, value)
+	if key == "WWW-Authenticate" {
+		key = wwwAuthenticate // canonical, without canonicalizing it on every refusal
+	}
+	e.header[http.CanonicalHeaderKey(key)] = []string{value}
 	return e
 }
+
+// wwwAuthenticate is the canonical form of WWW-Authenticate.
+var wwwAuthenticate = http.CanonicalHeaderKey("WWW-Authenticate")
 
 // logged logs the call at warn with err, as a failure on oidcctl's side or
 // beyond it (a misconfigured webservice, an upstream that does not answer).
@@ -87,8 +97,11 @@ func (c *call) answer(err error) {
 	if e.refused != "" && c.s.metrics != nil {
 		c.s.metrics.refusals.WithLabelValues(reasonLabel(e.refused)).Inc()
 	}
-	if e.logMsg != "" {
+	if e.logMsg != "" && c.s.log.Enabled(c.r.Context(), e.logLevel) {
 		attrs := append([]any{"webservice", c.webservice, "request_id", c.id, "method", c.r.Method, "path", logPath(c.r.URL.Path)}, e.logAttrs...)
+		if res := e.logResult; res != nil {
+			attrs = append(attrs, "profile", res.Profile, "reason", string(res.Reason), "detail", res.Message)
+		}
 		c.s.log.Log(c.r.Context(), e.logLevel, e.logMsg, attrs...)
 	}
 	if c.w.status != 0 {
@@ -102,7 +115,16 @@ func (c *call) answer(err error) {
 		c.w.WriteHeader(statusClientGone)
 		return
 	}
-	writeJSON(c.w, e.status, map[string]string{"error": e.code, "error_description": e.description, "request_id": c.id})
+	// A struct, not a map: the same JSON (the fields in the map's sorted
+	// order) without sorting and reflecting over a map on every refusal.
+	writeJSON(c.w, e.status, &errorBody{e.code, e.description, c.id})
+}
+
+// errorBody is the JSON body of an answer that is not a success.
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	RequestID   string `json:"request_id"`
 }
 
 // internalError is a failure of oidcctl itself: 500.
@@ -148,7 +170,7 @@ func refusal(res *validate.Result) *callError {
 	if a.Judged() {
 		e.with("WWW-Authenticate", res.WWWAuthenticate())
 		e.logMsg, e.logLevel = "token refused", slog.LevelInfo
-		e.logAttrs = []any{"profile", res.Profile, "reason", string(res.Reason), "detail", res.Message}
+		e.logResult = res
 	} else {
 		e.outcome, e.verdict = outcomeUnavailable, verdictError
 		e.logged("cannot judge a token", fmt.Errorf("%s: %s", res.Reason, res.Message))

@@ -21,10 +21,12 @@ const (
 func (s *Server) forwardAuth(c *call) error {
 	c.direction = core.DirectionForwardAuth
 	r := c.r
+	// The names in their canonical form, which Header.Get need not make
+	// again for every call.
 	if m := firstHeader(r, "X-Forwarded-Method", "X-Original-Method"); m != "" {
 		c.method = m
 	}
-	if u := firstHeader(r, "X-Forwarded-Uri", "X-Original-URI", "X-Original-URL"); u != "" {
+	if u := firstHeader(r, "X-Forwarded-Uri", "X-Original-Uri", "X-Original-Url"); u != "" {
 		c.path = u
 	} else if rest := strings.TrimPrefix(r.URL.Path, "/auth"); rest != "" {
 		// Envoy's ext_authz puts the original path after its prefix.
@@ -100,10 +102,12 @@ func (s *Server) validate(c *call, p core.Profile, token string) *validate.Resul
 }
 
 // setUserHeaders sets the user of an accepted token on h.
+// The three values share one array.
 func (s *Server) setUserHeaders(h http.Header, res *validate.Result) {
-	h.Set(s.headers.User, login(res))
-	h.Set(s.headers.Roles, strings.Join(res.Roles, ","))
-	h.Set(s.headers.Subject, res.Subject)
+	v := []string{login(res), strings.Join(res.Roles, ","), res.Subject}
+	h[http.CanonicalHeaderKey(s.headers.User)] = v[0:1:1]
+	h[http.CanonicalHeaderKey(s.headers.Roles)] = v[1:2:2]
+	h[http.CanonicalHeaderKey(s.headers.Subject)] = v[2:3:3]
 }
 
 // login is the local user of a result.

@@ -95,6 +95,9 @@ type capture struct {
 	// onlyRefused: a forward-auth call in the default mode, recorded
 	// only when not accepted.
 	onlyRefused bool
+	// bufs are req and resp, in the capture's own allocation: every
+	// forward-auth call starts a capture in the default mode.
+	bufs [2]bodyBuffer
 }
 
 // protect runs h for the request with the call bookkeeping around it:
@@ -146,8 +149,11 @@ func (c *call) startCapture(settings core.DebugSettings) {
 	if limit <= 0 {
 		limit = core.DefaultDebugMaxBody
 	}
-	c.capture = &capture{settings: settings, req: &bodyBuffer{limit: limit}, resp: &bodyBuffer{limit: limit}}
-	c.w.body = c.capture.resp
+	cp := &capture{settings: settings}
+	cp.bufs[0].limit, cp.bufs[1].limit = limit, limit
+	cp.req, cp.resp = &cp.bufs[0], &cp.bufs[1]
+	c.capture = cp
+	c.w.body = cp.resp
 }
 
 // finish counts the call and hands its debugger entry to the recorder.
@@ -238,7 +244,12 @@ func requestID(r *http.Request) string {
 			return id
 		}
 	}
-	return fmt.Sprintf("%016x", rand.Uint64())
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i, n := len(b)-1, rand.Uint64(); i >= 0; i, n = i-1, n>>4 {
+		b[i] = digits[n&15]
+	}
+	return string(b[:])
 }
 
 // quotePath makes a path safe for messages.

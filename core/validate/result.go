@@ -304,6 +304,27 @@ func (r *Result) WWWAuthenticate() string {
 	if r.Accepted() {
 		return ""
 	}
+	if r.Reason != ReasonScopeMissing || len(r.requiredScopes) == 0 {
+		if c, ok := challenges[r.Reason]; ok {
+			return c
+		}
+	}
+	return r.challenge()
+}
+
+// challenges are the WWW-Authenticate values of the reasons (those of
+// ReasonScopeMissing without its scope attribute), made once: a flood of
+// refused tokens need not build them again.
+var challenges = func() map[Reason]string {
+	m := make(map[Reason]string, len(allReasons))
+	for _, reason := range allReasons {
+		m[reason] = (&Result{Reason: reason}).challenge()
+	}
+	return m
+}()
+
+// challenge builds WWWAuthenticate's value.
+func (r *Result) challenge() string {
 	code := r.Reason.ErrorCode()
 	if code == "" {
 		return "Bearer"

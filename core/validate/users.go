@@ -76,12 +76,51 @@ func updatedRoles(have, mapped []string, rm core.RoleMap) []string {
 	return slices.Compact(out)
 }
 
+// rolesUpToDate reports whether updatedRoles(have, mapped, rm) equals
+// have, without building it (mapped is sorted and unique, as mapRoles
+// gives it): have is sorted and unique, holds every mapped role, and
+// every other role of have is one the role map cannot give.
+func rolesUpToDate(have, mapped []string, rm core.RoleMap) bool {
+	for i := 1; i < len(have); i++ {
+		if have[i-1] >= have[i] {
+			return false
+		}
+	}
+	for _, m := range mapped {
+		if _, ok := slices.BinarySearch(have, m); !ok {
+			return false
+		}
+	}
+	for _, h := range have {
+		if _, ok := slices.BinarySearch(mapped, h); ok {
+			continue
+		}
+		for _, roles := range rm {
+			for _, l := range roles {
+				if l == h {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
 // userStep maps the token to a local user: it finds, updates or creates
 // the user (or, in a dry run or after a failed check, says what it would
 // do).
 func (x *run) userStep() {
 	r, p := x.r, &x.p
-	local, found, present := mapRoles(p.RoleMap, r.Claims)
+	var local, found []string
+	present, fast := false, false
+	if x.fast {
+		// found is only for a user to create and for a role that is
+		// not printable: mapRoles gives it then.
+		local, present, fast = rawMapRoles(p.RoleMap, x.raw)
+	}
+	if !fast {
+		local, found, present = mapRoles(p.RoleMap, x.claims())
+	}
 	for _, role := range found {
 		if !printable(role) {
 			if !x.printableClaim(CheckUser, "role", role) {
@@ -99,6 +138,9 @@ func (x *run) userStep() {
 	write := !x.dryRun && !x.failed
 	u, err := x.v.cfg.Users.User(x.ctx, r.Login)
 	if errors.Is(err, core.ErrNotFound) {
+		if fast {
+			local, found, present = mapRoles(p.RoleMap, x.claims())
+		}
 		x.createUser(local, found, present, write)
 		return
 	}
@@ -108,7 +150,8 @@ func (x *run) userStep() {
 		return
 	}
 	if len(local) > 0 {
-		if want := updatedRoles(u.Roles, local, p.RoleMap); !slices.Equal(want, u.Roles) {
+		if !rolesUpToDate(u.Roles, local, p.RoleMap) {
+			want := updatedRoles(u.Roles, local, p.RoleMap)
 			if !write {
 				u.Roles = want
 				r.User, r.UserAction, r.Roles = &u, UserWouldUpdate, u.Roles
@@ -171,7 +214,7 @@ func (x *run) createUser(local, found []string, present, write bool) {
 				"add one (usually email: Email), or create the user by hand.", login, p.Name))
 		return
 	}
-	v, _ := claimPath(r.Claims, emailClaim)
+	v, _ := claimPath(x.claims(), emailClaim)
 	u.Email, _ = v.(string)
 	if !strings.Contains(u.Email, "@") {
 		x.fail(CheckUser, ReasonNoEmail, fmt.Sprintf("no such user, and the token's %s claim holds no email", emailClaim),
@@ -180,11 +223,11 @@ func (x *run) createUser(local, found []string, present, write bool) {
 		return
 	}
 	if c := p.UserMap.ClaimFor(core.UserFirstName); c != "" {
-		v, _ := claimPath(r.Claims, c)
+		v, _ := claimPath(x.claims(), c)
 		u.FirstName, _ = v.(string)
 	}
 	if c := p.UserMap.ClaimFor(core.UserLastName); c != "" {
-		v, _ := claimPath(r.Claims, c)
+		v, _ := claimPath(x.claims(), c)
 		u.LastName, _ = v.(string)
 	}
 	for _, f := range []struct{ claim, value string }{
