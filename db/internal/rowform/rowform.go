@@ -23,7 +23,7 @@ type AccountSettings struct {
 	RedirectURI   string   `json:"redirect_uri,omitempty"`
 	// MissingSecrets came with migration 0009 (SQLite) / 0005 (PostgreSQL).
 	MissingSecrets []string `json:"missing_secrets,omitempty"`
-	DPoP          bool     `json:"dpop,omitempty"`
+	DPoP           bool     `json:"dpop,omitempty"`
 	// DPoPKey is the sealed DPoP private key (the store seals it as the
 	// password column), base64 in the JSON.
 	DPoPKey []byte `json:"dpop_key,omitempty"`
