@@ -359,7 +359,9 @@ func (l *List[K, V]) View() string {
 // ListKeys are the keys that lists share.
 var ListKeys = struct{ Add, Edit, Delete, Reload key.Binding }{
 	Add:    Keys("a", "add", "a"),
-	Edit:   Keys("e", "edit", "e", "enter"),
+	// enter is not edit: it opens the row's details (DetailsAction), as
+	// on every tab.
+	Edit:   Keys("e", "edit", "e"),
 	Delete: Keys("d", "delete", "d", "delete"),
 	Reload: Keys("r", "reload", "r"),
 }
