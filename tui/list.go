@@ -358,7 +358,7 @@ func (l *List[K, V]) View() string {
 
 // ListKeys are the keys that lists share.
 var ListKeys = struct{ Add, Edit, Delete, Reload key.Binding }{
-	Add:    Keys("a", "add", "a"),
+	Add: Keys("a", "add", "a"),
 	// enter is not edit: it opens the row's details (DetailsAction), as
 	// on every tab.
 	Edit:   Keys("e", "edit", "e"),
