@@ -356,10 +356,11 @@ func (l *List[K, V]) View() string {
 	return l.table.View() + "\n" + bottom
 }
 
-// ListKeys are the keys that lists share.
+// ListKeys are the keys that lists share. enter is not edit: it opens the
+// row's details (DetailsAction), as on every tab.
 var ListKeys = struct{ Add, Edit, Delete, Reload key.Binding }{
 	Add:    Keys("a", "add", "a"),
-	Edit:   Keys("e", "edit", "e", "enter"),
+	Edit:   Keys("e", "edit", "e"),
 	Delete: Keys("d", "delete", "d", "delete"),
 	Reload: Keys("r", "reload", "r"),
 }

@@ -37,12 +37,22 @@ used.`,
 			}
 			report, testErr := a.svc.discovery.Test(cmd.Context(), p)
 			if a.output == "json" {
+				// The report's durations in seconds, as every duration
+				// of -o json.
 				out := struct {
 					Profile string `json:"profile"`
 					OK      bool   `json:"ok"`
 					Error   string `json:"error,omitempty"`
 					*discovery.Report
-				}{Profile: p.Name, OK: testErr == nil, Report: report}
+					DurationSeconds     float64  `json:"duration_seconds"`
+					JWKSDurationSeconds float64  `json:"jwks_duration_seconds,omitempty"`
+					ClockOffsetSeconds  *float64 `json:"clock_offset_seconds,omitempty"`
+				}{Profile: p.Name, OK: testErr == nil, Report: report,
+					DurationSeconds: report.Duration.Seconds(), JWKSDurationSeconds: report.JWKSDuration.Seconds()}
+				if report.ClockOffset != nil {
+					s := report.ClockOffset.Seconds()
+					out.ClockOffsetSeconds = &s
+				}
 				if testErr != nil {
 					out.Error = testErr.Error()
 				}

@@ -26,15 +26,17 @@ type Report struct {
 	Document *Document `json:"document,omitempty"`
 	// ContentType is the Content-Type of the discovery response.
 	ContentType string `json:"content_type,omitempty"`
-	// Duration is how long fetching the discovery document took.
-	Duration time.Duration `json:"duration"`
+	// Duration is how long fetching the discovery document took. The
+	// durations are left out of the JSON form: `oidcctl profile test -o
+	// json` gives them in seconds, as every duration of its JSON.
+	Duration time.Duration `json:"-"`
 	// JWKSDuration is how long fetching the JWKS took.
-	JWKSDuration time.Duration `json:"jwks_duration,omitempty"`
+	JWKSDuration time.Duration `json:"-"`
 	// Keys summarises the JWKS.
 	Keys []Key `json:"keys"`
 	// ClockOffset is how far the provider's clock (its HTTP Date header,
 	// to the second) is ahead of ours; nil when it sent no Date.
-	ClockOffset *time.Duration `json:"clock_offset,omitempty"`
+	ClockOffset *time.Duration `json:"-"`
 	// Warnings are problems that do not stop oidcctl from working with
 	// the provider, in words for a person.
 	Warnings []string `json:"warnings"`

@@ -136,14 +136,23 @@ func (f *DeviceFlow) wait(ctx context.Context) (core.TokenSet, error) {
 	if err := expired(); err != nil {
 		return core.TokenSet{}, err
 	}
+	// stopped is the error once ctx ended: it names the cause, whether
+	// the end came between two polls or during one (whose own error is
+	// then only "context canceled").
+	stopped := func() error {
+		return fmt.Errorf("stopped waiting for the approval of code %s: %w", f.UserCode, context.Cause(ctx))
+	}
 	timer := time.NewTimer(f.Interval)
 	defer timer.Stop()
 	failures := 0 // polls in a row that failed on the way or at the provider
 	for {
 		select {
 		case <-ctx.Done():
-			return core.TokenSet{}, fmt.Errorf("stopped waiting for the approval of code %s: %w", f.UserCode, context.Cause(ctx))
+			return core.TokenSet{}, stopped()
 		case <-timer.C:
+			if ctx.Err() != nil { // both were ready: the select picked either
+				return core.TokenSet{}, stopped()
+			}
 		}
 		if err := expired(); err != nil {
 			return core.TokenSet{}, err
@@ -155,6 +164,9 @@ func (f *DeviceFlow) wait(ctx context.Context) (core.TokenSet, error) {
 			noScope: true,
 			secrets: []string{f.deviceCode},
 		})
+		if err != nil && ctx.Err() != nil {
+			return core.TokenSet{}, stopped()
+		}
 		var pe *ProviderError
 		if err != nil && transientPoll(ctx, err) {
 			// One lost poll (a network hiccup, a provider restarting) must

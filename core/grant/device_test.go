@@ -2,6 +2,7 @@ package grant_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -283,5 +284,40 @@ func TestDevicePollSurvivesAFailure(t *testing.T) {
 	defer mu.Unlock()
 	if len(polls) != 3 {
 		t.Errorf("%d polls, want 3", len(polls))
+	}
+}
+
+// TestDeviceWaitNamesWhyItEnded: when the context ends while a poll is
+// under way, Wait says why (the cause), as it does between polls, not the
+// poll's own "context canceled".
+func TestDeviceWaitNamesWhyItEnded(t *testing.T) {
+	t.Parallel()
+	e := setup(t, oidctest.WithDevicePollInterval(time.Second))
+	a := account("support-bot", core.GrantAuthorizationCode, "openid")
+	f, err := e.c.StartDevice(ctxT(t), e.web(), e.doc, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Interval = time.Millisecond
+	polled := make(chan struct{}, 1)
+	e.op.SetTokenMiddleware(func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			select {
+			case polled <- struct{}{}:
+			default:
+			}
+			<-r.Context().Done() // the poll hangs until the client gives up
+		})
+	})
+	defer e.op.SetTokenMiddleware(nil)
+	why := errors.New("the person pressed esc")
+	ctx, cancel := context.WithCancelCause(ctxT(t))
+	go func() {
+		<-polled
+		cancel(why)
+	}()
+	_, err = f.Wait(ctx)
+	if !errors.Is(err, why) || !strings.Contains(err.Error(), "stopped waiting for the approval of code "+f.UserCode) {
+		t.Fatalf("err = %v, want the cause %q", err, why)
 	}
 }

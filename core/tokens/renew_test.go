@@ -87,8 +87,11 @@ func TestRenewHasItsOwnDeadline(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the renewal's deadline", err)
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("the renewal took %v, past its deadline", d)
+	// It gave up at its deadline rather than wait for the answer: a bound
+	// below the provider's delay, not a tight one that a busy machine
+	// under -race can miss.
+	if d := time.Since(start); d >= 2*time.Second {
+		t.Fatalf("the renewal took %v: it waited for the slow answer, past its deadline", d)
 	}
 	st, _ := e.store.TokenState(context.Background(), "svc")
 	if st.LastError == "" || st.LeaseOwner != "" {

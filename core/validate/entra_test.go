@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"oidcctl/assets"
 	"oidcctl/core"
+	"oidcctl/core/config"
 )
 
 const (
@@ -165,5 +167,62 @@ func TestNotMicrosoft(t *testing.T) {
 		key.sign(t, claimsAt(idp.doc.Issuer, "svc", "api", clk.Now(), map[string]any{"roles": []any{"x"}})))
 	if !r.Accepted() || r.Microsoft != nil {
 		t.Errorf("%s %+v", r.Reason, r.Microsoft)
+	}
+}
+
+// TestEntraExampleConfig: the entra profile of `oidcctl config example`
+// accepts the tokens Entra issues for its API, a delegated one (the short
+// scope name in scp) and an app-only one (the app role in roles), and
+// refuses one without the scope. Its Scope restriction once listed
+// api://<client-id>/otobo, which Entra never puts in scp, so that the
+// example refused every token.
+func TestEntraExampleConfig(t *testing.T) {
+	doc, err := config.Parse(assets.ExampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prof core.Profile
+	for _, p := range doc.Profiles {
+		if p.Name == "entra" {
+			prof = p.ToProfile()
+		}
+	}
+	if prof.Flavour != core.FlavourEntra {
+		t.Fatalf("the example has no entra profile: %+v", doc.Profiles)
+	}
+	if len(prof.Restrictions.Scopes) == 0 {
+		t.Fatal("the example's entra profile restricts no scope: the test would prove nothing")
+	}
+	// The tenant and issuer of the example's discovery URL.
+	tid := strings.Split(strings.TrimPrefix(prof.DiscoveryURL, "https://login.microsoftonline.com/"), "/")[0]
+	iss := "https://login.microsoftonline.com/" + tid + "/v2.0"
+	// Entra puts the scope's short name in scp, never its api:// prefix.
+	scope := prof.Restrictions.Scopes[0]
+	short := scope[strings.LastIndexByte(scope, '/')+1:]
+	clk := newFakeClock(time.Now())
+	key := newKey(t, "entra-key", "RS256")
+	key.hideAlg = true
+	v := newIDP(t, iss, key).validator(clk, nil)
+	claims := func(extra map[string]any) map[string]any {
+		c := entraClaims("2.0", iss, prof.ClientID, clk.Now(), extra)
+		c["tid"] = tid
+		return c
+	}
+	tests := []struct {
+		name   string
+		claims map[string]any
+		reason Reason
+	}{
+		{"delegated", claims(map[string]any{"scp": "openid " + short}), ""},
+		{"app-only", claims(map[string]any{"roles": []any{short}}), ""},
+		{"without the scope", claims(map[string]any{"scp": "User.Read"}), ReasonScopeMissing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := v.Validate(context.Background(), prof, key.sign(t, tt.claims))
+			if r.Reason != tt.reason {
+				t.Fatalf("Reason = %q, want %q: %s", r.Reason, tt.reason, r.Message)
+			}
+		})
 	}
 }

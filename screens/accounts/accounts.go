@@ -7,6 +7,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,7 +77,7 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 			}
 		},
 		Load:       func(ctx context.Context) ([]item, error) { return screens.AccountStates(ctx, reg) },
-		Detail:     func(a item, width int) string { return detail(st, a, now()) },
+		Detail:     func(a item, width int) string { return detail(st, a, now(), width, false) },
 		DetailRows: 3,
 		Actions: []tui.Action[item]{
 			{Key: tui.ListKeys.Add, Open: func(ctx context.Context, _ item) (tui.Screen, error) {
@@ -116,6 +117,7 @@ func newScreen(d screens.Deps, reg Registry, tokens Tokens) *Screen {
 			tui.DeleteAction("account", name, func(item) string {
 				return "Its tokens are forgotten here (not revoked: use the token store's revoke first)."
 			}, reg.DeleteAccount),
+			tui.DetailsAction(st, name, func(a item, width int, wrap bool) string { return detail(st, a, now(), width, wrap) }),
 			tui.ReloadAction[item](),
 		},
 	})
@@ -135,7 +137,10 @@ func profileNames(ctx context.Context, reg Registry) ([]string, error) {
 	return names, nil
 }
 
-func detail(sty tui.Styles, a item, now time.Time) string {
+// detail describes the selected account: under the table, cut to its
+// rows, or whole and wrapped (with what the columns show) on the page that
+// enter opens.
+func detail(sty tui.Styles, a item, now time.Time, width int, wrap bool) string {
 	label := sty.Muted.Render
 	st := a.State
 	who := ""
@@ -162,10 +167,16 @@ func detail(sty tui.Styles, a item, now time.Time) string {
 	if a.NeedsSecret != "" {
 		tok = sty.Warning.Render(a.SecretHint())
 	}
-	lines := []string{
-		label("hands out ") + string(a.TokenType) + who,
-		label("resources ") + res,
-		label("token     ") + tok,
+	var lines []string
+	if wrap {
+		word, _ := screens.TokenState(st, now)
+		lines = append(lines,
+			label("account    ")+a.Name+label(" · profile ")+a.Profile+label(" · ")+string(a.GrantType)+label(" · ")+word,
+			label("scopes     ")+cmp.Or(strings.Join(a.Scopes, " "), "-"))
 	}
-	return strings.Join(lines, "\n")
+	lines = append(lines,
+		label("hands out  ")+string(a.TokenType)+who,
+		label("resources  ")+res,
+		label("token      ")+tok)
+	return tui.Fit(lines, width, wrap)
 }

@@ -161,3 +161,23 @@ func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
 	term.Press("esc")
 	term.WaitTitle("Accounts")
 }
+
+// What the columns and the detail pane cut at 80 columns (many scopes,
+// long resources, a long error) is a key away: enter opens the account
+// whole; e still edits.
+func TestLongValuesWholeOnEnter(t *testing.T) {
+	e := screentest.WithProfile(t, "idp")
+	a := core.NewAccount("billing-nightly-export", "idp")
+	a.Scopes = []string{"openid", "offline_access", "api://6e2bbc7d-1a1b-4c8a-9b1e-00000000a001/tickets.read"}
+	a.Resources = []string{"https://tickets.internal.example.org/api/v2", "https://billing.internal.example.org/api/v1"}
+	e.AddAccount(t, a)
+	failure := "the provider at https://idp.example/token answers 400 invalid_scope: the requested scope api://6e2bbc7d-1a1b-4c8a-9b1e-00000000a001/tickets.read is not granted to this client"
+	if err := e.DB.RecordFailure(context.Background(), a.Name, "", core.Failure{Err: failure, At: screentest.T0}); err != nil {
+		t.Fatal(err)
+	}
+	term, f := e.Open(t, accounts.New(e.Deps), "▸billing-nightly")
+	screentest.WholeOnEnter(t, term, f, "Accounts › billing-nightly-export", "Accounts",
+		strings.Join(a.Scopes, " "), strings.Join(a.Resources, " "), failure)
+	term.Press("e")
+	term.WaitFocus("Profile")
+}

@@ -38,10 +38,13 @@ type Screen struct {
 }
 
 type keyMap struct {
-	Profiles, Accounts, Tokens, Reload key.Binding
+	Open, Profiles, Accounts, Tokens, Reload key.Binding
 }
 
 var keys = keyMap{
+	// enter opens the row in its own tab, where the detail pane and enter
+	// show all that the tree's columns cut.
+	Open:     tui.Keys("enter", "open in its tab", "enter"),
 	Profiles: tui.Keys("p", "profiles", "p"),
 	Accounts: tui.Keys("a", "accounts", "a"),
 	Tokens:   tui.Keys("t", "tokens", "t"),
@@ -81,7 +84,11 @@ func (s *Screen) KeyMap() help.KeyMap {
 		return tui.KeyMap{Short: s.table.Bindings()}
 	}
 	short := slices.Concat(s.table.Bindings(), []key.Binding{keys.Profiles, keys.Accounts, keys.Tokens, keys.Reload})
-	return tui.KeyMap{Short: short, Full: [][]key.Binding{s.table.FullBindings(), {keys.Profiles, keys.Accounts, keys.Tokens, keys.Reload}}}
+	full := []key.Binding{keys.Profiles, keys.Accounts, keys.Tokens, keys.Reload}
+	if _, ok := s.table.Selected(); ok {
+		full = append([]key.Binding{keys.Open}, full...)
+	}
+	return tui.KeyMap{Short: short, Full: [][]key.Binding{s.table.FullBindings(), full}}
 }
 
 // loaded is what a load reads.
@@ -126,6 +133,8 @@ func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return s, cmd
 		}
 		switch {
+		case key.Matches(msg, keys.Open):
+			return s, s.open()
 		case key.Matches(msg, keys.Profiles):
 			return s, tui.SwitchTab("Profiles")
 		case key.Matches(msg, keys.Accounts):
@@ -142,6 +151,21 @@ func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		}
 	}
 	return s, nil
+}
+
+// open shows the selected row in its tab, the cursor on it: a profile in
+// Profiles, an account in Accounts.
+func (s *Screen) open() tea.Cmd {
+	r, ok := s.table.Selected()
+	if !ok {
+		return nil
+	}
+	kind, name, _ := strings.Cut(r.Key, "/")
+	tab := "Profiles"
+	if kind == "a" {
+		tab = "Accounts"
+	}
+	return tea.Sequence(tui.SwitchTab(tab), tui.Select(name))
 }
 
 // fill builds the rows: each profile, then its accounts indented.

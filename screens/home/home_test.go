@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/screens/accounts"
 	"oidcctl/screens/home"
 	"oidcctl/screens/internal/screentest"
+	"oidcctl/screens/profiles"
 )
 
 func TestEmptyDatabase(t *testing.T) {
@@ -61,4 +63,32 @@ func index(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// What the tree's columns cut at 80 columns is a key away: enter opens
+// the row in its tab, the cursor on it, where the detail pane and enter
+// show it whole.
+func TestEnterOpensTheRowInItsTab(t *testing.T) {
+	e := screentest.New(t)
+	url := "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0/.well-known/openid-configuration"
+	e.AddProfile(t, screentest.Profile("a-first", "https://idp.example/.well-known/openid-configuration", "someapi", "s"))
+	e.AddProfile(t, screentest.Profile("entra", url, "app-1", ""))
+	e.AddAccount(t, core.NewAccount("billing", "a-first"))
+	e.AddAccount(t, core.NewAccount("support-bot-nightly-export", "entra"))
+	term := e.Shell(t, 80, 24, home.New(e.Deps), profiles.New(e.Deps), accounts.New(e.Deps))
+	term.WaitFor("login.microsoftonli…")
+
+	term.Press("down", "down")
+	term.WaitFor("▸entra")
+	term.Press("enter")
+	f := term.WaitFor("Profiles\n", "▸entra")
+	screentest.WholeOnEnter(t, term, f, "Profiles › entra", "Profiles", url)
+
+	term.Press("1")
+	term.WaitTitle("Home")
+	term.Press("down")
+	term.WaitFor("▸  support-bot")
+	term.Press("enter")
+	f = term.WaitFor("Accounts\n", "▸support-bot-night…")
+	screentest.WholeOnEnter(t, term, f, "Accounts › support-bot-nightly-export", "Accounts", "support-bot-nightly-export · profile entra")
 }

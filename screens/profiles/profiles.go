@@ -89,7 +89,7 @@ func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) 
 			}
 		},
 		Load:       func(ctx context.Context) ([]row, error) { return loadRows(ctx, reg) },
-		Detail:     func(r row, _ int) string { return detail(st, r) },
+		Detail:     func(r row, width int) string { return detail(st, r, width, false) },
 		DetailRows: 4,
 		Actions: []tui.Action[row]{
 			{Key: tui.ListKeys.Add, Open: func(ctx context.Context, _ row) (tui.Screen, error) {
@@ -110,6 +110,7 @@ func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) 
 				return newTestScreen(st, disc, now, p, func(t testResult) { tested[p.Name] = t }), nil
 			})},
 			del,
+			tui.DetailsAction(st, name, func(r row, width int, wrap bool) string { return detail(st, r, width, wrap) }),
 			{Key: tui.ListKeys.Reload, Reload: true},
 		},
 	})
@@ -172,8 +173,10 @@ func discoveryState(t testResult, r row, now time.Time) (string, tui.Tone) {
 	return "stale " + tui.Age(age), tui.ToneWarning
 }
 
-// detail describes the selected profile under the table.
-func detail(st tui.Styles, r row) string {
+// detail describes the selected profile: under the table, cut to its
+// rows, or whole and wrapped (with what the columns show) on the page that
+// enter opens.
+func detail(st tui.Styles, r row, width int, wrap bool) string {
 	p := r.profile
 	label := st.Muted.Render
 	secret := "no secret (public client)"
@@ -199,11 +202,16 @@ func detail(st tui.Styles, r row) string {
 	if len(r.accounts) > 0 {
 		accounts = strings.Join(r.accounts, ", ")
 	}
-	lines := []string{
-		label("URL      ") + p.DiscoveryURL,
-		label("client   ") + p.ClientID + " · " + secret + " · " + string(p.Flavour) + " · scopes: " + cmp.Or(strings.Join(p.Scopes, " "), "-"),
-		label("TLS      ") + tls + label(" · UID claim ") + p.UIDClaim,
-		label("accounts ") + accounts,
+	var lines []string
+	if wrap {
+		lines = append(lines,
+			label("profile  ")+p.Name+label(" · issuer ")+cmp.Or(r.issuer, "- (discovery not fetched)"),
+			label("created  ")+tui.Stamp(p.CreatedAt)+label(" · changed ")+tui.Stamp(p.UpdatedAt))
 	}
-	return strings.Join(lines, "\n")
+	lines = append(lines,
+		label("URL      ")+p.DiscoveryURL,
+		label("client   ")+p.ClientID+" · "+secret+" · "+string(p.Flavour)+" · scopes: "+cmp.Or(strings.Join(p.Scopes, " "), "-"),
+		label("TLS      ")+tls+label(" · UID claim ")+p.UIDClaim,
+		label("accounts ")+accounts)
+	return tui.Fit(lines, width, wrap)
 }

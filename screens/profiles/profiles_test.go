@@ -214,3 +214,19 @@ func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
 	term.Discard()
 	term.WaitTitle("Profiles")
 }
+
+// What the columns and the detail pane cut at 80 columns (a long
+// discovery URL, many scopes) is a key away: enter opens the profile
+// whole; e still edits.
+func TestLongValuesWholeOnEnter(t *testing.T) {
+	e := screentest.New(t)
+	url := "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0/.well-known/openid-configuration"
+	p := screentest.Profile("entra-contoso-production", url, "6e2bbc7d-1a1b-4c8a-9b1e-00000000a001", "s")
+	p.Scopes = []string{"api://6e2bbc7d-1a1b-4c8a-9b1e-00000000a001/tickets.read", "offline_access"}
+	e.AddProfile(t, p)
+	term, f := e.Open(t, profiles.New(e.Deps), "▸entra-contoso")
+	screentest.WholeOnEnter(t, term, f, "Profiles › entra-contoso-production", "Profiles",
+		url, "scopes: "+strings.Join(p.Scopes, " "))
+	term.Press("e")
+	term.WaitFocus("Discovery URL")
+}

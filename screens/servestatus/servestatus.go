@@ -107,7 +107,11 @@ func (s *Screen) KeyMap() help.KeyMap {
 	if s.table.Filtering() {
 		return tui.KeyMap{Short: s.table.Bindings()}
 	}
-	return tui.KeyMap{Short: append([]key.Binding{reloadKey}, s.table.Bindings()...), Full: [][]key.Binding{{reloadKey}, s.table.FullBindings()}}
+	keys := []key.Binding{reloadKey}
+	if _, ok := s.selected(); ok {
+		keys = append(keys, tui.OpenKey)
+	}
+	return tui.KeyMap{Short: append([]key.Binding{reloadKey}, s.table.Bindings()...), Full: [][]key.Binding{keys, s.table.FullBindings()}}
 }
 
 type (
@@ -181,8 +185,18 @@ func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		if used, cmd := s.table.Update(msg); used {
 			return s, cmd
 		}
-		if key.Matches(msg, reloadKey) {
+		switch {
+		case key.Matches(msg, reloadKey):
 			return s, s.load()
+		case key.Matches(msg, tui.OpenKey):
+			if st, ok := s.selected(); ok {
+				// The whole of what the columns and the pane cut, such
+				// as a long socket path.
+				now, styles := s.now(), s.st
+				return s, tui.Push(tui.NewPage(styles, st.Instance, func(width int) string {
+					return tui.Fit(processLines(styles, st, now, true), width, true)
+				}))
+			}
 		}
 		return s, nil
 	}
@@ -257,7 +271,14 @@ func (s *Screen) process() string {
 		}
 		return strings.Join(lines, "\n")
 	}
-	now := s.now()
+	return tui.Fit(processLines(s.st, st, s.now(), false), s.width, false)
+}
+
+// processLines describe a serve process: three for the pane under the
+// table; with all, first what the columns show, for the page that enter
+// opens.
+func processLines(sty tui.Styles, st core.ServeStatus, now time.Time, all bool) []string {
+	label := sty.Muted.Render
 	version := ""
 	if st.Version != "" {
 		version = label(" · version ") + st.Version
@@ -266,20 +287,20 @@ func (s *Screen) process() string {
 	if !st.LastRefreshRun.IsZero() {
 		failed := fmt.Sprintf("%d failed", st.LastRefreshFailed)
 		if st.LastRefreshFailed > 0 {
-			failed = s.st.Error.Render(failed + " (see Tokens)")
+			failed = sty.Error.Render(failed + " (see Tokens)")
 		}
 		refresh = tui.Stamp(st.LastRefreshRun) + label(" ("+tui.Relative(st.LastRefreshRun, now)+")") + ": " +
 			fmt.Sprintf("%d renewed, ", st.LastRefreshRenewed) + failed
 	}
-	lines := []string{
-		label("process  ") + st.Instance + version + label(" · started ") + tui.Stamp(st.StartedAt),
-		label("refresh  ") + refresh,
-		label("serves   ") + cmp.Or(st.Listen, "no listen address") + label(" · token socket ") + cmp.Or(st.Socket, "-"),
+	var lines []string
+	if all {
+		word, _ := state(st, now)
+		lines = append(lines, label("state    ")+word+label(" · last heartbeat ")+tui.Stamp(st.Heartbeat)+label(" ("+tui.Relative(st.Heartbeat, now)+")"))
 	}
-	for i, l := range lines {
-		lines[i] = tui.Truncate(l, s.width)
-	}
-	return strings.Join(lines, "\n")
+	return append(lines,
+		label("process  ")+st.Instance+version+label(" · started ")+tui.Stamp(st.StartedAt),
+		label("refresh  ")+refresh,
+		label("serves   ")+cmp.Or(st.Listen, "no listen address")+label(" · token socket ")+cmp.Or(st.Socket, "-"))
 }
 
 // schedule is the refresh schedule every serve process follows.

@@ -93,3 +93,18 @@ func TestUnusableAndTooFrequentSchedules(t *testing.T) {
 	term.Type("r")
 	term.WaitFor("@every 1s · next run 2026-03-04 10:00:01", "runs ≥10s apart", "serve follows a change within seconds")
 }
+
+// What the columns and the detail pane cut at 80 columns (a long socket
+// path and instance name) is a key away: enter opens the process whole.
+func TestLongValuesWholeOnEnter(t *testing.T) {
+	e := screentest.New(t)
+	st := core.ServeStatus{Instance: "ticket-gateway-frontend-02.dmz.example.org:48213", Listen: "127.0.0.1:8080",
+		Socket: "/run/oidcctl-ticket-gateway/instances/frontend-02/token.sock", Version: "v1.2.0",
+		StartedAt: screentest.T0.Add(-time.Hour), Heartbeat: screentest.T0.Add(-4 * time.Second)}
+	if err := e.DB.PutServeStatus(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	term, f := e.Open(t, servestatus.New(e.Deps), "▸ticket-gateway")
+	screentest.WholeOnEnter(t, term, f, "Serve › "+st.Instance, "Serve",
+		"version v1.2.0 · started 2026-03-04 09:00:00", "token socket "+st.Socket)
+}

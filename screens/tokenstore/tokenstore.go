@@ -126,10 +126,10 @@ func NewWith(st tui.Styles, store Store, m Tokens, now func() time.Time) *Screen
 					return tea.Batch(tui.Copy(it.Tokens.Token(it.kind).Reveal()),
 						tui.Toast(fmt.Sprintf("The %s of %s is on your clipboard. Clear it when done.", it.kind, it.Account)))
 				}},
-			{Key: tui.OpenKey, OnItem: true, FullHelp: true, Do: func(it item) tea.Cmd {
-				// The whole of what the detail pane cuts, such as a long error.
-				return tui.Push(tui.NewPage(st, it.Account, func(width int) string { return detail(st, it, now(), width, 0) }))
-			}},
+			// The whole of what the detail pane cuts, such as a long error.
+			tui.DetailsAction(st, func(it item) string { return it.Account }, func(it item, width int, wrap bool) string {
+				return detail(st, it, now(), width, 0)
+			}),
 			tui.ReloadAction[item](),
 		},
 	})
@@ -204,7 +204,8 @@ func errTone(e string) tui.Tone {
 }
 
 // detail describes an account's tokens for width columns, with at most
-// errRows rows of its error (0: all of it).
+// errRows rows of its error and every line cut to the width; errRows 0
+// gives all of it, wrapped (the page that enter opens).
 func detail(sty tui.Styles, it item, now time.Time, width, errRows int) string {
 	st := it.TokenState
 	label := sty.Muted.Render
@@ -226,14 +227,11 @@ func detail(sty tui.Styles, it item, now time.Time, width, errRows int) string {
 		label("tokens   ") + tokens,
 		label("expires  ") + tui.Stamp(st.Tokens.Expiry) + label(" · last refresh ") + tui.Stamp(st.LastSuccess),
 	}
-	for i, l := range lines {
-		lines[i] = tui.Truncate(l, width)
-	}
 	switch {
 	case it.needsSecret != "":
 		lines = append(lines, errorLines(sty, width, errRows, core.StateNeedsSecret, strings.Replace(it.hint, "press e to", "press e on the account in Accounts to", 1))...)
 	case st.NeedsAuthorization:
-		lines = append(lines, sty.Warning.Render(tui.Truncate("needs a login: press o on the account in Accounts", width)))
+		lines = append(lines, sty.Warning.Render("needs a login: press o on the account in Accounts"))
 	case st.Damaged != nil:
 		fix := "press f to obtain new tokens"
 		if st.GrantType == core.GrantAuthorizationCode {
@@ -249,7 +247,7 @@ func detail(sty tui.Styles, it item, now time.Time, width, errRows int) string {
 	default:
 		lines = append(lines, label("no error"))
 	}
-	return strings.Join(lines, "\n")
+	return tui.Fit(lines, width, errRows == 0)
 }
 
 // errorLines renders head: msg as two rows at most: the rest is in

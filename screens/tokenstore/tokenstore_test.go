@@ -155,3 +155,17 @@ func TestNeedsAuthFitsAt80(t *testing.T) {
 		t.Fatalf("the state is cut or long:\n%s", f)
 	}
 }
+
+// The page that enter opens wraps every line, not only the error: a long
+// granted scope shows whole.
+func TestLongScopeWholeOnEnter(t *testing.T) {
+	e := screentest.WithProfile(t, "idp")
+	e.AddAccount(t, core.NewAccount("billing", "idp"))
+	scope := "openid offline_access api://6e2bbc7d-1a1b-4c8a-9b1e-00000000a001/tickets.read api://6e2bbc7d-1a1b-4c8a-9b1e-00000000a001/tickets.write"
+	if err := e.DB.SaveTokens(context.Background(), "billing", "", core.TokenSet{AccessToken: core.NewSecret("at"),
+		Scope: scope, Expiry: screentest.T0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	term, f := e.Open(t, tokenstore.New(e.Deps), "▸billing", "valid")
+	screentest.WholeOnEnter(t, term, f, "Tokens › billing", "Tokens", "scope "+scope)
+}

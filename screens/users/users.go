@@ -41,7 +41,7 @@ func NewWith(st tui.Styles, store Store) *Screen {
 		Key:        login,
 		Row:        row,
 		Load:       store.Users,
-		Detail:     func(u core.User, width int) string { return detail(st, u, width) },
+		Detail:     func(u core.User, width int) string { return detail(st, u, width, false) },
 		DetailRows: 3,
 		Actions: []tui.Action[core.User]{
 			{Key: tui.ListKeys.Add, Open: func(context.Context, core.User) (tui.Screen, error) { return addForm(st, store), nil }},
@@ -55,6 +55,7 @@ func NewWith(st tui.Styles, store Store) *Screen {
 				}
 				return detail + " (serve picks the change up within a minute)."
 			}, store.DeleteUser),
+			tui.DetailsAction(st, login, func(u core.User, width int, wrap bool) string { return detail(st, u, width, wrap) }),
 			tui.ReloadAction[core.User](),
 		},
 	})
@@ -69,7 +70,9 @@ func row(u core.User) tui.Row {
 	}
 }
 
-func detail(st tui.Styles, u core.User, width int) string {
+// detail describes a user in full: cut to the pane's rows, or wrapped
+// for the page that enter opens.
+func detail(st tui.Styles, u core.User, width int, wrap bool) string {
 	label := st.Muted.Render
 	roles := "none: its calls carry no role"
 	if len(u.Roles) > 0 {
@@ -89,10 +92,7 @@ func detail(st tui.Styles, u core.User, width int) string {
 		label("roles   ") + roles,
 		label("origin  ") + origin,
 	}
-	for i, l := range lines {
-		lines[i] = tui.Truncate(l, width)
-	}
-	return strings.Join(lines, "\n")
+	return tui.Fit(lines, width, wrap)
 }
 
 func fullName(u core.User) string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }

@@ -118,3 +118,20 @@ func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
 	term.Press("esc")
 	term.WaitTitle("Users")
 }
+
+// What the columns and the detail pane cut at 80 columns (a long name,
+// many roles) is a key away: enter opens the user whole; e still edits.
+func TestLongValuesWholeOnEnter(t *testing.T) {
+	e := screentest.New(t)
+	roles := []string{"customer-admin", "queue-manager-first-level", "queue-manager-second-level", "ticket-reader", "ticket-writer"} // sorted, as stored
+	u := core.User{Login: "svc-billing-nightly-export", Email: "billing-nightly-export@accounting.example.test",
+		FirstName: "Billing Nightly", LastName: "Export Service Account", Roles: roles}
+	if err := e.DB.CreateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	term, f := e.Open(t, users.New(e.Deps), "▸svc-billing")
+	screentest.WholeOnEnter(t, term, f, "Users › svc-billing-nightly-export", "Users",
+		"Billing Nightly Export Service Account", strings.Join(roles, ", "), u.Email)
+	term.Press("e")
+	term.WaitFocus("Email")
+}

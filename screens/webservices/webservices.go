@@ -6,6 +6,7 @@
 package webservices
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,7 +50,7 @@ func NewWith(st tui.Styles, store Store) *Screen {
 		Key:        name,
 		Row:        row,
 		Load:       store.Webservices,
-		Detail:     func(w core.Webservice, width int) string { return detail(st, w, width) },
+		Detail:     func(w core.Webservice, width int) string { return detail(st, w, width, false) },
 		DetailRows: 4,
 		Actions: []tui.Action[core.Webservice]{
 			{Key: tui.ListKeys.Add, Open: func(ctx context.Context, _ core.Webservice) (tui.Screen, error) {
@@ -72,6 +73,7 @@ func NewWith(st tui.Styles, store Store) *Screen {
 			tui.DeleteAction("webservice", name, func(w core.Webservice) string {
 				return "Its recorded calls go with it, and a running serve stops serving " + servedAt(w) + " within seconds."
 			}, store.DeleteWebservice),
+			tui.DetailsAction(st, name, func(w core.Webservice, width int, wrap bool) string { return detail(st, w, width, wrap) }),
 			tui.ReloadAction[core.Webservice](),
 		},
 	})
@@ -123,7 +125,10 @@ func servedAt(w core.Webservice) string {
 	return "/ws/" + w.Name + w.Route
 }
 
-func detail(st tui.Styles, w core.Webservice, width int) string {
+// detail describes the selected webservice: under the table, cut to its
+// rows, or whole and wrapped (with what the columns show) on the page that
+// enter opens.
+func detail(st tui.Styles, w core.Webservice, width int, wrap bool) string {
 	label := st.Muted.Render
 	var call, auth string
 	if w.Kind == core.Requester {
@@ -143,16 +148,20 @@ func detail(st tui.Styles, w core.Webservice, width int) string {
 		debug = fmt.Sprintf("on · keeps %s of each body, %s, at most %d calls",
 			config.FormatSize(int64(w.Debug.MaxBody)), config.FormatDays(orDefault(w.Debug.MaxAge, core.DefaultDebugMaxAge)), orDefault(w.Debug.MaxEntries, core.DefaultDebugMaxEntries))
 	}
-	lines := []string{
-		label("call     ") + call,
-		label("auth     ") + auth,
-		label("debugger ") + debug,
-		label("changed  ") + tui.Stamp(w.UpdatedAt) + label(" · created ") + tui.Stamp(w.CreatedAt),
+	var lines []string
+	if wrap {
+		methods := strings.Join(w.Methods, " ")
+		if w.Kind == core.Requester {
+			methods = w.Method
+		}
+		lines = append(lines, label("name     ")+w.Name+label(" · ")+string(w.Kind)+label(" · methods ")+cmp.Or(methods, "any"))
 	}
-	for i, l := range lines {
-		lines[i] = tui.Truncate(l, width)
-	}
-	return strings.Join(lines, "\n")
+	lines = append(lines,
+		label("call     ")+call,
+		label("auth     ")+auth,
+		label("debugger ")+debug,
+		label("changed  ")+tui.Stamp(w.UpdatedAt)+label(" · created ")+tui.Stamp(w.CreatedAt))
+	return tui.Fit(lines, width, wrap)
 }
 
 func orDefault[T comparable](v, def T) T {

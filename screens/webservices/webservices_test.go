@@ -169,3 +169,23 @@ func TestUntouchedFormLeavesAtOnce(t *testing.T) {
 	term.Press("esc")
 	term.WaitTitle("Webservices")
 }
+
+// What the columns and the detail pane cut at 80 columns (a long route
+// and upstream URL, many methods) is a key away: enter opens the
+// webservice whole; e still edits.
+func TestLongValuesWholeOnEnter(t *testing.T) {
+	e := setup(t)
+	w := core.NewWebservice("tickets", core.Provider)
+	w.Profile = "keycloak"
+	w.Route = "/GetTicketList/:QueueID/:StateType"
+	w.Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+	w.Upstream = "http://otobo.internal.example.org:8080/otobo/nph-genericinterface.pl/Webservice/TicketConnectorREST"
+	if err := e.DB.CreateWebservice(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	term, f := e.Open(t, webservices.New(e.Deps), "▸tickets")
+	screentest.WholeOnEnter(t, term, f, "Webservices › tickets", "Webservices",
+		"/ws/tickets"+w.Route+" → "+w.Upstream, "methods "+strings.Join(w.Methods, " "))
+	term.Press("e")
+	term.WaitFocus("Profile")
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,4 +165,35 @@ func (e *Env) OpenGolden(t testing.TB, screen tui.Screen, golden string, first .
 	term, f := e.Open(t, screen, first...)
 	tuitest.Golden(t, golden, f)
 	return term, f
+}
+
+// squeeze drops every space and line break, so that a value wrapped over
+// lines (inside a word where it must) reads as one.
+func squeeze(s string) string { return strings.Join(strings.Fields(s), "") }
+
+// WholeOnEnter checks what #13 asks of a list at 80×24: each of values is
+// cut in frame (the row and its detail pane), and enter opens a page
+// titled title that shows every one whole (wrapped); esc then goes back
+// to the list titled back.
+func WholeOnEnter(t testing.TB, term *tuitest.Term, frame, title, back string, values ...string) {
+	t.Helper()
+	for _, v := range values {
+		if strings.Contains(squeeze(frame), squeeze(v)) {
+			t.Fatalf("%q shows whole in the list: too short to test the page\n%s", v, frame)
+		}
+	}
+	term.Press("enter")
+	page := term.WaitTitle(title)
+	for _, v := range values {
+		if !strings.Contains(squeeze(page), squeeze(v)) {
+			t.Errorf("the page lacks %q whole:\n%s", v, page)
+		}
+	}
+	for _, l := range strings.Split(page, "\n") {
+		if strings.HasSuffix(strings.TrimRight(l, " "), "…") && !strings.Contains(l, " • ") { // not the help line
+			t.Errorf("the page cuts a line: %q", l)
+		}
+	}
+	term.Press("esc")
+	term.WaitTitle(back)
 }
