@@ -108,6 +108,9 @@ func (db *DB) scanProfile(row scanner) (core.Profile, int64, error) {
 		return core.Profile{}, 0, fmt.Errorf("profile %s: settings: %w", p.Name, err)
 	}
 	s.Apply(&p)
+	if err := s.OpenClientKeys(db.key, &p); err != nil {
+		return core.Profile{}, 0, err
+	}
 	var err error
 	if p.ClientSecret, err = db.open(secret, secretAD("profile", p.Name, "client_secret")); err != nil {
 		return core.Profile{}, 0, err
@@ -166,7 +169,11 @@ func (db *DB) profileValues(p *core.Profile) (secret, keyPassword []byte, settin
 	if keyPassword, err = db.seal(p.TLS.ClientKeyPassword, secretAD("profile", p.Name, "client_key_password")); err != nil {
 		return nil, nil, "", err
 	}
-	js, err := json.Marshal(rowform.NewProfileSettings(p))
+	s := rowform.NewProfileSettings(p)
+	if err := s.SealClientKeys(db.key, p); err != nil {
+		return nil, nil, "", err
+	}
+	js, err := json.Marshal(s)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("settings: %w", err)
 	}

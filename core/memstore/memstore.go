@@ -256,6 +256,7 @@ func copyProfile(p core.Profile) core.Profile {
 	}
 	p.Restrictions.Scopes = clone(p.Restrictions.Scopes)
 	p.Restrictions.Audiences = clone(p.Restrictions.Audiences)
+	p.ClientKeys = clone(p.ClientKeys)
 	return p
 }
 
