@@ -215,6 +215,9 @@ var flagValues = map[string][]string{
 	"auth-debug":        {"refused", "all", "off"},
 	"verdict":           {"accepted", "refused", "error"},
 	"token-auth-method": strs(core.TokenAuthMethods),
+	"client-auth":        strs(core.TokenAuthMethods),
+	"assertion-audience": {core.AudienceTokenEndpoint, core.AudienceIssuer},
+	"alg":                core.ClientKeyAlgorithms,
 	"uid-claim":         {"sub", "email", "preferred_username", "uid", "oid", "upn"},
 	"method":            {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 }

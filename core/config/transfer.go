@@ -256,6 +256,9 @@ func mergeProfile(old, p core.Profile) core.Profile {
 	if !p.TLS.ClientKeyPassword.IsSet() {
 		p.TLS.ClientKeyPassword = old.TLS.ClientKeyPassword
 	}
+	if len(p.ClientKeys) == 0 { // the file never holds private keys
+		p.ClientKeys = old.ClientKeys
+	}
 	p.CreatedAt, p.UpdatedAt = old.CreatedAt, old.UpdatedAt
 	return p
 }
