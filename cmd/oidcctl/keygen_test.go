@@ -58,11 +58,15 @@ func TestProfileKeygen(t *testing.T) {
 	}
 
 	// Export and import into the same database keep the keys.
-	doc := c.file("setup.yaml", c.ok("config", "export"))
-	if strings.Contains(doc, "PRIVATE KEY") {
-		t.Fatalf("config export holds a private key:\n%s", doc)
+	exported := c.ok("config", "export")
+	if strings.Contains(exported, "PRIVATE KEY") || !strings.Contains(exported, "assertion_audience: issuer") {
+		t.Fatalf("config export:\n%s", exported)
 	}
-	c.ok("config", "import", doc)
+	// A changed setting, so that the import writes the profile.
+	c.ok("config", "import", c.file("setup.yaml", strings.Replace(exported, "uid_claim: sub", "uid_claim: email", 1)))
+	if show := c.ok("profile", "show", "keyed"); !strings.Contains(show, "UID claim:            email") || !strings.Contains(show, "assertion audience:   issuer") {
+		t.Fatalf("after import:\n%s", show)
+	}
 	if printed := keygen("--print"); printed.SigningKey != second.Created || printed.Created != "" || !strings.Contains(string(printed.JWKS), first.Created) {
 		t.Fatalf("after config import: %+v", printed)
 	}

@@ -35,14 +35,18 @@ type Profile struct {
 	Scopes       []string `json:"scopes" yaml:"scopes,flow"`
 	Flavour      string   `json:"flavour" yaml:"flavour"`
 	InsecureHTTP bool     `json:"insecure_http" yaml:"insecure_http,omitempty"`
-	// TokenAuthMethod is client_secret_basic, client_secret_post or ""
-	// (from discovery).
+	// TokenAuthMethod is one of core.TokenAuthMethods; "" picks (see
+	// core.Profile.TokenAuthMethod).
 	TokenAuthMethod string `json:"token_auth_method" yaml:"token_auth_method,omitempty"`
-	Introspect      bool   `json:"introspect" yaml:"introspect,omitempty"`
-	RedirectURI     string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
-	TLS             TLS    `json:"tls" yaml:"tls"`
-	Misc            Misc   `json:"misc" yaml:"misc"`
-	UIDClaim        string `json:"uid_claim" yaml:"uid_claim"`
+	// AssertionAudience is the aud of private_key_jwt assertions:
+	// token_endpoint (or "") or issuer. The client keys themselves are
+	// never in the document (an import keeps those of the database).
+	AssertionAudience string `json:"assertion_audience,omitempty" yaml:"assertion_audience,omitempty"`
+	Introspect        bool   `json:"introspect" yaml:"introspect,omitempty"`
+	RedirectURI       string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
+	TLS               TLS    `json:"tls" yaml:"tls"`
+	Misc              Misc   `json:"misc" yaml:"misc"`
+	UIDClaim          string `json:"uid_claim" yaml:"uid_claim"`
 	// RoleMap is claim path → token role → local role.
 	RoleMap map[string]map[string]string `json:"role_map" yaml:"role_map"`
 	// UserMap is claim → Email, FirstName or LastName.
@@ -160,17 +164,18 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 		um[claim] = string(f)
 	}
 	return Profile{
-		Name:            p.Name,
-		DiscoveryURL:    p.DiscoveryURL,
-		DiscoveryTTL:    Duration(p.DiscoveryTTL),
-		ClientID:        p.ClientID,
-		ClientSecret:    secretDoc(p.ClientSecret, withSecrets),
-		Scopes:          nonNil(p.Scopes),
-		Flavour:         string(p.Flavour),
-		InsecureHTTP:    p.InsecureHTTP,
-		TokenAuthMethod: p.TokenAuthMethod,
-		Introspect:      p.Introspect,
-		RedirectURI:     p.RedirectURI,
+		Name:              p.Name,
+		DiscoveryURL:      p.DiscoveryURL,
+		DiscoveryTTL:      Duration(p.DiscoveryTTL),
+		ClientID:          p.ClientID,
+		ClientSecret:      secretDoc(p.ClientSecret, withSecrets),
+		Scopes:            nonNil(p.Scopes),
+		Flavour:           string(p.Flavour),
+		InsecureHTTP:      p.InsecureHTTP,
+		TokenAuthMethod:   p.TokenAuthMethod,
+		AssertionAudience: p.AssertionAudience,
+		Introspect:        p.Introspect,
+		RedirectURI:       p.RedirectURI,
 		TLS: TLS{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
@@ -216,6 +221,7 @@ func (d Profile) ToProfile() core.Profile {
 	}
 	p.InsecureHTTP = d.InsecureHTTP
 	p.TokenAuthMethod = d.TokenAuthMethod
+	p.AssertionAudience = d.AssertionAudience
 	p.Introspect = d.Introspect
 	p.RedirectURI = d.RedirectURI
 	p.TLS = core.TLSOptions{
