@@ -35,6 +35,14 @@ func TestAddWalkingEveryPage(t *testing.T) {
 		tuitest.Field{"Provider flavour", ""},
 		tuitest.Field{"Discovery cache TTL", ""},
 	)
+	term.WaitFocus("Client authentication")
+	term.Press("right", "right") // auto, client_secret_basic, client_secret_post
+	term.WaitFor("← client_secret_post →")
+	term.Press("enter")
+	term.WaitFocus("Assertion audience")
+	term.Press("right")
+	term.WaitFor("← issuer →")
+	term.Press("enter")
 	tuitest.Golden(t, "add-tls", term.WaitFocus("Client certificate"))
 	term.Fill(
 		tuitest.Field{"Client certificate", ""}, tuitest.Field{"Client key (PEM", ""}, tuitest.Field{"Client key password", ""},
@@ -65,7 +73,7 @@ func TestAddWalkingEveryPage(t *testing.T) {
 	if p.ClientSecret.Reveal() != oidctest.ServiceClientSecret || p.Misc.RandLength != 32 ||
 		!slices.Equal(p.Scopes, []string{"api", "offline_access"}) || !slices.Equal(p.Restrictions.Audiences, []string{"billing"}) ||
 		p.RoleMap["realm_access.roles"]["admin"] != "Admin" || p.UserMap["email"] != core.UserEmail ||
-		p.RedirectURI != "http://[::1]:8400/cb" {
+		p.RedirectURI != "http://[::1]:8400/cb" || p.TokenAuthMethod != core.AuthSecretPost || p.AssertionAudience != core.AudienceIssuer {
 		t.Fatalf("stored profile: %+v", p)
 	}
 
