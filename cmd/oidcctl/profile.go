@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -266,7 +267,10 @@ func (a *app) profileAdd() *cobra.Command {
 				}
 				p.PrefillFrom(src)
 			}
-			if err := f.load(cmd, a.env, true); err != nil {
+			// No secret prompt for a client that authenticates by key or
+			// certificate.
+			askSecret := !slices.Contains([]string{core.AuthPrivateKeyJWT, core.AuthTLSClient, core.AuthSelfSignedTLS}, strings.TrimSpace(f.tokenAuthMethod))
+			if err := f.load(cmd, a.env, askSecret); err != nil {
 				return err
 			}
 			if err := f.apply(cmd, &p); err != nil {
