@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"oidcctl/core"
+	"oidcctl/core/clientauth"
 	"oidcctl/core/oidctest"
 )
 
@@ -37,6 +40,7 @@ func TestProfileKeygen(t *testing.T) {
 	if err := op.RegisterClientKeys(oidctest.KeyClientID, first.JWKS); err != nil {
 		t.Fatal(err)
 	}
+	c.ok("profile", "test", "keyed")
 	c.ok("account", "add", "svc", "--profile", "keyed", "--grant-type", "client_credentials")
 	if tok := strings.TrimSpace(c.ok("token", "get", "svc")); strings.Count(tok, ".") != 2 {
 		t.Fatalf("token get: %q", tok)
@@ -80,5 +84,15 @@ func TestProfileKeygen(t *testing.T) {
 	}
 	if r := c.run("", "profile", "edit", "keyed", "--client-auth", "tls_client_auth"); r.code == 0 || !strings.Contains(r.stderr, "TLS client certificate") {
 		t.Fatalf("tls_client_auth without a certificate: exit %d %s", r.code, r.stderr)
+	}
+	// The provider does not take self_signed_tls_client_auth: profile test says so.
+	k, err := clientauth.Generate(core.KeyES256, oidctest.KeyClientID, true, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key := c.file("c.pem", k.Certificate), c.file("k.pem", k.PrivateKey.Reveal())
+	c.ok("profile", "edit", "keyed", "--client-auth", "self_signed_tls_client_auth", "--client-cert", cert, "--client-key", key)
+	if r := c.run("", "profile", "test", "keyed"); r.code != exitFailure || !strings.Contains(r.stderr, "supports only none, client_secret_basic") {
+		t.Fatalf("profile test with a method the provider lacks: exit %d %s", r.code, r.stderr)
 	}
 }
