@@ -61,7 +61,9 @@ func TestProfileValidate(t *testing.T) {
 			p.ClientKeys = []ClientKey{{ID: "a", Algorithm: KeyRS256, PrivateKey: NewSecret("x")}, {ID: "a", Algorithm: KeyRS256, PrivateKey: NewSecret("x")}}
 		}, []string{"client key"}},
 		{"client key without private key", func(p *Profile) { p.ClientKeys = []ClientKey{{ID: "a", Algorithm: KeyES256}} }, []string{"client key"}},
-		{"client key of HS256", func(p *Profile) { p.ClientKeys = []ClientKey{{ID: "a", Algorithm: "HS256", PrivateKey: NewSecret("x")}} }, []string{"client key"}},
+		{"client key of HS256", func(p *Profile) {
+			p.ClientKeys = []ClientKey{{ID: "a", Algorithm: "HS256", PrivateKey: NewSecret("x")}}
+		}, []string{"client key"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
