@@ -14,7 +14,8 @@
 //     (Entra refuses assertions without it). The newest key signs.
 //   - tls_client_auth and self_signed_tls_client_auth (RFC 8705) send only
 //     client_id: the proof is the profile's TLS client certificate, which
-//     tlsclient presents on every connection.
+//     tlsclient presents on every connection. Requests go to the
+//     provider's mtls_endpoint_aliases where it has them (Endpoint).
 //   - A key or certificate method a profile names is checked against the
 //     discovery document's token_endpoint_auth_methods_supported when the
 //     provider lists any; the error names what the provider supports. A
@@ -141,6 +142,28 @@ func Resolve(p core.Profile, d *discovery.Document, now time.Time) (Auth, error)
 		}
 	}
 	return a, nil
+}
+
+// Endpoint returns where a request meant for endpoint, one of d's
+// endpoint URLs, goes: its mtls_endpoint_aliases entry when the profile
+// authenticates by TLS client certificate and the provider publishes one
+// (RFC 8705 §5), else endpoint itself.
+func Endpoint(p core.Profile, d *discovery.Document, endpoint string) string {
+	if d == nil || d.MTLSEndpointAliases == nil || (p.TokenAuthMethod != core.AuthTLSClient && p.TokenAuthMethod != core.AuthSelfSignedTLS) {
+		return endpoint
+	}
+	a := d.MTLSEndpointAliases
+	for _, e := range [][2]string{
+		{d.TokenEndpoint, a.TokenEndpoint},
+		{d.RevocationEndpoint, a.RevocationEndpoint},
+		{d.IntrospectionEndpoint, a.IntrospectionEndpoint},
+		{d.DeviceAuthorizationEndpoint, a.DeviceAuthorizationEndpoint},
+	} {
+		if e[0] == endpoint && e[1] != "" {
+			return e[1]
+		}
+	}
+	return endpoint
 }
 
 // Audience returns the aud of a profile's client assertions.

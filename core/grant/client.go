@@ -241,7 +241,7 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 	cfg := clientcredentials.Config{
 		ClientID:       p.ClientID,
 		ClientSecret:   secret,
-		TokenURL:       d.TokenEndpoint,
+		TokenURL:       clientauth.Endpoint(p, d, d.TokenEndpoint),
 		EndpointParams: params,
 		AuthStyle:      style,
 	}

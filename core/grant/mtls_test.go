@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,12 +163,20 @@ func TestTLSClientAuth(t *testing.T) {
 		{"another client's certificate", "ca-client", core.AuthSelfSignedTLS, selfCert, selfKey, nil, "invalid_client"},
 		{"method not listed", "selfie", core.AuthSelfSignedTLS, selfCert, selfKey, []string{core.AuthTLSClient, core.AuthPrivateKeyJWT}, "supports only tls_client_auth, private_key_jwt"},
 		{"no certificate", "selfie", core.AuthSelfSignedTLS, "", "", nil, "no TLS client certificate"},
+		{"mtls_endpoint_aliases", "selfie", core.AuthSelfSignedTLS, selfCert, selfKey, []string{"alias"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := core.NewProfile("mtls")
 			p.ClientID, p.TokenAuthMethod = tc.clientID, tc.method
 			p.TLS.ClientCert, p.TLS.ClientKey, p.TLS.CAFile = tc.cert, tc.key, serverCA
-			set, err := c.Obtain(ctxT(t), p, m.doc(tc.methods...), account("svc", core.GrantClientCredentials))
+			d := m.doc(tc.methods...)
+			if slices.Equal(tc.methods, []string{"alias"}) {
+				// The plain endpoint takes no certificates: the alias must be used.
+				d = m.doc(core.AuthSelfSignedTLS)
+				d.TokenEndpoint = "https://127.0.0.1:1/no-mtls-here"
+				d.MTLSEndpointAliases = &discovery.EndpointAliases{TokenEndpoint: m.srv.URL + "/token"}
+			}
+			set, err := c.Obtain(ctxT(t), p, d, account("svc", core.GrantClientCredentials))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

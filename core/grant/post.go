@@ -30,6 +30,7 @@ func (c *Client) post(ctx context.Context, p core.Profile, d *discovery.Document
 	for k, vs := range auth.Params {
 		form[k] = vs
 	}
+	endpoint = clientauth.Endpoint(p, d, endpoint)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err

@@ -92,7 +92,7 @@ func (v *Validator) introspect(ctx context.Context, p core.Profile, d *discovery
 	for k, vs := range auth.Params {
 		form[k] = vs
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.IntrospectionEndpoint, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, clientauth.Endpoint(p, d, d.IntrospectionEndpoint), strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("introspection_endpoint %q: %w", d.IntrospectionEndpoint, err)
 	}
