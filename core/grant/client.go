@@ -264,7 +264,7 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 	tok, err := cfg.Token(ctx)
 	if err != nil {
 		var ue *url.Error
-		if err = providerError(err, append(req.secrets, auth.Secrets...)); !errors.As(err, new(*ProviderError)) && !errors.As(err, &ue) {
+		if err = providerError(err, slices.Concat(req.secrets, auth.Secrets, []string{p.ClientSecret.Reveal()})); !errors.As(err, new(*ProviderError)) && !errors.As(err, &ue) {
 			// x/oauth2's own: no JSON, no access_token.
 			err = fmt.Errorf("unusable answer from the token endpoint: %w", err)
 		}

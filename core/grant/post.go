@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"oidcctl/core"
@@ -56,7 +57,7 @@ func (c *Client) post(ctx context.Context, p core.Profile, d *discovery.Document
 		return nil, fmt.Errorf("reading the answer of %s: %w", endpoint, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, errorAnswer(resp, body, append(secrets, auth.Secrets...))
+		return nil, errorAnswer(resp, body, slices.Concat(secrets, auth.Secrets, []string{p.ClientSecret.Reveal()}))
 	}
 	return body, nil
 }

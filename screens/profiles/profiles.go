@@ -173,8 +173,16 @@ func detail(st tui.Styles, r row) string {
 	p := r.profile
 	label := st.Muted.Render
 	secret := "no secret (public client)"
-	if p.ClientSecret.IsSet() {
+	switch {
+	case p.TokenAuthMethod != "" && p.TokenAuthMethod != core.AuthSecretBasic && p.TokenAuthMethod != core.AuthSecretPost:
+		secret = p.TokenAuthMethod
+	case p.ClientSecret.IsSet():
 		secret = "secret set"
+	case len(p.ClientKeys) > 0:
+		secret = core.AuthPrivateKeyJWT
+	}
+	if p.TokenAuthMethod == core.AuthPrivateKeyJWT || (p.TokenAuthMethod == "" && !p.ClientSecret.IsSet() && len(p.ClientKeys) > 0) {
+		secret += fmt.Sprintf(" (%d key(s))", len(p.ClientKeys))
 	}
 	tls := "system CAs"
 	switch {

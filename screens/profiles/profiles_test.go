@@ -218,3 +218,14 @@ func TestUntouchedFormsLeaveAtOnce(t *testing.T) {
 	term.Discard()
 	term.WaitTitle("Profiles")
 }
+
+// The detail under the list names a key or certificate method and how
+// many client keys the profile has.
+func TestDetailNamesClientAuth(t *testing.T) {
+	e := screentest.New(t)
+	p := screentest.Profile("keyed", "https://idp.example/.well-known/openid-configuration", "someapi", "")
+	p.TokenAuthMethod = core.AuthPrivateKeyJWT
+	p.ClientKeys = []core.ClientKey{{ID: "k1", Algorithm: core.KeyES256, PrivateKey: core.NewSecret("x")}}
+	e.AddProfile(t, p)
+	e.Open(t, profiles.New(e.Deps), "someapi · private_key_jwt (1 key(s))")
+}
