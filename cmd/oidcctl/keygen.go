@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,9 +29,10 @@ func (a *app) profileKeygen() *cobra.Command {
 		alg                       string
 		withCert, retire, replace bool
 		printOnly                 bool
+		importKey, importCert     string
 	)
 	cmd := &cobra.Command{
-		Use:   "keygen NAME [--alg RS256|ES256] [--cert] [--replace | --retire-old | --print]",
+		Use:   "keygen NAME [--alg RS256|ES256] [--cert | --import-key FILE [--import-cert FILE]] [--replace | --retire-old | --print]",
 		Short: "Create a key pair for private_key_jwt client authentication and print its public key",
 		Long: `Creates a key pair with which the profile signs its client assertions
 (private_key_jwt, RFC 7523). The private key is sealed in the database like
@@ -42,6 +44,9 @@ Key rollover: keygen again makes a new key that signs from now on and keeps
 the older ones, which stay in the printed JWKS. Register the new key at the
 provider, then drop the old ones with --retire-old. --replace makes a new key
 and drops the old ones at once; --print prints the current keys only.
+--import-key takes an existing private key (PEM, RSA of 2048 bits or more, or
+EC P-256) instead of making one, with --import-cert its certificate (one a CA
+issued, for instance).
 
 Assertions: iss = sub = client id, aud = the token endpoint (or the issuer:
 profile edit --assertion-audience issuer), a fresh jti, exp 60 s; the header
@@ -51,6 +56,7 @@ keys and no secret uses it by default).`,
 		Example: `  oidcctl profile keygen entra --cert
   oidcctl profile keygen keycloak --alg ES256
   oidcctl profile keygen keycloak --retire-old
+  oidcctl profile keygen entra --import-key client.key --import-cert client.pem
   oidcctl profile keygen keycloak --print -o json | jq .jwks`,
 		Args: exactArgs(1, "a profile name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -68,8 +74,14 @@ keys and no secret uses it by default).`,
 			if err != nil {
 				return usagef("--alg %q: %w", alg, err)
 			}
-			if (retire || printOnly) && (cmd.Flags().Changed("alg") || withCert) {
-				return usagef("--alg and --cert are for a new key; --retire-old and --print make none")
+			if (retire || printOnly) && (cmd.Flags().Changed("alg") || withCert || importKey != "") {
+				return usagef("--alg, --cert and --import-key are for a new key; --retire-old and --print make none")
+			}
+			if importKey != "" && (cmd.Flags().Changed("alg") || withCert) {
+				return usagef("--import-key takes the key as it is: no --alg or --cert (give its certificate with --import-cert)")
+			}
+			if importCert != "" && importKey == "" {
+				return usagef("--import-cert needs --import-key")
 			}
 			reg, err := a.open(ctx)
 			if err != nil {
@@ -81,12 +93,32 @@ keys and no secret uses it by default).`,
 			}
 			out := keygenJSON{Profile: p.Name, Retired: []string{}}
 			var key core.ClientKey
-			if !retire && !printOnly {
-				// Made before the store's transaction opens.
+			switch {
+			case retire || printOnly:
+			case importKey != "":
+				// Read and made before the store's transaction opens.
+				keyPEM, err := readInput(ctx, a.env, importKey)
+				if err != nil {
+					return fmt.Errorf("--import-key: %w", err)
+				}
+				var certPEM []byte
+				if importCert != "" {
+					if certPEM, err = readInput(ctx, a.env, importCert); err != nil {
+						return fmt.Errorf("--import-cert: %w", err)
+					}
+				}
+				if key, err = clientauth.Import(keyPEM, certPEM, time.Now()); err != nil {
+					return usagef("--import-key %s: %w", importKey, err)
+				}
+				algorithm, out.Created = key.Algorithm, key.ID
+			default:
 				if key, err = clientauth.Generate(algorithm, p.ClientID, withCert, time.Now()); err != nil {
 					return err
 				}
 				out.Created = key.ID
+			}
+			if out.Created != "" && slices.ContainsFunc(p.ClientKeys, func(k core.ClientKey) bool { return k.ID == out.Created }) {
+				return usagef("key %s is the profile's already", out.Created)
 			}
 			if !printOnly {
 				p, err = reg.EditProfile(ctx, p.Name, func(q *core.Profile) error {
@@ -156,6 +188,8 @@ keys and no secret uses it by default).`,
 	fs.BoolVar(&withCert, "cert", false, "also make a self-signed certificate of the new key; assertions then carry its x5t#S256")
 	fs.BoolVar(&retire, "retire-old", false, "make no key; drop every key but the newest")
 	fs.BoolVar(&replace, "replace", false, "make a new key and drop the old ones at once")
+	fs.StringVar(&importKey, "import-key", "", "take this private key (PEM file, - for standard input) instead of making one")
+	fs.StringVar(&importCert, "import-cert", "", "the certificate of the --import-key key (PEM file)")
 	fs.BoolVar(&printOnly, "print", false, "make no key; print the current public keys")
 	return cmd
 }

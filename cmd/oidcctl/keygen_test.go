@@ -79,6 +79,18 @@ func TestProfileKeygen(t *testing.T) {
 	if len(retired.Retired) != 1 || retired.Retired[0] != first.Created || strings.Contains(string(retired.JWKS), first.Created) {
 		t.Fatalf("--retire-old: %+v", retired)
 	}
+	// An existing key and certificate; the same key twice is refused.
+	k, err := clientauth.Generate(core.KeyES256, oidctest.KeyClientID, true, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported := keygen("--import-key", c.file("ik.pem", k.PrivateKey.Reveal()), "--import-cert", c.file("ic.pem", k.Certificate))
+	if imported.Created != k.ID || imported.SigningKey != k.ID || imported.Certificate != k.Certificate {
+		t.Fatalf("--import-key: %+v", imported)
+	}
+	if r := c.run("", "profile", "keygen", "keyed", "--import-key", c.file("ik.pem", k.PrivateKey.Reveal())); r.code != exitUsage || !strings.Contains(r.stderr, "already") {
+		t.Fatalf("the same key again: exit %d %s", r.code, r.stderr)
+	}
 	if r := c.run("", "profile", "keygen", "keyed", "--retire-old", "--replace"); r.code != exitUsage {
 		t.Fatalf("--retire-old --replace: exit %d %s", r.code, r.stderr)
 	}
@@ -86,10 +98,6 @@ func TestProfileKeygen(t *testing.T) {
 		t.Fatalf("tls_client_auth without a certificate: exit %d %s", r.code, r.stderr)
 	}
 	// The provider does not take self_signed_tls_client_auth: profile test says so.
-	k, err := clientauth.Generate(core.KeyES256, oidctest.KeyClientID, true, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	cert, key := c.file("c.pem", k.Certificate), c.file("k.pem", k.PrivateKey.Reveal())
 	c.ok("profile", "edit", "keyed", "--client-auth", "self_signed_tls_client_auth", "--client-cert", cert, "--client-key", key)
 	if r := c.run("", "profile", "test", "keyed"); r.code != exitFailure || !strings.Contains(r.stderr, "supports only none, client_secret_basic") {

@@ -2,8 +2,11 @@ package clientauth_test
 
 import (
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +116,39 @@ func TestGenerate(t *testing.T) {
 	}
 	if _, err := clientauth.Generate("HS256", "cid", false, now); err == nil {
 		t.Error("HS256 key generated")
+	}
+}
+
+// TestImport: an existing key and its certificate become a client key
+// like a generated one; a certificate of another key, a short RSA key
+// and an unknown PEM block are refused.
+func TestImport(t *testing.T) {
+	now := time.Now()
+	gen, err := clientauth.Generate(core.KeyES256, "cid", true, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := clientauth.Import([]byte(gen.PrivateKey.Reveal()), []byte(gen.Certificate), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.ID != gen.ID || k.Algorithm != core.KeyES256 || k.Certificate != gen.Certificate {
+		t.Fatalf("imported %+v, generated %+v", k, gen)
+	}
+	other, _ := clientauth.Generate(core.KeyRS256, "cid", true, now)
+	if _, err := clientauth.Import([]byte(gen.PrivateKey.Reveal()), []byte(other.Certificate), now); err == nil || !strings.Contains(err.Error(), "not of this key") {
+		t.Errorf("certificate of another key: %v", err)
+	}
+	rsaKey, err := clientauth.Import([]byte(other.PrivateKey.Reveal()), nil, now)
+	if err != nil || rsaKey.Algorithm != core.KeyRS256 || rsaKey.ID != other.ID {
+		t.Errorf("RSA import: %+v, %v", rsaKey, err)
+	}
+	short, _ := rsa.GenerateKey(rand.Reader, 1024)
+	shortPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(short)})
+	if _, err := clientauth.Import(shortPEM, nil, now); err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Errorf("1024-bit key: %v", err)
+	}
+	if _, err := clientauth.Import([]byte(gen.Certificate), nil, now); err == nil {
+		t.Error("a certificate taken as a key")
 	}
 }

@@ -244,3 +244,81 @@ func ParseAlgorithm(s string) (string, error) {
 	}
 	return a, nil
 }
+
+// Import makes a client key of an existing private key (PEM: PKCS #8,
+// PKCS #1 "RSA PRIVATE KEY" or SEC 1 "EC PRIVATE KEY"; not encrypted)
+// and, when certPEM is not empty, its certificate (for instance one a CA
+// issued, which Entra accepts as well as a self-signed one). An RSA key
+// signs RS256, a P-256 key ES256.
+func Import(keyPEM, certPEM []byte, now time.Time) (core.ClientKey, error) {
+	block, _ := pem.Decode(keyPEM)
+	if block == nil {
+		return core.ClientKey{}, errors.New("the key is not PEM")
+	}
+	var (
+		key any
+		err error
+	)
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		return core.ClientKey{}, fmt.Errorf("a PEM block %q is not an unencrypted private key", block.Type)
+	}
+	if err != nil {
+		return core.ClientKey{}, fmt.Errorf("the private key: %w", err)
+	}
+	var alg string
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		if k.N.BitLen() < 2048 {
+			return core.ClientKey{}, fmt.Errorf("an RSA key of %d bits is too short: at least 2048", k.N.BitLen())
+		}
+		alg = core.KeyRS256
+	case *ecdsa.PrivateKey:
+		if k.Curve != elliptic.P256() {
+			return core.ClientKey{}, fmt.Errorf("an EC key on %s: ES256 needs P-256", k.Curve.Params().Name)
+		}
+		alg = core.KeyES256
+	default:
+		return core.ClientKey{}, fmt.Errorf("a %T key: want RSA or EC P-256", key)
+	}
+	signer := key.(crypto.Signer)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return core.ClientKey{}, err
+	}
+	pub, err := jwk.Import(signer.Public())
+	if err != nil {
+		return core.ClientKey{}, err
+	}
+	tp, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return core.ClientKey{}, err
+	}
+	k := core.ClientKey{
+		ID:         base64.RawURLEncoding.EncodeToString(tp),
+		Algorithm:  alg,
+		PrivateKey: core.NewSecret(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))),
+		CreatedAt:  now,
+	}
+	if len(certPEM) > 0 {
+		cb, _ := pem.Decode(certPEM)
+		if cb == nil || cb.Type != "CERTIFICATE" {
+			return core.ClientKey{}, errors.New("the certificate is not a PEM CERTIFICATE")
+		}
+		c, err := x509.ParseCertificate(cb.Bytes)
+		if err != nil {
+			return core.ClientKey{}, fmt.Errorf("the certificate: %w", err)
+		}
+		if eq, ok := c.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(signer.Public()) {
+			return core.ClientKey{}, errors.New("the certificate is not of this key")
+		}
+		k.Certificate = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cb.Bytes}))
+	}
+	return k, nil
+}
