@@ -110,8 +110,8 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	fs.StringArrayVar(&f.scopes, "scope", nil, "additional scopes, space-separated or repeated")
 	fs.StringVar(&f.flavour, "flavour", "generic", "provider flavour: generic, keycloak, entra or google")
 	fs.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow a plain http discovery URL on a host that is not loopback")
-	fs.StringVar(&f.tokenAuthMethod, "client-auth", "", "how the client authenticates: client_secret_basic, client_secret_post, private_key_jwt\n"+
-		"(keys of `profile keygen`), tls_client_auth or self_signed_tls_client_auth (the --client-cert);\n"+
+	fs.StringVar(&f.tokenAuthMethod, "client-auth", "", "how the client authenticates, a `METHOD`: client_secret_basic, client_secret_post, private_key_jwt\n"+
+		"(keys of profile keygen), tls_client_auth or self_signed_tls_client_auth (the --client-cert);\n"+
 		"default: by secret as the discovery document offers, else private_key_jwt when the profile has keys")
 	fs.StringVar(&f.tokenAuthMethod, "token-auth-method", "", "the same as --client-auth")
 	fs.StringVar(&f.assertionAudience, "assertion-audience", "", "aud of private_key_jwt assertions: token_endpoint (default; Entra, Okta) or issuer")
