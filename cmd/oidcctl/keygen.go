@@ -176,6 +176,9 @@ keys and no secret uses it by default).`,
 				fmt.Fprintf(w, "The profile authenticates by %s still; switch with: oidcctl profile edit %s --client-auth private_key_jwt\n",
 					cmp.Or(p.TokenAuthMethod, "its client secret"), p.Name)
 			}
+			if p.Flavour == core.FlavourEntra && out.Created != "" && out.Certificate == "" {
+				fmt.Fprintf(w, "Entra registers certificates, not keys, and wants x5t#S256 in the assertion: make the key with --cert (or --import-cert).\n")
+			}
 			fmt.Fprintf(w, "\nPublic keys (JWKS) to register at the provider:\n%s\n", jwks)
 			if out.Certificate != "" {
 				fmt.Fprintf(w, "\nSelf-signed certificate of the new key (for providers that take certificates, e.g. Entra):\n%s", out.Certificate)

@@ -114,7 +114,7 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 		"(keys of profile keygen), tls_client_auth or self_signed_tls_client_auth (the --client-cert);\n"+
 		"default: by secret as the discovery document offers, else private_key_jwt when the profile has keys")
 	fs.StringVar(&f.tokenAuthMethod, "token-auth-method", "", "the same as --client-auth")
-	fs.StringVar(&f.assertionAudience, "assertion-audience", "", "aud of private_key_jwt assertions: token_endpoint (default; Entra, Okta) or issuer")
+	fs.StringVar(&f.assertionAudience, "assertion-audience", "", "aud of private_key_jwt assertions: token_endpoint (Entra, Okta; the default) or issuer")
 	fs.StringVar(&f.redirectURI, "redirect-uri", "", "loopback redirect URI of its accounts' browser logins, e.g. http://127.0.0.1:8400/callback\n"+
 		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path; default http://127.0.0.1:<free port>/callback)")
 	fs.BoolVar(&f.introspect, "introspect", false, "check opaque incoming tokens at the provider's introspection endpoint (RFC 7662)")
