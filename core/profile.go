@@ -25,10 +25,6 @@ const (
 	FlavourGoogle   Flavour = "google"
 )
 
-// TokenAuthMethods are the values of Profile.TokenAuthMethod; "" picks
-// from the discovery document.
-var TokenAuthMethods = []string{"", "client_secret_basic", "client_secret_post"}
-
 // DPoPMode is a profile's DPoP setting for incoming tokens.
 type DPoPMode string
 
@@ -69,10 +65,21 @@ type Profile struct {
 	Scopes []string
 	// InsecureHTTP allows a plain-http discovery URL on a non-loopback host.
 	InsecureHTTP bool
-	// TokenAuthMethod is how the client authenticates at the token
-	// endpoint: client_secret_basic or client_secret_post; "" picks from
-	// the discovery document.
+	// TokenAuthMethod is how the client authenticates at the token,
+	// revocation, introspection and device authorization endpoints: one
+	// of TokenAuthMethods. "" picks: with a client secret,
+	// client_secret_basic when the discovery document lists it or lists
+	// nothing, else client_secret_post; without a secret but with client
+	// keys, private_key_jwt; with neither, a public client (client_id
+	// only).
 	TokenAuthMethod string
+	// ClientKeys sign the client assertions of private_key_jwt, oldest
+	// first; the newest signs (see SigningKey).
+	ClientKeys []ClientKey
+	// AssertionAudience is the aud of a client assertion: "" or
+	// AudienceTokenEndpoint for the token endpoint URL, AudienceIssuer for
+	// the issuer.
+	AssertionAudience string
 	// Introspect checks opaque (non-JWT) incoming tokens at the provider's
 	// introspection endpoint (RFC 7662); without it they are refused.
 	Introspect bool
@@ -170,6 +177,7 @@ func (p *Profile) PrefillFrom(src Profile) {
 	p.Name, p.ClientID = name, clientID
 	p.ClientSecret = Secret{}
 	p.TLS.ClientKeyPassword = Secret{}
+	p.ClientKeys = nil
 	p.Scopes = slices.Clone(src.Scopes)
 	p.RoleMap = src.RoleMap.Clone()
 	p.UserMap = src.UserMap.Clone()
@@ -200,9 +208,7 @@ func (p *Profile) Validate() error {
 	if !slices.Contains(Flavours, p.Flavour) {
 		v.add("flavour", fmt.Sprintf("%q is not one of %s", p.Flavour, joinFlavours()))
 	}
-	if !slices.Contains(TokenAuthMethods, p.TokenAuthMethod) {
-		v.add("token auth method", fmt.Sprintf("%q: want client_secret_basic, client_secret_post or empty (from discovery)", p.TokenAuthMethod))
-	}
+	p.validateClientAuth(&v)
 	if p.DPoP != "" && !slices.Contains(DPoPModes, p.DPoP) {
 		v.add("DPoP", fmt.Sprintf("%q: want off, allow or require", p.DPoP))
 	}

@@ -47,6 +47,23 @@ func TestProfileValidate(t *testing.T) {
 		{"bad scope", func(p *Profile) { p.Scopes = []string{"a b"} }, []string{"scope"}},
 		{"role map path", func(p *Profile) { p.RoleMap = RoleMap{"a..b": {"x": "y"}} }, []string{"role map"}},
 		{"user map without email", func(p *Profile) { p.UserMap = UserMap{"given_name": UserFirstName} }, []string{"user map"}},
+		{"private_key_jwt before keygen", func(p *Profile) { p.TokenAuthMethod = AuthPrivateKeyJWT }, nil},
+		{"unknown auth method", func(p *Profile) { p.TokenAuthMethod = "client_secret_jwt" }, []string{"token auth method"}},
+		{"tls_client_auth without certificate", func(p *Profile) { p.TokenAuthMethod = AuthTLSClient }, []string{"token auth method"}},
+		{"self-signed with certificate", func(p *Profile) {
+			p.TokenAuthMethod, p.TLS.ClientCert, p.TLS.ClientKey = AuthSelfSignedTLS, "c.pem", "k.pem"
+		}, nil},
+		{"bad assertion audience", func(p *Profile) { p.AssertionAudience = "tenant" }, []string{"assertion audience"}},
+		{"client keys", func(p *Profile) {
+			p.ClientKeys = []ClientKey{{ID: "a", Algorithm: KeyRS256, PrivateKey: NewSecret("x")}, {ID: "b", Algorithm: KeyES256, PrivateKey: NewSecret("y")}}
+		}, nil},
+		{"client key twice", func(p *Profile) {
+			p.ClientKeys = []ClientKey{{ID: "a", Algorithm: KeyRS256, PrivateKey: NewSecret("x")}, {ID: "a", Algorithm: KeyRS256, PrivateKey: NewSecret("x")}}
+		}, []string{"client key"}},
+		{"client key without private key", func(p *Profile) { p.ClientKeys = []ClientKey{{ID: "a", Algorithm: KeyES256}} }, []string{"client key"}},
+		{"client key of HS256", func(p *Profile) {
+			p.ClientKeys = []ClientKey{{ID: "a", Algorithm: "HS256", PrivateKey: NewSecret("x")}}
+		}, []string{"client key"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,13 +98,14 @@ func TestPrefillNeverCopiesSecrets(t *testing.T) {
 	src.TLS.ClientKeyPassword = NewSecret("keypw")
 	src.Scopes = []string{"profile"}
 	src.RoleMap = RoleMap{"roles": {"a": "b"}}
+	src.ClientKeys = []ClientKey{{ID: "k", Algorithm: KeyES256, PrivateKey: NewSecret("private")}}
 	p := NewProfile("second")
 	p.ClientID = "other"
 	p.PrefillFrom(src)
 	if p.Name != "second" || p.ClientID != "other" {
 		t.Fatalf("name or client id copied: %+v", p)
 	}
-	if p.ClientSecret.IsSet() || p.TLS.ClientKeyPassword.IsSet() {
+	if p.ClientSecret.IsSet() || p.TLS.ClientKeyPassword.IsSet() || p.ClientKeys != nil {
 		t.Fatal("a secret was copied")
 	}
 	if p.DiscoveryURL != src.DiscoveryURL || p.TLS.ClientKey != "k.pem" || p.Scopes[0] != "profile" {

@@ -43,11 +43,13 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 		keyPassword  = "PLAINTEXT-key-password-77ab0d"
 		password     = "PLAINTEXT-account-password-c3d4"
 		clientID     = "VISIBLE-client-id-5e6f"
+		privateKey   = "PLAINTEXT-private-key-0a9b8c"
 	)
 	p := fullProfile("idp")
 	p.ClientID = clientID
 	p.ClientSecret = core.NewSecret(clientSecret)
 	p.TLS.ClientKeyPassword = core.NewSecret(keyPassword)
+	p.ClientKeys = []core.ClientKey{{ID: "k1", Algorithm: core.KeyES256, PrivateKey: core.NewSecret(privateKey)}}
 	a := fullAccount("acct", "idp")
 	a.Password = core.NewSecret(password)
 	if err := d.CreateProfile(ctx, p); err != nil {
@@ -69,7 +71,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 		if !bytes.Contains(raw, []byte(clientID)) {
 			t.Fatalf("%s: client id not found in the raw files: the scan reads the wrong bytes", when)
 		}
-		for _, secret := range []string{clientSecret, keyPassword, password} {
+		for _, secret := range []string{clientSecret, keyPassword, password, privateKey} {
 			if bytes.Contains(raw, []byte(secret)) {
 				t.Errorf("%s: plaintext secret %q found in the database files", when, secret)
 			}

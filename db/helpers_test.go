@@ -61,9 +61,16 @@ func fullProfile(name string) core.Profile {
 		InsecureHTTP: true,
 		// Not the first of core.TokenAuthMethods after "", so that a
 		// stored index or a default would show.
-		TokenAuthMethod: "client_secret_post",
-		Introspect:      true,
-		RedirectURI:     "http://[::1]:8400/" + name + "/callback",
+		TokenAuthMethod:   "client_secret_post",
+		AssertionAudience: core.AudienceIssuer,
+		ClientKeys: []core.ClientKey{
+			{ID: "kid-old-" + name, Algorithm: core.KeyES256, PrivateKey: core.NewSecret("private-old-" + name),
+				CreatedAt: time.UnixMilli(1_700_000_000_123).UTC()},
+			{ID: "kid-new-" + name, Algorithm: core.KeyRS256, PrivateKey: core.NewSecret("private-new-" + name),
+				Certificate: "-----BEGIN CERTIFICATE-----\n" + name, CreatedAt: time.UnixMilli(1_700_000_100_456).UTC()},
+		},
+		Introspect:  true,
+		RedirectURI: "http://[::1]:8400/" + name + "/callback",
 		// Stored as given: whether it agrees with the secrets is core's.
 		MissingSecrets: []string{core.SecretClientSecret},
 		DPoP:           core.DPoPRequire,

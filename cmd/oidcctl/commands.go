@@ -207,16 +207,19 @@ func strs[T ~string](values []T) []string {
 // flagValues are the values of the flags that take one of a few words,
 // from core's lists where core has one.
 var flagValues = map[string][]string{
-	"output":            {"table", "json"},
-	"grant-type":        strs(core.GrantTypes),
-	"flavour":           strs(core.Flavours),
-	"token-type":        {string(core.TokenAccess), string(core.TokenID)},
-	"log-level":         {"debug", "info", "warn", "error"},
-	"auth-debug":        {"refused", "all", "off"},
-	"verdict":           {"accepted", "refused", "error"},
-	"token-auth-method": strs(core.TokenAuthMethods),
-	"uid-claim":         {"sub", "email", "preferred_username", "uid", "oid", "upn"},
-	"method":            {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
+	"output":             {"table", "json"},
+	"grant-type":         strs(core.GrantTypes),
+	"flavour":            strs(core.Flavours),
+	"token-type":         {string(core.TokenAccess), string(core.TokenID)},
+	"log-level":          {"debug", "info", "warn", "error"},
+	"auth-debug":         {"refused", "all", "off"},
+	"verdict":            {"accepted", "refused", "error"},
+	"token-auth-method":  strs(core.TokenAuthMethods),
+	"client-auth":        strs(core.TokenAuthMethods),
+	"assertion-audience": {core.AudienceTokenEndpoint, core.AudienceIssuer},
+	"alg":                core.ClientKeyAlgorithms,
+	"uid-claim":          {"sub", "email", "preferred_username", "uid", "oid", "upn"},
+	"method":             {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 }
 
 // flagNames are the flags that name an object in the database.

@@ -320,7 +320,7 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 	doc(t, width, "profile-form", p.focus("Provider flavour"))
 	if width == 80 {
 		// Walk every page with enter, as a person would the first time.
-		for _, f := range []string{"Provider flavour", "Discovery cache TTL", "Client certificate", "Client key (PEM", "Client key password",
+		for _, f := range []string{"Provider flavour", "Discovery cache TTL", "Client authentication", "Assertion audience", "Client certificate", "Client key (PEM", "Client key password",
 			"CA file", "CA directory", "Verify the host name", "Verify the certificate", "Allow plain http",
 			"Use a nonce", "Rand length", "Rand TTL", "Leeway", "Redirect URI", "UID claim", "Role map", "User map",
 			"User login", "Scopes", "Audiences", "Authorized party", "DPoP-bound tokens"} {

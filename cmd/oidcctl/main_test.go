@@ -214,7 +214,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--flavour", "okta"}, exitUsage, "unknown flavour"},
 		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--leeway", "soon"}, exitUsage, "--leeway"},
 		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--rand-length", "4"}, exitUsage, "rand length"},
-		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--token-auth-method", "private_key_jwt"}, exitUsage, "token auth method"},
+		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--token-auth-method", "client_secret_jwt"}, exitUsage, "token auth method"},
 		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--role-map-file", c.file("bad.json", "{")}, exitUsage, "not valid JSON or YAML"},
 		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--user-map-file", c.file("um.json", `{"email":"Phone"}`)}, exitUsage, "user map"},
 		{[]string{"profile", "add", "p2", "--discovery-url", exampleDiscoveryURL, "--client-id", "a", "--client-cert", "c.pem"}, exitUsage, "needs both a certificate and a key"},

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ type profileFlags struct {
 	insecureHTTP, introspect                  bool
 	dpop                                      string
 	dpopNonce                                 bool
-	tokenAuthMethod                           string
+	tokenAuthMethod, assertionAudience        string
 	redirectURI                               string
 	clientCert, clientKey, caFile, caDir      string
 	skipVerifyPeer, skipVerifyHostname        bool
@@ -111,7 +112,11 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	fs.StringArrayVar(&f.scopes, "scope", nil, "additional scopes, space-separated or repeated")
 	fs.StringVar(&f.flavour, "flavour", "generic", "provider flavour: generic, keycloak, entra or google")
 	fs.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow a plain http discovery URL on a host that is not loopback")
-	fs.StringVar(&f.tokenAuthMethod, "token-auth-method", "", "client_secret_basic or client_secret_post (default: from the discovery document)")
+	fs.StringVar(&f.tokenAuthMethod, "client-auth", "", "how the client authenticates, a `METHOD`: client_secret_basic, client_secret_post, private_key_jwt\n"+
+		"(keys of profile keygen), tls_client_auth or self_signed_tls_client_auth (the --client-cert);\n"+
+		"default: by secret as the discovery document offers, else private_key_jwt when the profile has keys")
+	fs.StringVar(&f.tokenAuthMethod, "token-auth-method", "", "the same as --client-auth")
+	fs.StringVar(&f.assertionAudience, "assertion-audience", "", "aud of private_key_jwt assertions: token_endpoint (Entra, Okta; the default) or issuer")
 	fs.StringVar(&f.redirectURI, "redirect-uri", "", "redirect URI of its accounts' browser logins: loopback, e.g. http://127.0.0.1:8400/callback\n"+
 		"(127.0.0.1, localhost or [::1]; no port or :0 = a free one; any path; default http://127.0.0.1:<free port>/callback),\n"+
 		"or https, e.g. https://oidcctl.example.org/callback, answered by oidcctl serve at that path")
@@ -173,6 +178,8 @@ func (f *profileFlags) apply(cmd *cobra.Command, p *core.Profile) error {
 	str("restrict-user-login", &p.Restrictions.UserLogin, f.restrictUserLogin)
 	str("restrict-azp", &p.Restrictions.AuthorizedParty, f.restrictAZP)
 	str("token-auth-method", &p.TokenAuthMethod, f.tokenAuthMethod)
+	str("client-auth", &p.TokenAuthMethod, f.tokenAuthMethod)
+	str("assertion-audience", &p.AssertionAudience, f.assertionAudience)
 	str("redirect-uri", &p.RedirectURI, f.redirectURI)
 	dur("discovery-ttl", &p.DiscoveryTTL, f.discoveryTTL)
 	dur("rand-ttl", &p.Misc.RandTTL, f.randTTL)
@@ -241,7 +248,7 @@ func (a *app) profileCommand() *cobra.Command {
 		Long:    "A profile is one OpenID provider plus one client registration at it.",
 		Args:    noArgs,
 	}
-	cmd.AddCommand(a.profileAdd(), a.profileEdit(), a.profileShow(), a.profileList(), a.profileRemove(), a.profileTest(), a.profileKeys())
+	cmd.AddCommand(a.profileAdd(), a.profileEdit(), a.profileShow(), a.profileList(), a.profileRemove(), a.profileTest(), a.profileKeys(), a.profileKeygen())
 	return cmd
 }
 
@@ -271,7 +278,10 @@ func (a *app) profileAdd() *cobra.Command {
 				}
 				p.PrefillFrom(src)
 			}
-			if err := f.load(cmd, a.env, true); err != nil {
+			// No secret prompt for a client that authenticates by key or
+			// certificate.
+			askSecret := !slices.Contains([]string{core.AuthPrivateKeyJWT, core.AuthTLSClient, core.AuthSelfSignedTLS}, strings.TrimSpace(f.tokenAuthMethod))
+			if err := f.load(cmd, a.env, askSecret); err != nil {
 				return err
 			}
 			if err := f.apply(cmd, &p); err != nil {
@@ -440,6 +450,8 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 	kv.row("client id:", p.ClientID)
 	kv.row("client secret:", secretState(p.ClientSecret, p.MissingSecrets, core.SecretClientSecret))
 	kv.row("token auth method:", cmp.Or(p.TokenAuthMethod, "-"))
+	kv.row("assertion audience:", cmp.Or(p.AssertionAudience, "- (token_endpoint)"))
+	kv.row("client keys:", fmtClientKeys(p.ClientKeys))
 	kv.row("introspect opaque:", onOff(p.Introspect, "off"))
 	kv.row("DPoP:", dpopText(p))
 	kv.row("redirect URI:", cmp.Or(p.RedirectURI, "- (http://127.0.0.1:<free port>/callback)"))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"oidcctl/core/clientauth"
 	"oidcctl/core/discovery"
 	"oidcctl/tui"
 )
@@ -21,9 +22,10 @@ func (a *app) profileTest() *cobra.Command {
 		Short: "Fetch the discovery document and JWKS and say what they hold",
 		Long: `Fetches the profile's discovery document and JWKS now, with the profile's
 TLS settings, checks the issuer (OpenID Discovery 1.0 §4.3) and prints the
-issuer, endpoints, grant types, signing algorithms and keys. The document is
-cached for the profile's discovery TTL. Exits 1 when the provider cannot be
-used.`,
+issuer, endpoints, grant types, signing algorithms and keys, and checks
+that the provider takes the profile's client authentication method. The
+document is cached for the profile's discovery TTL. Exits 1 when the
+provider cannot be used.`,
 		Example: "  oidcctl profile test keycloak\n  oidcctl profile test keycloak -o json",
 		Args:    exactArgs(1, "a profile name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -36,6 +38,10 @@ used.`,
 				return err
 			}
 			report, testErr := a.svc.discovery.Test(cmd.Context(), p)
+			if testErr == nil && report != nil && report.Document != nil {
+				// The provider must take the profile's client authentication.
+				_, testErr = clientauth.Method(p, report.Document)
+			}
 			if a.output == "json" {
 				// The report's durations in seconds, as every duration
 				// of -o json.

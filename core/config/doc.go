@@ -52,11 +52,15 @@ type Profile struct {
 	Scopes              []string `json:"scopes" yaml:"scopes,flow"`
 	Flavour             string   `json:"flavour" yaml:"flavour"`
 	InsecureHTTP        bool     `json:"insecure_http" yaml:"insecure_http,omitempty"`
-	// TokenAuthMethod is client_secret_basic, client_secret_post or ""
-	// (from discovery).
+	// TokenAuthMethod is one of core.TokenAuthMethods; "" picks (see
+	// core.Profile.TokenAuthMethod).
 	TokenAuthMethod string `json:"token_auth_method" yaml:"token_auth_method,omitempty"`
-	Introspect      bool   `json:"introspect" yaml:"introspect,omitempty"`
-	RedirectURI     string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
+	// AssertionAudience is the aud of private_key_jwt assertions:
+	// token_endpoint (or "") or issuer. The client keys themselves are
+	// never in the document (an import keeps those of the database).
+	AssertionAudience string `json:"assertion_audience,omitempty" yaml:"assertion_audience,omitempty"`
+	Introspect        bool   `json:"introspect" yaml:"introspect,omitempty"`
+	RedirectURI       string `json:"redirect_uri,omitempty" yaml:"redirect_uri,omitempty"`
 	// DPoP is off, allow or require (incoming DPoP-bound tokens).
 	DPoP      string `json:"dpop,omitempty" yaml:"dpop,omitempty"`
 	DPoPNonce bool   `json:"dpop_nonce,omitempty" yaml:"dpop_nonce,omitempty"`
@@ -365,6 +369,7 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 		Flavour:             string(p.Flavour),
 		InsecureHTTP:        p.InsecureHTTP,
 		TokenAuthMethod:     p.TokenAuthMethod,
+		AssertionAudience:   p.AssertionAudience,
 		Introspect:          p.Introspect,
 		RedirectURI:         p.RedirectURI,
 		DPoP:                dpopDoc(p.DPoP),
@@ -415,6 +420,7 @@ func (d Profile) ToProfile() core.Profile {
 	}
 	p.InsecureHTTP = d.InsecureHTTP
 	p.TokenAuthMethod = d.TokenAuthMethod
+	p.AssertionAudience = d.AssertionAudience
 	p.Introspect = d.Introspect
 	p.RedirectURI = d.RedirectURI
 	if d.DPoP != string(core.DPoPOff) {

@@ -612,6 +612,9 @@ func mergeProfile(old core.Profile, found bool, d Profile) core.Profile {
 	if found {
 		p.CreatedAt, p.UpdatedAt = old.CreatedAt, old.UpdatedAt
 	}
+	if len(p.ClientKeys) == 0 { // the file never holds private keys
+		p.ClientKeys = old.ClientKeys
+	}
 	return p
 }
 

@@ -35,6 +35,10 @@ type Document struct {
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
 	ClaimsSupported                   []string `json:"claims_supported,omitempty"`
 
+	// MTLSEndpointAliases are the endpoints a client that authenticates
+	// by TLS client certificate uses instead (RFC 8705 §5); nil for none.
+	MTLSEndpointAliases *EndpointAliases `json:"mtls_endpoint_aliases,omitempty"`
+
 	// URL is where the document was fetched from.
 	URL string `json:"-"`
 	// FetchedAt is when it was fetched (by the Client's clock); a document
@@ -43,6 +47,15 @@ type Document struct {
 	FetchedAt time.Time `json:"-"`
 	// Raw is the body exactly as served.
 	Raw []byte `json:"-"`
+}
+
+// EndpointAliases are the mtls_endpoint_aliases of RFC 8705 §5 that
+// oidcctl uses.
+type EndpointAliases struct {
+	TokenEndpoint               string `json:"token_endpoint,omitempty"`
+	RevocationEndpoint          string `json:"revocation_endpoint,omitempty"`
+	IntrospectionEndpoint       string `json:"introspection_endpoint,omitempty"`
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
 }
 
 // TenantIDPlaceholder is the part of Microsoft Entra's multi-tenant issuer

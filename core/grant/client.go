@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"oidcctl/core"
+	"oidcctl/core/clientauth"
 	"oidcctl/core/discovery"
 	"oidcctl/core/tlsclient"
 )
@@ -209,32 +210,6 @@ func addResources(v url.Values, a core.Account) error {
 	return nil
 }
 
-// authStyle picks how the client authenticates at the token endpoint: a
-// public client (no secret) sends its id in the body; a profile that names
-// its method gets that; otherwise client_secret_basic when the provider lists it or lists nothing (the
-// RFC 8414 default), else client_secret_post. Never x/oauth2's
-// auto-detection, which repeats a failed request the other way and so
-// would send a rotating refresh token twice.
-func authStyle(p core.Profile, d *discovery.Document) (oauth2.AuthStyle, error) {
-	switch {
-	case !p.ClientSecret.IsSet():
-		return oauth2.AuthStyleInParams, nil
-	case p.TokenAuthMethod == "client_secret_basic":
-		return oauth2.AuthStyleInHeader, nil
-	case p.TokenAuthMethod == "client_secret_post":
-		return oauth2.AuthStyleInParams, nil
-	}
-	methods := d.TokenEndpointAuthMethodsSupported
-	switch {
-	case len(methods) == 0 || slices.Contains(methods, "client_secret_basic"):
-		return oauth2.AuthStyleInHeader, nil
-	case slices.Contains(methods, "client_secret_post"):
-		return oauth2.AuthStyleInParams, nil
-	}
-	return 0, fmt.Errorf("the provider's token endpoint accepts only %s; oidcctl authenticates a client with a secret by client_secret_basic or client_secret_post",
-		strings.Join(methods, ", "))
-}
-
 // token sends a token request through x/oauth2's clientcredentials.Config,
 // whose EndpointParams carry any grant (grant_type may be overridden) and
 // repeated parameters, which RFC 8707 resources need and oauth2.Config's
@@ -243,7 +218,7 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 	if d == nil || d.TokenEndpoint == "" {
 		return core.TokenSet{}, fmt.Errorf("the discovery document has no token_endpoint")
 	}
-	style, err := authStyle(p, d)
+	auth, err := clientauth.Resolve(p, d, c.now())
 	if err != nil {
 		return core.TokenSet{}, err
 	}
@@ -251,13 +226,22 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 	for k, vs := range req.params {
 		params[k] = vs
 	}
+	// client_secret_basic goes through x/oauth2's header; every other
+	// method is form parameters (client_id at least).
+	style, secret := oauth2.AuthStyleInParams, ""
+	if auth.Basic != nil {
+		style, secret = oauth2.AuthStyleInHeader, p.ClientSecret.Reveal()
+	}
+	for k, vs := range auth.Params {
+		params[k] = vs
+	}
 	if err := addResources(params, a); err != nil {
 		return core.TokenSet{}, err
 	}
 	cfg := clientcredentials.Config{
 		ClientID:       p.ClientID,
-		ClientSecret:   p.ClientSecret.Reveal(),
-		TokenURL:       d.TokenEndpoint,
+		ClientSecret:   secret,
+		TokenURL:       clientauth.Endpoint(p, d, d.TokenEndpoint),
 		EndpointParams: params,
 		AuthStyle:      style,
 	}
@@ -283,7 +267,7 @@ func (c *Client) token(ctx context.Context, p core.Profile, d *discovery.Documen
 	tok, err := cfg.Token(ctx)
 	if err != nil {
 		var ue *url.Error
-		if err = providerError(err, append(req.secrets, p.ClientSecret.Reveal())); !errors.As(err, new(*ProviderError)) && !errors.As(err, &ue) {
+		if err = providerError(err, slices.Concat(req.secrets, auth.Secrets, []string{p.ClientSecret.Reveal()})); !errors.As(err, new(*ProviderError)) && !errors.As(err, &ue) {
 			// x/oauth2's own: no JSON, no access_token.
 			err = fmt.Errorf("unusable answer from the token endpoint: %w", err)
 		}

@@ -17,12 +17,17 @@
 //     resources are one parameter each, named by the account's resource
 //     parameter (default "resource"), on every token request and on the
 //     authorization and device authorization requests.
-//   - Client authentication: a profile without a secret is a public client
-//     and sends client_id in the body; otherwise client_secret_basic when
-//     the discovery document lists it or lists nothing (RFC 8414's
-//     default), else client_secret_post. x/oauth2's auto-detection is never
-//     used: it repeats a failed request, which would spend a rotating
-//     refresh token twice.
+//   - Client authentication (package clientauth), the same at the token,
+//     revocation and device authorization endpoints: the profile's
+//     method; when it names none, client_secret_basic when the discovery
+//     document lists it or lists nothing (RFC 8414's default), else
+//     client_secret_post, for a profile with a secret; private_key_jwt
+//     (a fresh RFC 7523 assertion per request) for one with client keys;
+//     client_id alone for a public client. tls_client_auth and
+//     self_signed_tls_client_auth send client_id, the TLS client
+//     certificate proving it. x/oauth2's auto-detection is never used: it
+//     repeats a failed request, which would spend a rotating refresh token
+//     twice.
 //   - Scopes: the account's scopes; when it has none, nothing for
 //     client_credentials and "openid" plus the profile's additional scopes
 //     for the grants where a person logs in (see Scopes). A refresh sends

@@ -123,7 +123,7 @@ func (e *ProviderError) Is(target error) bool {
 
 // hints say what an administrator can do about an error code.
 var hints = map[string]string{
-	"invalid_client":         "check the profile's client id and secret, and the client's authentication method at the provider",
+	"invalid_client":         "check the profile's client id and its secret, key (registered at the provider?) or certificate, and the client's authentication method at the provider",
 	"invalid_grant":          "the refresh token, code, device code or user credentials are invalid, expired or revoked",
 	"unauthorized_client":    "the provider does not allow this client that grant type",
 	"unsupported_grant_type": "the provider does not support that grant type",

@@ -8,11 +8,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
-	"golang.org/x/oauth2"
-
 	"oidcctl/core"
+	"oidcctl/core/clientauth"
 	"oidcctl/core/discovery"
 )
 
@@ -22,24 +22,25 @@ import (
 // A status other than 2xx is a *ProviderError. It returns the body of a
 // successful answer.
 func (c *Client) post(ctx context.Context, p core.Profile, d *discovery.Document, endpoint string, form url.Values, secrets []string) ([]byte, error) {
-	style, err := authStyle(p, d)
+	auth, err := clientauth.Resolve(p, d, c.now())
 	if err != nil {
 		return nil, err
 	}
 	form = cloneValues(form)
 	form.Set("client_id", p.ClientID)
-	if style == oauth2.AuthStyleInParams && p.ClientSecret.IsSet() {
-		form.Set("client_secret", p.ClientSecret.Reveal())
+	for k, vs := range auth.Params {
+		form[k] = vs
 	}
+	endpoint = clientauth.Endpoint(p, d, endpoint)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if style == oauth2.AuthStyleInHeader {
+	if auth.Basic != nil {
 		// RFC 6749 §2.3.1: both form-encoded, as x/oauth2 does.
-		req.SetBasicAuth(url.QueryEscape(p.ClientID), url.QueryEscape(p.ClientSecret.Reveal()))
+		req.SetBasicAuth(auth.Basic[0], auth.Basic[1])
 	}
 	hc, done, err := c.httpClient(p)
 	if err != nil {
@@ -56,7 +57,7 @@ func (c *Client) post(ctx context.Context, p core.Profile, d *discovery.Document
 		return nil, fmt.Errorf("reading the answer of %s: %w", endpoint, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, errorAnswer(resp, body, append(secrets, p.ClientSecret.Reveal()))
+		return nil, errorAnswer(resp, body, slices.Concat(secrets, auth.Secrets, []string{p.ClientSecret.Reveal()}))
 	}
 	return body, nil
 }

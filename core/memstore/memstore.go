@@ -258,6 +258,7 @@ func copyProfile(p core.Profile) core.Profile {
 	p.Restrictions.Scopes = clone(p.Restrictions.Scopes)
 	p.Restrictions.Audiences = clone(p.Restrictions.Audiences)
 	p.MissingSecrets = clone(p.MissingSecrets)
+	p.ClientKeys = clone(p.ClientKeys)
 	return p
 }
 

@@ -40,6 +40,11 @@
 //     authenticated.
 //   - [NativeClientID]: public (no secret, PKCE required); authorization_code,
 //     refresh_token, device_code and password.
+//   - [KeyClientID]: confidential, authenticated by private_key_jwt only
+//     (client assertions with aud = the issuer) with the keys registered by
+//     [Provider.RegisterClientKeys]; authorization_code, refresh_token,
+//     device_code and client_credentials, and the revocation,
+//     introspection and device authorization endpoints.
 //
 // Both user-facing clients accept any loopback redirect URI
 // (http://127.0.0.1:<port>/<path>, http://localhost:<port>/<path>) plus

@@ -171,10 +171,12 @@ func New(opts ...Option) (*Provider, error) {
 	// user"; registering it as a client too lets it authenticate at the
 	// revocation and introspection endpoints.
 	service := storage.WebClient(ServiceClientID, ServiceClientSecret)
+	keyed := storage.WebClient(KeyClientID, "", redirects...)
 	inner := storage.NewStorageWithClients(users, map[string]*storage.Client{
 		WebClientID:     web,
 		NativeClientID:  native,
 		ServiceClientID: service,
+		KeyClientID:     keyed,
 	})
 	st := &store{
 		Storage:   inner,
@@ -190,6 +192,9 @@ func New(opts ...Option) (*Provider, error) {
 				grantTypePassword,
 			}},
 			ServiceClientID: {Client: service, grantTypes: []oidc.GrantType{oidc.GrantTypeClientCredentials}},
+			KeyClientID: {Client: keyed, globs: loopbackRedirectGlobs, authMethod: oidc.AuthMethodPrivateKeyJWT, grantTypes: []oidc.GrantType{
+				oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode, oidc.GrantTypeClientCredentials,
+			}},
 		},
 	}
 

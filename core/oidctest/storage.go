@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -32,6 +35,15 @@ type client struct {
 	*storage.Client
 	grantTypes []oidc.GrantType // nil: those of the example client
 	globs      []string
+	authMethod oidc.AuthMethod // "": the example client's
+}
+
+// AuthMethod returns how the client authenticates.
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.authMethod != "" {
+		return c.authMethod
+	}
+	return c.Client.AuthMethod()
 }
 
 var _ op.HasRedirectGlobs = (*client)(nil)
@@ -63,6 +75,9 @@ type store struct {
 	users     storage.UserStore
 	clients   map[string]*client // the same ids as the example storage's map
 	accessTTL time.Duration      // 0: the example storage's 5 minutes
+
+	keysMu     sync.Mutex
+	clientKeys map[string]map[string]jose.JSONWebKey // client id -> kid -> public key
 }
 
 // GetClientByClientID returns the wrapped client, so that the provider
@@ -77,6 +92,9 @@ func (s *store) GetClientByClientID(ctx context.Context, clientID string) (op.Cl
 // ClientCredentials authenticates a client_credentials client (sid1) and
 // wraps it so that its access tokens are JWTs.
 func (s *store) ClientCredentials(ctx context.Context, clientID, clientSecret string) (op.Client, error) {
+	if c, ok := s.assertedKeyClient(ctx, clientID); ok && clientSecret == "" {
+		return c, nil
+	}
 	c, err := s.Storage.ClientCredentials(ctx, clientID, clientSecret)
 	if err != nil {
 		return nil, err
@@ -131,7 +149,7 @@ func (s *store) bookkeeping(req op.TokenRequest) op.TokenRequest {
 			ResponseType:  oidc.ResponseTypeCode,
 		}
 	case *oidc.JWTTokenRequest:
-		if r.Subject == ServiceClientID {
+		if r.Subject == ServiceClientID || r.Subject == KeyClientID {
 			return &storage.AuthRequest{
 				ID:            "client_credentials",
 				CreationDate:  time.Now(),

@@ -44,6 +44,10 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 
 	var grants http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, ok := p.verifyClientCredentialsAssertion(w, r, parsed.Form)
+		if !ok {
+			return
+		}
 		if parsed.Form.Get("grant_type") == string(grantTypePassword) {
 			p.passwordGrant(w, r)
 			return

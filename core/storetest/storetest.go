@@ -164,6 +164,11 @@ func testProfileRoundTrip(t *testing.T, e *env) {
 	p.RoleMap = core.RoleMap{"realm_access.roles": {"admin": "api"}}
 	p.UserMap = core.UserMap{"email": core.UserField("Email")}
 	p.Restrictions = core.Restrictions{UserLogin: "x", Scopes: []string{"s"}, Audiences: []string{"aud"}, AuthorizedParty: "azp"}
+	p.AssertionAudience = core.AudienceIssuer
+	p.ClientKeys = []core.ClientKey{
+		{ID: "old", Algorithm: core.KeyRS256, PrivateKey: core.NewSecret("private-old"), CreatedAt: ms(t0.Add(-time.Hour))},
+		{ID: "new", Algorithm: core.KeyES256, PrivateKey: core.NewSecret("private-new"), Certificate: "-----BEGIN CERTIFICATE-----", CreatedAt: ms(t0)},
+	}
 	must(t, e.Store.CreateProfile(e.ctx, p))
 	got, err := e.Store.Profile(e.ctx, "op")
 	must(t, err)
@@ -173,10 +178,14 @@ func testProfileRoundTrip(t *testing.T, e *env) {
 		got.TLS.ClientKeyPassword.Reveal() != "keypw" || !got.CreatedAt.Equal(ms(t0)) {
 		t.Fatalf("read back\n%#v\nwant\n%#v", got, want)
 	}
+	if len(got.ClientKeys) != 2 || got.ClientKeys[0].PrivateKey.Reveal() != "private-old" || got.ClientKeys[1].PrivateKey.Reveal() != "private-new" {
+		t.Fatalf("client keys read back as %#v", got.ClientKeys)
+	}
 	got.Scopes[0], got.RoleMap["realm_access.roles"]["admin"], got.Restrictions.Audiences[0] = "x", "x", "x"
+	got.ClientKeys[0].ID = "x"
 	again, err := e.Store.Profile(e.ctx, "op")
 	must(t, err)
-	if again.Scopes[0] != "a" || again.RoleMap["realm_access.roles"]["admin"] != "api" || again.Restrictions.Audiences[0] != "aud" {
+	if again.Scopes[0] != "a" || again.RoleMap["realm_access.roles"]["admin"] != "api" || again.Restrictions.Audiences[0] != "aud" || again.ClientKeys[0].ID != "old" {
 		t.Fatal("changing a profile read from the store changed the stored one")
 	}
 	p.Scopes[0] = "changed"

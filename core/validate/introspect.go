@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"oidcctl/core"
+	"oidcctl/core/clientauth"
 	"oidcctl/core/discovery"
 	"oidcctl/core/tlsclient"
 )
@@ -41,9 +42,9 @@ func (x *run) checkOpaque(token string) {
 			"The token is not a JWT (it has no dots), and the provider publishes no introspection_endpoint to check it at: "+
 				"make the provider issue JWT access tokens for this client.")
 		return
-	case !p.ClientSecret.IsSet():
-		x.fail(CheckIntrospection, ReasonOpaque, "the profile has no client secret",
-			fmt.Sprintf("The token is not a JWT (it has no dots); checking it at the provider's introspection endpoint needs profile %q's client secret, which is not set.", p.Name))
+	case !hasClientCredentials(p):
+		x.fail(CheckIntrospection, ReasonOpaque, "the profile has no client credentials",
+			fmt.Sprintf("The token is not a JWT (it has no dots); checking it at the provider's introspection endpoint needs profile %q's client secret, client key or TLS client certificate, and it has none.", p.Name))
 		return
 	}
 	claims, err := x.v.introspect(x.ctx, p, d, token)
@@ -67,22 +68,40 @@ func (x *run) checkOpaque(token string) {
 	x.userStep()
 }
 
-// introspect asks the provider about a token, authenticating with
-// client_secret_basic (RFC 6749 §2.3.1: id and secret form-encoded first).
+// hasClientCredentials reports whether a profile can authenticate its
+// client at all: a secret, client keys, or a TLS client auth method.
+func hasClientCredentials(p core.Profile) bool {
+	return p.ClientSecret.IsSet() || len(p.ClientKeys) > 0 ||
+		p.TokenAuthMethod == core.AuthTLSClient || p.TokenAuthMethod == core.AuthSelfSignedTLS
+}
+
+// introspect asks the provider about a token, authenticating the client
+// as at the token endpoint (clientauth: client_secret_basic with id and
+// secret form-encoded, RFC 6749 §2.3.1, client_secret_post,
+// private_key_jwt or TLS client authentication).
 func (v *Validator) introspect(ctx context.Context, p core.Profile, d *discovery.Document, token string) (map[string]any, error) {
 	hc, err := v.httpClient(p)
 	if err != nil {
 		return nil, fmt.Errorf("the TLS settings of profile %q: %w", p.Name, err)
 	}
+	auth, err := clientauth.Resolve(p, d, v.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.IntrospectionEndpoint, strings.NewReader(form.Encode()))
+	for k, vs := range auth.Params {
+		form[k] = vs
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, clientauth.Endpoint(p, d, d.IntrospectionEndpoint), strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("introspection_endpoint %q: %w", d.IntrospectionEndpoint, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "oidcctl")
-	req.SetBasicAuth(url.QueryEscape(p.ClientID), url.QueryEscape(p.ClientSecret.Reveal()))
+	if auth.Basic != nil {
+		req.SetBasicAuth(auth.Basic[0], auth.Basic[1])
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -98,7 +117,7 @@ func (v *Validator) introspect(ctx context.Context, p core.Profile, d *discovery
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("%s refused profile %q's client credentials (HTTP %s): check the client id and secret", d.IntrospectionEndpoint, p.Name, resp.Status)
+		return nil, fmt.Errorf("%s refused profile %q's client credentials (HTTP %s): check the client id and secret, key or certificate", d.IntrospectionEndpoint, p.Name, resp.Status)
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("%s answered HTTP %s", d.IntrospectionEndpoint, resp.Status)
 	case len(body) > maxIntrospectionBody:

@@ -144,8 +144,8 @@ type Config struct {
 	// only other refusals); 0 means DefaultRefusedCacheBytes.
 	RefusedCacheBytes int
 	// Introspect checks opaque tokens (no dots) at the provider's
-	// introspection endpoint (RFC 7662), authenticating with the
-	// profile's client id and secret (client_secret_basic), for every
+	// introspection endpoint (RFC 7662), authenticating the profile's
+	// client as at the token endpoint (package clientauth), for every
 	// profile; core.Profile.Introspect turns it on for one. Off, opaque
 	// tokens are refused.
 	Introspect bool

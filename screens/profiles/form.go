@@ -25,6 +25,8 @@ type values struct {
 	name, discoveryURL, clientID, secret, scopes string
 	flavour                                      core.Flavour
 	ttl                                          string
+	authMethod, assertionAudience                string
+	clientKeys                                   int // how many; made by profile keygen
 
 	clientCert, clientKey, keyPassword, caFile, caDir string
 	verifyHostname, verifyPeer, insecureHTTP          bool
@@ -47,7 +49,9 @@ func valuesOf(p core.Profile) *values {
 	return &values{
 		name: p.Name, discoveryURL: p.DiscoveryURL, clientID: p.ClientID,
 		scopes: strings.Join(p.Scopes, " "), flavour: p.Flavour, ttl: duration(p.DiscoveryTTL),
-		clientCert: p.TLS.ClientCert, clientKey: p.TLS.ClientKey, caFile: p.TLS.CAFile, caDir: p.TLS.CADir,
+		authMethod: p.TokenAuthMethod, clientKeys: len(p.ClientKeys),
+		assertionAudience: strings.TrimPrefix(p.AssertionAudience, core.AudienceTokenEndpoint), // "" is the token endpoint too
+		clientCert:        p.TLS.ClientCert, clientKey: p.TLS.ClientKey, caFile: p.TLS.CAFile, caDir: p.TLS.CADir,
 		verifyHostname: !p.TLS.SkipVerifyHostname, verifyPeer: !p.TLS.SkipVerifyPeer, insecureHTTP: p.InsecureHTTP,
 		useNonce: p.Misc.UseNonce, randLength: strconv.Itoa(p.Misc.RandLength),
 		randTTL: duration(p.Misc.RandTTL), leeway: duration(p.Misc.Leeway), redirectURI: p.RedirectURI,
@@ -108,6 +112,8 @@ func (v *values) apply(p *core.Profile) error {
 	}
 	p.Scopes = strings.Fields(v.scopes)
 	p.Flavour = v.flavour
+	p.TokenAuthMethod = v.authMethod
+	p.AssertionAudience = v.assertionAudience
 	if d, err := config.ParseDuration(v.ttl); err != nil {
 		bad("discovery TTL", err)
 	} else {
@@ -234,6 +240,16 @@ func (v *values) build(st tui.Styles) *huh.Form {
 		flavours[i] = huh.NewOption(string(f), f)
 	}
 
+	methods := []huh.Option[string]{huh.NewOption("auto", "")}
+	for _, m := range core.TokenAuthMethods[1:] {
+		methods = append(methods, huh.NewOption(m, m))
+	}
+	keys := "auto: the secret as discovery offers; private_key_jwt with keys and no secret"
+	if v.clientKeys > 0 {
+		keys = fmt.Sprintf("%d client key(s) for private_key_jwt; rollover: oidcctl profile keygen", v.clientKeys)
+	}
+	audiences := []huh.Option[string]{huh.NewOption("token endpoint", ""), huh.NewOption("issuer", core.AudienceIssuer)}
+
 	basic := []huh.Field{}
 	if !v.edit {
 		basic = append(basic, tui.Input("Name", &v.name).Placeholder("(e.g. keycloak)").Validate(required("a name")))
@@ -245,6 +261,8 @@ func (v *values) build(st tui.Styles) *huh.Form {
 		tui.Input("Additional scopes", &v.scopes).Placeholder("(space-separated, besides openid)").Validate(core.CheckName),
 		huh.NewSelect[core.Flavour]().Title("Provider flavour").Inline(true).Options(flavours...).Value(&v.flavour),
 		tui.Input("Discovery cache TTL", &v.ttl).Validate(checkDuration),
+		huh.NewSelect[string]().Title("Client authentication").Inline(true).Options(methods...).Value(&v.authMethod).Description(keys),
+		huh.NewSelect[string]().Title("Assertion audience (private_key_jwt)").Inline(true).Options(audiences...).Value(&v.assertionAudience),
 	)
 	verifyPeerTitle := "Verify the certificate"
 	dpopModes := make([]huh.Option[core.DPoPMode], len(core.DPoPModes))

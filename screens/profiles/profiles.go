@@ -180,8 +180,16 @@ func detail(st tui.Styles, r row, width int, wrap bool) string {
 	p := r.profile
 	label := st.Muted.Render
 	secret := "no secret (public client)"
-	if p.ClientSecret.IsSet() {
+	switch {
+	case p.TokenAuthMethod != "" && p.TokenAuthMethod != core.AuthSecretBasic && p.TokenAuthMethod != core.AuthSecretPost:
+		secret = p.TokenAuthMethod
+	case p.ClientSecret.IsSet():
 		secret = "secret set"
+	case len(p.ClientKeys) > 0:
+		secret = core.AuthPrivateKeyJWT
+	}
+	if p.TokenAuthMethod == core.AuthPrivateKeyJWT || (p.TokenAuthMethod == "" && !p.ClientSecret.IsSet() && len(p.ClientKeys) > 0) {
+		secret += fmt.Sprintf(" (%d key(s))", len(p.ClientKeys))
 	}
 	if p.NeedsSecret() {
 		secret = st.Warning.Render(strings.ReplaceAll(strings.Join(p.MissingSecrets, ", "), "_", " ") + " missing: press e to give it")

@@ -35,6 +35,14 @@ func TestAddWalkingEveryPage(t *testing.T) {
 		tuitest.Field{"Provider flavour", ""},
 		tuitest.Field{"Discovery cache TTL", ""},
 	)
+	term.WaitFocus("Client authentication")
+	term.Press("right", "right") // auto, client_secret_basic, client_secret_post
+	term.WaitFor("← client_secret_post →")
+	term.Press("enter")
+	term.WaitFocus("Assertion audience")
+	term.Press("right")
+	term.WaitFor("← issuer →")
+	term.Press("enter")
 	tuitest.Golden(t, "add-tls", term.WaitFocus("Client certificate"))
 	term.Fill(
 		tuitest.Field{"Client certificate", ""}, tuitest.Field{"Client key (PEM", ""}, tuitest.Field{"Client key password", ""},
@@ -69,7 +77,8 @@ func TestAddWalkingEveryPage(t *testing.T) {
 	if p.ClientSecret.Reveal() != oidctest.ServiceClientSecret || p.Misc.RandLength != 32 ||
 		!slices.Equal(p.Scopes, []string{"api", "offline_access"}) || !slices.Equal(p.Restrictions.Audiences, []string{"billing"}) ||
 		p.RoleMap["realm_access.roles"]["admin"] != "Admin" || p.UserMap["email"] != core.UserEmail ||
-		p.RedirectURI != "http://[::1]:8400/cb" || p.DPoP != core.DPoPAllow || !p.DPoPNonce {
+		p.RedirectURI != "http://[::1]:8400/cb" || p.DPoP != core.DPoPAllow || !p.DPoPNonce ||
+		p.TokenAuthMethod != core.AuthSecretPost || p.AssertionAudience != core.AudienceIssuer {
 		t.Fatalf("stored profile: %+v", p)
 	}
 
@@ -229,4 +238,15 @@ func TestLongValuesWholeOnEnter(t *testing.T) {
 		url, "scopes: "+strings.Join(p.Scopes, " "))
 	term.Press("e")
 	term.WaitFocus("Discovery URL")
+}
+
+// The detail under the list names a key or certificate method and how
+// many client keys the profile has.
+func TestDetailNamesClientAuth(t *testing.T) {
+	e := screentest.New(t)
+	p := screentest.Profile("keyed", "https://idp.example/.well-known/openid-configuration", "someapi", "")
+	p.TokenAuthMethod = core.AuthPrivateKeyJWT
+	p.ClientKeys = []core.ClientKey{{ID: "k1", Algorithm: core.KeyES256, PrivateKey: core.NewSecret("x")}}
+	e.AddProfile(t, p)
+	e.Open(t, profiles.New(e.Deps), "someapi · private_key_jwt (1 key(s))")
 }

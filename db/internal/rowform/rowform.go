@@ -68,21 +68,25 @@ func NilIfEmpty(b []byte) []byte {
 // renaming a core field does not change the stored form. A new key needs
 // a new migration (token_auth_method and introspect came with 0003).
 type ProfileSettings struct {
-	DiscoveryTTLNS  int64                        `json:"discovery_ttl_ns"`
-	Scopes          []string                     `json:"scopes,omitempty"`
-	InsecureHTTP    bool                         `json:"insecure_http,omitempty"`
-	TokenAuthMethod string                       `json:"token_auth_method,omitempty"`
-	Introspect      bool                         `json:"introspect,omitempty"`
-	RedirectURI     string                       `json:"redirect_uri,omitempty"`
-	DPoP            string                       `json:"dpop,omitempty"`
-	DPoPNonce       bool                         `json:"dpop_nonce,omitempty"`
-	Flavour         string                       `json:"flavour"`
-	TLS             TLSSettings                  `json:"tls"`
-	Misc            MiscSettings                 `json:"misc"`
-	UIDClaim        string                       `json:"uid_claim"`
-	RoleMap         map[string]map[string]string `json:"role_map,omitempty"`
-	UserMap         map[string]string            `json:"user_map,omitempty"`
-	Restrictions    RestrictionSettings          `json:"restrictions"`
+	DiscoveryTTLNS  int64    `json:"discovery_ttl_ns"`
+	Scopes          []string `json:"scopes,omitempty"`
+	InsecureHTTP    bool     `json:"insecure_http,omitempty"`
+	TokenAuthMethod string   `json:"token_auth_method,omitempty"`
+	// AssertionAudience and ClientKeys came with step 0011 (SQLite) and
+	// 0007 (PostgreSQL). ClientKeys is sealed: see SealClientKeys.
+	AssertionAudience string                       `json:"assertion_audience,omitempty"`
+	ClientKeys        []byte                       `json:"client_keys,omitempty"`
+	Introspect        bool                         `json:"introspect,omitempty"`
+	RedirectURI       string                       `json:"redirect_uri,omitempty"`
+	DPoP              string                       `json:"dpop,omitempty"`
+	DPoPNonce         bool                         `json:"dpop_nonce,omitempty"`
+	Flavour           string                       `json:"flavour"`
+	TLS               TLSSettings                  `json:"tls"`
+	Misc              MiscSettings                 `json:"misc"`
+	UIDClaim          string                       `json:"uid_claim"`
+	RoleMap           map[string]map[string]string `json:"role_map,omitempty"`
+	UserMap           map[string]string            `json:"user_map,omitempty"`
+	Restrictions      RestrictionSettings          `json:"restrictions"`
 	// MissingSecrets came with migration 0009 (SQLite) / 0005 (PostgreSQL).
 	MissingSecrets []string `json:"missing_secrets,omitempty"`
 }
@@ -114,15 +118,16 @@ type RestrictionSettings struct {
 
 func NewProfileSettings(p *core.Profile) ProfileSettings {
 	s := ProfileSettings{
-		DiscoveryTTLNS:  int64(p.DiscoveryTTL),
-		Scopes:          p.Scopes,
-		InsecureHTTP:    p.InsecureHTTP,
-		TokenAuthMethod: p.TokenAuthMethod,
-		Introspect:      p.Introspect,
-		RedirectURI:     p.RedirectURI,
-		DPoP:            string(p.DPoP),
-		DPoPNonce:       p.DPoPNonce,
-		Flavour:         string(p.Flavour),
+		DiscoveryTTLNS:    int64(p.DiscoveryTTL),
+		Scopes:            p.Scopes,
+		InsecureHTTP:      p.InsecureHTTP,
+		TokenAuthMethod:   p.TokenAuthMethod,
+		AssertionAudience: p.AssertionAudience,
+		Introspect:        p.Introspect,
+		RedirectURI:       p.RedirectURI,
+		DPoP:              string(p.DPoP),
+		DPoPNonce:         p.DPoPNonce,
+		Flavour:           string(p.Flavour),
 		TLS: TLSSettings{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
@@ -171,6 +176,7 @@ func (s *ProfileSettings) Apply(p *core.Profile) {
 	p.Scopes = s.Scopes
 	p.InsecureHTTP = s.InsecureHTTP
 	p.TokenAuthMethod = s.TokenAuthMethod
+	p.AssertionAudience = s.AssertionAudience
 	p.Introspect = s.Introspect
 	p.RedirectURI = s.RedirectURI
 	p.DPoP = core.DPoPMode(s.DPoP)

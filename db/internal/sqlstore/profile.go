@@ -104,6 +104,9 @@ func (db *Store) scanProfile(row Row) (core.Profile, int64, error) {
 		return core.Profile{}, 0, fmt.Errorf("profile %s: settings: %w", p.Name, err)
 	}
 	s.Apply(&p)
+	if err := s.OpenClientKeys(db.key, &p); err != nil {
+		return core.Profile{}, 0, err
+	}
 	var err error
 	if p.ClientSecret, err = db.open(secret, secretAD("profile", p.Name, "client_secret")); err != nil {
 		return core.Profile{}, 0, err
@@ -162,7 +165,11 @@ func (db *Store) profileValues(p *core.Profile) (secret, keyPassword []byte, set
 	if keyPassword, err = db.seal(p.TLS.ClientKeyPassword, secretAD("profile", p.Name, "client_key_password")); err != nil {
 		return nil, nil, "", err
 	}
-	js, err := json.Marshal(rowform.NewProfileSettings(p))
+	s := rowform.NewProfileSettings(p)
+	if err := s.SealClientKeys(db.key, p); err != nil {
+		return nil, nil, "", err
+	}
+	js, err := json.Marshal(s)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("settings: %w", err)
 	}
