@@ -52,10 +52,8 @@ func ParseKey(der []byte) (*Key, error) {
 	return newKey(signer)
 }
 
-// FromSigner wraps an existing private key: *ecdsa.PrivateKey (P-256,
-// P-384, P-521), *rsa.PrivateKey (PS256) or ed25519.PrivateKey (EdDSA).
-func FromSigner(s crypto.Signer) (*Key, error) { return newKey(s) }
-
+// newKey wraps a private key: *ecdsa.PrivateKey (P-256, P-384, P-521),
+// *rsa.PrivateKey (PS256) or ed25519.PrivateKey (EdDSA).
 func newKey(priv crypto.Signer) (*Key, error) {
 	var alg jwa.SignatureAlgorithm
 	switch k := priv.(type) {
