@@ -22,11 +22,6 @@ import (
 // grant.AuthCodeFlow), stores the tokens and records the outcome for the
 // waiting command, and answers the browser with a short page.
 
-// loginExchangeTimeout bounds the exchange of a code and the storing of
-// the tokens, which run detached from the browser's request: a browser
-// that goes away must not lose tokens the provider has issued.
-const loginExchangeTimeout = time.Minute
-
 // errLoginTaken says that a pending login is no longer pending.
 var errLoginTaken = errors.New("login already taken")
 
@@ -102,7 +97,9 @@ func (s *Server) loginCallback(c *call) error {
 			l.Status, l.Reason, l.FinishedAt = core.LoginFailed,
 				fmt.Sprintf("the browser returned after the login had expired (at %s)", l.ExpiresAt.Format(time.RFC3339)), now
 		default:
-			l.Status = core.LoginExchanging
+			// The deadline tells the waiting command when to stop
+			// waiting should this serve stop during the exchange.
+			l.Status, l.FinishedAt = core.LoginExchanging, now.Add(core.LoginExchangeTimeout)
 		}
 		return nil
 	})
@@ -122,8 +119,9 @@ func (s *Server) loginCallback(c *call) error {
 	}
 
 	// The exchange and the storing run to their end even when the
-	// browser goes away.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loginExchangeTimeout)
+	// browser goes away (core.LoginExchangeTimeout bounds them; a
+	// browser that goes away must not lose tokens the provider issued).
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), l.FinishedAt)
 	defer cancel()
 	set, err := s.completeLogin(ctx, q, l)
 	status, reason, finished := core.LoginDone, "", s.now()

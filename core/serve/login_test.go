@@ -365,3 +365,33 @@ func TestLoginThroughServeRefusals(t *testing.T) {
 	a.cancel()
 	a.wait(t)
 }
+
+// A serve that stops during the exchange (killed after it took the
+// login) leaves the login "exchanging": once the exchange's deadline has
+// passed, the waiting command reports that serve stopped and that the
+// login must be started again, rather than waiting for its timeout, and
+// the login is recorded as failed for every other reader.
+func TestLoginThroughServeExchangeStopped(t *testing.T) {
+	t.Parallel()
+	e := startLogins(t)
+	e.runner.Now = e.clock.Now
+	a := e.authorize(0) // waits the ten minutes of a login
+	state := a.url.Query().Get("state")
+	// What serve writes when it takes the login, before it dies.
+	taken := e.clock.Now()
+	if _, err := e.store.UpdatePendingLogin(context.Background(), state, func(l *core.PendingLogin) error {
+		l.Status, l.FinishedAt = core.LoginExchanging, taken.Add(core.LoginExchangeTimeout)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(core.LoginExchangeTimeout + time.Second)
+	r := a.wait(t)
+	var se *login.ServeError
+	if !errors.As(r.err, &se) || se.Reason != core.ReasonExchangeStopped {
+		t.Fatalf("the command reports %v, want a *login.ServeError %q", r.err, core.ReasonExchangeStopped)
+	}
+	if l := e.pending(state); l.Status != core.LoginFailed || l.Reason != core.ReasonExchangeStopped {
+		t.Fatalf("pending login after the stopped exchange: %+v", l)
+	}
+}
