@@ -102,6 +102,10 @@ type PendingLoginStore interface {
 	// the other's change). When fn returns an error nothing is written
 	// and that error is returned.
 	UpdatePendingLogin(ctx context.Context, state string, fn func(*PendingLogin) error) (PendingLogin, error)
+	// PendingLoginStates returns the states of the logins that have not
+	// expired at at, whatever their status: what serve checks a browser's
+	// state against, in one read, while a flood of unknown states comes.
+	PendingLoginStates(ctx context.Context, at time.Time) ([]string, error)
 	// DeletePendingLogins removes the logins that expired before before,
 	// and returns how many.
 	DeletePendingLogins(ctx context.Context, before time.Time) (int, error)

@@ -76,8 +76,24 @@ func (s *Server) loginCallback(c *call) error {
 			"This oidcctl serve does not complete logins (it has no grant client or its store keeps no pending logins).")
 	}
 	ctx := r.Context()
+	if s.logins.throttled(s.now()) {
+		listed, err := s.logins.listed(ctx, st, state, s.now())
+		if err != nil {
+			c.logError("login: reading the states of the logins failed", err)
+			return page(http.StatusServiceUnavailable, outcomeUnavailable, "Login not completed",
+				"oidcctl could not read the logins from its database; try again in a moment.")
+		}
+		if !listed {
+			c.reason = "too many returns with unknown states"
+			w.Header().Set("Retry-After", "1")
+			return page(http.StatusTooManyRequests, outcomeRefused, "Too many unknown logins",
+				"oidcctl receives many responses that belong to no login, and this one belongs to none it knows. "+
+					"If you have just logged in, reload this page in a moment; otherwise start the login again with oidcctl account authorize.")
+		}
+	}
 	if _, err := st.PendingLogin(ctx, state); err != nil {
 		if errors.Is(err, core.ErrNotFound) {
+			s.logins.charge(s.now())
 			return page(http.StatusBadRequest, outcomeBadRequest, "Unknown login",
 				"This response does not belong to any login oidcctl is waiting for (unknown state), so it was ignored. "+
 					"Start the login again with oidcctl account authorize.")

@@ -3,12 +3,14 @@ package serve_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -393,5 +395,84 @@ func TestLoginThroughServeExchangeStopped(t *testing.T) {
 	}
 	if l := e.pending(state); l.Status != core.LoginFailed || l.Reason != core.ReasonExchangeStopped {
 		t.Fatalf("pending login after the stopped exchange: %+v", l)
+	}
+}
+
+// lookupCounter counts serve's reads of pending logins.
+type lookupCounter struct {
+	*memstore.Store
+	mu            sync.Mutex
+	reads, unlist int
+}
+
+func (s *lookupCounter) PendingLogin(ctx context.Context, state string) (core.PendingLogin, error) {
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+	return s.Store.PendingLogin(ctx, state)
+}
+
+func (s *lookupCounter) PendingLoginStates(ctx context.Context, at time.Time) ([]string, error) {
+	s.mu.Lock()
+	s.unlist++
+	s.mu.Unlock()
+	return s.Store.PendingLoginStates(ctx, at)
+}
+
+func (s *lookupCounter) counts() (reads, lists int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads, s.unlist
+}
+
+// A flood of returns with states that no login has costs a bounded
+// number of database reads (beyond a burst, one read of the list of
+// states a second, and 429 pages), while a real login's return still
+// goes through in the middle of it; once the flood has passed, an
+// unknown state is answered as before.
+func TestLoginThroughServeUnknownStateFlood(t *testing.T) {
+	t.Parallel()
+	var counter *lookupCounter
+	e := startLogins(t, func(c *serve.Config) {
+		counter = &lookupCounter{Store: c.Store.(*memstore.Store)}
+		c.Store = counter
+	})
+	a := e.authorize(0)
+	loc := e.providerLogin(a)
+	e.clock.Freeze(e.clock.Now()) // no refill, no new list during the flood
+
+	const flood = 300
+	codes := map[int]int{}
+	for i := range flood {
+		q := url.Values{"code": {"x"}, "state": {fmt.Sprintf("forged-%d", i)}}
+		code, _ := e.browse(loc.Path, q.Encode())
+		codes[code]++
+		if i == flood/2 {
+			// The person's browser returns in the middle of it.
+			code, page := e.browse(loc.Path, loc.RawQuery)
+			if code != http.StatusOK || !strings.Contains(page, "Login complete") {
+				t.Fatalf("the real return during the flood answered %d:\n%s", code, page)
+			}
+		}
+	}
+	if r := a.wait(t); r.err != nil {
+		t.Fatalf("the command reports: %v", r.err)
+	}
+	reads, lists := counter.counts()
+	// The forged states read before the bucket was empty, the real
+	// login's reads (serve's take and the update; the command's polls
+	// go to the store unwrapped), one list.
+	if reads > 20+3 || lists != 1 {
+		t.Fatalf("%d forged returns cost %d reads and %d lists of states, want at most 23 and 1", flood, reads, lists)
+	}
+	if codes[http.StatusTooManyRequests] < flood-20 || codes[http.StatusBadRequest] != 20 {
+		t.Fatalf("answers %v, want 20×400 then 429s", codes)
+	}
+
+	// The bucket fills again with time.
+	e.clock.Add(10 * time.Second)
+	code, page := e.browse(loc.Path, url.Values{"code": {"x"}, "state": {"forged-after"}}.Encode())
+	if code != http.StatusBadRequest || !strings.Contains(page, "Unknown login") {
+		t.Fatalf("an unknown state after the flood answered %d:\n%s", code, page)
 	}
 }
