@@ -137,7 +137,7 @@ func (s *Server) loginCallback(c *call) error {
 	// The exchange and the storing run to their end even when the
 	// browser goes away (core.LoginExchangeTimeout bounds them; a
 	// browser that goes away must not lose tokens the provider issued).
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), l.FinishedAt)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), core.LoginExchangeTimeout)
 	defer cancel()
 	set, err := s.completeLogin(ctx, q, l)
 	status, reason, finished := core.LoginDone, "", s.now()

@@ -476,3 +476,51 @@ func TestLoginThroughServeUnknownStateFlood(t *testing.T) {
 		t.Fatalf("an unknown state after the flood answered %d:\n%s", code, page)
 	}
 }
+
+// While serve exchanges a login's code, the login says by when the
+// exchange ends: serve's clock at the take plus core.LoginExchangeTimeout,
+// the deadline a waiting command holds it to.
+func TestLoginThroughServeRecordsExchangeDeadline(t *testing.T) {
+	t.Parallel()
+	e := startLogins(t)
+	e.clock.Freeze(e.clock.Now())
+	taken := e.clock.Now()
+	a := e.authorize(0)
+	state := a.url.Query().Get("state")
+	loc := e.providerLogin(a)
+	inExchange, release := make(chan struct{}), make(chan struct{})
+	e.op.SetTokenMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(inExchange)
+			<-release
+			next.ServeHTTP(w, r)
+		})
+	})
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(e.base + loc.Path + "?" + loc.RawQuery)
+		if err != nil {
+			t.Error(err)
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case <-inExchange:
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not exchange the code within 20s")
+	}
+	l := e.pending(state)
+	close(release)
+	if l.Status != core.LoginExchanging || !l.ExchangeDeadline().Equal(taken.Add(core.LoginExchangeTimeout).Truncate(time.Millisecond)) {
+		t.Errorf("during the exchange: status %s, deadline %v, want exchanging until %v", l.Status, l.ExchangeDeadline(), taken.Add(core.LoginExchangeTimeout))
+	}
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("the return answered %d", code)
+	}
+	if r := a.wait(t); r.err != nil {
+		t.Fatalf("the command reports: %v", r.err)
+	}
+}
