@@ -9,6 +9,16 @@ import (
 // URI) waits for the browser's return: its state is refused after it.
 const PendingLoginTTL = 10 * time.Minute
 
+// LoginExchangeTimeout bounds serve's exchange of a login's code and the
+// storing of its tokens. A login still LoginExchanging after its exchange
+// deadline (PendingLogin.ExchangeDeadline) belongs to a serve that stopped
+// during the exchange: it counts as failed (ErrExchangeStopped).
+const LoginExchangeTimeout = time.Minute
+
+// ReasonExchangeStopped is the Reason of a login whose serve stopped
+// during the exchange of its code.
+const ReasonExchangeStopped = "serve stopped during the exchange; start the login again"
+
 // LoginStatus is where a pending login stands.
 type LoginStatus string
 
@@ -51,8 +61,29 @@ type PendingLogin struct {
 	// Status is where the login stands; Reason says why it failed.
 	Status LoginStatus
 	Reason string
-	// FinishedAt is when it ended (zero while it has not).
+	// FinishedAt is when it ended (zero while it has not). While the
+	// login is LoginExchanging it holds the exchange's deadline instead:
+	// the time by which serve has finished or stopped the exchange.
 	FinishedAt time.Time
+}
+
+// ExchangeDeadline is the time by which serve ends the exchange of a
+// LoginExchanging login: the deadline serve recorded when it took the
+// login, or, when none was recorded (a serve of an older version), the
+// latest deadline any exchange can have, since no browser's return is
+// taken after ExpiresAt.
+func (l PendingLogin) ExchangeDeadline() time.Time {
+	if !l.FinishedAt.IsZero() {
+		return l.FinishedAt
+	}
+	return l.ExpiresAt.Add(LoginExchangeTimeout)
+}
+
+// ExchangeStopped reports whether l is LoginExchanging past its exchange
+// deadline at now: the serve that took it stopped during the exchange,
+// and the login will not end on its own.
+func (l PendingLogin) ExchangeStopped(now time.Time) bool {
+	return l.Status == LoginExchanging && now.After(l.ExchangeDeadline())
 }
 
 // PendingLoginStore keeps pending logins. Removing an account removes its
@@ -71,6 +102,10 @@ type PendingLoginStore interface {
 	// the other's change). When fn returns an error nothing is written
 	// and that error is returned.
 	UpdatePendingLogin(ctx context.Context, state string, fn func(*PendingLogin) error) (PendingLogin, error)
+	// PendingLoginStates returns the states of the logins that have not
+	// expired at at, whatever their status: what serve checks a browser's
+	// state against, in one read, while a flood of unknown states comes.
+	PendingLoginStates(ctx context.Context, at time.Time) ([]string, error)
 	// DeletePendingLogins removes the logins that expired before before,
 	// and returns how many.
 	DeletePendingLogins(ctx context.Context, before time.Time) (int, error)

@@ -10,6 +10,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/config"
 	"oidcctl/core/grant"
+	"oidcctl/core/tokens"
 	"oidcctl/tui"
 )
 
@@ -295,7 +296,7 @@ Asks first on a terminal; without one (a script) it needs --yes.`,
 		Args:    exactArgs(1, "an account name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, name := cmd.Context(), args[0]
-			reg, err := a.open(ctx)
+			_, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
@@ -303,7 +304,7 @@ Asks first on a terminal; without one (a script) it needs --yes.`,
 			if err != nil {
 				return err
 			}
-			held := st.Tokens.AccessToken.IsSet() || st.Tokens.RefreshToken.IsSet()
+			held := tokens.Held(st)
 			question := fmt.Sprintf("Remove account %q?", name)
 			if held && !noRevoke {
 				question = fmt.Sprintf("Revoke the tokens of account %q at the provider and remove it?", name)
@@ -311,17 +312,15 @@ Asks first on a terminal; without one (a script) it needs --yes.`,
 			if err := a.confirm(cmd, yes, tui.EscapeText(question)); err != nil {
 				return err
 			}
-			if held && !noRevoke {
-				r, err := a.svc.tokens.Revoke(ctx, name)
-				if err != nil {
-					return fmt.Errorf("account %s is kept: %w (--no-revoke removes it anyway)", name, err)
+			r, err := a.svc.tokens.RemoveAccount(ctx, name, !noRevoke)
+			if err != nil {
+				if !noRevoke && held {
+					return fmt.Errorf("%w (--no-revoke removes it anyway)", err)
 				}
-				if r.Unsupported {
-					fmt.Fprintf(a.stderr, "The provider offers no token revocation; the tokens are only forgotten here.\n")
-				}
-			}
-			if err := reg.DeleteAccount(ctx, name); err != nil {
 				return err
+			}
+			if r.Unsupported {
+				fmt.Fprintf(a.stderr, "The provider offers no token revocation; the tokens are only forgotten here.\n")
 			}
 			return a.printDone("removed", "account", name)
 		},

@@ -92,16 +92,19 @@ same file, byte for byte.`,
 }
 
 func (a *app) configImport() *cobra.Command {
-	var dryRun, prune bool
+	var dryRun, prune, noRevoke bool
 	cmd := &cobra.Command{
-		Use:   "import FILE [--dry-run] [--prune]",
+		Use:   "import FILE [--dry-run] [--prune [--no-revoke]]",
 		Short: "Create, update (and with --prune remove) settings, profiles, accounts, webservices and users from YAML",
 		Long: `Creates what FILE (- for standard input) has and the database lacks, and
 updates what both have. With --prune it also removes the settings, profiles,
 accounts, webservices and users that the file does not have (users that
-tokens created included; the tokens of a removed account are forgotten, not
-revoked: use account rm for that). Everything is checked before anything is
-written.
+tokens created included). An account it removes has its tokens revoked at
+the provider first, as account rm does; when they cannot be revoked the
+import stops there with the account kept (exit 1), and --no-revoke removes
+it anyway, its tokens forgotten but valid at the provider until they
+expire. --dry-run says which of the two each removed account's tokens get.
+Everything is checked before anything is written.
 
 FILE is a document of config export: version 2, or version 1 (durations as
 "30m", profiles and accounts only), which is still read.
@@ -138,7 +141,7 @@ their values.`,
 			if err != nil {
 				return err
 			}
-			opt := config.Options{DryRun: dryRun, Prune: prune, Getenv: a.getenv}
+			opt := config.Options{DryRun: dryRun, Prune: prune, NoRevoke: noRevoke, Getenv: a.getenv, Accounts: a.svc.tokens}
 			if args[0] != "-" {
 				opt.Dir = filepath.Dir(args[0])
 			}
@@ -156,7 +159,8 @@ their values.`,
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would change; write nothing")
-	cmd.Flags().BoolVar(&prune, "prune", false, "also remove what the database has and the file does not")
+	cmd.Flags().BoolVar(&prune, "prune", false, "also remove what the database has and the file does not (the tokens of removed accounts revoked at the provider first)")
+	cmd.Flags().BoolVar(&noRevoke, "no-revoke", false, "with --prune: forget the tokens of removed accounts without revoking them; they stay valid at the provider until they expire")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"oidcctl/core/oidctest"
 	"oidcctl/db/pgtest"
 )
 
@@ -250,5 +251,61 @@ func TestConfigImportPrune(t *testing.T) {
 	c.ok("config", "import", "--prune", f)
 	if got := c.ok("config", "export"); got != doc {
 		t.Errorf("after --prune the database is not the file:\n%s", got)
+	}
+}
+
+// --prune revokes the tokens of the accounts it removes at the provider
+// before removing them, as account rm does, and --dry-run says so; when
+// they cannot be revoked the account is kept, and --no-revoke removes it
+// anyway (and its dry run says the tokens are only forgotten).
+func TestConfigImportPruneRevokes(t *testing.T) {
+	op := oidctest.Start(t)
+	c := newCLI(t)
+	addProvider(c, op)
+	doc := c.ok("config", "export")
+	f := c.file("setup.yaml", doc)
+	for _, name := range []string{"svc", "svc2"} {
+		c.ok("account", "add", name, "--profile", "web", "--grant-type", "password", "--username", op.Username(),
+			"--password-file", c.file("pw", oidctest.Password), "--scope", "openid offline_access")
+		c.ok("token", "get", name)
+	}
+	out := c.ok("config", "import", "--prune", "--dry-run", f)
+	if !strings.Contains(out, "- account svc\n    tokens: revoked at the provider, then forgotten\n") {
+		t.Errorf("dry run of --prune does not say the tokens are revoked:\n%s", out)
+	}
+	if n := len(op.RevocationRequests()); n != 0 {
+		t.Fatalf("the dry run revoked %d tokens", n)
+	}
+	out = c.ok("config", "import", "--prune", f)
+	if !strings.Contains(out, "removed 2") {
+		t.Errorf("import --prune:\n%s", out)
+	}
+	revoked := op.RevocationRequests()
+	if len(revoked) != 4 || revoked[0].Get("token_type_hint") != "refresh_token" || revoked[1].Get("token_type_hint") != "access_token" {
+		t.Fatalf("revocation requests of --prune: %v", revoked)
+	}
+	if got := c.ok("config", "export"); got != doc {
+		t.Errorf("after --prune the database is not the file:\n%s", got)
+	}
+
+	// The provider is gone: the account and its tokens are kept.
+	c.ok("account", "add", "svc3", "--profile", "web", "--grant-type", "password", "--username", op.Username(),
+		"--password-file", c.file("pw", oidctest.Password), "--scope", "openid offline_access")
+	c.ok("token", "get", "svc3")
+	op.Close()
+	r := c.run("", "config", "import", "--prune", f)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "account svc3 is kept") || !strings.Contains(r.stderr, "--no-revoke") {
+		t.Fatalf("import --prune with the provider down: exit %d\n%s", r.code, r.stderr)
+	}
+	if out := c.ok("account", "list"); !strings.Contains(out, "svc3") {
+		t.Fatalf("account removed although its tokens were not revoked:\n%s", out)
+	}
+	out = c.ok("config", "import", "--prune", "--no-revoke", "--dry-run", f)
+	if !strings.Contains(out, "- account svc3\n    tokens: forgotten without being revoked") {
+		t.Errorf("dry run of --prune --no-revoke:\n%s", out)
+	}
+	c.ok("config", "import", "--prune", "--no-revoke", f)
+	if out := c.ok("account", "list"); strings.Contains(out, "svc3") {
+		t.Fatalf("--no-revoke kept the account:\n%s", out)
 	}
 }

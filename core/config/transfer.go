@@ -136,7 +136,28 @@ type Options struct {
 	// Dir is where relative {file: PATH} references start; "" is the
 	// working directory.
 	Dir string
+	// Accounts removes the accounts that Prune removes, revoking their
+	// tokens at the provider first, as `oidcctl account rm` does
+	// (*tokens.Manager is one). Prune refuses to remove an account that
+	// holds tokens without it, unless NoRevoke.
+	Accounts AccountRemover
+	// NoRevoke: Prune forgets the tokens of the accounts it removes
+	// without revoking them; they stay valid at the provider until they
+	// expire.
+	NoRevoke bool
 }
+
+// AccountRemover removes an account, revoking its tokens at the provider
+// first when revoke is set; *tokens.Manager is one.
+type AccountRemover interface {
+	RemoveAccount(ctx context.Context, account string, revoke bool) (tokens.Revoked, error)
+}
+
+// Fields of a pruned account's Change: what happens to its tokens.
+const (
+	TokensRevoked   = "revoked at the provider, then forgotten"
+	TokensForgotten = "forgotten without being revoked (they stay valid at the provider until they expire)"
+)
 
 // The actions of a Change.
 const (
@@ -179,7 +200,7 @@ func Import(ctx context.Context, reg core.Registry, doc Document, opt Options) (
 	if err := Resolve(&doc, opt.Getenv, opt.Dir); err != nil {
 		return nil, err
 	}
-	plan, err := planImport(ctx, reg, doc, opt.Prune)
+	plan, err := planImport(ctx, reg, doc, opt)
 	if err != nil || opt.DryRun {
 		return plan.changes(), err
 	}
@@ -305,7 +326,8 @@ func (n *names) gone() []string {
 	return out
 }
 
-func planImport(ctx context.Context, reg core.Registry, doc Document, prune bool) (*plan, error) {
+func planImport(ctx context.Context, reg core.Registry, doc Document, opt Options) (*plan, error) {
+	prune := opt.Prune
 	p := &plan{}
 	var problems []error
 	problem := func(err error) { problems = append(problems, err) }
@@ -443,8 +465,12 @@ func planImport(ctx context.Context, reg core.Registry, doc Document, prune bool
 				func(ctx context.Context, reg core.Registry) error { return reg.DeleteProfile(ctx, name) }})
 		}
 		for _, name := range accounts.gone() {
-			p.deletes[kAccount] = append(p.deletes[kAccount], step{Change{Kind: "account", Name: name, Action: ActionDelete},
-				func(ctx context.Context, reg core.Registry) error { return reg.DeleteAccount(ctx, name) }})
+			s, err := pruneAccount(ctx, reg, name, opt)
+			if err != nil {
+				problem(err)
+				continue
+			}
+			p.deletes[kAccount] = append(p.deletes[kAccount], s)
 		}
 		for _, name := range webservices.gone() {
 			p.deletes[kWebservice] = append(p.deletes[kWebservice], step{Change{Kind: "webservice", Name: name, Action: ActionDelete},
@@ -459,6 +485,35 @@ func planImport(ctx context.Context, reg core.Registry, doc Document, prune bool
 		return p, refused(problems)
 	}
 	return p, nil
+}
+
+// pruneAccount is the step that removes a stored account the document
+// lacks: its tokens revoked at the provider first, as `account rm` does,
+// unless opt.NoRevoke; the change says which.
+func pruneAccount(ctx context.Context, reg core.Registry, name string, opt Options) (step, error) {
+	c := Change{Kind: "account", Name: name, Action: ActionDelete}
+	st, err := reg.TokenState(ctx, name)
+	if err != nil {
+		return step{}, fmt.Errorf("account %q: reading its tokens: %w", name, err)
+	}
+	if !tokens.Held(st) {
+		return step{c, func(ctx context.Context, reg core.Registry) error { return reg.DeleteAccount(ctx, name) }}, nil
+	}
+	if opt.NoRevoke {
+		c.Fields = []FieldChange{{Field: "tokens", From: TokensForgotten}}
+		return step{c, func(ctx context.Context, reg core.Registry) error { return reg.DeleteAccount(ctx, name) }}, nil
+	}
+	if opt.Accounts == nil {
+		return step{}, fmt.Errorf("account %q holds tokens, and this import cannot revoke them (--no-revoke forgets them without revoking)", name)
+	}
+	c.Fields = []FieldChange{{Field: "tokens", From: TokensRevoked}}
+	return step{c, func(ctx context.Context, _ core.Registry) error {
+		_, err := opt.Accounts.RemoveAccount(ctx, name, true)
+		if err != nil {
+			return fmt.Errorf("%w (--no-revoke removes it anyway)", err)
+		}
+		return nil
+	}}, nil
 }
 
 // refusedError is a document Import refuses: it matches core.ErrInvalid,

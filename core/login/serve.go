@@ -101,8 +101,40 @@ func (l attempt) serve(ctx context.Context, method grant.Method) (core.TokenSet,
 			return ts.Tokens, nil
 		case core.LoginFailed:
 			return core.TokenSet{}, &ServeError{Reason: cur.Reason}
+		case core.LoginExchanging:
+			if cur.ExchangeStopped(l.now()) {
+				return l.exchangeStopped(ctx, st, pl.State)
+			}
 		}
 	}
+}
+
+// exchangeStopped marks a login whose serve stopped during the exchange
+// as failed, so that every process reading it sees why, and returns that
+// failure. Should serve have ended the exchange meanwhile, its outcome
+// stands and is returned.
+func (l attempt) exchangeStopped(ctx context.Context, st ServeStore, state string) (core.TokenSet, error) {
+	now := l.now()
+	cur, err := st.UpdatePendingLogin(ctx, state, func(pl *core.PendingLogin) error {
+		if pl.ExchangeStopped(now) {
+			pl.Status, pl.Reason, pl.FinishedAt = core.LoginFailed, core.ReasonExchangeStopped, now
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		// Not recorded; the login failed all the same.
+		return core.TokenSet{}, &ServeError{Reason: core.ReasonExchangeStopped}
+	case cur.Status == core.LoginDone:
+		ts, err := st.TokenState(ctx, l.acc.Name)
+		if err != nil {
+			return core.TokenSet{}, fmt.Errorf("serve stored the tokens, but reading them failed: %w", err)
+		}
+		return ts.Tokens, nil
+	case cur.Status == core.LoginFailed:
+		return core.TokenSet{}, &ServeError{Reason: cur.Reason}
+	}
+	return core.TokenSet{}, &ServeError{Reason: core.ReasonExchangeStopped}
 }
 
 // abandon marks a login that is still pending as failed, because the

@@ -97,6 +97,20 @@ func (s *Store) UpdatePendingLogin(_ context.Context, state string, fn func(*cor
 	return copyLogin(r.l), nil
 }
 
+// PendingLoginStates implements core.PendingLoginStore.
+func (s *Store) PendingLoginStates(_ context.Context, at time.Time) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	states := []string{}
+	for state := range s.logins {
+		if r, err := s.login(state); err == nil && !r.l.ExpiresAt.Before(stored(at)) {
+			states = append(states, state)
+		}
+	}
+	slices.Sort(states)
+	return states, nil
+}
+
 // DeletePendingLogins implements core.PendingLoginStore.
 func (s *Store) DeletePendingLogins(_ context.Context, before time.Time) (int, error) {
 	s.mu.Lock()

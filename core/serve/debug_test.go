@@ -3,6 +3,7 @@ package serve_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/core/dpop"
 	"oidcctl/core/oidctest"
 	"oidcctl/core/serve/debuglog"
 )
@@ -285,5 +287,44 @@ func TestDebuggerRedactsSOAP(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("%s lacks %s: %s", what, want, got)
 		}
+	}
+}
+
+// A token request passing through a provider webservice (a gateway in
+// front of a token endpoint) with a client assertion (RFC 7523), a PKCE
+// verifier and a DPoP proof, answered by an upstream that echoes what it
+// got: the debugger's entry holds none of them, in the request or in the
+// echo.
+func TestDebuggerRedactsAssertionsVerifiersAndProofs(t *testing.T) {
+	h := start(t)
+	tok := h.serviceToken("openid")
+	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("X-Seen-DPoP", r.Header.Get("DPoP"))
+		fmt.Fprintf(w, "got %s with proof %s", b, r.Header.Get("DPoP"))
+	})
+	h.addWebservice(provider("gateway", "/oauth/token", up.url, "POST"))
+	k := dpopKey(t)
+	u := h.base + "/ws/gateway/oauth/token"
+	assertion := h.proof(dpopKey(t), "POST", u, "", dpop.ProofOptions{}) // a signed JWT, as an assertion is
+	proof := h.proof(k, "POST", u, "", dpop.ProofOptions{})
+	verifier := "pkce-verifier-0123456789abcdefghijklmnopqrstuvwxyz"
+	form := url.Values{
+		"grant_type": {"authorization_code"}, "code": {"auth-code-0123456789"}, "code_verifier": {verifier},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion},
+	}
+	r := h.do("POST", "/ws/gateway/oauth/token", tok, strings.NewReader(form.Encode()),
+		"Content-Type", "application/x-www-form-urlencoded", "DPoP", proof)
+	if r.status != 200 || !strings.Contains(r.body, verifier) {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	es := h.entries("gateway")
+	if len(es) != 1 {
+		t.Fatalf("%d entries", len(es))
+	}
+	assertNoSecret(t, es[0], assertion, proof, verifier, "auth-code-0123456789")
+	if len(es[0].RequestBody) == 0 || len(es[0].ResponseBody) == 0 || es[0].RequestHeader.Get("DPoP") == "" {
+		t.Fatalf("the entry recorded too little to tell: %+v", es[0])
 	}
 }

@@ -22,11 +22,6 @@ import (
 // grant.AuthCodeFlow), stores the tokens and records the outcome for the
 // waiting command, and answers the browser with a short page.
 
-// loginExchangeTimeout bounds the exchange of a code and the storing of
-// the tokens, which run detached from the browser's request: a browser
-// that goes away must not lose tokens the provider has issued.
-const loginExchangeTimeout = time.Minute
-
 // errLoginTaken says that a pending login is no longer pending.
 var errLoginTaken = errors.New("login already taken")
 
@@ -81,8 +76,24 @@ func (s *Server) loginCallback(c *call) error {
 			"This oidcctl serve does not complete logins (it has no grant client or its store keeps no pending logins).")
 	}
 	ctx := r.Context()
+	if s.logins.throttled(s.now()) {
+		listed, err := s.logins.listed(ctx, st, state, s.now())
+		if err != nil {
+			c.logError("login: reading the states of the logins failed", err)
+			return page(http.StatusServiceUnavailable, outcomeUnavailable, "Login not completed",
+				"oidcctl could not read the logins from its database; try again in a moment.")
+		}
+		if !listed {
+			c.reason = "too many returns with unknown states"
+			w.Header().Set("Retry-After", "1")
+			return page(http.StatusTooManyRequests, outcomeRefused, "Too many unknown logins",
+				"oidcctl receives many responses that belong to no login, and this one belongs to none it knows. "+
+					"If you have just logged in, reload this page in a moment; otherwise start the login again with oidcctl account authorize.")
+		}
+	}
 	if _, err := st.PendingLogin(ctx, state); err != nil {
 		if errors.Is(err, core.ErrNotFound) {
+			s.logins.charge(s.now())
 			return page(http.StatusBadRequest, outcomeBadRequest, "Unknown login",
 				"This response does not belong to any login oidcctl is waiting for (unknown state), so it was ignored. "+
 					"Start the login again with oidcctl account authorize.")
@@ -102,7 +113,9 @@ func (s *Server) loginCallback(c *call) error {
 			l.Status, l.Reason, l.FinishedAt = core.LoginFailed,
 				fmt.Sprintf("the browser returned after the login had expired (at %s)", l.ExpiresAt.Format(time.RFC3339)), now
 		default:
-			l.Status = core.LoginExchanging
+			// The deadline tells the waiting command when to stop
+			// waiting should this serve stop during the exchange.
+			l.Status, l.FinishedAt = core.LoginExchanging, now.Add(core.LoginExchangeTimeout)
 		}
 		return nil
 	})
@@ -122,8 +135,9 @@ func (s *Server) loginCallback(c *call) error {
 	}
 
 	// The exchange and the storing run to their end even when the
-	// browser goes away.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loginExchangeTimeout)
+	// browser goes away (core.LoginExchangeTimeout bounds them; a
+	// browser that goes away must not lose tokens the provider issued).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), core.LoginExchangeTimeout)
 	defer cancel()
 	set, err := s.completeLogin(ctx, q, l)
 	status, reason, finished := core.LoginDone, "", s.now()

@@ -3,12 +3,14 @@ package serve_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -364,4 +366,161 @@ func TestLoginThroughServeRefusals(t *testing.T) {
 	}
 	a.cancel()
 	a.wait(t)
+}
+
+// A serve that stops during the exchange (killed after it took the
+// login) leaves the login "exchanging": once the exchange's deadline has
+// passed, the waiting command reports that serve stopped and that the
+// login must be started again, rather than waiting for its timeout, and
+// the login is recorded as failed for every other reader.
+func TestLoginThroughServeExchangeStopped(t *testing.T) {
+	t.Parallel()
+	e := startLogins(t)
+	e.runner.Now = e.clock.Now
+	a := e.authorize(0) // waits the ten minutes of a login
+	state := a.url.Query().Get("state")
+	// What serve writes when it takes the login, before it dies.
+	taken := e.clock.Now()
+	if _, err := e.store.UpdatePendingLogin(context.Background(), state, func(l *core.PendingLogin) error {
+		l.Status, l.FinishedAt = core.LoginExchanging, taken.Add(core.LoginExchangeTimeout)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(core.LoginExchangeTimeout + time.Second)
+	r := a.wait(t)
+	var se *login.ServeError
+	if !errors.As(r.err, &se) || se.Reason != core.ReasonExchangeStopped {
+		t.Fatalf("the command reports %v, want a *login.ServeError %q", r.err, core.ReasonExchangeStopped)
+	}
+	if l := e.pending(state); l.Status != core.LoginFailed || l.Reason != core.ReasonExchangeStopped {
+		t.Fatalf("pending login after the stopped exchange: %+v", l)
+	}
+}
+
+// lookupCounter counts serve's reads of pending logins.
+type lookupCounter struct {
+	*memstore.Store
+	mu            sync.Mutex
+	reads, unlist int
+}
+
+func (s *lookupCounter) PendingLogin(ctx context.Context, state string) (core.PendingLogin, error) {
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+	return s.Store.PendingLogin(ctx, state)
+}
+
+func (s *lookupCounter) PendingLoginStates(ctx context.Context, at time.Time) ([]string, error) {
+	s.mu.Lock()
+	s.unlist++
+	s.mu.Unlock()
+	return s.Store.PendingLoginStates(ctx, at)
+}
+
+func (s *lookupCounter) counts() (reads, lists int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads, s.unlist
+}
+
+// A flood of returns with states that no login has costs a bounded
+// number of database reads (beyond a burst, one read of the list of
+// states a second, and 429 pages), while a real login's return still
+// goes through in the middle of it; once the flood has passed, an
+// unknown state is answered as before.
+func TestLoginThroughServeUnknownStateFlood(t *testing.T) {
+	t.Parallel()
+	var counter *lookupCounter
+	e := startLogins(t, func(c *serve.Config) {
+		counter = &lookupCounter{Store: c.Store.(*memstore.Store)}
+		c.Store = counter
+	})
+	a := e.authorize(0)
+	loc := e.providerLogin(a)
+	e.clock.Freeze(e.clock.Now()) // no refill, no new list during the flood
+
+	const flood = 300
+	codes := map[int]int{}
+	for i := range flood {
+		q := url.Values{"code": {"x"}, "state": {fmt.Sprintf("forged-%d", i)}}
+		code, _ := e.browse(loc.Path, q.Encode())
+		codes[code]++
+		if i == flood/2 {
+			// The person's browser returns in the middle of it.
+			code, page := e.browse(loc.Path, loc.RawQuery)
+			if code != http.StatusOK || !strings.Contains(page, "Login complete") {
+				t.Fatalf("the real return during the flood answered %d:\n%s", code, page)
+			}
+		}
+	}
+	if r := a.wait(t); r.err != nil {
+		t.Fatalf("the command reports: %v", r.err)
+	}
+	reads, lists := counter.counts()
+	// The forged states read before the bucket was empty, the real
+	// login's reads (serve's take and the update; the command's polls
+	// go to the store unwrapped), one list.
+	if reads > 20+3 || lists != 1 {
+		t.Fatalf("%d forged returns cost %d reads and %d lists of states, want at most 23 and 1", flood, reads, lists)
+	}
+	if codes[http.StatusTooManyRequests] < flood-20 || codes[http.StatusBadRequest] != 20 {
+		t.Fatalf("answers %v, want 20×400 then 429s", codes)
+	}
+
+	// The bucket fills again with time.
+	e.clock.Add(10 * time.Second)
+	code, page := e.browse(loc.Path, url.Values{"code": {"x"}, "state": {"forged-after"}}.Encode())
+	if code != http.StatusBadRequest || !strings.Contains(page, "Unknown login") {
+		t.Fatalf("an unknown state after the flood answered %d:\n%s", code, page)
+	}
+}
+
+// While serve exchanges a login's code, the login says by when the
+// exchange ends: serve's clock at the take plus core.LoginExchangeTimeout,
+// the deadline a waiting command holds it to.
+func TestLoginThroughServeRecordsExchangeDeadline(t *testing.T) {
+	t.Parallel()
+	e := startLogins(t)
+	e.clock.Freeze(e.clock.Now())
+	taken := e.clock.Now()
+	a := e.authorize(0)
+	state := a.url.Query().Get("state")
+	loc := e.providerLogin(a)
+	inExchange, release := make(chan struct{}), make(chan struct{})
+	e.op.SetTokenMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(inExchange)
+			<-release
+			next.ServeHTTP(w, r)
+		})
+	})
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(e.base + loc.Path + "?" + loc.RawQuery)
+		if err != nil {
+			t.Error(err)
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case <-inExchange:
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not exchange the code within 20s")
+	}
+	l := e.pending(state)
+	close(release)
+	if l.Status != core.LoginExchanging || !l.ExchangeDeadline().Equal(taken.Add(core.LoginExchangeTimeout).Truncate(time.Millisecond)) {
+		t.Errorf("during the exchange: status %s, deadline %v, want exchanging until %v", l.Status, l.ExchangeDeadline(), taken.Add(core.LoginExchangeTimeout))
+	}
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("the return answered %d", code)
+	}
+	if r := a.wait(t); r.err != nil {
+		t.Fatalf("the command reports: %v", r.err)
+	}
 }

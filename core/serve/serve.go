@@ -190,6 +190,7 @@ type Server struct {
 	recorder  *debuglog.Recorder
 	secrets   *secretBook // what the debugger redacts by value: the TokenWatch's
 	dpop      *dpopGuard  // DPoP proofs of incoming tokens (dpop.go)
+	logins    *loginGuard // browser returns with unknown states (loginguard.go)
 
 	table    atomic.Pointer[routeTable]
 	reloadMu sync.Mutex
@@ -223,6 +224,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		secrets:   &watch.book,
 		tokens:    noTokens{},
 		debugRate: newDebugLimiter(debugRate(cfg.DebugRate)),
+		logins:    newLoginGuard(),
 		reloaded:  make(chan struct{}, 1),
 	}
 	if s.transport == nil {

@@ -104,6 +104,23 @@ func testPendingLogins(t *testing.T, e *env) {
 	later := l
 	later.State, later.ExpiresAt = "state-3", t0.Add(time.Hour)
 	must(t, e.Store.CreatePendingLogin(e.ctx, later))
+	// The states of the logins not expired at a time, whatever their
+	// status, sorted.
+	for _, c := range []struct {
+		at   time.Time
+		want []string
+	}{
+		{t0, []string{"state-1", "state-3"}},
+		{l.ExpiresAt, []string{"state-1", "state-3"}},
+		{l.ExpiresAt.Add(time.Second), []string{"state-3"}},
+		{t0.Add(2 * time.Hour), []string{}},
+	} {
+		states, err := e.Store.PendingLoginStates(e.ctx, c.at)
+		must(t, err)
+		if !slices.Equal(states, c.want) || states == nil {
+			t.Fatalf("states at %v: %q, want %q", c.at.Sub(t0), states, c.want)
+		}
+	}
 	n, err := e.Store.DeletePendingLogins(e.ctx, t0.Add(30*time.Minute))
 	must(t, err)
 	if n != 1 {
@@ -122,5 +139,8 @@ func testPendingLogins(t *testing.T, e *env) {
 	e.account(t, "acc", "op")
 	if _, err := e.Store.PendingLogin(e.ctx, "state-3"); !isA[*core.NotFoundError](err) {
 		t.Fatalf("login of a removed account: %v", err)
+	}
+	if states, err := e.Store.PendingLoginStates(e.ctx, t0); err != nil || len(states) != 0 {
+		t.Fatalf("states after the account went: %q %v", states, err)
 	}
 }

@@ -120,3 +120,35 @@ func until(t time.Time) string {
 	}
 	return " until " + t.UTC().Format(time.RFC3339)
 }
+
+// Held reports whether st holds a token that the provider could still
+// accept: what RemoveAccount revokes before it removes the account.
+func Held(st core.TokenState) bool {
+	return st.Tokens.AccessToken.IsSet() || st.Tokens.RefreshToken.IsSet()
+}
+
+// RemoveAccount removes an account, revoking its tokens at the provider
+// first (as Revoke does) when it holds any and revoke is set: the one way
+// `oidcctl account rm` and `oidcctl config import --prune` remove an
+// account. When the tokens cannot be revoked the account is kept and the
+// error says so; without revoke the tokens are only forgotten and stay
+// valid at the provider until they expire. The Revoked is zero when
+// nothing was revoked.
+func (m *Manager) RemoveAccount(ctx context.Context, account string, revoke bool) (Revoked, error) {
+	var out Revoked
+	if revoke {
+		st, err := m.store.TokenState(ctx, account)
+		if err != nil {
+			return out, fmt.Errorf("remove account %s: %w", account, err)
+		}
+		if Held(st) {
+			if out, err = m.Revoke(ctx, account); err != nil {
+				return out, fmt.Errorf("account %s is kept: %w", account, err)
+			}
+		}
+	}
+	if err := m.store.DeleteAccount(ctx, account); err != nil {
+		return out, err
+	}
+	return out, nil
+}

@@ -109,6 +109,7 @@ func NewWith(st tui.Styles, reg Registry, disc Discovery, now func() time.Time) 
 				// record runs in the test screen's Update, as the list's.
 				return newTestScreen(st, disc, now, p, func(t testResult) { tested[p.Name] = t }), nil
 			})},
+			keygenAction(st, reg, now),
 			del,
 			tui.DetailsAction(st, name, func(r row, width int, wrap bool) string { return detail(st, r, width, wrap) }),
 			{Key: tui.ListKeys.Reload, Reload: true},
