@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -183,7 +184,18 @@ func TestForwardAuthDoesNotWaitForTheDatabase(t *testing.T) {
 			start := time.Now()
 			for i := range calls {
 				token, want := tok, 200
-				if i%4 == 3 {
+				switch i % 4 {
+				case 2:
+					// A token not seen before, of the user serve knows,
+					// signed with a key it has.
+					now := time.Now()
+					fresh, err := op.SignJWT(map[string]any{"iss": op.Issuer, "sub": oidctest.ServiceClientID, "aud": oidctest.ServiceClientID,
+						"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": fmt.Sprint("fresh-", i)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					token = fresh
+				case 3:
 					token, want = bad, 401
 				}
 				if s, b := httpDo(t, hc, "GET", base+"/auth", token); s != want {
