@@ -16,6 +16,8 @@
 #
 #   bench/forward-auth.sh                  # 10 s per run, 2 threads, 32 connections
 #   DURATION=30s CONNECTIONS=64 bench/forward-auth.sh
+#   STORE=postgres bench/forward-auth.sh   # the store on PostgreSQL (bench/postgres.sh)
+#   bench/forward-auth-engines.sh          # both, and PostgreSQL's req/s over SQLite's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +25,7 @@ DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 AUTH_DEBUG=${AUTH_DEBUG:-refused}
+STORE=${STORE:-sqlite}
 
 command -v wrk >/dev/null || { echo "forward-auth.sh: wrk is missing: run make test-deps" >&2; exit 1; }
 
@@ -50,9 +53,21 @@ echo "building…" >&2
 go build -o "$work/oidcctl" ./cmd/oidcctl
 go build -o "$work/fabench" ./bench/cmd/fabench
 
-echo "preparing the provider, the database and 10,000 tokens…" >&2
+store_args=()
+case $STORE in
+  sqlite) ;;
+  postgres)
+    . bench/postgres.sh
+    chmod 711 "$work"
+    bench_postgres "$work/pg"
+    [ -z "$PG_PID" ] || pids+=("$PG_PID")
+    store_args=(--db "$PG_CONN") ;;
+  *) echo "forward-auth.sh: STORE=$STORE: want sqlite or postgres" >&2; exit 2 ;;
+esac
+
+echo "preparing the provider, the database ($STORE) and 10,000 tokens…" >&2
 mkfifo "$work/setup.out"
-"$work/fabench" setup --dir "$work" > "$work/setup.out" &
+"$work/fabench" setup --dir "$work" "${store_args[@]}" > "$work/setup.out" &
 pids+=($!)
 while read -r line; do
   [ "$line" = READY ] && break
@@ -129,7 +144,7 @@ written=$(awk '/^oidcctl_debug_entries_written_total/ {print $2}' <<<"$metrics")
 
 ceiling_rps=$(cut -d'|' -f2 <<<"${results[0]}")
 echo
-echo "forward-auth on $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, go $(go env GOVERSION), --auth-debug $AUTH_DEBUG"
+echo "forward-auth on $(nproc) cores, store $STORE, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, go $(go env GOVERSION), --auth-debug $AUTH_DEBUG"
 printf '%-18s %12s %10s %10s %10s %10s %12s %12s %12s\n' run "req/s" p50 p99 ceiling non-2xx "serve RSS" "peak RSS" "allocs/call"
 for r in "${results[@]}"; do
   IFS='|' read -r name rps p50 p99 non2xx rss peak allocs <<<"$r"

@@ -13,41 +13,64 @@ import (
 const DefaultLastKnownUsers = 10000
 
 // LastKnownUsers is a core.UserStore that remembers every user it read or
-// wrote, and answers User with the one it remembers when the store fails
-// (the database is unreachable: a PostgreSQL server restarting), so that
-// serve goes on validating tokens of known users through an outage. A user
-// the store says does not exist is forgotten; creating and updating users
+// wrote. Until the next Purge it answers User from memory, so that
+// validating a new token of a known user reads nothing from the database
+// (forward-auth is as fast on PostgreSQL as on SQLite); serve calls Purge
+// at every configuration reload, which every change to users and roles
+// causes (they raise the configuration version), as it purges the
+// validator's cached results. After a Purge, User reads the store again
+// and answers with the user it remembers only when the store fails (the
+// database is unreachable: a PostgreSQL server restarting), so that serve
+// goes on validating tokens of known users through an outage. A user the
+// store says does not exist is forgotten; creating and updating users
 // still need the store. It remembers at most DefaultLastKnownUsers users;
 // beyond, it forgets one at random for each new one.
 type LastKnownUsers struct {
 	core.UserStore
 	mu    sync.Mutex
 	users map[string]core.User
+	// fresh holds the logins read or written since the last Purge.
+	fresh map[string]bool
 }
 
 // RememberUsers returns a LastKnownUsers in front of store.
 func RememberUsers(store core.UserStore) *LastKnownUsers {
-	return &LastKnownUsers{UserStore: store, users: map[string]core.User{}}
+	return &LastKnownUsers{UserStore: store, users: map[string]core.User{}, fresh: map[string]bool{}}
 }
 
-// User returns the store's user, or the last one read when the store
-// fails for another reason than the user's absence.
+// Purge makes the next read of every user go to the store: the users
+// may have changed there.
+func (l *LastKnownUsers) Purge() {
+	l.mu.Lock()
+	clear(l.fresh)
+	l.mu.Unlock()
+}
+
+// User returns the user read or written since the last Purge, else the
+// store's user, or the last one read when the store fails for another
+// reason than the user's absence.
 func (l *LastKnownUsers) User(ctx context.Context, login string) (core.User, error) {
+	l.mu.Lock()
+	known, ok := l.users[login]
+	ok = ok && l.fresh[login]
+	l.mu.Unlock()
+	if ok {
+		known.Roles = slices.Clone(known.Roles)
+		return known, nil
+	}
 	u, err := l.UserStore.User(ctx, login)
 	switch {
 	case err == nil:
 		l.remember(u)
 		return u, nil
 	case errors.Is(err, core.ErrNotFound):
-		l.mu.Lock()
-		delete(l.users, login)
-		l.mu.Unlock()
+		l.forget(login)
 		return u, err
 	case ctx.Err() != nil:
 		return u, err
 	}
 	l.mu.Lock()
-	known, ok := l.users[login]
+	known, ok = l.users[login]
 	l.mu.Unlock()
 	if ok {
 		known.Roles = slices.Clone(known.Roles)
@@ -78,9 +101,7 @@ func (l *LastKnownUsers) UpdateUser(ctx context.Context, login string, fn func(*
 func (l *LastKnownUsers) DeleteUser(ctx context.Context, login string) error {
 	err := l.UserStore.DeleteUser(ctx, login)
 	if err == nil || errors.Is(err, core.ErrNotFound) {
-		l.mu.Lock()
-		delete(l.users, login)
-		l.mu.Unlock()
+		l.forget(login)
 	}
 	return err
 }
@@ -91,9 +112,18 @@ func (l *LastKnownUsers) remember(u core.User) {
 	if _, ok := l.users[u.Login]; !ok && len(l.users) >= DefaultLastKnownUsers {
 		for k := range l.users { // map order: a random one
 			delete(l.users, k)
+			delete(l.fresh, k)
 			break
 		}
 	}
 	u.Roles = slices.Clone(u.Roles)
 	l.users[u.Login] = u
+	l.fresh[u.Login] = true
+}
+
+func (l *LastKnownUsers) forget(login string) {
+	l.mu.Lock()
+	delete(l.users, login)
+	delete(l.fresh, login)
+	l.mu.Unlock()
 }

@@ -285,8 +285,13 @@ func (v *Validator) Forget(profile string) {
 	v.cache.forget(profile)
 }
 
-// Purge drops every cached result, for instance after users changed.
+// Purge drops every cached result, for instance after users changed,
+// and makes a user store that keeps users in memory (LastKnownUsers) read
+// them again.
 func (v *Validator) Purge() {
+	if p, ok := v.cfg.Users.(interface{ Purge() }); ok {
+		p.Purge()
+	}
 	v.cache.purge()
 }
 

@@ -1,7 +1,9 @@
 // Command fabench prepares and serves what bench/forward-auth.sh measures.
 //
-//	fabench setup --dir DIR     starts the in-process OpenID provider, makes a
-//	                            database in DIR with a profile "op" for it and
+//	fabench setup --dir DIR [--db CONN]
+//	                            starts the in-process OpenID provider, makes a
+//	                            database in DIR (or the PostgreSQL database
+//	                            CONN) with a profile "op" for it and
 //	                            the user its tokens map to, writes the tokens
 //	                            to measure with, prints shell variables and
 //	                            READY, and serves the provider until SIGTERM
@@ -35,6 +37,7 @@ import (
 	"oidcctl/core/crypt"
 	"oidcctl/core/oidctest"
 	"oidcctl/db"
+	"oidcctl/db/postgres"
 )
 
 func main() {
@@ -70,6 +73,7 @@ func setup(args []string) error {
 	fs := flag.NewFlagSet("setup", flag.ExitOnError)
 	dir := fs.String("dir", "", "directory for the database and the token files")
 	n := fs.Int("n", 10000, "distinct tokens")
+	conn := fs.String("db", "", "a PostgreSQL database (URL or key=value string) instead of a SQLite file in --dir")
 	fs.Parse(args)
 	if *dir == "" {
 		return fmt.Errorf("--dir is required")
@@ -87,7 +91,13 @@ func setup(args []string) error {
 		return err
 	}
 	dbPath := filepath.Join(*dir, db.FileName)
-	store, err := db.Open(ctx, dbPath, key)
+	var store benchStore
+	if *conn != "" {
+		dbPath = *conn
+		store, err = postgres.Open(ctx, *conn, key)
+	} else {
+		store, err = db.Open(ctx, dbPath, key)
+	}
 	if err != nil {
 		return err
 	}
@@ -131,6 +141,12 @@ func setup(args []string) error {
 	defer stop()
 	<-ctx.Done()
 	return nil
+}
+
+// benchStore is what setup needs of either engine.
+type benchStore interface {
+	core.Store
+	Close() error
 }
 
 // issued gets an access token from the provider's token endpoint.
