@@ -25,6 +25,9 @@ import (
 // introspection response, or, on the fast path, the raw claims decoded
 // (once).
 func (x *run) claims() map[string]any {
+	if x.merged != nil {
+		return x.merged
+	}
 	if x.r.Claims == nil && x.fast {
 		x.r.Claims = x.raw.Map()
 	}

@@ -154,6 +154,14 @@ type Config struct {
 	HTTPClient func(core.Profile) (*http.Client, error)
 	// Logger receives warnings; nil means slog.Default().
 	Logger *slog.Logger
+	// UserinfoCacheSize and UserinfoCacheBytes bound the cached userinfo
+	// responses (profiles with UserinfoClaims, see userinfo.go); 0 means
+	// DefaultUserinfoCacheSize and DefaultUserinfoCacheBytes.
+	UserinfoCacheSize  int
+	UserinfoCacheBytes int
+	// UserinfoTTL bounds how long a userinfo response is used (it is used
+	// until the token expires otherwise); 0 means DefaultUserinfoTTL.
+	UserinfoTTL time.Duration
 }
 
 // Validator validates incoming tokens. Build it with New. A Validator is
@@ -163,6 +171,7 @@ type Validator struct {
 	cache     resultCache
 	clientsMu sync.Mutex
 	clients   map[clientKey]*http.Client
+	userinfo  userinfoCache
 }
 
 // New builds a Validator; the zero fields of cfg get their defaults here,
@@ -195,7 +204,17 @@ func New(cfg Config) *Validator {
 	if cfg.RefusedCacheBytes <= 0 {
 		cfg.RefusedCacheBytes = DefaultRefusedCacheBytes
 	}
+	if cfg.UserinfoCacheSize <= 0 {
+		cfg.UserinfoCacheSize = DefaultUserinfoCacheSize
+	}
+	if cfg.UserinfoCacheBytes <= 0 {
+		cfg.UserinfoCacheBytes = DefaultUserinfoCacheBytes
+	}
+	if cfg.UserinfoTTL <= 0 {
+		cfg.UserinfoTTL = DefaultUserinfoTTL
+	}
 	v := &Validator{cfg: cfg}
+	v.userinfo.maxEntries, v.userinfo.maxBytes = cfg.UserinfoCacheSize, cfg.UserinfoCacheBytes
 	v.cache.init(cfg.ResultCacheSize, cfg.ResultCacheBytes, cfg.RefusedCacheBytes)
 	return v
 }
@@ -252,7 +271,7 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 		}
 	}
 	r := &Result{Profile: p.Name}
-	x := run{v: v, ctx: ctx, p: p, r: r, now: now, leeway: leeway, detail: o.Detail, dryRun: o.DryRun}
+	x := run{v: v, ctx: ctx, p: p, r: r, now: now, leeway: leeway, detail: o.Detail, dryRun: o.DryRun, token: token}
 	if token == "" {
 		x.fail(CheckFormat, ReasonMissing, "no token",
 			"No bearer token: send the access token as Authorization: Bearer <token>.")
@@ -271,7 +290,7 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 	if !o.Detail {
 		// The header and claims are for Inspect; a result of Validate
 		// may be cached and must stay small.
-		r.Header, r.Claims = nil, nil
+		r.Header, r.Claims, r.Userinfo = nil, nil, nil
 	}
 	if useCache {
 		v.remember(key, token, r, now, leeway)
@@ -322,6 +341,11 @@ type run struct {
 	// when a check needs the map.
 	fast           bool
 	raw, rawHeader jws.Members
+	// token and doc are for the userinfo call; merged, when set, are
+	// the claims with the userinfo claims merged over them (userinfo.go).
+	token  string
+	doc    *discovery.Document
+	merged map[string]any
 }
 
 // fail records a failed check; the first failure is the Reason. It
@@ -470,6 +494,7 @@ func (x *run) discover() *discovery.Document {
 			fmt.Sprintf("Cannot get the discovery document of profile %q, so the token cannot be checked: %v", x.p.Name, err))
 		return nil
 	}
+	x.doc = d
 	return d
 }
 
@@ -678,7 +703,7 @@ func (x *run) verify(d *discovery.Document, t *jws.Token, k jwks.Key) bool {
 // checkClaims checks the times, the audience and the restrictions, and
 // finds the login.
 func (x *run) checkClaims() bool {
-	return x.checkTimes() && x.checkAudience() && x.checkAZP() && x.checkScope() && x.checkLogin()
+	return x.checkTimes() && x.checkAudience() && x.checkAZP() && x.checkTenant() && x.checkScope() && x.checkUserinfo() && x.checkLogin()
 }
 
 func (x *run) checkTimes() bool {
