@@ -35,7 +35,7 @@ func setup(t *testing.T) *screentest.Env {
 			Path: "/ws/tickets/GetTicket/42", Status: 200, Duration: 4200 * time.Microsecond, User: "sid1", Verdict: "accepted",
 			RequestHeader:  http.Header{"Authorization": {"Bearer [REDACTED]"}, "Accept": {"application/json"}},
 			ResponseHeader: json, ResponseBody: []byte(`{"Ticket":{"TicketID":42,"Title":"Printer on fire","State":"open"}}`),
-			TokenClaims:    `{"header":{"alg":"RS256","kid":"k1"},"claims":{"sub":"sid1","groups":["ops"]}}`},
+			TokenClaims: `{"header":{"alg":"RS256","kid":"k1"},"claims":{"sub":"sid1","groups":["ops"]}}`},
 		{Time: t0.Add(-2 * time.Minute), RequestID: "req-2", Webservice: "tickets", Direction: core.DirectionIncoming, Method: "GET",
 			Path: "/ws/tickets/GetTicket/43", Status: 401, Duration: 310 * time.Microsecond, Verdict: "refused",
 			Reason:         "expired: The token expired at 2026-03-04T09:50:00Z, 8m0s ago (leeway 2s): get a new one.",
