@@ -240,6 +240,11 @@ type Options struct {
 	// NoCache neither reads nor fills the result cache. Detail and DryRun
 	// imply it.
 	NoCache bool
+	// UserinfoToken is the access token that calls the userinfo endpoint
+	// (profiles with UserinfoClaims) when the token validated is not one:
+	// import-user validating the id_token of a login; "" means the token
+	// validated.
+	UserinfoToken string
 }
 
 // Validate validates a bearer token (without "Bearer ") for a profile,
@@ -272,6 +277,9 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 	}
 	r := &Result{Profile: p.Name}
 	x := run{v: v, ctx: ctx, p: p, r: r, now: now, leeway: leeway, detail: o.Detail, dryRun: o.DryRun, token: token}
+	if o.UserinfoToken != "" {
+		x.token = o.UserinfoToken
+	}
 	if token == "" {
 		x.fail(CheckFormat, ReasonMissing, "no token",
 			"No bearer token: send the access token as Authorization: Bearer <token>.")
@@ -341,7 +349,8 @@ type run struct {
 	// when a check needs the map.
 	fast           bool
 	raw, rawHeader jws.Members
-	// token and doc are for the userinfo call; merged, when set, are
+	// token (the one to call userinfo with, see Options.UserinfoToken)
+	// and doc are for the userinfo call; merged, when set, are
 	// the claims with the userinfo claims merged over them (userinfo.go).
 	token  string
 	doc    *discovery.Document
