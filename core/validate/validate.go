@@ -27,8 +27,13 @@
 //     future, each within the profile's Leeway;
 //   - aud contains every value of the Audience restriction, or the client
 //     id when there is none; azp (appid in Microsoft v1 tokens) equals the
-//     AuthorizedParty restriction; every scope of the Scope restriction is
-//     granted by scope, scp or, for Microsoft tokens, roles;
+//     AuthorizedParty restriction; the Entra tenant (tid, else the
+//     issuer's) is one of the Tenants restriction (entra.go); every scope
+//     of the Scope restriction is granted by scope, scp or, for Microsoft
+//     tokens, roles;
+//   - with the profile's UserinfoClaims, the userinfo endpoint answers
+//     for the token's sub, and its claims are merged over the token's
+//     for the steps below (userinfo.go);
 //   - the UID claim names a login that the UserLogin restriction allows,
 //     and the login maps to a local user (see users.go for when users are
 //     created and how roles are brought up to date);
