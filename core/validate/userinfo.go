@@ -105,6 +105,7 @@ type userinfoEntry struct {
 type userinfoCache struct {
 	mu         sync.Mutex
 	entries    map[[sha256.Size]byte]*list.Element
+	flights    map[[sha256.Size]byte]*userinfoFlight
 	lru        list.List // front: most recently used
 	bytes      int
 	maxEntries int
@@ -137,10 +138,50 @@ func userinfoKey(profile, token string) [sha256.Size]byte {
 	return k
 }
 
+// userinfoFlight is a call in progress: done closes when claims and err
+// are set.
+type userinfoFlight struct {
+	done   chan struct{}
+	claims map[string]any
+	err    *userinfoError
+}
+
+// join returns the cached entry for key; or, when there is none, the call
+// in progress for it, leader true when the caller is to make it (the
+// flight is new).
+func (c *userinfoCache) join(key [sha256.Size]byte, now time.Time) (e *userinfoEntry, f *userinfoFlight, leader bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.getLocked(key, now); ok {
+		return e, nil, false
+	}
+	if f, ok := c.flights[key]; ok {
+		return nil, f, false
+	}
+	if c.flights == nil {
+		c.flights = make(map[[sha256.Size]byte]*userinfoFlight)
+	}
+	f = &userinfoFlight{done: make(chan struct{})}
+	c.flights[key] = f
+	return nil, f, true
+}
+
+// land ends a flight: its waiters get its answer.
+func (c *userinfoCache) land(key [sha256.Size]byte, f *userinfoFlight) {
+	c.mu.Lock()
+	delete(c.flights, key)
+	c.mu.Unlock()
+	close(f.done)
+}
+
 // get returns the cached entry for key, if it has not expired.
 func (c *userinfoCache) get(key [sha256.Size]byte, now time.Time) (*userinfoEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.getLocked(key, now)
+}
+
+func (c *userinfoCache) getLocked(key [sha256.Size]byte, now time.Time) (*userinfoEntry, bool) {
 	el, ok := c.entries[key]
 	if !ok {
 		c.misses++
@@ -227,11 +268,33 @@ func (x *run) checkUserinfo() bool {
 
 // userinfoClaims returns the userinfo response for a token whose sub is
 // sub ("" for none), from the cache or the endpoint.
+//
+// Concurrent requests with one token make one call: the first calls, the
+// others wait for its answer (or their own context). The call does not
+// end with the first caller's context, so that its going away does not
+// fail the others; the HTTP client's timeout bounds it.
 func (v *Validator) userinfoClaims(ctx context.Context, p core.Profile, d *discovery.Document, token, sub string, exp, now time.Time) (map[string]any, *userinfoError) {
 	key := userinfoKey(p.Name+"\x00"+d.UserinfoEndpoint, token)
-	if e, ok := v.userinfo.get(key, now); ok {
+	e, f, leader := v.userinfo.join(key, now)
+	switch {
+	case e != nil:
 		return e.claims, e.err
+	case !leader:
+		select {
+		case <-f.done:
+			return f.claims, f.err
+		case <-ctx.Done():
+			return nil, &userinfoError{msg: fmt.Sprintf("waiting for %s: %v", d.UserinfoEndpoint, ctx.Err())}
+		}
 	}
+	claims, uerr := v.callUserinfo(context.WithoutCancel(ctx), p, d, token, sub, exp, now, key)
+	f.claims, f.err = claims, uerr
+	v.userinfo.land(key, f)
+	return claims, uerr
+}
+
+// callUserinfo calls the endpoint and caches the answer.
+func (v *Validator) callUserinfo(ctx context.Context, p core.Profile, d *discovery.Document, token, sub string, exp, now time.Time, key [sha256.Size]byte) (map[string]any, *userinfoError) {
 	claims, size, err := v.fetchUserinfo(ctx, p, d, token)
 	if got, _ := claims["sub"].(string); err == nil && sub != "" && got != sub {
 		claims, err = nil, &userinfoError{refused: true, msg: fmt.Sprintf(
@@ -250,9 +313,6 @@ func (v *Validator) userinfoClaims(ctx context.Context, p core.Profile, d *disco
 		if !exp.IsZero() && exp.Before(e.until) {
 			e.until = exp
 		}
-	}
-	if errors.Is(err, context.Canceled) {
-		return nil, uerr // the caller went away: nothing to remember
 	}
 	if e.until.After(now) {
 		v.userinfo.put(e)

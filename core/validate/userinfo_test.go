@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"oidcctl/core"
@@ -261,4 +262,69 @@ func TestUserinfoCacheBounds(t *testing.T) {
 	if _, ok := v.userinfo.get(userinfoKey(p.Name+"\x00"+idp.doc.UserinfoEndpoint, short), clk.Now().Add(61*time.Second)); ok {
 		t.Error("the response outlives its token")
 	}
+}
+
+// routeTransport serves the requests for one URL with a handler of the
+// test, and every other one with the provider's, in-process.
+type routeTransport struct {
+	url      string
+	handler  http.Handler
+	provider http.Handler
+}
+
+func (t routeTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h := t.provider
+	if r.URL.String() == t.url {
+		h = t.handler
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+// TestUserinfoOneCallPerToken: concurrent first requests with one token
+// make one userinfo call; the others wait for its answer.
+func TestUserinfoOneCallPerToken(t *testing.T) {
+	key := newKey(t, "k1", "RS256")
+	idp := newIDP(t, "", key)
+	const endpoint = "https://idp.example/userinfo"
+	idp.doc.UserinfoEndpoint = endpoint
+	synctest.Test(t, func(t *testing.T) {
+		clk := newFakeClock(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
+		var calls atomic.Int64
+		release := make(chan struct{})
+		slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			<-release
+			_, _ = w.Write([]byte(`{"sub":"bob","email":"bob@example.test"}`))
+		})
+		hc := &http.Client{Transport: routeTransport{url: endpoint, handler: slow, provider: idp.srv.Config.Handler}}
+		v := idp.validator(clk, nil, resultTTL(-1), func(c *Config) {
+			c.HTTPClient = func(core.Profile) (*http.Client, error) { return hc, nil }
+			c.Keys.HTTPClient = c.HTTPClient
+		})
+		p := testProfile("p", "api")
+		p.UserinfoClaims = true
+		tok := key.sign(t, claimsAt(idp.doc.Issuer, "bob", "api", clk.Now(), nil))
+		const n = 8
+		results := make([]*Result, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { results[i] = v.Validate(context.Background(), p, tok) })
+		}
+		synctest.Wait() // every request waits: one for the endpoint, the others for it
+		if got := calls.Load(); got != 1 {
+			t.Errorf("%d userinfo calls while %d requests wait, want 1", got, n)
+		}
+		close(release)
+		wg.Wait()
+		for i, r := range results {
+			if !r.Accepted() {
+				t.Errorf("request %d: %q %s", i, r.Reason, r.Message)
+			}
+		}
+		if s := v.UserinfoCacheStats(); s.Entries != 1 {
+			t.Errorf("stats %+v", s)
+		}
+	})
 }
