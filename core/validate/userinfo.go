@@ -47,7 +47,8 @@ import (
 // token (by a SHA-256 of both, never the token itself) until the token
 // expires, at most UserinfoTTL, in a cache bounded in entries
 // (UserinfoCacheSize) and bytes (UserinfoCacheBytes), least recently used
-// first out. A failed call is remembered for userinfoFailureTTL only, so
+// first out; concurrent first requests with one token make one call. A
+// failed call is remembered for userinfoFailureTTL only, so
 // that a burst of requests with one token during an outage makes one
 // call, and the next try comes seconds later. A call that fails refuses
 // the token: ReasonUserinfoRefused when the provider does not accept the
