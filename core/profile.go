@@ -101,6 +101,16 @@ type Profile struct {
 	// this profile (RFC 9449 section 9), answering use_dpop_nonce with a
 	// fresh DPoP-Nonce header until the client sends it.
 	DPoPNonce bool
+	// UserinfoClaims makes the UID claim, the user map and the role map
+	// read the provider's userinfo endpoint too, called with the incoming
+	// token: for providers that leave email, names or groups out of access
+	// tokens. See package validate (userinfo.go) for the precedence.
+	UserinfoClaims bool
+	// LogTokenClaims records the header and claims (never the signature)
+	// of the tokens serve accepts and refuses for this profile in the
+	// debugger: the manual's LogIDToken, to build role maps from real
+	// traffic.
+	LogTokenClaims bool
 	// RedirectURI is the default loopback redirect URI of its accounts'
 	// browser logins; "" means http://127.0.0.1:<free port>/callback.
 	// See CheckRedirectURI.
@@ -151,6 +161,11 @@ type Restrictions struct {
 	Scopes          []string // every one must be granted
 	Audiences       []string // every one must be in aud
 	AuthorizedParty string   // must equal azp
+	// Tenants, when set, are the Microsoft Entra tenant ids whose tokens
+	// are accepted: the token's tid claim (or, without one, the tenant of
+	// its Entra issuer) must be one of them. A multi-tenant discovery URL
+	// ({tenantid}) accepts every tenant's issuer; this narrows it.
+	Tenants []string
 }
 
 // NewProfile returns a profile with the manual's defaults filled in.
@@ -183,6 +198,7 @@ func (p *Profile) PrefillFrom(src Profile) {
 	p.UserMap = src.UserMap.Clone()
 	p.Restrictions.Scopes = slices.Clone(src.Restrictions.Scopes)
 	p.Restrictions.Audiences = slices.Clone(src.Restrictions.Audiences)
+	p.Restrictions.Tenants = slices.Clone(src.Restrictions.Tenants)
 	p.CreatedAt, p.UpdatedAt = time.Time{}, time.Time{}
 }
 
@@ -260,6 +276,12 @@ func (p *Profile) Validate() error {
 	v.checkNames("restrict scope", p.Restrictions.Scopes...)
 	v.checkNames("restrict audience", p.Restrictions.Audiences...)
 	v.checkNames("restrict azp", p.Restrictions.AuthorizedParty)
+	v.checkNames("restrict tenant", p.Restrictions.Tenants...)
+	for _, t := range p.Restrictions.Tenants {
+		if t == "" || strings.ContainsAny(t, " \t/") {
+			v.add("restrict tenant", fmt.Sprintf("%q is not a tenant id", t))
+		}
+	}
 	if err := p.UserMap.validate(); err != "" {
 		v.add("user map", err)
 	}

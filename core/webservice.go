@@ -214,6 +214,11 @@ type DebugEntry struct {
 	ResponseHeader  http.Header
 	ResponseBody    []byte
 	BodiesTruncated bool
+	// TokenClaims is the incoming token's JOSE header and claims, never
+	// its signature, as the JSON object {"header": …, "claims": …}, when
+	// its profile has LogTokenClaims (the manual's LogIDToken); "" for
+	// every other call.
+	TokenClaims string
 }
 
 // DebugFilter selects debugger entries; zero fields select all.

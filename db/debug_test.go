@@ -48,6 +48,7 @@ func fullDebugEntry(ws string, i int) core.DebugEntry {
 		},
 		ResponseBody:    []byte(fmt.Sprintf(`{"id":%d}`, i)),
 		BodiesTruncated: true,
+		TokenClaims:     fmt.Sprintf(`{"header":{"alg":"RS256"},"claims":{"sub":"ada","n":%d}}`, i),
 	}
 }
 

@@ -75,6 +75,8 @@ func fullProfile(name string) core.Profile {
 		MissingSecrets: []string{core.SecretClientSecret},
 		DPoP:           core.DPoPRequire,
 		DPoPNonce:      true,
+		UserinfoClaims: true,
+		LogTokenClaims: true,
 		Flavour:        core.FlavourKeycloak,
 		TLS: core.TLSOptions{
 			ClientCert:         "/etc/oidcctl/" + name + ".crt",
@@ -106,6 +108,7 @@ func fullProfile(name string) core.Profile {
 			Scopes:          []string{"api.read", "api.write"},
 			Audiences:       []string{"billing", "tickets"},
 			AuthorizedParty: "azp-" + name,
+			Tenants:         []string{"tenant-" + name},
 		},
 	}
 }

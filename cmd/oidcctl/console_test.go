@@ -323,7 +323,7 @@ func tour(t *testing.T, oidcctl, provider string, width, height int) {
 		for _, f := range []string{"Provider flavour", "Discovery cache TTL", "Client authentication", "Assertion audience", "Client certificate", "Client key (PEM", "Client key password",
 			"CA file", "CA directory", "Verify the host name", "Verify the certificate", "Allow plain http",
 			"Use a nonce", "Rand length", "Rand TTL", "Leeway", "Redirect URI", "UID claim", "Role map", "User map",
-			"User login", "Scopes", "Audiences", "Authorized party", "DPoP-bound tokens"} {
+			"Claims from userinfo too", "Log token claims", "User login", "Scopes", "Audiences", "Authorized party", "Entra tenants", "DPoP-bound tokens"} {
 			p.field(f, "")
 		}
 		p.focus("Demand a DPoP nonce")

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -144,9 +146,24 @@ func (a *app) debugShow() *cobra.Command {
 			}
 			printExchange(a, "Request", e.RequestHeader, e.RequestBody)
 			printExchange(a, "Response", e.ResponseHeader, e.ResponseBody)
+			printTokenClaims(a, e.TokenClaims)
 			return nil
 		},
 	}
+}
+
+// printTokenClaims prints the token header and claims an entry keeps
+// for a profile with --log-token-claims, indented.
+func printTokenClaims(a *app, claims string) {
+	if claims == "" {
+		return
+	}
+	var b bytes.Buffer
+	if json.Indent(&b, []byte(claims), "  ", "  ") != nil {
+		b.Reset()
+		b.WriteString(claims)
+	}
+	fmt.Fprintf(a.stdout, "\nToken header and claims (no signature):\n  %s\n", tui.EscapeText(b.String()))
 }
 
 func printExchange(a *app, title string, h http.Header, body []byte) {
@@ -244,6 +261,9 @@ type debugEntryJSON struct {
 	ResponseBody       *string     `json:"response_body,omitempty"`
 	ResponseBodyBase64 []byte      `json:"response_body_base64,omitempty"`
 	BodiesTruncated    bool        `json:"bodies_truncated"`
+	// TokenClaims: the token's header and claims, with show, for a
+	// profile with --log-token-claims.
+	TokenClaims json.RawMessage `json:"token_claims,omitempty"`
 }
 
 func toDebugJSON(e core.DebugEntry, full bool) debugEntryJSON {
@@ -258,6 +278,9 @@ func toDebugJSON(e core.DebugEntry, full bool) debugEntryJSON {
 	j.RequestHeader, j.ResponseHeader = e.RequestHeader, e.ResponseHeader
 	j.RequestBody, j.RequestBodyBase64 = bodyJSON(e.RequestBody)
 	j.ResponseBody, j.ResponseBodyBase64 = bodyJSON(e.ResponseBody)
+	if e.TokenClaims != "" && json.Valid([]byte(e.TokenClaims)) {
+		j.TokenClaims = json.RawMessage(e.TokenClaims)
+	}
 	return j
 }
 

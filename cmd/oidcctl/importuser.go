@@ -41,7 +41,9 @@ that user.
 The flags are the manual's, and the spellings the rest of oidcctl uses work
 too: --uid or --uid-claim; --role-map and --user-map (JSON or YAML, inline or
 @FILE) or --role-map-file and --user-map-file (a file, - for standard input)
-override the profile's maps for this run. The password (password grant) comes
+override the profile's maps for this run. A profile with --userinfo-claims
+reads the claims the token lacks from the userinfo endpoint, with the access
+token of the same login (also when the id_token is validated). The password (password grant) comes
 from --password-file, --password-prompt, or a prompt when standard input is a
 terminal; --password works as in the manual but warns, since a command line is
 visible to the other local users (ps, /proc) and stays in the shell history.
@@ -203,7 +205,10 @@ func (a *app) loginAndValidate(ctx context.Context, p core.Profile, acc core.Acc
 	if !tok.IsSet() {
 		return nil, fmt.Errorf("the provider sent no %s (ask for the openid scope to get an id_token)", acc.TokenType)
 	}
-	return a.svc.validator.ValidateWith(ctx, p, tok.Reveal(), validate.Options{Detail: true, DryRun: dryRun}), nil
+	// A profile with userinfo claims calls userinfo with the access
+	// token of the same login, also when the id_token is validated.
+	return a.svc.validator.ValidateWith(ctx, p, tok.Reveal(), validate.Options{Detail: true, DryRun: dryRun,
+		UserinfoToken: set.AccessToken.Reveal()}), nil
 }
 
 // printImport prints the inspection and the user line (unless quiet)

@@ -159,6 +159,19 @@ func TestImportUser(t *testing.T) {
 	if out := c.ok(append(base, "--quiet")...); out != "" {
 		t.Fatalf("--quiet printed:\n%s", out)
 	}
+	// With userinfo claims, the email and the locale the id_token lacks
+	// come from the userinfo endpoint, called with the login's access
+	// token: the user can be created.
+	userinfo := []string{"import-user", "--profile", "web", "--grant-type", "password", "--username", op.Username(), "--password-file", pw,
+		"--scope", "openid email profile", "--dry-run", "--uid", "email", "--role-map", `{"locale": {"de": "agent"}}`, "--user-map", `{"email": "Email"}`}
+	if r := c.run("", userinfo...); r.code != exitRefused {
+		t.Fatalf("import-user without userinfo claims: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c.ok("profile", "edit", "web", "--userinfo-claims")
+	if out := c.ok(userinfo...); !strings.Contains(out, "Verdict: ACCEPTED") || !strings.Contains(out, "test-user@zitadel.ch") || !strings.Contains(out, "agent") {
+		t.Fatalf("import-user with userinfo claims:\n%s", out)
+	}
+	c.ok("profile", "edit", "web", "--userinfo-claims=false")
 	for _, tt := range []struct {
 		args []string
 		code int

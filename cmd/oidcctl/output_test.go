@@ -61,6 +61,7 @@ func TestOutputEscapesControlCharacters(t *testing.T) {
 		Path: "/x\x1b]0;t\x07", Status: 401, User: evil, Verdict: "refused", Reason: "r\x1b[2J",
 		RequestHeader: http.Header{"X-Evil": {"\x1b[31mred"}}, RequestBody: []byte("line1\r\nline2\x1b[2J\n"),
 		ResponseHeader: http.Header{}, ResponseBody: []byte("{}"),
+		TokenClaims: `{"header":{"alg":"RS256"},"claims":{"sub":"s","groups":["ops\u001b[2J"]}}`,
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +84,10 @@ func TestOutputEscapesControlCharacters(t *testing.T) {
 	}
 	// What the values hold is shown, escaped.
 	for args, want := range map[string][]string{
-		"user list":    {`evil\x1b]0;pwned\x07x`, `A\u009b31m \u202eB`, `r\x07`},
-		"debug show 1": {`/x\x1b]0;t\x07`, `X-Evil: \x1b[31mred`, "line1\n  line2\\x1b[2J", `r\x1b[2J`},
+		"user list": {`evil\x1b]0;pwned\x07x`, `A\u009b31m \u202eB`, `r\x07`},
+		"debug show 1": {`/x\x1b]0;t\x07`, `X-Evil: \x1b[31mred`, "line1\n  line2\\x1b[2J", `r\x1b[2J`,
+			"Token header and claims (no signature):\n  {\n    \"header\": {", `"groups": [`},
+		"debug show 1 -o json": {`"token_claims": {`, `"ops\u001b[2J"`},
 	} {
 		out := c.ok(strings.Fields(args)...)
 		for _, w := range want {

@@ -32,6 +32,8 @@ type profileFlags struct {
 	roleMapFile, userMapFile                  string
 	restrictUserLogin, restrictAZP            string
 	restrictScopes, restrictAudiences         []string
+	restrictTenants                           []string
+	userinfoClaims, logTokenClaims            bool
 	clientSecret, keyPassword                 secretFlag
 	prefillFrom                               string
 
@@ -140,6 +142,12 @@ func (f *profileFlags) register(cmd *cobra.Command, add bool) {
 	fs.StringArrayVar(&f.restrictScopes, "restrict-scope", nil, "scopes every incoming token must carry")
 	fs.StringArrayVar(&f.restrictAudiences, "restrict-audience", nil, "audiences every incoming token must name")
 	fs.StringVar(&f.restrictAZP, "restrict-azp", "", "authorized party (azp) incoming tokens must name")
+	fs.StringArrayVar(&f.restrictTenants, "restrict-tenant", nil, "Entra tenant ids (tid) whose incoming tokens are accepted, space-separated or repeated;\n"+
+		"narrows a multi-tenant ({tenantid}) discovery URL, which accepts every tenant")
+	fs.BoolVar(&f.userinfoClaims, "userinfo-claims", false, "also read the UID claim, user map and role map from the userinfo endpoint (called with the\n"+
+		"incoming token, cached for its lifetime): for providers that leave email, names or groups out of access tokens")
+	fs.BoolVar(&f.logTokenClaims, "log-token-claims", false, "record the header and claims (never the signature) of incoming tokens in the debugger\n"+
+		"(the manual's LogIDToken): to build role maps from real traffic")
 	f.clientSecret = secretFlag{name: "client-secret", what: "client secret"}
 	f.clientSecret.register(cmd)
 	f.keyPassword = secretFlag{name: "client-key-password", what: "client key password"}
@@ -200,6 +208,15 @@ func (f *profileFlags) apply(cmd *cobra.Command, p *core.Profile) error {
 	}
 	if set("restrict-audience") {
 		p.Restrictions.Audiences = words(f.restrictAudiences)
+	}
+	if set("restrict-tenant") {
+		p.Restrictions.Tenants = words(f.restrictTenants)
+	}
+	if set("userinfo-claims") {
+		p.UserinfoClaims = f.userinfoClaims
+	}
+	if set("log-token-claims") {
+		p.LogTokenClaims = f.logTokenClaims
 	}
 	if set("insecure-http") {
 		p.InsecureHTTP = f.insecureHTTP
@@ -474,6 +491,9 @@ func (a *app) printProfile(p core.Profile, accounts []core.Account, verb string)
 	kv.row("restrict scope:", cmp.Or(strings.Join(p.Restrictions.Scopes, " "), "-"))
 	kv.row("restrict audience:", cmp.Or(strings.Join(p.Restrictions.Audiences, " "), "-"))
 	kv.row("restrict azp:", cmp.Or(p.Restrictions.AuthorizedParty, "-"))
+	kv.row("restrict tenant:", cmp.Or(strings.Join(p.Restrictions.Tenants, " "), "-"))
+	kv.row("userinfo claims:", onOff(p.UserinfoClaims, "off"))
+	kv.row("log token claims:", onOff(p.LogTokenClaims, "off"))
 	if doc.Accounts != nil {
 		kv.row("accounts:", cmp.Or(strings.Join(doc.Accounts, ", "), "-"))
 	}

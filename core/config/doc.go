@@ -64,9 +64,12 @@ type Profile struct {
 	// DPoP is off, allow or require (incoming DPoP-bound tokens).
 	DPoP      string `json:"dpop,omitempty" yaml:"dpop,omitempty"`
 	DPoPNonce bool   `json:"dpop_nonce,omitempty" yaml:"dpop_nonce,omitempty"`
-	TLS       TLS    `json:"tls" yaml:"tls"`
-	Misc      Misc   `json:"misc" yaml:"misc"`
-	UIDClaim  string `json:"uid_claim" yaml:"uid_claim"`
+	// UserinfoClaims and LogTokenClaims: see core.Profile.
+	UserinfoClaims bool   `json:"userinfo_claims,omitempty" yaml:"userinfo_claims,omitempty"`
+	LogTokenClaims bool   `json:"log_token_claims,omitempty" yaml:"log_token_claims,omitempty"`
+	TLS            TLS    `json:"tls" yaml:"tls"`
+	Misc           Misc   `json:"misc" yaml:"misc"`
+	UIDClaim       string `json:"uid_claim" yaml:"uid_claim"`
 	// RoleMap is claim path → token role → local role.
 	RoleMap map[string]map[string]string `json:"role_map" yaml:"role_map"`
 	// UserMap is claim → Email, FirstName or LastName.
@@ -109,6 +112,8 @@ type Restrictions struct {
 	Scopes          []string `json:"scopes" yaml:"scopes,flow,omitempty"`
 	Audiences       []string `json:"audiences" yaml:"audiences,flow,omitempty"`
 	AuthorizedParty string   `json:"authorized_party" yaml:"authorized_party,omitempty"`
+	// Tenants are the Entra tenant ids whose tokens are accepted.
+	Tenants []string `json:"tenants,omitempty" yaml:"tenants,flow,omitempty"`
 }
 
 // Account is the document form of core.Account.
@@ -374,6 +379,8 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 		RedirectURI:         p.RedirectURI,
 		DPoP:                dpopDoc(p.DPoP),
 		DPoPNonce:           p.DPoPNonce,
+		UserinfoClaims:      p.UserinfoClaims,
+		LogTokenClaims:      p.LogTokenClaims,
 		TLS: TLS{
 			ClientCert:         p.TLS.ClientCert,
 			ClientKey:          p.TLS.ClientKey,
@@ -397,6 +404,7 @@ func FromProfile(p core.Profile, withSecrets bool) Profile {
 			Scopes:          nonNil(p.Restrictions.Scopes),
 			Audiences:       nonNil(p.Restrictions.Audiences),
 			AuthorizedParty: p.Restrictions.AuthorizedParty,
+			Tenants:         slices.Clone(p.Restrictions.Tenants),
 		},
 		State:     state(p.NeedsSecret()),
 		CreatedAt: timePtr(p.CreatedAt),
@@ -427,6 +435,8 @@ func (d Profile) ToProfile() core.Profile {
 		p.DPoP = core.DPoPMode(d.DPoP)
 	}
 	p.DPoPNonce = d.DPoPNonce
+	p.UserinfoClaims = d.UserinfoClaims
+	p.LogTokenClaims = d.LogTokenClaims
 	p.TLS = core.TLSOptions{
 		ClientCert:         d.TLS.ClientCert,
 		ClientKey:          d.TLS.ClientKey,
@@ -463,6 +473,7 @@ func (d Profile) ToProfile() core.Profile {
 		Scopes:          slices.Clone(d.Restrictions.Scopes),
 		Audiences:       slices.Clone(d.Restrictions.Audiences),
 		AuthorizedParty: d.Restrictions.AuthorizedParty,
+		Tenants:         slices.Clone(d.Restrictions.Tenants),
 	}
 	return p
 }

@@ -39,6 +39,26 @@ func (m *metrics) registerCache(v *validate.Validator) {
 		}, func() float64 { return float64(v.CacheStats().Misses) }),
 	)
 	m.registerKeyCaches(v)
+	m.registerUserinfoCache(v)
+}
+
+// registerUserinfoCache adds the cached userinfo responses (profiles with
+// userinfo claims) to the metrics, like the other caches.
+func (m *metrics) registerUserinfoCache(v *validate.Validator) {
+	gauge := func(name, help string, f func(validate.UserinfoCacheStats) int) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(f(v.UserinfoCacheStats())) })
+	}
+	counter := func(name, help string, f func(validate.UserinfoCacheStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(v.UserinfoCacheStats())) })
+	}
+	m.registry.MustRegister(
+		gauge("oidcctl_userinfo_cache_entries", "Userinfo responses (and failures, for seconds) held, one per profile and token.",
+			func(s validate.UserinfoCacheStats) int { return s.Entries }),
+		gauge("oidcctl_userinfo_cache_bytes", "Sizes of the userinfo responses held, about.", func(s validate.UserinfoCacheStats) int { return s.Bytes }),
+		gauge("oidcctl_userinfo_cache_max_bytes", "The bound of oidcctl_userinfo_cache_bytes.", func(s validate.UserinfoCacheStats) int { return s.MaxBytes }),
+		counter("oidcctl_userinfo_cache_hits_total", "Userinfo lookups answered from the cache.", func(s validate.UserinfoCacheStats) uint64 { return s.Hits }),
+		counter("oidcctl_userinfo_cache_misses_total", "Userinfo lookups that called the endpoint.", func(s validate.UserinfoCacheStats) uint64 { return s.Misses }),
+	)
 }
 
 // registerKeyCaches adds the key-set cache and the discovery documents

@@ -176,7 +176,7 @@ func tamper(tok string) string {
 // assertNoSecret fails when a secret appears anywhere in an entry.
 func assertNoSecret(t *testing.T, e core.DebugEntry, secrets ...string) {
 	t.Helper()
-	all := e.Path + "\n" + string(e.RequestBody) + "\n" + string(e.ResponseBody) + "\n" + e.Reason
+	all := e.Path + "\n" + string(e.RequestBody) + "\n" + string(e.ResponseBody) + "\n" + e.Reason + "\n" + e.TokenClaims
 	for _, h := range []http.Header{e.RequestHeader, e.ResponseHeader} {
 		for k, vs := range h {
 			all += "\n" + k + ": " + strings.Join(vs, ", ")

@@ -85,6 +85,9 @@ type call struct {
 	path      string
 	reqHeader http.Header // recorded request headers, when not r.Header
 	secrets   []string    // exact strings to redact
+	// tokenClaims: the token's header and claims, for a profile with
+	// LogTokenClaims (tokenclaims.go).
+	tokenClaims string
 }
 
 // capture holds what the debugger keeps of a call's bodies.
@@ -204,6 +207,7 @@ func (c *call) finish() {
 		ResponseHeader:  debuglog.RedactHeader(c.w.Header(), c.secrets...),
 		ResponseBody:    debuglog.RedactBody(c.w.Header().Get("Content-Type"), respBody, !respCut, c.secrets...),
 		BodiesTruncated: reqCut || respCut,
+		TokenClaims:     c.tokenClaims,
 	}
 	s.recorder.Record(e)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/core/validate"
 )
 
 // /metrics counts refusals by reason, from a bounded set that starts at
@@ -48,8 +49,10 @@ func TestOperationsMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if n := strings.Count(m, "\noidcctl_token_refusals_total{"); n != 50 {
-		t.Errorf("%d refusal series, want the 32 reasons, the 17 of DPoP and other", n)
+	// Every reason of validate (counted, so that a new one needs no
+	// edit here), the 17 of DPoP, and other.
+	if n, want := strings.Count(m, "\noidcctl_token_refusals_total{"), len(validate.Reasons())+17+1; n != want {
+		t.Errorf("%d refusal series, want the %d reasons, the 17 of DPoP and other: %d", n, len(validate.Reasons()), want)
 	}
 	left := regexp.MustCompile(`\noidcctl_refresh_token_expires_in_seconds\{account="support"\} (\S+)`).FindStringSubmatch(m)
 	if left == nil {

@@ -163,7 +163,8 @@ func testProfileRoundTrip(t *testing.T, e *env) {
 	p.Misc.UseNonce, p.Misc.Leeway = true, 7*time.Second
 	p.RoleMap = core.RoleMap{"realm_access.roles": {"admin": "api"}}
 	p.UserMap = core.UserMap{"email": core.UserField("Email")}
-	p.Restrictions = core.Restrictions{UserLogin: "x", Scopes: []string{"s"}, Audiences: []string{"aud"}, AuthorizedParty: "azp"}
+	p.Restrictions = core.Restrictions{UserLogin: "x", Scopes: []string{"s"}, Audiences: []string{"aud"}, AuthorizedParty: "azp", Tenants: []string{"t1", "t2"}}
+	p.UserinfoClaims, p.LogTokenClaims = true, true
 	p.AssertionAudience = core.AudienceIssuer
 	p.ClientKeys = []core.ClientKey{
 		{ID: "old", Algorithm: core.KeyRS256, PrivateKey: core.NewSecret("private-old"), CreatedAt: ms(t0.Add(-time.Hour))},
@@ -1165,6 +1166,7 @@ func testDebugLog(t *testing.T, e *env) {
 		Status: 401, Duration: 1500 * time.Microsecond, User: "u", Verdict: "refused", Reason: "expired",
 		RequestHeader: http.Header{"Authorization": {"[redacted]"}}, RequestBody: []byte("in"),
 		ResponseHeader: http.Header{"Www-Authenticate": {"Bearer"}}, ResponseBody: []byte("out"), BodiesTruncated: true,
+		TokenClaims: `{"header":{"alg":"RS256"},"claims":{"sub":"u"}}`,
 	}
 	must(t, e.Store.AddDebugEntries(e.ctx, []core.DebugEntry{full, entry("gone", t0, 200)}))
 	es, err := e.Store.DebugEntries(e.ctx, core.DebugFilter{})

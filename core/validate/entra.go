@@ -143,3 +143,38 @@ func entraScopeAdvice(p core.Profile, m *Microsoft, missing string, granted []st
 	}
 	return fmt.Sprintf(" Delegated scopes arrive in scp: request api://%s/%s, or api://%s/.default with client credentials and the app role %q.", id, missing, id, missing)
 }
+
+// checkTenant holds the token to the profile's Tenants restriction: its
+// tid claim, or without one the tenant of its Entra issuer, must be
+// listed. Without the restriction it records nothing, so that Inspect's
+// checks stay as they were for every other profile.
+func (x *run) checkTenant() bool {
+	want := x.p.Restrictions.Tenants
+	if len(want) == 0 {
+		return true
+	}
+	tid, ok := "", false
+	if x.fast {
+		tid, ok = x.rawString("tid")
+	} else {
+		tid, ok = x.claims()["tid"].(string)
+	}
+	if !ok || tid == "" {
+		iss, _ := x.claims()["iss"].(string)
+		_, tid = jws.EntraIssuerTenant(iss)
+	}
+	if tid != "" && slices.Contains(want, tid) {
+		if x.detail {
+			x.pass(CheckTenant, "tenant "+quote(tid))
+		}
+		return true
+	}
+	if tid == "" {
+		return x.fail(CheckTenant, ReasonTenantNotAllowed, "no tid claim and no Entra issuer",
+			fmt.Sprintf("The token names no Microsoft Entra tenant (no tid claim, no Entra issuer), but profile %q's Tenants restriction accepts only %s.",
+				x.p.Name, quoteList(want)))
+	}
+	return x.fail(CheckTenant, ReasonTenantNotAllowed, fmt.Sprintf("tenant %s, want one of %s", quote(tid), quoteList(want)),
+		fmt.Sprintf("The token is from Microsoft Entra tenant %s, but profile %q's Tenants restriction accepts only %s: "+
+			"add the tenant to the restriction if its users may call this API.", quote(tid), x.p.Name, quoteList(want)))
+}

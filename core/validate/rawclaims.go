@@ -25,6 +25,9 @@ import (
 // introspection response, or, on the fast path, the raw claims decoded
 // (once).
 func (x *run) claims() map[string]any {
+	if x.merged != nil {
+		return x.merged
+	}
 	if x.r.Claims == nil && x.fast {
 		x.r.Claims = x.raw.Map()
 	}
@@ -189,8 +192,26 @@ func rawMapRoles(rm core.RoleMap, claims jws.Members) (local []string, present, 
 			}
 			return true
 		}
-		if !each(v) {
-			return nil, false, false
+		if s, isString := jws.String(v); isString {
+			// A string is matched word by word (see mapRoles), and
+			// whole for an entry that holds a space.
+			for word := range strings.SplitSeq(s, " ") {
+				if word == "" {
+					continue
+				}
+				if !printable(word) {
+					return nil, false, false
+				}
+				if l, found := roles[word]; found {
+					local = append(local, l)
+				}
+			}
+			if strings.IndexByte(s, ' ') >= 0 {
+				if l, found := roles[s]; found {
+					local = append(local, l)
+				}
+			}
+			continue
 		}
 		jws.Elements(v, each)
 		if !ok {

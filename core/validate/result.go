@@ -48,8 +48,15 @@ const (
 	ReasonInactive         Reason = "inactive" // introspection: active false
 
 	// The profile's restrictions.
-	ReasonScopeMissing      Reason = "scope_missing"
-	ReasonAZPMismatch       Reason = "azp_mismatch"
+	ReasonScopeMissing Reason = "scope_missing"
+	ReasonAZPMismatch  Reason = "azp_mismatch"
+	// ReasonTenantNotAllowed: the profile's Tenants restriction does not
+	// list the token's Entra tenant (tid).
+	ReasonTenantNotAllowed Reason = "tenant_not_allowed"
+	// ReasonUserinfoRefused: the profile takes claims from userinfo, and
+	// the provider refused the token there (401, 403) or answered for
+	// another sub.
+	ReasonUserinfoRefused   Reason = "userinfo_refused"
 	ReasonUserLoginMismatch Reason = "user_login_mismatch"
 
 	// The user.
@@ -69,6 +76,9 @@ const (
 	ReasonKeysUnavailable          Reason = "keys_unavailable"
 	ReasonIntrospectionUnavailable Reason = "introspection_unavailable"
 	ReasonUserStoreError           Reason = "user_store_error"
+	// ReasonUserinfoUnavailable: the profile takes claims from userinfo,
+	// and the endpoint is missing, unreachable or answered an error.
+	ReasonUserinfoUnavailable Reason = "userinfo_unavailable"
 )
 
 // allReasons is every reason above, in their order; TestReasonsListsEvery
@@ -79,9 +89,10 @@ var allReasons = []Reason{
 	ReasonEntraGraphToken, ReasonUnknownKID, ReasonKeyMismatch, ReasonBadSignature,
 	ReasonExpired, ReasonNoExpiry, ReasonNotYetValid, ReasonIssuedInFuture,
 	ReasonIssuerMismatch, ReasonAudienceMismatch, ReasonInactive, ReasonScopeMissing,
-	ReasonAZPMismatch, ReasonUserLoginMismatch, ReasonNoUID, ReasonUserUnknown,
+	ReasonAZPMismatch, ReasonTenantNotAllowed, ReasonUserLoginMismatch, ReasonNoUID, ReasonUserUnknown,
 	ReasonNoMappedRoles, ReasonNoEmail, ReasonControlCharacters, ReasonDiscoveryUnavailable,
 	ReasonKeysUnavailable, ReasonIntrospectionUnavailable, ReasonUserStoreError,
+	ReasonUserinfoRefused, ReasonUserinfoUnavailable,
 }
 
 // Reasons returns every reason a token can be refused for (or not judged
@@ -149,6 +160,7 @@ var reasonAnswers = map[Reason]Answer{
 	ReasonDiscoveryUnavailable:     answerUnavailable,
 	ReasonKeysUnavailable:          answerUnavailable,
 	ReasonIntrospectionUnavailable: answerUnavailable,
+	ReasonUserinfoUnavailable:      answerUnavailable,
 	ReasonUserStoreError:           answerServerError,
 }
 
@@ -179,7 +191,7 @@ func (r Reason) cacheable() bool {
 	switch r {
 	case ReasonMalformed, ReasonEncrypted, ReasonAlgNone, ReasonAlgNotAllowed, ReasonEmbeddedKey,
 		ReasonCritUnsupported, ReasonEntraGraphToken, ReasonBadSignature, ReasonExpired, ReasonNoExpiry,
-		ReasonIssuerMismatch, ReasonAudienceMismatch, ReasonScopeMissing, ReasonAZPMismatch,
+		ReasonIssuerMismatch, ReasonAudienceMismatch, ReasonScopeMissing, ReasonAZPMismatch, ReasonTenantNotAllowed,
 		ReasonUserLoginMismatch, ReasonNoUID, ReasonControlCharacters:
 		return true
 	}
@@ -207,6 +219,7 @@ const (
 	CheckIssuedAt      = "issued at"
 	CheckAudience      = "audience"
 	CheckAZP           = "authorized party"
+	CheckTenant        = "tenant"
 	CheckScope         = "scope"
 	CheckUID           = "uid claim"
 	CheckUserLogin     = "user login"
@@ -279,6 +292,9 @@ type Result struct {
 
 	// Checks lists every step with its outcome (Inspect only).
 	Checks []Check `json:"checks,omitempty"`
+	// Userinfo is the userinfo response whose claims were merged over the
+	// token's (Inspect only; see userinfo.go).
+	Userinfo map[string]any `json:"userinfo,omitempty"`
 
 	// requiredScopes are the scopes of the profile's Scope restriction,
 	// for the scope attribute of WWW-Authenticate.

@@ -40,15 +40,37 @@ func mapRoles(rm core.RoleMap, claims map[string]any) (local, found []string, pr
 			continue
 		}
 		present = true
-		for _, role := range stringsOf(v) {
+		for _, role := range roleValues(v) {
 			found = append(found, role)
 			if l, ok := roles[role]; ok {
+				local = append(local, l)
+			}
+		}
+		if s, ok := v.(string); ok && strings.IndexByte(s, ' ') >= 0 {
+			if l, ok := roles[s]; ok {
 				local = append(local, l)
 			}
 		}
 	}
 	slices.Sort(local)
 	return slices.Compact(local), found, present
+}
+
+// roleValues returns the values of a role claim: a list's strings, or a
+// string's words separated by spaces (only U+0020, so that a control
+// character stays in its word and is refused).
+func roleValues(v any) []string {
+	s, ok := v.(string)
+	if !ok {
+		return stringsOf(v)
+	}
+	var out []string
+	for word := range strings.SplitSeq(s, " ") {
+		if word != "" {
+			out = append(out, word)
+		}
+	}
+	return out
 }
 
 // managedRoles are the local roles a role map can give.

@@ -27,8 +27,13 @@
 //     future, each within the profile's Leeway;
 //   - aud contains every value of the Audience restriction, or the client
 //     id when there is none; azp (appid in Microsoft v1 tokens) equals the
-//     AuthorizedParty restriction; every scope of the Scope restriction is
-//     granted by scope, scp or, for Microsoft tokens, roles;
+//     AuthorizedParty restriction; the Entra tenant (tid, else the
+//     issuer's) is one of the Tenants restriction (entra.go); every scope
+//     of the Scope restriction is granted by scope, scp or, for Microsoft
+//     tokens, roles;
+//   - with the profile's UserinfoClaims, the userinfo endpoint answers
+//     for the token's sub, and its claims are merged over the token's
+//     for the steps below (userinfo.go);
 //   - the UID claim names a login that the UserLogin restriction allows,
 //     and the login maps to a local user (see users.go for when users are
 //     created and how roles are brought up to date);
@@ -154,6 +159,14 @@ type Config struct {
 	HTTPClient func(core.Profile) (*http.Client, error)
 	// Logger receives warnings; nil means slog.Default().
 	Logger *slog.Logger
+	// UserinfoCacheSize and UserinfoCacheBytes bound the cached userinfo
+	// responses (profiles with UserinfoClaims, see userinfo.go); 0 means
+	// DefaultUserinfoCacheSize and DefaultUserinfoCacheBytes.
+	UserinfoCacheSize  int
+	UserinfoCacheBytes int
+	// UserinfoTTL bounds how long a userinfo response is used (it is used
+	// until the token expires otherwise); 0 means DefaultUserinfoTTL.
+	UserinfoTTL time.Duration
 }
 
 // Validator validates incoming tokens. Build it with New. A Validator is
@@ -163,6 +176,7 @@ type Validator struct {
 	cache     resultCache
 	clientsMu sync.Mutex
 	clients   map[clientKey]*http.Client
+	userinfo  userinfoCache
 }
 
 // New builds a Validator; the zero fields of cfg get their defaults here,
@@ -195,7 +209,17 @@ func New(cfg Config) *Validator {
 	if cfg.RefusedCacheBytes <= 0 {
 		cfg.RefusedCacheBytes = DefaultRefusedCacheBytes
 	}
+	if cfg.UserinfoCacheSize <= 0 {
+		cfg.UserinfoCacheSize = DefaultUserinfoCacheSize
+	}
+	if cfg.UserinfoCacheBytes <= 0 {
+		cfg.UserinfoCacheBytes = DefaultUserinfoCacheBytes
+	}
+	if cfg.UserinfoTTL <= 0 {
+		cfg.UserinfoTTL = DefaultUserinfoTTL
+	}
 	v := &Validator{cfg: cfg}
+	v.userinfo.maxEntries, v.userinfo.maxBytes = cfg.UserinfoCacheSize, cfg.UserinfoCacheBytes
 	v.cache.init(cfg.ResultCacheSize, cfg.ResultCacheBytes, cfg.RefusedCacheBytes)
 	return v
 }
@@ -221,6 +245,11 @@ type Options struct {
 	// NoCache neither reads nor fills the result cache. Detail and DryRun
 	// imply it.
 	NoCache bool
+	// UserinfoToken is the access token that calls the userinfo endpoint
+	// (profiles with UserinfoClaims) when the token validated is not one:
+	// import-user validating the id_token of a login; "" means the token
+	// validated.
+	UserinfoToken string
 }
 
 // Validate validates a bearer token (without "Bearer ") for a profile,
@@ -252,7 +281,10 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 		}
 	}
 	r := &Result{Profile: p.Name}
-	x := run{v: v, ctx: ctx, p: p, r: r, now: now, leeway: leeway, detail: o.Detail, dryRun: o.DryRun}
+	x := run{v: v, ctx: ctx, p: p, r: r, now: now, leeway: leeway, detail: o.Detail, dryRun: o.DryRun, token: token}
+	if o.UserinfoToken != "" {
+		x.token = o.UserinfoToken
+	}
 	if token == "" {
 		x.fail(CheckFormat, ReasonMissing, "no token",
 			"No bearer token: send the access token as Authorization: Bearer <token>.")
@@ -271,7 +303,7 @@ func (v *Validator) ValidateWith(ctx context.Context, p core.Profile, token stri
 	if !o.Detail {
 		// The header and claims are for Inspect; a result of Validate
 		// may be cached and must stay small.
-		r.Header, r.Claims = nil, nil
+		r.Header, r.Claims, r.Userinfo = nil, nil, nil
 	}
 	if useCache {
 		v.remember(key, token, r, now, leeway)
@@ -327,6 +359,12 @@ type run struct {
 	// when a check needs the map.
 	fast           bool
 	raw, rawHeader jws.Members
+	// token (the one to call userinfo with, see Options.UserinfoToken)
+	// and doc are for the userinfo call; merged, when set, are
+	// the claims with the userinfo claims merged over them (userinfo.go).
+	token  string
+	doc    *discovery.Document
+	merged map[string]any
 }
 
 // fail records a failed check; the first failure is the Reason. It
@@ -475,6 +513,7 @@ func (x *run) discover() *discovery.Document {
 			fmt.Sprintf("Cannot get the discovery document of profile %q, so the token cannot be checked: %v", x.p.Name, err))
 		return nil
 	}
+	x.doc = d
 	return d
 }
 
@@ -683,7 +722,7 @@ func (x *run) verify(d *discovery.Document, t *jws.Token, k jwks.Key) bool {
 // checkClaims checks the times, the audience and the restrictions, and
 // finds the login.
 func (x *run) checkClaims() bool {
-	return x.checkTimes() && x.checkAudience() && x.checkAZP() && x.checkScope() && x.checkLogin()
+	return x.checkTimes() && x.checkAudience() && x.checkAZP() && x.checkTenant() && x.checkScope() && x.checkUserinfo() && x.checkLogin()
 }
 
 func (x *run) checkTimes() bool {

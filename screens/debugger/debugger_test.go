@@ -34,7 +34,8 @@ func setup(t *testing.T) *screentest.Env {
 		{Time: t0.Add(-3 * time.Minute), RequestID: "req-1", Webservice: "tickets", Direction: core.DirectionIncoming, Method: "GET",
 			Path: "/ws/tickets/GetTicket/42", Status: 200, Duration: 4200 * time.Microsecond, User: "sid1", Verdict: "accepted",
 			RequestHeader:  http.Header{"Authorization": {"Bearer [REDACTED]"}, "Accept": {"application/json"}},
-			ResponseHeader: json, ResponseBody: []byte(`{"Ticket":{"TicketID":42,"Title":"Printer on fire","State":"open"}}`)},
+			ResponseHeader: json, ResponseBody: []byte(`{"Ticket":{"TicketID":42,"Title":"Printer on fire","State":"open"}}`),
+			TokenClaims: `{"header":{"alg":"RS256","kid":"k1"},"claims":{"sub":"sid1","groups":["ops"]}}`},
 		{Time: t0.Add(-2 * time.Minute), RequestID: "req-2", Webservice: "tickets", Direction: core.DirectionIncoming, Method: "GET",
 			Path: "/ws/tickets/GetTicket/43", Status: 401, Duration: 310 * time.Microsecond, Verdict: "refused",
 			Reason:         "expired: The token expired at 2026-03-04T09:50:00Z, 8m0s ago (leeway 2s): get a new one.",
@@ -90,7 +91,10 @@ func TestListFiltersAndDetail(t *testing.T) {
 	f = term.WaitFor("Call #1", "Request headers", "Bearer [REDACTED]")
 	tuitest.Golden(t, "detail", f)
 	term.Press("end")
-	f = term.WaitFor(`"Title": "Printer on fire"`, "redacted by serve")
+	// The token's header and claims the profile logged, at the end.
+	term.WaitFor("redacted by serve", "Token header and claims (no signature)", `"groups": [`, `"kid": "k1"`)
+	term.Press("pgup")
+	f = term.WaitFor(`"Title": "Printer on fire"`)
 	if !strings.Contains(f, "  {\n    \"Ticket\": {") {
 		t.Errorf("the JSON body is not indented:\n%s", f)
 	}

@@ -119,6 +119,14 @@ func (v *detail) render() string {
 	}
 	exchange(t, st, "Request", e.RequestHeader, e.RequestBody)
 	exchange(t, st, "Response", e.ResponseHeader, e.ResponseBody)
+	if e.TokenClaims != "" {
+		// The profile's log token claims: for building role maps.
+		t.Blank()
+		t.Heading("Token header and claims (no signature)")
+		for _, l := range strings.Split(strings.TrimRight(pretty(http.Header{"Content-Type": {"application/json"}}, []byte(e.TokenClaims)), "\n"), "\n") {
+			t.Hang("  ", 2, expandTabs(l), st.Normal)
+		}
+	}
 	t.Blank()
 	t.Muted("Secrets, cookies and tokens were redacted by serve before the call was stored.")
 	return t.String()

@@ -40,6 +40,8 @@ type values struct {
 	userLogin, rScopes, audiences, azp string
 	dpop                               core.DPoPMode
 	dpopNonce                          bool
+	tenants                            string
+	userinfoClaims, logTokenClaims     bool
 
 	secretSet, keyPasswordSet bool
 }
@@ -59,6 +61,7 @@ func valuesOf(p core.Profile) *values {
 		userLogin: p.Restrictions.UserLogin, rScopes: strings.Join(p.Restrictions.Scopes, " "),
 		audiences: strings.Join(p.Restrictions.Audiences, " "), azp: p.Restrictions.AuthorizedParty,
 		dpop: cmp.Or(p.DPoP, core.DPoPOff), dpopNonce: p.DPoPNonce,
+		tenants: strings.Join(p.Restrictions.Tenants, " "), userinfoClaims: p.UserinfoClaims, logTokenClaims: p.LogTokenClaims,
 		secretSet: p.ClientSecret.IsSet(), keyPasswordSet: p.TLS.ClientKeyPassword.IsSet(),
 	}
 }
@@ -171,7 +174,9 @@ func (v *values) apply(p *core.Profile) error {
 		Scopes:          strings.Fields(v.rScopes),
 		Audiences:       strings.Fields(v.audiences),
 		AuthorizedParty: strings.TrimSpace(v.azp),
+		Tenants:         strings.Fields(v.tenants),
 	}
+	p.UserinfoClaims, p.LogTokenClaims = v.userinfoClaims, v.logTokenClaims
 	p.DPoP, p.DPoPNonce = v.dpop, v.dpopNonce && v.dpop.Accepts()
 	if p.DPoP == core.DPoPOff {
 		p.DPoP = ""
@@ -295,12 +300,17 @@ func (v *values) build(st tui.Styles) *huh.Form {
 				Lines(3).Value(&v.roleMap).Validate(checkRoleMap),
 			huh.NewText().Title("User map").Description("YAML: claim → Email, FirstName or LastName, e.g. email: Email").
 				Lines(3).Value(&v.userMap).Validate(checkUserMap),
+			tui.YesNo("Claims from userinfo too", &v.userinfoClaims).
+				Description("the UID claim, role map and user map also read the userinfo endpoint"),
+			tui.YesNo("Log token claims in the debugger", &v.logTokenClaims).
+				Description("header and claims of incoming tokens, never the signature"),
 		).Title("Mapping (4/5)"),
 		huh.NewGroup(
 			tui.Input("User login", &v.userLogin).Placeholder("(accept only this user)").Validate(core.CheckName),
 			tui.Input("Scopes", &v.rScopes).Placeholder("(every one must be granted)").Validate(core.CheckName),
 			tui.Input("Audiences", &v.audiences).Placeholder("(every one must be in aud)").Validate(core.CheckName),
 			tui.Input("Authorized party (azp)", &v.azp).Validate(core.CheckName),
+			tui.Input("Entra tenants (tid)", &v.tenants).Placeholder("(space-separated; accept only these)").Validate(core.CheckName),
 			huh.NewSelect[core.DPoPMode]().Title("DPoP-bound tokens (RFC 9449)").Inline(true).Options(dpopModes...).Value(&v.dpop),
 			tui.YesNo("Demand a DPoP nonce", &v.dpopNonce),
 		).Title("Restrictions for incoming tokens (5/5)"),

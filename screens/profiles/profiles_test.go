@@ -63,7 +63,12 @@ func TestAddWalkingEveryPage(t *testing.T) {
 	term.WaitFocus("User map")
 	term.Paste("email: Email")
 	term.Press("enter")
-	term.Fill(tuitest.Field{"User login", ""}, tuitest.Field{"Scopes", ""}, tuitest.Field{"Audiences", "billing"}, tuitest.Field{"Authorized party", ""})
+	term.WaitFocus("Claims from userinfo too")
+	term.Press("left", "enter") // yes
+	term.WaitFocus("Log token claims")
+	term.Press("left", "enter") // yes
+	term.Fill(tuitest.Field{"User login", ""}, tuitest.Field{"Scopes", ""}, tuitest.Field{"Audiences", "billing"}, tuitest.Field{"Authorized party", ""},
+		tuitest.Field{"Entra tenants", "t1 t2"})
 	term.WaitFocus("DPoP-bound tokens")
 	term.Press("right", "enter") // allow
 	term.WaitFocus("Demand a DPoP nonce")
@@ -78,6 +83,7 @@ func TestAddWalkingEveryPage(t *testing.T) {
 		!slices.Equal(p.Scopes, []string{"api", "offline_access"}) || !slices.Equal(p.Restrictions.Audiences, []string{"billing"}) ||
 		p.RoleMap["realm_access.roles"]["admin"] != "Admin" || p.UserMap["email"] != core.UserEmail ||
 		p.RedirectURI != "http://[::1]:8400/cb" || p.DPoP != core.DPoPAllow || !p.DPoPNonce ||
+		!p.UserinfoClaims || !p.LogTokenClaims || !slices.Equal(p.Restrictions.Tenants, []string{"t1", "t2"}) ||
 		p.TokenAuthMethod != core.AuthSecretPost || p.AssertionAudience != core.AudienceIssuer {
 		t.Fatalf("stored profile: %+v", p)
 	}

@@ -80,6 +80,8 @@ type ProfileSettings struct {
 	RedirectURI       string                       `json:"redirect_uri,omitempty"`
 	DPoP              string                       `json:"dpop,omitempty"`
 	DPoPNonce         bool                         `json:"dpop_nonce,omitempty"`
+	UserinfoClaims    bool                         `json:"userinfo_claims,omitempty"`
+	LogTokenClaims    bool                         `json:"log_token_claims,omitempty"`
 	Flavour           string                       `json:"flavour"`
 	TLS               TLSSettings                  `json:"tls"`
 	Misc              MiscSettings                 `json:"misc"`
@@ -114,6 +116,7 @@ type RestrictionSettings struct {
 	Scopes          []string `json:"scopes,omitempty"`
 	Audiences       []string `json:"audiences,omitempty"`
 	AuthorizedParty string   `json:"authorized_party,omitempty"`
+	Tenants         []string `json:"tenants,omitempty"`
 }
 
 func NewProfileSettings(p *core.Profile) ProfileSettings {
@@ -127,6 +130,8 @@ func NewProfileSettings(p *core.Profile) ProfileSettings {
 		RedirectURI:       p.RedirectURI,
 		DPoP:              string(p.DPoP),
 		DPoPNonce:         p.DPoPNonce,
+		UserinfoClaims:    p.UserinfoClaims,
+		LogTokenClaims:    p.LogTokenClaims,
 		Flavour:           string(p.Flavour),
 		TLS: TLSSettings{
 			ClientCert:         p.TLS.ClientCert,
@@ -150,6 +155,7 @@ func NewProfileSettings(p *core.Profile) ProfileSettings {
 			Scopes:          p.Restrictions.Scopes,
 			Audiences:       p.Restrictions.Audiences,
 			AuthorizedParty: p.Restrictions.AuthorizedParty,
+			Tenants:         p.Restrictions.Tenants,
 		},
 	}
 	if len(p.UserMap) > 0 {
@@ -181,6 +187,8 @@ func (s *ProfileSettings) Apply(p *core.Profile) {
 	p.RedirectURI = s.RedirectURI
 	p.DPoP = core.DPoPMode(s.DPoP)
 	p.DPoPNonce = s.DPoPNonce
+	p.UserinfoClaims = s.UserinfoClaims
+	p.LogTokenClaims = s.LogTokenClaims
 	p.Flavour = core.Flavour(s.Flavour)
 	p.TLS.ClientCert = s.TLS.ClientCert
 	p.TLS.ClientKey = s.TLS.ClientKey
@@ -209,6 +217,7 @@ func (s *ProfileSettings) Apply(p *core.Profile) {
 		Scopes:          s.Restrictions.Scopes,
 		Audiences:       s.Restrictions.Audiences,
 		AuthorizedParty: s.Restrictions.AuthorizedParty,
+		Tenants:         s.Restrictions.Tenants,
 	}
 }
 

@@ -123,7 +123,7 @@ func wrapDebug(op, webservice string, err error) error {
 }
 
 const debugColumns = `id, time, request_id, webservice, direction, method, path, status, duration_ns,
-	"user", verdict, reason, request_header, request_body, response_header, response_body, bodies_truncated`
+	"user", verdict, reason, request_header, request_body, response_header, response_body, bodies_truncated, token_claims`
 
 func scanDebugEntry(row Row) (core.DebugEntry, error) {
 	var (
@@ -133,7 +133,7 @@ func scanDebugEntry(row Row) (core.DebugEntry, error) {
 		reqHeader, respHeader string
 	)
 	if err := row.Scan(&e.ID, &at, &e.RequestID, &e.Webservice, &e.Direction, &e.Method, &e.Path, &e.Status, &duration,
-		&e.User, &e.Verdict, &e.Reason, &reqHeader, &e.RequestBody, &respHeader, &e.ResponseBody, &truncated); err != nil {
+		&e.User, &e.Verdict, &e.Reason, &reqHeader, &e.RequestBody, &respHeader, &e.ResponseBody, &truncated, &e.TokenClaims); err != nil {
 		return core.DebugEntry{}, err
 	}
 	e.Time, e.Duration, e.BodiesTruncated = fromMillis(at), time.Duration(duration), truncated
@@ -189,7 +189,8 @@ func (db *Store) addDebugEntries(ctx context.Context, tx Tx, entries []core.Debu
 		}
 		batch = append(batch, []any{at.UnixMilli(), e.RequestID, wsID, e.Webservice, e.Direction, e.Method, e.Path,
 			e.Status, int64(e.Duration), e.User, e.Verdict, e.Reason,
-			reqHeader, rowform.NilIfEmpty(e.RequestBody), respHeader, rowform.NilIfEmpty(e.ResponseBody), e.BodiesTruncated})
+			reqHeader, rowform.NilIfEmpty(e.RequestBody), respHeader, rowform.NilIfEmpty(e.ResponseBody), e.BodiesTruncated,
+			e.TokenClaims})
 	}
 	if len(batch) == 0 {
 		return nil
@@ -200,8 +201,8 @@ func (db *Store) addDebugEntries(ctx context.Context, tx Tx, entries []core.Debu
 const insertDebugEntry = `
 	INSERT INTO debug_log (time, request_id, webservice_id, webservice, direction, method, path, status,
 		duration_ns, "user", verdict, reason, request_header, request_body, response_header, response_body,
-		bodies_truncated)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+		bodies_truncated, token_claims)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 
 func listDebugEntries(ctx context.Context, tx Tx, f core.DebugFilter) ([]core.DebugEntry, error) {
 	var (
