@@ -2,6 +2,7 @@ package validate
 
 import (
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -41,12 +42,12 @@ type cacheEntry struct {
 	key cacheKey
 	// token is what an accepted entry is for, compared in full on every
 	// hit: a token whose hash collides (by chance or forged) never
-	// matches. A refusal keeps a second keyed hash (check) instead of the
+	// matches. Its bytes are in the cache's tokenStore, off the heap. A refusal keeps a second keyed hash (check) instead of the
 	// token, so that a flood of distinct invalid tokens costs a few dozen
 	// bytes each: two tokens that collide in both hashes would get each
 	// other's refusal, which can only refuse a token (that was never
 	// accepted from this entry), never accept one.
-	token string
+	token tokenRef
 	check uint64
 	// v is the verdict, shared by the entries of tokens that got the same
 	// one (same user, roles and message); own holds the token's subject
@@ -92,7 +93,7 @@ type verdictKey struct {
 // checkSeed keys the second hash of refused tokens.
 var checkSeed = maphash.MakeSeed()
 
-// entryOverhead is the memory of an entry besides its token, its own
+// entryOverhead is the memory of an entry besides its token's slot, its own
 // fields and its verdict: the entry and its map slot, about.
 const entryOverhead = int(unsafe.Sizeof(cacheEntry{})) + 64
 
@@ -116,6 +117,9 @@ type resultCache struct {
 	items             map[uint64]*cacheEntry // by cacheKey.sum
 	verdicts          map[verdictKey]*verdict
 	accepted, refused lru
+	// store holds the bytes of the accepted entries' tokens; it is
+	// released when the cache is no longer reachable.
+	store *tokenStore
 
 	hits, misses atomic.Uint64
 }
@@ -165,6 +169,8 @@ func (c *resultCache) init(items, acceptedBytes, refusedBytes int) {
 	c.verdicts = make(map[verdictKey]*verdict)
 	c.accepted.maxItems, c.accepted.maxBytes = items, acceptedBytes
 	c.refused.maxItems, c.refused.maxBytes = items, refusedBytes
+	c.store = &tokenStore{}
+	runtime.AddCleanup(c, (*tokenStore).release, c.store)
 }
 
 func (c *resultCache) lruOf(r *Result) *lru {
@@ -190,7 +196,7 @@ func (c *resultCache) get(key cacheKey, token string, now time.Time, leeway time
 		switch {
 		case e.key != key:
 			ok = false // another profile, or version, with the same hash
-		case e.token != token && (e.token != "" || e.check != maphash.String(checkSeed, token)):
+		case e.token.s != token && (e.token.s != "" || e.check != maphash.String(checkSeed, token)):
 			ok = false // another token with the same hash
 		case now.UnixNano() >= e.until || e.v.res.Accepted() && !exp.IsZero() && now.After(exp.Add(leeway)):
 			c.remove(e)
@@ -228,9 +234,7 @@ func (c *resultCache) get(key cacheKey, token string, now time.Time, leeway time
 // be changed afterwards: it may become the verdict of other tokens.
 func (c *resultCache) put(key cacheKey, token string, res *Result, until time.Time) {
 	e := &cacheEntry{key: key, until: until.UnixNano()}
-	if res.Accepted() {
-		e.token = token
-	} else {
+	if !res.Accepted() {
 		e.check = maphash.String(checkSeed, token)
 	}
 	vk := verdictKey{res.Profile, res.Login, res.Message, res.Reason}
@@ -245,7 +249,10 @@ func (c *resultCache) put(key cacheKey, token string, res *Result, until time.Ti
 		v = &verdict{res: res, key: vk, size: res.size() + len(vk.profile)}
 	}
 	e.v = v
-	e.size = entryOverhead + len(e.token)
+	e.size = entryOverhead
+	if res.Accepted() {
+		e.size += slotSize(len(token))
+	}
 	if f := fieldsOf(res); f != fieldsOf(v.res) {
 		e.own = &f
 		e.size += ownOverhead + len(f.subject)
@@ -256,6 +263,11 @@ func (c *resultCache) put(key cacheKey, token string, res *Result, until time.Ti
 	}
 	if need > l.maxBytes {
 		return
+	}
+	if res.Accepted() {
+		if e.token, ok = c.store.put(token); !ok {
+			return
+		}
 	}
 	if v.refs == 0 {
 		c.verdicts[vk] = v
@@ -278,6 +290,8 @@ func (c *resultCache) remove(e *cacheEntry) {
 	l.unlink(e)
 	l.bytes -= e.size
 	delete(c.items, e.key.sum)
+	c.store.free(e.token)
+	e.token = tokenRef{}
 	if v.refs--; v.refs == 0 {
 		l.bytes -= v.size
 		if c.verdicts[v.key] == v {
@@ -324,6 +338,7 @@ func (c *resultCache) purge() {
 	defer c.mu.Unlock()
 	clear(c.items)
 	clear(c.verdicts)
+	c.store.release()
 	for _, l := range []*lru{&c.accepted, &c.refused} {
 		l.head, l.tail, l.n, l.bytes = nil, nil, 0, 0
 	}
