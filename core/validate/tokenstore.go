@@ -4,8 +4,8 @@ import (
 	"unsafe"
 )
 
-// tokenStore keeps the bytes of cached tokens outside the garbage-collected
-// heap, in slabs of memory mapped from the system (see mapSlab), so that
+// tokenStore keeps the bytes of cached tokens (and the result cache's
+// entries, see mapRecords) outside the garbage-collected heap, in slabs of memory mapped from the system (see mapSlab), so that
 // the collector's pacing, which lets the heap grow to about twice what is
 // live, does not double them: 10,000 cached tokens of 700 bytes cost 7 MiB
 // of memory rather than up to 14.
@@ -20,6 +20,7 @@ import (
 // and must not be kept beyond that.
 type tokenStore struct {
 	classes []slotClass // by size class, grown as needed
+	records [][]byte    // slabs of mapRecords
 	mapped  int         // bytes of slabs mapped
 }
 
@@ -99,14 +100,28 @@ func (c *slotClass) at(i uint32) *byte {
 	return &c.slabs[int(i)/c.perSlab][int(i)%c.perSlab*c.size]
 }
 
+// str is the token in a slot, n bytes long.
+func (s *tokenStore) str(class uint16, slot, n uint32) string {
+	return unsafe.String(s.classes[class].at(slot), n)
+}
+
 // free gives a token's slot back; its string must not be used afterwards.
-func (s *tokenStore) free(r tokenRef) {
-	if r.s == "" {
-		return
+func (s *tokenStore) free(class uint16, slot uint32) {
+	c := &s.classes[class]
+	*(*uint32)(unsafe.Pointer(c.at(slot))) = c.free
+	c.free = slot
+}
+
+// mapRecords maps n bytes for the cache's own records (its entries),
+// unmapped with the rest by release.
+func (s *tokenStore) mapRecords(n int) ([]byte, error) {
+	b, err := mapSlab(n)
+	if err != nil {
+		return nil, err
 	}
-	c := &s.classes[r.class]
-	*(*uint32)(unsafe.Pointer(c.at(r.slot))) = c.free
-	c.free = r.slot
+	s.records = append(s.records, b)
+	s.mapped += len(b)
+	return b, nil
 }
 
 // release unmaps every slab; no string of the store may be used
@@ -117,5 +132,8 @@ func (s *tokenStore) release() {
 			unmapSlab(b)
 		}
 	}
-	s.classes, s.mapped = nil, 0
+	for _, b := range s.records {
+		unmapSlab(b)
+	}
+	s.classes, s.records, s.mapped = nil, nil, 0
 }
