@@ -110,8 +110,8 @@ type verdictKey struct {
 var checkSeed = maphash.MakeSeed()
 
 // entryOverhead is the memory of an entry besides its token's slot, its own
-// fields and its verdict: the entry and its map slot, about.
-const entryOverhead = int(unsafe.Sizeof(cacheEntry{})) + 24
+// fields and its verdict: the entry and its slots of the index, about.
+const entryOverhead = int(unsafe.Sizeof(cacheEntry{})) + 16
 
 // ownOverhead is the memory of an entry's own fields besides the subject;
 // resultOverhead that of its own Result, which shares the rest.
@@ -129,8 +129,11 @@ const (
 // gets a copy of the shared Result with them on a hit. Counters give hits
 // and misses for /metrics.
 type resultCache struct {
-	mu                sync.Mutex
-	items             map[uint64]uint32 // entry indexes by cacheKey.sum
+	mu sync.Mutex
+	// index finds the entries by cacheKey.sum: an open-addressing table
+	// (linear probing) of entry indexes plus one, 0 for a free slot, in
+	// the store's memory too, at most a quarter full.
+	index             []uint32
 	verdicts          map[verdictKey]*verdict
 	accepted, refused lru
 
@@ -214,13 +217,21 @@ func (c *resultCache) init(items, acceptedBytes, refusedBytes int) {
 
 // reset empties the cache; c.mu is held, or c is new.
 func (c *resultCache) reset() {
-	c.items = make(map[uint64]uint32)
 	c.verdicts = make(map[verdictKey]*verdict)
 	c.profileIDs = make(map[string]uint32)
 	for _, l := range []*lru{&c.accepted, &c.refused} {
 		l.head, l.tail, l.n, l.bytes = noSlot, noSlot, 0, 0
 	}
 	c.store.release()
+	slots := 16
+	for slots < 2*(c.accepted.maxItems+c.refused.maxItems) {
+		slots *= 2
+	}
+	if b, err := c.store.mapRecords(slots * 4); err == nil {
+		c.index = unsafe.Slice((*uint32)(unsafe.Pointer(&b[0])), slots)
+	} else {
+		c.index = make([]uint32, slots)
+	}
 	c.entries, c.fresh, c.free = nil, 0, noSlot
 	c.verdictList, c.freeVerdict, c.owns, c.freeOwn, c.profiles = nil, nil, nil, nil, nil
 }
@@ -230,6 +241,42 @@ func (c *resultCache) lruOf(accepted bool) *lru {
 		return &c.accepted
 	}
 	return &c.refused
+}
+
+// find looks an entry up by its sum: its index and true, or the free slot
+// of the index where it would go and false.
+func (c *resultCache) find(sum uint64) (slot, i uint32, ok bool) {
+	mask := uint32(len(c.index) - 1)
+	for p := uint32(sum) & mask; ; p = (p + 1) & mask {
+		s := c.index[p]
+		if s == 0 {
+			return p, 0, false
+		}
+		if c.at(s-1).sum == sum {
+			return p, s - 1, true
+		}
+	}
+}
+
+// unindex frees an entry's slot of the index, shifting back the entries
+// after it in its run that may move closer to their home slot, so that
+// no lookup stops early at the hole.
+func (c *resultCache) unindex(sum uint64) {
+	p, _, ok := c.find(sum)
+	if !ok {
+		return
+	}
+	mask := uint32(len(c.index) - 1)
+	c.index[p] = 0
+	for j := (p + 1) & mask; c.index[j] != 0; j = (j + 1) & mask {
+		home := uint32(c.at(c.index[j]-1).sum) & mask
+		// The entry at j stays when its home is cyclically in (p, j].
+		if p < j && p < home && home <= j || p > j && (home > p || home <= j) {
+			continue
+		}
+		c.index[p], c.index[j] = c.index[j], 0
+		p = j
+	}
 }
 
 // newEntry takes a free entry, or a fresh one (mapping a slab of them
@@ -277,7 +324,7 @@ func (c *resultCache) size(e *cacheEntry) int {
 // An accepted result is checked against its token's exp again.
 func (c *resultCache) get(key cacheKey, token string, now time.Time, leeway time.Duration) (*Result, bool) {
 	c.mu.Lock()
-	i, ok := c.items[key.sum]
+	_, i, ok := c.find(key.sum)
 	var e *cacheEntry
 	var v *verdict
 	if ok {
@@ -342,7 +389,7 @@ func (c *resultCache) put(key cacheKey, token string, res *Result, until time.Ti
 	vk := verdictKey{res.Profile, res.Login, res.Message, res.Reason}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.items[key.sum]; ok {
+	if _, old, ok := c.find(key.sum); ok {
 		c.remove(old)
 	}
 	l := c.lruOf(accepted)
@@ -409,7 +456,8 @@ func (c *resultCache) put(key cacheKey, token string, res *Result, until time.Ti
 		}
 	}
 	*c.at(i) = e
-	c.items[key.sum] = i
+	slot, _, _ := c.find(key.sum)
+	c.index[slot] = i + 1
 	c.pushFront(l, i)
 	l.bytes += size
 	for l.n > l.maxItems || l.bytes > l.maxBytes {
@@ -425,7 +473,7 @@ func (c *resultCache) remove(i uint32) {
 	l := c.lruOf(e.accepted)
 	c.unlink(l, i)
 	l.bytes -= c.size(e)
-	delete(c.items, e.sum)
+	c.unindex(e.sum)
 	if e.accepted {
 		c.store.free(e.tokClass, e.tokSlot)
 	}
@@ -475,9 +523,13 @@ func (c *resultCache) forget(profile string) {
 	if !ok {
 		return
 	}
-	for _, i := range c.items {
-		if c.at(i).profile == id {
-			c.remove(i)
+	for _, l := range []*lru{&c.accepted, &c.refused} {
+		for i := l.head; i != noSlot; {
+			next := c.at(i).next
+			if c.at(i).profile == id {
+				c.remove(i)
+			}
+			i = next
 		}
 	}
 }
@@ -492,7 +544,7 @@ func (c *resultCache) purge() {
 func (c *resultCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.items)
+	return c.accepted.n + c.refused.n
 }
 
 // CacheStats describe the result cache, for /metrics.

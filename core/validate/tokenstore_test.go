@@ -109,7 +109,50 @@ func TestAcceptedTokensOffHeap(t *testing.T) {
 		t.Errorf("%d of %d repeated tokens came from the cache", got, n)
 	}
 	v.Purge()
-	if v.cache.store.mapped != 0 {
-		t.Errorf("after Purge %d bytes stay mapped", v.cache.store.mapped)
+	if c := &v.cache; c.store.mapped != 4*len(c.index) || len(c.entries) != 0 {
+		t.Errorf("after Purge %d bytes stay mapped, %d slabs of entries", c.store.mapped, len(c.entries))
+	}
+}
+
+// TestCacheIndexProbing: the cache's open-addressing index finds every
+// entry whatever the clusters of sums that share a home slot, and a
+// removal (which shifts later entries back into the hole) loses none of
+// the others.
+func TestCacheIndexProbing(t *testing.T) {
+	var c resultCache
+	c.init(200, 1<<20, 1<<20) // room for all 120: none is evicted
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	mask := uint64(len(c.index) - 1)
+	keyOf := func(n int) cacheKey {
+		// Ten homes, the last six slots and the first four: runs that
+		// wrap around the end.
+		home := (mask - 5 + uint64(n%10)) & mask
+		return cacheKey{sum: uint64(n)<<32 | uint64(n/10)<<8 | home, profile: "p"}
+	}
+	live := map[int]bool{}
+	for n := range 120 {
+		k := keyOf(n)
+		c.put(k, fmt.Sprint("tok-", n), &Result{Profile: "p", Subject: fmt.Sprint(n)}, now.Add(time.Hour))
+		live[n] = true
+		if n%3 == 1 { // remove an earlier one now and then
+			d := n * 7 % (n + 1)
+			if live[d] {
+				_, i, ok := c.find(keyOf(d).sum)
+				if !ok {
+					t.Fatalf("%d: not found before its removal", d)
+				}
+				c.remove(i)
+				delete(live, d)
+			}
+		}
+		for m := range n + 1 {
+			r, ok := c.get(keyOf(m), fmt.Sprint("tok-", m), now, 0)
+			if ok != live[m] || ok && r.Subject != fmt.Sprint(m) {
+				t.Fatalf("after %d: entry %d found %v (%v), want %v", n, m, ok, r, live[m])
+			}
+		}
+	}
+	if got := c.len(); got != len(live) {
+		t.Errorf("%d entries, want %d", got, len(live))
 	}
 }
