@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -22,6 +23,9 @@ type tokenStore struct {
 	classes []slotClass // by size class, grown as needed
 	records [][]byte    // slabs of mapRecords
 	mapped  int         // bytes of slabs mapped
+	// releases counts the calls of release (by Purge, or once the cache
+	// is unreachable), for tests.
+	releases atomic.Int32
 }
 
 // slotAlign is the size step of the classes; slabBytes the size of a slab
@@ -136,4 +140,5 @@ func (s *tokenStore) release() {
 		unmapSlab(b)
 	}
 	s.classes, s.records, s.mapped = nil, nil, 0
+	s.releases.Add(1)
 }

@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +155,30 @@ func TestCacheIndexProbing(t *testing.T) {
 	}
 	if got := c.len(); got != len(live) {
 		t.Errorf("%d entries, want %d", got, len(live))
+	}
+}
+
+// TestCacheMemoryReleased: the memory a Validator's result cache mapped
+// is given back once the Validator is unreachable (its cleanup), not kept
+// for the life of the process.
+func TestCacheMemoryReleased(t *testing.T) {
+	clk := newFakeClock(time.Now())
+	key := newKey(t, "k1", "ES256")
+	idp := newIDP(t, "", key)
+	v := idp.validator(clk, nil)
+	tok := key.sign(t, claimsAt(idp.doc.Issuer, "svc", "api", clk.Now(), nil))
+	if r := v.Validate(context.Background(), testProfile("idp", "api"), tok); !r.Accepted() {
+		t.Fatalf("%s: %s", r.Reason, r.Message)
+	}
+	store := v.cache.store
+	before := store.releases.Load() // the first reset's
+	v = nil
+	deadline := time.Now().Add(10 * time.Second)
+	for store.releases.Load() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the cache's memory was not released after its Validator became unreachable")
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
 	}
 }
