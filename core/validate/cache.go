@@ -132,7 +132,7 @@ type resultCache struct {
 	mu sync.Mutex
 	// index finds the entries by cacheKey.sum: an open-addressing table
 	// (linear probing) of entry indexes plus one, 0 for a free slot, in
-	// the store's memory too, at most a quarter full.
+	// the store's memory too, at most half full.
 	index             []uint32
 	verdicts          map[verdictKey]*verdict
 	accepted, refused lru
