@@ -68,8 +68,12 @@
 // the same verdict (user, roles, message) share one Result: an entry costs
 // its token (accepted only), its subject and times when they differ from
 // the shared Result's (a Result of its own, sharing the rest, once it is
-// hit), and some 200 bytes, so that 10,000 refusals fit in the default
-// bound. A refusal that time, a key refetch
+// hit), and some 80 bytes, so that 10,000 refusals fit in the default
+// bound. The tokens' bytes, the entries and their index are kept in
+// memory mapped outside the garbage-collected heap (the heap holds only
+// the shared Results and the subjects and times of their own), so that
+// the collector, which lets the heap grow to about twice what is live
+// before collecting, does not double them. A refusal that time, a key refetch
 // or an administrator may cure (unknown kid, not yet valid, unknown user,
 // provider unreachable …) is not cached. A change of the profile that
 // does not change its UpdatedAt, or a change of a user, shows after
