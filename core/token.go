@@ -87,6 +87,19 @@ type TokenStore interface {
 	// TokenStates returns the state of every account, ordered by name; an
 	// account whose tokens cannot be opened is in it with Damaged set.
 	TokenStates(ctx context.Context) ([]TokenState, error)
+	// DueTokenStates returns, ordered by name, the state of every account
+	// that a refresh run at now may have to renew because its tokens run
+	// out before before: the accounts with neither an access nor a refresh
+	// token stored, and those whose access or refresh token expires before
+	// before; never those that need authorization or whose NextAttempt is
+	// after now. It reads only those accounts (an index finds them), so
+	// that a run that finds nothing due does not read every account.
+	DueTokenStates(ctx context.Context, now, before time.Time) ([]TokenState, error)
+	// NextTokenWake returns the earliest time after now and before before
+	// of the NextAttempt of an account that failed (LastError set) and does
+	// not need authorization, or of the LeaseUntil of a lease held by
+	// another owner than owner; zero when there is none.
+	NextTokenWake(ctx context.Context, owner string, now, before time.Time) (time.Time, error)
 	// AcquireLease gives owner the refresh lease of an account until until,
 	// unless another owner holds a lease that has not expired at now. It
 	// returns the state read in the same transaction, and whether the lease

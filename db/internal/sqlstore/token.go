@@ -39,6 +39,62 @@ func (db *Store) TokenStates(ctx context.Context) ([]core.TokenState, error) {
 	return sts, wrapOp("list token states", err)
 }
 
+// DueTokenStates returns, ordered by account name (byte order), the state
+// of every account that a refresh run at now may have to renew because
+// its tokens run out before before: accounts without an access and a
+// refresh token, and those whose access or refresh token expires before
+// before; not the accounts that need authorization or whose next attempt
+// is after now. Indexes find them without reading every account.
+func (db *Store) DueTokenStates(ctx context.Context, now, before time.Time) ([]core.TokenState, error) {
+	sts, err := readTx(ctx, db, func(tx Tx) ([]core.TokenState, error) {
+		return db.queryTokenStates(ctx, tx, tokenStateSelect+` WHERE a.id IN (
+				SELECT account_id FROM tokens WHERE expiry < $1
+				UNION SELECT account_id FROM tokens WHERE refresh_expiry < $1
+				UNION SELECT account_id FROM tokens WHERE access_token IS NULL AND refresh_token IS NULL
+				UNION SELECT x.id FROM accounts x WHERE NOT EXISTS (SELECT 1 FROM tokens y WHERE y.account_id = x.id))
+			AND NOT coalesce(t.needs_authorization, false)
+			AND (t.next_attempt IS NULL OR t.next_attempt <= $2)
+			ORDER BY a.name`, before.UnixMilli(), now.UnixMilli())
+	})
+	return sts, wrapOp("list due token states", err)
+}
+
+// NextTokenWake returns the earliest time after now and before before at
+// which a refresh run has something to do that its schedule does not
+// foresee: the next attempt of an account held back after a failure (one
+// that does not need authorization), or the end of a lease that an owner
+// other than owner holds. Zero when there is none.
+func (db *Store) NextTokenWake(ctx context.Context, owner string, now, before time.Time) (time.Time, error) {
+	t, err := readTx(ctx, db, func(tx Tx) (time.Time, error) {
+		var next time.Time
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`SELECT next_attempt FROM tokens
+				WHERE next_attempt > $1 AND next_attempt < $2 AND last_error <> '' AND NOT needs_authorization
+				ORDER BY next_attempt LIMIT 1`, []any{now.UnixMilli(), before.UnixMilli()}},
+			{`SELECT lease_until FROM tokens
+				WHERE lease_until > $1 AND lease_until < $2 AND lease_owner <> '' AND lease_owner <> $3
+				ORDER BY lease_until LIMIT 1`, []any{now.UnixMilli(), before.UnixMilli(), owner}},
+		} {
+			var at time.Time
+			err := tx.QueryRow(ctx, q.sql, q.args...).Scan(nullTime{&at})
+			if errors.Is(err, ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return time.Time{}, err
+			}
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+		return next, nil
+	})
+	return t, wrapOp("find the next token wake", err)
+}
+
 // AcquireLease gives owner the refresh lease of an account until until,
 // unless another owner holds a lease that has not expired at now (its
 // LeaseUntil is after now). The owner that holds it may acquire it again,
@@ -211,7 +267,12 @@ func (db *Store) tokenState(ctx context.Context, tx Tx, account string) (core.To
 }
 
 func (db *Store) listTokenStates(ctx context.Context, tx Tx) ([]core.TokenState, error) {
-	rows, err := tx.Query(ctx, tokenStateSelect+` ORDER BY a.name`)
+	return db.queryTokenStates(ctx, tx, tokenStateSelect+` ORDER BY a.name`)
+}
+
+// queryTokenStates reads the rows of a query of tokenStateSelect.
+func (db *Store) queryTokenStates(ctx context.Context, tx Tx, query string, args ...any) ([]core.TokenState, error) {
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
