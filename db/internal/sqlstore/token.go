@@ -11,8 +11,9 @@ import (
 )
 
 // The token state of an account is one row of the tokens table, created
-// by the first write (a lease, tokens or a failure). An account without a
-// row has the zero state. Whether a lease has expired is judged by the now
+// with the account (before migration 0012: by the first write, a lease,
+// tokens or a failure). An account without a row, and a row as created,
+// have the zero state. Whether a lease has expired is judged by the now
 // the caller passes, not by db.Now; lease times are kept, like every time,
 // in whole milliseconds.
 
@@ -44,14 +45,16 @@ func (db *Store) TokenStates(ctx context.Context) ([]core.TokenState, error) {
 // its tokens run out before before: accounts without an access and a
 // refresh token, and those whose access or refresh token expires before
 // before; not the accounts that need authorization or whose next attempt
-// is after now. Indexes find them without reading every account.
+// is after now. Indexes find them without reading every account: every
+// account has a row in tokens (made with the account; migration 0012 made
+// them for the accounts before it), so that the ones without tokens are
+// found by an index too.
 func (db *Store) DueTokenStates(ctx context.Context, now, before time.Time) ([]core.TokenState, error) {
 	sts, err := readTx(ctx, db, func(tx Tx) ([]core.TokenState, error) {
 		return db.queryTokenStates(ctx, tx, tokenStateSelect+` WHERE a.id IN (
 				SELECT account_id FROM tokens WHERE expiry < $1
 				UNION SELECT account_id FROM tokens WHERE refresh_expiry < $1
-				UNION SELECT account_id FROM tokens WHERE access_token IS NULL AND refresh_token IS NULL
-				UNION SELECT x.id FROM accounts x WHERE NOT EXISTS (SELECT 1 FROM tokens y WHERE y.account_id = x.id))
+				UNION SELECT account_id FROM tokens WHERE access_token IS NULL AND refresh_token IS NULL)
 			AND NOT coalesce(t.needs_authorization, false)
 			AND (t.next_attempt IS NULL OR t.next_attempt <= $2)
 			ORDER BY a.name`, before.UnixMilli(), now.UnixMilli())

@@ -8,3 +8,8 @@ CREATE INDEX tokens_refresh_expiry ON tokens (refresh_expiry);
 CREATE INDEX tokens_empty ON tokens (account_id) WHERE access_token IS NULL AND refresh_token IS NULL;
 CREATE INDEX tokens_next_attempt ON tokens (next_attempt);
 CREATE INDEX tokens_lease_until ON tokens (lease_until);
+
+-- Every account has a row in tokens from now on (an account is created
+-- with one): the accounts that never had tokens are then found by
+-- tokens_empty, not by reading every account.
+INSERT INTO tokens (account_id) SELECT id FROM accounts WHERE id NOT IN (SELECT account_id FROM tokens);
