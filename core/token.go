@@ -87,6 +87,11 @@ type TokenStore interface {
 	// TokenStates returns the state of every account, ordered by name; an
 	// account whose tokens cannot be opened is in it with Damaged set.
 	TokenStates(ctx context.Context) ([]TokenState, error)
+	// EachTokenState calls fn with the state of every account, ordered by
+	// name, as TokenStates gives them, but reading them as it goes rather
+	// than all at once: a list of 100,000 accounts need not be held. An
+	// error of fn stops it and is returned as it is.
+	EachTokenState(ctx context.Context, fn func(TokenState) error) error
 	// DueTokenStates returns, ordered by name, the state of every account
 	// that a refresh run at now may have to renew because its tokens run
 	// out before before: the accounts with neither an access nor a refresh

@@ -640,6 +640,21 @@ func (s *Store) NextTokenWake(ctx context.Context, owner string, now, before tim
 	return next, nil
 }
 
+// EachTokenState implements core.TokenStore. fn is called after the
+// store's lock is let go, so that it may call the store.
+func (s *Store) EachTokenState(ctx context.Context, fn func(core.TokenState) error) error {
+	all, err := s.TokenStates(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range all {
+		if err := fn(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AcquireLease implements core.TokenStore.
 func (s *Store) AcquireLease(_ context.Context, account, owner string, now, until time.Time) (core.TokenState, bool, error) {
 	if owner == "" {

@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"SaveTokensKeepsRefreshToken", testSaveTokensKeepsRefreshToken},
 		{"FailuresAndClear", testFailuresAndClear},
 		{"DueTokenStates", testDueTokenStates},
+		{"EachTokenState", testEachTokenState},
 		{"NextTokenWake", testNextTokenWake},
 		{"RotationUnderLease", testRotationUnderLease},
 		{"DamagedTokens", testDamagedTokens},
@@ -833,6 +834,33 @@ func testDueTokenStates(t *testing.T, e *env) {
 	want = []string{"backoff", "cleared", "failed-empty", "leased", "new", "refresh-soon", "soon"}
 	if got := names(t0.Add(10 * time.Minute)); !slices.Equal(got, want) {
 		t.Fatalf("due after the back-off: %v, want %v", got, want)
+	}
+}
+
+// EachTokenState gives what TokenStates gives, one at a time, and stops
+// at fn's first error, which it returns as it is.
+func testEachTokenState(t *testing.T, e *env) {
+	e.profile(t, "op")
+	for _, name := range []string{"c", "a", "b"} {
+		e.account(t, name, "op")
+	}
+	must(t, e.Store.SaveTokens(e.ctx, "b", "", core.TokenSet{AccessToken: core.NewSecret("at-b"), Expiry: t0, ObtainedAt: t0}))
+	must(t, e.Store.RecordFailure(e.ctx, "c", "", core.Failure{Err: "x", At: t0}))
+	want, err := e.Store.TokenStates(e.ctx)
+	must(t, err)
+	var got []core.TokenState
+	must(t, e.Store.EachTokenState(e.ctx, func(st core.TokenState) error {
+		got = append(got, st)
+		return nil
+	}))
+	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+		t.Fatalf("EachTokenState:\n%#v\nTokenStates:\n%#v", got, want)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err = e.Store.EachTokenState(e.ctx, func(core.TokenState) error { n++; return stop })
+	if err != stop || n != 1 {
+		t.Fatalf("fn's error: %v after %d calls, want it as it is after 1", err, n)
 	}
 }
 

@@ -98,6 +98,35 @@ func (db *Store) NextTokenWake(ctx context.Context, owner string, now, before ti
 	return t, wrapOp("find the next token wake", err)
 }
 
+// EachTokenState calls fn with the state of every account, as
+// TokenStates lists them, one row at a time, in one read transaction: fn
+// must not write to the store (SQLite would wait for itself). An error of
+// fn stops it and is returned as it is.
+func (db *Store) EachTokenState(ctx context.Context, fn func(core.TokenState) error) error {
+	var fnErr error
+	err := db.run(ctx, false, func(tx Tx) error {
+		rows, err := tx.Query(ctx, tokenStateSelect+` ORDER BY a.name`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			st, _, err := db.scanTokenState(rows)
+			if err != nil {
+				return err
+			}
+			if fnErr = fn(st); fnErr != nil {
+				return fnErr
+			}
+		}
+		return rows.Err()
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return wrapOp("list token states", err)
+}
+
 // AcquireLease gives owner the refresh lease of an account until until,
 // unless another owner holds a lease that has not expired at now (its
 // LeaseUntil is after now). The owner that holds it may acquire it again,
