@@ -352,7 +352,8 @@ type Scheduler struct {
 	StoreRetry time.Duration
 	// After waits; time.After when nil. Tests give a fake.
 	After func(time.Duration) <-chan time.Time
-	// Ran is told about every run, when set.
+	// Ran is told about every run, when set: the outcomes of the accounts
+	// the run looked at (see RunPass), not of every account.
 	Ran func([]Outcome)
 }
 
@@ -399,7 +400,7 @@ func (s *Scheduler) logRun(out []Outcome) {
 	if renewed+failed+elsewhere > 0 {
 		level = slog.LevelInfo
 	}
-	s.Manager.log().Log(context.Background(), level, "refresh run", "accounts", len(out),
+	s.Manager.log().Log(context.Background(), level, "refresh run", "examined", len(out),
 		"renewed", renewed, "failed", failed, "elsewhere", elsewhere)
 }
 

@@ -51,10 +51,12 @@ func (db *Store) TokenStates(ctx context.Context) ([]core.TokenState, error) {
 // found by an index too.
 func (db *Store) DueTokenStates(ctx context.Context, now, before time.Time) ([]core.TokenState, error) {
 	sts, err := readTx(ctx, db, func(tx Tx) ([]core.TokenState, error) {
+		// UNION ALL, not UNION: SQLite merges a UNION in account_id
+		// order, scanning the whole table instead of using the indexes.
 		return db.queryTokenStates(ctx, tx, tokenStateSelect+` WHERE a.id IN (
 				SELECT account_id FROM tokens WHERE expiry < $1
-				UNION SELECT account_id FROM tokens WHERE refresh_expiry < $1
-				UNION SELECT account_id FROM tokens WHERE access_token IS NULL AND refresh_token IS NULL)
+				UNION ALL SELECT account_id FROM tokens WHERE refresh_expiry < $1
+				UNION ALL SELECT account_id FROM tokens WHERE access_token IS NULL AND refresh_token IS NULL)
 			AND NOT coalesce(t.needs_authorization, false)
 			AND (t.next_attempt IS NULL OR t.next_attempt <= $2)
 			ORDER BY a.name`, before.UnixMilli(), now.UnixMilli())
