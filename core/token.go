@@ -87,6 +87,24 @@ type TokenStore interface {
 	// TokenStates returns the state of every account, ordered by name; an
 	// account whose tokens cannot be opened is in it with Damaged set.
 	TokenStates(ctx context.Context) ([]TokenState, error)
+	// EachTokenState calls fn with the state of every account, ordered by
+	// name, as TokenStates gives them, but reading them as it goes rather
+	// than all at once: a list of 100,000 accounts need not be held. An
+	// error of fn stops it and is returned as it is.
+	EachTokenState(ctx context.Context, fn func(TokenState) error) error
+	// DueTokenStates returns, ordered by name, the state of every account
+	// that a refresh run at now may have to renew because its tokens run
+	// out before before: the accounts with neither an access nor a refresh
+	// token stored, and those whose access or refresh token expires before
+	// before; never those that need authorization or whose NextAttempt is
+	// after now. It reads only those accounts (an index finds them), so
+	// that a run that finds nothing due does not read every account.
+	DueTokenStates(ctx context.Context, now, before time.Time) ([]TokenState, error)
+	// NextTokenWake returns the earliest time after now and before before
+	// of the NextAttempt of an account that failed (LastError set) and does
+	// not need authorization, or of the LeaseUntil of a lease held by
+	// another owner than owner; zero when there is none.
+	NextTokenWake(ctx context.Context, owner string, now, before time.Time) (time.Time, error)
 	// AcquireLease gives owner the refresh lease of an account until until,
 	// unless another owner holds a lease that has not expired at now. It
 	// returns the state read in the same transaction, and whether the lease

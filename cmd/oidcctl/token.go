@@ -213,10 +213,6 @@ can call it.`,
 			if _, err := a.open(cmd.Context()); err != nil {
 				return err
 			}
-			states, err := a.store.TokenStates(cmd.Context())
-			if err != nil {
-				return err
-			}
 			needs, err := core.SecretsNeeded(cmd.Context(), a.store)
 			if err != nil {
 				return err
@@ -228,18 +224,26 @@ can call it.`,
 				}
 				return st.Status(now)
 			}
-			var problems []string
-			for _, st := range states {
+			// The states are read one at a time and only what is printed is
+			// kept (the table's text, or the JSON rows), so that 100,000
+			// accounts do not hold every token in memory at once.
+			var (
+				problems, damaged []string
+				jsonRows          = []tokenState{}
+				t                 *table
+			)
+			err = a.store.EachTokenState(cmd.Context(), func(st core.TokenState) error {
 				if fix := needs[st.Account]; fix != "" {
 					problems = append(problems, st.Account+": "+core.StateNeedsSecret+": "+fix)
 				} else if p := healthProblem(st, now, window); p != "" {
 					problems = append(problems, st.Account+": "+p)
 				}
-			}
-			if a.output == "json" {
-				out := make([]tokenState, len(states))
-				for i, st := range states {
-					out[i] = tokenState{
+				if st.Damaged != nil {
+					// Listed with the others, explained on a line of its own.
+					damaged = append(damaged, fmt.Sprintf("oidcctl: %s: %v; %s", st.Account, st.Damaged, damagedHint(st)))
+				}
+				if a.output == "json" {
+					row := tokenState{
 						Account: st.Account, Profile: st.Profile, GrantType: string(st.GrantType), State: status(st),
 						HasAccessToken: st.Tokens.AccessToken.IsSet(), HasRefreshToken: st.Tokens.RefreshToken.IsSet(), HasIDToken: st.Tokens.IDToken.IsSet(),
 						ExpiresAt: optTime(st.Tokens.Expiry), RefreshExpiresAt: optTime(st.Tokens.RefreshExpiry), Scope: st.Tokens.Scope,
@@ -247,36 +251,41 @@ can call it.`,
 						Failures: st.Failures, NextAttempt: optTime(st.NextAttempt), NeedsAuthorization: st.NeedsAuthorization,
 					}
 					if st.Damaged != nil {
-						out[i].Damaged = st.Damaged.Error()
+						row.Damaged = st.Damaged.Error()
 					}
+					jsonRows = append(jsonRows, row)
+					return nil
 				}
-				if err := writeJSON(a.stdout, out); err != nil {
+				if t == nil {
+					t = newTable(a.stdout, "ACCOUNT", "PROFILE", "GRANT", "STATE", "EXPIRES", "REFRESH EXPIRES", "LAST REFRESH", "LAST ERROR")
+				}
+				refresh := tui.Relative(st.Tokens.RefreshExpiry, now)
+				if st.Tokens.RefreshToken.IsSet() && st.Tokens.RefreshExpiry.IsZero() {
+					refresh = "unknown"
+				}
+				lastErr := st.LastError
+				if st.Damaged != nil {
+					lastErr = "stored tokens cannot be opened (see below)"
+				}
+				t.row(st.Account, st.Profile, string(st.GrantType), status(st), tui.Relative(st.Tokens.Expiry, now),
+					refresh, tui.Relative(st.LastSuccess, now), cmp.Or(tui.Truncate(lastErr, 60), "-"))
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			switch {
+			case a.output == "json":
+				if err := writeJSON(a.stdout, jsonRows); err != nil {
 					return err
 				}
-			} else if len(states) == 0 {
+			case t == nil:
 				fmt.Fprintln(a.stdout, "No accounts yet. Add one with: oidcctl account add NAME --profile PROFILE")
-			} else {
-				t := newTable(a.stdout, "ACCOUNT", "PROFILE", "GRANT", "STATE", "EXPIRES", "REFRESH EXPIRES", "LAST REFRESH", "LAST ERROR")
-				for _, st := range states {
-					refresh := tui.Relative(st.Tokens.RefreshExpiry, now)
-					if st.Tokens.RefreshToken.IsSet() && st.Tokens.RefreshExpiry.IsZero() {
-						refresh = "unknown"
-					}
-					lastErr := st.LastError
-					if st.Damaged != nil {
-						lastErr = "stored tokens cannot be opened (see below)"
-					}
-					t.row(st.Account, st.Profile, string(st.GrantType), status(st), tui.Relative(st.Tokens.Expiry, now),
-						refresh, tui.Relative(st.LastSuccess, now), cmp.Or(tui.Truncate(lastErr, 60), "-"))
-				}
+			default:
 				t.flush()
 			}
-			// A damaged row is listed with the others and explained on a
-			// line of its own.
-			for _, st := range states {
-				if st.Damaged != nil {
-					fmt.Fprintf(a.stderr, "oidcctl: %s: %v; %s\n", st.Account, st.Damaged, damagedHint(st))
-				}
+			for _, line := range damaged {
+				fmt.Fprintln(a.stderr, line)
 			}
 			if check && len(problems) > 0 {
 				return exitCodeError{exitFailure, fmt.Errorf("%d accounts need attention:\n  %s", len(problems), strings.Join(problems, "\n  "))}

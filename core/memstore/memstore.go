@@ -589,6 +589,72 @@ func (s *Store) TokenStates(context.Context) ([]core.TokenState, error) {
 	return out, nil
 }
 
+// DueTokenStates implements core.TokenStore.
+func (s *Store) DueTokenStates(_ context.Context, now, before time.Time) ([]core.TokenState, error) {
+	now, before = now.Truncate(time.Millisecond), before.Truncate(time.Millisecond) // as a database compares
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []core.TokenState
+	for _, name := range slices.Sorted(maps.Keys(s.accounts)) {
+		a := s.accounts[name]
+		t := s.tokens[a.id]
+		if t == nil {
+			out = append(out, s.tokenState(a))
+			continue
+		}
+		// As a database sees it: a token that does not open is stored.
+		empty := !t.set.AccessToken.IsSet() && !t.set.RefreshToken.IsSet()
+		if t.needsAuthorization || t.nextAttempt.After(now) {
+			continue
+		}
+		if empty || expiresBefore(t.set.Expiry, before) || expiresBefore(t.set.RefreshExpiry, before) {
+			out = append(out, s.tokenState(a))
+		}
+	}
+	return out, nil
+}
+
+func expiresBefore(t, before time.Time) bool { return !t.IsZero() && t.Before(before) }
+
+// NextTokenWake implements core.TokenStore.
+func (s *Store) NextTokenWake(ctx context.Context, owner string, now, before time.Time) (time.Time, error) {
+	all, err := s.TokenStates(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	now, before = now.Truncate(time.Millisecond), before.Truncate(time.Millisecond) // as a database compares
+	var next time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && t.Before(before) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for _, st := range all {
+		if st.LastError != "" && !st.NeedsAuthorization {
+			consider(st.NextAttempt)
+		}
+		if st.LeaseOwner != "" && st.LeaseOwner != owner {
+			consider(st.LeaseUntil)
+		}
+	}
+	return next, nil
+}
+
+// EachTokenState implements core.TokenStore. fn is called after the
+// store's lock is let go, so that it may call the store.
+func (s *Store) EachTokenState(ctx context.Context, fn func(core.TokenState) error) error {
+	all, err := s.TokenStates(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range all {
+		if err := fn(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AcquireLease implements core.TokenStore.
 func (s *Store) AcquireLease(_ context.Context, account, owner string, now, until time.Time) (core.TokenState, bool, error) {
 	if owner == "" {

@@ -71,6 +71,9 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"SecretsReadBackAcrossHandles", testSecretsReadBackAcrossHandles},
 		{"SaveTokensKeepsRefreshToken", testSaveTokensKeepsRefreshToken},
 		{"FailuresAndClear", testFailuresAndClear},
+		{"DueTokenStates", testDueTokenStates},
+		{"EachTokenState", testEachTokenState},
+		{"NextTokenWake", testNextTokenWake},
 		{"RotationUnderLease", testRotationUnderLease},
 		{"DamagedTokens", testDamagedTokens},
 		{"Settings", testSettings},
@@ -777,6 +780,131 @@ func testFailuresAndClear(t *testing.T, e *env) {
 	want := core.TokenState{Account: "acc", Profile: "op", GrantType: core.GrantClientCredentials}
 	if fmt.Sprintf("%#v", st) != fmt.Sprintf("%#v", want) {
 		t.Fatalf("after clear: %#v", st)
+	}
+}
+
+// DueTokenStates finds exactly the accounts whose tokens run out before
+// the horizon, or that have none, leaving out those held back or needing
+// a person; with their whole state, in name order.
+func testDueTokenStates(t *testing.T, e *env) {
+	e.profile(t, "op")
+	before := t0.Add(time.Hour)
+	save := func(name string, set core.TokenSet) {
+		t.Helper()
+		e.account(t, name, "op")
+		must(t, e.Store.SaveTokens(e.ctx, name, "", set))
+	}
+	at := func(s string) core.Secret { return core.NewSecret("at-" + s) }
+	e.account(t, "new", "op") // no tokens yet: due
+	save("fresh", core.TokenSet{AccessToken: at("fresh"), Expiry: t0.Add(3 * time.Hour), ObtainedAt: t0})
+	save("soon", core.TokenSet{AccessToken: at("soon"), Expiry: t0.Add(30 * time.Minute), ObtainedAt: t0})
+	save("edge", core.TokenSet{AccessToken: at("edge"), Expiry: before, ObtainedAt: t0}) // not before before
+	save("refresh-soon", core.TokenSet{AccessToken: at("rs"), RefreshToken: core.NewSecret("rt"),
+		Expiry: t0.Add(3 * time.Hour), RefreshExpiry: t0.Add(59 * time.Minute), ObtainedAt: t0})
+	save("no-expiry", core.TokenSet{AccessToken: at("ne"), ObtainedAt: t0})
+	save("cleared", core.TokenSet{AccessToken: at("cl"), Expiry: t0.Add(3 * time.Hour)})
+	must(t, e.Store.ClearTokens(e.ctx, "cleared"))
+	e.account(t, "failed-empty", "op") // a failure, no tokens: due
+	must(t, e.Store.RecordFailure(e.ctx, "failed-empty", "", core.Failure{Err: "x", At: t0}))
+	save("person", core.TokenSet{AccessToken: at("p"), Expiry: t0.Add(time.Minute)})
+	must(t, e.Store.RecordFailure(e.ctx, "person", "", core.Failure{Err: "x", At: t0, NeedsAuthorization: true}))
+	save("backoff", core.TokenSet{AccessToken: at("b"), Expiry: t0.Add(time.Minute)})
+	must(t, e.Store.RecordFailure(e.ctx, "backoff", "", core.Failure{Err: "x", At: t0, NextAttempt: t0.Add(10 * time.Minute)}))
+	save("leased", core.TokenSet{AccessToken: at("l"), Expiry: t0.Add(time.Minute)})
+	if _, ok, err := e.Store.AcquireLease(e.ctx, "leased", "other", t0, t0.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	names := func(now time.Time) []string {
+		t.Helper()
+		sts, err := e.Store.DueTokenStates(e.ctx, now, before)
+		must(t, err)
+		var out []string
+		for _, st := range sts {
+			out = append(out, st.Account)
+			if want := e.state(t, st.Account); fmt.Sprintf("%#v", st) != fmt.Sprintf("%#v", want) {
+				t.Errorf("due state of %s:\n%#v\nwant\n%#v", st.Account, st, want)
+			}
+		}
+		return out
+	}
+	want := []string{"cleared", "failed-empty", "leased", "new", "refresh-soon", "soon"}
+	if got := names(t0); !slices.Equal(got, want) {
+		t.Fatalf("due at t0: %v, want %v", got, want)
+	}
+	// Once its back-off ends, the held back account is due too.
+	want = []string{"backoff", "cleared", "failed-empty", "leased", "new", "refresh-soon", "soon"}
+	if got := names(t0.Add(10 * time.Minute)); !slices.Equal(got, want) {
+		t.Fatalf("due after the back-off: %v, want %v", got, want)
+	}
+}
+
+// EachTokenState gives what TokenStates gives, one at a time, and stops
+// at fn's first error, which it returns as it is.
+func testEachTokenState(t *testing.T, e *env) {
+	e.profile(t, "op")
+	for _, name := range []string{"c", "a", "b"} {
+		e.account(t, name, "op")
+	}
+	must(t, e.Store.SaveTokens(e.ctx, "b", "", core.TokenSet{AccessToken: core.NewSecret("at-b"), Expiry: t0, ObtainedAt: t0}))
+	must(t, e.Store.RecordFailure(e.ctx, "c", "", core.Failure{Err: "x", At: t0}))
+	want, err := e.Store.TokenStates(e.ctx)
+	must(t, err)
+	var got []core.TokenState
+	must(t, e.Store.EachTokenState(e.ctx, func(st core.TokenState) error {
+		got = append(got, st)
+		return nil
+	}))
+	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+		t.Fatalf("EachTokenState:\n%#v\nTokenStates:\n%#v", got, want)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err = e.Store.EachTokenState(e.ctx, func(core.TokenState) error { n++; return stop })
+	if err != stop || n != 1 {
+		t.Fatalf("fn's error: %v after %d calls, want it as it is after 1", err, n)
+	}
+}
+
+// NextTokenWake is the earliest retry of a failed account or end of
+// another owner's lease, within (now, before).
+func testNextTokenWake(t *testing.T, e *env) {
+	e.profile(t, "op")
+	wake := func(now, before time.Time) time.Time {
+		t.Helper()
+		at, err := e.Store.NextTokenWake(e.ctx, "me", now, before)
+		must(t, err)
+		return at
+	}
+	if at := wake(t0, t0.Add(time.Hour)); !at.IsZero() {
+		t.Fatalf("wake without accounts: %v", at)
+	}
+	for _, name := range []string{"backoff", "person", "mine", "theirs"} {
+		e.account(t, name, "op")
+	}
+	must(t, e.Store.RecordFailure(e.ctx, "backoff", "", core.Failure{Err: "x", At: t0, NextAttempt: t0.Add(10 * time.Minute)}))
+	must(t, e.Store.RecordFailure(e.ctx, "person", "", core.Failure{Err: "x", At: t0, NextAttempt: t0.Add(time.Minute), NeedsAuthorization: true}))
+	for _, l := range []struct {
+		account, owner string
+		until          time.Duration
+	}{{"mine", "me", 2 * time.Minute}, {"theirs", "other", 7 * time.Minute}} {
+		if _, ok, err := e.Store.AcquireLease(e.ctx, l.account, l.owner, t0, t0.Add(l.until)); err != nil || !ok {
+			t.Fatalf("lease %s: %v %v", l.account, ok, err)
+		}
+	}
+	for _, tc := range []struct {
+		now, before time.Duration
+		want        time.Duration // 0: none
+	}{
+		{0, time.Hour, 7 * time.Minute},                // the other's lease; not mine, not the person's
+		{0, 7 * time.Minute, 0},                        // before is excluded
+		{7 * time.Minute, time.Hour, 10 * time.Minute}, // after the lease: the retry
+		{10 * time.Minute, time.Hour, 0},               // nothing after now
+		{0, 10*time.Minute + time.Millisecond, 7 * time.Minute},
+	} {
+		got := wake(t0.Add(tc.now), t0.Add(tc.before))
+		if tc.want == 0 && !got.IsZero() || tc.want != 0 && !got.Equal(ms(t0.Add(tc.want))) {
+			t.Errorf("wake in (t0+%s, t0+%s) = %v, want t0+%s", tc.now, tc.before, got, tc.want)
+		}
 	}
 }
 

@@ -222,6 +222,29 @@ func (m *Manager) RunDue(ctx context.Context, w Window, concurrency int) ([]Outc
 	if err != nil {
 		return nil, err
 	}
+	return m.renewDue(ctx, states, w, concurrency), nil
+}
+
+// RunPass is RunDue for the scheduler: it renews the same accounts, but
+// reads only those the store says may be due (core.TokenStore's
+// DueTokenStates, found by an index), and says what it did with those
+// alone; the accounts left out are Fresh, or BackingOff, or need a person.
+// So a pass that finds nothing due costs little however many accounts
+// there are.
+//
+// A stored token that does not open (Damaged) is renewed when its stored
+// expiry comes due, as any other, rather than at the next pass.
+func (m *Manager) RunPass(ctx context.Context, w Window, concurrency int) ([]Outcome, error) {
+	now := m.now()
+	states, err := m.store.DueTokenStates(ctx, now, w.Horizon.Add(m.margin))
+	if err != nil {
+		return nil, err
+	}
+	return m.renewDue(ctx, states, w, concurrency), nil
+}
+
+// renewDue judges states and renews the due ones (see RunDue).
+func (m *Manager) renewDue(ctx context.Context, states []core.TokenState, w Window, concurrency int) []Outcome {
 	now := m.now()
 	margin := m.margin
 	out := make([]Outcome, len(states))
@@ -243,7 +266,7 @@ func (m *Manager) RunDue(ctx context.Context, w Window, concurrency int) ([]Outc
 		})
 	}
 	wg.Wait()
-	return out, nil
+	return out
 }
 
 // claimDue renews an account that was judged due in state judged, unless
@@ -329,7 +352,8 @@ type Scheduler struct {
 	StoreRetry time.Duration
 	// After waits; time.After when nil. Tests give a fake.
 	After func(time.Duration) <-chan time.Time
-	// Ran is told about every run, when set.
+	// Ran is told about every run, when set: the outcomes of the accounts
+	// the run looked at (see RunPass), not of every account.
 	Ran func([]Outcome)
 }
 
@@ -348,17 +372,12 @@ func (s *Scheduler) nextWake(ctx context.Context, sched Schedule, failed bool) t
 	if failed && retry.Before(next) {
 		next = retry
 	}
-	states, err := s.Manager.store.TokenStates(ctx)
+	wake, err := s.Manager.store.NextTokenWake(ctx, s.Manager.owner, now, next)
 	if err != nil {
 		return earliest(next, retry)
 	}
-	for _, st := range states {
-		if st.LastError != "" && !st.NeedsAuthorization && st.NextAttempt.After(now) && st.NextAttempt.Before(next) {
-			next = st.NextAttempt
-		}
-		if st.LeaseOwner != "" && st.LeaseOwner != s.Manager.owner && st.LeaseUntil.After(now) && st.LeaseUntil.Before(next) {
-			next = st.LeaseUntil
-		}
+	if !wake.IsZero() && wake.Before(next) {
+		next = wake
 	}
 	return next
 }
@@ -381,7 +400,7 @@ func (s *Scheduler) logRun(out []Outcome) {
 	if renewed+failed+elsewhere > 0 {
 		level = slog.LevelInfo
 	}
-	s.Manager.log().Log(context.Background(), level, "refresh run", "accounts", len(out),
+	s.Manager.log().Log(context.Background(), level, "refresh run", "examined", len(out),
 		"renewed", renewed, "failed", failed, "elsewhere", elsewhere)
 }
 
@@ -452,7 +471,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		now := s.Manager.now()
 		last = now
-		outcomes, err := s.Manager.RunDue(ctx, sched.Window(now), s.Concurrency)
+		outcomes, err := s.Manager.RunPass(ctx, sched.Window(now), s.Concurrency)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			s.Manager.log().Error("refresh run failed; trying again soon", "err", err,
 				"retry_in", orDefault(s.StoreRetry, DefaultStoreRetry).String())

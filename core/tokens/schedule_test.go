@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"oidcctl/core"
+	"oidcctl/core/oidctest"
 	"oidcctl/internal/testkit"
 )
 
@@ -252,5 +254,63 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// readAllStore counts the reads of every account's token state.
+type readAllStore struct {
+	Store
+	reads atomic.Int32
+}
+
+func (s *readAllStore) TokenStates(ctx context.Context) ([]core.TokenState, error) {
+	s.reads.Add(1)
+	return s.Store.TokenStates(ctx)
+}
+
+// TestSchedulerPassReadsOnlyWhatMayBeDue: a scheduler pass renews the due
+// account and reports it, but reads neither every account's state nor
+// looks at the fresh ones: with 100,000 accounts a pass that finds
+// nothing due stays cheap. Before, every pass read (and decrypted) the
+// tokens of every account twice: to judge them, and for the next wake.
+func TestSchedulerPassReadsOnlyWhatMayBeDue(t *testing.T) {
+	e := newEnv(t, oidctest.WithAccessTokenLifetime(2*time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, name := range []string{"fresh-1", "due", "fresh-2"} {
+		e.addAccount(t, name, "service", core.GrantClientCredentials)
+	}
+	for _, name := range []string{"fresh-1", "fresh-2"} {
+		if _, err := e.m.Token(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.op.ResetTokenRequests()
+	rs := &readAllStore{Store: e.store}
+	e.cfg.Store = rs
+	m := New(e.cfg)
+	waits := make(chan time.Duration)
+	runs := make(chan []Outcome, 1)
+	s := &Scheduler{
+		Manager: m, Settings: e.store,
+		After: func(d time.Duration) <-chan time.Time { waits <- d; return nil },
+		Ran:   func(o []Outcome) { runs <- o },
+	}
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	out := <-runs
+	<-waits // the next wake is computed
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Account != "due" || out[0].Verdict != Due || out[0].Err != nil {
+		t.Fatalf("pass outcomes %+v, want the due account alone, renewed", out)
+	}
+	if n, _ := e.grants("client_credentials"); n != 1 {
+		t.Fatalf("%d token requests, want 1", n)
+	}
+	if n := rs.reads.Load(); n != 0 {
+		t.Fatalf("the pass read every account's state %d times", n)
 	}
 }

@@ -231,6 +231,20 @@ func (d *downStore) TokenStates(ctx context.Context) ([]core.TokenState, error) 
 	return d.Store.TokenStates(ctx)
 }
 
+func (d *downStore) DueTokenStates(ctx context.Context, now, before time.Time) ([]core.TokenState, error) {
+	if d.is("states") {
+		return nil, errUnreachable
+	}
+	return d.Store.DueTokenStates(ctx, now, before)
+}
+
+func (d *downStore) NextTokenWake(ctx context.Context, owner string, now, before time.Time) (time.Time, error) {
+	if d.is("states") {
+		return time.Time{}, errUnreachable
+	}
+	return d.Store.NextTokenWake(ctx, owner, now, before)
+}
+
 func (d *downStore) AcquireLease(ctx context.Context, account, owner string, now, until time.Time) (core.TokenState, bool, error) {
 	if d.is("lease") {
 		return core.TokenState{}, false, errUnreachable

@@ -11,8 +11,9 @@ import (
 )
 
 // The token state of an account is one row of the tokens table, created
-// by the first write (a lease, tokens or a failure). An account without a
-// row has the zero state. Whether a lease has expired is judged by the now
+// with the account (before migration 0012: by the first write, a lease,
+// tokens or a failure). An account without a row, and a row as created,
+// have the zero state. Whether a lease has expired is judged by the now
 // the caller passes, not by db.Now; lease times are kept, like every time,
 // in whole milliseconds.
 
@@ -37,6 +38,95 @@ func (db *Store) TokenStates(ctx context.Context) ([]core.TokenState, error) {
 		return db.listTokenStates(ctx, tx)
 	})
 	return sts, wrapOp("list token states", err)
+}
+
+// DueTokenStates returns, ordered by account name (byte order), the state
+// of every account that a refresh run at now may have to renew because
+// its tokens run out before before: accounts without an access and a
+// refresh token, and those whose access or refresh token expires before
+// before; not the accounts that need authorization or whose next attempt
+// is after now. Indexes find them without reading every account: every
+// account has a row in tokens (made with the account; migration 0012 made
+// them for the accounts before it), so that the ones without tokens are
+// found by an index too.
+func (db *Store) DueTokenStates(ctx context.Context, now, before time.Time) ([]core.TokenState, error) {
+	sts, err := readTx(ctx, db, func(tx Tx) ([]core.TokenState, error) {
+		// UNION ALL, not UNION: SQLite merges a UNION in account_id
+		// order, scanning the whole table instead of using the indexes.
+		return db.queryTokenStates(ctx, tx, tokenStateSelect+` WHERE a.id IN (
+				SELECT account_id FROM tokens WHERE expiry < $1
+				UNION ALL SELECT account_id FROM tokens WHERE refresh_expiry < $1
+				UNION ALL SELECT account_id FROM tokens WHERE access_token IS NULL AND refresh_token IS NULL)
+			AND NOT coalesce(t.needs_authorization, false)
+			AND (t.next_attempt IS NULL OR t.next_attempt <= $2)
+			ORDER BY a.name`, before.UnixMilli(), now.UnixMilli())
+	})
+	return sts, wrapOp("list due token states", err)
+}
+
+// NextTokenWake returns the earliest time after now and before before at
+// which a refresh run has something to do that its schedule does not
+// foresee: the next attempt of an account held back after a failure (one
+// that does not need authorization), or the end of a lease that an owner
+// other than owner holds. Zero when there is none.
+func (db *Store) NextTokenWake(ctx context.Context, owner string, now, before time.Time) (time.Time, error) {
+	t, err := readTx(ctx, db, func(tx Tx) (time.Time, error) {
+		var next time.Time
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`SELECT next_attempt FROM tokens
+				WHERE next_attempt > $1 AND next_attempt < $2 AND last_error <> '' AND NOT needs_authorization
+				ORDER BY next_attempt LIMIT 1`, []any{now.UnixMilli(), before.UnixMilli()}},
+			{`SELECT lease_until FROM tokens
+				WHERE lease_until > $1 AND lease_until < $2 AND lease_owner <> '' AND lease_owner <> $3
+				ORDER BY lease_until LIMIT 1`, []any{now.UnixMilli(), before.UnixMilli(), owner}},
+		} {
+			var at time.Time
+			err := tx.QueryRow(ctx, q.sql, q.args...).Scan(nullTime{&at})
+			if errors.Is(err, ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return time.Time{}, err
+			}
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+		return next, nil
+	})
+	return t, wrapOp("find the next token wake", err)
+}
+
+// EachTokenState calls fn with the state of every account, as
+// TokenStates lists them, one row at a time, in one read transaction: fn
+// must not write to the store (SQLite would wait for itself). An error of
+// fn stops it and is returned as it is.
+func (db *Store) EachTokenState(ctx context.Context, fn func(core.TokenState) error) error {
+	var fnErr error
+	err := db.run(ctx, false, func(tx Tx) error {
+		rows, err := tx.Query(ctx, tokenStateSelect+` ORDER BY a.name`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			st, _, err := db.scanTokenState(rows)
+			if err != nil {
+				return err
+			}
+			if fnErr = fn(st); fnErr != nil {
+				return fnErr
+			}
+		}
+		return rows.Err()
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return wrapOp("list token states", err)
 }
 
 // AcquireLease gives owner the refresh lease of an account until until,
@@ -211,7 +301,12 @@ func (db *Store) tokenState(ctx context.Context, tx Tx, account string) (core.To
 }
 
 func (db *Store) listTokenStates(ctx context.Context, tx Tx) ([]core.TokenState, error) {
-	rows, err := tx.Query(ctx, tokenStateSelect+` ORDER BY a.name`)
+	return db.queryTokenStates(ctx, tx, tokenStateSelect+` ORDER BY a.name`)
+}
+
+// queryTokenStates reads the rows of a query of tokenStateSelect.
+func (db *Store) queryTokenStates(ctx context.Context, tx Tx, query string, args ...any) ([]core.TokenState, error) {
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
