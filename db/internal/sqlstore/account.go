@@ -201,7 +201,7 @@ func (db *Store) createAccount(ctx context.Context, tx Tx, a *core.Account) erro
 	if err != nil {
 		return err
 	}
-	// Every account has its row of tokens from the start (migration 0012
+	// Every account has its row of tokens from the start (migration 0013
 	// made one for the older ones): the refresh scheduler finds the
 	// accounts without tokens by an index of that table (DueTokenStates).
 	if _, err := tx.Exec(ctx, `INSERT INTO tokens (account_id) SELECT id FROM accounts WHERE name = $1`, a.Name); err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // The token state of an account is one row of the tokens table, created
-// with the account (before migration 0012: by the first write, a lease,
+// with the account (before migration 0013: by the first write, a lease,
 // tokens or a failure). An account without a row, and a row as created,
 // have the zero state. Whether a lease has expired is judged by the now
 // the caller passes, not by db.Now; lease times are kept, like every time,
@@ -46,7 +46,7 @@ func (db *Store) TokenStates(ctx context.Context) ([]core.TokenState, error) {
 // refresh token, and those whose access or refresh token expires before
 // before; not the accounts that need authorization or whose next attempt
 // is after now. Indexes find them without reading every account: every
-// account has a row in tokens (made with the account; migration 0012 made
+// account has a row in tokens (made with the account; migration 0013 made
 // them for the accounts before it), so that the ones without tokens are
 // found by an index too.
 func (db *Store) DueTokenStates(ctx context.Context, now, before time.Time) ([]core.TokenState, error) {

@@ -1,4 +1,4 @@
--- 0012: indexes with which a refresh run finds the accounts that may be
+-- 0013: indexes with which a refresh run finds the accounts that may be
 -- due (a token expiring before its horizon, or no token at all), the next
 -- retry and the next end of another process's lease, without reading
 -- every account's tokens: a run that finds nothing due stays fast with
