@@ -252,29 +252,12 @@ func (a *app) openPostgres(ctx context.Context, conn string) (openedStore, error
 // openPostgresKeyed opens the PostgreSQL database conn with the run's key;
 // mayCreate lets it make a key while the database holds no secrets yet.
 func (a *app) openPostgresKeyed(ctx context.Context, conn string, mayCreate bool) (*postgres.DB, error) {
-	home, err := db.ResolvePath("", func(k string) string {
-		if k == "OIDCCTL_DB" {
-			return ""
-		}
-		return a.getenv(k)
-	})
+	key, keyPath, err := a.postgresKey(ctx, conn, mayCreate)
 	if err != nil {
 		return nil, err
 	}
-	keyPath, create := crypt.KeyLocation(home, a.getenv)
-	sealedBy, err := postgres.SealedBy(ctx, conn)
-	if err != nil {
-		return nil, err
-	}
-	key, err := crypt.LoadKey(keyPath, mayCreate && create && sealedBy == "")
-	if errors.Is(err, fs.ErrNotExist) && sealedBy != "" {
-		return nil, &crypt.MissingKeyError{Path: keyPath, Database: postgresName(conn), SealedBy: sealedBy}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if key.Warning != "" {
-		a.log.Warn(key.Warning)
+	if key == nil {
+		return nil, fmt.Errorf("read secret key %s: %w", keyPath, fs.ErrNotExist)
 	}
 	store, err := postgres.Open(ctx, conn, key)
 	if err != nil {
@@ -282,6 +265,41 @@ func (a *app) openPostgresKeyed(ctx context.Context, conn string, mayCreate bool
 	}
 	a.log.Debug("database open", "database", store.Path(), "key", keyPath, "key_id", key.ID())
 	return store, nil
+}
+
+// postgresKey loads the run's key for the PostgreSQL database conn (see
+// openPostgres) and says where it looked. mayCreate lets it make a key
+// while the database holds no secrets yet; without it, such a database
+// with no key file gives a nil key and no error.
+func (a *app) postgresKey(ctx context.Context, conn string, mayCreate bool) (*crypt.Key, string, error) {
+	home, err := db.ResolvePath("", func(k string) string {
+		if k == "OIDCCTL_DB" {
+			return ""
+		}
+		return a.getenv(k)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	keyPath, create := crypt.KeyLocation(home, a.getenv)
+	sealedBy, err := postgres.SealedBy(ctx, conn)
+	if err != nil {
+		return nil, "", err
+	}
+	key, err := crypt.LoadKey(keyPath, mayCreate && create && sealedBy == "")
+	if errors.Is(err, fs.ErrNotExist) && sealedBy != "" {
+		return nil, "", &crypt.MissingKeyError{Path: keyPath, Database: postgresName(conn), SealedBy: sealedBy}
+	}
+	if errors.Is(err, fs.ErrNotExist) && !mayCreate {
+		return nil, keyPath, nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if key.Warning != "" {
+		a.log.Warn(key.Warning)
+	}
+	return key, keyPath, nil
 }
 
 // postgresName is where a PostgreSQL database is, for an error before it

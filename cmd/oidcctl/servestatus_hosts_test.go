@@ -24,6 +24,7 @@ func TestServeStatusListsEveryHost(t *testing.T) {
 	c.env["OIDCCTL_DB"] = conn
 	c.env["XDG_DATA_HOME"] = filepath.Join(c.dir, "xdg")
 	c.ok("db", "migrate")
+	c.ok("profile", "list") // ties the new database to a key, made here
 	key, err := crypt.LoadKey(filepath.Join(c.dir, "xdg", "oidcctl", "oidcctl.key"), false)
 	if err != nil {
 		t.Fatal(err)

@@ -111,7 +111,7 @@ func Open(ctx context.Context, conn string, key *crypt.Key) (*DB, error) {
 		// pgconn's parse errors leave the password out.
 		return nil, fmt.Errorf("open PostgreSQL database: %w", err)
 	}
-	name := fmt.Sprintf("%s@%s:%d/%s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	name := displayName(cfg.ConnConfig)
 	if key == nil {
 		return nil, fmt.Errorf("open database %s: no secret key", name)
 	}
@@ -126,6 +126,12 @@ func Open(ctx context.Context, conn string, key *crypt.Key) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
 	return db, nil
+}
+
+// displayName is where the database cfg connects to, as shown to people:
+// user@host:port/database, never the password.
+func displayName(cfg *pgx.ConnConfig) string {
+	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
 }
 
 // Close closes the connections of the pool.

@@ -4,7 +4,12 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"oidcctl/core/crypt"
 	"oidcctl/db/internal/sqlstore"
 )
 
@@ -36,11 +41,46 @@ func loadMigrations() ([]migration, error) {
 // one migrates and the others wait, then find the work done. PostgreSQL's
 // DDL is transactional, so a migration that fails leaves nothing behind.
 func (db *DB) init(ctx context.Context) error {
+	return migrateLocked(ctx, db.pool, db.Now().UnixMilli(), func(tx pgx.Tx) error {
+		return sqlstore.VerifyKey(ctx, pgTx{tx}, db.Key(), true)
+	})
+}
+
+// Migrate creates or upgrades the schema of the database conn names, as
+// Open does and under the same lock, and does nothing else: it stores no
+// key check, so a new database is tied to no key yet and a copy (db/dbcopy)
+// may fill it with secrets sealed under any key. When the database already
+// has a key check, key must open it (the *crypt.KeyError of Open when it
+// does not); key may be nil for a database without one. It returns the
+// database as shown to people, without its password.
+func Migrate(ctx context.Context, conn string, key *crypt.Key) (string, error) {
+	cfg, err := pgxpool.ParseConfig(conn)
+	if err != nil {
+		return "", fmt.Errorf("open PostgreSQL database: %w", err)
+	}
+	name := displayName(cfg.ConnConfig)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return "", fmt.Errorf("open database %s: %w", name, err)
+	}
+	defer pool.Close()
+	err = migrateLocked(ctx, pool, time.Now().UnixMilli(), func(tx pgx.Tx) error {
+		return sqlstore.CheckStoredKey(ctx, pgTx{tx}, key)
+	})
+	if err != nil {
+		return "", fmt.Errorf("migrate database %s: %w", name, err)
+	}
+	return name, nil
+}
+
+// migrateLocked applies the migrations the database has not seen and then
+// runs check, in one transaction that holds migrateLock.
+func migrateLocked(ctx context.Context, pool *pgxpool.Pool, nowMilli int64, check func(pgx.Tx) error) error {
 	migrations, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	tx, err := db.pool.Begin(ctx)
+	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -48,10 +88,10 @@ func (db *DB) init(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 		return fmt.Errorf("lock for migrating: %w", err)
 	}
-	if err := sqlstore.Migrate(ctx, pgTx{tx}, migrations, createMigrationsTable, db.Now().UnixMilli(), nil); err != nil {
+	if err := sqlstore.Migrate(ctx, pgTx{tx}, migrations, createMigrationsTable, nowMilli, nil); err != nil {
 		return err
 	}
-	if err := sqlstore.VerifyKey(ctx, pgTx{tx}, db.Key(), true); err != nil {
+	if err := check(tx); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -203,3 +203,48 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// Migrate only migrates: a new database gets the schema and no key check,
+// with a key or without one, so that Open (or a copy) ties it to a key
+// later; once tied, Migrate checks the key it is given and refuses another
+// key or none.
+func TestMigrateTiesNoKey(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.URL(t)
+	other := newKey(t)
+	for _, k := range []*crypt.Key{nil, other} {
+		name, err := postgres.Migrate(ctx, conn, k)
+		if err != nil || name == "" || strings.Contains(name, "://") {
+			t.Fatalf("migrate a new database: %q, %v", name, err)
+		}
+		if id, err := postgres.SealedBy(ctx, conn); err != nil || id != "" {
+			t.Fatalf("after Migrate the database is sealed by %q, %v; want no key check", id, err)
+		}
+	}
+	raw, err := pgx.Connect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close(ctx)
+	var versions int
+	if err := raw.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&versions); err != nil || versions == 0 {
+		t.Fatalf("schema_migrations after Migrate: %d, %v", versions, err)
+	}
+
+	key := newKey(t)
+	s, err := postgres.Open(ctx, conn, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := postgres.Migrate(ctx, conn, key); err != nil {
+		t.Fatalf("migrate with the database's key: %v", err)
+	}
+	var ke *crypt.KeyError
+	if _, err := postgres.Migrate(ctx, conn, other); !errors.As(err, &ke) || ke.KeyID != other.ID() {
+		t.Fatalf("migrate with another key: %v, want a *crypt.KeyError naming %s", err, other.ID())
+	}
+	if _, err := postgres.Migrate(ctx, conn, nil); err == nil || !strings.Contains(err.Error(), key.ID()) {
+		t.Fatalf("migrate without a key: %v, want an error naming key %s", err, key.ID())
+	}
+}

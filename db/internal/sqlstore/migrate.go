@@ -155,3 +155,23 @@ func VerifyKey(ctx context.Context, tx Tx, key *crypt.Key, write bool) error {
 	}
 	return sealed.VerifyKeyCheck(key, stored)
 }
+
+// CheckStoredKey checks key against the key check stored in the database's
+// meta table when there is one, and writes none: for a migration that must
+// not tie a new database to a key. A database without a key check passes
+// with any key or none; one with a check and a nil key is an error.
+func CheckStoredKey(ctx context.Context, tx Tx, key *crypt.Key) error {
+	var stored []byte
+	err := tx.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, sealed.KeyCheckName).Scan(&stored)
+	if errors.Is(err, ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read key check: %w", err)
+	}
+	if key == nil {
+		id, _ := crypt.SealedKeyID(stored)
+		return fmt.Errorf("the database's secrets are sealed with key id %s, and no key was given", id)
+	}
+	return sealed.VerifyKeyCheck(key, stored)
+}
