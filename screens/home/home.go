@@ -133,13 +133,13 @@ func (s *Screen) load() tea.Cmd {
 
 // tones are the cell tones of an account's row by the tone of its state,
 // shared by the rows (a table only reads them).
-var tones = map[tui.Tone][]tui.Tone{}
-
-func init() {
-	for _, t := range []tui.Tone{tui.ToneSuccess, tui.ToneWarning, tui.ToneError, tui.ToneMuted, tui.ToneNormal, tui.TonePrimary} {
-		tones[t] = []tui.Tone{tui.ToneNormal, tui.ToneMuted, t, tui.ToneMuted}
+var tones = func() map[tui.Tone][]tui.Tone {
+	m := map[tui.Tone][]tui.Tone{}
+	for _, t := range []tui.Tone{tui.ToneSuccess, tui.ToneWarning, tui.ToneError, tui.ToneMuted} {
+		m[t] = []tui.Tone{tui.ToneNormal, tui.ToneMuted, t, tui.ToneMuted}
 	}
-}
+	return m
+}()
 
 // accountRow is the row of an account in the tree and its state's word.
 func accountRow(st core.TokenState, now time.Time) (string, tui.Row) {
