@@ -52,10 +52,12 @@ var keys = keyMap{
 }
 
 // Store is what the home screen reads: the profiles, and the token
-// state of every account (which names its profile and grant).
+// state of every account (which names its profile and grant), one at a
+// time: the screen keeps only its row of each account and the counts,
+// not the token states (tokens included) of every account at once.
 type Store interface {
 	Profiles(ctx context.Context) ([]core.Profile, error)
-	TokenStates(ctx context.Context) ([]core.TokenState, error)
+	EachTokenState(ctx context.Context, fn func(core.TokenState) error) error
 }
 
 // New returns the home screen.
@@ -91,28 +93,73 @@ func (s *Screen) KeyMap() help.KeyMap {
 	return tui.KeyMap{Short: short, Full: [][]key.Binding{s.table.FullBindings(), full}}
 }
 
-// loaded is what a load reads.
+// loaded is what a load reads: the profiles, and each profile's
+// accounts as rows of the tree, with how many accounts are in each state.
 type loaded struct {
 	profiles []core.Profile
-	states   []core.TokenState // one per account: its name, profile and grant too
+	accounts map[string][]tui.Row // profile name → its accounts' rows, by name
+	n        int                  // accounts
+	counts   map[string]int       // state word → accounts
 }
 
 // load reads the profiles and the token state of every account, which
 // names the account's profile and grant: all the screen shows. The two
 // reads run side by side (SQLite in WAL mode lets readers share the file).
+// Each token state becomes the account's row as it is read, so that no
+// more than one is held at a time: with 100,000 accounts, holding them all
+// (and their tokens) took most of the first frame's time and memory.
 func (s *Screen) load() tea.Cmd {
-	store := s.store
+	store, now := s.store, s.now
 	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
 		var stateErr error
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			m.states, stateErr = store.TokenStates(ctx)
+			m.accounts, m.counts = map[string][]tui.Row{}, map[string]int{}
+			at := now()
+			stateErr = store.EachTokenState(ctx, func(st core.TokenState) error {
+				word, r := accountRow(st, at)
+				m.accounts[st.Profile] = append(m.accounts[st.Profile], r)
+				m.counts[word]++
+				m.n++
+				return nil
+			})
 		}()
 		m.profiles, err = store.Profiles(ctx)
 		<-done
 		return m, errors.Join(err, stateErr)
 	})
+}
+
+// tones are the cell tones of an account's row by the tone of its state,
+// shared by the rows (a table only reads them).
+var tones = func() map[tui.Tone][]tui.Tone {
+	m := map[tui.Tone][]tui.Tone{}
+	for _, t := range []tui.Tone{tui.ToneSuccess, tui.ToneWarning, tui.ToneError, tui.ToneMuted} {
+		m[t] = []tui.Tone{tui.ToneNormal, tui.ToneMuted, t, tui.ToneMuted}
+	}
+	return m
+}()
+
+// accountRow is the row of an account in the tree and its state's word.
+func accountRow(st core.TokenState, now time.Time) (string, tui.Row) {
+	word, tone := screens.TokenState(st, now)
+	exp := ""
+	if st.Tokens.AccessToken.IsSet() {
+		exp = "expires " + tui.Relative(st.Tokens.Expiry, now)
+		if st.Tokens.Expiry.IsZero() {
+			exp = "no expiry given"
+		}
+	}
+	ts, ok := tones[tone]
+	if !ok {
+		ts = []tui.Tone{tui.ToneNormal, tui.ToneMuted, tone, tui.ToneMuted}
+	}
+	return word, tui.Row{
+		Key:   "a/" + st.Account,
+		Cells: []string{"  " + st.Account, string(st.GrantType), word, exp},
+		Tones: ts,
+	}
 }
 
 func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
@@ -124,7 +171,7 @@ func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		if s.err = msg.Err; s.err != nil {
 			return s, tui.ShowError(fmt.Errorf("reading the database: %w", msg.Err))
 		}
-		s.fill(msg.Value.profiles, msg.Value.states)
+		s.fill(msg.Value)
 		return s, nil
 	case tui.ActivatedMsg:
 		return s, s.load()
@@ -169,38 +216,17 @@ func (s *Screen) open() tea.Cmd {
 }
 
 // fill builds the rows: each profile, then its accounts indented.
-func (s *Screen) fill(profiles []core.Profile, states []core.TokenState) {
-	now := s.now()
-	byProfile := make(map[string][]core.TokenState, len(profiles))
-	for _, st := range states {
-		byProfile[st.Profile] = append(byProfile[st.Profile], st)
-	}
-	s.profiles, s.accounts = len(profiles), len(states)
-	s.counts = map[string]int{}
-	rows := make([]tui.Row, 0, len(profiles)+len(states))
-	for _, p := range profiles {
-		accs := byProfile[p.Name]
+func (s *Screen) fill(m loaded) {
+	s.profiles, s.accounts, s.counts = len(m.profiles), m.n, m.counts
+	rows := make([]tui.Row, 0, len(m.profiles)+m.n)
+	for _, p := range m.profiles {
+		accs := m.accounts[p.Name]
 		rows = append(rows, tui.Row{
 			Key:   "p/" + p.Name,
 			Cells: []string{p.Name, p.ClientID, plural(len(accs), "account"), host(p.DiscoveryURL)},
 			Tone:  tui.TonePrimary,
 		})
-		for _, st := range accs {
-			word, tone := screens.TokenState(st, now)
-			s.counts[word]++
-			exp := ""
-			if st.Tokens.AccessToken.IsSet() {
-				exp = "expires " + tui.Relative(st.Tokens.Expiry, now)
-				if st.Tokens.Expiry.IsZero() {
-					exp = "no expiry given"
-				}
-			}
-			rows = append(rows, tui.Row{
-				Key:   "a/" + st.Account,
-				Cells: []string{"  " + st.Account, string(st.GrantType), word, exp},
-				Tones: []tui.Tone{tui.ToneNormal, tui.ToneMuted, tone, tui.ToneMuted},
-			})
-		}
+		rows = append(rows, accs...)
 	}
 	s.table.SetItems(rows)
 }

@@ -2,6 +2,7 @@ package home_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -91,4 +92,35 @@ func TestEnterOpensTheRowInItsTab(t *testing.T) {
 	term.Press("enter")
 	f = term.WaitFor("Accounts\n", "▸support-bot-night…")
 	screentest.WholeOnEnter(t, term, f, "Accounts › support-bot-nightly-export", "Accounts", "support-bot-nightly-export · profile entra")
+}
+
+// wholeStore is the test's database, except that it refuses to give the
+// token states of every account at once.
+type wholeStore struct{ core.Store }
+
+func (wholeStore) TokenStates(context.Context) ([]core.TokenState, error) {
+	return nil, errors.New("the home screen asked for every token state at once")
+}
+
+// The home screen reads the accounts one at a time and keeps only their
+// rows and counts: holding the token states (tokens included) of every
+// account at once made the console's first frame take seconds and
+// hundreds of megabytes at 100,000 accounts.
+func TestReadsOneAccountAtATime(t *testing.T) {
+	e := screentest.New(t)
+	e.AddProfile(t, screentest.Profile("keycloak", "https://idp.example/realms/master/.well-known/openid-configuration", "someapi", "s3cret"))
+	for _, name := range []string{"billing", "reports", "support"} {
+		e.AddAccount(t, core.NewAccount(name, "keycloak"))
+	}
+	if err := e.DB.SaveTokens(context.Background(), "billing", "", core.TokenSet{
+		AccessToken: core.NewSecret("at"), TokenType: "Bearer", Expiry: screentest.T0.Add(time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.Deps.Registry.Store = wholeStore{e.DB}
+	term := e.Shell(t, 80, 24, home.New(e.Deps))
+	f := term.WaitFor("1 profile · 3 functional accounts · 1 valid · 2 without tokens", "  support")
+	if !contains(f, "expires in 1h") {
+		t.Fatalf("billing's row lacks its expiry:\n%s", f)
+	}
 }
