@@ -121,28 +121,18 @@ keys and no secret uses it by default).`,
 				return usagef("key %s is the profile's already", out.Created)
 			}
 			if !printOnly {
-				p, err = reg.EditProfile(ctx, p.Name, func(q *core.Profile) error {
-					out.Retired = out.Retired[:0]
-					keep := len(q.ClientKeys)
-					switch {
-					case retire:
-						keep = min(1, keep)
-					case replace:
-						keep = 0
-					}
-					for _, k := range q.ClientKeys[:len(q.ClientKeys)-keep] {
-						out.Retired = append(out.Retired, k.ID)
-					}
-					if retire {
-						q.RetireClientKeys()
-						return nil
-					}
-					q.AddClientKey(key, replace)
-					return nil
-				})
-				if err != nil {
+				change := clientauth.AddKey
+				switch {
+				case retire:
+					change = clientauth.RetireOldKeys
+				case replace:
+					change = clientauth.ReplaceKeys
+				}
+				var retired []string
+				if p, retired, err = clientauth.StoreKey(ctx, reg.EditProfile, p.Name, key, change); err != nil {
 					return err
 				}
+				out.Retired = append(out.Retired, retired...)
 			}
 			if k, ok := p.SigningKey(); ok {
 				out.SigningKey = k.ID

@@ -63,10 +63,7 @@ func newKey(ctx context.Context, st tui.Styles, reg Registry, p core.Profile, no
 	if err != nil {
 		return nil, err
 	}
-	p, err = reg.EditProfile(ctx, p.Name, func(q *core.Profile) error {
-		q.AddClientKey(k, false)
-		return nil
-	})
+	p, _, err = clientauth.StoreKey(ctx, reg.EditProfile, p.Name, k, clientauth.AddKey)
 	if err != nil {
 		return nil, fmt.Errorf("storing the new key of %s: %w", p.Name, err)
 	}

@@ -1,0 +1,50 @@
+package clientauth
+
+import (
+	"context"
+
+	"oidcctl/core"
+)
+
+// KeyChange is what StoreKey does to a profile's client keys.
+type KeyChange int
+
+// The key changes: add a key and keep the older ones (rollover), add a
+// key and drop the older ones, or drop every key but the newest.
+const (
+	AddKey KeyChange = iota
+	ReplaceKeys
+	RetireOldKeys
+)
+
+// EditProfile is core.Registry.EditProfile: read, change and store one
+// profile in a transaction.
+type EditProfile func(ctx context.Context, name string, fn func(*core.Profile) error) (core.Profile, error)
+
+// StoreKey changes the client keys of profile name as change says (key is
+// the new one for AddKey and ReplaceKeys, unused for RetireOldKeys), in
+// one edit, and returns the stored profile with the ids of the keys it
+// dropped. The key is made before, outside the store's transaction.
+func StoreKey(ctx context.Context, edit EditProfile, name string, key core.ClientKey, change KeyChange) (core.Profile, []string, error) {
+	var retired []string
+	p, err := edit(ctx, name, func(q *core.Profile) error {
+		retired = retired[:0]
+		keep := len(q.ClientKeys)
+		switch change {
+		case RetireOldKeys:
+			keep = min(1, keep)
+		case ReplaceKeys:
+			keep = 0
+		}
+		for _, k := range q.ClientKeys[:len(q.ClientKeys)-keep] {
+			retired = append(retired, k.ID)
+		}
+		if change == RetireOldKeys {
+			q.RetireClientKeys()
+			return nil
+		}
+		q.AddClientKey(key, change == ReplaceKeys)
+		return nil
+	})
+	return p, retired, err
+}
