@@ -220,6 +220,26 @@ func caseClash[V any](kind, field, name string, rows map[string]V) error {
 	return nil
 }
 
+// find returns the row of name; *core.NotFoundError names kind when there
+// is none.
+func find[R any](rows map[string]*R, kind, name string) (*R, error) {
+	r, ok := rows[name]
+	if !ok {
+		return nil, &core.NotFoundError{Kind: kind, Name: name}
+	}
+	return r, nil
+}
+
+// sortedCopies returns copies of the rows, by name, as a list method
+// hands them out.
+func sortedCopies[R, V any](rows map[string]*R, copyOf func(*R) V) []V {
+	var out []V
+	for _, name := range slices.Sorted(maps.Keys(rows)) {
+		out = append(out, copyOf(rows[name]))
+	}
+	return out
+}
+
 func inUse(kind, name string, by string, users []string, by2 string, users2 []string) error {
 	var errs []error
 	if len(users) > 0 {
@@ -262,13 +282,7 @@ func copyProfile(p core.Profile) core.Profile {
 	return p
 }
 
-func (s *Store) profile(name string) (*profileRow, error) {
-	r, ok := s.profiles[name]
-	if !ok {
-		return nil, &core.NotFoundError{Kind: "profile", Name: name}
-	}
-	return r, nil
-}
+func (s *Store) profile(name string) (*profileRow, error) { return find(s.profiles, "profile", name) }
 
 // CreateProfile implements core.ProfileStore.
 func (s *Store) CreateProfile(_ context.Context, p core.Profile) error {
@@ -302,11 +316,7 @@ func (s *Store) Profile(_ context.Context, name string) (core.Profile, error) {
 func (s *Store) Profiles(context.Context) ([]core.Profile, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []core.Profile
-	for _, name := range slices.Sorted(maps.Keys(s.profiles)) {
-		out = append(out, copyProfile(s.profiles[name].p))
-	}
-	return out, nil
+	return sortedCopies(s.profiles, func(r *profileRow) core.Profile { return copyProfile(r.p) }), nil
 }
 
 // UpdateProfile implements core.ProfileStore.
@@ -397,13 +407,7 @@ func copyAccount(a core.Account) core.Account {
 	return a
 }
 
-func (s *Store) account(name string) (*accountRow, error) {
-	r, ok := s.accounts[name]
-	if !ok {
-		return nil, &core.NotFoundError{Kind: "account", Name: name}
-	}
-	return r, nil
-}
+func (s *Store) account(name string) (*accountRow, error) { return find(s.accounts, "account", name) }
 
 // CreateAccount implements core.AccountStore.
 func (s *Store) CreateAccount(_ context.Context, a core.Account) error {
@@ -843,11 +847,7 @@ func (s *Store) User(_ context.Context, login string) (core.User, error) {
 func (s *Store) Users(context.Context) ([]core.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []core.User
-	for _, login := range slices.Sorted(maps.Keys(s.users)) {
-		out = append(out, copyUser(*s.users[login]))
-	}
-	return out, nil
+	return sortedCopies(s.users, func(u *core.User) core.User { return copyUser(*u) }), nil
 }
 
 // CreateUser implements core.UserStore.
@@ -916,13 +916,7 @@ func copyWebservice(w core.Webservice) core.Webservice {
 	return w
 }
 
-func (s *Store) webservice(name string) (*webserviceRow, error) {
-	r, ok := s.webservices[name]
-	if !ok {
-		return nil, &core.NotFoundError{Kind: "webservice", Name: name}
-	}
-	return r, nil
-}
+func (s *Store) webservice(name string) (*webserviceRow, error) { return find(s.webservices, "webservice", name) }
 
 // references checks a webservice's kind and finds its profile and
 // account.
@@ -986,11 +980,7 @@ func (s *Store) Webservice(_ context.Context, name string) (core.Webservice, err
 func (s *Store) Webservices(context.Context) ([]core.Webservice, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []core.Webservice
-	for _, name := range slices.Sorted(maps.Keys(s.webservices)) {
-		out = append(out, copyWebservice(s.webservices[name].w))
-	}
-	return out, nil
+	return sortedCopies(s.webservices, func(r *webserviceRow) core.Webservice { return copyWebservice(r.w) }), nil
 }
 
 // UpdateWebservice implements core.WebserviceStore.
