@@ -2,8 +2,7 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -16,61 +15,18 @@ import (
 // renewed by the scheduler.
 func TestMigrationGivesEveryAccountATokensRow(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), FileName)
-	key := newKey(t, "k")
-	all, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var older []migration
-	for _, m := range all {
-		if m.Name == "due_index" {
-			break
-		}
-		older = append(older, m)
-	}
-	if len(older) == len(all) {
-		t.Fatal("no migration due_index")
-	}
-	if err := createFile(path); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	tx, err := raw.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, tx, older, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := checkKey(ctx, tx, key); err != nil {
-		t.Fatal(err)
-	}
 	// As the older binary wrote them: a profile and two accounts, one
 	// with tokens that last a day, one that never had any (no row).
-	for _, q := range []string{
+	path, key, _, _ := olderDatabase(t, "due_index",
 		`INSERT INTO profiles (name, discovery_url, client_id, settings, created_at, updated_at)
 			VALUES ('old', 'https://idp/.well-known/openid-configuration', 'cid', '{}', 1, 1)`,
 		`INSERT INTO accounts (name, profile_id, grant_type, settings, created_at, updated_at)
 			SELECT 'never', id, 'client_credentials', '{}', 1, 1 FROM profiles`,
 		`INSERT INTO accounts (name, profile_id, grant_type, settings, created_at, updated_at)
 			SELECT 'fresh', id, 'client_credentials', '{}', 1, 1 FROM profiles`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (account_id, access_token, expiry) SELECT id, X'00', ? FROM accounts WHERE name = 'fresh'`,
-		t0.Add(24*time.Hour).UnixMilli()); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+		fmt.Sprintf(`INSERT INTO tokens (account_id, access_token, expiry) SELECT id, X'00', %d FROM accounts WHERE name = 'fresh'`,
+			t0.Add(24*time.Hour).UnixMilli()),
+	)
 
 	d, err := Open(ctx, path, key)
 	if err != nil {

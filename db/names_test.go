@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"oidcctl/core"
+	"oidcctl/core/crypt"
 )
 
 // TestNamesDifferingOnlyInCase: a profile, account, webservice or user
@@ -65,50 +66,15 @@ func TestNamesDifferingOnlyInCase(t *testing.T) {
 // names them all, and the database is left as it was.
 func TestMigrationRefusesCaseDuplicates(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), FileName)
-	key := newKey(t, "k")
-	all, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var before []migration
-	for _, m := range all {
-		if m.Name == "nocase_names" {
-			break
-		}
-		before = append(before, m)
-	}
-	if len(before) == len(all) {
-		t.Fatal("no nocase_names migration")
-	}
-	if err := createFile(path); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	tx, err := raw.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	noErr(t, migrate(ctx, tx, before, t0))
-	noErr(t, checkKey(ctx, tx, key))
-	for _, q := range []string{
+	path, key, raw, before := olderDatabase(t, "nocase_names",
 		`INSERT INTO profiles (name, discovery_url, client_id, settings, created_at, updated_at) VALUES
 			('base', 'https://idp/.well-known/openid-configuration', 'c', '{}', 1, 1),
 			('BASE', 'https://idp/.well-known/openid-configuration', 'c', '{}', 1, 1),
 			('other', 'https://idp/.well-known/openid-configuration', 'c', '{}', 1, 1)`,
 		`INSERT INTO users (login, created_at, updated_at) VALUES ('alice', 1, 1), ('Alice', 1, 1), ('ALICE', 1, 1), ('bob', 1, 1)`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	noErr(t, tx.Commit())
+	)
 
-	_, err = Open(ctx, path, key)
+	_, err := Open(ctx, path, key)
 	if err == nil {
 		t.Fatal("Open migrated a database with names differing only in case")
 	}
@@ -125,6 +91,44 @@ func TestMigrationRefusesCaseDuplicates(t *testing.T) {
 	if version != len(before) {
 		t.Errorf("schema version %d after the refused migration, want %d", version, len(before))
 	}
+}
+
+// olderDatabase makes a database file as an older oidcctl left it: every
+// migration before the one named name applied, the key check written, and
+// the rows of inserts (SQL run in that transaction). It returns the file,
+// its key, the file opened without migrating (closed at the end of the
+// test) and the migrations applied.
+func olderDatabase(t *testing.T, name string, inserts ...string) (path string, key *crypt.Key, raw *sql.DB, applied []migration) {
+	t.Helper()
+	ctx := context.Background()
+	path = filepath.Join(t.TempDir(), FileName)
+	key = newKey(t, "k")
+	all, err := loadMigrations()
+	noErr(t, err)
+	for _, m := range all {
+		if m.Name == name {
+			break
+		}
+		applied = append(applied, m)
+	}
+	if len(applied) == len(all) {
+		t.Fatalf("no migration %s", name)
+	}
+	noErr(t, createFile(path))
+	raw, err = sql.Open("sqlite", dsn(path))
+	noErr(t, err)
+	t.Cleanup(func() { raw.Close() })
+	tx, err := raw.BeginTx(ctx, nil)
+	noErr(t, err)
+	noErr(t, migrate(ctx, tx, applied, t0))
+	noErr(t, checkKey(ctx, tx, key))
+	for _, q := range inserts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noErr(t, tx.Commit())
+	return path, key, raw, applied
 }
 
 func noErr(t *testing.T, err error) {
