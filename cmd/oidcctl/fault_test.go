@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -106,30 +105,9 @@ func TestServeRidesOutAPostgresRestart(t *testing.T) {
 	}
 	op.ResetTokenRequests()
 
-	addr := freeAddr(t)
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(runCtx, []string{"serve", "--listen", addr, "--auth-profile", "service", "--reload-interval", "1s"},
-			env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, getenv: func(k string) string { return c.env[k] }})
-	}()
-	base := "http://" + addr
 	hc := &http.Client{Timeout: 10 * time.Second}
-	testkit.Eventually(t, 15*time.Second, "serve ready", func() bool {
-		select {
-		case code := <-done:
-			t.Fatalf("serve ended with %d:\n%s", code, stderr.String())
-		default:
-		}
-		resp, err := hc.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	srv := c.startServe(hc, "--auth-profile", "service", "--reload-interval", "1s")
+	base, stderr := srv.base, srv.stderr
 	if s, b := httpDo(t, hc, "GET", base+"/auth", tok); s != 200 {
 		t.Fatalf("forward-auth before the restart: %d %s", s, b)
 	}
@@ -183,13 +161,5 @@ func TestServeRidesOutAPostgresRestart(t *testing.T) {
 		code, r := readyz(t, hc, base)
 		return code == 200 && r.Status == "ok" && r.Checks["database"] == "ok" && r.Degraded == nil
 	})
-	stop()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Fatalf("serve ended with %d:\n%s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	srv.end(t)
 }

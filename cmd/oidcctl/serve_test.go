@@ -29,6 +29,57 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// inProcessServe is `oidcctl serve` run in the test's own process.
+type inProcessServe struct {
+	base   string // http://ADDR
+	stderr *lockedBuffer
+	done   chan int
+	stop   context.CancelFunc
+}
+
+// startServe runs `oidcctl serve --listen ADDR args...` on a free address
+// with c's environment, until end or the end of the test, and returns
+// once its /readyz answers 200; a serve that ends first fails the test.
+func (c *cli) startServe(hc *http.Client, args ...string) *inProcessServe {
+	t := c.t
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	s := &inProcessServe{base: "http://" + freeAddr(t), stderr: &lockedBuffer{}, done: make(chan int, 1), stop: stop}
+	go func() {
+		s.done <- run(ctx, append([]string{"serve", "--listen", strings.TrimPrefix(s.base, "http://")}, args...),
+			env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: s.stderr, getenv: func(k string) string { return c.env[k] }})
+	}()
+	testkit.Eventually(t, 15*time.Second, "serve ready", func() bool {
+		select {
+		case code := <-s.done:
+			t.Fatalf("serve ended with %d:\n%s", code, s.stderr.String())
+		default:
+		}
+		resp, err := hc.Get(s.base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return s
+}
+
+// end stops serve and fails the test unless it exits 0 within 30 s.
+func (s *inProcessServe) end(t *testing.T) {
+	t.Helper()
+	s.stop()
+	select {
+	case code := <-s.done:
+		if code != exitOK {
+			t.Fatalf("serve ended with %d:\n%s", code, s.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
 // httpDo sends a request and returns the status and body.
 func httpDo(t *testing.T, c *http.Client, method, u, token string) (int, string) {
 	t.Helper()

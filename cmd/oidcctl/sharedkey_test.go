@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
 	"maps"
 	"net/http"
 	"path/filepath"
@@ -35,29 +33,9 @@ func TestServeOnAnotherHostNeedsTheSameKey(t *testing.T) {
 	tok := strings.TrimSpace(c.ok("token", "get", "billing"))
 	c.ok("user", "add", oidctest.ServiceClientID, "--email", "sid1@example.test", "--role", "api")
 
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	addr := freeAddr(t)
-	var stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--listen", addr, "--auth-profile", "service", "--no-scheduler"},
-			env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, getenv: func(k string) string { return c.env[k] }})
-	}()
 	hc := &http.Client{Timeout: 5 * time.Second}
-	testkit.Eventually(t, 15*time.Second, "serve ready", func() bool {
-		select {
-		case code := <-done:
-			t.Fatalf("serve ended with %d:\n%s", code, stderr.String())
-		default:
-		}
-		resp, err := hc.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	srv := c.startServe(hc, "--auth-profile", "service", "--no-scheduler")
+	addr := strings.TrimPrefix(srv.base, "http://")
 
 	// Host B: the same database, a key of its own.
 	hostB := &cli{t: t, dir: t.TempDir(), env: maps.Clone(c.env)}
@@ -105,20 +83,10 @@ func TestServeOnAnotherHostNeedsTheSameKey(t *testing.T) {
 	hostD := &cli{t: t, dir: t.TempDir(), env: maps.Clone(c.env)}
 	hostD.env["XDG_DATA_HOME"] = filepath.Join(hostD.dir, "xdg")
 	hostD.env["CREDENTIALS_DIRECTORY"] = filepath.Dir(goodKey)
-	addrD := freeAddr(t)
-	var stderrD lockedBuffer
-	doneD := make(chan int, 1)
-	go func() {
-		doneD <- run(ctx, []string{"serve", "--listen", addrD, "--auth-profile", "service", "--no-scheduler"},
-			env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderrD, getenv: func(k string) string { return hostD.env[k] }})
-	}()
+	srvD := hostD.startServe(hc, "--auth-profile", "service", "--no-scheduler")
+	addrD := strings.TrimPrefix(srvD.base, "http://")
 	for _, a := range []string{addr, addrD} {
 		testkit.Eventually(t, 15*time.Second, "forward-auth on "+a, func() bool {
-			select {
-			case code := <-doneD:
-				t.Fatalf("serve with the shared key ended with %d:\n%s", code, stderrD.String())
-			default:
-			}
 			req, _ := http.NewRequest("GET", "http://"+a+"/auth", nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
 			resp, err := hc.Do(req)
@@ -129,15 +97,6 @@ func TestServeOnAnotherHostNeedsTheSameKey(t *testing.T) {
 			return resp.StatusCode == 200
 		})
 	}
-	stop()
-	for _, ch := range []chan int{done, doneD} {
-		select {
-		case code := <-ch:
-			if code != exitOK {
-				t.Fatalf("serve ended with %d:\n%s%s", code, stderr.String(), stderrD.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("serve did not stop")
-		}
-	}
+	srv.end(t)
+	srvD.end(t)
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -137,30 +136,9 @@ func TestForwardAuthDoesNotWaitForTheDatabase(t *testing.T) {
 			tok := strings.TrimSpace(c.ok("token", "get", "billing"))
 			bad := tok[:len(tok)-4] + map[bool]string{true: "AAAA", false: "BBBB"}[!strings.HasSuffix(tok, "AAAA")]
 
-			addr := freeAddr(t)
-			ctx, stop := context.WithCancel(context.Background())
-			defer stop()
-			var stderr lockedBuffer
-			done := make(chan int, 1)
-			go func() {
-				done <- run(ctx, []string{"serve", "--listen", addr, "--auth-profile", "service", "--no-scheduler", "--auth-debug", "all"},
-					env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, getenv: func(k string) string { return c.env[k] }})
-			}()
-			base := "http://" + addr
 			hc := &http.Client{Timeout: 3 * time.Second}
-			testkit.Eventually(t, 15*time.Second, "serve ready", func() bool {
-				select {
-				case code := <-done:
-					t.Fatalf("serve ended with %d:\n%s", code, stderr.String())
-				default:
-				}
-				resp, err := hc.Get(base + "/readyz")
-				if err != nil {
-					return false
-				}
-				resp.Body.Close()
-				return resp.StatusCode == 200
-			})
+			srv := c.startServe(hc, "--auth-profile", "service", "--no-scheduler", "--auth-debug", "all")
+			base := srv.base
 			if s, b := httpDo(t, hc, "GET", base+"/auth", tok); s != 200 {
 				t.Fatalf("forward-auth before the lock: %d %s", s, b)
 			}
@@ -211,15 +189,7 @@ func TestForwardAuthDoesNotWaitForTheDatabase(t *testing.T) {
 			testkit.Eventually(t, 10*time.Second, "the calls made under the lock in the debugger", func() bool {
 				return written() == 1+calls
 			})
-			stop()
-			select {
-			case code := <-done:
-				if code != exitOK {
-					t.Fatalf("serve ended with %d:\n%s", code, stderr.String())
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("serve did not stop")
-			}
+			srv.end(t)
 		})
 	}
 }
