@@ -37,6 +37,7 @@ import (
 	"oidcctl/db"
 	"oidcctl/db/pgtest"
 	"oidcctl/db/postgres"
+	"oidcctl/internal/testkit"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -65,7 +66,7 @@ func sizes(b *testing.B) []int {
 }
 
 func BenchmarkScale(b *testing.B) {
-	bin := buildOidcctl(b)
+	bin := testkit.BuildOidcctl(b)
 	for _, backend := range []string{"sqlite", "postgres"} {
 		for _, n := range sizes(b) {
 			b.Run(fmt.Sprintf("%s/accounts=%d", backend, n), func(b *testing.B) {
@@ -241,7 +242,7 @@ func benchTokenList(b *testing.B, bin string, env []string, n int) {
 			var hwm int64
 			for {
 				if gnuTime == "" {
-					hwm = max(hwm, vmHWM(strconv.Itoa(cmd.Process.Pid)))
+					hwm = max(hwm, testkit.PeakRSS(strconv.Itoa(cmd.Process.Pid)))
 				}
 				select {
 				case <-stop:
@@ -328,33 +329,9 @@ func benchFirstFrame(b *testing.B, bin string, env []string, want string) {
 		}
 		b.StopTimer()
 		pid, _ := tmux("display-message", "-p", "-t", session, "#{pane_pid}").Output()
-		peak = max(peak, vmHWM(strings.TrimSpace(string(pid))))
+		peak = max(peak, testkit.PeakRSS(strings.TrimSpace(string(pid))))
 		tmux("kill-session", "-t", session).Run()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
-}
-
-// vmHWM is a process's peak resident set size in KiB.
-func vmHWM(pid string) int64 {
-	data, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
-
-func buildOidcctl(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "oidcctl")
-	if out, err := exec.Command("go", "build", "-o", bin, "oidcctl/cmd/oidcctl").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/crypt"
 	"oidcctl/db"
+	"oidcctl/internal/testkit"
 	"oidcctl/tui"
 )
 
@@ -141,7 +141,7 @@ func BenchmarkConsoleBinaryFirstFrame(b *testing.B) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		b.Fatal("tmux is not installed: install it with scripts/test-deps.sh (or apt-get install tmux)")
 	}
-	oidcctl := buildOidcctl(b)
+	oidcctl := testkit.BuildOidcctl(b)
 	socket := fmt.Sprintf("oidcctl-bench-%d-%d", os.Getpid(), time.Now().UnixNano())
 	// A session that outlives the measured ones keeps the server up: a
 	// server that exits with its last session races the next new-session.
@@ -177,7 +177,7 @@ func BenchmarkConsoleBinaryFirstFrame(b *testing.B) {
 				}
 				b.StopTimer()
 				pid, _ := exec.Command("tmux", "-L", socket, "display-message", "-p", "-t", session, "#{pane_pid}").Output()
-				if hwm := vmHWM(strings.TrimSpace(string(pid))); hwm > peak {
+				if hwm := testkit.PeakRSS(strings.TrimSpace(string(pid))); hwm > peak {
 					peak = hwm
 				}
 				exec.Command("tmux", "-L", socket, "kill-session", "-t", session).Run()
@@ -186,29 +186,4 @@ func BenchmarkConsoleBinaryFirstFrame(b *testing.B) {
 			b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
 		})
 	}
-}
-
-// vmHWM is a process's peak resident set size in KiB.
-func vmHWM(pid string) int64 {
-	data, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
-
-func buildOidcctl(b *testing.B) string {
-	b.Helper()
-	dir := b.TempDir()
-	bin := filepath.Join(dir, "oidcctl")
-	if out, err := exec.Command("go", "build", "-o", bin, "oidcctl/cmd/oidcctl").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
