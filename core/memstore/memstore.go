@@ -916,7 +916,9 @@ func copyWebservice(w core.Webservice) core.Webservice {
 	return w
 }
 
-func (s *Store) webservice(name string) (*webserviceRow, error) { return find(s.webservices, "webservice", name) }
+func (s *Store) webservice(name string) (*webserviceRow, error) {
+	return find(s.webservices, "webservice", name)
+}
 
 // references checks a webservice's kind and finds its profile and
 // account.
