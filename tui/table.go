@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -63,9 +64,8 @@ type RowRenderer[V any] func(V) Row
 // a frame costs the same at 100 rows or 100,000; the filter renders every
 // row once per change of the items.
 type Table[K comparable, V any] struct {
-	styles Styles
+	frame
 	keys   TableKeys
-	cols   []Column
 	key    func(V) K
 	render RowRenderer[V]
 	items  []V
@@ -73,8 +73,6 @@ type Table[K comparable, V any] struct {
 	shown  []int    // indexes of items that pass the filter
 	cursor int      // index into shown
 	offset int      // first shown row on screen
-	width  int
-	height int
 	empty  string
 
 	filter    textinput.Model
@@ -84,10 +82,15 @@ type Table[K comparable, V any] struct {
 // NewTable returns an empty table whose items are keyed by key and shown
 // by render.
 func NewTable[K comparable, V any](st Styles, key func(V) K, render RowRenderer[V], cols ...Column) Table[K, V] {
+	return Table[K, V]{frame: frame{styles: st, cols: cols}, keys: tableKeys, key: key, render: render, filter: newFilterInput(), empty: "Nothing here yet."}
+}
+
+// newFilterInput is the line a table's filter is typed in.
+func newFilterInput() textinput.Model {
 	ti := textinput.New()
 	ti.Prompt = "/"
 	ti.Placeholder = "type to filter"
-	return Table[K, V]{styles: st, keys: tableKeys, cols: cols, key: key, render: render, filter: ti, empty: "Nothing here yet."}
+	return ti
 }
 
 // RowTable is a table of ready-made rows, keyed by Row.Key.
@@ -116,8 +119,11 @@ func (t *Table[K, V]) SetItems(items []V) {
 
 // row renders an item with every cell escaped (Escape): cells come from
 // tokens, callers and providers.
-func (t Table[K, V]) row(v V) Row {
-	r := t.render(v)
+func (t Table[K, V]) row(v V) Row { return escapeRow(t.render(v)) }
+
+// escapeRow returns r with every cell escaped (Escape), copying the cells
+// only when one changes.
+func escapeRow(r Row) Row {
 	var cells []string
 	for j, c := range r.Cells {
 		if e := Escape(c); e != c {
@@ -190,9 +196,6 @@ func (t *Table[K, V]) SetSize(width, height int) {
 	t.filter.SetWidth(max(10, width-20))
 	t.clamp()
 }
-
-// bodyRows is how many rows fit between the header and the footer.
-func (t Table[K, V]) bodyRows() int { return max(1, t.height-2) }
 
 func (t *Table[K, V]) refilter() {
 	q := strings.ToLower(strings.TrimSpace(t.filter.Value()))
@@ -311,76 +314,25 @@ func (t Table[K, V]) FullBindings() []key.Binding {
 	return []key.Binding{t.keys.Up, t.keys.Down, t.keys.PageUp, t.keys.PageDown, t.keys.Top, t.keys.Bottom, t.keys.Filter, t.keys.ClearFilter}
 }
 
-// widths spreads the width over the columns.
-func (t Table[K, V]) widths() []int {
-	w := make([]int, len(t.cols))
-	used, flex := len(t.cols), 0 // the cursor mark and the gaps between columns
-	for i, c := range t.cols {
-		w[i] = c.Width
-		used += c.Width
-		flex += c.Flex
-	}
-	left := t.width - used
-	if left > 0 && flex > 0 {
-		for i, c := range t.cols {
-			if c.Flex > 0 {
-				add := left * c.Flex / flex
-				w[i] += add
-			}
-		}
-	}
-	return w
-}
-
 // View renders the header, the rows in view and a footer with the
 // position and the filter.
 func (t Table[K, V]) View() string {
 	if t.width <= 0 || t.height <= 0 {
 		return ""
 	}
-	widths := t.widths()
-	var b strings.Builder
-	header := make([]string, len(t.cols))
-	for i, c := range t.cols {
-		header[i] = c.Title
-	}
-	b.WriteString(t.styles.Header.Render(fit(" "+joinCells(header, widths), t.width)))
-	body := t.bodyRows()
-	lines := 0
+	var lines []string
 	if len(t.shown) == 0 {
-		b.WriteString("\n")
 		msg := t.empty
 		if len(t.items) > 0 {
 			msg = fmt.Sprintf("No row matches %q.", t.filter.Value())
 		}
-		// Wrapped, not cut: the hint says what to do.
-		for i, l := range Wrap(msg, max(1, t.width-1)) {
-			if i > 0 {
-				if lines >= body {
-					break
-				}
-				b.WriteString("\n")
-			}
-			b.WriteString(t.styles.Muted.Render(" " + l))
-			lines++
-		}
+		lines = t.message(msg, t.styles.Muted)
 	}
-	for i := t.offset; i < len(t.shown) && i < t.offset+body; i++ {
-		r := t.row(t.items[t.shown[i]])
-		b.WriteString("\n")
-		if i == t.cursor {
-			b.WriteString(t.styles.Selected.Render(padTo(fit("▸"+joinCells(r.Cells, widths), t.width), t.width)))
-		} else {
-			b.WriteString(" " + t.styledCells(r, widths))
-		}
-		lines++
+	widths := t.widths()
+	for i := t.offset; i < len(t.shown) && i < t.offset+t.bodyRows(); i++ {
+		lines = append(lines, t.line(t.row(t.items[t.shown[i]]), i == t.cursor, widths))
 	}
-	for ; lines < body; lines++ {
-		b.WriteString("\n")
-	}
-	b.WriteString("\n")
-	b.WriteString(t.footer())
-	return b.String()
+	return t.draw(lines, t.footer())
 }
 
 func (t Table[K, V]) footer() string {
@@ -391,16 +343,97 @@ func (t Table[K, V]) footer() string {
 	if len(t.shown) != len(t.items) {
 		pos += fmt.Sprintf(" (of %d)", len(t.items))
 	}
-	switch {
-	case t.filtering:
-		return fit(t.filter.View()+"  "+t.styles.Muted.Render(pos), t.width)
-	case t.filter.Value() != "":
-		return fit(t.styles.Muted.Render("filter: ")+t.filter.Value()+"  "+t.styles.Muted.Render(pos), t.width)
-	}
-	return t.styles.Muted.Render(fit(pos, t.width))
+	return t.filterFooter(t.filter, t.filtering, pos)
 }
 
-func (t Table[K, V]) styledCells(r Row, widths []int) string {
+// frame is what Table and PagedTable draw alike: the header, the lines of
+// the body and the footer, in their styles, columns and size.
+type frame struct {
+	styles Styles
+	cols   []Column
+	width  int
+	height int
+}
+
+// bodyRows is how many rows fit between the header and the footer.
+func (f frame) bodyRows() int { return max(1, f.height-2) }
+
+// widths spreads the width over the columns.
+func (f frame) widths() []int {
+	w := make([]int, len(f.cols))
+	used, flex := len(f.cols), 0 // the cursor mark and the gaps between columns
+	for i, c := range f.cols {
+		w[i] = c.Width
+		used += c.Width
+		flex += c.Flex
+	}
+	left := f.width - used
+	if left > 0 && flex > 0 {
+		for i, c := range f.cols {
+			if c.Flex > 0 {
+				add := left * c.Flex / flex
+				w[i] += add
+			}
+		}
+	}
+	return w
+}
+
+// draw renders the header, the body's lines (blank ones after them to
+// the body's height) and the footer.
+func (f frame) draw(lines []string, footer string) string {
+	var b strings.Builder
+	header := make([]string, len(f.cols))
+	for i, c := range f.cols {
+		header[i] = c.Title
+	}
+	b.WriteString(f.styles.Header.Render(fit(" "+joinCells(header, f.widths()), f.width)))
+	body := f.bodyRows()
+	for i := range body {
+		b.WriteString("\n")
+		if i < len(lines) {
+			b.WriteString(lines[i])
+		}
+	}
+	b.WriteString("\n")
+	b.WriteString(footer)
+	return b.String()
+}
+
+// message is a text in the body instead of rows, wrapped, not cut (a hint
+// says what to do), over at most the body's rows.
+func (f frame) message(text string, style lipgloss.Style) []string {
+	var lines []string
+	for _, l := range Wrap(text, max(1, f.width-1)) {
+		if len(lines) >= f.bodyRows() {
+			break
+		}
+		lines = append(lines, style.Render(" "+l))
+	}
+	return lines
+}
+
+// line renders a row of the body, escaped already; sel marks the cursor's.
+func (f frame) line(r Row, sel bool, widths []int) string {
+	if sel {
+		return f.styles.Selected.Render(padTo(fit("▸"+joinCells(r.Cells, widths), f.width), f.width))
+	}
+	return " " + f.styledCells(r, widths)
+}
+
+// filterFooter is the footer: the filter being typed or in force, and
+// pos, the position.
+func (f frame) filterFooter(filter textinput.Model, filtering bool, pos string) string {
+	switch {
+	case filtering:
+		return fit(filter.View()+"  "+f.styles.Muted.Render(pos), f.width)
+	case filter.Value() != "":
+		return fit(f.styles.Muted.Render("filter: ")+filter.Value()+"  "+f.styles.Muted.Render(pos), f.width)
+	}
+	return f.styles.Muted.Render(fit(pos, f.width))
+}
+
+func (f frame) styledCells(r Row, widths []int) string {
 	parts := make([]string, len(widths))
 	for i := range widths {
 		c := ""
@@ -413,7 +446,7 @@ func (t Table[K, V]) styledCells(r Row, widths []int) string {
 		}
 		cell := padTo(truncate(c, widths[i]), widths[i])
 		if tone != ToneNormal {
-			cell = t.styles.Tone(tone).Render(cell)
+			cell = f.styles.Tone(tone).Render(cell)
 		}
 		parts[i] = cell
 	}
