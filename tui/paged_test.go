@@ -443,3 +443,31 @@ func TestPagedTableShowsReadErrors(t *testing.T) {
 		}
 	})
 }
+
+// A read that brings fewer rows than its total says (rows deleted between
+// the count and the read) is not asked again by itself: the rows missing
+// show as "…" until the next move or Reload.
+func TestPagedTableDoesNotRereadAShortPage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPages(1000)
+		short := func(ctx context.Context, filter string, from, n int) (tui.RowPage, error) {
+			page, err := p.fetch(ctx, filter, from, n)
+			page.Total += 50 // counted before 50 rows at the end went
+			return page, err
+		}
+		tb := tui.NewPagedTable(tui.NewStyles(false), tui.NewID(), short, tui.Column{Title: "ITEM", Width: 12})
+		tb.SetSize(40, 7)
+		settle(t, &tb, tb.Reload())
+		_, cmd := tb.Update(press("end"))
+		if n := settle(t, &tb, cmd); n != 1 {
+			t.Fatalf("the end took %d reads", n)
+		}
+		if v := plainView(tb); !strings.HasSuffix(v, "▸…\n1050/1050") {
+			t.Fatalf("at the end:\n%s", v)
+		}
+		_, cmd = tb.Update(press("up"))
+		if n := settle(t, &tb, cmd); n != 1 {
+			t.Fatalf("a move took %d reads", n)
+		}
+	})
+}
