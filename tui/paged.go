@@ -377,9 +377,9 @@ func (t PagedTable) FullBindings() []key.Binding {
 }
 
 // View renders the header, the rows in view (a muted "…" for one not read
-// yet) and a footer with the position and the filter, as Table's. A read's
-// error shows instead of the rows when there are none to show, else in
-// the footer.
+// yet) and a footer with the position and the filter, as Table's; cells
+// are escaped (Escape). A read's error shows instead of the rows when
+// there are none to show, else in the footer.
 func (t PagedTable) View() string {
 	if t.width <= 0 || t.height <= 0 {
 		return ""
@@ -387,7 +387,7 @@ func (t PagedTable) View() string {
 	var lines []string
 	switch {
 	case t.total == 0 && t.err != nil:
-		lines = t.message(t.err.Error(), t.styles.Error)
+		lines = t.message(Escape(t.err.Error()), t.styles.Error)
 	case t.total == 0 && !t.current():
 		lines = t.message("Reading…", t.styles.Muted)
 	case t.total == 0 && t.wantFilter() != "":
@@ -417,7 +417,7 @@ func (t PagedTable) unread(sel bool) string {
 
 func (t PagedTable) footer() string {
 	if t.err != nil && t.total > 0 && !t.filtering {
-		return t.styles.Error.Render(fit(t.err.Error(), t.width))
+		return t.styles.Error.Render(fit(Escape(t.err.Error()), t.width))
 	}
 	pos := ""
 	switch {

@@ -471,3 +471,36 @@ func TestPagedTableDoesNotRereadAShortPage(t *testing.T) {
 		}
 	})
 }
+
+// Cells and errors are escaped as Table's are: they come from tokens,
+// callers and providers.
+func TestPagedTableEscapesValues(t *testing.T) {
+	const evil = "evil\x1b]0;pwned\x07x\x1b[2J"
+	rows := []tui.Row{{Key: "k", Cells: []string{evil}}, {Key: "k2", Cells: []string{"clean"}}}
+	var fail error
+	fetch := func(_ context.Context, _ string, from, n int) (tui.RowPage, error) {
+		return tui.RowPage{From: from, Rows: rows[from:min(len(rows), from+n)], Total: len(rows)}, fail
+	}
+	tb := tui.NewPagedTable(tui.NewStyles(false), tui.NewID(), fetch, tui.Column{Title: "LOGIN", Width: 40})
+	tb.SetSize(50, 5)
+	settle(t, &tb, tb.Reload())
+	fail = errors.New("no account " + evil)
+	_, cmd := tb.Update(press("down"))
+	if cmd != nil {
+		t.Fatal("down reads a held row")
+	}
+	withRows := tb.View()
+	settle(t, &tb, tb.Reload())
+	withError := tb.View()
+	for name, view := range map[string]string{"rows": withRows, "error": withError} {
+		if strings.Contains(view, "\x1b]") || strings.Contains(view, "\x07") || strings.Contains(view, "\x1b[2J") {
+			t.Errorf("%s holds raw escapes: %q", name, view)
+		}
+		if !strings.Contains(view, `evil\x1b]0;pwned\x07x`) {
+			t.Errorf("%s does not show the value escaped: %q", name, view)
+		}
+	}
+	if r, _ := tb.Selected(); r.Cells[0] != "clean" || rows[0].Cells[0] != evil {
+		t.Errorf("selected %q; the fetch's rows changed: %q", r.Cells, rows[0].Cells)
+	}
+}
