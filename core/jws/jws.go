@@ -135,7 +135,7 @@ func parseWith(token string, want Want, raw bool) (t Token) {
 	case raw:
 		// One array for the members of the header and of the payload.
 		members = make(Members, 0, 24)
-		if t.RawHeader, ok = selectRaw(hb, headerWant, members); ok {
+		if t.RawHeader, ok = readRaw(hb, headerWant, members); ok {
 			t.RawHeader = t.RawHeader[:len(t.RawHeader):len(t.RawHeader)]
 			members = members[len(t.RawHeader):len(t.RawHeader)]
 		} else if t.RawHeader, t.Problem = rawFromObject(hb, "header", headerWant); t.Problem != "" {
@@ -157,7 +157,7 @@ func parseWith(token string, want Want, raw bool) (t Token) {
 	ok = false
 	switch {
 	case raw:
-		if t.RawClaims, ok = selectRaw(pb, want, members); !ok {
+		if t.RawClaims, ok = readRaw(pb, want, members); !ok {
 			if t.RawClaims, t.Problem = rawFromObject(pb, "payload", want); t.Problem != "" {
 				return t
 			}
