@@ -1,6 +1,7 @@
 package jws
 
 import (
+	"bytes"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -80,6 +81,77 @@ func scanRaw(data []byte, want Want, members Members) (Members, bool) {
 		return nil, false // more after the object
 	}
 	return members, true
+}
+
+// scanLookup is Lookup by the scanner, for raw that is an object: done
+// is false when walkLookup must do it (a member name with escapes, which
+// Lookup compares unescaped, or anything scanRaw would not take).
+func scanLookup(raw []byte, name string) (value []byte, ok, done bool) {
+	s := scanner{data: raw, i: 1}
+	s.space()
+	if s.next('}') {
+		return nil, false, true
+	}
+	for {
+		start := s.i
+		if !s.name() {
+			return nil, false, false
+		}
+		n := raw[start+1 : s.i-1]
+		if bytes.IndexByte(n, '\\') >= 0 {
+			return nil, false, false
+		}
+		s.space()
+		if !s.next(':') {
+			return nil, false, false
+		}
+		s.space()
+		start = s.i
+		if !s.value(1) {
+			return nil, false, false
+		}
+		if string(n) == name {
+			value, ok = raw[start:s.i], true // the last one counts
+		}
+		s.space()
+		if s.next(',') {
+			s.space()
+			continue
+		}
+		if s.next('}') {
+			return value, ok, true
+		}
+		return nil, false, false
+	}
+}
+
+// scanElements is Elements by the scanner, for raw that is an array: done
+// is false when it met something scanRaw would not take, and then
+// walkElements must go on from element n (those before were yielded).
+func scanElements(raw []byte, yield func(elem []byte) bool) (n int, done bool) {
+	s := scanner{data: raw, i: 1}
+	s.space()
+	if s.next(']') {
+		return 0, true
+	}
+	for ; ; n++ {
+		start := s.i
+		if !s.value(1) {
+			return n, false
+		}
+		if !yield(raw[start:s.i]) {
+			return n, true
+		}
+		s.space()
+		if s.next(',') {
+			s.space()
+			continue
+		}
+		if s.next(']') {
+			return n, true
+		}
+		return n + 1, false
+	}
 }
 
 // nameBit is one bit of 64 for a name, from its length and its ends.
@@ -182,7 +254,7 @@ func (s *scanner) object(depth int) bool {
 		return true
 	}
 	for {
-		if s.i >= len(s.data) || s.data[s.i] != '"' || !s.str() {
+		if !s.name() {
 			return false
 		}
 		s.space()
@@ -231,7 +303,13 @@ func (s *scanner) literal(word string) bool {
 	return true
 }
 
-// str reads a string of valid UTF-8 with valid escapes.
+// name reads a string that is a member name.
+func (s *scanner) name() bool {
+	return s.i < len(s.data) && s.data[s.i] == '"' && s.str()
+}
+
+// str reads a string, at its opening quote, of valid UTF-8 with valid
+// escapes.
 func (s *scanner) str() bool {
 	data, i := s.data, s.i+1 // after the "
 	for i < len(data) {

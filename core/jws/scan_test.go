@@ -97,3 +97,54 @@ func TestScanTakesUsualTokens(t *testing.T) {
 		t.Errorf("ParseRaw: %q %q %q %q", tok.Problem, tok.Alg, tok.KID, tok.RawClaims)
 	}
 }
+
+// FuzzScanLookup holds Lookup and Elements, which try the scanner first,
+// to the jsontext walks they had before (walkLookup, walkElements), on
+// any input: the same value found, the same elements yielded in the same
+// order, also when the caller stops early.
+func FuzzScanLookup(f *testing.F) {
+	for _, seed := range selectSeeds {
+		f.Add([]byte(seed), "a", 2)
+	}
+	for _, seed := range scanSeeds {
+		f.Add([]byte(seed), "alg", 1)
+	}
+	for _, seed := range []string{
+		`{"roles":["a","b"],"roles":["c"]}`, `{"r\u006fles":1,"roles":2}`, `{"a":1,"b":{"c":[1,2]}}x`, `{a":1}`, `{"a":1 "b":2}`,
+		`["a","b",3,{"c":null},[]]`, `[1 2]`, `[1,,2]`, `[1,2]x`, `["\ud800",1e999,"x"]`, "[\"\xff\",1]", `[` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `,1]`,
+		`{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `,"a":1}`, `{}`, `[]`, `{ }`, `[ ]`, `{"é":1}`, `{"":2}`,
+	} {
+		f.Add([]byte(seed), "roles", 1)
+		f.Add([]byte(seed), "a", 0)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, name string, stop int) {
+		if len(data) > 0 && data[0] == '{' {
+			v, ok := Lookup(data, name)
+			wv, wok := walkLookup(data, name)
+			if ok != wok || !bytes.Equal(v, wv) {
+				t.Fatalf("Lookup(%q, %q) = %q %v, the walk %q %v", data, name, v, ok, wv, wok)
+			}
+		}
+		collect := func(elements func([]byte, func([]byte) bool)) (got [][]byte) {
+			elements(data, func(e []byte) bool {
+				got = append(got, e)
+				return len(got) != stop
+			})
+			return got
+		}
+		got := collect(Elements)
+		walked := collect(func(raw []byte, yield func([]byte) bool) {
+			if len(raw) > 0 && raw[0] == '[' {
+				walkElements(raw, 0, yield)
+			}
+		})
+		if len(got) != len(walked) {
+			t.Fatalf("Elements(%q) stopping at %d: %q, the walk %q", data, stop, got, walked)
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], walked[i]) {
+				t.Fatalf("Elements(%q) stopping at %d: %q, the walk %q", data, stop, got, walked)
+			}
+		}
+	})
+}
