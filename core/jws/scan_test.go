@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -145,6 +147,21 @@ func FuzzScanLookup(f *testing.F) {
 			if !bytes.Equal(got[i], walked[i]) {
 				t.Fatalf("Elements(%q) stopping at %d: %q, the walk %q", data, stop, got, walked)
 			}
+		}
+	})
+}
+
+// FuzzParseFloat holds parseFloat's shortcut for plain integers to
+// strconv.ParseFloat, which encoding/json uses.
+func FuzzParseFloat(f *testing.F) {
+	for _, seed := range []string{"0", "00", "007", "1700000000", "999999999999999", "9999999999999999", "-0", "-1", "1.5", "1e3", "", "+1", "1_0", "0x10", " 1"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseFloat([]byte(s))
+		want, err := strconv.ParseFloat(s, 64)
+		if ok != (err == nil) || ok && (got != want || math.Signbit(got) != math.Signbit(want)) {
+			t.Fatalf("parseFloat(%q) = %v %v, strconv.ParseFloat %v %v", s, got, ok, want, err)
 		}
 	})
 }

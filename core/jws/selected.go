@@ -248,11 +248,31 @@ func decodeValue(raw []byte) (any, bool) {
 // parseFloat is encoding/json's conversion of a number into an any
 // (which holds a float64).
 func parseFloat(raw []byte) (float64, bool) {
+	if f, ok := plainInteger(raw); ok {
+		return f, true
+	}
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64) // read only
 	if err != nil {
 		return 0, false
 	}
 	return f, true
+}
+
+// plainInteger converts up to 15 digits and nothing else (an exp or an
+// iat): an integer that a float64 holds exactly, which is what
+// strconv.ParseFloat gives, at a fraction of its cost.
+func plainInteger(raw []byte) (float64, bool) {
+	if len(raw) == 0 || len(raw) > 15 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return float64(n), true
 }
 
 // trimSeparators drops the whitespace, commas and colons that jsontext's
