@@ -8,8 +8,9 @@
 // The compact form is read here (encoding/base64, and encoding/json for
 // the header and claims; ParseSelected decodes only the claims a caller
 // reads, walking the payload with jsontext, and ParseRaw keeps them as
-// raw JSON for a caller that reads them without a map) rather than by
-// jwx's jws.Parse, and the
+// raw JSON for a caller that reads them without a map, reading the usual
+// header and payload with a small scanner of its own, scan.go, and the
+// rest with the jsontext walk) rather than by jwx's jws.Parse, and the
 // signature is checked with jwx's dsig functions on the key already
 // exported to its crypto form: one decoding of the token, no key set
 // search.

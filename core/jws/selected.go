@@ -34,7 +34,9 @@ type Want func(name string) (key string, ok bool)
 // encoding/json/v2), not a scanner of our own: encoding/json (json.Valid)
 // stays the judge of the syntax, and the values kept are decoded by
 // encoding/json or, for plain strings and numbers, by the same
-// conversions it makes.
+// conversions it makes. (ParseRaw, on the path of every incoming token,
+// puts a scanner of its own in front of the walk, see scanRaw: it only
+// takes what the walk would take, and leaves every refusal to it.)
 func ParseSelected(token string, want Want) Token {
 	return parse(token, want)
 }
