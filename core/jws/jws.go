@@ -8,8 +8,9 @@
 // The compact form is read here (encoding/base64, and encoding/json for
 // the header and claims; ParseSelected decodes only the claims a caller
 // reads, walking the payload with jsontext, and ParseRaw keeps them as
-// raw JSON for a caller that reads them without a map) rather than by
-// jwx's jws.Parse, and the
+// raw JSON for a caller that reads them without a map, reading the usual
+// header and payload with a small scanner of its own, scan.go, and the
+// rest with the jsontext walk) rather than by jwx's jws.Parse, and the
 // signature is checked with jwx's dsig functions on the key already
 // exported to its crypto form: one decoding of the token, no key set
 // search.
@@ -135,7 +136,7 @@ func parseWith(token string, want Want, raw bool) (t Token) {
 	case raw:
 		// One array for the members of the header and of the payload.
 		members = make(Members, 0, 24)
-		if t.RawHeader, ok = selectRaw(hb, headerWant, members); ok {
+		if t.RawHeader, ok = readRaw(hb, headerWant, members); ok {
 			t.RawHeader = t.RawHeader[:len(t.RawHeader):len(t.RawHeader)]
 			members = members[len(t.RawHeader):len(t.RawHeader)]
 		} else if t.RawHeader, t.Problem = rawFromObject(hb, "header", headerWant); t.Problem != "" {
@@ -157,7 +158,7 @@ func parseWith(token string, want Want, raw bool) (t Token) {
 	ok = false
 	switch {
 	case raw:
-		if t.RawClaims, ok = selectRaw(pb, want, members); !ok {
+		if t.RawClaims, ok = readRaw(pb, want, members); !ok {
 			if t.RawClaims, t.Problem = rawFromObject(pb, "payload", want); t.Problem != "" {
 				return t
 			}

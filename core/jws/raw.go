@@ -114,6 +114,15 @@ func Lookup(raw []byte, name string) (value []byte, ok bool) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, false
 	}
+	if value, ok, done := scanLookup(raw, name); done {
+		return value, ok
+	}
+	return walkLookup(raw, name)
+}
+
+// walkLookup is Lookup by jsontext's walk, for what scanLookup does not
+// take.
+func walkLookup(raw []byte, name string) (value []byte, ok bool) {
 	w := walkers.Get().(*walker)
 	defer walkers.Put(w)
 	w.rd.Reset(raw)
@@ -148,6 +157,14 @@ func Elements(raw []byte, yield func(elem []byte) bool) {
 	if len(raw) == 0 || raw[0] != '[' {
 		return
 	}
+	if n, done := scanElements(raw, yield); !done {
+		walkElements(raw, n, yield)
+	}
+}
+
+// walkElements is Elements by jsontext's walk from the element skip on,
+// for what scanElements does not take.
+func walkElements(raw []byte, skip int, yield func(elem []byte) bool) {
 	w := walkers.Get().(*walker)
 	defer walkers.Put(w)
 	w.rd.Reset(raw)
@@ -156,12 +173,12 @@ func Elements(raw []byte, yield func(elem []byte) bool) {
 	if _, err := w.dec.ReadToken(); err != nil {
 		return
 	}
-	for w.dec.PeekKind() != ']' {
+	for i := 0; w.dec.PeekKind() != ']'; i++ {
 		start := w.dec.InputOffset()
 		if !w.skipValue(raw) {
 			return
 		}
-		if !yield(trimSeparators(raw[start:w.dec.InputOffset()])) {
+		if i >= skip && !yield(trimSeparators(raw[start:w.dec.InputOffset()])) {
 			return
 		}
 	}
