@@ -1,0 +1,133 @@
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"oidcctl/core"
+)
+
+// The overview of accounts (core.OverviewStore) counts and pages accounts
+// without opening their tokens: the state of an account is judged in SQL
+// from its stored columns, by accountState, which says what
+// core.TokenState.Status says of the same row except Damaged (telling a
+// damaged token needs it opened).
+
+// accountState is the state word of an account (a, with its tokens row t,
+// which may be missing) at $1, unix milliseconds, in the order of
+// core.TokenState.Status: an expiry at now is expired, as Status's
+// !now.Before(expiry). Times are stored in milliseconds and $1 is now
+// truncated to them, which judges as Status judges the stored expiry.
+const accountState = `CASE
+		WHEN coalesce(t.needs_authorization, false) THEN '` + core.StateNeedsAuthorization + `'
+		WHEN coalesce(t.last_error, '') <> '' THEN '` + core.StateFailing + `'
+		WHEN t.access_token IS NULL THEN '` + core.StateNone + `'
+		WHEN t.expiry IS NOT NULL AND t.expiry <= $1 THEN '` + core.StateExpired + `'
+		ELSE '` + core.StateValid + `' END`
+
+// accountMatch is the condition that an account's name, its profile's
+// name, its grant type or its state (accountState) contains the pattern
+// $2 (likePattern). lower() folds ASCII letters only, on both engines
+// (SQLite's lower, PostgreSQL's under the names' COLLATE "C"; grant types
+// and state words are ASCII): the pattern is folded the same way, so that
+// ASCII letters match in any case and other letters only as they are.
+const accountMatch = `(lower(a.name) LIKE $2 ESCAPE '\'
+		OR lower(p.name) LIKE $2 ESCAPE '\'
+		OR lower(a.grant_type) LIKE $2 ESCAPE '\'
+		OR ` + accountState + ` LIKE $2 ESCAPE '\')`
+
+// overviewWhere is the WHERE clause of q with its arguments ($1 and $2):
+// nothing when q selects every account.
+func overviewWhere(q core.AccountQuery) (string, []any) {
+	if q.Text == "" {
+		return "", nil
+	}
+	return ` WHERE ` + accountMatch, []any{q.Now.UnixMilli(), likePattern(q.Text)}
+}
+
+// likePattern is the LIKE pattern for "contains text": text with its
+// ASCII letters folded to lower case and %, _ and \ escaped (ESCAPE '\'),
+// so that they stand for themselves.
+func likePattern(text string) string {
+	var b strings.Builder
+	b.Grow(len(text) + 2)
+	b.WriteByte('%')
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '%' || c == '_' || c == '\\':
+			b.WriteByte('\\')
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('%')
+	return b.String()
+}
+
+// CountAccounts counts the accounts q selects, per profile and per state,
+// in one read transaction and without reading their tokens.
+func (db *Store) CountAccounts(ctx context.Context, q core.AccountQuery) (core.AccountCounts, error) {
+	c, err := readTx(ctx, db, func(tx Tx) (core.AccountCounts, error) {
+		where, args := overviewWhere(q)
+		if args == nil {
+			args = []any{q.Now.UnixMilli()} // for the state
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT p.name, `+accountState+`, count(*)
+			FROM accounts a
+			JOIN profiles p ON p.id = a.profile_id
+			LEFT JOIN tokens t ON t.account_id = a.id`+where+`
+			GROUP BY 1, 2`, args...)
+		if err != nil {
+			return core.AccountCounts{}, err
+		}
+		defer rows.Close()
+		c := core.AccountCounts{Profiles: map[string]int{}, States: map[string]int{}}
+		for rows.Next() {
+			var (
+				profile, state string
+				n              int
+			)
+			if err := rows.Scan(&profile, &state, &n); err != nil {
+				return core.AccountCounts{}, err
+			}
+			c.Total += n
+			c.Profiles[profile] += n
+			c.States[state] += n
+		}
+		return c, rows.Err()
+	})
+	return c, wrapOp("count accounts", err)
+}
+
+// TokenStatePage returns the token states of the accounts q selects,
+// ordered by profile name and then account name (byte order), from
+// offset on and at most limit of them (none when limit is not positive;
+// a negative offset is 0). The page's accounts are chosen first from the
+// stored columns; only their tokens are read and opened, and one that
+// does not open is reported in Damaged, as TokenState does.
+func (db *Store) TokenStatePage(ctx context.Context, q core.AccountQuery, offset, limit int) ([]core.TokenState, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	offset = max(offset, 0)
+	sts, err := readTx(ctx, db, func(tx Tx) ([]core.TokenState, error) {
+		where, args := overviewWhere(q)
+		n := len(args)
+		args = append(args, limit, offset)
+		// The page's ids first, from the names (and, with a Text, the
+		// state's columns) alone: the rows skipped by a deep offset
+		// are neither joined to their tokens' ciphertext nor opened.
+		return db.queryTokenStates(ctx, tx, tokenStateSelect+` WHERE a.id IN (
+				SELECT a.id FROM accounts a
+				JOIN profiles p ON p.id = a.profile_id
+				LEFT JOIN tokens t ON t.account_id = a.id`+where+`
+				ORDER BY p.name, a.name
+				LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2)+`)
+			ORDER BY p.name, a.name`, args...)
+	})
+	return sts, wrapOp("list a page of token states", err)
+}
