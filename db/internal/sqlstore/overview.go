@@ -176,17 +176,23 @@ func (db *Store) TokenStatePage(ctx context.Context, q core.AccountQuery, offset
 	offset = max(offset, 0)
 	sts, err := readTx(ctx, db, func(tx Tx) ([]core.TokenState, error) {
 		where, args := overviewWhere(q)
-		n := len(args)
-		args = append(args, limit, offset)
 		from := ` FROM accounts a JOIN profiles p ON p.id = a.profile_id`
 		if where != "" {
 			from += ` LEFT JOIN tokens t ON t.account_id = a.id`
+		} else if offset >= skipProfilesFrom {
+			first, rest, err := pageStart(ctx, tx, offset)
+			if err != nil || first == "" {
+				return nil, err
+			}
+			where, args, offset = ` WHERE p.name >= $1`, []any{first}, rest
 		}
+		n := len(args)
+		args = append(args, limit, offset)
 		// The page's ids first, from the names (and, with a Text, the
-		// state's columns) alone: the rows skipped by a deep offset
-		// are neither joined to their tokens' ciphertext nor opened.
-		// Without a Text, profiles_name and accounts_profile_name give
-		// them in order.
+		// state's columns) alone: the rows skipped by an offset are
+		// neither joined to their tokens' ciphertext nor opened.
+		// Without a Text, the profiles' name index and
+		// accounts_profile_name give them in order.
 		return db.queryTokenStates(ctx, tx, tokenStateSelect+` WHERE a.id IN (
 				SELECT a.id`+from+where+`
 				ORDER BY p.name, a.name
@@ -194,4 +200,41 @@ func (db *Store) TokenStatePage(ctx context.Context, q core.AccountQuery, offset
 			ORDER BY p.name, a.name`, args...)
 	})
 	return sts, wrapOp("list a page of token states", err)
+}
+
+// skipProfilesFrom is the offset from which a page of every account
+// skips whole profiles by their counts (pageStart) rather than having the
+// engine order and skip every account before it: PostgreSQL sorts all of
+// them (it does not see that its profile-by-profile index walk comes out
+// ordered), some 80 ms at an offset of 90,000, where counting the
+// profiles takes about 10 ms. A variable for the tests.
+var skipProfilesFrom = 1000
+
+// pageStart returns the first profile (by name) that has an account at
+// offset among every account ordered by profile and account name, and
+// how many of the accounts of that profile and the later ones come
+// before it; "" when there are not more than offset accounts.
+func pageStart(ctx context.Context, tx Tx, offset int) (string, int, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT p.name, c.n FROM (SELECT profile_id, count(*) AS n FROM accounts GROUP BY profile_id) c
+		JOIN profiles p ON p.id = c.profile_id
+		ORDER BY p.name`)
+	if err != nil {
+		return "", 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			name string
+			n    int
+		)
+		if err := rows.Scan(&name, &n); err != nil {
+			return "", 0, err
+		}
+		if offset < n {
+			return name, offset, nil
+		}
+		offset -= n
+	}
+	return "", 0, rows.Err()
 }
