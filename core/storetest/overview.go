@@ -138,6 +138,7 @@ func testOverviewText(t *testing.T, e *env) {
 		{"None", t0, []string{"x_y", "xzy", "Zed", "new"}}, // state
 		{"fail", t0, []string{"oops"}},
 		{"needs auth", t0, []string{"person"}},
+		{"S AUTH", t0, []string{"person"}},
 		{"vali", t0, []string{"edge", "fresh", "noexp"}},
 		{"expired", t0, nil},                             // state at Now ...
 		{"expired", t0.Add(time.Hour), []string{"edge"}}, // ... and later

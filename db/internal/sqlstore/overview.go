@@ -16,35 +16,54 @@ import (
 // damaged token needs it opened).
 
 // accountState is the state word of an account (a, with its tokens row t,
-// which may be missing) at $1, unix milliseconds, in the order of
-// core.TokenState.Status: an expiry at now is expired, as Status's
-// !now.Before(expiry). Times are stored in milliseconds and $1 is now
-// truncated to them, which judges as Status judges the stored expiry.
-const accountState = `CASE
+// which may be missing) at now, a parameter of unix milliseconds, in the
+// order of core.TokenState.Status: an expiry at now is expired, as
+// Status's !now.Before(expiry). Times are stored in milliseconds and now
+// is truncated to them, which judges as Status judges the stored expiry.
+func accountState(now string) string {
+	return `CASE
 		WHEN coalesce(t.needs_authorization, false) THEN '` + core.StateNeedsAuthorization + `'
 		WHEN coalesce(t.last_error, '') <> '' THEN '` + core.StateFailing + `'
 		WHEN t.access_token IS NULL THEN '` + core.StateNone + `'
-		WHEN t.expiry IS NOT NULL AND t.expiry <= $1 THEN '` + core.StateExpired + `'
+		WHEN t.expiry IS NOT NULL AND t.expiry <= ` + now + ` THEN '` + core.StateExpired + `'
 		ELSE '` + core.StateValid + `' END`
+}
 
-// accountMatch is the condition that an account's name, its profile's
-// name, its grant type or its state (accountState) contains the pattern
-// $2 (likePattern). lower() folds ASCII letters only, on both engines
-// (SQLite's lower, PostgreSQL's under the names' COLLATE "C"; grant types
-// and state words are ASCII): the pattern is folded the same way, so that
-// ASCII letters match in any case and other letters only as they are.
-const accountMatch = `(lower(a.name) LIKE $2 ESCAPE '\'
-		OR lower(p.name) LIKE $2 ESCAPE '\'
-		OR lower(a.grant_type) LIKE $2 ESCAPE '\'
-		OR ` + accountState + ` LIKE $2 ESCAPE '\')`
+// stateWords are the words accountState says.
+var stateWords = []string{core.StateNeedsAuthorization, core.StateFailing, core.StateNone, core.StateExpired, core.StateValid}
 
-// overviewWhere is the WHERE clause of q with its arguments ($1 and $2):
-// nothing when q selects every account.
-func overviewWhere(q core.AccountQuery) (string, []any) {
-	if q.Text == "" {
-		return "", nil
+// textMatch is the condition that an account's name, its profile's name,
+// its grant type or, when now is given, its state (accountState) contains
+// text, pattern being the parameter that holds likePattern(text). The
+// state is left out when no state word contains text, so that the
+// tokens need not be read: it could not match.
+//
+// lower() folds ASCII letters only, on both engines (SQLite's lower,
+// PostgreSQL's under the names' COLLATE "C"; grant types and state words
+// are ASCII), and likePattern folds text the same way: ASCII letters
+// match in any case, other letters only in the same case.
+func textMatch(text, pattern, now string) string {
+	like := ` LIKE ` + pattern + ` ESCAPE '\'`
+	cond := `lower(a.name)` + like + ` OR lower(p.name)` + like + ` OR lower(a.grant_type)` + like
+	if now != "" && stateMayMatch(text) {
+		cond += ` OR ` + accountState(now) + like
 	}
-	return ` WHERE ` + accountMatch, []any{q.Now.UnixMilli(), likePattern(q.Text)}
+	return `(` + cond + `)`
+}
+
+// stateMayMatch reports whether a state word contains text, in any ASCII
+// case.
+func stateMayMatch(text string) bool {
+	if strings.ContainsAny(text, `%_\`) {
+		return false // no state word holds one
+	}
+	folded := strings.Trim(likePattern(text), "%")
+	for _, w := range stateWords {
+		if strings.Contains(w, folded) {
+			return true
+		}
+	}
+	return false
 }
 
 // likePattern is the LIKE pattern for "contains text": text with its
@@ -78,13 +97,13 @@ func (db *Store) CountAccounts(ctx context.Context, q core.AccountQuery) (core.A
 		if q.Text == "" {
 			return c, countAll(ctx, tx, q.Now, &c)
 		}
-		where, args := overviewWhere(q)
 		err := countRows(ctx, tx, `
-			SELECT p.name, `+accountState+`, count(*)
+			SELECT p.name, `+accountState("$1")+`, count(*)
 			FROM accounts a
 			JOIN profiles p ON p.id = a.profile_id
-			LEFT JOIN tokens t ON t.account_id = a.id`+where+`
-			GROUP BY 1, 2`, args, func(profile, state string, n int) {
+			LEFT JOIN tokens t ON t.account_id = a.id
+			WHERE `+textMatch(q.Text, "$2", "$1")+`
+			GROUP BY 1, 2`, []any{q.Now.UnixMilli(), likePattern(q.Text)}, func(profile, state string, n int) {
 			c.Total += n
 			c.Profiles[profile] += n
 			c.States[state] += n
@@ -120,7 +139,7 @@ func countAll(ctx context.Context, tx Tx, now time.Time, c *core.AccountCounts) 
 	}
 	notValid := 0
 	err = countRows(ctx, tx, `
-		SELECT '', `+accountState+`, count(*) FROM tokens t WHERE t.account_id IN (
+		SELECT '', `+accountState("$1")+`, count(*) FROM tokens t WHERE t.account_id IN (
 			SELECT account_id FROM tokens WHERE needs_authorization
 			UNION ALL SELECT account_id FROM tokens WHERE last_error <> ''
 			UNION ALL SELECT account_id FROM tokens WHERE access_token IS NULL
@@ -175,11 +194,18 @@ func (db *Store) TokenStatePage(ctx context.Context, q core.AccountQuery, offset
 	}
 	offset = max(offset, 0)
 	sts, err := readTx(ctx, db, func(tx Tx) ([]core.TokenState, error) {
-		where, args := overviewWhere(q)
-		from := ` FROM accounts a JOIN profiles p ON p.id = a.profile_id`
-		if where != "" {
+		var (
+			from  = ` FROM accounts a JOIN profiles p ON p.id = a.profile_id`
+			where string
+			args  []any
+		)
+		switch {
+		case q.Text != "" && stateMayMatch(q.Text):
 			from += ` LEFT JOIN tokens t ON t.account_id = a.id`
-		} else if offset >= skipProfilesFrom {
+			where, args = ` WHERE `+textMatch(q.Text, "$2", "$1"), []any{q.Now.UnixMilli(), likePattern(q.Text)}
+		case q.Text != "":
+			where, args = ` WHERE `+textMatch(q.Text, "$1", ""), []any{likePattern(q.Text)}
+		case offset >= skipProfilesFrom:
 			first, rest, err := pageStart(ctx, tx, offset)
 			if err != nil || first == "" {
 				return nil, err
