@@ -166,6 +166,31 @@ func testOverviewText(t *testing.T, e *env) {
 	}
 }
 
+// Letters beyond ASCII match only as written: the SQL engines fold ASCII
+// letters alone (names are ASCII, but a store does not refuse others).
+func testOverviewNonASCII(t *testing.T, e *env) {
+	e.profile(t, "op")
+	e.account(t, "Émile", "op")
+	e.account(t, "zoé", "op")
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"Émile", []string{"Émile"}},
+		{"éMILE", nil}, // É is not folded
+		{"ZOé", []string{"zoé"}},
+		{"ZOÉ", nil},
+	} {
+		q := core.AccountQuery{Text: tc.text, Now: t0}
+		if got := accountNames(e.page(t, q, 0, 10)); !slices.Equal(got, tc.want) {
+			t.Errorf("page of %q: %v, want %v", tc.text, got, tc.want)
+		}
+		if c := e.counts(t, q); c.Total != len(tc.want) {
+			t.Errorf("count of %q: %d, want %d", tc.text, c.Total, len(tc.want))
+		}
+	}
+}
+
 // Pages are slices of the ordered list: by profile name, then account
 // name, in byte order across profiles; an offset past the end gives
 // none, as does a limit that is not positive; each state is what

@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"DamagedTokens", testDamagedTokens},
 		{"CountAccounts", testCountAccounts},
 		{"OverviewText", testOverviewText},
+		{"OverviewNonASCII", testOverviewNonASCII},
 		{"TokenStatePage", testTokenStatePage},
 		{"OverviewDamaged", testOverviewDamaged},
 		{"Settings", testSettings},
