@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # oidcctl with many accounts, on SQLite and on PostgreSQL: a refresh
-# scheduler pass that finds nothing due, `oidcctl token list` and the
+# scheduler pass that finds nothing due, the store's overview of the
+# accounts (counts and first page), `oidcctl token list` and the
 # console's first frame (the binary in an 80×24 tmux pane), at each size of
 # SIZES, as a table of times and peak memory. PostgreSQL is a throwaway
 # cluster (Debian's postgresql package: make test-deps), or the server in

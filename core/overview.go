@@ -8,7 +8,11 @@ import (
 // AccountQuery selects accounts for an overview that shows a page of
 // them at a time: those whose name, profile name or grant type contains
 // Text, or whose state at Now (the words of TokenState.Status) contains
-// it, all compared case-insensitively; every account when Text is empty.
+// it; every account when Text is empty. Every character of Text stands
+// for itself (%, _ and \ are no wildcards). ASCII letters match in
+// either case; other letters only as written (the SQL engines fold
+// ASCII letters only; names are ASCII anyway). Now is compared to the
+// millisecond, as the stores keep times.
 //
 // The state is judged from the stored columns without opening the
 // tokens: an account whose tokens cannot be opened is selected and
@@ -20,7 +24,8 @@ type AccountQuery struct {
 }
 
 // AccountCounts is how many accounts a query selects: in all, per
-// profile name (profiles with none are left out) and per state word.
+// profile name and per state word (a profile or state with none is left
+// out; StateDamaged is never counted, see AccountQuery).
 type AccountCounts struct {
 	Total    int
 	Profiles map[string]int
@@ -36,7 +41,8 @@ type OverviewStore interface {
 	CountAccounts(ctx context.Context, q AccountQuery) (AccountCounts, error)
 	// TokenStatePage returns the token states of the accounts q selects,
 	// ordered by profile name and then account name (byte order),
-	// leaving out the first offset and returning at most limit. Only
-	// those accounts' tokens are opened.
+	// leaving out the first offset and returning at most limit: none
+	// when limit is not positive or offset is past the end; a negative
+	// offset counts as 0. Only those accounts' tokens are opened.
 	TokenStatePage(ctx context.Context, q AccountQuery, offset, limit int) ([]TokenState, error)
 }

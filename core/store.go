@@ -16,6 +16,7 @@ type Store interface {
 	AccountStore
 	DiscoveryCache
 	TokenStore
+	OverviewStore
 	SettingStore
 	UserStore
 	WebserviceStore

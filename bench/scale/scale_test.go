@@ -1,5 +1,6 @@
 // Package scale measures oidcctl with many accounts, on SQLite and on
 // PostgreSQL: a pass of the refresh scheduler that finds nothing due,
+// the store's overview of the accounts (their counts and a page),
 // `oidcctl token list`, and the console's first frame (the binary in an
 // 80×24 tmux pane, as a person waits for it). Each is measured at every
 // size of SIZES (default 10,000 and 100,000 accounts, one profile for 100
@@ -102,6 +103,7 @@ func BenchmarkScale(b *testing.B) {
 				}
 				b.Logf("seeded %d accounts in %s", n, time.Since(start).Round(time.Millisecond))
 				b.Run("scheduler-pass", func(b *testing.B) { benchPass(b, s) })
+				b.Run("overview", func(b *testing.B) { benchOverview(b, s, n) })
 				env := []string{"OIDCCTL_DB=" + conn, "OIDCCTL_KEY_FILE=" + keyFile, "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "PATH=" + os.Getenv("PATH")}
 				b.Run("token-list", func(b *testing.B) { benchTokenList(b, bin, env, n) })
 				b.Run("first-frame", func(b *testing.B) {
@@ -209,6 +211,56 @@ func benchPass(b *testing.B, s store) {
 	if renewed != 0 {
 		b.Fatalf("%d accounts renewed: the pass was not idle", renewed)
 	}
+}
+
+// benchOverview is what the console's home screen reads of the store for
+// its first frame: the counts of every account and the first page (60
+// rows) of them. It reports each part's mean too, and that of a page at
+// 90% of the accounts, as far down as scrolling goes.
+func benchOverview(b *testing.B, s store, n int) {
+	ctx := context.Background()
+	const pageSize = 60
+	var counting, paging time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		q := core.AccountQuery{Now: time.Now()}
+		start := time.Now()
+		c, err := s.CountAccounts(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		counting += time.Since(start)
+		start = time.Now()
+		page, err := s.TokenStatePage(ctx, q, 0, pageSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		paging += time.Since(start)
+		if c.Total != n || c.States[core.StateValid] != n || len(c.Profiles) != profiles(n) {
+			b.Fatalf("counts: %d in all, %d valid, %d profiles; want %d, %d, %d", c.Total, c.States[core.StateValid], len(c.Profiles), n, n, profiles(n))
+		}
+		if len(page) != min(pageSize, n) || page[0].Account != "account-000000" || !page[0].Tokens.AccessToken.IsSet() {
+			b.Fatalf("first page: %d rows, the first %q", len(page), page[0].Account)
+		}
+	}
+	b.StopTimer()
+	const deepRuns = 5
+	var deep time.Duration
+	for range deepRuns {
+		start := time.Now()
+		page, err := s.TokenStatePage(ctx, core.AccountQuery{Now: time.Now()}, n*9/10, pageSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		deep += time.Since(start)
+		if len(page) != min(pageSize, n-n*9/10) {
+			b.Fatalf("deep page: %d rows", len(page))
+		}
+	}
+	ms := func(d time.Duration, runs int) float64 { return float64(d) / float64(runs) / float64(time.Millisecond) }
+	b.ReportMetric(ms(counting, b.N), "count-ms")
+	b.ReportMetric(ms(paging, b.N), "first-page-ms")
+	b.ReportMetric(ms(deep, deepRuns), "deep-page-ms")
 }
 
 // benchTokenList runs `oidcctl token list` and reports its peak RSS. The
