@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -24,15 +25,14 @@ import (
 // Screen is the home screen.
 type Screen struct {
 	id    tui.ID
-	now   func() time.Time
-	store Store
+	src   *source
 	st    tui.Styles
-	table tui.RowTable
+	table tui.PagedTable
 	loads tui.Loads
 	err   error
 
-	profiles, accounts int
-	counts             map[string]int // state word → accounts
+	profiles int
+	counts   core.AccountCounts // of every account, at the last load
 
 	width, height int
 }
@@ -51,24 +51,24 @@ var keys = keyMap{
 	Reload:   tui.Keys("r", "reload", "r"),
 }
 
-// Store is what the home screen reads: the profiles, and the token
-// state of every account (which names its profile and grant), one at a
-// time: the screen keeps only its row of each account and the counts,
-// not the token states (tokens included) of every account at once.
+// Store is what the home screen reads: the profiles, how many accounts
+// are in each profile and state, and the accounts a page at a time, so
+// that the first frame of 100,000 accounts reads the twenty it shows.
 type Store interface {
 	Profiles(ctx context.Context) ([]core.Profile, error)
-	EachTokenState(ctx context.Context, fn func(core.TokenState) error) error
+	core.OverviewStore
 }
 
 // New returns the home screen.
 func New(d screens.Deps) *Screen {
-	t := tui.NewRowTable(d.Styles,
+	s := &Screen{id: tui.NewID(), src: &source{store: d.Registry.Store, now: d.Clockf()}, st: d.Styles}
+	s.table = tui.NewPagedTable(d.Styles, s.id, s.src.fetch,
 		tui.Column{Title: "PROFILE / ACCOUNT", Width: 18, Flex: 2},
 		tui.Column{Title: "CLIENT ID / GRANT", Width: 18, Flex: 1},
 		tui.Column{Title: "STATE", Width: 12},
 		tui.Column{Title: "PROVIDER / EXPIRES", Width: 16, Flex: 2},
 	)
-	return &Screen{id: tui.NewID(), now: d.Clockf(), store: d.Registry.Store, st: d.Styles, table: t}
+	return s
 }
 
 func (s *Screen) ID() tui.ID      { return s.id }
@@ -93,42 +93,157 @@ func (s *Screen) KeyMap() help.KeyMap {
 	return tui.KeyMap{Short: short, Full: [][]key.Binding{s.table.FullBindings(), full}}
 }
 
-// loaded is what a load reads: the profiles, and each profile's
-// accounts as rows of the tree, with how many accounts are in each state.
+// loaded is what a load reads: the profiles, and how many accounts are
+// in each profile and state at the time of the load.
 type loaded struct {
+	at       time.Time
 	profiles []core.Profile
-	accounts map[string][]tui.Row // profile name → its accounts' rows, by name
-	n        int                  // accounts
-	counts   map[string]int       // state word → accounts
+	counts   core.AccountCounts
 }
 
-// load reads the profiles and the token state of every account, which
-// names the account's profile and grant: all the screen shows. The two
-// reads run side by side (SQLite in WAL mode lets readers share the file).
-// Each token state becomes the account's row as it is read, so that no
-// more than one is held at a time: with 100,000 accounts, holding them all
-// (and their tokens) took most of the first frame's time and memory.
+// load reads the profiles and the counts; the table then reads the rows
+// in view (source.fetch). The two reads run side by side (SQLite in WAL
+// mode lets readers share the file).
 func (s *Screen) load() tea.Cmd {
-	store, now := s.store, s.now
+	store, at := s.src.store, s.src.now()
 	return tui.Load(&s.loads, s.id, func(ctx context.Context) (m loaded, err error) {
-		var stateErr error
+		var countErr error
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			m.accounts, m.counts = map[string][]tui.Row{}, map[string]int{}
-			at := now()
-			stateErr = store.EachTokenState(ctx, func(st core.TokenState) error {
-				word, r := accountRow(st, at)
-				m.accounts[st.Profile] = append(m.accounts[st.Profile], r)
-				m.counts[word]++
-				m.n++
-				return nil
-			})
+			m.counts, countErr = store.CountAccounts(ctx, core.AccountQuery{Now: at})
 		}()
 		m.profiles, err = store.Profiles(ctx)
 		<-done
-		return m, errors.Join(err, stateErr)
+		m.at = at
+		return m, errors.Join(err, countErr)
 	})
+}
+
+// source reads the tree a window at a time for the table: each profile,
+// then the accounts the filter selects, indented. What the last load read
+// is handed to it under its lock, since fetches run in commands.
+type source struct {
+	store Store
+	now   func() time.Time
+
+	mu     sync.Mutex
+	base   loaded
+	cached tree // the tree of the last filter fetched
+}
+
+// tree is the shape of the tree for one filter: the profiles shown, in
+// order, each with how many of its accounts the filter selects.
+type tree struct {
+	filter   string
+	at       time.Time
+	branches []branch
+}
+
+type branch struct {
+	profile      core.Profile
+	total, shown int // its accounts, and of them the ones the filter selects
+}
+
+// rows is how many rows the tree has.
+func (t tree) rows() int {
+	n := 0
+	for _, b := range t.branches {
+		n += 1 + b.shown
+	}
+	return n
+}
+
+// reset takes a new load's result: the trees read before it are stale.
+func (src *source) reset(m loaded) {
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	src.base, src.cached = m, tree{}
+}
+
+// tree returns the shape of the tree for filter: with no filter, from the
+// load's counts; with one, from a count of the accounts it selects, and
+// each profile whose name, client id or provider host contains it.
+func (src *source) tree(ctx context.Context, filter string) (tree, error) {
+	src.mu.Lock()
+	base, cached := src.base, src.cached
+	src.mu.Unlock()
+	if cached.at.Equal(base.at) && cached.filter == filter && cached.branches != nil {
+		return cached, nil
+	}
+	t := tree{filter: filter, at: base.at, branches: make([]branch, 0, len(base.profiles))}
+	shown := base.counts
+	if filter != "" {
+		var err error
+		if shown, err = src.store.CountAccounts(ctx, core.AccountQuery{Text: filter, Now: base.at}); err != nil {
+			return tree{}, err
+		}
+	}
+	q := strings.ToLower(filter)
+	for _, p := range base.profiles {
+		b := branch{profile: p, total: base.counts.Profiles[p.Name], shown: shown.Profiles[p.Name]}
+		if b.shown > 0 || q == "" || strings.Contains(strings.ToLower(p.Name+"\x00"+p.ClientID+"\x00"+host(p.DiscoveryURL)), q) {
+			t.branches = append(t.branches, b)
+		}
+	}
+	src.mu.Lock()
+	if src.base.at.Equal(base.at) {
+		src.cached = t
+	}
+	src.mu.Unlock()
+	return t, nil
+}
+
+// fetch reads rows from..from+n-1 of the tree for filter: the profile
+// rows from the load, the accounts' rows from one page of token states.
+func (src *source) fetch(ctx context.Context, filter string, from, n int) (tui.RowPage, error) {
+	t, err := src.tree(ctx, filter)
+	if err != nil {
+		return tui.RowPage{}, err
+	}
+	page := tui.RowPage{From: from, Total: t.rows()}
+	end := min(from+n, page.Total)
+	// Walk the tree to the window: the profile rows are known; the
+	// accounts in it are one run of the accounts in tree order.
+	var rows []tui.Row
+	var accounts []int // indexes in rows of the accounts' places
+	first, pos, before := -1, 0, 0
+	for _, b := range t.branches {
+		if pos >= end {
+			break
+		}
+		if pos >= from {
+			rows = append(rows, profileRow(b))
+		}
+		pos++
+		if lo, hi := max(from, pos), min(end, pos+b.shown); lo < hi {
+			if first < 0 {
+				first = before + lo - pos
+			}
+			for range hi - lo {
+				accounts = append(accounts, len(rows))
+				rows = append(rows, tui.Row{})
+			}
+		}
+		pos += b.shown
+		before += b.shown
+	}
+	if len(accounts) > 0 {
+		sts, err := src.store.TokenStatePage(ctx, core.AccountQuery{Text: filter, Now: t.at}, first, len(accounts))
+		if err != nil {
+			return tui.RowPage{}, err
+		}
+		now := src.now()
+		for i, st := range sts {
+			rows[accounts[i]] = accountRow(st, now)
+		}
+		if len(sts) < len(accounts) {
+			// Accounts went since the load: the window ends at the first gap.
+			rows = rows[:accounts[len(sts)]]
+		}
+	}
+	page.Rows = rows
+	return page, nil
 }
 
 // tones are the cell tones of an account's row by the tone of its state,
@@ -141,8 +256,17 @@ var tones = func() map[tui.Tone][]tui.Tone {
 	return m
 }()
 
-// accountRow is the row of an account in the tree and its state's word.
-func accountRow(st core.TokenState, now time.Time) (string, tui.Row) {
+func profileRow(b branch) tui.Row {
+	p := b.profile
+	return tui.Row{
+		Key:   "p/" + p.Name,
+		Cells: []string{p.Name, p.ClientID, plural(b.total, "account"), host(p.DiscoveryURL)},
+		Tone:  tui.TonePrimary,
+	}
+}
+
+// accountRow is the row of an account in the tree.
+func accountRow(st core.TokenState, now time.Time) tui.Row {
 	word, tone := screens.TokenState(st, now)
 	exp := ""
 	if st.Tokens.AccessToken.IsSet() {
@@ -155,7 +279,7 @@ func accountRow(st core.TokenState, now time.Time) (string, tui.Row) {
 	if !ok {
 		ts = []tui.Tone{tui.ToneNormal, tui.ToneMuted, tone, tui.ToneMuted}
 	}
-	return word, tui.Row{
+	return tui.Row{
 		Key:   "a/" + st.Account,
 		Cells: []string{"  " + st.Account, string(st.GrantType), word, exp},
 		Tones: ts,
@@ -171,8 +295,9 @@ func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		if s.err = msg.Err; s.err != nil {
 			return s, tui.ShowError(fmt.Errorf("reading the database: %w", msg.Err))
 		}
-		s.fill(msg.Value)
-		return s, nil
+		s.profiles, s.counts = len(msg.Value.profiles), msg.Value.counts
+		s.src.reset(msg.Value)
+		return s, s.table.Reload()
 	case tui.ActivatedMsg:
 		return s, s.load()
 	case tea.KeyPressMsg:
@@ -192,10 +317,9 @@ func (s *Screen) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return s, s.load()
 		}
 	default:
-		if s.table.Filtering() {
-			_, cmd := s.table.Update(msg)
-			return s, cmd
-		}
+		// The table's own page reads, and the filter's cursor blink.
+		_, cmd := s.table.Update(msg)
+		return s, cmd
 	}
 	return s, nil
 }
@@ -215,22 +339,6 @@ func (s *Screen) open() tea.Cmd {
 	return tea.Sequence(tui.SwitchTab(tab), tui.Select(name))
 }
 
-// fill builds the rows: each profile, then its accounts indented.
-func (s *Screen) fill(m loaded) {
-	s.profiles, s.accounts, s.counts = len(m.profiles), m.n, m.counts
-	rows := make([]tui.Row, 0, len(m.profiles)+m.n)
-	for _, p := range m.profiles {
-		accs := m.accounts[p.Name]
-		rows = append(rows, tui.Row{
-			Key:   "p/" + p.Name,
-			Cells: []string{p.Name, p.ClientID, plural(len(accs), "account"), host(p.DiscoveryURL)},
-			Tone:  tui.TonePrimary,
-		})
-		rows = append(rows, accs...)
-	}
-	s.table.SetItems(rows)
-}
-
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
@@ -247,15 +355,16 @@ func host(discoveryURL string) string {
 	return u.Host
 }
 
+// summary counts the profiles, the accounts and the accounts in each
+// state; the states in the order a person reads them.
 func (s *Screen) summary() string {
-	parts := []string{plural(s.profiles, "profile"), plural(s.accounts, "functional account")}
-	for _, w := range []string{"valid", "expired", "failing", screens.NeedsAuth, "none"} {
-		if n := s.counts[w]; n > 0 {
-			label := w
-			if w == "none" {
-				label = "without tokens"
-			}
-			parts = append(parts, fmt.Sprintf("%d %s", n, label))
+	parts := []string{plural(s.profiles, "profile"), plural(s.counts.Total, "functional account")}
+	for _, st := range []struct{ word, label string }{
+		{core.StateValid, "valid"}, {core.StateExpired, "expired"}, {core.StateFailing, "failing"},
+		{core.StateNeedsAuthorization, screens.NeedsAuth}, {core.StateNone, "without tokens"},
+	} {
+		if n := s.counts.States[st.word]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st.label))
 		}
 	}
 	return strings.Join(parts, " · ")
@@ -263,15 +372,15 @@ func (s *Screen) summary() string {
 
 func (s *Screen) View() string {
 	switch {
-	case !s.loads.Done():
-		return s.st.Muted.Render("Reading the database…")
 	case s.err != nil:
 		return s.st.Error.Render("✗ Cannot read the database: " + s.err.Error())
+	case !s.loads.Done() || s.profiles > 0 && !s.table.Loaded():
+		return s.st.Muted.Render("Reading the database…")
 	case s.profiles == 0:
 		return s.empty()
 	}
 	head := s.st.Bold.Render(s.summary())
-	if s.accounts == 0 {
+	if s.counts.Total == 0 {
 		head += "\n" + s.st.Muted.Render("No functional account yet: press a for Accounts, then a to add one.")
 	} else {
 		head += "\n"
