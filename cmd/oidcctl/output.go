@@ -45,6 +45,64 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
+// jsonArray writes a JSON array one element at a time, byte for byte as
+// writeJSON writes the whole slice, so that a long listing need not be
+// held in memory to be written. If the command fails half-way, what was
+// written is not valid JSON (no closing bracket), so that a script does
+// not take a part for the whole.
+type jsonArray struct {
+	w   *bufio.Writer
+	n   int
+	err error
+}
+
+func newJSONArray(w io.Writer) *jsonArray {
+	return &jsonArray{w: bufio.NewWriterSize(w, 64<<10)}
+}
+
+// add writes v, indented as an element of the array.
+func (j *jsonArray) add(v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("  ", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	if j.n == 0 {
+		j.w.WriteString("[\n  ")
+	} else {
+		j.w.WriteString(",\n  ")
+	}
+	j.n++
+	return j.write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
+
+func (j *jsonArray) write(out []byte) error {
+	if !bytes.ContainsFunc(out, jsonUnsafe) {
+		_, err := j.w.Write(out)
+		j.err = cmp.Or(j.err, err)
+		return j.err
+	}
+	for _, r := range string(out) {
+		if jsonUnsafe(r) {
+			fmt.Fprintf(j.w, `\u%04x`, r)
+			continue
+		}
+		j.w.WriteRune(r)
+	}
+	return j.err
+}
+
+// close ends the array and writes out what is buffered.
+func (j *jsonArray) close() error {
+	if j.n == 0 {
+		j.w.WriteString("[]\n")
+	} else {
+		j.w.WriteString("\n]\n")
+	}
+	return cmp.Or(j.err, j.w.Flush())
+}
+
 func jsonUnsafe(r rune) bool {
 	return r >= 0x7f && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }

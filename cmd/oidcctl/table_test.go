@@ -133,3 +133,41 @@ func TestTableHeapPerRow(t *testing.T) {
 	}
 	runtime.KeepAlive(tab)
 }
+
+// TestJSONArrayAsWriteJSON: an array written one element at a time is
+// byte for byte what writeJSON writes of the whole slice: empty, one,
+// several, nested values, HTML characters and the runes writeJSON
+// escapes for the terminal.
+func TestJSONArrayAsWriteJSON(t *testing.T) {
+	type elem struct {
+		Name  string            `json:"name"`
+		N     int               `json:"n"`
+		Tags  []string          `json:"tags,omitempty"`
+		Attrs map[string]string `json:"attrs,omitempty"`
+		Empty struct{}          `json:"empty"`
+	}
+	all := []elem{
+		{Name: "plain", N: 1},
+		{Name: "<b>&amp;</b>", Tags: []string{"a", "b"}, Attrs: map[string]string{"z": "1", "a": "\u202eevil"}},
+		{Name: "\x7f\u0085\u2066 \x1b[2J", N: -3, Tags: []string{}},
+		{Name: "Grüße 日本"},
+	}
+	for n := range len(all) + 1 {
+		var want, got bytes.Buffer
+		if err := writeJSON(&want, append([]elem{}, all[:n]...)); err != nil {
+			t.Fatal(err)
+		}
+		arr := newJSONArray(&got)
+		for _, e := range all[:n] {
+			if err := arr.add(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := arr.close(); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%d elements:\ngot:\n%s\nwant (writeJSON):\n%s", n, got.String(), want.String())
+		}
+	}
+}

@@ -217,7 +217,7 @@ can call it.`,
 			if err != nil {
 				return err
 			}
-			now := time.Now()
+			now := a.clock()
 			status := func(st core.TokenState) string {
 				if needs[st.Account] != "" {
 					return core.StateNeedsSecret
@@ -225,15 +225,21 @@ can call it.`,
 				return st.Status(now)
 			}
 			// The states are read one at a time and only what is printed is
-			// kept (the table's text, or the JSON rows), so that 100,000
-			// accounts do not hold every token in memory at once.
+			// kept: the table's text, compactly, since its columns are as
+			// wide as their widest cell; JSON is written as it comes. So
+			// 100,000 accounts hold neither every token nor every row.
 			var (
 				problems, damaged []string
-				jsonRows          = []tokenState{}
+				jsonRows          *jsonArray
 				t                 *table
 			)
+			if a.output == "json" {
+				jsonRows = newJSONArray(a.stdout)
+			}
 			err = a.store.EachTokenState(cmd.Context(), func(st core.TokenState) error {
-				if fix := needs[st.Account]; fix != "" {
+				if !check {
+					// Not asked for.
+				} else if fix := needs[st.Account]; fix != "" {
 					problems = append(problems, st.Account+": "+core.StateNeedsSecret+": "+fix)
 				} else if p := healthProblem(st, now, window); p != "" {
 					problems = append(problems, st.Account+": "+p)
@@ -253,8 +259,7 @@ can call it.`,
 					if st.Damaged != nil {
 						row.Damaged = st.Damaged.Error()
 					}
-					jsonRows = append(jsonRows, row)
-					return nil
+					return jsonRows.add(row)
 				}
 				if t == nil {
 					t = newTable(a.stdout, "ACCOUNT", "PROFILE", "GRANT", "STATE", "EXPIRES", "REFRESH EXPIRES", "LAST REFRESH", "LAST ERROR")
@@ -276,13 +281,15 @@ can call it.`,
 			}
 			switch {
 			case a.output == "json":
-				if err := writeJSON(a.stdout, jsonRows); err != nil {
+				if err := jsonRows.close(); err != nil {
 					return err
 				}
 			case t == nil:
 				fmt.Fprintln(a.stdout, "No accounts yet. Add one with: oidcctl account add NAME --profile PROFILE")
 			default:
-				t.flush()
+				if err := t.flush(); err != nil {
+					return err
+				}
 			}
 			for _, line := range damaged {
 				fmt.Fprintln(a.stderr, line)

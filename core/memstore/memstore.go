@@ -462,6 +462,21 @@ func (s *Store) Accounts(_ context.Context, profile string) ([]core.Account, err
 	return out, nil
 }
 
+// EachAccount implements core.AccountStore. fn is called after the
+// store's lock is released, so that it may use the store.
+func (s *Store) EachAccount(ctx context.Context, fn func(core.Account) error) error {
+	all, err := s.Accounts(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, a := range all {
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // UpdateAccount implements core.AccountStore.
 func (s *Store) UpdateAccount(_ context.Context, name string, fn func(*core.Account) error) (core.Account, error) {
 	s.mu.Lock()

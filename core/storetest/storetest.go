@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"FailuresAndClear", testFailuresAndClear},
 		{"DueTokenStates", testDueTokenStates},
 		{"EachTokenState", testEachTokenState},
+		{"EachAccount", testEachAccount},
 		{"NextTokenWake", testNextTokenWake},
 		{"RotationUnderLease", testRotationUnderLease},
 		{"DamagedTokens", testDamagedTokens},
@@ -860,6 +861,39 @@ func testEachTokenState(t *testing.T, e *env) {
 	stop := errors.New("stop")
 	n := 0
 	err = e.Store.EachTokenState(e.ctx, func(core.TokenState) error { n++; return stop })
+	if err != stop || n != 1 {
+		t.Fatalf("fn's error: %v after %d calls, want it as it is after 1", err, n)
+	}
+}
+
+// EachAccount gives what Accounts(ctx, "") gives, one at a time, secrets
+// opened, and stops at fn's first error, which it returns as it is.
+func testEachAccount(t *testing.T, e *env) {
+	e.profile(t, "op")
+	e.profile(t, "other")
+	for _, name := range []string{"c", "a", "b"} {
+		e.account(t, name, "op")
+	}
+	a := core.NewAccount("pw", "other")
+	a.GrantType, a.Username, a.Password = core.GrantPassword, "alice", core.NewSecret("hunter2")
+	a.MissingSecrets = []string{core.SecretPassword}
+	must(t, e.Store.CreateAccount(e.ctx, a))
+	want, err := e.Store.Accounts(e.ctx, "")
+	must(t, err)
+	var got []core.Account
+	must(t, e.Store.EachAccount(e.ctx, func(a core.Account) error {
+		got = append(got, a)
+		return nil
+	}))
+	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) || len(got) != 4 {
+		t.Fatalf("EachAccount:\n%#v\nAccounts:\n%#v", got, want)
+	}
+	if pw := got[3]; pw.Name != "pw" || pw.Password.Reveal() != "hunter2" {
+		t.Fatalf("EachAccount: the last account is %s with password set %v, want pw with its password", pw.Name, pw.Password.IsSet())
+	}
+	stop := errors.New("stop")
+	n := 0
+	err = e.Store.EachAccount(e.ctx, func(core.Account) error { n++; return stop })
 	if err != stop || n != 1 {
 		t.Fatalf("fn's error: %v after %d calls, want it as it is after 1", err, n)
 	}

@@ -39,6 +39,35 @@ func (db *Store) Accounts(ctx context.Context, profile string) ([]core.Account, 
 	return as, wrap("list accounts of profile", profile, err)
 }
 
+// EachAccount calls fn with every account, as Accounts(ctx, "") lists
+// them, one row at a time, in one read transaction: fn must not write to
+// the store (SQLite would wait for itself). An error of fn stops it and is
+// returned as it is.
+func (db *Store) EachAccount(ctx context.Context, fn func(core.Account) error) error {
+	var fnErr error
+	err := db.run(ctx, false, func(tx Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+accountColumns+accountFrom+` ORDER BY a.name`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, _, err := db.scanAccount(rows)
+			if err != nil {
+				return err
+			}
+			if fnErr = fn(a); fnErr != nil {
+				return fnErr
+			}
+		}
+		return rows.Err()
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return wrapOp("list accounts", err)
+}
+
 // UpdateAccount is UpdateProfile for accounts: one write transaction,
 // fn's error returned as it is, a rename refused with a
 // *core.ValidationError. fn may move the account to another profile;
