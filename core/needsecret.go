@@ -81,9 +81,9 @@ func NeedsSecretFix(a Account, p Profile) string {
 // SecretsNeeded returns, for every account that cannot obtain tokens
 // until a secret of it or of its profile is given, NeedsSecretFix.
 //
-// When s has EachAccount (an AccountStore does), the accounts are read
-// one at a time, so that 100,000 of them are not held at once to find the
-// few that need a secret; otherwise Accounts lists them.
+// When s has AccountsNeedingSecrets (an AccountStore does), only those
+// accounts are read, so that 100,000 accounts are not all read and held
+// to find the few; otherwise Accounts lists every account.
 func SecretsNeeded(ctx context.Context, s interface {
 	Profiles(ctx context.Context) ([]Profile, error)
 	Accounts(ctx context.Context, profile string) ([]Account, error)
@@ -92,30 +92,26 @@ func SecretsNeeded(ctx context.Context, s interface {
 	if err != nil {
 		return nil, fmt.Errorf("secrets needed: %w", err)
 	}
+	var accounts []Account
+	if n, ok := s.(interface {
+		AccountsNeedingSecrets(ctx context.Context) ([]Account, error)
+	}); ok {
+		accounts, err = n.AccountsNeedingSecrets(ctx)
+	} else {
+		accounts, err = s.Accounts(ctx, "")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secrets needed: %w", err)
+	}
 	byName := make(map[string]Profile, len(profiles))
 	for _, p := range profiles {
 		byName[p.Name] = p
 	}
 	out := map[string]string{}
-	check := func(a Account) error {
+	for _, a := range accounts {
 		if fix := NeedsSecretFix(a, byName[a.Profile]); fix != "" {
 			out[a.Name] = fix
 		}
-		return nil
-	}
-	if e, ok := s.(interface {
-		EachAccount(ctx context.Context, fn func(Account) error) error
-	}); ok {
-		err = e.EachAccount(ctx, check)
-	} else {
-		var accounts []Account
-		accounts, err = s.Accounts(ctx, "")
-		for _, a := range accounts {
-			check(a)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("secrets needed: %w", err)
 	}
 	return out, nil
 }

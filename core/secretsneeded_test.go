@@ -10,20 +10,20 @@ import (
 	"oidcctl/core/memstore"
 )
 
-// oneAtATime is a store whose Accounts refuses to list every account:
-// what reads every account must use EachAccount.
-type oneAtATime struct{ *memstore.Store }
+// noFullList is a store whose Accounts refuses to list every account.
+type noFullList struct{ *memstore.Store }
 
-func (oneAtATime) Accounts(context.Context, string) ([]core.Account, error) {
+func (noFullList) Accounts(context.Context, string) ([]core.Account, error) {
 	return nil, errors.New("every account read at once")
 }
 
-// TestSecretsNeededOneAccountAtATime: SecretsNeeded reads the accounts
-// one at a time (EachAccount) when the store can, so that token list of
-// 100,000 accounts does not hold them all to find the few that need a
-// secret; what it finds is as before: accounts that lack their own
-// secret, and every account of a profile that lacks its client secret.
-func TestSecretsNeededOneAccountAtATime(t *testing.T) {
+// TestSecretsNeededReadsOnlyThoseAccounts: SecretsNeeded reads only the
+// accounts that need a secret (AccountsNeedingSecrets) when the store
+// can, so that token list of 100,000 accounts does not read and hold
+// them all to find the few; what it finds is as before: accounts that
+// lack their own secret, and every account of a profile that lacks its
+// client secret.
+func TestSecretsNeededReadsOnlyThoseAccounts(t *testing.T) {
 	ctx := context.Background()
 	s := memstore.New()
 	reg := core.Registry{Store: s}
@@ -59,11 +59,11 @@ func TestSecretsNeededOneAccountAtATime(t *testing.T) {
 	if len(want) != 2 || want["orphan"] == "" || want["pw"] == "" {
 		t.Fatalf("SecretsNeeded of the whole store: %q, want orphan and pw", want)
 	}
-	got, err := core.SecretsNeeded(ctx, oneAtATime{s})
+	got, err := core.SecretsNeeded(ctx, noFullList{s})
 	if err != nil {
-		t.Fatalf("SecretsNeeded read every account at once: %v", err)
+		t.Fatalf("SecretsNeeded read every account: %v", err)
 	}
 	if !maps.Equal(got, want) {
-		t.Fatalf("one at a time: %q, want %q", got, want)
+		t.Fatalf("from the accounts that need a secret: %q, want %q", got, want)
 	}
 }

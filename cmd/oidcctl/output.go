@@ -117,27 +117,28 @@ func jsonUnsafe(r rune) bool {
 // once was): a column is as wide as its widest cell plus two spaces, over
 // each run of lines that have a cell in it; the last cell of a line is not
 // padded; a line of one cell ends the table so far, which is written out.
-// Unlike tabwriter, it keeps what it holds compactly until flush: the
-// text of all cells in one buffer and two numbers per cell, no pointer for
-// the collector to scan, so that token list of 100,000 accounts stays
-// small.
+//
+// Unlike tabwriter, it keeps what it holds compactly until flush: each
+// line as its escaped cells joined by tabs (which escaped cells cannot
+// hold), in chunks that are never copied to grow, and the widest cell of
+// each column so far. So token list of 100,000 accounts holds little more
+// than the text it prints, and no pointer for the collector to scan. When
+// the lines have different numbers of cells, flush works out tabwriter's
+// blocks from the text.
 type table struct {
 	w io.Writer
-	// text is the escaped text of every cell, one after another, in
-	// chunks of tableChunk bytes that are never copied to grow (a cell
-	// that does not fit in what is left starts the next chunk).
-	text  [][]byte
-	cells []cell  // every cell of every line, in order
-	ends  []int32 // ends[i] is the index in cells after line i
-	err   error   // the first write error
+	// text holds the lines, each ended by a newline, in chunks of
+	// tableChunk bytes (a line that does not fit in what is left starts
+	// the next chunk).
+	text               [][]byte
+	lines              int
+	minCells, maxCells int   // of the lines held
+	widths             []int // the widest cell of each column, in runes
+	err                error // the first write error
 }
 
 // tableChunk is the size of a chunk of a table's text.
 const tableChunk = 64 << 10
-
-// cell is one cell of a table: its size in bytes and its width in runes,
-// as tabwriter counts it.
-type cell struct{ size, width int32 }
 
 // cellSpace replaces what would break the columns: a tab or a newline in
 // a value.
@@ -157,20 +158,40 @@ func newTable(w io.Writer, header ...string) *table {
 }
 
 func (t *table) row(cells ...string) {
-	for _, c := range cells {
+	if n := len(t.text); n == 0 || len(t.text[n-1]) == cap(t.text[n-1]) {
+		t.text = append(t.text, make([]byte, 0, tableChunk))
+	}
+	held := t.text[len(t.text)-1]
+	chunk, start := held, len(held)
+	for i, c := range cells {
 		c = tui.Escape(cellSpace.Replace(c))
-		if n := len(t.text); n == 0 || len(t.text[n-1])+len(c) > cap(t.text[n-1]) {
-			t.text = append(t.text, make([]byte, 0, max(tableChunk, len(c))))
+		if i > 0 {
+			chunk = append(chunk, '\t')
 		}
-		t.text[len(t.text)-1] = append(t.text[len(t.text)-1], c...)
-		t.cells = append(t.cells, cell{int32(len(c)), int32(utf8.RuneCountInString(c))})
+		chunk = append(chunk, c...)
+		if i == len(t.widths) {
+			t.widths = append(t.widths, 0)
+		}
+		t.widths[i] = max(t.widths[i], utf8.RuneCountInString(c))
 	}
-	if len(cells) == 0 {
-		// An empty line is one empty cell, as tabwriter has it.
-		t.cells = append(t.cells, cell{})
+	chunk = append(chunk, '\n')
+	if len(chunk) > cap(held) {
+		// Grown past the chunk (append copied it): the line moves to a
+		// chunk of its own size, or of tableChunk, where the next lines
+		// go; the chunk keeps the lines before.
+		line := chunk[start:]
+		t.text[len(t.text)-1] = held[:start:start]
+		chunk = append(make([]byte, 0, max(tableChunk, len(line))), line...)
+		t.text = append(t.text, nil)
 	}
-	t.ends = append(t.ends, int32(len(t.cells)))
-	if len(cells) <= 1 {
+	t.text[len(t.text)-1] = chunk
+	n := max(len(cells), 1) // an empty line is one empty cell, as tabwriter has it
+	if t.lines == 0 {
+		t.minCells, t.maxCells = n, n
+	}
+	t.minCells, t.maxCells = min(t.minCells, n), max(t.maxCells, n)
+	t.lines++
+	if n == 1 {
 		// No column goes past a line of one cell: tabwriter writes out
 		// what it has there.
 		t.err = cmp.Or(t.err, t.flush())
@@ -179,34 +200,77 @@ func (t *table) row(cells ...string) {
 
 // flush writes the lines held so far, aligned, and forgets them.
 func (t *table) flush() error {
-	if len(t.ends) == 0 {
+	if t.lines == 0 {
 		return t.err
 	}
-	tw := tableWriter{t: t, w: bufio.NewWriterSize(t.w, 64<<10)}
-	tw.format(0, len(t.ends))
-	tw.err = cmp.Or(tw.err, tw.w.Flush())
-	t.text, t.cells, t.ends = nil, t.cells[:0], t.ends[:0]
-	t.err = cmp.Or(t.err, tw.err)
+	w := bufio.NewWriterSize(t.w, 64<<10)
+	if t.minCells == t.maxCells {
+		// Every line has a cell in every column but the last: each
+		// column is one block, as wide as its widest cell.
+		widths := make([]int, t.maxCells-1)
+		for i := range widths {
+			widths[i] = t.widths[i] + tablePadding
+		}
+		for _, chunk := range t.text {
+			for len(chunk) > 0 {
+				end := bytes.IndexByte(chunk, '\n')
+				writeLine(w, chunk[:end], widths)
+				chunk = chunk[end+1:]
+			}
+		}
+	} else {
+		tw := tableWriter{w: w}
+		for _, chunk := range t.text {
+			for len(chunk) > 0 {
+				end := bytes.IndexByte(chunk, '\n')
+				tw.add(chunk[:end])
+				chunk = chunk[end+1:]
+			}
+		}
+		tw.format(0, len(tw.lines))
+	}
+	t.text, t.lines, t.widths = nil, 0, t.widths[:0]
+	t.err = cmp.Or(t.err, w.Flush())
 	return t.err
 }
 
-// line returns the cells of line i.
-func (t *table) line(i int) []cell {
-	start := int32(0)
-	if i > 0 {
-		start = t.ends[i-1]
+// writeLine writes one line of a table, each cell in a column padded to
+// the column's width; a write error stays in w.
+func writeLine(w *bufio.Writer, line []byte, widths []int) {
+	for j := 0; ; j++ {
+		end := bytes.IndexByte(line, '\t')
+		if end < 0 {
+			end = len(line)
+		}
+		w.Write(line[:end])
+		if j < len(widths) {
+			for n := widths[j] - utf8.RuneCount(line[:end]); n > 0; n -= len(spaces) {
+				w.WriteString(spaces[:min(n, len(spaces))])
+			}
+		}
+		if end == len(line) {
+			break
+		}
+		line = line[end+1:]
 	}
-	return t.cells[start:t.ends[i]]
+	w.WriteByte('\n')
 }
 
-// tableWriter is one flush of a table: tabwriter's format and writeLines.
+// tableWriter lays out lines with different numbers of cells as
+// tabwriter's format does.
 type tableWriter struct {
-	t      *table
 	w      *bufio.Writer
-	widths []int // the widths of the enclosing columns
-	chunk  int   // the next cell's text is in t.text[chunk][pos:]
-	pos    int
-	err    error
+	lines  [][]byte
+	cells  [][]int // the width of each cell of each line
+	widths []int   // the widths of the enclosing columns
+}
+
+func (tw *tableWriter) add(line []byte) {
+	var ws []int
+	for c := range bytes.SplitSeq(line, []byte("\t")) {
+		ws = append(ws, utf8.RuneCount(c))
+	}
+	tw.lines, tw.cells = append(tw.lines, line), append(tw.cells, ws)
 }
 
 // format writes lines line0 to line1 (excluded), laying out the column
@@ -216,19 +280,15 @@ type tableWriter struct {
 func (tw *tableWriter) format(line0, line1 int) {
 	column := len(tw.widths)
 	for this := line0; this < line1; this++ {
-		if column >= len(tw.t.line(this))-1 {
+		if column >= len(tw.cells[this])-1 {
 			continue
 		}
 		// A block of column begins at this: the lines before are done.
 		tw.writeLines(line0, this)
 		line0 = this
 		width := 0
-		for ; this < line1; this++ {
-			line := tw.t.line(this)
-			if column >= len(line)-1 {
-				break
-			}
-			width = max(width, int(line[column].width)+tablePadding)
+		for ; this < line1 && column < len(tw.cells[this])-1; this++ {
+			width = max(width, tw.cells[this][column]+tablePadding)
 		}
 		tw.widths = append(tw.widths, width)
 		tw.format(line0, this)
@@ -238,27 +298,9 @@ func (tw *tableWriter) format(line0, line1 int) {
 	tw.writeLines(line0, line1)
 }
 
-// writeLines writes lines line0 to line1 (excluded), each cell that is in
-// a column padded to its width.
 func (tw *tableWriter) writeLines(line0, line1 int) {
-	for i := line0; i < line1; i++ {
-		for j, c := range tw.t.line(i) {
-			if c.size > 0 {
-				if tw.pos+int(c.size) > len(tw.t.text[tw.chunk]) {
-					tw.chunk, tw.pos = tw.chunk+1, 0
-				}
-				_, err := tw.w.Write(tw.t.text[tw.chunk][tw.pos : tw.pos+int(c.size)])
-				tw.err = cmp.Or(tw.err, err)
-				tw.pos += int(c.size)
-			}
-			if j < len(tw.widths) {
-				for n := tw.widths[j] - int(c.width); n > 0; n -= len(spaces) {
-					_, err := tw.w.WriteString(spaces[:min(n, len(spaces))])
-					tw.err = cmp.Or(tw.err, err)
-				}
-			}
-		}
-		tw.err = cmp.Or(tw.err, tw.w.WriteByte('\n'))
+	for _, line := range tw.lines[line0:line1] {
+		writeLine(tw.w, line, tw.widths)
 	}
 }
 

@@ -125,9 +125,8 @@ func TestTableHeapPerRow(t *testing.T) {
 	}
 	after := heap()
 	perRow := float64(int64(after)-int64(before)) / rows
-	// The text, 8 bytes a cell and 4 a line; the cells' slice may have
-	// up to a quarter more room than it uses.
-	limit := float64(text + 8*len(row)*5/4 + 4*5/4 + 16)
+	// The text, a tab or newline after each cell, and a little slack.
+	limit := float64(text + len(row) + 8)
 	if perRow > limit {
 		t.Errorf("the table holds %.0f bytes a row of %d bytes of text; want at most %.0f", perRow, text, limit)
 	}

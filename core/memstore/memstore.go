@@ -462,19 +462,21 @@ func (s *Store) Accounts(_ context.Context, profile string) ([]core.Account, err
 	return out, nil
 }
 
-// EachAccount implements core.AccountStore. fn is called after the
-// store's lock is released, so that it may use the store.
-func (s *Store) EachAccount(ctx context.Context, fn func(core.Account) error) error {
+// AccountsNeedingSecrets implements core.AccountStore.
+func (s *Store) AccountsNeedingSecrets(ctx context.Context) ([]core.Account, error) {
 	all, err := s.Accounts(ctx, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []core.Account
 	for _, a := range all {
-		if err := fn(a); err != nil {
-			return err
+		if p, err := s.profile(a.Profile); a.NeedsSecret() || err == nil && p.p.NeedsSecret() {
+			out = append(out, a)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // UpdateAccount implements core.AccountStore.
