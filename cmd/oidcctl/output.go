@@ -52,20 +52,23 @@ func writeJSON(w io.Writer, v any) error {
 // not take a part for the whole.
 type jsonArray struct {
 	w   *bufio.Writer
+	b   bytes.Buffer  // one element, encoded
+	enc *json.Encoder // to b
 	n   int
 	err error
 }
 
 func newJSONArray(w io.Writer) *jsonArray {
-	return &jsonArray{w: bufio.NewWriterSize(w, 64<<10)}
+	j := &jsonArray{w: bufio.NewWriterSize(w, 64<<10)}
+	j.enc = json.NewEncoder(&j.b)
+	j.enc.SetIndent("  ", "  ")
+	return j
 }
 
 // add writes v, indented as an element of the array.
 func (j *jsonArray) add(v any) error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("  ", "  ")
-	if err := enc.Encode(v); err != nil {
+	j.b.Reset()
+	if err := j.enc.Encode(v); err != nil {
 		return err
 	}
 	if j.n == 0 {
@@ -74,11 +77,11 @@ func (j *jsonArray) add(v any) error {
 		j.w.WriteString(",\n  ")
 	}
 	j.n++
-	return j.write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	return j.write(bytes.TrimSuffix(j.b.Bytes(), []byte("\n")))
 }
 
 func (j *jsonArray) write(out []byte) error {
-	if !bytes.ContainsFunc(out, jsonUnsafe) {
+	if !jsonHasUnsafe(out) {
 		_, err := j.w.Write(out)
 		j.err = cmp.Or(j.err, err)
 		return j.err
@@ -101,6 +104,17 @@ func (j *jsonArray) close() error {
 		j.w.WriteString("\n]\n")
 	}
 	return cmp.Or(j.err, j.w.Flush())
+}
+
+// jsonHasUnsafe reports whether out holds a rune that jsonUnsafe
+// escapes; quickly when it is ASCII (every such rune is above it).
+func jsonHasUnsafe(out []byte) bool {
+	for i, c := range out {
+		if c >= 0x7f {
+			return bytes.ContainsFunc(out[i:], jsonUnsafe)
+		}
+	}
+	return false
 }
 
 func jsonUnsafe(r rune) bool {
