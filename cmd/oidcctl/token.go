@@ -199,6 +199,10 @@ An account whose stored tokens cannot be opened (damaged, or sealed with
 another key) is listed as "damaged" and explained on a line of its own on
 standard error; the other accounts are listed as usual.
 
+With -o json the array is written as the accounts are read: if reading
+fails half-way, the output ends without its closing bracket and the
+command exits 1.
+
 With --check it exits 1 when any account is failing, needs authorization,
 needs a secret (imported without one: see config import), or has a refresh
 token that expires within the warning window, so that a monitoring system
