@@ -241,12 +241,12 @@ can call it.`,
 				jsonRows = newJSONArray(a.stdout)
 			}
 			err = a.store.EachTokenState(cmd.Context(), func(st core.TokenState) error {
-				if !check {
-					// Not asked for.
-				} else if fix := needs[st.Account]; fix != "" {
-					problems = append(problems, st.Account+": "+core.StateNeedsSecret+": "+fix)
-				} else if p := healthProblem(st, now, window); p != "" {
-					problems = append(problems, st.Account+": "+p)
+				if check {
+					if fix := needs[st.Account]; fix != "" {
+						problems = append(problems, st.Account+": "+core.StateNeedsSecret+": "+fix)
+					} else if p := healthProblem(st, now, window); p != "" {
+						problems = append(problems, st.Account+": "+p)
+					}
 				}
 				if st.Damaged != nil {
 					// Listed with the others, explained on a line of its own.
@@ -281,6 +281,9 @@ can call it.`,
 				return nil
 			})
 			if err != nil {
+				if jsonRows != nil {
+					jsonRows.w.Flush() // what was read, without the closing bracket
+				}
 				return err
 			}
 			switch {
