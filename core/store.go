@@ -56,6 +56,11 @@ type AccountStore interface {
 	// Accounts returns the accounts of one profile, or of all profiles when
 	// profile is "", ordered by name.
 	Accounts(ctx context.Context, profile string) ([]Account, error)
+	// AccountsNeedingSecrets returns the accounts that lack a secret
+	// they need, or whose profile lacks one (Account.NeedsSecret,
+	// Profile.NeedsSecret), ordered by name: what SecretsNeeded reads, so
+	// that 100,000 accounts are not read to find the few.
+	AccountsNeedingSecrets(ctx context.Context) ([]Account, error)
 	// UpdateAccount is UpdateProfile for accounts; fn may move the account
 	// to another existing profile but not rename it.
 	UpdateAccount(ctx context.Context, name string, fn func(*Account) error) (Account, error)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cli runs oidcctl in-process on one database.
@@ -15,6 +16,7 @@ type cli struct {
 	t   *testing.T
 	dir string
 	env map[string]string
+	now func() time.Time // the commands' clock; time.Now when nil
 }
 
 func newCLI(t *testing.T) *cli {
@@ -37,6 +39,7 @@ func (c *cli) run(stdin string, args ...string) result {
 		stdout: &out,
 		stderr: &errOut,
 		getenv: func(k string) string { return c.env[k] },
+		now:    c.now,
 	})
 	return result{code, out.String(), errOut.String()}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/json"
@@ -9,8 +10,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"oidcctl/core"
 	"oidcctl/core/config"
@@ -44,6 +45,78 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
+// jsonArray writes a JSON array one element at a time, byte for byte as
+// writeJSON writes the whole slice, so that a long listing need not be
+// held in memory to be written. If the command fails half-way, what was
+// written is not valid JSON (no closing bracket), so that a script does
+// not take a part for the whole.
+type jsonArray struct {
+	w   *bufio.Writer
+	b   bytes.Buffer  // one element, encoded
+	enc *json.Encoder // to b
+	n   int
+	err error
+}
+
+func newJSONArray(w io.Writer) *jsonArray {
+	j := &jsonArray{w: bufio.NewWriterSize(w, 64<<10)}
+	j.enc = json.NewEncoder(&j.b)
+	j.enc.SetIndent("  ", "  ")
+	return j
+}
+
+// add writes v, indented as an element of the array.
+func (j *jsonArray) add(v any) error {
+	j.b.Reset()
+	if err := j.enc.Encode(v); err != nil {
+		return err
+	}
+	if j.n == 0 {
+		j.w.WriteString("[\n  ")
+	} else {
+		j.w.WriteString(",\n  ")
+	}
+	j.n++
+	return j.write(bytes.TrimSuffix(j.b.Bytes(), []byte("\n")))
+}
+
+func (j *jsonArray) write(out []byte) error {
+	if !jsonHasUnsafe(out) {
+		_, err := j.w.Write(out)
+		j.err = cmp.Or(j.err, err)
+		return j.err
+	}
+	for _, r := range string(out) {
+		if jsonUnsafe(r) {
+			fmt.Fprintf(j.w, `\u%04x`, r)
+			continue
+		}
+		j.w.WriteRune(r)
+	}
+	return j.err
+}
+
+// close ends the array and writes out what is buffered.
+func (j *jsonArray) close() error {
+	if j.n == 0 {
+		j.w.WriteString("[]\n")
+	} else {
+		j.w.WriteString("\n]\n")
+	}
+	return cmp.Or(j.err, j.w.Flush())
+}
+
+// jsonHasUnsafe reports whether out holds a rune that jsonUnsafe
+// escapes; quickly when it is ASCII (every such rune is above it).
+func jsonHasUnsafe(out []byte) bool {
+	for i, c := range out {
+		if c >= 0x7f {
+			return bytes.ContainsFunc(out[i:], jsonUnsafe)
+		}
+	}
+	return false
+}
+
 func jsonUnsafe(r rune) bool {
 	return r >= 0x7f && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }
@@ -52,10 +125,46 @@ func jsonUnsafe(r rune) bool {
 // (tui.Escape): users, claims, debugger entries and provider errors come
 // from tokens, callers and providers, and a control character printed raw
 // could retitle, clear or rewrite the terminal.
-type table struct{ tw *tabwriter.Writer }
+//
+// The columns are laid out as text/tabwriter lays them out with minwidth
+// 0, tabwidth 4, padding 2, padchar ' ' and no flags (which this table
+// once was): a column is as wide as its widest cell plus two spaces, over
+// each run of lines that have a cell in it; the last cell of a line is not
+// padded; a line of one cell ends the table so far, which is written out.
+//
+// Unlike tabwriter, it keeps what it holds compactly until flush: each
+// line as its escaped cells joined by tabs (which escaped cells cannot
+// hold), in chunks that are never copied to grow, and the widest cell of
+// each column so far. So token list of 100,000 accounts holds little more
+// than the text it prints, and no pointer for the collector to scan. When
+// the lines have different numbers of cells, flush works out tabwriter's
+// blocks from the text.
+type table struct {
+	w io.Writer
+	// text holds the lines, each ended by a newline, in chunks of
+	// tableChunk bytes (a line that does not fit in what is left starts
+	// the next chunk).
+	text               [][]byte
+	lines              int
+	minCells, maxCells int   // of the lines held
+	widths             []int // the widest cell of each column, in runes
+	err                error // the first write error
+}
+
+// tableChunk is the size of a chunk of a table's text.
+const tableChunk = 64 << 10
+
+// cellSpace replaces what would break the columns: a tab or a newline in
+// a value.
+var cellSpace = strings.NewReplacer("\t", " ", "\n", " ")
+
+// tablePadding is the space between two columns.
+const tablePadding = 2
+
+const spaces = "                                                                "
 
 func newTable(w io.Writer, header ...string) *table {
-	t := &table{tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+	t := &table{w: w}
 	if len(header) > 0 {
 		t.row(header...)
 	}
@@ -63,14 +172,151 @@ func newTable(w io.Writer, header ...string) *table {
 }
 
 func (t *table) row(cells ...string) {
-	for i, c := range cells {
-		// A tab or newline in a value would break the columns.
-		cells[i] = tui.Escape(strings.NewReplacer("\t", " ", "\n", " ").Replace(c))
+	if n := len(t.text); n == 0 || len(t.text[n-1]) == cap(t.text[n-1]) {
+		t.text = append(t.text, make([]byte, 0, tableChunk))
 	}
-	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+	held := t.text[len(t.text)-1]
+	chunk, start := held, len(held)
+	for i, c := range cells {
+		c = tui.Escape(cellSpace.Replace(c))
+		if i > 0 {
+			chunk = append(chunk, '\t')
+		}
+		chunk = append(chunk, c...)
+		if i == len(t.widths) {
+			t.widths = append(t.widths, 0)
+		}
+		t.widths[i] = max(t.widths[i], utf8.RuneCountInString(c))
+	}
+	chunk = append(chunk, '\n')
+	if len(chunk) > cap(held) {
+		// Grown past the chunk (append copied it): the line moves to a
+		// chunk of its own size, or of tableChunk, where the next lines
+		// go; the chunk keeps the lines before.
+		line := chunk[start:]
+		t.text[len(t.text)-1] = held[:start:start]
+		chunk = append(make([]byte, 0, max(tableChunk, len(line))), line...)
+		t.text = append(t.text, nil)
+	}
+	t.text[len(t.text)-1] = chunk
+	n := max(len(cells), 1) // an empty line is one empty cell, as tabwriter has it
+	if t.lines == 0 {
+		t.minCells, t.maxCells = n, n
+	}
+	t.minCells, t.maxCells = min(t.minCells, n), max(t.maxCells, n)
+	t.lines++
+	if n == 1 {
+		// No column goes past a line of one cell: tabwriter writes out
+		// what it has there.
+		t.err = cmp.Or(t.err, t.flush())
+	}
 }
 
-func (t *table) flush() error { return t.tw.Flush() }
+// flush writes the lines held so far, aligned, and forgets them.
+func (t *table) flush() error {
+	if t.lines == 0 {
+		return t.err
+	}
+	w := bufio.NewWriterSize(t.w, 64<<10)
+	if t.minCells == t.maxCells {
+		// Every line has a cell in every column but the last: each
+		// column is one block, as wide as its widest cell.
+		widths := make([]int, t.maxCells-1)
+		for i := range widths {
+			widths[i] = t.widths[i] + tablePadding
+		}
+		for _, chunk := range t.text {
+			for len(chunk) > 0 {
+				end := bytes.IndexByte(chunk, '\n')
+				writeLine(w, chunk[:end], widths)
+				chunk = chunk[end+1:]
+			}
+		}
+	} else {
+		tw := tableWriter{w: w}
+		for _, chunk := range t.text {
+			for len(chunk) > 0 {
+				end := bytes.IndexByte(chunk, '\n')
+				tw.add(chunk[:end])
+				chunk = chunk[end+1:]
+			}
+		}
+		tw.format(0, len(tw.lines))
+	}
+	t.text, t.lines, t.widths = nil, 0, t.widths[:0]
+	t.err = cmp.Or(t.err, w.Flush())
+	return t.err
+}
+
+// writeLine writes one line of a table, each cell in a column padded to
+// the column's width; a write error stays in w.
+func writeLine(w *bufio.Writer, line []byte, widths []int) {
+	for j := 0; ; j++ {
+		end := bytes.IndexByte(line, '\t')
+		if end < 0 {
+			end = len(line)
+		}
+		w.Write(line[:end])
+		if j < len(widths) {
+			for n := widths[j] - utf8.RuneCount(line[:end]); n > 0; n -= len(spaces) {
+				w.WriteString(spaces[:min(n, len(spaces))])
+			}
+		}
+		if end == len(line) {
+			break
+		}
+		line = line[end+1:]
+	}
+	w.WriteByte('\n')
+}
+
+// tableWriter lays out lines with different numbers of cells as
+// tabwriter's format does.
+type tableWriter struct {
+	w      *bufio.Writer
+	lines  [][]byte
+	cells  [][]int // the width of each cell of each line
+	widths []int   // the widths of the enclosing columns
+}
+
+func (tw *tableWriter) add(line []byte) {
+	var ws []int
+	for c := range bytes.SplitSeq(line, []byte("\t")) {
+		ws = append(ws, utf8.RuneCount(c))
+	}
+	tw.lines, tw.cells = append(tw.lines, line), append(tw.cells, ws)
+}
+
+// format writes lines line0 to line1 (excluded), laying out the column
+// len(tw.widths) over each block of consecutive lines that have a cell
+// in it (the last cell of a line is in no column), and the columns
+// right of it likewise within each block.
+func (tw *tableWriter) format(line0, line1 int) {
+	column := len(tw.widths)
+	for this := line0; this < line1; this++ {
+		if column >= len(tw.cells[this])-1 {
+			continue
+		}
+		// A block of column begins at this: the lines before are done.
+		tw.writeLines(line0, this)
+		line0 = this
+		width := 0
+		for ; this < line1 && column < len(tw.cells[this])-1; this++ {
+			width = max(width, tw.cells[this][column]+tablePadding)
+		}
+		tw.widths = append(tw.widths, width)
+		tw.format(line0, this)
+		tw.widths = tw.widths[:len(tw.widths)-1]
+		line0 = this
+	}
+	tw.writeLines(line0, line1)
+}
+
+func (tw *tableWriter) writeLines(line0, line1 int) {
+	for _, line := range tw.lines[line0:line1] {
+		writeLine(tw.w, line, tw.widths)
+	}
+}
 
 // printDone reports a change that has no object to print.
 func (a *app) printDone(verb, kind, name string) error {

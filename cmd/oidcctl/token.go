@@ -199,6 +199,10 @@ An account whose stored tokens cannot be opened (damaged, or sealed with
 another key) is listed as "damaged" and explained on a line of its own on
 standard error; the other accounts are listed as usual.
 
+With -o json the array is written as the accounts are read: if reading
+fails half-way, the output ends without its closing bracket and the
+command exits 1.
+
 With --check it exits 1 when any account is failing, needs authorization,
 needs a secret (imported without one: see config import), or has a refresh
 token that expires within the warning window, so that a monitoring system
@@ -217,7 +221,7 @@ can call it.`,
 			if err != nil {
 				return err
 			}
-			now := time.Now()
+			now := a.clock()
 			status := func(st core.TokenState) string {
 				if needs[st.Account] != "" {
 					return core.StateNeedsSecret
@@ -225,18 +229,24 @@ can call it.`,
 				return st.Status(now)
 			}
 			// The states are read one at a time and only what is printed is
-			// kept (the table's text, or the JSON rows), so that 100,000
-			// accounts do not hold every token in memory at once.
+			// kept: the table's text, compactly, since its columns are as
+			// wide as their widest cell; JSON is written as it comes. So
+			// 100,000 accounts hold neither every token nor every row.
 			var (
 				problems, damaged []string
-				jsonRows          = []tokenState{}
+				jsonRows          *jsonArray
 				t                 *table
 			)
+			if a.output == "json" {
+				jsonRows = newJSONArray(a.stdout)
+			}
 			err = a.store.EachTokenState(cmd.Context(), func(st core.TokenState) error {
-				if fix := needs[st.Account]; fix != "" {
-					problems = append(problems, st.Account+": "+core.StateNeedsSecret+": "+fix)
-				} else if p := healthProblem(st, now, window); p != "" {
-					problems = append(problems, st.Account+": "+p)
+				if check {
+					if fix := needs[st.Account]; fix != "" {
+						problems = append(problems, st.Account+": "+core.StateNeedsSecret+": "+fix)
+					} else if p := healthProblem(st, now, window); p != "" {
+						problems = append(problems, st.Account+": "+p)
+					}
 				}
 				if st.Damaged != nil {
 					// Listed with the others, explained on a line of its own.
@@ -253,8 +263,7 @@ can call it.`,
 					if st.Damaged != nil {
 						row.Damaged = st.Damaged.Error()
 					}
-					jsonRows = append(jsonRows, row)
-					return nil
+					return jsonRows.add(row)
 				}
 				if t == nil {
 					t = newTable(a.stdout, "ACCOUNT", "PROFILE", "GRANT", "STATE", "EXPIRES", "REFRESH EXPIRES", "LAST REFRESH", "LAST ERROR")
@@ -272,17 +281,22 @@ can call it.`,
 				return nil
 			})
 			if err != nil {
+				if jsonRows != nil {
+					jsonRows.w.Flush() // what was read, without the closing bracket
+				}
 				return err
 			}
 			switch {
 			case a.output == "json":
-				if err := writeJSON(a.stdout, jsonRows); err != nil {
+				if err := jsonRows.close(); err != nil {
 					return err
 				}
 			case t == nil:
 				fmt.Fprintln(a.stdout, "No accounts yet. Add one with: oidcctl account add NAME --profile PROFILE")
 			default:
-				t.flush()
+				if err := t.flush(); err != nil {
+					return err
+				}
 			}
 			for _, line := range damaged {
 				fmt.Fprintln(a.stderr, line)

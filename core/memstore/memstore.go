@@ -462,6 +462,23 @@ func (s *Store) Accounts(_ context.Context, profile string) ([]core.Account, err
 	return out, nil
 }
 
+// AccountsNeedingSecrets implements core.AccountStore.
+func (s *Store) AccountsNeedingSecrets(ctx context.Context) ([]core.Account, error) {
+	all, err := s.Accounts(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []core.Account
+	for _, a := range all {
+		if p, err := s.profile(a.Profile); a.NeedsSecret() || err == nil && p.p.NeedsSecret() {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
 // UpdateAccount implements core.AccountStore.
 func (s *Store) UpdateAccount(_ context.Context, name string, fn func(*core.Account) error) (core.Account, error) {
 	s.mu.Lock()

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"FailuresAndClear", testFailuresAndClear},
 		{"DueTokenStates", testDueTokenStates},
 		{"EachTokenState", testEachTokenState},
+		{"AccountsNeedingSecrets", testAccountsNeedingSecrets},
 		{"NextTokenWake", testNextTokenWake},
 		{"RotationUnderLease", testRotationUnderLease},
 		{"DamagedTokens", testDamagedTokens},
@@ -867,6 +868,52 @@ func testEachTokenState(t *testing.T, e *env) {
 	err = e.Store.EachTokenState(e.ctx, func(core.TokenState) error { n++; return stop })
 	if err != stop || n != 1 {
 		t.Fatalf("fn's error: %v after %d calls, want it as it is after 1", err, n)
+	}
+}
+
+// AccountsNeedingSecrets gives the accounts that lack a secret, and the
+// accounts of a profile that lacks one, as Accounts gives them; not the
+// others, even where a scope or a user map's claim spells the settings'
+// key.
+func testAccountsNeedingSecrets(t *testing.T, e *env) {
+	e.profile(t, "op")
+	p := core.NewProfile("imported")
+	p.DiscoveryURL, p.ClientID = "https://idp.example/.well-known/openid-configuration", "c"
+	p.MissingSecrets = []string{core.SecretClientSecret}
+	must(t, e.Store.CreateProfile(e.ctx, p))
+	for _, name := range []string{"c", "a", "b"} {
+		e.account(t, name, "op")
+	}
+	tricky := core.NewAccount("tricky", "op")
+	tricky.Scopes = []string{`"missing_secrets"`}
+	must(t, e.Store.CreateAccount(e.ctx, tricky))
+	// A claim of that name in a user map is no missing secret.
+	claim := core.NewProfile("claim")
+	claim.DiscoveryURL, claim.ClientID, claim.ClientSecret = p.DiscoveryURL, "c", core.NewSecret("s")
+	claim.UserMap = core.UserMap{"missing_secrets": "Email"}
+	must(t, e.Store.CreateProfile(e.ctx, claim))
+	e.account(t, "claimed", "claim")
+	e.account(t, "orphan", "imported")
+	a := core.NewAccount("pw", "op")
+	a.GrantType, a.Username, a.Password = core.GrantPassword, "alice", core.NewSecret("hunter2")
+	a.MissingSecrets = []string{core.SecretPassword}
+	must(t, e.Store.CreateAccount(e.ctx, a))
+
+	got, err := e.Store.AccountsNeedingSecrets(e.ctx)
+	must(t, err)
+	all, err := e.Store.Accounts(e.ctx, "")
+	must(t, err)
+	var want []core.Account
+	for _, a := range all {
+		if a.Name == "orphan" || a.Name == "pw" {
+			want = append(want, a)
+		}
+	}
+	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) || len(got) != 2 {
+		t.Fatalf("AccountsNeedingSecrets:\n%#v\nwant:\n%#v", got, want)
+	}
+	if got[1].Password.Reveal() != "hunter2" || !slices.Equal(got[1].MissingSecrets, []string{core.SecretPassword}) {
+		t.Fatalf("pw as read: password set %v, missing %v", got[1].Password.IsSet(), got[1].MissingSecrets)
 	}
 }
 

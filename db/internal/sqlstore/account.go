@@ -39,6 +39,50 @@ func (db *Store) Accounts(ctx context.Context, profile string) ([]core.Account, 
 	return as, wrap("list accounts of profile", profile, err)
 }
 
+// AccountsNeedingSecrets returns the accounts that lack a secret they
+// need, or whose profile lacks one, ordered by name (byte order). The
+// database picks out those whose settings, or whose profile's settings,
+// spell the key missing_secrets (kept only when not empty), so that
+// 100,000 accounts are not read to find the few; the key spelled
+// elsewhere (a user map's claim) is then told apart here.
+func (db *Store) AccountsNeedingSecrets(ctx context.Context) ([]core.Account, error) {
+	as, err := readTx(ctx, db, func(tx Tx) ([]core.Account, error) {
+		rows, err := tx.Query(ctx, `SELECT `+accountColumns+`, p.settings`+accountFrom+`
+			WHERE CAST(a.settings AS TEXT) LIKE '%"missing_secrets"%' OR CAST(p.settings AS TEXT) LIKE '%"missing_secrets"%'
+			ORDER BY a.name`)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []core.Account
+		for rows.Next() {
+			var profile string
+			a, _, err := db.scanAccount(withColumn{rows, &profile})
+			if err != nil {
+				return nil, err
+			}
+			var ps rowform.ProfileSettings
+			if err := json.Unmarshal([]byte(profile), &ps); err != nil {
+				return nil, fmt.Errorf("profile %s: settings: %w", a.Profile, err)
+			}
+			if a.NeedsSecret() || len(ps.MissingSecrets) > 0 {
+				out = append(out, a)
+			}
+		}
+		return out, rows.Err()
+	})
+	return as, wrapOp("list accounts that need a secret", err)
+}
+
+// withColumn is a row with one more column than its reader scans: the
+// last one goes to extra.
+type withColumn struct {
+	Row
+	extra any
+}
+
+func (r withColumn) Scan(dest ...any) error { return r.Row.Scan(append(dest, r.extra)...) }
+
 // UpdateAccount is UpdateProfile for accounts: one write transaction,
 // fn's error returned as it is, a rename refused with a
 // *core.ValidationError. fn may move the account to another profile;
