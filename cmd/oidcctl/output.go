@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -137,8 +138,8 @@ func jsonUnsafe(r rune) bool {
 // hold), in chunks that are never copied to grow, and the widest cell of
 // each column so far. So token list of 100,000 accounts holds little more
 // than the text it prints, and no pointer for the collector to scan. When
-// the lines have different numbers of cells, flush works out tabwriter's
-// blocks from the text.
+// the lines have different numbers of cells, flush hands them to
+// tabwriter, which works out its blocks.
 type table struct {
 	w io.Writer
 	// text holds the lines, each ended by a newline, in chunks of
@@ -233,15 +234,12 @@ func (t *table) flush() error {
 			}
 		}
 	} else {
-		tw := tableWriter{w: w}
+		// Lines of different lengths: tabwriter works out its blocks.
+		tw := tabwriter.NewWriter(w, 0, 4, tablePadding, ' ', 0)
 		for _, chunk := range t.text {
-			for len(chunk) > 0 {
-				end := bytes.IndexByte(chunk, '\n')
-				tw.add(chunk[:end])
-				chunk = chunk[end+1:]
-			}
+			tw.Write(chunk)
 		}
-		tw.format(0, len(tw.lines))
+		t.err = cmp.Or(t.err, tw.Flush())
 	}
 	t.text, t.lines, t.widths = nil, 0, t.widths[:0]
 	t.err = cmp.Or(t.err, w.Flush())
@@ -268,54 +266,6 @@ func writeLine(w *bufio.Writer, line []byte, widths []int) {
 		line = line[end+1:]
 	}
 	w.WriteByte('\n')
-}
-
-// tableWriter lays out lines with different numbers of cells as
-// tabwriter's format does.
-type tableWriter struct {
-	w      *bufio.Writer
-	lines  [][]byte
-	cells  [][]int // the width of each cell of each line
-	widths []int   // the widths of the enclosing columns
-}
-
-func (tw *tableWriter) add(line []byte) {
-	var ws []int
-	for c := range bytes.SplitSeq(line, []byte("\t")) {
-		ws = append(ws, utf8.RuneCount(c))
-	}
-	tw.lines, tw.cells = append(tw.lines, line), append(tw.cells, ws)
-}
-
-// format writes lines line0 to line1 (excluded), laying out the column
-// len(tw.widths) over each block of consecutive lines that have a cell
-// in it (the last cell of a line is in no column), and the columns
-// right of it likewise within each block.
-func (tw *tableWriter) format(line0, line1 int) {
-	column := len(tw.widths)
-	for this := line0; this < line1; this++ {
-		if column >= len(tw.cells[this])-1 {
-			continue
-		}
-		// A block of column begins at this: the lines before are done.
-		tw.writeLines(line0, this)
-		line0 = this
-		width := 0
-		for ; this < line1 && column < len(tw.cells[this])-1; this++ {
-			width = max(width, tw.cells[this][column]+tablePadding)
-		}
-		tw.widths = append(tw.widths, width)
-		tw.format(line0, this)
-		tw.widths = tw.widths[:len(tw.widths)-1]
-		line0 = this
-	}
-	tw.writeLines(line0, line1)
-}
-
-func (tw *tableWriter) writeLines(line0, line1 int) {
-	for _, line := range tw.lines[line0:line1] {
-		writeLine(tw.w, line, tw.widths)
-	}
 }
 
 // printDone reports a change that has no object to print.
