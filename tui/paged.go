@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -69,8 +68,7 @@ type PagedTable struct {
 	loaded    bool
 	err       error
 
-	filter    textinput.Model
-	filtering bool
+	filter filterLine
 }
 
 // pageRequest is a read of n rows from row from of those filter selects.
@@ -83,7 +81,7 @@ type pageRequest struct {
 // screen's, to which the reads' results are addressed. It reads nothing
 // until Reload.
 func NewPagedTable(st Styles, id ID, fetch PageFetch, cols ...Column) PagedTable {
-	return PagedTable{frame: frame{styles: st, cols: cols}, id: id, keys: tableKeys, fetch: fetch, filter: newFilterInput(), empty: "Nothing here yet."}
+	return PagedTable{frame: frame{styles: st, cols: cols}, id: id, keys: tableKeys, fetch: fetch, filter: newFilterLine(), empty: "Nothing here yet."}
 }
 
 // SetEmpty sets what the table says when it has no rows.
@@ -94,7 +92,7 @@ func (t *PagedTable) SetEmpty(text string) { t.empty = text }
 // Reload.
 func (t *PagedTable) SetSize(width, height int) {
 	t.width, t.height = width, height
-	t.filter.SetWidth(max(10, width-20))
+	t.filter.input.SetWidth(max(10, width-20))
 	t.clamp()
 }
 
@@ -116,10 +114,10 @@ func (t PagedTable) Err() error { return t.err }
 
 // Filtering reports whether the filter is being typed: the table then
 // takes every key.
-func (t PagedTable) Filtering() bool { return t.filtering }
+func (t PagedTable) Filtering() bool { return t.filter.typing }
 
 // FilterText is the filter in force, as typed.
-func (t PagedTable) FilterText() string { return t.filter.Value() }
+func (t PagedTable) FilterText() string { return t.filter.value() }
 
 // Total is the number of rows the filter selects, as the last read said.
 func (t PagedTable) Total() int { return t.total }
@@ -150,7 +148,7 @@ func (t *PagedTable) SelectKey(k string) bool {
 }
 
 // wantFilter is the filter in force, as the fetch gets it.
-func (t PagedTable) wantFilter() string { return strings.TrimSpace(t.filter.Value()) }
+func (t PagedTable) wantFilter() string { return strings.TrimSpace(t.filter.value()) }
 
 // current reports whether the rows and total held are the filter's.
 func (t PagedTable) current() bool { return t.counted && t.query == t.wantFilter() }
@@ -289,43 +287,19 @@ func (t *PagedTable) Update(msg tea.Msg) (bool, tea.Cmd) {
 		}
 		return true, t.take(m)
 	}
-	if t.filtering {
-		if k, ok := msg.(tea.KeyPressMsg); ok {
-			switch {
-			case key.Matches(k, t.keys.ApplyFilter):
-				t.filtering = false
-				t.filter.Blur()
-				return true, nil
-			case key.Matches(k, t.keys.ClearFilter):
-				t.filtering = false
-				t.filter.Blur()
-				t.filter.SetValue("")
-				return true, t.refilter()
-			case key.Matches(k, t.keys.Up, t.keys.Down) && k.Text == "":
-				return true, t.move(k)
-			}
-		}
-		before := t.filter.Value()
-		var cmd tea.Cmd
-		t.filter, cmd = t.filter.Update(msg)
-		if t.filter.Value() != before {
-			cmd = tea.Batch(cmd, t.refilter())
-		}
+	outcome, cmd := t.filter.update(t.keys, msg)
+	switch outcome {
+	case filterUsed:
 		return true, cmd
+	case filterTyped:
+		return true, tea.Batch(cmd, t.refilter())
+	case filterCleared:
+		return true, t.refilter()
+	case filterMove:
+		return true, t.move(msg.(tea.KeyPressMsg))
 	}
 	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return false, nil
-	}
-	switch {
-	case key.Matches(k, t.keys.Filter):
-		t.filtering = true
-		return true, t.filter.Focus()
-	case key.Matches(k, t.keys.ClearFilter) && t.filter.Value() != "":
-		t.filter.SetValue("")
-		return true, t.refilter()
-	}
-	if !t.moves(k) {
+	if !ok || !t.moves(k) {
 		return false, nil
 	}
 	return true, t.move(k)
@@ -333,48 +307,25 @@ func (t *PagedTable) Update(msg tea.Msg) (bool, tea.Cmd) {
 
 // moves reports whether k is a key that moves the cursor.
 func (t PagedTable) moves(k tea.KeyPressMsg) bool {
-	return key.Matches(k, t.keys.Up, t.keys.Down, t.keys.PageUp, t.keys.PageDown, t.keys.Top, t.keys.Bottom)
+	_, ok := t.keys.step(k, 0, 0, 0)
+	return ok
 }
 
 // move moves the cursor over the total, read or not, and reads the
 // window around the view if it is not held.
 func (t *PagedTable) move(k tea.KeyPressMsg) tea.Cmd {
-	switch {
-	case key.Matches(k, t.keys.Up):
-		t.cursor--
-	case key.Matches(k, t.keys.Down):
-		t.cursor++
-	case key.Matches(k, t.keys.PageUp):
-		t.cursor -= t.bodyRows()
-	case key.Matches(k, t.keys.PageDown):
-		t.cursor += t.bodyRows()
-	case key.Matches(k, t.keys.Top):
-		t.cursor = 0
-	case key.Matches(k, t.keys.Bottom):
-		t.cursor = t.total - 1
-	}
+	t.cursor, _ = t.keys.step(k, t.cursor, t.bodyRows(), t.total)
 	t.clamp()
 	return t.fill()
 }
 
 // Bindings are the table's keys for the help line, as Table's.
 func (t PagedTable) Bindings() []key.Binding {
-	if t.filtering {
-		return []key.Binding{t.keys.ApplyFilter, t.keys.ClearFilter}
-	}
-	if t.filter.Value() != "" {
-		return []key.Binding{t.keys.Filter, t.keys.ClearFilter}
-	}
-	if t.total == 0 {
-		return nil
-	}
-	return []key.Binding{t.keys.Filter}
+	return t.filter.bindings(t.keys, t.total > 0)
 }
 
 // FullBindings are every key of the table, for the full help.
-func (t PagedTable) FullBindings() []key.Binding {
-	return []key.Binding{t.keys.Up, t.keys.Down, t.keys.PageUp, t.keys.PageDown, t.keys.Top, t.keys.Bottom, t.keys.Filter, t.keys.ClearFilter}
-}
+func (t PagedTable) FullBindings() []key.Binding { return t.keys.all() }
 
 // View renders the header, the rows in view (a muted "…" for one not read
 // yet) and a footer with the position and the filter, as Table's; cells
@@ -391,7 +342,7 @@ func (t PagedTable) View() string {
 	case t.total == 0 && !t.current():
 		lines = t.message("Reading…", t.styles.Muted)
 	case t.total == 0 && t.wantFilter() != "":
-		lines = t.message(fmt.Sprintf("No row matches %q.", t.filter.Value()), t.styles.Muted)
+		lines = t.message(fmt.Sprintf("No row matches %q.", t.filter.value()), t.styles.Muted)
 	case t.total == 0:
 		lines = t.message(t.empty, t.styles.Muted)
 	}
@@ -416,7 +367,7 @@ func (t PagedTable) unread(sel bool) string {
 }
 
 func (t PagedTable) footer() string {
-	if t.err != nil && t.total > 0 && !t.filtering {
+	if t.err != nil && t.total > 0 && !t.filter.typing {
 		return t.styles.Error.Render(fit(Escape(t.err.Error()), t.width))
 	}
 	pos := ""
@@ -426,5 +377,5 @@ func (t PagedTable) footer() string {
 	case t.total > 0:
 		pos = fmt.Sprintf("%d/%d", t.cursor+1, t.total)
 	}
-	return t.filterFooter(t.filter, t.filtering, pos)
+	return t.filterFooter(t.filter, pos)
 }

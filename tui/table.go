@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -75,22 +74,13 @@ type Table[K comparable, V any] struct {
 	offset int      // first shown row on screen
 	empty  string
 
-	filter    textinput.Model
-	filtering bool
+	filter filterLine
 }
 
 // NewTable returns an empty table whose items are keyed by key and shown
 // by render.
 func NewTable[K comparable, V any](st Styles, key func(V) K, render RowRenderer[V], cols ...Column) Table[K, V] {
-	return Table[K, V]{frame: frame{styles: st, cols: cols}, keys: tableKeys, key: key, render: render, filter: newFilterInput(), empty: "Nothing here yet."}
-}
-
-// newFilterInput is the line a table's filter is typed in.
-func newFilterInput() textinput.Model {
-	ti := textinput.New()
-	ti.Prompt = "/"
-	ti.Placeholder = "type to filter"
-	return ti
+	return Table[K, V]{frame: frame{styles: st, cols: cols}, keys: tableKeys, key: key, render: render, filter: newFilterLine(), empty: "Nothing here yet."}
 }
 
 // RowTable is a table of ready-made rows, keyed by Row.Key.
@@ -141,9 +131,7 @@ func escapeRow(r Row) Row {
 
 // ClearFilter drops the filter, showing every item.
 func (t *Table[K, V]) ClearFilter() {
-	t.filtering = false
-	t.filter.Blur()
-	t.filter.SetValue("")
+	t.filter.clear()
 	t.refilter()
 }
 
@@ -185,20 +173,20 @@ func (t Table[K, V]) Selected() (V, bool) {
 
 // Filtering reports whether the filter is being typed: the table then
 // takes every key.
-func (t Table[K, V]) Filtering() bool { return t.filtering }
+func (t Table[K, V]) Filtering() bool { return t.filter.typing }
 
 // FilterText is the filter in force.
-func (t Table[K, V]) FilterText() string { return t.filter.Value() }
+func (t Table[K, V]) FilterText() string { return t.filter.value() }
 
 // SetSize sets the space the table renders into, footer included.
 func (t *Table[K, V]) SetSize(width, height int) {
 	t.width, t.height = width, height
-	t.filter.SetWidth(max(10, width-20))
+	t.filter.input.SetWidth(max(10, width-20))
 	t.clamp()
 }
 
 func (t *Table[K, V]) refilter() {
-	q := strings.ToLower(strings.TrimSpace(t.filter.Value()))
+	q := strings.ToLower(strings.TrimSpace(t.filter.value()))
 	t.shown = t.shown[:0]
 	if q != "" && t.hay == nil {
 		t.hay = make([]string, len(t.items))
@@ -229,90 +217,63 @@ func (t *Table[K, V]) clamp() {
 
 // Update handles the table's keys. It reports whether it used the message.
 func (t *Table[K, V]) Update(msg tea.Msg) (bool, tea.Cmd) {
-	if t.filtering {
-		if k, ok := msg.(tea.KeyPressMsg); ok {
-			switch {
-			case key.Matches(k, t.keys.ApplyFilter):
-				t.filtering = false
-				t.filter.Blur()
-				return true, nil
-			case key.Matches(k, t.keys.ClearFilter):
-				t.filtering = false
-				t.filter.Blur()
-				t.filter.SetValue("")
-				t.refilter()
-				return true, nil
-			case key.Matches(k, t.keys.Up, t.keys.Down) && k.Text == "":
-				t.move(k)
-				return true, nil
-			}
-		}
-		var cmd tea.Cmd
-		before := t.filter.Value()
-		t.filter, cmd = t.filter.Update(msg)
-		if t.filter.Value() != before {
-			t.cursor = 0
-			t.refilter()
-		}
+	outcome, cmd := t.filter.update(t.keys, msg)
+	switch outcome {
+	case filterUsed:
+		return true, cmd
+	case filterTyped:
+		t.cursor = 0
+		t.refilter()
+		return true, cmd
+	case filterCleared:
+		t.refilter()
 		return true, cmd
 	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return false, nil
 	}
-	switch {
-	case key.Matches(k, t.keys.Filter):
-		t.filtering = true
-		return true, t.filter.Focus()
-	case key.Matches(k, t.keys.ClearFilter) && t.filter.Value() != "":
-		t.filter.SetValue("")
-		t.refilter()
-		return true, nil
-	}
-	return t.move(k), nil
+	used := t.move(k)
+	return used || outcome == filterMove, nil
 }
 
 func (t *Table[K, V]) move(k tea.KeyPressMsg) bool {
-	switch {
-	case key.Matches(k, t.keys.Up):
-		t.cursor--
-	case key.Matches(k, t.keys.Down):
-		t.cursor++
-	case key.Matches(k, t.keys.PageUp):
-		t.cursor -= t.bodyRows()
-	case key.Matches(k, t.keys.PageDown):
-		t.cursor += t.bodyRows()
-	case key.Matches(k, t.keys.Top):
-		t.cursor = 0
-	case key.Matches(k, t.keys.Bottom):
-		t.cursor = len(t.shown) - 1
-	default:
-		return false
+	c, ok := t.keys.step(k, t.cursor, t.bodyRows(), len(t.shown))
+	if ok {
+		t.cursor = c
+		t.clamp()
 	}
-	t.clamp()
-	return true
+	return ok
+}
+
+// step is where a key takes a cursor over n rows, page rows a screen,
+// before it is clamped; false when k does not move the cursor.
+func (k TableKeys) step(msg tea.KeyPressMsg, cursor, page, n int) (int, bool) {
+	switch {
+	case key.Matches(msg, k.Up):
+		return cursor - 1, true
+	case key.Matches(msg, k.Down):
+		return cursor + 1, true
+	case key.Matches(msg, k.PageUp):
+		return cursor - page, true
+	case key.Matches(msg, k.PageDown):
+		return cursor + page, true
+	case key.Matches(msg, k.Top):
+		return 0, true
+	case key.Matches(msg, k.Bottom):
+		return n - 1, true
+	}
+	return cursor, false
 }
 
 // Bindings are the table's keys for the help line; the arrows go
 // without saying there, and are in FullBindings.
 func (t Table[K, V]) Bindings() []key.Binding {
-	if t.filtering {
-		return []key.Binding{t.keys.ApplyFilter, t.keys.ClearFilter}
-	}
-	if len(t.items) == 0 {
-		return nil
-	}
-	b := []key.Binding{t.keys.Filter}
-	if t.filter.Value() != "" {
-		b = append(b, t.keys.ClearFilter)
-	}
-	return b
+	return t.filter.bindings(t.keys, len(t.items) > 0)
 }
 
 // FullBindings are every key of the table, for the full help.
-func (t Table[K, V]) FullBindings() []key.Binding {
-	return []key.Binding{t.keys.Up, t.keys.Down, t.keys.PageUp, t.keys.PageDown, t.keys.Top, t.keys.Bottom, t.keys.Filter, t.keys.ClearFilter}
-}
+func (t Table[K, V]) FullBindings() []key.Binding { return t.keys.all() }
 
 // View renders the header, the rows in view and a footer with the
 // position and the filter.
@@ -324,7 +285,7 @@ func (t Table[K, V]) View() string {
 	if len(t.shown) == 0 {
 		msg := t.empty
 		if len(t.items) > 0 {
-			msg = fmt.Sprintf("No row matches %q.", t.filter.Value())
+			msg = fmt.Sprintf("No row matches %q.", t.filter.value())
 		}
 		lines = t.message(msg, t.styles.Muted)
 	}
@@ -343,7 +304,7 @@ func (t Table[K, V]) footer() string {
 	if len(t.shown) != len(t.items) {
 		pos += fmt.Sprintf(" (of %d)", len(t.items))
 	}
-	return t.filterFooter(t.filter, t.filtering, pos)
+	return t.filterFooter(t.filter, pos)
 }
 
 // frame is what Table and PagedTable draw alike: the header, the lines of
@@ -423,12 +384,12 @@ func (f frame) line(r Row, sel bool, widths []int) string {
 
 // filterFooter is the footer: the filter being typed or in force, and
 // pos, the position.
-func (f frame) filterFooter(filter textinput.Model, filtering bool, pos string) string {
+func (f frame) filterFooter(filter filterLine, pos string) string {
 	switch {
-	case filtering:
-		return fit(filter.View()+"  "+f.styles.Muted.Render(pos), f.width)
-	case filter.Value() != "":
-		return fit(f.styles.Muted.Render("filter: ")+filter.Value()+"  "+f.styles.Muted.Render(pos), f.width)
+	case filter.typing:
+		return fit(filter.input.View()+"  "+f.styles.Muted.Render(pos), f.width)
+	case filter.value() != "":
+		return fit(f.styles.Muted.Render("filter: ")+filter.value()+"  "+f.styles.Muted.Render(pos), f.width)
 	}
 	return f.styles.Muted.Render(fit(pos, f.width))
 }
