@@ -164,7 +164,7 @@ func forwardedRequest(r *http.Request, method, path string) dpopRequest {
 	if proto != "" && host != "" {
 		return dpopRequest{method: method, url: proto + "://" + host + path}
 	}
-	if u := r.Header.Get("X-Original-URL"); strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+	if u := r.Header.Get("X-Original-Url"); strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
 		return dpopRequest{method: method, url: u}
 	}
 	return dpopRequest{method: method, problem: "the proxy sent no X-Forwarded-Proto and X-Forwarded-Host (nor an absolute X-Original-URL), " +

@@ -73,12 +73,16 @@ func (s *Server) forwardAuth(c *call) error {
 	if !res.Accepted() {
 		return s.dpopChallenge(c, refusal(res), p, isDPoP)
 	}
-	if e := s.checkDPoP(c, p, res, token, isDPoP, forwardedRequest(r, c.method, c.path)); e != nil {
+	// The URL a proof must name matters only to a DPoP call: a Bearer
+	// call does not read the forwarding headers for it.
+	var req dpopRequest
+	if isDPoP {
+		req = forwardedRequest(r, c.method, c.path)
+	}
+	if e := s.checkDPoP(c, p, res, token, isDPoP, req); e != nil {
 		return e
 	}
-	h := c.w.Header()
-	s.setUserHeaders(h, res)
-	h.Set("Cache-Control", "no-store")
+	s.setUserHeaders(c, res)
 	c.outcome = outcomeAccepted
 	c.w.WriteHeader(http.StatusOK)
 	return nil
@@ -104,14 +108,25 @@ func (s *Server) validate(c *call, p core.Profile, token string) *validate.Resul
 	return res
 }
 
-// setUserHeaders sets the user of an accepted token on h.
-// The three values share one array.
-func (s *Server) setUserHeaders(h http.Header, res *validate.Result) {
-	v := []string{login(res), strings.Join(res.Roles, ","), res.Subject}
-	h[http.CanonicalHeaderKey(s.headers.User)] = v[0:1:1]
-	h[http.CanonicalHeaderKey(s.headers.Roles)] = v[1:2:2]
-	h[http.CanonicalHeaderKey(s.headers.Subject)] = v[2:3:3]
+// setUserHeaders sets the user of an accepted token, and Cache-Control:
+// no-store, on the call's answer. The values share the call's array and
+// the names are canonical already (Server.userKeys): no allocation but
+// the roles' join.
+func (s *Server) setUserHeaders(c *call, res *validate.Result) {
+	h := c.w.Header()
+	v := c.headerVals[1:5]
+	v[0], v[1], v[2], v[3] = login(res), strings.Join(res.Roles, ","), res.Subject, "no-store"
+	h[s.userKeys.User] = v[0:1:1]
+	h[s.userKeys.Roles] = v[1:2:2]
+	h[s.userKeys.Subject] = v[2:3:3]
+	h[headerCacheControl] = v[3:4:4]
 }
+
+// Canonical header names that serve sets on every call.
+const (
+	headerRequestID    = "X-Request-Id"
+	headerCacheControl = "Cache-Control"
+)
 
 // login is the local user of a result.
 func login(res *validate.Result) string {

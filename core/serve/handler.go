@@ -88,6 +88,17 @@ type call struct {
 	// tokenClaims: the token's header and claims, for a profile with
 	// LogTokenClaims (tokenclaims.go).
 	tokenClaims string
+
+	// What a call needs on every forward-auth request, in the call's own
+	// allocation rather than one each: the response writer (w), the
+	// debugger's capture when it is on, the first secrets, and the
+	// backing array of the answer's header values (X-Request-Id, the user
+	// headers, Cache-Control). A header value slice has a capacity of one,
+	// so a handler that adds a value to it gets a new array.
+	rw         responseWriter
+	captureBuf capture
+	secretsBuf [2]string
+	headerVals [5]string
 }
 
 // capture holds what the debugger keeps of a call's bodies.
@@ -98,8 +109,9 @@ type capture struct {
 	// onlyRefused: a forward-auth call in the default mode, recorded
 	// only when not accepted.
 	onlyRefused bool
-	// bufs are req and resp, in the capture's own allocation: every
-	// forward-auth call starts a capture in the default mode.
+	// bufs are req and resp, in the capture's own allocation (which is
+	// the call's): every forward-auth call starts a capture in the
+	// default mode.
 	bufs [2]bodyBuffer
 }
 
@@ -110,7 +122,6 @@ type capture struct {
 func (s *Server) protect(w http.ResponseWriter, r *http.Request, h func(*call) error) {
 	c := &call{
 		s:      s,
-		w:      &responseWriter{ResponseWriter: w},
 		r:      r,
 		id:     requestID(r),
 		start:  s.now(),
@@ -118,7 +129,11 @@ func (s *Server) protect(w http.ResponseWriter, r *http.Request, h func(*call) e
 		method: r.Method,
 		path:   r.URL.RequestURI(),
 	}
-	w.Header().Set("X-Request-Id", c.id)
+	c.rw.ResponseWriter = w
+	c.w = &c.rw
+	c.secrets = c.secretsBuf[:0]
+	c.headerVals[0] = c.id
+	w.Header()[headerRequestID] = c.headerVals[0:1:1]
 	s.metrics.inFlight.Inc()
 	defer s.metrics.inFlight.Dec()
 	defer func() {
@@ -152,7 +167,8 @@ func (c *call) startCapture(settings core.DebugSettings) {
 	if limit <= 0 {
 		limit = core.DefaultDebugMaxBody
 	}
-	cp := &capture{settings: settings}
+	cp := &c.captureBuf
+	cp.settings = settings
 	cp.bufs[0].limit, cp.bufs[1].limit = limit, limit
 	cp.req, cp.resp = &cp.bufs[0], &cp.bufs[1]
 	c.capture = cp

@@ -182,6 +182,9 @@ type Server struct {
 	keys      *jwks.Cache
 	log       *slog.Logger
 	headers   HeaderNames
+	// userKeys are headers' names in their canonical form, for the
+	// forward-auth answer: made once, not on every call.
+	userKeys  HeaderNames
 	transport http.RoundTripper
 	client    *http.Client
 	metrics   *metrics
@@ -227,6 +230,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		logins:    newLoginGuard(),
 		reloaded:  make(chan struct{}, 1),
 	}
+	s.userKeys = HeaderNames{User: http.CanonicalHeaderKey(s.headers.User), Roles: http.CanonicalHeaderKey(s.headers.Roles),
+		Subject: http.CanonicalHeaderKey(s.headers.Subject)}
 	if s.transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = orDefault(cfg.Timeouts.Upstream, DefaultUpstreamTimeout)
