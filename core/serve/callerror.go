@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,7 +30,11 @@ type callError struct {
 	detail  string
 	outcome string // the outcome label of oidcctl_requests_total
 	verdict string // the debugger's verdict; "" leaves the call's
-	header  http.Header
+	// header are the answer's headers, canonical names, each set once
+	// (with replaces); headerBuf backs the first two, which is all an
+	// answer has today: a refusal's headers cost no allocation.
+	header    []headerField
+	headerBuf [2]headerField
 
 	// logMsg, when not "", logs the call once at logLevel, with its
 	// webservice, request id, method and path, and logAttrs.
@@ -52,16 +57,41 @@ func (e *callError) Error() string {
 	return e.description
 }
 
-// with adds an answer header.
+// headerField is one header of an answer; value is an array so that the
+// answer's header map can take a slice of it.
+type headerField struct {
+	key   string
+	value [1]string
+}
+
+// with sets an answer header, replacing one of the same name.
 func (e *callError) with(key, value string) *callError {
-	if e.header == nil {
-		e.header = make(http.Header, 1)
-	}
 	if key == "WWW-Authenticate" {
 		key = wwwAuthenticate // canonical, without canonicalizing it on every refusal
+	} else {
+		key = http.CanonicalHeaderKey(key)
 	}
-	e.header[http.CanonicalHeaderKey(key)] = []string{value}
+	for i := range e.header {
+		if e.header[i].key == key {
+			e.header[i].value[0] = value
+			return e
+		}
+	}
+	if e.header == nil {
+		e.header = e.headerBuf[:0]
+	}
+	e.header = append(e.header, headerField{key: key, value: [1]string{value}})
 	return e
+}
+
+// headerValue is the answer header named key (canonical), or "".
+func (e *callError) headerValue(key string) string {
+	for i := range e.header {
+		if e.header[i].key == key {
+			return e.header[i].value[0]
+		}
+	}
+	return ""
 }
 
 // wwwAuthenticate is the canonical form of WWW-Authenticate.
@@ -80,9 +110,16 @@ func (e *callError) logged(msg string, err error) *callError {
 // debugger. A call that was answered already (a panic in the proxy) is
 // only noted. An err that is not a *callError is a failure of oidcctl.
 func (c *call) answer(err error) {
-	var e *callError
-	if !errors.As(err, &e) {
-		e = internalError(c, err)
+	// The assertion first: errors.As would move e to the heap on every
+	// answer, and handlers return a *callError itself.
+	e, ok := err.(*callError)
+	if !ok {
+		var wrapped *callError
+		if errors.As(err, &wrapped) {
+			e = wrapped
+		} else {
+			e = internalError(c, err)
+		}
 	}
 	c.outcome = e.outcome
 	if e.verdict != "" {
@@ -108,16 +145,54 @@ func (c *call) answer(err error) {
 		return
 	}
 	h := c.w.Header()
-	for k, vs := range e.header {
-		h[k] = vs
+	for i := range e.header {
+		f := &e.header[i]
+		h[f.key] = f.value[:]
 	}
 	if e.status == statusClientGone {
 		c.w.WriteHeader(statusClientGone)
 		return
 	}
-	// A struct, not a map: the same JSON (the fields in the map's sorted
-	// order) without sorting and reflecting over a map on every refusal.
-	writeJSON(c.w, e.status, &errorBody{e.code, e.description, c.id})
+	writeJSONBytes(c.w, e.status, errorBody{e.code, e.description, c.id}.json(), &c.answerVals)
+}
+
+// json is the body's JSON with its final newline: what json.Marshal
+// makes of it (the fields in the order of the map it once was), written
+// directly when no string needs escaping, which is every refusal's.
+func (b errorBody) json() []byte {
+	out := make([]byte, 0, len(`{"error":"","error_description":"","request_id":""}`)+1+len(b.Error)+len(b.Description)+len(b.RequestID))
+	out = append(out, `{"error":"`...)
+	ok := true
+	out, ok = appendPlainJSON(out, b.Error, ok)
+	out = append(out, `","error_description":"`...)
+	out, ok = appendPlainJSON(out, b.Description, ok)
+	out = append(out, `","request_id":"`...)
+	out, ok = appendPlainJSON(out, b.RequestID, ok)
+	out = append(out, "\"}\n"...)
+	if ok {
+		return out
+	}
+	m, err := json.Marshal(b)
+	if err != nil {
+		m = []byte(`{"error":"server_error"}`)
+	}
+	return append(m, '\n')
+}
+
+// appendPlainJSON appends s to a JSON string being written when ok and
+// s is printable ASCII that encoding/json writes as it is (no '"', '\\',
+// and none of the '<', '>', '&' it escapes for HTML); otherwise it
+// reports false.
+func appendPlainJSON(out []byte, s string, ok bool) ([]byte, bool) {
+	if !ok {
+		return out, false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return out, false
+		}
+	}
+	return append(out, s...), true
 }
 
 // errorBody is the JSON body of an answer that is not a success.

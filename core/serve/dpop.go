@@ -279,8 +279,8 @@ func (s *Server) dpopChallenge(c *call, e *callError, p core.Profile, isDPoP boo
 		return e
 	}
 	c.secrets = append(c.secrets, c.r.Header.Values("DPoP")...)
-	if ch := e.header.Get("WWW-Authenticate"); strings.HasPrefix(ch, "Bearer") {
-		e.header.Set("WWW-Authenticate", "DPoP"+strings.TrimPrefix(ch, "Bearer")+sep(ch)+`algs="`+dpopAlgs+`"`)
+	if ch := e.headerValue(wwwAuthenticate); strings.HasPrefix(ch, "Bearer") {
+		e.with("WWW-Authenticate", "DPoP"+strings.TrimPrefix(ch, "Bearer")+sep(ch)+`algs="`+dpopAlgs+`"`)
 	}
 	if p.DPoPNonce {
 		e.with("DPoP-Nonce", s.dpop.nonces.Issue(s.now()))

@@ -124,8 +124,10 @@ func (s *Server) setUserHeaders(c *call, res *validate.Result) {
 
 // Canonical header names that serve sets on every call.
 const (
-	headerRequestID    = "X-Request-Id"
-	headerCacheControl = "Cache-Control"
+	headerRequestID     = "X-Request-Id"
+	headerCacheControl  = "Cache-Control"
+	headerContentType   = "Content-Type"
+	headerContentLength = "Content-Length"
 )
 
 // login is the local user of a result.

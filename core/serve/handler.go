@@ -99,6 +99,7 @@ type call struct {
 	captureBuf capture
 	secretsBuf [2]string
 	headerVals [5]string
+	answerVals [3]string // the header values of an answer's JSON body
 }
 
 // capture holds what the debugger keeps of a call's bodies.
@@ -240,11 +241,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		b = []byte(`{"error":"server_error"}`)
 	}
-	b = append(b, '\n')
+	writeJSONBytes(w, status, append(b, '\n'), new([3]string))
+}
+
+// writeJSONBytes answers with a JSON body b (its final newline included),
+// no-store; vals backs the three header values (one allocation, or none
+// when it is the call's).
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte, vals *[3]string) {
+	vals[0], vals[1], vals[2] = "application/json", strconv.Itoa(len(b)), "no-store"
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	h.Set("Cache-Control", "no-store")
+	h[headerContentType] = vals[0:1:1]
+	h[headerContentLength] = vals[1:2:2]
+	h[headerCacheControl] = vals[2:3:3]
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
