@@ -132,7 +132,7 @@ func (c *call) answer(err error) {
 		c.reason = e.description
 	}
 	if e.refused != "" && c.s.metrics != nil {
-		c.s.metrics.refusals.WithLabelValues(reasonLabel(e.refused)).Inc()
+		c.s.metrics.refusal(e.refused).Inc()
 	}
 	if e.logMsg != "" && c.s.log.Enabled(c.r.Context(), e.logLevel) {
 		attrs := append([]any{"webservice", c.webservice, "request_id", c.id, "method", c.r.Method, "path", logPath(c.r.URL.Path)}, e.logAttrs...)

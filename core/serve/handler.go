@@ -186,9 +186,13 @@ func (c *call) finish() {
 	label := c.webservice
 	if c.direction == core.DirectionForwardAuth {
 		label = "forward-auth"
+		s.metrics.forwardAuth.count(s.metrics, label, c.outcome, dur.Seconds())
+	} else if rt := c.tableRoute(label); rt != nil {
+		rt.series.count(s.metrics, label, c.outcome, dur.Seconds())
+	} else {
+		s.metrics.requests.WithLabelValues(label, c.outcome).Inc()
+		s.metrics.duration.WithLabelValues(label).Observe(dur.Seconds())
 	}
-	s.metrics.requests.WithLabelValues(label, c.outcome).Inc()
-	s.metrics.duration.WithLabelValues(label).Observe(dur.Seconds())
 	cp := c.capture
 	if cp == nil || (cp.onlyRefused && c.verdict == verdictAccepted) {
 		return
