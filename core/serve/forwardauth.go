@@ -97,7 +97,7 @@ func (s *Server) validate(c *call, p core.Profile, token string) *validate.Resul
 	}
 	start := s.now()
 	res := s.validator.Validate(c.r.Context(), p, token)
-	s.validationObserver(c.table, p.Name).Observe(s.now().Sub(start).Seconds())
+	s.validationObserver(c.table, p.Name).Observe(s.since(start).Seconds())
 	c.user = login(res)
 	if p.LogTokenClaims && c.capture != nil && token != "" {
 		c.tokenClaims = tokenClaims(token, c.secrets)

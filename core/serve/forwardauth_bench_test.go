@@ -38,6 +38,7 @@ func (w *headerWriter) WriteHeader(code int) {
 func BenchmarkForwardAuth(b *testing.B) {
 	h := start(b, func(c *serveConfig) {
 		c.Logger = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+		c.Now = nil // the real clock, as oidcctl serve has it
 	})
 	good := h.signed(nil)
 	bad := good[:len(good)-4] + "AAAA"

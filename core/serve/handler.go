@@ -182,7 +182,7 @@ func (c *call) finish() {
 	if c.outcome == "" {
 		c.outcome = outcomeError
 	}
-	dur := s.now().Sub(c.start)
+	dur := s.since(c.start)
 	label := c.webservice
 	if c.direction == core.DirectionForwardAuth {
 		label = "forward-auth"
