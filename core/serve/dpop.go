@@ -123,7 +123,7 @@ func authorization(r *http.Request, mode core.DPoPMode) (token string, isDPoP bo
 		token, err = bearerToken(r)
 		return token, false, err
 	}
-	vs := r.Header.Values("Authorization")
+	vs := r.Header[headerAuthorization]
 	if len(vs) > 1 {
 		return "", false, errTwoAuthorizations
 	}

@@ -264,7 +264,7 @@ func writeJSONBytes(w http.ResponseWriter, status int, b []byte, vals *[3]string
 // requestID returns the caller's X-Request-Id when it is a sane one, else
 // a new one.
 func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 {
+	if id := headerGet(r.Header, headerRequestID); id != "" && len(id) <= 64 {
 		ok := true
 		for _, c := range id {
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
