@@ -25,11 +25,14 @@ type callError struct {
 	// detail would tell a caller, who may not be authenticated, about the
 	// configuration (profiles, accounts, credentials, upstreams, keys).
 	description string
-	// detail says why, for the debugger and the log; "" means the
-	// description (unless the call already has a reason).
-	detail  string
-	outcome string // the outcome label of oidcctl_requests_total
-	verdict string // the debugger's verdict; "" leaves the call's
+	// detail says why, for the debugger and the log; "" means
+	// detailOf's (made only when it is read: the debugger records few of
+	// a flood of refusals), or else the description (unless the call
+	// already has a reason).
+	detail   string
+	detailOf *validate.Result
+	outcome  string // the outcome label of oidcctl_requests_total
+	verdict  string // the debugger's verdict; "" leaves the call's
 	// header are the answer's headers, canonical names, each set once
 	// (with replaces); headerBuf backs the first two, which is all an
 	// answer has today: a refusal's headers cost no allocation.
@@ -51,10 +54,24 @@ type callError struct {
 }
 
 func (e *callError) Error() string {
-	if e.detail != "" {
-		return e.detail
+	if d := e.detailText(); d != "" {
+		return d
 	}
 	return e.description
+}
+
+// detailText is the detail, made from the refused result when there is
+// one and no detail was set.
+func (e *callError) detailText() string {
+	if e.detail == "" && e.detailOf != nil {
+		return resultDetail(e.detailOf)
+	}
+	return e.detail
+}
+
+// resultDetail is a refused result's detail: its reason and message.
+func resultDetail(res *validate.Result) string {
+	return string(res.Reason) + ": " + res.Message
 }
 
 // headerField is one header of an answer; value is an array so that the
@@ -127,8 +144,10 @@ func (c *call) answer(err error) {
 	}
 	switch {
 	case e.detail != "":
-		c.reason = e.detail
-	case c.reason == "":
+		c.reason, c.reasonOf = e.detail, nil
+	case e.detailOf != nil:
+		c.reason, c.reasonOf = "", e.detailOf
+	case c.reason == "" && c.reasonOf == nil:
 		c.reason = e.description
 	}
 	if e.refused != "" && c.s.metrics != nil {
@@ -241,7 +260,7 @@ func badGateway(what, detail string, err error) *callError {
 func refusal(res *validate.Result) *callError {
 	a := res.Reason.HTTP()
 	e := &callError{status: a.Status, code: a.Error, description: a.Description,
-		detail: string(res.Reason) + ": " + res.Message, outcome: outcomeRefused, verdict: verdictRefused, refused: res.Reason}
+		detailOf: res, outcome: outcomeRefused, verdict: verdictRefused, refused: res.Reason}
 	if a.Judged() {
 		e.with("WWW-Authenticate", res.WWWAuthenticate())
 		e.logMsg, e.logLevel = "token refused", slog.LevelInfo

@@ -265,7 +265,7 @@ func dpopRefusal(scheme, code, reason, description, nonce string) *callError {
 
 // withDetail sets the detail (debugger and log) after the reason.
 func (e *callError) withDetail(msg string) *callError {
-	reason, _, _ := strings.Cut(e.detail, ":")
+	reason, _, _ := strings.Cut(e.detailText(), ":")
 	e.detail = reason + ": " + msg
 	e.logAttrs = append(e.logAttrs, "detail", msg)
 	return e

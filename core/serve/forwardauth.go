@@ -105,7 +105,7 @@ func (s *Server) validate(c *call, p core.Profile, token string) *validate.Resul
 		c.tokenClaims = tokenClaims(token, c.secrets)
 	}
 	if res.Accepted() {
-		c.verdict, c.reason = verdictAccepted, ""
+		c.verdict, c.reason, c.reasonOf = verdictAccepted, "", nil
 	}
 	return res
 }

@@ -14,6 +14,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/serve/debuglog"
+	"oidcctl/core/validate"
 )
 
 // Outcomes of a call, the outcome label of oidcctl_requests_total.
@@ -78,6 +79,9 @@ type call struct {
 	user       string
 	verdict    string
 	reason     string
+	// reasonOf, when reason is "", is the refused result whose detail is
+	// the reason, made only when the debugger records the call.
+	reasonOf *validate.Result
 
 	// The debugger's view; capture is nil when it is off for this call.
 	capture   *capture
@@ -222,7 +226,7 @@ func (c *call) finish() {
 		Duration:        dur,
 		User:            c.user,
 		Verdict:         c.verdict,
-		Reason:          c.reason,
+		Reason:          c.reasonText(),
 		RequestHeader:   debuglog.RedactHeader(reqHeader, c.secrets...),
 		RequestBody:     debuglog.RedactBody(reqHeader.Get("Content-Type"), reqBody, !reqCut, c.secrets...),
 		ResponseHeader:  debuglog.RedactHeader(c.w.Header(), c.secrets...),
@@ -231,6 +235,14 @@ func (c *call) finish() {
 		TokenClaims:     c.tokenClaims,
 	}
 	s.recorder.Record(e)
+}
+
+// reasonText is the debugger's reason of the call.
+func (c *call) reasonText() string {
+	if c.reason == "" && c.reasonOf != nil {
+		return resultDetail(c.reasonOf)
+	}
+	return c.reason
 }
 
 // logError logs a failure of the call once, with its webservice and
