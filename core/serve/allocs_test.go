@@ -12,16 +12,16 @@ import (
 // is cached, and one with a refused token whose refusal is cached, cost
 // serve's handler (the call, the answer, the metrics, the debugger's
 // capture) at most 10 and 15 allocations, httptest's recorder included
-// (its own 7; 17 and 28 before the call's writer, capture, secrets and
-// header values shared the call's allocation, a Bearer call stopped
-// reading DPoP's forwarding headers, and a refusal kept its headers in
-// its callError, wrote its JSON body directly and made its detail only
-// for the debugger; 23 and 55 before the
-// refusal's JSON was a struct rather than a map, its log attributes were
-// boxed only when logged, its challenge made once, and the accepted
-// call's headers shared one array). Under wrk these are what every call
-// of a flood of repeated tokens costs besides net/http's own;
-// BenchmarkForwardAuth measures them without the recorder.
+// (its own 7). They were 17 and 28 before the call's writer, capture,
+// secrets and header values shared the call's allocation, a Bearer call
+// stopped reading DPoP's forwarding headers, and a refusal kept its
+// headers in its callError, wrote its JSON body directly and made its
+// detail only for the debugger; 23 and 55 before the refusal's JSON was
+// a struct rather than a map, its log attributes were boxed only when
+// logged, its challenge made once, and the accepted call's headers
+// shared one array. Under wrk these are what every call of a flood of
+// repeated tokens costs besides net/http's own; BenchmarkForwardAuth
+// measures them without the recorder.
 func TestForwardAuthAllocs(t *testing.T) {
 	// As bench/forward-auth.sh runs serve: --log-level error, and the
 	// debugger's rate bound spent on the first refusal.
