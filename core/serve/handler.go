@@ -270,6 +270,11 @@ func writeJSONBytes(w http.ResponseWriter, status int, b []byte, vals *[3]string
 	h[headerContentLength] = vals[1:2:2]
 	h[headerCacheControl] = vals[2:3:3]
 	w.WriteHeader(status)
+	if ow, ok := w.(*responseWriter); ok {
+		// b is this answer's own: the debugger may keep it as it is.
+		_, _ = ow.writeOwned(b)
+		return
+	}
 	_, _ = w.Write(b)
 }
 
@@ -338,6 +343,20 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// writeOwned is Write for a b that nobody changes afterwards: the
+// debugger's capture keeps b itself rather than a copy when it fits.
+func (w *responseWriter) writeOwned(b []byte) (int, error) {
+	if w.body == nil || !w.body.keep(b) {
+		return w.Write(b)
+	}
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
+}
+
 // Flush lets the reverse proxy stream.
 func (w *responseWriter) Flush() {
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
@@ -366,6 +385,20 @@ func (b *bodyBuffer) Write(p []byte) (int, error) {
 	}
 	b.buf = append(b.buf, p...)
 	return n, nil
+}
+
+// keep takes p, which its writer never changes afterwards, as the whole
+// buffer when nothing was written yet and p is within the limit, and
+// reports whether it did. Capped at its length, p is copied, not written
+// into, by a later Write.
+func (b *bodyBuffer) keep(p []byte) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.buf) != 0 || len(p) > b.limit {
+		return false
+	}
+	b.buf = p[:len(p):len(p)]
+	return true
 }
 
 func (b *bodyBuffer) bytes() ([]byte, bool) {

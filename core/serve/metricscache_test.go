@@ -55,3 +55,37 @@ func TestMetricSeriesAcrossReloads(t *testing.T) {
 		t.Log(metrics)
 	}
 }
+
+// TestForwardAuthRefusalRecord: the debugger's record of a refused
+// forward-auth call has the answer as the caller got it (the JSON body,
+// the challenge, X-Request-Id) and the refusal's detail as its reason,
+// though serve keeps the body without copying it and makes the detail
+// only for the record.
+func TestForwardAuthRefusalRecord(t *testing.T) {
+	h := start(t)
+	r := h.do("GET", "/auth", "not-a-jwt", nil)
+	if r.status != http.StatusUnauthorized {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	es := h.entries("")
+	if len(es) != 1 {
+		t.Fatalf("%d entries, want 1: %+v", len(es), es)
+	}
+	e := es[0]
+	// The record's JSON is re-encoded for redaction, without the newline.
+	if string(e.ResponseBody) != strings.TrimSuffix(r.body, "\n") || e.Status != http.StatusUnauthorized || e.Verdict != "refused" {
+		t.Errorf("recorded %d %s %q, the caller got %q", e.Status, e.Verdict, e.ResponseBody, r.body)
+	}
+	if !strings.HasPrefix(e.Reason, "opaque: ") {
+		t.Errorf("reason %q", e.Reason)
+	}
+	id := r.header.Get("X-Request-Id")
+	if id == "" || e.RequestID != id || !strings.Contains(r.body, `"request_id":"`+id+`"`) {
+		t.Errorf("request id %q, recorded %q, body %s", id, e.RequestID, r.body)
+	}
+	for _, k := range []string{"Www-Authenticate", "Content-Type", "Content-Length", "Cache-Control", "X-Request-Id"} {
+		if got, want := e.ResponseHeader.Get(k), r.header.Get(k); got != want || want == "" {
+			t.Errorf("recorded %s %q, the caller got %q", k, got, want)
+		}
+	}
+}
