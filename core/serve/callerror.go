@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,12 +25,19 @@ type callError struct {
 	// detail would tell a caller, who may not be authenticated, about the
 	// configuration (profiles, accounts, credentials, upstreams, keys).
 	description string
-	// detail says why, for the debugger and the log; "" means the
-	// description (unless the call already has a reason).
-	detail  string
-	outcome string // the outcome label of oidcctl_requests_total
-	verdict string // the debugger's verdict; "" leaves the call's
-	header  http.Header
+	// detail says why, for the debugger and the log; "" means
+	// detailOf's (made only when it is read: the debugger records few of
+	// a flood of refusals), or else the description (unless the call
+	// already has a reason).
+	detail   string
+	detailOf *validate.Result
+	outcome  string // the outcome label of oidcctl_requests_total
+	verdict  string // the debugger's verdict; "" leaves the call's
+	// header are the answer's headers, canonical names, each set once
+	// (with replaces); headerBuf backs the first two, which is all an
+	// answer has today: a refusal's headers cost no allocation.
+	header    []headerField
+	headerBuf [2]headerField
 
 	// logMsg, when not "", logs the call once at logLevel, with its
 	// webservice, request id, method and path, and logAttrs.
@@ -46,22 +54,61 @@ type callError struct {
 }
 
 func (e *callError) Error() string {
-	if e.detail != "" {
-		return e.detail
+	if d := e.detailText(); d != "" {
+		return d
 	}
 	return e.description
 }
 
-// with adds an answer header.
-func (e *callError) with(key, value string) *callError {
-	if e.header == nil {
-		e.header = make(http.Header, 1)
+// detailText is the detail, made from the refused result when there is
+// one and no detail was set.
+func (e *callError) detailText() string {
+	if e.detail == "" && e.detailOf != nil {
+		return resultDetail(e.detailOf)
 	}
+	return e.detail
+}
+
+// resultDetail is a refused result's detail: its reason and message.
+func resultDetail(res *validate.Result) string {
+	return string(res.Reason) + ": " + res.Message
+}
+
+// headerField is one header of an answer; value is an array so that the
+// answer's header map can take a slice of it.
+type headerField struct {
+	key   string
+	value [1]string
+}
+
+// with sets an answer header, replacing one of the same name.
+func (e *callError) with(key, value string) *callError {
 	if key == "WWW-Authenticate" {
 		key = wwwAuthenticate // canonical, without canonicalizing it on every refusal
+	} else {
+		key = http.CanonicalHeaderKey(key)
 	}
-	e.header[http.CanonicalHeaderKey(key)] = []string{value}
+	for i := range e.header {
+		if e.header[i].key == key {
+			e.header[i].value[0] = value
+			return e
+		}
+	}
+	if e.header == nil {
+		e.header = e.headerBuf[:0]
+	}
+	e.header = append(e.header, headerField{key: key, value: [1]string{value}})
 	return e
+}
+
+// headerValue is the answer header named key (canonical), or "".
+func (e *callError) headerValue(key string) string {
+	for i := range e.header {
+		if e.header[i].key == key {
+			return e.header[i].value[0]
+		}
+	}
+	return ""
 }
 
 // wwwAuthenticate is the canonical form of WWW-Authenticate.
@@ -80,9 +127,16 @@ func (e *callError) logged(msg string, err error) *callError {
 // debugger. A call that was answered already (a panic in the proxy) is
 // only noted. An err that is not a *callError is a failure of oidcctl.
 func (c *call) answer(err error) {
-	var e *callError
-	if !errors.As(err, &e) {
-		e = internalError(c, err)
+	// The assertion first: errors.As would move e to the heap on every
+	// answer, and handlers return a *callError itself.
+	e, ok := err.(*callError)
+	if !ok {
+		var wrapped *callError
+		if errors.As(err, &wrapped) {
+			e = wrapped
+		} else {
+			e = internalError(c, err)
+		}
 	}
 	c.outcome = e.outcome
 	if e.verdict != "" {
@@ -90,12 +144,14 @@ func (c *call) answer(err error) {
 	}
 	switch {
 	case e.detail != "":
-		c.reason = e.detail
-	case c.reason == "":
+		c.reason, c.reasonOf = e.detail, nil
+	case e.detailOf != nil:
+		c.reason, c.reasonOf = "", e.detailOf
+	case c.reason == "" && c.reasonOf == nil:
 		c.reason = e.description
 	}
 	if e.refused != "" && c.s.metrics != nil {
-		c.s.metrics.refusals.WithLabelValues(reasonLabel(e.refused)).Inc()
+		c.s.metrics.refusal(e.refused).Inc()
 	}
 	if e.logMsg != "" && c.s.log.Enabled(c.r.Context(), e.logLevel) {
 		attrs := append([]any{"webservice", c.webservice, "request_id", c.id, "method", c.r.Method, "path", logPath(c.r.URL.Path)}, e.logAttrs...)
@@ -108,16 +164,54 @@ func (c *call) answer(err error) {
 		return
 	}
 	h := c.w.Header()
-	for k, vs := range e.header {
-		h[k] = vs
+	for i := range e.header {
+		f := &e.header[i]
+		h[f.key] = f.value[:]
 	}
 	if e.status == statusClientGone {
 		c.w.WriteHeader(statusClientGone)
 		return
 	}
-	// A struct, not a map: the same JSON (the fields in the map's sorted
-	// order) without sorting and reflecting over a map on every refusal.
-	writeJSON(c.w, e.status, &errorBody{e.code, e.description, c.id})
+	writeJSONBytes(c.w, e.status, errorBody{e.code, e.description, c.id}.json(), &c.answerVals)
+}
+
+// json is the body's JSON with its final newline: what json.Marshal
+// makes of it (the fields in the order of the map it once was), written
+// directly when no string needs escaping, which is every refusal's.
+func (b errorBody) json() []byte {
+	out := make([]byte, 0, len(`{"error":"","error_description":"","request_id":""}`)+1+len(b.Error)+len(b.Description)+len(b.RequestID))
+	out = append(out, `{"error":"`...)
+	ok := true
+	out, ok = appendPlainJSON(out, b.Error, ok)
+	out = append(out, `","error_description":"`...)
+	out, ok = appendPlainJSON(out, b.Description, ok)
+	out = append(out, `","request_id":"`...)
+	out, ok = appendPlainJSON(out, b.RequestID, ok)
+	out = append(out, "\"}\n"...)
+	if ok {
+		return out
+	}
+	m, err := json.Marshal(b)
+	if err != nil {
+		m = []byte(`{"error":"server_error"}`)
+	}
+	return append(m, '\n')
+}
+
+// appendPlainJSON appends s to a JSON string being written when ok and
+// s is printable ASCII that encoding/json writes as it is (no '"', '\\',
+// and none of the '<', '>', '&' it escapes for HTML); otherwise it
+// reports false.
+func appendPlainJSON(out []byte, s string, ok bool) ([]byte, bool) {
+	if !ok {
+		return out, false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return out, false
+		}
+	}
+	return append(out, s...), true
 }
 
 // errorBody is the JSON body of an answer that is not a success.
@@ -166,7 +260,7 @@ func badGateway(what, detail string, err error) *callError {
 func refusal(res *validate.Result) *callError {
 	a := res.Reason.HTTP()
 	e := &callError{status: a.Status, code: a.Error, description: a.Description,
-		detail: string(res.Reason) + ": " + res.Message, outcome: outcomeRefused, verdict: verdictRefused, refused: res.Reason}
+		detailOf: res, outcome: outcomeRefused, verdict: verdictRefused, refused: res.Reason}
 	if a.Judged() {
 		e.with("WWW-Authenticate", res.WWWAuthenticate())
 		e.logMsg, e.logLevel = "token refused", slog.LevelInfo

@@ -152,8 +152,8 @@ func TestAnswer(t *testing.T) {
 					t.Errorf("%s: %q, want %q", k, got, v)
 				}
 			}
-			if c.outcome != tt.outcome || c.verdict != tt.verdict || c.reason != tt.reason {
-				t.Errorf("outcome %q verdict %q reason %q, want %q %q %q", c.outcome, c.verdict, c.reason, tt.outcome, tt.verdict, tt.reason)
+			if c.outcome != tt.outcome || c.verdict != tt.verdict || c.reasonText() != tt.reason {
+				t.Errorf("outcome %q verdict %q reason %q, want %q %q %q", c.outcome, c.verdict, c.reasonText(), tt.outcome, tt.verdict, tt.reason)
 			}
 			switch lines := strings.Split(strings.TrimSpace(logs.String()), "\n"); {
 			case tt.log == "" && logs.Len() > 0:

@@ -123,7 +123,7 @@ func authorization(r *http.Request, mode core.DPoPMode) (token string, isDPoP bo
 		token, err = bearerToken(r)
 		return token, false, err
 	}
-	vs := r.Header.Values("Authorization")
+	vs := r.Header[headerAuthorization]
 	if len(vs) > 1 {
 		return "", false, errTwoAuthorizations
 	}
@@ -164,7 +164,7 @@ func forwardedRequest(r *http.Request, method, path string) dpopRequest {
 	if proto != "" && host != "" {
 		return dpopRequest{method: method, url: proto + "://" + host + path}
 	}
-	if u := r.Header.Get("X-Original-URL"); strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+	if u := r.Header.Get("X-Original-Url"); strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
 		return dpopRequest{method: method, url: u}
 	}
 	return dpopRequest{method: method, problem: "the proxy sent no X-Forwarded-Proto and X-Forwarded-Host (nor an absolute X-Original-URL), " +
@@ -265,7 +265,7 @@ func dpopRefusal(scheme, code, reason, description, nonce string) *callError {
 
 // withDetail sets the detail (debugger and log) after the reason.
 func (e *callError) withDetail(msg string) *callError {
-	reason, _, _ := strings.Cut(e.detail, ":")
+	reason, _, _ := strings.Cut(e.detailText(), ":")
 	e.detail = reason + ": " + msg
 	e.logAttrs = append(e.logAttrs, "detail", msg)
 	return e
@@ -279,8 +279,8 @@ func (s *Server) dpopChallenge(c *call, e *callError, p core.Profile, isDPoP boo
 		return e
 	}
 	c.secrets = append(c.secrets, c.r.Header.Values("DPoP")...)
-	if ch := e.header.Get("WWW-Authenticate"); strings.HasPrefix(ch, "Bearer") {
-		e.header.Set("WWW-Authenticate", "DPoP"+strings.TrimPrefix(ch, "Bearer")+sep(ch)+`algs="`+dpopAlgs+`"`)
+	if ch := e.headerValue(wwwAuthenticate); strings.HasPrefix(ch, "Bearer") {
+		e.with("WWW-Authenticate", "DPoP"+strings.TrimPrefix(ch, "Bearer")+sep(ch)+`algs="`+dpopAlgs+`"`)
 	}
 	if p.DPoPNonce {
 		e.with("DPoP-Nonce", s.dpop.nonces.Issue(s.now()))

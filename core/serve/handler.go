@@ -14,6 +14,7 @@ import (
 
 	"oidcctl/core"
 	"oidcctl/core/serve/debuglog"
+	"oidcctl/core/validate"
 )
 
 // Outcomes of a call, the outcome label of oidcctl_requests_total.
@@ -78,6 +79,9 @@ type call struct {
 	user       string
 	verdict    string
 	reason     string
+	// reasonOf, when reason is "", is the refused result whose detail is
+	// the reason, made only when the debugger records the call.
+	reasonOf *validate.Result
 
 	// The debugger's view; capture is nil when it is off for this call.
 	capture   *capture
@@ -88,6 +92,18 @@ type call struct {
 	// tokenClaims: the token's header and claims, for a profile with
 	// LogTokenClaims (tokenclaims.go).
 	tokenClaims string
+
+	// What a call needs on every forward-auth request, in the call's own
+	// allocation rather than one each: the response writer (w), the
+	// debugger's capture when it is on, the first secrets, and the
+	// backing array of the answer's header values (X-Request-Id, the user
+	// headers, Cache-Control). A header value slice has a capacity of one,
+	// so a handler that adds a value to it gets a new array.
+	rw         responseWriter
+	captureBuf capture
+	secretsBuf [2]string
+	headerVals [5]string
+	answerVals [3]string // the header values of an answer's JSON body
 }
 
 // capture holds what the debugger keeps of a call's bodies.
@@ -98,8 +114,9 @@ type capture struct {
 	// onlyRefused: a forward-auth call in the default mode, recorded
 	// only when not accepted.
 	onlyRefused bool
-	// bufs are req and resp, in the capture's own allocation: every
-	// forward-auth call starts a capture in the default mode.
+	// bufs are req and resp, in the capture's own allocation (which is
+	// the call's): every forward-auth call starts a capture in the
+	// default mode.
 	bufs [2]bodyBuffer
 }
 
@@ -110,7 +127,6 @@ type capture struct {
 func (s *Server) protect(w http.ResponseWriter, r *http.Request, h func(*call) error) {
 	c := &call{
 		s:      s,
-		w:      &responseWriter{ResponseWriter: w},
 		r:      r,
 		id:     requestID(r),
 		start:  s.now(),
@@ -118,7 +134,11 @@ func (s *Server) protect(w http.ResponseWriter, r *http.Request, h func(*call) e
 		method: r.Method,
 		path:   r.URL.RequestURI(),
 	}
-	w.Header().Set("X-Request-Id", c.id)
+	c.rw.ResponseWriter = w
+	c.w = &c.rw
+	c.secrets = c.secretsBuf[:0]
+	c.headerVals[0] = c.id
+	w.Header()[headerRequestID] = c.headerVals[0:1:1]
 	s.metrics.inFlight.Inc()
 	defer s.metrics.inFlight.Dec()
 	defer func() {
@@ -152,7 +172,8 @@ func (c *call) startCapture(settings core.DebugSettings) {
 	if limit <= 0 {
 		limit = core.DefaultDebugMaxBody
 	}
-	cp := &capture{settings: settings}
+	cp := &c.captureBuf
+	cp.settings = settings
 	cp.bufs[0].limit, cp.bufs[1].limit = limit, limit
 	cp.req, cp.resp = &cp.bufs[0], &cp.bufs[1]
 	c.capture = cp
@@ -165,13 +186,17 @@ func (c *call) finish() {
 	if c.outcome == "" {
 		c.outcome = outcomeError
 	}
-	dur := s.now().Sub(c.start)
+	dur := s.since(c.start)
 	label := c.webservice
 	if c.direction == core.DirectionForwardAuth {
 		label = "forward-auth"
+		s.metrics.forwardAuth.count(s.metrics, label, c.outcome, dur.Seconds())
+	} else if rt := c.tableRoute(label); rt != nil {
+		rt.series.count(s.metrics, label, c.outcome, dur.Seconds())
+	} else {
+		s.metrics.requests.WithLabelValues(label, c.outcome).Inc()
+		s.metrics.duration.WithLabelValues(label).Observe(dur.Seconds())
 	}
-	s.metrics.requests.WithLabelValues(label, c.outcome).Inc()
-	s.metrics.duration.WithLabelValues(label).Observe(dur.Seconds())
 	cp := c.capture
 	if cp == nil || (cp.onlyRefused && c.verdict == verdictAccepted) {
 		return
@@ -201,7 +226,7 @@ func (c *call) finish() {
 		Duration:        dur,
 		User:            c.user,
 		Verdict:         c.verdict,
-		Reason:          c.reason,
+		Reason:          c.reasonText(),
 		RequestHeader:   debuglog.RedactHeader(reqHeader, c.secrets...),
 		RequestBody:     debuglog.RedactBody(reqHeader.Get("Content-Type"), reqBody, !reqCut, c.secrets...),
 		ResponseHeader:  debuglog.RedactHeader(c.w.Header(), c.secrets...),
@@ -210,6 +235,14 @@ func (c *call) finish() {
 		TokenClaims:     c.tokenClaims,
 	}
 	s.recorder.Record(e)
+}
+
+// reasonText is the debugger's reason of the call.
+func (c *call) reasonText() string {
+	if c.reason == "" && c.reasonOf != nil {
+		return resultDetail(c.reasonOf)
+	}
+	return c.reason
 }
 
 // logError logs a failure of the call once, with its webservice and
@@ -224,19 +257,31 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		b = []byte(`{"error":"server_error"}`)
 	}
-	b = append(b, '\n')
+	writeJSONBytes(w, status, append(b, '\n'), new([3]string))
+}
+
+// writeJSONBytes answers with a JSON body b (its final newline included),
+// no-store; vals backs the three header values (one allocation, or none
+// when it is the call's).
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte, vals *[3]string) {
+	vals[0], vals[1], vals[2] = "application/json", strconv.Itoa(len(b)), "no-store"
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	h.Set("Cache-Control", "no-store")
+	h[headerContentType] = vals[0:1:1]
+	h[headerContentLength] = vals[1:2:2]
+	h[headerCacheControl] = vals[2:3:3]
 	w.WriteHeader(status)
+	if ow, ok := w.(*responseWriter); ok {
+		// b is this answer's own: the debugger may keep it as it is.
+		_, _ = ow.writeOwned(b)
+		return
+	}
 	_, _ = w.Write(b)
 }
 
 // requestID returns the caller's X-Request-Id when it is a sane one, else
 // a new one.
 func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 {
+	if id := headerGet(r.Header, headerRequestID); id != "" && len(id) <= 64 {
 		ok := true
 		for _, c := range id {
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
@@ -298,6 +343,20 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// writeOwned is Write for a b that nobody changes afterwards: the
+// debugger's capture keeps b itself rather than a copy when it fits.
+func (w *responseWriter) writeOwned(b []byte) (int, error) {
+	if w.body == nil || !w.body.keep(b) {
+		return w.Write(b)
+	}
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
+}
+
 // Flush lets the reverse proxy stream.
 func (w *responseWriter) Flush() {
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
@@ -326,6 +385,20 @@ func (b *bodyBuffer) Write(p []byte) (int, error) {
 	}
 	b.buf = append(b.buf, p...)
 	return n, nil
+}
+
+// keep takes p, which its writer never changes afterwards, as the whole
+// buffer when nothing was written yet and p is within the limit, and
+// reports whether it did. Capped at its length, p is copied, not written
+// into, by a later Write.
+func (b *bodyBuffer) keep(p []byte) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.buf) != 0 || len(p) > b.limit {
+		return false
+	}
+	b.buf = p[:len(p):len(p)]
+	return true
 }
 
 func (b *bodyBuffer) bytes() ([]byte, bool) {

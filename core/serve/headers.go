@@ -57,7 +57,7 @@ var errTwoAuthorizations = errors.New("more than one Authorization header")
 // "" when there is none; errTwoAuthorizations when there are several
 // Authorization headers.
 func bearerToken(r *http.Request) (string, error) {
-	vs := r.Header.Values("Authorization")
+	vs := r.Header[headerAuthorization]
 	switch len(vs) {
 	case 0:
 		return "", nil

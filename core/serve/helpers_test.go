@@ -48,7 +48,7 @@ func (b *syncBuffer) String() string {
 // in-process provider's service client, a user for that client, and a
 // functional account "billing" of it.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	op      *oidctest.Provider
 	store   *memstore.Store
 	srv     *serve.Server
@@ -88,13 +88,13 @@ type option func(*serveConfig)
 
 const testRoles = "api,tickets"
 
-func start(t *testing.T, opts ...option) *harness {
+func start(t testing.TB, opts ...option) *harness {
 	return startWith(t, nil, opts...)
 }
 
 // startWith starts a harness; setup runs on the store before the server
 // starts.
-func startWith(t *testing.T, setup func(h *harness), opts ...option) *harness {
+func startWith(t testing.TB, setup func(h *harness), opts ...option) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: testkit.Running(), logs: &syncBuffer{}}
 	h.op = oidctest.Start(t)

@@ -30,6 +30,11 @@ type metrics struct {
 	debugDropped  prometheus.Counter
 	debugSkipped  *prometheus.CounterVec
 	refusals      *prometheus.CounterVec
+
+	// refusalCounters are refusals' series (metrics.refusal);
+	// forwardAuth the series of the forward-auth label (metricscache.go).
+	refusalCounters []prometheus.Counter
+	forwardAuth     callSeries
 }
 
 // newMetrics builds the metrics; refreshes are counted by the server's
@@ -79,6 +84,7 @@ func newMetrics(store core.TokenStore, refreshes *prometheus.CounterVec, log *sl
 		}, []string{"webservice"}),
 		refusals: newRefusals(),
 	}
+	m.refusalCounters = refusalCounters(m.refusals)
 	reg.MustRegister(m.refusals, &accountCollector{store: store, now: now, log: log}, m.requests, m.duration, m.validation, m.refreshes, m.reloads, m.configVersion,
 		m.inFlight, m.debugWritten, m.debugDropped, m.debugSkipped, &expiryCollector{store: store, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

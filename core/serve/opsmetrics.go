@@ -3,7 +3,6 @@ package serve
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,14 +32,6 @@ func newRefusals() *prometheus.CounterVec {
 	}
 	c.WithLabelValues(reasonOther)
 	return c
-}
-
-// reasonLabel is the label value of r.
-func reasonLabel(r validate.Reason) string {
-	if slices.Contains(refusalReasons, r) {
-		return string(r)
-	}
-	return reasonOther
 }
 
 // accountCollector reports, at every scrape and from the store (another

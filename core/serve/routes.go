@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"oidcctl/core"
 )
 
@@ -20,6 +22,17 @@ type routeTable struct {
 	profiles    map[string]core.Profile
 	accounts    map[string]core.Account
 	webservices map[string]*route
+	// validation are the series of oidcctl_validation_duration_seconds
+	// by profile, each looked up on its first use with this table.
+	validation map[string]*lazyObserver
+}
+
+// validationObserver is the validation histogram's series of a profile.
+func (s *Server) validationObserver(t *routeTable, profile string) prometheus.Observer {
+	if l := t.validation[profile]; l != nil {
+		return l.get(s.metrics.validation, profile)
+	}
+	return s.metrics.validation.WithLabelValues(profile)
 }
 
 // route is a webservice ready to serve.
@@ -31,6 +44,9 @@ type route struct {
 	endpoint *url.URL // requester: Endpoint + Path
 	// credentials are the invoke credentials of a requester webservice.
 	credentials []core.InvokeCredential
+	// series are the webservice's request metrics, looked up on first
+	// use with this table.
+	series callSeries
 }
 
 func (s *Server) routes() *routeTable { return s.table.Load() }
@@ -100,9 +116,11 @@ func (s *Server) load(ctx context.Context) (*routeTable, error) {
 		profiles:    make(map[string]core.Profile, len(profiles)),
 		accounts:    make(map[string]core.Account, len(accounts)),
 		webservices: make(map[string]*route, len(webservices)),
+		validation:  make(map[string]*lazyObserver, len(profiles)),
 	}
 	for _, p := range profiles {
 		t.profiles[p.Name] = p
+		t.validation[p.Name] = &lazyObserver{}
 	}
 	for _, a := range accounts {
 		t.accounts[a.Name] = a

@@ -1,0 +1,102 @@
+package serve
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"oidcctl/core/validate"
+)
+
+// A call's metrics without a label lookup per call: WithLabelValues
+// hashes its values and takes a lock on every call, which a flood of
+// forward-auth calls pays for several times each. The series below are
+// looked up on their first use and kept; a series appears on /metrics
+// when it was first used, as with WithLabelValues, and none is ever
+// deleted, so a kept series is the registry's own.
+
+// lazyCounter is one series of a CounterVec, looked up on first use.
+type lazyCounter struct {
+	p atomic.Pointer[prometheus.Counter]
+}
+
+func (l *lazyCounter) get(v *prometheus.CounterVec, a, b string) prometheus.Counter {
+	if c := l.p.Load(); c != nil {
+		return *c
+	}
+	c := v.WithLabelValues(a, b)
+	l.p.Store(&c)
+	return c
+}
+
+// lazyObserver is one series of a HistogramVec, looked up on first use.
+type lazyObserver struct {
+	p atomic.Pointer[prometheus.Observer]
+}
+
+func (l *lazyObserver) get(v *prometheus.HistogramVec, label string) prometheus.Observer {
+	if o := l.p.Load(); o != nil {
+		return *o
+	}
+	o := v.WithLabelValues(label)
+	l.p.Store(&o)
+	return o
+}
+
+// outcomes are the values of the outcome label, for callSeries.
+var outcomes = [...]string{outcomeAccepted, outcomeRefused, outcomeUnavailable, outcomeForwarded, outcomeNoToken,
+	outcomeUpstreamError, outcomeNotFound, outcomeMethodNotAllowed, outcomeTooLarge, outcomeBadRequest,
+	outcomeClientGone, outcomeError}
+
+// callSeries are the series of oidcctl_requests_total and
+// oidcctl_request_duration_seconds of one webservice label.
+type callSeries struct {
+	duration lazyObserver
+	requests [len(outcomes)]lazyCounter
+}
+
+// count counts a call of the label with its outcome and duration.
+func (cs *callSeries) count(m *metrics, label, outcome string, seconds float64) {
+	counted := false
+	for i, o := range outcomes {
+		if o == outcome {
+			cs.requests[i].get(m.requests, label, outcome).Inc()
+			counted = true
+			break
+		}
+	}
+	if !counted {
+		m.requests.WithLabelValues(label, outcome).Inc()
+	}
+	cs.duration.get(m.duration, label).Observe(seconds)
+}
+
+// refusalCounters are the series of oidcctl_token_refusals_total, all
+// made with the vector (newRefusals): refusalReasons' in order, then
+// other's.
+func refusalCounters(v *prometheus.CounterVec) []prometheus.Counter {
+	out := make([]prometheus.Counter, 0, len(refusalReasons)+1)
+	for _, r := range refusalReasons {
+		out = append(out, v.WithLabelValues(string(r)))
+	}
+	return append(out, v.WithLabelValues(reasonOther))
+}
+
+// refusal is the counter of a refusal's reason: its own series when it
+// is one of refusalReasons, other's otherwise.
+func (m *metrics) refusal(r validate.Reason) prometheus.Counter {
+	for i, known := range refusalReasons {
+		if known == r {
+			return m.refusalCounters[i]
+		}
+	}
+	return m.refusalCounters[len(refusalReasons)]
+}
+
+// tableRoute is the call's table's webservice of that name, or nil.
+func (c *call) tableRoute(name string) *route {
+	if c.table == nil || name == "" {
+		return nil
+	}
+	return c.table.webservices[name]
+}
