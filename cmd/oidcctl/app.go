@@ -71,6 +71,8 @@ type openedStore interface {
 	Close() error
 	// Path says where the database is, for people: never a password.
 	Path() string
+	// Key is the key that seals its secrets.
+	Key() *crypt.Key
 }
 
 // usageError marks an error in how oidcctl was called: exit code 2.

@@ -306,6 +306,9 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 		}
 	}
 	cfg.Store = a.store
+	// Every instance on this database holds its key: each accepts the
+	// DPoP nonces the others issue.
+	cfg.NonceKey = a.store.Key().Derive("dpop nonce")
 	cfg.Validator = a.svc.validator
 	cfg.Tokens, cfg.TokenWatch = a.svc.tokens, a.watch
 	cfg.Grants = a.svc.grants // logins whose https redirect URI serve answers

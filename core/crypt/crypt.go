@@ -5,6 +5,7 @@ package crypt
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -32,6 +33,9 @@ const (
 type Key struct {
 	aead cipher.AEAD
 	id   [idSize]byte
+	// prk is the HKDF pseudorandom key of the material, from which Derive
+	// makes keys for other purposes.
+	prk []byte
 	// Source says where the key came from, for error messages.
 	Source string
 	// Warning, when not empty, is something about the key's file a person
@@ -76,10 +80,27 @@ func NewKey(material []byte, source string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret key %s: %w", source, err)
 	}
-	k := &Key{aead: aead, Source: source}
+	prk, err := hkdf.Extract(sha256.New, material, []byte("oidcctl derived keys"))
+	if err != nil {
+		return nil, fmt.Errorf("secret key %s: %w", source, err)
+	}
+	k := &Key{aead: aead, prk: prk, Source: source}
 	sum := sha256.Sum256(append([]byte("oidcctl key id\x00"), material...))
 	copy(k.id[:], sum[:])
 	return k, nil
+}
+
+// Derive returns 32 bytes for purpose (HKDF-SHA256 of the key material):
+// the same for every process that holds the same key, and telling nothing
+// of the key or of what it derives for another purpose. serve's DPoP
+// nonces are made with one, so that every instance sharing a database,
+// and so its key, accepts the nonces of the others.
+func (k *Key) Derive(purpose string) []byte {
+	b, err := hkdf.Expand(sha256.New, k.prk, "oidcctl "+purpose, keySize)
+	if err != nil {
+		panic("crypt: derive " + purpose + ": " + err.Error()) // only for lengths HKDF cannot give
+	}
+	return b
 }
 
 // ID names the key without revealing it: 8 hex digits of a hash.

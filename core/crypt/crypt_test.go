@@ -185,3 +185,34 @@ func TestSealedKeyID(t *testing.T) {
 		t.Fatal("SealedKeyID accepted garbage")
 	}
 }
+
+// Derive gives every holder of a key the same bytes for a purpose, other
+// bytes for another purpose or another key, and never the key itself.
+func TestDerive(t *testing.T) {
+	material := bytes.Repeat([]byte{1}, 32)
+	k1, err := NewKey(material, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := NewKey(bytes.Clone(material), "two")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewKey(bytes.Repeat([]byte{2}, 32), "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := k1.Derive("dpop nonce")
+	if len(a) != 32 || !bytes.Equal(a, k2.Derive("dpop nonce")) {
+		t.Fatalf("the same key derives %x and %x", a, k2.Derive("dpop nonce"))
+	}
+	for name, b := range map[string][]byte{
+		"another purpose": k1.Derive("something else"),
+		"another key":     other.Derive("dpop nonce"),
+		"the material":    material,
+	} {
+		if bytes.Equal(a, b) {
+			t.Errorf("%s gives the same bytes", name)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package dpop
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,27 +16,38 @@ const DefaultNonceTTL = 5 * time.Minute
 
 // Nonces issues and checks server-provided DPoP nonces (RFC 9449 section
 // 8) without keeping state: a nonce is its issue time and an HMAC of it
-// under a random key of the process, so every nonce the process issued
-// within TTL is accepted (several serve processes behind one name each
-// accept only their own, so a client may need one retry after switching).
-// Build it with NewNonces; it is safe for concurrent use.
+// under a key, so every nonce issued with that key within TTL is
+// accepted: by the process that issued it, and by every other one built
+// with the same key (NewNoncesWithKey), as several servers behind one
+// name must be, or a client would be asked for a new nonce each time it
+// reaches another. Safe for concurrent use.
 type Nonces struct {
-	key [32]byte
+	key []byte
 	// TTL is how long a nonce is accepted.
 	TTL time.Duration
 }
 
-// NewNonces returns Nonces with a fresh random key; ttl <= 0 means
-// DefaultNonceTTL.
+// NewNonces returns Nonces with a fresh random key, which only this
+// process holds; ttl <= 0 means DefaultNonceTTL.
 func NewNonces(ttl time.Duration) (*Nonces, error) {
+	var key [32]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return nil, fmt.Errorf("dpop: nonce key: %w", err)
+	}
+	return NewNoncesWithKey(key[:], ttl)
+}
+
+// NewNoncesWithKey returns Nonces under key (at least 32 bytes, secret):
+// Nonces with the same key accept each other's nonces. ttl <= 0 means
+// DefaultNonceTTL.
+func NewNoncesWithKey(key []byte, ttl time.Duration) (*Nonces, error) {
+	if len(key) < 32 {
+		return nil, fmt.Errorf("dpop: nonce key of %d bytes, want 32 or more", len(key))
+	}
 	if ttl <= 0 {
 		ttl = DefaultNonceTTL
 	}
-	n := &Nonces{TTL: ttl}
-	if _, err := rand.Read(n.key[:]); err != nil {
-		return nil, fmt.Errorf("dpop: nonce key: %w", err)
-	}
-	return n, nil
+	return &Nonces{key: bytes.Clone(key), TTL: ttl}, nil
 }
 
 // Issue returns a nonce issued at now.
@@ -61,7 +73,7 @@ func (n *Nonces) Valid(nonce string, now time.Time) bool {
 }
 
 func (n *Nonces) mac(ts []byte) []byte {
-	m := hmac.New(sha256.New, n.key[:])
+	m := hmac.New(sha256.New, n.key)
 	m.Write(ts)
 	return m.Sum(nil)[:16]
 }

@@ -99,8 +99,18 @@ type dpopGuard struct {
 	keys      sync.Map
 }
 
-func newDPoPGuard(now func() time.Time) (*dpopGuard, error) {
-	nonces, err := dpop.NewNonces(0)
+// newDPoPGuard makes the guard; nonceKey, when set, is the key of its
+// nonces (Config.NonceKey), else a random one of the process.
+func newDPoPGuard(now func() time.Time, nonceKey []byte) (*dpopGuard, error) {
+	var (
+		nonces *dpop.Nonces
+		err    error
+	)
+	if nonceKey != nil {
+		nonces, err = dpop.NewNoncesWithKey(nonceKey, 0)
+	} else {
+		nonces, err = dpop.NewNonces(0)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -111,6 +111,13 @@ type Config struct {
 	// token socket never need one, its file permissions decide.
 	InvokeOpenOnTCP bool
 
+	// NonceKey is the key of the DPoP nonces serve issues (--dpop-nonce
+	// profiles): every serve with the same key accepts the nonces of the
+	// others, as instances behind one load balancer must (cmd/oidcctl
+	// derives it from the database's sealing key, which they share). Nil:
+	// a random key of this process, whose nonces only it accepts.
+	NonceKey []byte
+
 	// MaxBodySize bounds the body of a call to a provider webservice (413
 	// beyond); 0 means DefaultMaxBodySize.
 	MaxBodySize int64
@@ -264,7 +271,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Dropped:       func(n int) { s.metrics.debugDropped.Add(float64(n)) },
 	}
 	var err error
-	if s.dpop, err = newDPoPGuard(s.now); err != nil {
+	if s.dpop, err = newDPoPGuard(s.now, cfg.NonceKey); err != nil {
 		return nil, err
 	}
 	s.warm.s = s
