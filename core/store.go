@@ -7,9 +7,9 @@ import (
 
 // Store keeps profiles, accounts, cached discovery documents, token
 // states, shared settings, local users, webservices, their invoke
-// credentials, the debugger's log and the pending logins of logins
-// through serve, and tells when the configuration changed. The db package
-// implements it; every method is safe for use by several processes on one
+// credentials, the debugger's log, the pending logins of logins through
+// serve and the ids of used DPoP proofs, and tells when the configuration
+// changed. The db package implements it; every method is safe for use by several processes on one
 // database at once.
 type Store interface {
 	ProfileStore
@@ -25,6 +25,7 @@ type Store interface {
 	ChangeCounter
 	ServeStatusStore
 	PendingLoginStore
+	ReplayStore
 }
 
 // ProfileStore keeps profiles. Secrets are sealed at rest by the

@@ -2,10 +2,32 @@ package dpop
 
 import (
 	"container/heap"
+	"context"
 	"crypto/sha256"
 	"sync"
 	"time"
 )
+
+// Replay is what a Verifier asks whether a proof was used before: a
+// ReplayCache, or one that also asks a store shared by several processes
+// (package serve). UseProof records that the proof of key jkt with jti,
+// acceptable until until, is used now, and returns false when it was
+// used before (the proof is then refused as a replay).
+type Replay interface {
+	UseProof(ctx context.Context, jkt, jti string, until, now time.Time) bool
+}
+
+// ProofID is the hash a proof is remembered by: SHA-256 of the key's
+// thumbprint and the jti, never the proof itself.
+func ProofID(jkt, jti string) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(jkt))
+	h.Write([]byte{0})
+	h.Write([]byte(jti))
+	var id [32]byte
+	h.Sum(id[:0])
+	return id
+}
 
 // DefaultReplayCacheSize bounds the jti replay cache: some 64 bytes an
 // entry, so 100,000 entries take about 6.4 MB.
@@ -32,12 +54,7 @@ type ReplayCache struct {
 // until, was used; it returns false when it was used before, or when the
 // proof expires at or before the floor (see ReplayCache).
 func (c *ReplayCache) Use(jkt, jti string, until, now time.Time) bool {
-	h := sha256.New()
-	h.Write([]byte(jkt))
-	h.Write([]byte{0})
-	h.Write([]byte(jti))
-	var id [32]byte
-	h.Sum(id[:0])
+	id := ProofID(jkt, jti)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -71,6 +88,11 @@ func (c *ReplayCache) Use(jkt, jti string, until, now time.Time) bool {
 	c.seen[id] = until
 	heap.Push(&c.order, entry{id: id, until: until})
 	return true
+}
+
+// UseProof is Use, as a Replay: a ReplayCache asks nothing else.
+func (c *ReplayCache) UseProof(_ context.Context, jkt, jti string, until, now time.Time) bool {
+	return c.Use(jkt, jti, until, now)
 }
 
 // Len is the number of remembered proofs.

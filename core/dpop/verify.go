@@ -2,6 +2,7 @@ package dpop
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -92,7 +93,7 @@ type Config struct {
 	Leeway time.Duration
 	// Replay remembers used jti values; nil means a ReplayCache of the
 	// Verifier's own. Verifiers that guard the same tokens share one.
-	Replay *ReplayCache
+	Replay Replay
 	// Nonces, when set, makes a nonce from it mandatory in every proof.
 	Nonces *Nonces
 }
@@ -155,6 +156,12 @@ type Proof struct {
 // Verify checks a proof against a request (see the package doc for the
 // checks); a refusal is an *Error.
 func (v *Verifier) Verify(req Request) (*Proof, error) {
+	return v.VerifyContext(context.Background(), req)
+}
+
+// VerifyContext is Verify with the context of the call, which the
+// Replay is given (a Replay that asks a database).
+func (v *Verifier) VerifyContext(ctx context.Context, req Request) (*Proof, error) {
 	now := v.cfg.Now()
 	switch len(req.Proofs) {
 	case 0:
@@ -207,7 +214,7 @@ func (v *Verifier) Verify(req Request) (*Proof, error) {
 			return nil, refuse(ReasonThumbprint, "the proof is signed by key %s, but the access token is bound to key %s (cnf.jkt)", p.Thumbprint, req.BoundTo)
 		}
 	}
-	if !req.NoReplayCheck && !v.cfg.Replay.Use(p.Thumbprint, p.JTI, p.IssuedAt.Add(v.cfg.MaxAge+v.cfg.Leeway), now) {
+	if !req.NoReplayCheck && !v.cfg.Replay.UseProof(ctx, p.Thumbprint, p.JTI, p.IssuedAt.Add(v.cfg.MaxAge+v.cfg.Leeway), now) {
 		return nil, refuse(ReasonReplay, "the proof (jti %q) was used before: make a fresh proof for every request", p.JTI)
 	}
 	return p, nil

@@ -51,6 +51,7 @@ type Store struct {
 	debugID     int64
 	statuses    map[string]core.ServeStatus
 	logins      map[string]*loginRow // by state; see pendinglogin.go
+	proofs      map[string]time.Time // used DPoP proof ids, until when; see replay.go
 }
 
 var _ core.Store = (*Store)(nil)

@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		{"DebugRetention", testDebugRetention},
 		{"ServeStatus", testServeStatus},
 		{"PendingLogins", testPendingLogins},
+		{"ProofIDs", testProofIDs},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := open(t)

@@ -26,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"oidcctl/core"
@@ -91,6 +92,10 @@ type Store struct {
 	// Now is the clock for created and updated times. New sets it to
 	// time.Now.
 	Now func() time.Time
+
+	// proofsSeen counts SeeProofID calls, so that every
+	// proofSweepEvery-th deletes expired ids (replay.go).
+	proofsSeen atomic.Uint64
 }
 
 // New returns a Store that seals secrets with key, runs its transactions
