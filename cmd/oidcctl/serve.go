@@ -25,6 +25,7 @@ import (
 	"oidcctl/core/logs"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
+	"oidcctl/db/postgres"
 	"oidcctl/tui"
 )
 
@@ -309,6 +310,12 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags, cfg serve.Config) error {
 	// Every instance on this database holds its key: each accepts the
 	// DPoP nonces the others issue.
 	cfg.NonceKey = a.store.Key().Derive("dpop nonce")
+	if _, several := a.store.(*postgres.DB); several {
+		// Instances on several hosts: a DPoP proof used at one is
+		// refused at the others, for one database write per DPoP call.
+		// One SQLite file has one serve, whose memory is enough.
+		cfg.SharedReplay = a.store
+	}
 	cfg.Validator = a.svc.validator
 	cfg.Tokens, cfg.TokenWatch = a.svc.tokens, a.watch
 	cfg.Grants = a.svc.grants // logins whose https redirect URI serve answers

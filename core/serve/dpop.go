@@ -88,10 +88,11 @@ func (g *dpopGuard) accountKey(acc core.Account) (*dpop.Key, error) {
 }
 
 // dpopGuard verifies proofs: one Verifier without nonces and one with,
-// sharing the jti replay cache.
+// sharing the jti replay check (replay.go).
 type dpopGuard struct {
 	plain, nonced *dpop.Verifier
 	nonces        *dpop.Nonces
+	replay        *replayCheck
 	// For requester webservices: the endpoints' nonces, and the accounts'
 	// keys by their stored form (a key that changes is a new entry; the
 	// few stale ones stay until serve restarts).
@@ -114,11 +115,12 @@ func newDPoPGuard(now func() time.Time, nonceKey []byte) (*dpopGuard, error) {
 	if err != nil {
 		return nil, err
 	}
-	replay := &dpop.ReplayCache{}
+	replay := &replayCheck{mem: &dpop.ReplayCache{}}
 	return &dpopGuard{
 		plain:  dpop.NewVerifier(dpop.Config{Now: now, Replay: replay}),
 		nonced: dpop.NewVerifier(dpop.Config{Now: now, Replay: replay, Nonces: nonces}),
 		nonces: nonces,
+		replay: replay,
 	}, nil
 }
 
@@ -213,7 +215,7 @@ func (s *Server) checkDPoP(c *call, p core.Profile, res *validate.Result, token 
 	if p.DPoPNonce {
 		v = s.dpop.nonced
 	}
-	if _, err := v.Verify(dpop.Request{Proofs: c.r.Header.Values("DPoP"), Method: req.method, URL: req.url,
+	if _, err := v.VerifyContext(c.r.Context(), dpop.Request{Proofs: c.r.Header.Values("DPoP"), Method: req.method, URL: req.url,
 		AccessToken: token, BoundTo: res.JKT}); err != nil {
 		de, ok := err.(*dpop.Error)
 		if !ok {

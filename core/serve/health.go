@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"sync"
@@ -44,6 +45,10 @@ var dbDown = map[string]string{
 	"debugger":      "calls are not recorded until the database is back",
 }
 
+// dpopReplayDown is what the degraded field says of DPoP with
+// Config.SharedReplay while the database is unreachable.
+const dpopReplayDown = "a DPoP proof used at another serve instance is not refused as a replay here (each instance still refuses the proofs used at itself) until the database is back"
+
 // readyz says whether calls can be served: the configuration is loaded,
 // and the key set of every profile in use was fetched at least once.
 //
@@ -66,6 +71,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.store.ConfigVersion(ctx); err != nil {
 		out.Checks["database"] = "unreachable: " + err.Error()
 		out.Degraded = dbDown
+		if s.cfg.SharedReplay != nil {
+			out.Degraded = maps.Clone(dbDown)
+			out.Degraded["dpop"] = dpopReplayDown
+		}
 	} else {
 		out.Checks["database"] = "ok"
 	}

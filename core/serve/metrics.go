@@ -30,6 +30,8 @@ type metrics struct {
 	debugDropped  prometheus.Counter
 	debugSkipped  *prometheus.CounterVec
 	refusals      *prometheus.CounterVec
+	// dpopReplayErrors counts the failures of Config.SharedReplay.
+	dpopReplayErrors prometheus.Counter
 
 	// refusalCounters are refusals' series (metrics.refusal);
 	// forwardAuth the series of the forward-auth label (metricscache.go).
@@ -83,10 +85,14 @@ func newMetrics(store core.TokenStore, refreshes *prometheus.CounterVec, log *sl
 			Help: "Calls the debugger did not record because they came faster than its rate per webservice.",
 		}, []string{"webservice"}),
 		refusals: newRefusals(),
+		dpopReplayErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "oidcctl_dpop_replay_store_errors_total",
+			Help: "DPoP proofs whose jti could not be checked in the database shared by serve instances (judged by this instance's memory alone).",
+		}),
 	}
 	m.refusalCounters = refusalCounters(m.refusals)
 	reg.MustRegister(m.refusals, &accountCollector{store: store, now: now, log: log}, m.requests, m.duration, m.validation, m.refreshes, m.reloads, m.configVersion,
-		m.inFlight, m.debugWritten, m.debugDropped, m.debugSkipped, &expiryCollector{store: store, log: log},
+		m.inFlight, m.debugWritten, m.debugDropped, m.debugSkipped, m.dpopReplayErrors, &expiryCollector{store: store, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(buildInfoGauge(buildinfo.Read()))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})

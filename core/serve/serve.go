@@ -117,6 +117,15 @@ type Config struct {
 	// derives it from the database's sealing key, which they share). Nil:
 	// a random key of this process, whose nonces only it accepts.
 	NonceKey []byte
+	// SharedReplay, when set, is asked about every DPoP proof that this
+	// process has not seen, so that a proof used at one instance is
+	// refused at every other on the same database (cmd/oidcctl sets it
+	// on PostgreSQL): one database write per DPoP call. When it fails,
+	// the call is judged by this process's memory alone, as without it,
+	// and the failure is counted (oidcctl_dpop_replay_store_errors_total)
+	// and logged at most once a minute. Nil: each process remembers the
+	// proofs it saw, and a proof can be used once at each instance.
+	SharedReplay core.ReplayStore
 
 	// MaxBodySize bounds the body of a call to a provider webservice (413
 	// beyond); 0 means DefaultMaxBodySize.
@@ -273,6 +282,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	var err error
 	if s.dpop, err = newDPoPGuard(s.now, cfg.NonceKey); err != nil {
 		return nil, err
+	}
+	if cfg.SharedReplay != nil {
+		s.dpop.useShared(cfg.SharedReplay, s.log, s.metrics.dpopReplayErrors)
 	}
 	s.warm.s = s
 	if err := s.Reload(ctx); err != nil {

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"oidcctl/core/dpop"
+	"oidcctl/core/oidctest"
+	"oidcctl/db/pgtest"
+)
+
+// dpopReplaySetup is a PostgreSQL database with profile "service"
+// requiring DPoP, a DPoP-bound token of its client and two serve
+// instances on it (as on two hosts behind one load balancer).
+type dpopReplaySetup struct {
+	t    *testing.T
+	c    *cli
+	hc   *http.Client
+	key  *dpop.Key
+	tok  string
+	a, b *inProcessServe
+}
+
+const dpopReplayURL = "https://app.example.org/api/tickets/7"
+
+func newDPoPReplaySetup(t *testing.T) *dpopReplaySetup {
+	op := oidctest.Start(t)
+	c, _ := pgCLI(t, pgtest.URL(t), op)
+	c.ok("user", "add", oidctest.ServiceClientID, "--email", "svc@example.test", "--role", "api")
+	c.ok("profile", "edit", "service", "--dpop", "require")
+	k, err := dpop.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tok, err := op.SignJWT(map[string]any{
+		"iss": op.Issuer, "sub": oidctest.ServiceClientID, "aud": []string{oidctest.ServiceClientID},
+		"client_id": oidctest.ServiceClientID, "scope": "openid",
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"cnf": map[string]any{"jkt": k.Thumbprint()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	s := &dpopReplaySetup{t: t, c: c, hc: hc, key: k, tok: tok}
+	s.a = c.startServe(hc, "--auth-profile", "service", "--no-scheduler")
+	s.b = c.startServe(hc, "--auth-profile", "service", "--no-scheduler")
+	return s
+}
+
+// proof is a fresh proof for the token and dpopReplayURL.
+func (s *dpopReplaySetup) proof() string {
+	s.t.Helper()
+	p, err := s.key.Proof("GET", dpopReplayURL, dpop.ProofOptions{AccessToken: s.tok, Now: time.Now()})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return p
+}
+
+// send sends a forward-auth call with proof to an instance and returns
+// the status and the WWW-Authenticate header.
+func (s *dpopReplaySetup) send(to *inProcessServe, proof string) (int, string) {
+	s.t.Helper()
+	req, err := http.NewRequest("GET", to.base+"/auth", nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for name, v := range map[string]string{
+		"Authorization": "DPoP " + s.tok, "DPoP": proof, "X-Forwarded-Method": "GET",
+		"X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.org", "X-Forwarded-Uri": "/api/tickets/7",
+	} {
+		req.Header.Set(name, v)
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("WWW-Authenticate")
+}
+
+// metric is the value of one series on an instance's /metrics.
+func (s *dpopReplaySetup) metric(of *inProcessServe, series string) float64 {
+	s.t.Helper()
+	resp, err := s.hc.Get(of.base + "/metrics")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(body)
+	if m == nil {
+		s.t.Fatalf("no series %s in /metrics", series)
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return v
+}
+
+const replayRefusals = `oidcctl_token_refusals_total{reason="dpop_jti_replay"}`
+
+// TestServeInstancesRefuseAProofUsedAtAnother: on PostgreSQL, a DPoP
+// proof accepted by instance A and replayed to instance B within its
+// window is refused by B as a replay (401 invalid_dpop_proof, reason
+// dpop_jti_replay), while a fresh proof of the same key is accepted by
+// B; replayed to A itself it is refused as before.
+func TestServeInstancesRefuseAProofUsedAtAnother(t *testing.T) {
+	s := newDPoPReplaySetup(t)
+	p := s.proof()
+	if status, ch := s.send(s.a, p); status != http.StatusOK {
+		t.Fatalf("instance A: %d %s, want 200", status, ch)
+	}
+	status, ch := s.send(s.b, p)
+	if status != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_dpop_proof"`) {
+		t.Fatalf("the proof replayed to instance B: %d %q, want 401 invalid_dpop_proof", status, ch)
+	}
+	if n := s.metric(s.b, replayRefusals); n != 1 {
+		t.Fatalf("instance B counted %v replays, want 1", n)
+	}
+	if status, ch := s.send(s.a, p); status != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_dpop_proof"`) {
+		t.Fatalf("the proof replayed to instance A: %d %q, want 401", status, ch)
+	}
+	if n := s.metric(s.a, replayRefusals); n != 1 {
+		t.Fatalf("instance A counted %v replays, want 1", n)
+	}
+	if status, ch := s.send(s.b, s.proof()); status != http.StatusOK {
+		t.Fatalf("a fresh proof at instance B: %d %s, want 200", status, ch)
+	}
+	if n := s.metric(s.b, "oidcctl_dpop_replay_store_errors_total"); n != 0 {
+		t.Fatalf("%v database errors counted, want 0", n)
+	}
+	s.a.end(t)
+	s.b.end(t)
+}
+
+// TestServeDPoPReplayDatabaseFailure: when the database cannot record a
+// proof (its table is gone, as in a failure of the database), DPoP calls
+// are still answered, judged by the instance's memory: the proof is
+// accepted once, refused when replayed to the same instance, and the
+// failures are counted and logged once (rate-limited), not per call.
+func TestServeDPoPReplayDatabaseFailure(t *testing.T) {
+	s := newDPoPReplaySetup(t)
+	ctx := context.Background()
+	pg, err := pgx.Connect(ctx, s.c.env["OIDCCTL_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close(ctx)
+	if _, err := pg.Exec(ctx, `DROP TABLE dpop_proofs`); err != nil {
+		t.Fatal(err)
+	}
+	p := s.proof()
+	if status, ch := s.send(s.a, p); status != http.StatusOK {
+		t.Fatalf("instance A with the database failing: %d %s, want 200", status, ch)
+	}
+	if status, ch := s.send(s.a, p); status != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_dpop_proof"`) {
+		t.Fatalf("the proof replayed to instance A with the database failing: %d %q, want 401", status, ch)
+	}
+	if n := s.metric(s.a, replayRefusals); n != 1 {
+		t.Fatalf("instance A counted %v replays, want 1", n)
+	}
+	if status, ch := s.send(s.a, s.proof()); status != http.StatusOK {
+		t.Fatalf("a second fresh proof with the database failing: %d %s, want 200", status, ch)
+	}
+	if n := s.metric(s.a, "oidcctl_dpop_replay_store_errors_total"); n != 2 {
+		t.Fatalf("%v database errors counted, want 2 (one per fresh proof)", n)
+	}
+	const logged = "DPoP: the database cannot be asked"
+	if n := strings.Count(s.a.stderr.String(), logged); n != 1 {
+		t.Fatalf("the failure logged %d times, want once:\n%s", n, s.a.stderr.String())
+	}
+	s.a.end(t)
+	s.b.end(t)
+}
