@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,8 +19,8 @@ import (
 	"oidcctl/db/pgtest"
 )
 
-// dpopReplaySetup is a PostgreSQL database with profile "service"
-// requiring DPoP, a DPoP-bound token of its client and two serve
+// dpopReplaySetup is a database (PostgreSQL, or a SQLite file) with
+// profile "service" requiring DPoP, a DPoP-bound token of its client and two serve
 // instances on it (as on two hosts behind one load balancer).
 type dpopReplaySetup struct {
 	t    *testing.T
@@ -31,9 +33,15 @@ type dpopReplaySetup struct {
 
 const dpopReplayURL = "https://app.example.org/api/tickets/7"
 
-func newDPoPReplaySetup(t *testing.T) *dpopReplaySetup {
+func newDPoPReplaySetup(t *testing.T, onPostgres bool) *dpopReplaySetup {
 	op := oidctest.Start(t)
-	c, _ := pgCLI(t, pgtest.URL(t), op)
+	var c *cli
+	if onPostgres {
+		c, _ = pgCLI(t, pgtest.URL(t), op)
+	} else {
+		c = newCLI(t)
+		addProvider(c, op)
+	}
 	c.ok("user", "add", oidctest.ServiceClientID, "--email", "svc@example.test", "--role", "api")
 	c.ok("profile", "edit", "service", "--dpop", "require")
 	k, err := dpop.NewKey()
@@ -120,7 +128,7 @@ const replayRefusals = `oidcctl_token_refusals_total{reason="dpop_jti_replay"}`
 // dpop_jti_replay), while a fresh proof of the same key is accepted by
 // B; replayed to A itself it is refused as before.
 func TestServeInstancesRefuseAProofUsedAtAnother(t *testing.T) {
-	s := newDPoPReplaySetup(t)
+	s := newDPoPReplaySetup(t, true)
 	p := s.proof()
 	if status, ch := s.send(s.a, p); status != http.StatusOK {
 		t.Fatalf("instance A: %d %s, want 200", status, ch)
@@ -154,7 +162,7 @@ func TestServeInstancesRefuseAProofUsedAtAnother(t *testing.T) {
 // accepted once, refused when replayed to the same instance, and the
 // failures are counted and logged once (rate-limited), not per call.
 func TestServeDPoPReplayDatabaseFailure(t *testing.T) {
-	s := newDPoPReplaySetup(t)
+	s := newDPoPReplaySetup(t, true)
 	ctx := context.Background()
 	pg, err := pgx.Connect(ctx, s.c.env["OIDCCTL_DB"])
 	if err != nil {
@@ -183,6 +191,38 @@ func TestServeDPoPReplayDatabaseFailure(t *testing.T) {
 	const logged = "DPoP: the database cannot be asked"
 	if n := strings.Count(s.a.stderr.String(), logged); n != 1 {
 		t.Fatalf("the failure logged %d times, want once:\n%s", n, s.a.stderr.String())
+	}
+	s.a.end(t)
+	s.b.end(t)
+}
+
+// TestServeOnSQLiteRecordsNoProofs: on SQLite (one host, one serve) the
+// replay check is the instance's memory alone, as before: a replayed
+// proof is refused by the instance that saw it, and no proof id is
+// written to the database.
+func TestServeOnSQLiteRecordsNoProofs(t *testing.T) {
+	s := newDPoPReplaySetup(t, false)
+	p := s.proof()
+	if status, ch := s.send(s.a, p); status != http.StatusOK {
+		t.Fatalf("instance A: %d %s, want 200", status, ch)
+	}
+	if status, ch := s.send(s.a, p); status != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_dpop_proof"`) {
+		t.Fatalf("the proof replayed to instance A: %d %q, want 401", status, ch)
+	}
+	if n := s.metric(s.a, replayRefusals); n != 1 {
+		t.Fatalf("instance A counted %v replays, want 1", n)
+	}
+	dbh, err := sql.Open("sqlite", "file:"+filepath.ToSlash(s.c.env["OIDCCTL_DB"])+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dbh.Close()
+	var rows int
+	if err := dbh.QueryRow(`SELECT count(*) FROM dpop_proofs`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 0 {
+		t.Fatalf("%d proof ids written to the SQLite database, want none", rows)
 	}
 	s.a.end(t)
 	s.b.end(t)

@@ -21,7 +21,9 @@
 // the future; the nonce, when the Verifier has Nonces; with an access
 // token, ath equal to its SHA-256 hash and the token's cnf.jkt equal to
 // the thumbprint of the proof's key; and last, a jti not seen before
-// (ReplayCache), so that a refused proof does not use up its jti.
+// (Config.Replay: a ReplayCache, or a Replay of the caller's that also
+// asks a store shared by several processes), so that a refused proof
+// does not use up its jti.
 //
 // Every refusal is an *Error with the RFC 9449 error code
 // (invalid_dpop_proof, or use_dpop_nonce when a nonce is missing or
