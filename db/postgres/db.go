@@ -14,7 +14,9 @@
 // token stored as the refresh ends) can neither overwrite another nor be
 // overwritten. Readers take no lock and read one snapshot (REPEATABLE
 // READ, READ ONLY). The lock ends with the transaction, also when a
-// process dies: PostgreSQL ends its session.
+// process dies: PostgreSQL ends its session. One write takes no lock:
+// SeeProofID, a single INSERT ... ON CONFLICT that is atomic by itself
+// and runs once per DPoP call of every serve instance.
 //
 // Representation, kept as close to the SQLite store's as the engines
 // allow so that a database can be copied between them: times are bigint
@@ -121,6 +123,7 @@ func Open(ctx context.Context, conn string, key *crypt.Key) (*DB, error) {
 	}
 	db := &DB{pool: pool, name: name}
 	db.store = sqlstore.New(key, dialect, db.runShared)
+	db.store.Statements = db.runStatements // SeeProofID: no writer lock
 	if err := db.init(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", name, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"oidcctl/db/internal/sqlstore"
 )
@@ -92,4 +93,35 @@ func (r pgRow) Scan(dest ...any) error {
 		return sqlstore.ErrNoRows
 	}
 	return err
+}
+
+// runStatements is sqlstore.Store.Statements: fn's statements run on the
+// pool, each committed on its own, without the writer lock (one round
+// trip each).
+func (db *DB) runStatements(_ context.Context, fn func(sqlstore.Tx) error) error {
+	return fn(poolTx{db.pool})
+}
+
+// poolTx runs each statement on the pool as a transaction of its own.
+type poolTx struct{ pool *pgxpool.Pool }
+
+func (t poolTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := t.pool.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+func (t poolTx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return t.pool.Query(ctx, query, args...)
+}
+
+func (t poolTx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return pgRow{t.pool.QueryRow(ctx, query, args...)}
+}
+
+func (t poolTx) ExecBatch(ctx context.Context, query string, args [][]any) error {
+	var batch pgx.Batch
+	for _, a := range args {
+		batch.Queue(query, a...)
+	}
+	return t.pool.SendBatch(ctx, &batch).Close()
 }

@@ -23,27 +23,32 @@ const (
 // SeeProofID implements core.ReplayStore. The id is inserted; when it is
 // there already, it is replaced only when its until has passed. One
 // statement, so that of several processes that insert one id at once
-// exactly one changes a row: that one is told fresh.
+// exactly one changes a row: that one is told fresh. It needs no writer
+// lock, and runs without one where the engine can (Store.Statements).
 func (db *Store) SeeProofID(ctx context.Context, id []byte, until, now time.Time) (bool, error) {
 	sweep := db.proofsSeen.Add(1)%proofSweepEvery == 0
-	fresh, err := writeTx(ctx, db, func(tx Tx) (bool, error) {
+	run := db.Statements
+	if run == nil {
+		run = db.inTx
+	}
+	var fresh bool
+	err := run(ctx, func(tx Tx) error {
 		n, err := tx.Exec(ctx, `
 			INSERT INTO dpop_proofs (id, expires_at) VALUES ($1, $2)
 			ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
 			WHERE dpop_proofs.expires_at <= $3`,
 			id, until.UnixMilli(), now.UnixMilli())
 		if err != nil {
-			return false, err
+			return err
 		}
+		fresh = n == 1
 		if sweep {
-			if _, err := tx.Exec(ctx, `
+			_, err = tx.Exec(ctx, `
 				DELETE FROM dpop_proofs WHERE id IN (
 					SELECT id FROM dpop_proofs WHERE expires_at <= $1 LIMIT $2)`,
-				now.UnixMilli(), proofSweepLimit); err != nil {
-				return false, err
-			}
+				now.UnixMilli(), proofSweepLimit)
 		}
-		return n == 1, nil
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("record DPoP proof id: %w", err)

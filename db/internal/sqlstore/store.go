@@ -93,6 +93,14 @@ type Store struct {
 	// time.Now.
 	Now func() time.Time
 
+	// Statements, when set, runs fn with statements that each commit on
+	// their own: no transaction around them and no writer lock. It is
+	// for a write that is one statement whose atomicity the engine
+	// ensures (INSERT ... ON CONFLICT), done so often that taking turns
+	// with every other writer would cost too much (SeeProofID, once per
+	// DPoP call). Nil: a write transaction, as every other write.
+	Statements func(ctx context.Context, fn func(Tx) error) error
+
 	// proofsSeen counts SeeProofID calls, so that every
 	// proofSweepEvery-th deletes expired ids (replay.go).
 	proofsSeen atomic.Uint64
