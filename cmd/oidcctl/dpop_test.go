@@ -2,12 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"oidcctl/core/dpop"
 	"oidcctl/core/oidctest"
 )
 
@@ -84,70 +81,4 @@ func TestDPoPCommands(t *testing.T) {
 	if out := c.ok("account", "show", "signer"); !strings.Contains(out, "DPoP:") || strings.Contains(out, jkt) {
 		t.Fatalf("account show after --dpop=false:\n%s", out)
 	}
-}
-
-// Two serve instances on one database, as behind one load balancer,
-// accept each other's DPoP nonces: the nonces' key is derived from the
-// database's sealing key, which every instance holds. Each had a random
-// key of its own before, and a client that reached the other instance was
-// asked for a new nonce every time.
-func TestServeInstancesAcceptEachOthersDPoPNonces(t *testing.T) {
-	op := oidctest.Start(t)
-	c := newCLI(t)
-	addProvider(c, op)
-	c.ok("user", "add", oidctest.ServiceClientID, "--email", "svc@example.test", "--role", "api")
-	c.ok("profile", "edit", "service", "--dpop", "require", "--dpop-nonce")
-	k, err := dpop.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tok, err := op.SignJWT(map[string]any{
-		"iss": op.Issuer, "sub": oidctest.ServiceClientID, "aud": []string{oidctest.ServiceClientID},
-		"client_id": oidctest.ServiceClientID, "scope": "openid",
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-		"cnf": map[string]any{"jkt": k.Thumbprint()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc := &http.Client{Timeout: 5 * time.Second}
-	a := c.startServe(hc, "--auth-profile", "service", "--no-scheduler")
-	b := c.startServe(hc, "--auth-profile", "service", "--no-scheduler")
-	const u = "https://app.example.org/api/tickets/7"
-	send := func(base, nonce string) (int, string) {
-		t.Helper()
-		proof, err := k.Proof("GET", u, dpop.ProofOptions{AccessToken: tok, Nonce: nonce, Now: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, err := http.NewRequest("GET", base+"/auth", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, v := range map[string]string{
-			"Authorization": "DPoP " + tok, "DPoP": proof, "X-Forwarded-Method": "GET",
-			"X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.org", "X-Forwarded-Uri": "/api/tickets/7",
-		} {
-			req.Header.Set(name, v)
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get("DPoP-Nonce")
-	}
-	status, nonce := send(a.base, "")
-	if status != http.StatusUnauthorized || nonce == "" {
-		t.Fatalf("instance A without a nonce: %d, DPoP-Nonce %q; want 401 and a nonce", status, nonce)
-	}
-	if status, _ := send(b.base, nonce); status != http.StatusOK {
-		t.Fatalf("instance B refused the nonce instance A issued: %d", status)
-	}
-	if status, _ := send(a.base, nonce); status != http.StatusOK {
-		t.Fatalf("instance A refused its own nonce: %d", status)
-	}
-	a.end(t)
-	b.end(t)
 }

@@ -23,17 +23,21 @@ import (
 // profile "service" requiring DPoP, a DPoP-bound token of its client and two serve
 // instances on it (as on two hosts behind one load balancer).
 type dpopReplaySetup struct {
-	t    *testing.T
-	c    *cli
-	hc   *http.Client
-	key  *dpop.Key
-	tok  string
-	a, b *inProcessServe
+	t   *testing.T
+	c   *cli
+	hc  *http.Client
+	key *dpop.Key
+	// nonce is what proof puts in its proofs; answerNonce the DPoP-Nonce
+	// of the last answer send had.
+	nonce, answerNonce string
+	tok                string
+	a, b               *inProcessServe
 }
 
 const dpopReplayURL = "https://app.example.org/api/tickets/7"
 
-func newDPoPReplaySetup(t *testing.T, onPostgres bool) *dpopReplaySetup {
+// profileArgs are more of `profile edit service` (--dpop-nonce).
+func newDPoPReplaySetup(t *testing.T, onPostgres bool, profileArgs ...string) *dpopReplaySetup {
 	op := oidctest.Start(t)
 	var c *cli
 	if onPostgres {
@@ -43,7 +47,7 @@ func newDPoPReplaySetup(t *testing.T, onPostgres bool) *dpopReplaySetup {
 		addProvider(c, op)
 	}
 	c.ok("user", "add", oidctest.ServiceClientID, "--email", "svc@example.test", "--role", "api")
-	c.ok("profile", "edit", "service", "--dpop", "require")
+	c.ok(append([]string{"profile", "edit", "service", "--dpop", "require"}, profileArgs...)...)
 	k, err := dpop.NewKey()
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +72,7 @@ func newDPoPReplaySetup(t *testing.T, onPostgres bool) *dpopReplaySetup {
 // proof is a fresh proof for the token and dpopReplayURL.
 func (s *dpopReplaySetup) proof() string {
 	s.t.Helper()
-	p, err := s.key.Proof("GET", dpopReplayURL, dpop.ProofOptions{AccessToken: s.tok, Now: time.Now()})
+	p, err := s.key.Proof("GET", dpopReplayURL, dpop.ProofOptions{AccessToken: s.tok, Nonce: s.nonce, Now: time.Now()})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -94,6 +98,7 @@ func (s *dpopReplaySetup) send(to *inProcessServe, proof string) (int, string) {
 		s.t.Fatal(err)
 	}
 	resp.Body.Close()
+	s.answerNonce = resp.Header.Get("DPoP-Nonce")
 	return resp.StatusCode, resp.Header.Get("WWW-Authenticate")
 }
 
@@ -118,6 +123,26 @@ func (s *dpopReplaySetup) metric(of *inProcessServe, series string) float64 {
 		s.t.Fatal(err)
 	}
 	return v
+}
+
+// Two serve instances on one database, as behind one load balancer,
+// accept each other's DPoP nonces: the nonces' key is derived from the
+// database's sealing key, which every instance holds. Each had a random
+// key of its own before, and a client that reached the other instance was
+// asked for a new nonce every time.
+func TestServeInstancesAcceptEachOthersDPoPNonces(t *testing.T) {
+	s := newDPoPReplaySetup(t, false, "--dpop-nonce")
+	status, ch := s.send(s.a, s.proof())
+	if status != http.StatusUnauthorized || s.answerNonce == "" {
+		t.Fatalf("instance A without a nonce: %d %q, DPoP-Nonce %q; want 401 and a nonce", status, ch, s.answerNonce)
+	}
+	s.nonce = s.answerNonce
+	if status, ch := s.send(s.b, s.proof()); status != http.StatusOK {
+		t.Fatalf("instance B refused the nonce instance A issued: %d %q", status, ch)
+	}
+	if status, ch := s.send(s.a, s.proof()); status != http.StatusOK {
+		t.Fatalf("instance A refused its own nonce: %d %q", status, ch)
+	}
 }
 
 const replayRefusals = `oidcctl_token_refusals_total{reason="dpop_jti_replay"}`
