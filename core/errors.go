@@ -54,6 +54,48 @@ func (e *InUseError) Error() string {
 // Unwrap makes errors.Is(err, ErrInUse) hold.
 func (e *InUseError) Unwrap() error { return ErrInUse }
 
+// Usage is what uses a thing: the kind of the users and their names.
+type Usage struct {
+	By    string
+	Names []string
+}
+
+// InUse is the error of a thing that cannot be removed while something
+// uses it: an *InUseError for each usage with names, joined when there
+// are several, so that the message names them all; nil when nothing
+// uses it. The stores answer a removal with it.
+func InUse(kind, name string, uses ...Usage) error {
+	var errs []error
+	for _, u := range uses {
+		if len(u.Names) > 0 {
+			errs = append(errs, &InUseError{Kind: kind, Name: name, UsedBy: u.By, Users: u.Names})
+		}
+	}
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+// DamagedTokens is TokenState.Damaged as the stores make it: why each of
+// an account's stored tokens that cannot be opened does not open, on one
+// line.
+type DamagedTokens []error
+
+func (e DamagedTokens) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap makes errors.Is and errors.As see every cause.
+func (e DamagedTokens) Unwrap() []error { return e }
+
 // FieldError is one problem with one field.
 type FieldError struct{ Field, Problem string }
 

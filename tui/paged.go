@@ -253,16 +253,7 @@ func (t *PagedTable) take(msg Loaded[RowPage]) tea.Cmd {
 }
 
 func (t *PagedTable) clamp() {
-	n := t.total
-	t.cursor = max(0, min(t.cursor, n-1))
-	body := t.bodyRows()
-	if t.cursor < t.offset {
-		t.offset = t.cursor
-	}
-	if t.cursor >= t.offset+body {
-		t.offset = t.cursor - body + 1
-	}
-	t.offset = max(0, min(t.offset, n-body))
+	t.cursor, t.offset = scroll(t.cursor, t.offset, t.total, t.bodyRows())
 }
 
 // refilter starts over at the top after a change of the filter, reading

@@ -203,16 +203,20 @@ func (t *Table[K, V]) refilter() {
 }
 
 func (t *Table[K, V]) clamp() {
-	n := len(t.shown)
-	t.cursor = max(0, min(t.cursor, n-1))
-	body := t.bodyRows()
-	if t.cursor < t.offset {
-		t.offset = t.cursor
+	t.cursor, t.offset = scroll(t.cursor, t.offset, len(t.shown), t.bodyRows())
+}
+
+// scroll keeps a cursor within n rows and the view of body rows that
+// starts at offset around it, moving the view no more than it must.
+func scroll(cursor, offset, n, body int) (int, int) {
+	cursor = max(0, min(cursor, n-1))
+	if cursor < offset {
+		offset = cursor
 	}
-	if t.cursor >= t.offset+body {
-		t.offset = t.cursor - body + 1
+	if cursor >= offset+body {
+		offset = cursor - body + 1
 	}
-	t.offset = max(0, min(t.offset, n-body))
+	return cursor, max(0, min(offset, n-body))
 }
 
 // Update handles the table's keys. It reports whether it used the message.

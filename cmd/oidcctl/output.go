@@ -30,19 +30,7 @@ func writeJSON(w io.Writer, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	out := b.Bytes()
-	if strings.ContainsFunc(b.String(), jsonUnsafe) {
-		var e strings.Builder
-		for _, r := range b.String() {
-			if jsonUnsafe(r) {
-				fmt.Fprintf(&e, `\u%04x`, r)
-				continue
-			}
-			e.WriteRune(r)
-		}
-		out = []byte(e.String())
-	}
-	_, err := w.Write(out)
+	_, err := w.Write(escapeJSON(b.Bytes()))
 	return err
 }
 
@@ -82,18 +70,8 @@ func (j *jsonArray) add(v any) error {
 }
 
 func (j *jsonArray) write(out []byte) error {
-	if !jsonHasUnsafe(out) {
-		_, err := j.w.Write(out)
-		j.err = cmp.Or(j.err, err)
-		return j.err
-	}
-	for _, r := range string(out) {
-		if jsonUnsafe(r) {
-			fmt.Fprintf(j.w, `\u%04x`, r)
-			continue
-		}
-		j.w.WriteRune(r)
-	}
+	_, err := j.w.Write(escapeJSON(out))
+	j.err = cmp.Or(j.err, err)
 	return j.err
 }
 
@@ -107,15 +85,23 @@ func (j *jsonArray) close() error {
 	return cmp.Or(j.err, j.w.Flush())
 }
 
-// jsonHasUnsafe reports whether out holds a rune that jsonUnsafe
-// escapes; quickly when it is ASCII (every such rune is above it).
-func jsonHasUnsafe(out []byte) bool {
-	for i, c := range out {
-		if c >= 0x7f {
-			return bytes.ContainsFunc(out[i:], jsonUnsafe)
-		}
+// escapeJSON returns encoded JSON with the runes jsonUnsafe names written
+// as \u escapes (they can only be inside strings); out itself when it has
+// none, which an ASCII text tells quickly (every such rune is above it).
+func escapeJSON(out []byte) []byte {
+	i := bytes.IndexFunc(out, func(r rune) bool { return r >= 0x7f })
+	if i < 0 || !bytes.ContainsFunc(out[i:], jsonUnsafe) {
+		return out
 	}
-	return false
+	var e bytes.Buffer
+	for _, r := range string(out) {
+		if jsonUnsafe(r) {
+			fmt.Fprintf(&e, `\u%04x`, r)
+			continue
+		}
+		e.WriteRune(r)
+	}
+	return e.Bytes()
 }
 
 func jsonUnsafe(r rune) bool {

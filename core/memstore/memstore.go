@@ -241,23 +241,6 @@ func sortedCopies[R, V any](rows map[string]*R, copyOf func(*R) V) []V {
 	return out
 }
 
-func inUse(kind, name string, by string, users []string, by2 string, users2 []string) error {
-	var errs []error
-	if len(users) > 0 {
-		errs = append(errs, &core.InUseError{Kind: kind, Name: name, UsedBy: by, Users: users})
-	}
-	if len(users2) > 0 {
-		errs = append(errs, &core.InUseError{Kind: kind, Name: name, UsedBy: by2, Users: users2})
-	}
-	switch len(errs) {
-	case 0:
-		return nil
-	case 1:
-		return errs[0]
-	}
-	return errors.Join(errs...)
-}
-
 // --- profiles
 
 func copyProfile(p core.Profile) core.Profile {
@@ -359,7 +342,7 @@ func (s *Store) DeleteProfile(_ context.Context, name string) error {
 	}
 	slices.Sort(accounts)
 	slices.Sort(webservices)
-	if err := inUse("profile", name, "account", accounts, "webservice", webservices); err != nil {
+	if err := core.InUse("profile", name, core.Usage{By: "account", Names: accounts}, core.Usage{By: "webservice", Names: webservices}); err != nil {
 		return err
 	}
 	delete(s.profiles, name)
@@ -517,7 +500,7 @@ func (s *Store) DeleteAccount(_ context.Context, name string) error {
 		}
 	}
 	slices.Sort(webservices)
-	if err := inUse("account", name, "webservice", webservices, "", nil); err != nil {
+	if err := core.InUse("account", name, core.Usage{By: "webservice", Names: webservices}); err != nil {
 		return err
 	}
 	delete(s.accounts, name)
@@ -550,26 +533,13 @@ func (s *Store) tokenState(a *accountRow) core.TokenState {
 		}
 	}
 	if len(damaged) > 0 {
-		st.Damaged = damagedError(damaged)
+		st.Damaged = core.DamagedTokens(damaged)
 	}
 	st.LastSuccess, st.LastError, st.LastErrorAt = t.lastSuccess, t.lastError, t.lastErrorAt
 	st.Failures, st.NextAttempt, st.NeedsAuthorization = t.failures, t.nextAttempt, t.needsAuthorization
 	st.LeaseOwner, st.LeaseUntil = t.leaseOwner, t.leaseUntil
 	return st
 }
-
-// damagedError lists why an account's stored tokens cannot be opened.
-type damagedError []error
-
-func (e damagedError) Error() string {
-	msgs := make([]string, len(e))
-	for i, err := range e {
-		msgs[i] = err.Error()
-	}
-	return strings.Join(msgs, "; ")
-}
-
-func (e damagedError) Unwrap() []error { return e }
 
 func (s *Store) profileName(id int64) string {
 	for name, p := range s.profiles {

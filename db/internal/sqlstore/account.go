@@ -290,7 +290,7 @@ func deleteAccount(ctx context.Context, tx Tx, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := inUse("account", name, usage{"webservice", webservices}); err != nil {
+	if err := core.InUse("account", name, core.Usage{By: "webservice", Names: webservices}); err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, `DELETE FROM accounts WHERE id = $1`, id)

@@ -91,20 +91,7 @@ func (db *Store) UpdatePendingLogin(ctx context.Context, state string, fn func(*
 // expired at at.
 func (db *Store) PendingLoginStates(ctx context.Context, at time.Time) ([]string, error) {
 	states, err := readTx(ctx, db, func(tx Tx) ([]string, error) {
-		rows, err := tx.Query(ctx, `SELECT state FROM pending_logins WHERE expires_at >= $1 ORDER BY state`, at.UnixMilli())
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		states := []string{}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				return nil, err
-			}
-			states = append(states, s)
-		}
-		return states, rows.Err()
+		return queryStrings(ctx, tx, []string{}, `SELECT state FROM pending_logins WHERE expires_at >= $1 ORDER BY state`, at.UnixMilli())
 	})
 	return states, wrapOp("list logins", err)
 }

@@ -236,53 +236,14 @@ func deleteProfile(ctx context.Context, tx Tx, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := inUse("profile", name, usage{"account", accounts}, usage{"webservice", webservices}); err != nil {
+	if err := core.InUse("profile", name, core.Usage{By: "account", Names: accounts}, core.Usage{By: "webservice", Names: webservices}); err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, `DELETE FROM profiles WHERE id = $1`, id)
 	return err
 }
 
-// usage is what uses a row: the kind of the users and their names.
-type usage struct {
-	by    string
-	names []string
-}
-
-// inUse refuses to delete kind name while anything in uses exists: one
-// *core.InUseError when one kind of user uses it, else errors.Join of one
-// per kind in the order given, so that errors.As finds the first kind and
-// the message names them all. nil when nothing uses it.
-func inUse(kind, name string, uses ...usage) error {
-	var errs []error
-	for _, u := range uses {
-		if len(u.names) > 0 {
-			errs = append(errs, &core.InUseError{Kind: kind, Name: name, UsedBy: u.by, Users: u.names})
-		}
-	}
-	switch len(errs) {
-	case 0:
-		return nil
-	case 1:
-		return errs[0]
-	}
-	return errors.Join(errs...)
-}
-
 // accountNames returns the names of the accounts of a profile, sorted.
 func accountNames(ctx context.Context, tx Tx, profileID int64) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT name FROM accounts WHERE profile_id = $1 ORDER BY name`, profileID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return queryStrings(ctx, tx, nil, `SELECT name FROM accounts WHERE profile_id = $1 ORDER BY name`, profileID)
 }

@@ -246,3 +246,21 @@ func keepAsIs(err error) error {
 	}
 	return asIs{err}
 }
+
+// queryStrings runs a query of one text column and appends its values
+// to out.
+func queryStrings(ctx context.Context, tx Tx, out []string, query string, args ...any) ([]string, error) {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"oidcctl/core"
@@ -270,25 +269,11 @@ func (db *Store) scanTokenState(row Row) (core.TokenState, int64, error) {
 		}
 	}
 	if len(damaged) > 0 {
-		st.Damaged = damagedError(damaged)
+		st.Damaged = core.DamagedTokens(damaged)
 	}
 	st.NeedsAuthorization = needsAuthorization
 	return st, id, nil
 }
-
-// damagedError lists the tokens of one row that do not open, on one line.
-type damagedError []error
-
-func (e damagedError) Error() string {
-	msgs := make([]string, len(e))
-	for i, err := range e {
-		msgs[i] = err.Error()
-	}
-	return strings.Join(msgs, "; ")
-}
-
-// Unwrap makes errors.Is and errors.As see every cause.
-func (e damagedError) Unwrap() []error { return e }
 
 // tokenState returns the token state of an account and the account's id;
 // *core.NotFoundError when there is no such account.

@@ -151,20 +151,7 @@ func webserviceNames(ctx context.Context, tx Tx, column string, id int64) ([]str
 	if column != "profile_id" && column != "account_id" {
 		return nil, fmt.Errorf("webservices by %q: not a reference column", column)
 	}
-	rows, err := tx.Query(ctx, `SELECT name FROM webservices WHERE `+column+` = $1 ORDER BY name`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return queryStrings(ctx, tx, nil, `SELECT name FROM webservices WHERE `+column+` = $1 ORDER BY name`, id)
 }
 
 // webserviceValues returns the stored form of a webservice's references
