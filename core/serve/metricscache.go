@@ -15,32 +15,19 @@ import (
 // when it was first used, as with WithLabelValues, and none is ever
 // deleted, so a kept series is the registry's own.
 
-// lazyCounter is one series of a CounterVec, looked up on first use.
-type lazyCounter struct {
-	p atomic.Pointer[prometheus.Counter]
+// lazy is one series of a vector (a prometheus.Counter or Observer),
+// looked up by look on its first use and kept.
+type lazy[T any] struct {
+	p atomic.Pointer[T]
 }
 
-func (l *lazyCounter) get(v *prometheus.CounterVec, a, b string) prometheus.Counter {
-	if c := l.p.Load(); c != nil {
-		return *c
+func (l *lazy[T]) get(look func() T) T {
+	if s := l.p.Load(); s != nil {
+		return *s
 	}
-	c := v.WithLabelValues(a, b)
-	l.p.Store(&c)
-	return c
-}
-
-// lazyObserver is one series of a HistogramVec, looked up on first use.
-type lazyObserver struct {
-	p atomic.Pointer[prometheus.Observer]
-}
-
-func (l *lazyObserver) get(v *prometheus.HistogramVec, label string) prometheus.Observer {
-	if o := l.p.Load(); o != nil {
-		return *o
-	}
-	o := v.WithLabelValues(label)
-	l.p.Store(&o)
-	return o
+	s := look()
+	l.p.Store(&s)
+	return s
 }
 
 // outcomes are the values of the outcome label, for callSeries.
@@ -51,8 +38,8 @@ var outcomes = [...]string{outcomeAccepted, outcomeRefused, outcomeUnavailable, 
 // callSeries are the series of oidcctl_requests_total and
 // oidcctl_request_duration_seconds of one webservice label.
 type callSeries struct {
-	duration lazyObserver
-	requests [len(outcomes)]lazyCounter
+	duration lazy[prometheus.Observer]
+	requests [len(outcomes)]lazy[prometheus.Counter]
 }
 
 // count counts a call of the label with its outcome and duration.
@@ -60,7 +47,7 @@ func (cs *callSeries) count(m *metrics, label, outcome string, seconds float64) 
 	counted := false
 	for i, o := range outcomes {
 		if o == outcome {
-			cs.requests[i].get(m.requests, label, outcome).Inc()
+			cs.requests[i].get(func() prometheus.Counter { return m.requests.WithLabelValues(label, outcome) }).Inc()
 			counted = true
 			break
 		}
@@ -68,7 +55,7 @@ func (cs *callSeries) count(m *metrics, label, outcome string, seconds float64) 
 	if !counted {
 		m.requests.WithLabelValues(label, outcome).Inc()
 	}
-	cs.duration.get(m.duration, label).Observe(seconds)
+	cs.duration.get(func() prometheus.Observer { return m.duration.WithLabelValues(label) }).Observe(seconds)
 }
 
 // refusalCounters are the series of oidcctl_token_refusals_total, all

@@ -24,13 +24,13 @@ type routeTable struct {
 	webservices map[string]*route
 	// validation are the series of oidcctl_validation_duration_seconds
 	// by profile, each looked up on its first use with this table.
-	validation map[string]*lazyObserver
+	validation map[string]*lazy[prometheus.Observer]
 }
 
 // validationObserver is the validation histogram's series of a profile.
 func (s *Server) validationObserver(t *routeTable, profile string) prometheus.Observer {
 	if l := t.validation[profile]; l != nil {
-		return l.get(s.metrics.validation, profile)
+		return l.get(func() prometheus.Observer { return s.metrics.validation.WithLabelValues(profile) })
 	}
 	return s.metrics.validation.WithLabelValues(profile)
 }
@@ -116,11 +116,11 @@ func (s *Server) load(ctx context.Context) (*routeTable, error) {
 		profiles:    make(map[string]core.Profile, len(profiles)),
 		accounts:    make(map[string]core.Account, len(accounts)),
 		webservices: make(map[string]*route, len(webservices)),
-		validation:  make(map[string]*lazyObserver, len(profiles)),
+		validation:  make(map[string]*lazy[prometheus.Observer], len(profiles)),
 	}
 	for _, p := range profiles {
 		t.profiles[p.Name] = p
-		t.validation[p.Name] = &lazyObserver{}
+		t.validation[p.Name] = &lazy[prometheus.Observer]{}
 	}
 	for _, a := range accounts {
 		t.accounts[a.Name] = a
