@@ -27,14 +27,14 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # median STORE prints "run|median req/s" over the rounds of STORE; the
-# table rows have the run's name in their first 18 columns, then req/s.
+# table rows have the run's name in their first 20 columns, then req/s.
 median() {
-  awk 'substr($0, 1, 1) == "(" || /^ceiling / { name = substr($0, 1, 18); sub(/ +$/, "", name); split(substr($0, 19), f, " "); print name "|" f[1] }' "$out/$1".*.txt |
+  awk 'substr($0, 1, 1) == "(" || /^ceiling / { name = substr($0, 1, 20); sub(/ +$/, "", name); split(substr($0, 21), f, " "); print name "|" f[1] }' "$out/$1".*.txt |
     sort -t'|' -k1,1 -k2,2g |
     awk -F'|' '{ v[$1] = v[$1] " " $2; n[$1]++ }
       END { for (k in v) { split(substr(v[k], 2), a, " "); m = n[k] % 2 ? a[(n[k] + 1) / 2] : (a[n[k] / 2] + a[n[k] / 2 + 1]) / 2; print k "|" m } }' | sort
 }
 echo "PostgreSQL over SQLite, median req/s of $ROUNDS rounds (target >= 0.95 for the serve runs):"
-printf '%-18s %12s %12s %8s\n' run sqlite postgres ratio
+printf '%-20s %12s %12s %8s\n' run sqlite postgres ratio
 join -t'|' <(median sqlite) <(median postgres) |
-  awk -F'|' '{ printf "%-18s %12.0f %12.0f %8.3f\n", $1, $2, $3, $3 / $2 }' | sort
+  awk -F'|' '{ printf "%-20s %12.0f %12.0f %8.3f\n", $1, $2, $3, $3 / $2 }' | sort

@@ -12,7 +12,10 @@
 # handler sent the same requests (the same 1.2 KB Authorization header,
 # and for (b) and (c) the same wrk script, which costs wrk's share of the
 # two cores): the "same req." column, what serve adds to net/http and wrk
-# for the same requests.
+# for the same requests. For (a) the bare handler also answers with the
+# headers serve answers with (the request id, the user headers,
+# Cache-Control): the "same exch." column, what serve adds to net/http for
+# the same exchange. The ceilings' allocations per call are net/http's own.
 #
 # and, for each run, serve's resident memory after it and at its peak so
 # far, and the allocations per call (go_memstats_mallocs_total over
@@ -104,6 +107,9 @@ code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "h
 [ "$(code "$(head -1 "$work/valid.txt")")" = 200 ] || { echo "a valid token is not accepted" >&2; exit 1; }
 [ "$(code "$(head -1 "$work/invalid.txt")")" = 401 ] || { echo "an invalid token is not refused" >&2; exit 1; }
 
+# scrape_ceiling prints the bare handler's allocations so far.
+scrape_ceiling() { curl -fsS "http://127.0.0.1:$ceiling_port/allocs"; }
+
 # scrape prints "mallocs requests" from serve's /metrics.
 scrape() {
   curl -fsS "http://127.0.0.1:$serve_port/metrics" | awk '
@@ -116,8 +122,8 @@ results=()
 run() { # name url [wrk args…]
   local name=$1 url=$2
   shift 2
-  local out before=""
-  case $name in ceiling*) ;; *) before=$(scrape) ;; esac
+  local out before="" before_ceiling=""
+  case $name in ceiling*) before_ceiling=$(scrape_ceiling) ;; *) before=$(scrape) ;; esac
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
   echo "$out" > "$work/wrk-$name.txt"
   local rps p50 p99 non2xx
@@ -131,6 +137,9 @@ run() { # name url [wrk args…]
     peak="$(( $(awk '/^VmHWM:/ {print $2}' "/proc/$serve_pid/status") / 1024 )) MiB"
     allocs=$(awk -v a="$before" -v b="$(scrape)" 'BEGIN {split(a, x, " "); split(b, y, " ");
       if (y[2] > x[2]) printf "%.0f", (y[1] - x[1]) / (y[2] - x[2]); else print "-"}')
+  else
+    allocs=$(awk -v a="$before_ceiling" -v b="$(scrape_ceiling)" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" \
+      'BEGIN {if (n > 0) printf "%.0f", (b - a) / n; else print "-"}')
   fi
   results+=("$name|$rps|$p50|$p99|${non2xx:-0}|$rss|$peak|$allocs")
   echo "  $name: $rps req/s, p50 $p50, p99 $p99, serve RSS $rss (peak $peak), $allocs allocs/call" >&2
@@ -139,6 +148,7 @@ run() { # name url [wrk args…]
 echo "measuring ($THREADS threads, $CONNECTIONS connections, $DURATION each)…" >&2
 run ceiling "http://127.0.0.1:$ceiling_port/"
 run "ceiling (a)" "http://127.0.0.1:$ceiling_port/" -H "Authorization: Bearer $same"
+run "ceiling (a) answer" "http://127.0.0.1:$ceiling_port/answer" -H "Authorization: Bearer $same"
 TOKENS="$work/valid.txt" run "ceiling (b)" "http://127.0.0.1:$ceiling_port/" -s bench/rotate.lua
 TOKENS="$work/invalid.txt" run "ceiling (c)" "http://127.0.0.1:$ceiling_port/" -s bench/rotate.lua
 run "(a) same token" "http://127.0.0.1:$serve_port/auth" -H "Authorization: Bearer $same"
@@ -154,17 +164,20 @@ written=$(awk '/^oidcctl_debug_entries_written_total/ {print $2}' <<<"$metrics")
 ceiling_rps=$(cut -d'|' -f2 <<<"${results[0]}")
 echo
 echo "forward-auth on $(nproc) cores, store $STORE, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, go $(go env GOVERSION), --auth-debug $AUTH_DEBUG"
-declare -A same_rps
-printf '%-18s %12s %10s %10s %10s %10s %10s %12s %12s %12s\n' run "req/s" p50 p99 ceiling "same req." non-2xx "serve RSS" "peak RSS" "allocs/call"
+declare -A same_rps answer_rps
+printf '%-20s %12s %10s %10s %10s %10s %11s %10s %12s %12s %12s\n' run "req/s" p50 p99 ceiling "same req." "same exch." non-2xx "serve RSS" "peak RSS" "allocs/call"
 for r in "${results[@]}"; do
   IFS='|' read -r name rps p50 p99 non2xx rss peak allocs <<<"$r"
   ratio=$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN {printf "%.0f%%", 100*a/b}')
-  case=${name:0:3} same="-"
+  case=${name:0:3} same="-" exch="-"
   case $name in
+    "ceiling ("*answer) answer_rps[${name:8:3}]=$rps ;;
     "ceiling ("*) same_rps[${name:8:3}]=$rps ;;
-    "("*) same=$(awk -v a="$rps" -v b="${same_rps[$case]}" 'BEGIN {printf "%.0f%%", 100*a/b}') ;;
+    "("*)
+      same=$(awk -v a="$rps" -v b="${same_rps[$case]}" 'BEGIN {printf "%.0f%%", 100*a/b}')
+      [ -z "${answer_rps[$case]:-}" ] || exch=$(awk -v a="$rps" -v b="${answer_rps[$case]}" 'BEGIN {printf "%.0f%%", 100*a/b}') ;;
   esac
-  printf '%-18s %12s %10s %10s %10s %10s %10s %12s %12s %12s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$same" "$non2xx" "$rss" "$peak" "$allocs"
+  printf '%-20s %12s %10s %10s %10s %10s %11s %10s %12s %12s %12s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$same" "$exch" "$non2xx" "$rss" "$peak" "$allocs"
 done
 echo "serve RSS at the end: $((rss_kb / 1024)) MiB (peak $((hwm_kb / 1024)) MiB)"
 echo "debugger: ${written:-0} entries written, ${dropped:-0} dropped (queue full)"

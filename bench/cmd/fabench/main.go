@@ -8,7 +8,11 @@
 //	                            to measure with, prints shell variables and
 //	                            READY, and serves the provider until SIGTERM
 //	fabench ceiling --listen A  a bare net/http handler answering 200: the
-//	                            ceiling that serve is compared with
+//	                            ceiling that serve is compared with; on a
+//	                            path starting /answer it answers with the
+//	                            headers serve answers an accepted token
+//	                            with, and GET /allocs prints its
+//	                            allocations so far
 //
 // Tokens written by setup (one per line):
 //
@@ -24,11 +28,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -64,9 +71,31 @@ func ceiling(args []string) error {
 	fs := flag.NewFlagSet("ceiling", flag.ExitOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "address")
 	fs.Parse(args)
-	srv := &http.Server{Addr: *listen, ReadHeaderTimeout: 10 * time.Second,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })}
+	srv := &http.Server{Addr: *listen, ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(bare)}
 	return srv.ListenAndServe()
+}
+
+// bare answers 200 with no headers of its own, or, on /answer…, with the
+// headers of serve's answer to an accepted token (a request id, the user
+// headers, Cache-Control), values of the same lengths; /allocs prints the
+// process's heap allocations so far, for the allocations per call.
+func bare(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/allocs":
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintln(w, ms.Mallocs)
+	case strings.HasPrefix(r.URL.Path, "/answer"):
+		h := w.Header()
+		h["X-Request-Id"] = []string{strconv.FormatUint(rand.Uint64()|1<<63, 16)}
+		h["X-Auth-User"] = []string{"sid1"}
+		h["X-Auth-Subject"] = []string{"sid1"}
+		h["X-Auth-Roles"] = []string{"api"}
+		h["Cache-Control"] = []string{"no-store"}
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
 }
 
 func setup(args []string) error {
