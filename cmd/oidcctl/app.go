@@ -220,7 +220,7 @@ func (a *app) openStore(ctx context.Context) (openedStore, error) {
 		return nil, err
 	}
 	if postgres.IsConnString(path) {
-		return a.openPostgres(ctx, path)
+		return a.openPostgres(ctx, path, keyEnv)
 	}
 	keyPath, create := crypt.KeyLocation(path, keyEnv)
 	// A database that holds sealed secrets needs its own key: a new one
@@ -254,8 +254,8 @@ func (a *app) openStore(ctx context.Context) (openedStore, error) {
 // the XDG data directory); it is created there only while the
 // database holds no secrets, so that a second host without the key is
 // refused instead of starting with a key of its own.
-func (a *app) openPostgres(ctx context.Context, conn string) (openedStore, error) {
-	store, err := a.openPostgresKeyed(ctx, conn, true)
+func (a *app) openPostgres(ctx context.Context, conn string, keyEnv func(string) string) (openedStore, error) {
+	store, err := a.openPostgresKeyed(ctx, conn, keyEnv, true)
 	if err != nil {
 		return nil, err
 	}
@@ -263,10 +263,12 @@ func (a *app) openPostgres(ctx context.Context, conn string) (openedStore, error
 	return store, nil
 }
 
-// openPostgresKeyed opens the PostgreSQL database conn with the run's key;
-// mayCreate lets it make a key while the database holds no secrets yet.
-func (a *app) openPostgresKeyed(ctx context.Context, conn string, mayCreate bool) (*postgres.DB, error) {
-	key, keyPath, err := a.postgresKey(ctx, conn, mayCreate)
+// openPostgresKeyed opens the PostgreSQL database conn with the run's key,
+// looked for in keyEnv (the environment and the host-wide file, as
+// locate returns it); mayCreate lets it make a key while the database
+// holds no secrets yet.
+func (a *app) openPostgresKeyed(ctx context.Context, conn string, keyEnv func(string) string, mayCreate bool) (*postgres.DB, error) {
+	key, keyPath, err := a.postgresKey(ctx, conn, keyEnv, mayCreate)
 	if err != nil {
 		return nil, err
 	}
@@ -282,20 +284,20 @@ func (a *app) openPostgresKeyed(ctx context.Context, conn string, mayCreate bool
 }
 
 // postgresKey loads the run's key for the PostgreSQL database conn (see
-// openPostgres) and says where it looked. mayCreate lets it make a key
-// while the database holds no secrets yet; without it, such a database
-// with no key file gives a nil key and no error.
-func (a *app) postgresKey(ctx context.Context, conn string, mayCreate bool) (*crypt.Key, string, error) {
+// openPostgres) in keyEnv and says where it looked. mayCreate lets it make
+// a key while the database holds no secrets yet; without it, such a
+// database with no key file gives a nil key and no error.
+func (a *app) postgresKey(ctx context.Context, conn string, keyEnv func(string) string, mayCreate bool) (*crypt.Key, string, error) {
 	home, err := db.ResolvePath("", func(k string) string {
 		if k == "OIDCCTL_DB" {
 			return ""
 		}
-		return a.getenv(k)
+		return keyEnv(k)
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	keyPath, create := crypt.KeyLocation(home, a.getenv)
+	keyPath, create := crypt.KeyLocation(home, keyEnv)
 	sealedBy, err := postgres.SealedBy(ctx, conn)
 	if err != nil {
 		return nil, "", err

@@ -331,7 +331,7 @@ func (a *app) openQuietly(ctx context.Context) (openedStore, error) {
 		return nil, err
 	}
 	if postgres.IsConnString(path) {
-		return a.openPostgresKeyed(ctx, path, false)
+		return a.openPostgresKeyed(ctx, path, keyEnv, false)
 	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, err

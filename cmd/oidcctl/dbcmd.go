@@ -51,7 +51,7 @@ database it copies.`,
 // database with the secrets of another, sealed with that one's key. It
 // returns the database as shown to people.
 func (a *app) migrate(ctx context.Context) (string, error) {
-	path, _, err := a.locate()
+	path, keyEnv, err := a.locate()
 	if err != nil {
 		return "", err
 	}
@@ -62,7 +62,7 @@ func (a *app) migrate(ctx context.Context) (string, error) {
 		}
 		return store.Path(), nil
 	}
-	key, keyPath, err := a.postgresKey(ctx, path, false)
+	key, keyPath, err := a.postgresKey(ctx, path, keyEnv, false)
 	if err != nil {
 		return "", err
 	}

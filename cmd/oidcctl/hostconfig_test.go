@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"oidcctl/assets"
+	"oidcctl/core/hostconf"
+	"oidcctl/db/pgtest"
 )
 
 // An administrator with no flags and no environment reaches the database
@@ -88,5 +92,87 @@ func TestPrintUnitWithoutHostFile(t *testing.T) {
 	if u := c.ok("serve", "--print-unit"); !strings.Contains(u, "\nLoadCredential=oidcctl.key:/etc/oidcctl/oidcctl.key\n") ||
 		!strings.Contains(u, "\nExecStart=/usr/local/bin/oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock\n") || strings.Contains(u, "ReadWritePaths") {
 		t.Errorf("unit:\n%s", u)
+	}
+}
+
+// On a PostgreSQL host the host-wide file names the database by its
+// connection string: the administrator reaches it with no flags and no
+// environment, --print-unit hands it to the service in $OIDCCTL_DB
+// (specifiers escaped) with no --db and no ReadWritePaths, and a
+// connection string with a password is refused without being shown.
+func TestHostConfigFilePostgres(t *testing.T) {
+	conn := pgtest.URL(t)
+	c := newCLI(t)
+	hostKey := filepath.Join(c.dir, "etc", "oidcctl.key")
+	if err := os.MkdirAll(filepath.Dir(hostKey), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hostKey, []byte("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := c.file("oidcctl.conf", "db="+conn+"\nkey-file="+hostKey+"\n")
+	c.env = map[string]string{"OIDCCTL_CONFIG": conf, "HOME": filepath.Join(c.dir, "home"), "OIDCCTL_DB": conn, "OIDCCTL_KEY_FILE": hostKey}
+	c.ok("profile", "add", "op", "--discovery-url", exampleDiscoveryURL, "--client-id", "api",
+		"--client-secret-file", c.file("secret", "s3cret\n"))
+
+	c.env = map[string]string{"OIDCCTL_CONFIG": conf, "HOME": filepath.Join(c.dir, "home")}
+	if out := c.ok("profile", "list"); !strings.Contains(out, "op") {
+		t.Errorf("profile list through the host file's PostgreSQL database:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "home", ".local")); !os.IsNotExist(err) {
+		t.Errorf("a per-user database or key was made: %v", err)
+	}
+
+	u := c.ok("serve", "--print-unit")
+	env := "\nEnvironment=OIDCCTL_DB=" + strings.ReplaceAll(conn, "%", "%%") + "\n"
+	if !strings.Contains(conn, "%") || strings.ContainsAny(conn, " \"\\") {
+		env = "\nEnvironment=" + systemdQuote("OIDCCTL_DB="+conn, false) + "\n"
+	}
+	for _, want := range []string{"\nLoadCredential=oidcctl.key:" + hostKey + "\n", env,
+		"\n#Environment=PGPASSFILE=%d/pgpass\n",
+		"\nExecStart=/usr/local/bin/oidcctl serve --listen 127.0.0.1:8085 --socket /run/oidcctl/token.sock\n"} {
+		if !strings.Contains(u, want) {
+			t.Errorf("--print-unit lacks %q:\n%s", strings.TrimSpace(want), u)
+		}
+	}
+	if strings.Contains(u, "ReadWritePaths") {
+		t.Errorf("--print-unit gives a PostgreSQL database a directory:\n%s", u)
+	}
+
+	withPassword := strings.Replace(conn, "://postgres@", "://postgres:pg-pass-never-shown@", 1)
+	if withPassword == conn {
+		t.Fatalf("no user in %s", conn)
+	}
+	c.env["OIDCCTL_CONFIG"] = c.file("password.conf", "db="+withPassword+"\n")
+	r := c.run("", "profile", "list")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "password.conf:1: db=: the connection string holds a password") ||
+		strings.Contains(r.stdout+r.stderr, "pg-pass-never-shown") {
+		t.Errorf("a host file with a password: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The unit keeps values with spaces, quotes, specifiers and variables as
+// they are: one word each, % and (in ExecStart) $ escaped.
+func TestUnitQuotesValues(t *testing.T) {
+	for _, tc := range []struct {
+		host hostconf.File
+		want []string
+	}{
+		{hostconf.File{DB: "/srv/my db/50%$x.db", KeyFile: "/etc/o%idc.key"}, []string{
+			"\nLoadCredential=oidcctl.key:/etc/o%%idc.key\n",
+			` --db "/srv/my db/50%%$$x.db"` + "\n",
+			"\nReadWritePaths=\"/srv/my db\"\n"}},
+		{hostconf.File{DB: `host=/run/postgresql dbname='a "b"' user=o`}, []string{
+			"\nLoadCredential=oidcctl.key:/etc/oidcctl/oidcctl.key\n",
+			`Environment="OIDCCTL_DB=host=/run/postgresql dbname='a \"b\"' user=o"` + "\n"}},
+		{hostconf.File{DB: "postgres://o@/x?host=%2Frun%2Fpostgresql"}, []string{
+			"\nEnvironment=OIDCCTL_DB=postgres://o@/x?host=%%2Frun%%2Fpostgresql\n"}},
+	} {
+		u := string(unit(assets.SystemdUnit, tc.host))
+		for _, want := range tc.want {
+			if !strings.Contains(u, want) {
+				t.Errorf("%+v: unit lacks %q", tc.host, want)
+			}
+		}
 	}
 }

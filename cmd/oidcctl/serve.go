@@ -21,7 +21,6 @@ import (
 	"oidcctl/core"
 	"oidcctl/core/buildinfo"
 	"oidcctl/core/config"
-	"oidcctl/core/hostconf"
 	"oidcctl/core/logs"
 	"oidcctl/core/serve"
 	"oidcctl/core/tokens"
@@ -98,7 +97,7 @@ journalctl -p warning finds them. --log-level is info for serve unless given.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.printUnit {
-				host, err := hostconf.Load(a.getenv)
+				host, err := a.hostConfig()
 				if err != nil {
 					return err
 				}

@@ -7,7 +7,10 @@
 //	key-file=/etc/oidcctl/oidcctl.key
 //
 // One setting a line as key=value; blank lines and lines starting with #
-// are ignored; paths must be absolute. Flags and the environment
+// are ignored; paths must be absolute. db= may also name a database
+// server by its connection string (db=postgres://oidcctl@db.internal/oidcctl),
+// without a password: the file is for administrators to read, and the
+// password belongs in a password file. Flags and the environment
 // ($OIDCCTL_DB, $OIDCCTL_KEY_FILE, systemd's $STATE_DIRECTORY and
 // $CREDENTIALS_DIRECTORY) win over the file.
 package hostconf
@@ -34,7 +37,7 @@ const PathEnv = "OIDCCTL_CONFIG"
 type File struct {
 	// Path is the file read, empty when there was none.
 	Path string
-	// DB is the database file.
+	// DB is the database file, or a database server's connection string.
 	DB string
 	// KeyFile is the secret key that seals the database's secrets.
 	KeyFile string
@@ -48,12 +51,17 @@ func Location(getenv func(string) string) string {
 	return DefaultPath
 }
 
+// ServerDB says whether a db= value names a database server rather than
+// a file (conn), and why such a value may not stand in the file (err:
+// it holds a password). The store layer knows its connection strings.
+type ServerDB func(value string) (conn bool, err error)
+
 // Load reads the file at Location. A file that does not exist, or that
 // this user may not read (an administrator's file, read by another user),
 // yields an empty File and no error: the usual defaults apply. A file
 // that says something Load does not understand is an error that names the
 // file and the line.
-func Load(getenv func(string) string) (File, error) {
+func Load(getenv func(string) string, server ServerDB) (File, error) {
 	path := Location(getenv)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
@@ -63,11 +71,12 @@ func Load(getenv func(string) string) (File, error) {
 		return File{}, fmt.Errorf("host configuration: %w", err)
 	}
 	defer f.Close()
-	return Parse(f, path)
+	return Parse(f, path, server)
 }
 
-// Parse reads a host-wide file from r; path names it in errors.
-func Parse(r io.Reader, path string) (File, error) {
+// Parse reads a host-wide file from r; path names it in errors; server,
+// when not nil, tells db= values that name a database server.
+func Parse(r io.Reader, path string, server ServerDB) (File, error) {
 	c := File{Path: path}
 	sc := bufio.NewScanner(io.LimitReader(r, 64<<10))
 	for n := 1; sc.Scan(); n++ {
@@ -78,7 +87,8 @@ func Parse(r io.Reader, path string) (File, error) {
 		key, value, ok := strings.Cut(line, "=")
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if !ok {
-			return File{}, fmt.Errorf("%s:%d: want key=value (db=PATH, key-file=PATH), got %q", path, n, line)
+			// The line is not repeated: it may hold a password.
+			return File{}, fmt.Errorf("%s:%d: want key=value (db=PATH or db=CONNECTION, key-file=PATH)", path, n)
 		}
 		var field *string
 		switch key {
@@ -89,8 +99,23 @@ func Parse(r io.Reader, path string) (File, error) {
 		default:
 			return File{}, fmt.Errorf("%s:%d: unknown setting %q: want db or key-file", path, n, key)
 		}
+		if key == "db" && server != nil {
+			conn, err := server(value)
+			if err != nil {
+				// The value is not repeated: it may hold a password.
+				return File{}, fmt.Errorf("%s:%d: db=: %w", path, n, err)
+			}
+			if conn {
+				c.DB = value
+				continue
+			}
+		}
 		if !filepath.IsAbs(value) {
-			return File{}, fmt.Errorf("%s:%d: %s=%q: want an absolute path", path, n, key, value)
+			want := "an absolute path"
+			if key == "db" {
+				want += " or a database server's connection string"
+			}
+			return File{}, fmt.Errorf("%s:%d: %s=%q: want %s", path, n, key, value, want)
 		}
 		*field = filepath.Clean(value)
 	}
@@ -115,7 +140,7 @@ func (c File) DBPath(flagValue string, getenv func(string) string) (path string,
 // the file names no database: a key named for the host's database must not
 // be tried on a person's own one.
 func (c File) Getenv(getenv func(string) string, dbPath string) func(string) string {
-	if c.KeyFile == "" || (c.DB != "" && filepath.Clean(dbPath) != c.DB) {
+	if c.KeyFile == "" || (c.DB != "" && dbPath != c.DB && filepath.Clean(dbPath) != c.DB) {
 		return getenv
 	}
 	return func(k string) string {

@@ -198,9 +198,24 @@ func SealedBy(ctx context.Context, conn string) (string, error) {
 // replaced by "xxxxx", for messages about a database that is not open.
 func Redact(conn string) string {
 	if u, err := url.Parse(conn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
 		return u.Redacted()
 	}
 	return passwordField.ReplaceAllString(conn, "${1}xxxxx")
+}
+
+// HasPassword reports whether the connection string conn holds a
+// password: in a URL's user information or its password parameter, or as
+// a key=value string's password.
+func HasPassword(conn string) bool {
+	if u, err := url.Parse(conn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		_, set := u.User.Password()
+		return set || u.Query().Has("password")
+	}
+	return passwordField.MatchString(conn)
 }
 
 // passwordField is the password of a key=value connection string, quoted

@@ -197,9 +197,28 @@ func TestRedact(t *testing.T) {
 		"host=db password=s3cret dbname=x":         "host=db password=xxxxx dbname=x",
 		"host=db password = 's3 cr\\'et' dbname=x": "host=db password = xxxxx dbname=x",
 		"host=db dbname=x":                         "host=db dbname=x",
+		"postgres://u@db/x?password=s3cret":        "postgres://u@db/x?password=xxxxx",
 	} {
 		if got := postgres.Redact(conn); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", conn, got, want)
+		}
+	}
+}
+
+// HasPassword finds a password wherever a connection string can hold one.
+func TestHasPassword(t *testing.T) {
+	for conn, want := range map[string]bool{
+		"postgres://u:s3cret@db/x":                 true,
+		"postgres://u:@db/x":                       true,
+		"postgresql://u@db/x?password=s3cret":      true,
+		"postgres://u@db/x?sslmode=verify-full":    false,
+		"postgres://db/x":                          false,
+		"host=db password=s3cret dbname=x":         true,
+		"host=db password = 's3 cr\\'et' dbname=x": true,
+		"host=db dbname=x user=u":                  false,
+	} {
+		if got := postgres.HasPassword(conn); got != want {
+			t.Errorf("HasPassword(%q) = %v, want %v", conn, got, want)
 		}
 	}
 }
