@@ -88,8 +88,8 @@ func NewPagedTable(st Styles, id ID, fetch PageFetch, cols ...Column) PagedTable
 func (t *PagedTable) SetEmpty(text string) { t.empty = text }
 
 // SetSize sets the space the table renders into, footer included. Rows
-// the new size shows beyond those held are read at the next key or
-// Reload.
+// the new size shows beyond those held are read when Update gets
+// ResizedMsg, at the next key, or at Reload.
 func (t *PagedTable) SetSize(width, height int) {
 	t.width, t.height = width, height
 	t.filter.input.SetWidth(max(10, width-20))
@@ -268,15 +268,21 @@ func (t *PagedTable) refilter() tea.Cmd {
 	return t.fill()
 }
 
-// Update handles the table's keys and its reads' results (a
-// Loaded[RowPage] addressed to its screen). It reports whether it used
-// the message.
+// Update handles the table's keys, its reads' results (a
+// Loaded[RowPage] addressed to its screen) and ResizedMsg. It reports
+// whether it used the message.
 func (t *PagedTable) Update(msg tea.Msg) (bool, tea.Cmd) {
 	if m, ok := msg.(Loaded[RowPage]); ok {
 		if m.Recipient() != t.id {
 			return false, nil
 		}
 		return true, t.take(m)
+	}
+	if _, ok := msg.(ResizedMsg); ok {
+		if !t.loaded {
+			return true, nil // the first read is on its way, or Reload's to come
+		}
+		return true, t.fill()
 	}
 	outcome, cmd := t.filter.update(t.keys, msg)
 	switch outcome {

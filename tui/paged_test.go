@@ -154,6 +154,41 @@ func selectedKey(tb tui.PagedTable) string {
 	return "(none)"
 }
 
+// A taller terminal shows rows beyond those held: ResizedMsg reads them
+// at once, not at the next key; a smaller one reads nothing.
+func TestPagedTableReadsWhatAResizeShows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPages(100_000)
+		tb := newPaged(p)
+		if _, cmd := tb.Update(tui.ResizedMsg{}); cmd != nil {
+			t.Fatal("a resize before the first read reads")
+		}
+		settle(t, &tb, tb.Reload())
+		_, reads := p.lastRead()
+		tb.SetSize(40, 42) // header, 40 rows, footer
+		if v := plainView(tb); !strings.Contains(v, "…") || strings.Contains(v, "item-000039") {
+			t.Fatalf("before the resize's read, rows out of what is held:\n%s", v)
+		}
+		used, cmd := tb.Update(tui.ResizedMsg{})
+		if !used || cmd == nil {
+			t.Fatalf("ResizedMsg: used %v, read %v", used, cmd != nil)
+		}
+		if n := settle(t, &tb, cmd); n != 1 {
+			t.Fatalf("%d reads after the resize", n)
+		}
+		if v := plainView(tb); strings.Contains(v, "…") || !strings.Contains(v, "item-000039") || selectedKey(tb) != "0" {
+			t.Fatalf("after the resize (selected %s):\n%s", selectedKey(tb), v)
+		}
+		tb.SetSize(40, 7)
+		if _, cmd := tb.Update(tui.ResizedMsg{}); cmd != nil {
+			t.Fatal("a smaller size reads again")
+		}
+		if _, n := p.lastRead(); n != reads+1 {
+			t.Fatalf("%d reads in all, want %d", n, reads+1)
+		}
+	})
+}
+
 // A paged table of 100,000 rows reads only a window around the view, and
 // a frame renders only the rows in view: its cost does not grow with the
 // rows.

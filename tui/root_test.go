@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ type fake struct {
 	width     int
 	height    int
 	closed    bool
+	resized   atomic.Int32 // ResizedMsg received
 	onKey     func(tea.KeyPressMsg) tea.Cmd
 }
 
@@ -59,6 +61,8 @@ func (f *fake) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		f.log = append(f.log, "activated")
 	case tui.DeactivatedMsg:
 		f.log = append(f.log, "deactivated")
+	case tui.ResizedMsg:
+		f.resized.Add(1)
 	case resultMsg:
 		f.log = append(f.log, "result "+msg.text)
 	}
@@ -114,8 +118,12 @@ func TestTabsStackAndGlobalKeys(t *testing.T) {
 	term.Press("esc")
 	term.WaitGone("Keys  (? or esc closes)")
 
+	before := a.resized.Load()
 	term.Resize(100, 30)
 	term.WaitFor("screen Alpha 100x26")
+	if a.resized.Load() == before {
+		t.Error("the active screen was not told of the resize")
+	}
 	term.Type("q")
 	term.WaitFinished(t)
 }

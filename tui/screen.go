@@ -88,6 +88,12 @@ type ActivatedMsg struct{}
 // on top. Screens stop background work that only matters while shown.
 type DeactivatedMsg struct{}
 
+// ResizedMsg is sent to the active screen after the terminal's size
+// changed and SetSize gave it its new size: a screen that reads only the
+// rows it shows reads those the new size shows. The others get their
+// size with SetSize and are told ActivatedMsg when shown again.
+type ResizedMsg struct{}
+
 // PushMsg asks the shell to put a screen on top of the current tab's stack.
 type PushMsg struct{ Screen Screen }
 

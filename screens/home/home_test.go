@@ -149,6 +149,12 @@ func TestReadsOnlyWhatItShows(t *testing.T) {
 		t.Fatalf("the first frame read %d token states; it shows about 20", n)
 	}
 
+	// A taller terminal shows the rows its size brings without a key.
+	term.Resize(80, 80)
+	term.WaitFor("  alpha-070", "1/603")
+	term.Resize(80, 24)
+	term.WaitFor("  alpha-005", "1/603")
+
 	// The end of the tree: what is read is around it.
 	read.Store(0)
 	term.Press("end")
