@@ -12,10 +12,12 @@
 # handler sent the same requests (the same 1.2 KB Authorization header,
 # and for (b) and (c) the same wrk script, which costs wrk's share of the
 # two cores): the "same req." column, what serve adds to net/http and wrk
-# for the same requests. For (a) the bare handler also answers with the
-# headers serve answers with (the request id, the user headers,
-# Cache-Control): the "same exch." column, what serve adds to net/http for
-# the same exchange. The ceilings' allocations per call are net/http's own.
+# for the same requests. The bare handler also answers each case's
+# requests as serve answers them (an accepted token: the request id, the
+# user headers, Cache-Control; a refused one: 401, the WWW-Authenticate
+# challenge and the JSON error body): the "same exch." column, what serve
+# adds to net/http for the same exchange. The ceilings' allocations per
+# call are net/http's own.
 #
 # and, for each run, serve's resident memory after it and at its peak so
 # far, and the allocations per call (go_memstats_mallocs_total over
@@ -150,7 +152,9 @@ run ceiling "http://127.0.0.1:$ceiling_port/"
 run "ceiling (a)" "http://127.0.0.1:$ceiling_port/" -H "Authorization: Bearer $same"
 run "ceiling (a) answer" "http://127.0.0.1:$ceiling_port/answer" -H "Authorization: Bearer $same"
 TOKENS="$work/valid.txt" run "ceiling (b)" "http://127.0.0.1:$ceiling_port/" -s bench/rotate.lua
+TOKENS="$work/valid.txt" run "ceiling (b) answer" "http://127.0.0.1:$ceiling_port/answer" -s bench/rotate.lua
 TOKENS="$work/invalid.txt" run "ceiling (c)" "http://127.0.0.1:$ceiling_port/" -s bench/rotate.lua
+TOKENS="$work/invalid.txt" run "ceiling (c) answer" "http://127.0.0.1:$ceiling_port/refuse" -s bench/rotate.lua
 run "(a) same token" "http://127.0.0.1:$serve_port/auth" -H "Authorization: Bearer $same"
 TOKENS="$work/valid.txt" run "(b) 10k valid" "http://127.0.0.1:$serve_port/auth" -s bench/rotate.lua
 TOKENS="$work/invalid.txt" run "(c) 10k invalid" "http://127.0.0.1:$serve_port/auth" -s bench/rotate.lua

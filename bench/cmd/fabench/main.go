@@ -9,9 +9,9 @@
 //	                            READY, and serves the provider until SIGTERM
 //	fabench ceiling --listen A  a bare net/http handler answering 200: the
 //	                            ceiling that serve is compared with; on a
-//	                            path starting /answer it answers with the
-//	                            headers serve answers an accepted token
-//	                            with, and GET /allocs prints its
+//	                            path starting /answer it answers as serve
+//	                            answers an accepted token, on /refuse as it
+//	                            refuses one, and GET /allocs prints its
 //	                            allocations so far
 //
 // Tokens written by setup (one per line):
@@ -75,10 +75,12 @@ func ceiling(args []string) error {
 	return srv.ListenAndServe()
 }
 
-// bare answers 200 with no headers of its own, or, on /answer…, with the
-// headers of serve's answer to an accepted token (a request id, the user
-// headers, Cache-Control), values of the same lengths; /allocs prints the
-// process's heap allocations so far, for the allocations per call.
+// bare answers 200 with no headers of its own, or with the headers (and
+// body) of serve's answer: on /answer… to an accepted token (a request id,
+// the user headers, Cache-Control), on /refuse… to a refused one (401, a
+// WWW-Authenticate challenge and the JSON error body), with values of the
+// same lengths; /allocs prints the process's heap allocations so far, for
+// the allocations per call.
 func bare(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/allocs":
@@ -87,16 +89,30 @@ func bare(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, ms.Mallocs)
 	case strings.HasPrefix(r.URL.Path, "/answer"):
 		h := w.Header()
-		h["X-Request-Id"] = []string{strconv.FormatUint(rand.Uint64()|1<<63, 16)}
+		h["X-Request-Id"] = []string{requestID()}
 		h["X-Auth-User"] = []string{"sid1"}
 		h["X-Auth-Subject"] = []string{"sid1"}
 		h["X-Auth-Roles"] = []string{"api"}
 		h["Cache-Control"] = []string{"no-store"}
 		w.WriteHeader(http.StatusOK)
+	case strings.HasPrefix(r.URL.Path, "/refuse"):
+		id := requestID()
+		body := `{"error":"invalid_token","error_description":"The access token is not valid.","request_id":"` + id + `"}` + "\n"
+		h := w.Header()
+		h["X-Request-Id"] = []string{id}
+		h["Www-Authenticate"] = []string{`Bearer error="invalid_token", error_description="The access token is not valid."`}
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		h["Cache-Control"] = []string{"no-store"}
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, body)
 	default:
 		w.WriteHeader(http.StatusOK)
 	}
 }
+
+// requestID is a request id like serve's: 16 hexadecimal digits.
+func requestID() string { return strconv.FormatUint(rand.Uint64()|1<<63, 16) }
 
 func setup(args []string) error {
 	fs := flag.NewFlagSet("setup", flag.ExitOnError)
