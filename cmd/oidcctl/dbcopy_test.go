@@ -11,20 +11,27 @@ import (
 	"oidcctl/db/pgtest"
 )
 
+// newCopySource is a SQLite setup to copy (profile kc with a client
+// secret, account svc) and its export with secrets.
+func newCopySource(t *testing.T) (c *cli, file, export string) {
+	t.Helper()
+	c = newCLI(t)
+	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "someapi",
+		"--client-secret-file", c.file("secret", "copied-client-secret\n"))
+	c.ok("account", "add", "svc", "--profile", "kc")
+	export = c.ok("config", "export", "--with-secrets")
+	if !strings.Contains(export, "copied-client-secret") {
+		t.Fatalf("export without the secret:\n%s", export)
+	}
+	return c, c.env["OIDCCTL_DB"], export
+}
+
 // db copy moves a SQLite setup into PostgreSQL and back: the export, with
 // its secrets (which therefore open under the one key), is the same on
 // all three; a non-empty destination is refused unless --replace.
 func TestDBCopyRoundTrip(t *testing.T) {
 	pg := pgtest.URL(t)
-	c := newCLI(t)
-	first := c.env["OIDCCTL_DB"]
-	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "someapi",
-		"--client-secret-file", c.file("secret", "copied-client-secret\n"))
-	c.ok("account", "add", "svc", "--profile", "kc")
-	want := c.ok("config", "export", "--with-secrets")
-	if !strings.Contains(want, "copied-client-secret") {
-		t.Fatalf("export without the secret:\n%s", want)
-	}
+	c, first, want := newCopySource(t)
 	// Every host of the PostgreSQL database uses the SQLite file's key.
 	c.env["OIDCCTL_KEY_FILE"] = filepath.Join(filepath.Dir(first), "oidcctl.key")
 	c.env["XDG_DATA_HOME"] = filepath.Join(c.dir, "xdg")
@@ -58,12 +65,7 @@ func TestDBCopyRoundTrip(t *testing.T) {
 // refused, and no key is made in its place.
 func TestDBMigrateThenCopyIntoPostgres(t *testing.T) {
 	pg := pgtest.URL(t)
-	c := newCLI(t)
-	first := c.env["OIDCCTL_DB"]
-	c.ok("profile", "add", "kc", "--discovery-url", exampleDiscoveryURL, "--client-id", "someapi",
-		"--client-secret-file", c.file("secret", "copied-client-secret\n"))
-	c.ok("account", "add", "svc", "--profile", "kc")
-	want := c.ok("config", "export", "--with-secrets")
+	c, first, want := newCopySource(t)
 	sqliteKey := filepath.Join(filepath.Dir(first), "oidcctl.key")
 	if _, err := os.Stat(sqliteKey); err != nil {
 		t.Fatalf("the SQLite file's key: %v", err)

@@ -125,6 +125,27 @@ func (s *dpopReplaySetup) metric(of *inProcessServe, series string) float64 {
 	return v
 }
 
+// accept checks that to answers proof with 200; what names the call.
+func (s *dpopReplaySetup) accept(to *inProcessServe, proof, what string) {
+	s.t.Helper()
+	if status, ch := s.send(to, proof); status != http.StatusOK {
+		s.t.Fatalf("%s: %d %q, want 200", what, status, ch)
+	}
+}
+
+// refuseReplay checks that to answers proof with 401 invalid_dpop_proof
+// and has counted replays refusals as replays in all.
+func (s *dpopReplaySetup) refuseReplay(to *inProcessServe, proof, what string, replays float64) {
+	s.t.Helper()
+	status, ch := s.send(to, proof)
+	if status != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_dpop_proof"`) {
+		s.t.Fatalf("%s: %d %q, want 401 invalid_dpop_proof", what, status, ch)
+	}
+	if n := s.metric(to, replayRefusals); n != replays {
+		s.t.Fatalf("%s: %v replays counted, want %v", what, n, replays)
+	}
+}
+
 // Two serve instances on one database, as behind one load balancer,
 // accept each other's DPoP nonces: the nonces' key is derived from the
 // database's sealing key, which every instance holds. Each had a random
@@ -137,12 +158,8 @@ func TestServeInstancesAcceptEachOthersDPoPNonces(t *testing.T) {
 		t.Fatalf("instance A without a nonce: %d %q, DPoP-Nonce %q; want 401 and a nonce", status, ch, s.answerNonce)
 	}
 	s.nonce = s.answerNonce
-	if status, ch := s.send(s.b, s.proof()); status != http.StatusOK {
-		t.Fatalf("instance B refused the nonce instance A issued: %d %q", status, ch)
-	}
-	if status, ch := s.send(s.a, s.proof()); status != http.StatusOK {
-		t.Fatalf("instance A refused its own nonce: %d %q", status, ch)
-	}
+	s.accept(s.b, s.proof(), "instance B with the nonce instance A issued")
+	s.accept(s.a, s.proof(), "instance A with its own nonce")
 }
 
 const replayRefusals = `oidcctl_token_refusals_total{reason="dpop_jti_replay"}`
@@ -155,25 +172,10 @@ const replayRefusals = `oidcctl_token_refusals_total{reason="dpop_jti_replay"}`
 func TestServeInstancesRefuseAProofUsedAtAnother(t *testing.T) {
 	s := newDPoPReplaySetup(t, true)
 	p := s.proof()
-	if status, ch := s.send(s.a, p); status != http.StatusOK {
-		t.Fatalf("instance A: %d %s, want 200", status, ch)
-	}
-	status, ch := s.send(s.b, p)
-	if status != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_dpop_proof"`) {
-		t.Fatalf("the proof replayed to instance B: %d %q, want 401 invalid_dpop_proof", status, ch)
-	}
-	if n := s.metric(s.b, replayRefusals); n != 1 {
-		t.Fatalf("instance B counted %v replays, want 1", n)
-	}
-	if status, ch := s.send(s.a, p); status != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_dpop_proof"`) {
-		t.Fatalf("the proof replayed to instance A: %d %q, want 401", status, ch)
-	}
-	if n := s.metric(s.a, replayRefusals); n != 1 {
-		t.Fatalf("instance A counted %v replays, want 1", n)
-	}
-	if status, ch := s.send(s.b, s.proof()); status != http.StatusOK {
-		t.Fatalf("a fresh proof at instance B: %d %s, want 200", status, ch)
-	}
+	s.accept(s.a, p, "instance A")
+	s.refuseReplay(s.b, p, "the proof replayed to instance B", 1)
+	s.refuseReplay(s.a, p, "the proof replayed to instance A", 1)
+	s.accept(s.b, s.proof(), "a fresh proof at instance B")
 	if n := s.metric(s.b, "oidcctl_dpop_replay_store_errors_total"); n != 0 {
 		t.Fatalf("%v database errors counted, want 0", n)
 	}
@@ -198,18 +200,9 @@ func TestServeDPoPReplayDatabaseFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := s.proof()
-	if status, ch := s.send(s.a, p); status != http.StatusOK {
-		t.Fatalf("instance A with the database failing: %d %s, want 200", status, ch)
-	}
-	if status, ch := s.send(s.a, p); status != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_dpop_proof"`) {
-		t.Fatalf("the proof replayed to instance A with the database failing: %d %q, want 401", status, ch)
-	}
-	if n := s.metric(s.a, replayRefusals); n != 1 {
-		t.Fatalf("instance A counted %v replays, want 1", n)
-	}
-	if status, ch := s.send(s.a, s.proof()); status != http.StatusOK {
-		t.Fatalf("a second fresh proof with the database failing: %d %s, want 200", status, ch)
-	}
+	s.accept(s.a, p, "instance A with the database failing")
+	s.refuseReplay(s.a, p, "the proof replayed to instance A with the database failing", 1)
+	s.accept(s.a, s.proof(), "a second fresh proof with the database failing")
 	if n := s.metric(s.a, "oidcctl_dpop_replay_store_errors_total"); n != 2 {
 		t.Fatalf("%v database errors counted, want 2 (one per fresh proof)", n)
 	}
@@ -228,15 +221,8 @@ func TestServeDPoPReplayDatabaseFailure(t *testing.T) {
 func TestServeOnSQLiteRecordsNoProofs(t *testing.T) {
 	s := newDPoPReplaySetup(t, false)
 	p := s.proof()
-	if status, ch := s.send(s.a, p); status != http.StatusOK {
-		t.Fatalf("instance A: %d %s, want 200", status, ch)
-	}
-	if status, ch := s.send(s.a, p); status != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_dpop_proof"`) {
-		t.Fatalf("the proof replayed to instance A: %d %q, want 401", status, ch)
-	}
-	if n := s.metric(s.a, replayRefusals); n != 1 {
-		t.Fatalf("instance A counted %v replays, want 1", n)
-	}
+	s.accept(s.a, p, "instance A")
+	s.refuseReplay(s.a, p, "the proof replayed to instance A", 1)
 	dbh, err := sql.Open("sqlite", "file:"+filepath.ToSlash(s.c.env["OIDCCTL_DB"])+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
