@@ -54,8 +54,11 @@ type ReplayCache struct {
 // until, was used; it returns false when it was used before, or when the
 // proof expires at or before the floor (see ReplayCache).
 func (c *ReplayCache) Use(jkt, jti string, until, now time.Time) bool {
-	id := ProofID(jkt, jti)
+	return c.UseID(ProofID(jkt, jti), until, now)
+}
 
+// UseID is Use for the proof whose ProofID is id.
+func (c *ReplayCache) UseID(id [32]byte, until, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.seen == nil {

@@ -62,16 +62,17 @@ func (e *callError) Error() string {
 
 // detailText is the detail, made from the refused result when there is
 // one and no detail was set.
-func (e *callError) detailText() string {
-	if e.detail == "" && e.detailOf != nil {
-		return resultDetail(e.detailOf)
-	}
-	return e.detail
-}
+func (e *callError) detailText() string { return textOr(e.detail, e.detailOf) }
 
-// resultDetail is a refused result's detail: its reason and message.
-func resultDetail(res *validate.Result) string {
-	return string(res.Reason) + ": " + res.Message
+// textOr is text, or, when it is "" and of is not nil, the detail of the
+// refused result of: its reason and message. callError's detail and the
+// call's reason are both kept this way, so that the string is made only
+// when the debugger or the log reads it.
+func textOr(text string, of *validate.Result) string {
+	if text == "" && of != nil {
+		return string(of.Reason) + ": " + of.Message
+	}
+	return text
 }
 
 // headerField is one header of an answer; value is an array so that the

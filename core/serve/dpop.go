@@ -275,10 +275,10 @@ func dpopRefusal(scheme, code, reason, description, nonce string) *callError {
 	return e
 }
 
-// withDetail sets the detail (debugger and log) after the reason.
+// withDetail sets the detail (debugger and log) of a refusal after its
+// reason.
 func (e *callError) withDetail(msg string) *callError {
-	reason, _, _ := strings.Cut(e.detailText(), ":")
-	e.detail = reason + ": " + msg
+	e.detail = string(e.refused) + ": " + msg
 	e.logAttrs = append(e.logAttrs, "detail", msg)
 	return e
 }

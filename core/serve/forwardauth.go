@@ -112,15 +112,15 @@ func (s *Server) validate(c *call, p core.Profile, token string) *validate.Resul
 
 // setUserHeaders sets the user of an accepted token, and Cache-Control:
 // no-store, on the call's answer. The values share the call's array and
-// the names are canonical already (Server.userKeys): no allocation but
-// the roles' join.
+// the names are canonical already (HeaderNames.withDefaults): no
+// allocation but the roles' join.
 func (s *Server) setUserHeaders(c *call, res *validate.Result) {
 	h := c.w.Header()
 	v := c.headerVals[1:5]
 	v[0], v[1], v[2], v[3] = login(res), strings.Join(res.Roles, ","), res.Subject, "no-store"
-	h[s.userKeys.User] = v[0:1:1]
-	h[s.userKeys.Roles] = v[1:2:2]
-	h[s.userKeys.Subject] = v[2:3:3]
+	h[s.headers.User] = v[0:1:1]
+	h[s.headers.Roles] = v[1:2:2]
+	h[s.headers.Subject] = v[2:3:3]
 	h[headerCacheControl] = v[3:4:4]
 }
 

@@ -239,10 +239,7 @@ func (c *call) finish() {
 
 // reasonText is the debugger's reason of the call.
 func (c *call) reasonText() string {
-	if c.reason == "" && c.reasonOf != nil {
-		return resultDetail(c.reasonOf)
-	}
-	return c.reason
+	return textOr(c.reason, c.reasonOf)
 }
 
 // logError logs a failure of the call once, with its webservice and
@@ -332,23 +329,24 @@ func (w *responseWriter) WriteHeader(code int) {
 }
 
 func (w *responseWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
 	if w.body != nil {
 		w.body.Write(b)
 	}
-	n, err := w.ResponseWriter.Write(b)
-	w.written += int64(n)
-	return n, err
+	return w.write(b)
 }
 
 // writeOwned is Write for a b that nobody changes afterwards: the
 // debugger's capture keeps b itself rather than a copy when it fits.
 func (w *responseWriter) writeOwned(b []byte) (int, error) {
-	if w.body == nil || !w.body.keep(b) {
-		return w.Write(b)
+	if w.body != nil && !w.body.keep(b) {
+		w.body.Write(b)
 	}
+	return w.write(b)
+}
+
+// write writes b on, counting it; the first write is a 200's unless a
+// status was written.
+func (w *responseWriter) write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}

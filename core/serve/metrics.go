@@ -84,13 +84,12 @@ func newMetrics(store core.TokenStore, refreshes *prometheus.CounterVec, log *sl
 			Name: "oidcctl_debug_skipped_total",
 			Help: "Calls the debugger did not record because they came faster than its rate per webservice.",
 		}, []string{"webservice"}),
-		refusals: newRefusals(),
 		dpopReplayErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "oidcctl_dpop_replay_store_errors_total",
 			Help: "DPoP proofs whose jti could not be checked in the database shared by serve instances (judged by this instance's memory alone).",
 		}),
 	}
-	m.refusalCounters = refusalCounters(m.refusals)
+	m.refusals, m.refusalCounters = newRefusals()
 	reg.MustRegister(m.refusals, &accountCollector{store: store, now: now, log: log}, m.requests, m.duration, m.validation, m.refreshes, m.reloads, m.configVersion,
 		m.inFlight, m.debugWritten, m.debugDropped, m.debugSkipped, m.dpopReplayErrors, &expiryCollector{store: store, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

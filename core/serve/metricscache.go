@@ -58,17 +58,6 @@ func (cs *callSeries) count(m *metrics, label, outcome string, seconds float64) 
 	cs.duration.get(func() prometheus.Observer { return m.duration.WithLabelValues(label) }).Observe(seconds)
 }
 
-// refusalCounters are the series of oidcctl_token_refusals_total, all
-// made with the vector (newRefusals): refusalReasons' in order, then
-// other's.
-func refusalCounters(v *prometheus.CounterVec) []prometheus.Counter {
-	out := make([]prometheus.Counter, 0, len(refusalReasons)+1)
-	for _, r := range refusalReasons {
-		out = append(out, v.WithLabelValues(string(r)))
-	}
-	return append(out, v.WithLabelValues(reasonOther))
-}
-
 // refusal is the counter of a refusal's reason: its own series when it
 // is one of refusalReasons, other's otherwise.
 func (m *metrics) refusal(r validate.Reason) prometheus.Counter {

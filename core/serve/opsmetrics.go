@@ -21,17 +21,18 @@ var refusalReasons = append(validate.Reasons(), dpopRefusalReasons()...)
 const reasonOther = "other"
 
 // newRefusals makes the refusal counter with every reason at zero, so that
-// an alert on its rate has a series from the start.
-func newRefusals() *prometheus.CounterVec {
+// an alert on its rate has a series from the start, and returns the
+// series too (metrics.refusal): refusalReasons' in order, then other's.
+func newRefusals() (*prometheus.CounterVec, []prometheus.Counter) {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "oidcctl_token_refusals_total",
 		Help: "Incoming tokens refused or not judged (forward-auth and provider webservices), by reason (validate's reasons; other for any else).",
 	}, []string{"reason"})
+	series := make([]prometheus.Counter, 0, len(refusalReasons)+1)
 	for _, r := range refusalReasons {
-		c.WithLabelValues(string(r))
+		series = append(series, c.WithLabelValues(string(r)))
 	}
-	c.WithLabelValues(reasonOther)
-	return c
+	return c, append(series, c.WithLabelValues(reasonOther))
 }
 
 // accountCollector reports, at every scrape and from the store (another

@@ -41,13 +41,13 @@ type replayCheck struct {
 
 // UseProof implements dpop.Replay.
 func (r *replayCheck) UseProof(ctx context.Context, jkt, jti string, until, now time.Time) bool {
-	if !r.mem.Use(jkt, jti, until, now) {
+	id := dpop.ProofID(jkt, jti)
+	if !r.mem.UseID(id, until, now) {
 		return false
 	}
 	if r.store == nil {
 		return true
 	}
-	id := dpop.ProofID(jkt, jti)
 	ctx, cancel := context.WithTimeout(ctx, replayStoreTimeout)
 	defer cancel()
 	fresh, err := r.store.SeeProofID(ctx, id[:], until, now)

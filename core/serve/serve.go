@@ -197,10 +197,7 @@ type Server struct {
 	docs      validate.Discoverer
 	keys      *jwks.Cache
 	log       *slog.Logger
-	headers   HeaderNames
-	// userKeys are headers' names in their canonical form, for the
-	// forward-auth answer: made once, not on every call.
-	userKeys  HeaderNames
+	headers   HeaderNames // canonical names (withDefaults)
 	transport http.RoundTripper
 	client    *http.Client
 	metrics   *metrics
@@ -246,8 +243,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		logins:    newLoginGuard(),
 		reloaded:  make(chan struct{}, 1),
 	}
-	s.userKeys = HeaderNames{User: http.CanonicalHeaderKey(s.headers.User), Roles: http.CanonicalHeaderKey(s.headers.Roles),
-		Subject: http.CanonicalHeaderKey(s.headers.Subject)}
 	if s.transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = orDefault(cfg.Timeouts.Upstream, DefaultUpstreamTimeout)
@@ -322,12 +317,13 @@ func (cfg *Config) check(ctx context.Context) error {
 	return nil
 }
 
-// withDefaults fills in the default names of the fields that are "".
+// withDefaults fills in the default names of the fields that are "", in
+// canonical form, so that an answer's header map takes them as they are.
 func (h HeaderNames) withDefaults() HeaderNames {
 	return HeaderNames{
-		User:    cmp.Or(h.User, "X-Auth-User"),
-		Roles:   cmp.Or(h.Roles, "X-Auth-Roles"),
-		Subject: cmp.Or(h.Subject, "X-Auth-Subject"),
+		User:    http.CanonicalHeaderKey(cmp.Or(h.User, "X-Auth-User")),
+		Roles:   http.CanonicalHeaderKey(cmp.Or(h.Roles, "X-Auth-Roles")),
+		Subject: http.CanonicalHeaderKey(cmp.Or(h.Subject, "X-Auth-Subject")),
 	}
 }
 
