@@ -292,28 +292,25 @@ func (t *PagedTable) Update(msg tea.Msg) (bool, tea.Cmd) {
 		return true, tea.Batch(cmd, t.refilter())
 	case filterCleared:
 		return true, t.refilter()
-	case filterMove:
-		return true, t.move(msg.(tea.KeyPressMsg))
 	}
 	k, ok := msg.(tea.KeyPressMsg)
-	if !ok || !t.moves(k) {
+	if !ok {
 		return false, nil
 	}
-	return true, t.move(k)
-}
-
-// moves reports whether k is a key that moves the cursor.
-func (t PagedTable) moves(k tea.KeyPressMsg) bool {
-	_, ok := t.keys.step(k, 0, 0, 0)
-	return ok
+	return t.move(k)
 }
 
 // move moves the cursor over the total, read or not, and reads the
-// window around the view if it is not held.
-func (t *PagedTable) move(k tea.KeyPressMsg) tea.Cmd {
-	t.cursor, _ = t.keys.step(k, t.cursor, t.bodyRows(), t.total)
+// window around the view if it is not held; false when k does not move
+// the cursor.
+func (t *PagedTable) move(k tea.KeyPressMsg) (bool, tea.Cmd) {
+	c, ok := t.keys.step(k, t.cursor, t.bodyRows(), t.total)
+	if !ok {
+		return false, nil
+	}
+	t.cursor = c
 	t.clamp()
-	return t.fill()
+	return true, t.fill()
 }
 
 // Bindings are the table's keys for the help line, as Table's.

@@ -91,23 +91,16 @@ func (p *pages) rowsMade() int {
 	return p.made
 }
 
-// runLoads runs cmd, and the commands of the batches it returns, and
-// collects the table reads' results.
+// runLoads runs cmd, and the commands of the batches it returns (run),
+// and collects the table reads' results.
 func runLoads(cmd tea.Cmd) []tui.Loaded[tui.RowPage] {
-	if cmd == nil {
-		return nil
-	}
-	switch msg := cmd().(type) {
-	case tui.Loaded[tui.RowPage]:
-		return []tui.Loaded[tui.RowPage]{msg}
-	case tea.BatchMsg:
-		var out []tui.Loaded[tui.RowPage]
-		for _, c := range msg {
-			out = append(out, runLoads(c)...)
+	var out []tui.Loaded[tui.RowPage]
+	for _, msg := range run(cmd) {
+		if l, ok := msg.(tui.Loaded[tui.RowPage]); ok {
+			out = append(out, l)
 		}
-		return out
 	}
-	return nil
+	return out
 }
 
 // settle runs cmd's reads and hands their results to the table, and so on

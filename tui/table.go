@@ -237,8 +237,7 @@ func (t *Table[K, V]) Update(msg tea.Msg) (bool, tea.Cmd) {
 	if !ok {
 		return false, nil
 	}
-	used := t.move(k)
-	return used || outcome == filterMove, nil
+	return t.move(k), nil
 }
 
 func (t *Table[K, V]) move(k tea.KeyPressMsg) bool {

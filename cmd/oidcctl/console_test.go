@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/crypt"
-	"oidcctl/db"
 	"oidcctl/db/pgtest"
 	"oidcctl/internal/testkit"
 )
@@ -535,15 +533,8 @@ func inspectAndServe(t *testing.T, p *pane, dbPath, discoveryURL string, width i
 // calls of the webservice tickets, and its status.
 func recordServe(t *testing.T, dbPath string) {
 	t.Helper()
-	key, err := crypt.LoadKey(filepath.Join(filepath.Dir(dbPath), crypt.KeyFileName), false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	store, err := db.Open(ctx, dbPath, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openSQLite(t, dbPath)
 	defer store.Close()
 	now := time.Now()
 	jsonHeader := http.Header{"Content-Type": {"application/json"}}

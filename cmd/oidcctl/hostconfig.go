@@ -78,14 +78,21 @@ func unit(template []byte, host hostconf.File) []byte {
 	return []byte(s)
 }
 
+// unitEscape and unitExecEscape escape a value for a unit's setting and
+// for its command line (systemdQuote).
+var (
+	unitEscape     = strings.NewReplacer("%", "%%", `\`, `\\`, `"`, `\"`)
+	unitExecEscape = strings.NewReplacer("%", "%%", "$", "$$", `\`, `\\`, `"`, `\"`)
+)
+
 // systemdQuote makes v one word of a unit's setting, as it is: quoted
 // when it holds a space, a quote or a backslash, with systemd's
 // specifiers (%) escaped, and its variables ($) too in a command line
 // (exec).
 func systemdQuote(v string, exec bool) string {
-	r := strings.NewReplacer("%", "%%", `\`, `\\`, `"`, `\"`)
+	r := unitEscape
 	if exec {
-		r = strings.NewReplacer("%", "%%", "$", "$$", `\`, `\\`, `"`, `\"`)
+		r = unitExecEscape
 	}
 	e := r.Replace(v)
 	if !strings.ContainsAny(v, " \t'\"\\") {

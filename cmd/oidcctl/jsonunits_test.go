@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,9 +12,7 @@ import (
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/crypt"
 	"oidcctl/core/oidctest"
-	"oidcctl/db"
 )
 
 // durationWords are parts of a JSON name that say it holds a duration,
@@ -103,15 +100,8 @@ func TestJSONUnits(t *testing.T) {
 
 	// Calls in the debugger and a serve process, as serve records them.
 	ctx := context.Background()
-	path := c.env["OIDCCTL_DB"]
-	key, err := crypt.LoadKey(filepath.Join(filepath.Dir(path), crypt.KeyFileName), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openSQLite(t, c.env["OIDCCTL_DB"])
+	defer store.Close()
 	now := time.Now().UTC()
 	if err := store.AddDebugEntries(ctx, []core.DebugEntry{
 		{Time: now.Add(-1500 * time.Millisecond), Webservice: "tickets", RequestID: "r1", Direction: core.DirectionIncoming, Method: "GET", Path: "/t",

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"oidcctl/core/crypt"
+	"oidcctl/db"
 )
 
 // cli runs oidcctl in-process on one database.
@@ -24,6 +27,22 @@ func newCLI(t *testing.T) *cli {
 	return &cli{t: t, dir: dir, env: map[string]string{"OIDCCTL_DB": filepath.Join(dir, "data", "oidcctl.db"),
 		// Never the host's own /etc/oidcctl/oidcctl.conf.
 		"OIDCCTL_CONFIG": filepath.Join(dir, "no-host.conf")}}
+}
+
+// openSQLite opens the SQLite file path with the key beside it, as a
+// serve process on it would, for a test to write what such a process
+// writes; the caller closes it.
+func openSQLite(t *testing.T, path string) *db.DB {
+	t.Helper()
+	key, err := crypt.LoadKey(filepath.Join(filepath.Dir(path), crypt.KeyFileName), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.Open(context.Background(), path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 type result struct {

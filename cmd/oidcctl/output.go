@@ -66,14 +66,14 @@ func (j *jsonArray) add(v any) error {
 		j.w.WriteString(",\n  ")
 	}
 	j.n++
-	return j.write(bytes.TrimSuffix(j.b.Bytes(), []byte("\n")))
-}
-
-func (j *jsonArray) write(out []byte) error {
-	_, err := j.w.Write(escapeJSON(out))
+	_, err := j.w.Write(escapeJSON(bytes.TrimSuffix(j.b.Bytes(), []byte("\n"))))
 	j.err = cmp.Or(j.err, err)
 	return j.err
 }
+
+// abort writes out what is buffered, without the closing bracket: the
+// elements read before a failure.
+func (j *jsonArray) abort() { j.w.Flush() }
 
 // close ends the array and writes out what is buffered.
 func (j *jsonArray) close() error {
@@ -132,6 +132,7 @@ type table struct {
 	// tableChunk bytes (a line that does not fit in what is left starts
 	// the next chunk).
 	text               [][]byte
+	line               []byte // the line being made, reused
 	lines              int
 	minCells, maxCells int   // of the lines held
 	widths             []int // the widest cell of each column, in runes
@@ -159,33 +160,25 @@ func newTable(w io.Writer, header ...string) *table {
 }
 
 func (t *table) row(cells ...string) {
-	if n := len(t.text); n == 0 || len(t.text[n-1]) == cap(t.text[n-1]) {
-		t.text = append(t.text, make([]byte, 0, tableChunk))
-	}
-	held := t.text[len(t.text)-1]
-	chunk, start := held, len(held)
+	line := t.line[:0]
 	for i, c := range cells {
 		c = tui.Escape(cellSpace.Replace(c))
 		if i > 0 {
-			chunk = append(chunk, '\t')
+			line = append(line, '\t')
 		}
-		chunk = append(chunk, c...)
+		line = append(line, c...)
 		if i == len(t.widths) {
 			t.widths = append(t.widths, 0)
 		}
 		t.widths[i] = max(t.widths[i], utf8.RuneCountInString(c))
 	}
-	chunk = append(chunk, '\n')
-	if len(chunk) > cap(held) {
-		// Grown past the chunk (append copied it): the line moves to a
-		// chunk of its own size, or of tableChunk, where the next lines
-		// go; the chunk keeps the lines before.
-		line := chunk[start:]
-		t.text[len(t.text)-1] = held[:start:start]
-		chunk = append(make([]byte, 0, max(tableChunk, len(line))), line...)
-		t.text = append(t.text, nil)
+	line = append(line, '\n')
+	t.line = line
+	if n := len(t.text); n == 0 || cap(t.text[n-1])-len(t.text[n-1]) < len(line) {
+		t.text = append(t.text, make([]byte, 0, max(tableChunk, len(line))))
 	}
-	t.text[len(t.text)-1] = chunk
+	last := &t.text[len(t.text)-1]
+	*last = append(*last, line...)
 	n := max(len(cells), 1) // an empty line is one empty cell, as tabwriter has it
 	if t.lines == 0 {
 		t.minCells, t.maxCells = n, n

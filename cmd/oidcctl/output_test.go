@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"unicode/utf8"
 
 	"oidcctl/core"
-	"oidcctl/core/crypt"
-	"oidcctl/db"
 )
 
 // rawControl returns the first control character (other than a line
@@ -43,15 +40,8 @@ func TestOutputEscapesControlCharacters(t *testing.T) {
 	c.ok("user", "list") // creates the database and its key
 	const evil = "evil\x1b]0;pwned\x07x"
 	ctx := context.Background()
-	path := c.env["OIDCCTL_DB"]
-	key, err := crypt.LoadKey(filepath.Join(filepath.Dir(path), crypt.KeyFileName), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openSQLite(t, c.env["OIDCCTL_DB"])
+	defer store.Close()
 	if err := store.CreateUser(ctx, core.User{Login: evil, Email: "e\x1b[2J@example.test", FirstName: "A\u009b31m",
 		LastName: "\u202eB", Roles: []string{"r\x07"}, Profile: "p"}); err != nil {
 		t.Fatal(err)

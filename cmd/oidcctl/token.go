@@ -282,7 +282,7 @@ can call it.`,
 			})
 			if err != nil {
 				if jsonRows != nil {
-					jsonRows.w.Flush() // what was read, without the closing bracket
+					jsonRows.abort()
 				}
 				return err
 			}

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"oidcctl/core"
-	"oidcctl/core/crypt"
-	"oidcctl/db"
 )
 
 var updateTokenList = flag.Bool("update-token-list", false, "rewrite testdata/token-list-* from what token list prints now")
@@ -29,22 +27,8 @@ func seedTokenStates(t *testing.T, c *cli, n int) {
 	t.Helper()
 	c.ok("user", "list") // creates the database and its key
 	ctx := context.Background()
-	path := c.env["OIDCCTL_DB"]
-	key, err := crypt.LoadKey(filepath.Join(filepath.Dir(path), crypt.KeyFileName), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := db.Open(ctx, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLite(t, c.env["OIDCCTL_DB"])
 	defer s.Close()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	reg := core.Registry{Store: s}
 	for _, name := range []string{"keycloak", "entra-prod", "no-secret"} {
 		p := core.NewProfile(name)
@@ -54,7 +38,7 @@ func seedTokenStates(t *testing.T, c *cli, n int) {
 		} else {
 			p.ClientSecret = core.NewSecret("s")
 		}
-		must(reg.AddProfile(ctx, p))
+		must(t, reg.AddProfile(ctx, p))
 	}
 	now := tokenListNow
 	for i := range n {
@@ -74,7 +58,7 @@ func seedTokenStates(t *testing.T, c *cli, n int) {
 		case 4:
 			a.GrantType, a.Username, a.MissingSecrets = core.GrantPassword, "svc", []string{core.SecretPassword}
 		}
-		must(s.CreateAccount(ctx, a))
+		must(t, s.CreateAccount(ctx, a))
 		set := core.TokenSet{
 			AccessToken: core.NewSecret("at-" + name), RefreshToken: core.NewSecret("rt-" + name), TokenType: "Bearer",
 			Expiry: now.Add(time.Duration(i*37)*time.Minute + 17*time.Second), RefreshExpiry: now.Add(time.Duration(i) * 11 * time.Hour),
@@ -83,13 +67,13 @@ func seedTokenStates(t *testing.T, c *cli, n int) {
 		switch kind {
 		case 0: // valid
 		case 1: // failing, with what a provider may say
-			must(s.SaveTokens(ctx, name, "", set))
-			must(s.RecordFailure(ctx, name, "", core.Failure{
+			must(t, s.SaveTokens(ctx, name, "", set))
+			must(t, s.RecordFailure(ctx, name, "", core.Failure{
 				Err: fmt.Sprintf("token endpoint: 503 \x1b[31mService\tUnavailable\u202e\n%s", strings.Repeat("é", i%80)),
 				At:  now.Add(-time.Duration(i) * time.Minute), NextAttempt: now.Add(time.Duration(i) * time.Minute)}))
 			continue
 		case 2: // needs authorization
-			must(s.RecordFailure(ctx, name, "", core.Failure{Err: "invalid_grant", At: now.Add(-time.Hour), NeedsAuthorization: true}))
+			must(t, s.RecordFailure(ctx, name, "", core.Failure{Err: "invalid_grant", At: now.Add(-time.Hour), NeedsAuthorization: true}))
 			continue
 		case 3: // never authorized
 			continue
@@ -102,7 +86,7 @@ func seedTokenStates(t *testing.T, c *cli, n int) {
 		case 8: // an id token too, and its refresh token soon gone
 			set.IDToken, set.RefreshExpiry = core.NewSecret("id-"+name), now.Add(3*24*time.Hour)
 		}
-		must(s.SaveTokens(ctx, name, "", set))
+		must(t, s.SaveTokens(ctx, name, "", set))
 	}
 	s.Close()
 	corruptToken(t, c, "acct-010", "access_token")

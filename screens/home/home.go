@@ -246,16 +246,6 @@ func (src *source) fetch(ctx context.Context, filter string, from, n int) (tui.R
 	return page, nil
 }
 
-// tones are the cell tones of an account's row by the tone of its state,
-// shared by the rows (a table only reads them).
-var tones = func() map[tui.Tone][]tui.Tone {
-	m := map[tui.Tone][]tui.Tone{}
-	for _, t := range []tui.Tone{tui.ToneSuccess, tui.ToneWarning, tui.ToneError, tui.ToneMuted} {
-		m[t] = []tui.Tone{tui.ToneNormal, tui.ToneMuted, t, tui.ToneMuted}
-	}
-	return m
-}()
-
 func profileRow(b branch) tui.Row {
 	p := b.profile
 	return tui.Row{
@@ -275,14 +265,10 @@ func accountRow(st core.TokenState, now time.Time) tui.Row {
 			exp = "no expiry given"
 		}
 	}
-	ts, ok := tones[tone]
-	if !ok {
-		ts = []tui.Tone{tui.ToneNormal, tui.ToneMuted, tone, tui.ToneMuted}
-	}
 	return tui.Row{
 		Key:   "a/" + st.Account,
 		Cells: []string{"  " + st.Account, string(st.GrantType), word, exp},
-		Tones: ts,
+		Tones: []tui.Tone{tui.ToneNormal, tui.ToneMuted, tone, tui.ToneMuted},
 	}
 }
 
