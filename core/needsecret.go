@@ -79,27 +79,18 @@ func NeedsSecretFix(a Account, p Profile) string {
 }
 
 // SecretsNeeded returns, for every account that cannot obtain tokens
-// until a secret of it or of its profile is given, NeedsSecretFix.
-//
-// When s has AccountsNeedingSecrets (an AccountStore does), only those
-// accounts are read, so that 100,000 accounts are not all read and held
-// to find the few; otherwise Accounts lists every account.
+// until a secret of it or of its profile is given, NeedsSecretFix. Only
+// those accounts are read (AccountsNeedingSecrets), so that 100,000
+// accounts are not all read and held to find the few.
 func SecretsNeeded(ctx context.Context, s interface {
 	Profiles(ctx context.Context) ([]Profile, error)
-	Accounts(ctx context.Context, profile string) ([]Account, error)
+	AccountsNeedingSecrets(ctx context.Context) ([]Account, error)
 }) (map[string]string, error) {
 	profiles, err := s.Profiles(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("secrets needed: %w", err)
 	}
-	var accounts []Account
-	if n, ok := s.(interface {
-		AccountsNeedingSecrets(ctx context.Context) ([]Account, error)
-	}); ok {
-		accounts, err = n.AccountsNeedingSecrets(ctx)
-	} else {
-		accounts, err = s.Accounts(ctx, "")
-	}
+	accounts, err := s.AccountsNeedingSecrets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("secrets needed: %w", err)
 	}

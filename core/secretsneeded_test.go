@@ -18,8 +18,7 @@ func (noFullList) Accounts(context.Context, string) ([]core.Account, error) {
 }
 
 // TestSecretsNeededReadsOnlyThoseAccounts: SecretsNeeded reads only the
-// accounts that need a secret (AccountsNeedingSecrets) when the store
-// can, so that token list of 100,000 accounts does not read and hold
+// accounts that need a secret (AccountsNeedingSecrets), so that token list of 100,000 accounts does not read and hold
 // them all to find the few; what it finds is as before: accounts that
 // lack their own secret, and every account of a profile that lacks its
 // client secret.

@@ -107,6 +107,7 @@ const NoSecret = "no secret"
 // AccountStore reads the accounts, their profiles and their token states.
 type AccountStore interface {
 	Accounts(ctx context.Context, profile string) ([]core.Account, error)
+	AccountsNeedingSecrets(ctx context.Context) ([]core.Account, error)
 	Profiles(ctx context.Context) ([]core.Profile, error)
 	TokenStates(ctx context.Context) ([]core.TokenState, error)
 }

@@ -28,22 +28,20 @@ type EditProfile func(ctx context.Context, name string, fn func(*core.Profile) e
 func StoreKey(ctx context.Context, edit EditProfile, name string, key core.ClientKey, change KeyChange) (core.Profile, []string, error) {
 	var retired []string
 	p, err := edit(ctx, name, func(q *core.Profile) error {
-		retired = retired[:0]
-		keep := len(q.ClientKeys)
+		old, dropped := q.ClientKeys, 0
 		switch change {
 		case RetireOldKeys:
-			keep = min(1, keep)
+			dropped = q.RetireClientKeys()
 		case ReplaceKeys:
-			keep = 0
+			q.AddClientKey(key, true)
+			dropped = len(old)
+		default:
+			q.AddClientKey(key, false)
 		}
-		for _, k := range q.ClientKeys[:len(q.ClientKeys)-keep] {
+		retired = retired[:0]
+		for _, k := range old[:dropped] {
 			retired = append(retired, k.ID)
 		}
-		if change == RetireOldKeys {
-			q.RetireClientKeys()
-			return nil
-		}
-		q.AddClientKey(key, change == ReplaceKeys)
 		return nil
 	})
 	return p, retired, err

@@ -133,9 +133,9 @@ func (s *Store) CorruptToken(account, column string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.accounts[account]
-	if !ok {
-		return &core.NotFoundError{Kind: "account", Name: account}
+	a, err := s.account(account)
+	if err != nil {
+		return err
 	}
 	t := s.tokens[a.id]
 	if t == nil || !t.secret(column).IsSet() {
@@ -447,17 +447,14 @@ func (s *Store) Accounts(_ context.Context, profile string) ([]core.Account, err
 }
 
 // AccountsNeedingSecrets implements core.AccountStore.
-func (s *Store) AccountsNeedingSecrets(ctx context.Context) ([]core.Account, error) {
-	all, err := s.Accounts(ctx, "")
-	if err != nil {
-		return nil, err
-	}
+func (s *Store) AccountsNeedingSecrets(context.Context) ([]core.Account, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []core.Account
-	for _, a := range all {
+	for _, name := range slices.Sorted(maps.Keys(s.accounts)) {
+		a := s.accounts[name].a
 		if p, err := s.profile(a.Profile); a.NeedsSecret() || err == nil && p.p.NeedsSecret() {
-			out = append(out, a)
+			out = append(out, copyAccount(a))
 		}
 	}
 	return out, nil
@@ -824,9 +821,9 @@ func normalRoles(roles []string) []string {
 func (s *Store) User(_ context.Context, login string) (core.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, ok := s.users[login]
-	if !ok {
-		return core.User{}, &core.NotFoundError{Kind: "user", Name: login}
+	u, err := find(s.users, "user", login)
+	if err != nil {
+		return core.User{}, err
 	}
 	return copyUser(*u), nil
 }
@@ -863,9 +860,9 @@ func (s *Store) CreateUser(_ context.Context, u core.User) error {
 func (s *Store) UpdateUser(_ context.Context, login string, fn func(*core.User) error) (core.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.users[login]
-	if !ok {
-		return core.User{}, &core.NotFoundError{Kind: "user", Name: login}
+	old, err := find(s.users, "user", login)
+	if err != nil {
+		return core.User{}, err
 	}
 	u, err := edited(*old, copyUser, func(x core.User) string { return x.Login }, "user", "login", login, fn)
 	if err != nil {
@@ -889,8 +886,8 @@ func (s *Store) UpdateUser(_ context.Context, login string, fn func(*core.User) 
 func (s *Store) DeleteUser(_ context.Context, login string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.users[login]; !ok {
-		return &core.NotFoundError{Kind: "user", Name: login}
+	if _, err := find(s.users, "user", login); err != nil {
+		return err
 	}
 	delete(s.users, login)
 	s.changed()

@@ -169,7 +169,7 @@ func SealedBy(ctx context.Context, conn string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read PostgreSQL database: %w", err)
 	}
-	name := fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+	name := displayName(cfg)
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return "", fmt.Errorf("read database %s: %w", name, err)
@@ -197,7 +197,7 @@ func SealedBy(ctx context.Context, conn string) (string, error) {
 // Redact returns the connection string conn with its password, if any,
 // replaced by "xxxxx", for messages about a database that is not open.
 func Redact(conn string) string {
-	if u, err := url.Parse(conn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+	if u, ok := connURL(conn); ok {
 		if q := u.Query(); q.Has("password") {
 			q.Set("password", "xxxxx")
 			u.RawQuery = q.Encode()
@@ -211,11 +211,17 @@ func Redact(conn string) string {
 // password: in a URL's user information or its password parameter, or as
 // a key=value string's password.
 func HasPassword(conn string) bool {
-	if u, err := url.Parse(conn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+	if u, ok := connURL(conn); ok {
 		_, set := u.User.Password()
 		return set || u.Query().Has("password")
 	}
 	return passwordField.MatchString(conn)
+}
+
+// connURL is conn as a URL, when it is a postgres:// or postgresql:// one.
+func connURL(conn string) (*url.URL, bool) {
+	u, err := url.Parse(conn)
+	return u, err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql")
 }
 
 // passwordField is the password of a key=value connection string, quoted

@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"oidcctl/db/internal/sqlstore"
 )
@@ -58,8 +58,17 @@ func (db *DB) runShared(ctx context.Context, write bool, fn func(sqlstore.Tx) er
 	return db.run(ctx, write, func(tx pgx.Tx) error { return fn(pgTx{tx}) })
 }
 
-// pgTx is a pgx.Tx as the shared store's sqlstore.Tx.
-type pgTx struct{ tx pgx.Tx }
+// pgTx is a transaction (pgx.Tx), or the pool (runStatements), as the
+// shared store's sqlstore.Tx.
+type pgTx struct{ tx pgQuerier }
+
+// pgQuerier is what pgx.Tx and pgxpool.Pool both run statements with.
+type pgQuerier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
 
 func (t pgTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := t.tx.Exec(ctx, query, args...)
@@ -99,29 +108,5 @@ func (r pgRow) Scan(dest ...any) error {
 // pool, each committed on its own, without the writer lock (one round
 // trip each).
 func (db *DB) runStatements(_ context.Context, fn func(sqlstore.Tx) error) error {
-	return fn(poolTx{db.pool})
-}
-
-// poolTx runs each statement on the pool as a transaction of its own.
-type poolTx struct{ pool *pgxpool.Pool }
-
-func (t poolTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := t.pool.Exec(ctx, query, args...)
-	return tag.RowsAffected(), err
-}
-
-func (t poolTx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	return t.pool.Query(ctx, query, args...)
-}
-
-func (t poolTx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	return pgRow{t.pool.QueryRow(ctx, query, args...)}
-}
-
-func (t poolTx) ExecBatch(ctx context.Context, query string, args [][]any) error {
-	var batch pgx.Batch
-	for _, a := range args {
-		batch.Queue(query, a...)
-	}
-	return t.pool.SendBatch(ctx, &batch).Close()
+	return fn(pgTx{db.pool})
 }

@@ -135,12 +135,14 @@ func tooNew(current int, migrations []Migration) error {
 // database without a key check gets one when write is set; otherwise that
 // is an error wrapping core.ErrReadOnly.
 func VerifyKey(ctx context.Context, tx Tx, key *crypt.Key, write bool) error {
-	var stored []byte
-	err := tx.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, sealed.KeyCheckName).Scan(&stored)
-	if errors.Is(err, ErrNoRows) && !write {
+	stored, err := readKeyCheck(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if stored == nil && !write {
 		return fmt.Errorf("%w and has no key check yet: open it once with write access", core.ErrReadOnly)
 	}
-	if errors.Is(err, ErrNoRows) {
+	if stored == nil {
 		check, err := sealed.NewKeyCheck(key)
 		if err != nil {
 			return err
@@ -150,10 +152,21 @@ func VerifyKey(ctx context.Context, tx Tx, key *crypt.Key, write bool) error {
 		}
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("read key check: %w", err)
-	}
 	return sealed.VerifyKeyCheck(key, stored)
+}
+
+// readKeyCheck is the key check stored in the meta table, nil when there
+// is none.
+func readKeyCheck(ctx context.Context, tx Tx) ([]byte, error) {
+	var stored []byte
+	err := tx.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, sealed.KeyCheckName).Scan(&stored)
+	if errors.Is(err, ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key check: %w", err)
+	}
+	return stored, nil
 }
 
 // CheckStoredKey checks key against the key check stored in the database's
@@ -161,13 +174,9 @@ func VerifyKey(ctx context.Context, tx Tx, key *crypt.Key, write bool) error {
 // not tie a new database to a key. A database without a key check passes
 // with any key or none; one with a check and a nil key is an error.
 func CheckStoredKey(ctx context.Context, tx Tx, key *crypt.Key) error {
-	var stored []byte
-	err := tx.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, sealed.KeyCheckName).Scan(&stored)
-	if errors.Is(err, ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read key check: %w", err)
+	stored, err := readKeyCheck(ctx, tx)
+	if err != nil || stored == nil {
+		return err
 	}
 	if key == nil {
 		id, _ := crypt.SealedKeyID(stored)

@@ -113,6 +113,11 @@ func (db *Store) CountAccounts(ctx context.Context, q core.AccountQuery) (core.A
 	return c, wrapOp("count accounts", err)
 }
 
+// accountsPerProfile joins each profile that has accounts (p) to their
+// number (c.n), counted from the accounts' profile index.
+const accountsPerProfile = `(SELECT profile_id, count(*) AS n FROM accounts GROUP BY profile_id) c
+	JOIN profiles p ON p.id = c.profile_id`
+
 // countAll counts every account into c without judging the state of
 // each: at 100,000 accounts, reading every tokens row (with its
 // ciphertext) is what takes the time. The profiles are counted from the
@@ -124,9 +129,7 @@ func (db *Store) CountAccounts(ctx context.Context, q core.AccountQuery) (core.A
 // made them) has no tokens. A row belongs to an account (ON DELETE
 // CASCADE), so the accounts without one are the total less the rows.
 func countAll(ctx context.Context, tx Tx, now time.Time, c *core.AccountCounts) error {
-	err := countRows(ctx, tx, `
-		SELECT p.name, '', n FROM (SELECT profile_id, count(*) AS n FROM accounts GROUP BY profile_id) c
-		JOIN profiles p ON p.id = c.profile_id`, nil, func(profile, _ string, n int) {
+	err := countRows(ctx, tx, `SELECT p.name, '', c.n FROM `+accountsPerProfile, nil, func(profile, _ string, n int) {
 		c.Total += n
 		c.Profiles[profile] += n
 	})
@@ -241,10 +244,7 @@ var skipProfilesFrom = 1000
 // how many of the accounts of that profile and the later ones come
 // before it; "" when there are not more than offset accounts.
 func pageStart(ctx context.Context, tx Tx, offset int) (string, int, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT p.name, c.n FROM (SELECT profile_id, count(*) AS n FROM accounts GROUP BY profile_id) c
-		JOIN profiles p ON p.id = c.profile_id
-		ORDER BY p.name`)
+	rows, err := tx.Query(ctx, `SELECT p.name, c.n FROM `+accountsPerProfile+` ORDER BY p.name`)
 	if err != nil {
 		return "", 0, err
 	}
